@@ -1,0 +1,167 @@
+"""Settings: keyword arguments first, then ``SWARMSCOPE_*`` and standard ``OTEL_*`` variables.
+
+Every setting has one name. ``Settings.load(**overrides)`` reads the environment once, so
+an app configured by a deploy tool and one configured in code behave the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+EXPORTERS = ("otlp", "console", "none")
+LOG_FORMATS = ("json", "console")
+LOG_STREAMS = ("stdout", "stderr", "none")
+
+
+class ConfigError(ValueError):
+    """A setting has a value swarmscope cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_name: str = "swarmscope-app"
+    namespace: str = "swarmscope"
+    environment: str = "development"
+    service_version: str = "unknown"
+    hostname: str = field(default_factory=socket.gethostname)
+
+    # Traces and logs leave the process over OTLP/HTTP when an endpoint is set.
+    otlp_endpoint: str | None = None
+    traces_exporter: str = "none"
+    logs_exporter: str = "none"
+    sample_ratio: float = 1.0
+
+    log_level: str = "info"
+    log_format: str = "json"
+    log_stream: str = "stdout"
+    log_file: str | None = None
+    log_file_max_bytes: int = 10 * 1024 * 1024
+    log_file_backups: int = 5
+    capture_stdlib_logging: bool = True
+
+    # Never hurt the host: bounded queues and bounded label vocabularies.
+    queue_size: int = 4096
+    export_batch_size: int = 512
+    export_interval_seconds: float = 1.0
+    max_label_values: int = 200
+    redact_patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from keyword arguments, falling back to the environment."""
+        env = os.environ if env is None else env
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, (variables, parse) in _ENV_SOURCES.items():
+            if name in overrides and overrides[name] is not None:
+                values[name] = overrides[name]
+                continue
+            for variable in variables:
+                raw = env.get(variable)
+                if raw is not None and raw.strip() != "":
+                    values[name] = _parse(variable, raw.strip(), parse)
+                    break
+        if "otlp_endpoint" in values:
+            values.setdefault("traces_exporter", "otlp")
+            values.setdefault("logs_exporter", "otlp")
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        _require(
+            re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", self.namespace), "namespace", self.namespace
+        )
+        _require(self.log_level in LOG_LEVELS, "log_level", self.log_level)
+        _require(self.log_format in LOG_FORMATS, "log_format", self.log_format)
+        _require(self.log_stream in LOG_STREAMS, "log_stream", self.log_stream)
+        _require(self.traces_exporter in EXPORTERS, "traces_exporter", self.traces_exporter)
+        _require(self.logs_exporter in EXPORTERS, "logs_exporter", self.logs_exporter)
+        _require(0.0 <= self.sample_ratio <= 1.0, "sample_ratio", self.sample_ratio)
+        _require(self.max_label_values >= 1, "max_label_values", self.max_label_values)
+        _require(self.queue_size >= 1, "queue_size", self.queue_size)
+        _require(self.export_batch_size >= 1, "export_batch_size", self.export_batch_size)
+        _require(
+            self.export_interval_seconds > 0,
+            "export_interval_seconds",
+            self.export_interval_seconds,
+        )
+        for pattern in self.redact_patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"redact_patterns: {pattern!r} is not a regex: {exc}") from None
+        needs_endpoint = "otlp" in (self.traces_exporter, self.logs_exporter)
+        if needs_endpoint and not self.otlp_endpoint:
+            raise ConfigError(
+                "an 'otlp' exporter needs otlp_endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)"
+            )
+
+    def signal_endpoint(self, signal: str) -> str:
+        """The OTLP/HTTP URL for one signal ('traces' or 'logs')."""
+        base = (self.otlp_endpoint or "").rstrip("/")
+        return f"{base}/v1/{signal}"
+
+
+def _require(ok: object, name: str, value: object) -> None:
+    if not ok:
+        raise ConfigError(f"{name}: {value!r} is not a valid value")
+
+
+def _parse(variable: str, raw: str, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{variable}={raw!r}: {exc}") from None
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _patterns(raw: str) -> tuple[str, ...]:
+    return tuple(part for part in (p.strip() for p in raw.split(",")) if part)
+
+
+def _seconds_from_millis(raw: str) -> float:
+    return float(raw) / 1000.0
+
+
+# setting -> (variables in order of precedence, parser)
+_ENV_SOURCES: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
+    "service_name": (("SWARMSCOPE_SERVICE_NAME", "OTEL_SERVICE_NAME"), str),
+    "namespace": (("SWARMSCOPE_NAMESPACE",), str),
+    "environment": (("SWARMSCOPE_ENVIRONMENT",), str),
+    "service_version": (("SWARMSCOPE_SERVICE_VERSION",), str),
+    "hostname": (("SWARMSCOPE_HOSTNAME",), str),
+    "otlp_endpoint": (("SWARMSCOPE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"), str),
+    "traces_exporter": (("SWARMSCOPE_TRACES_EXPORTER", "OTEL_TRACES_EXPORTER"), str.lower),
+    "logs_exporter": (("SWARMSCOPE_LOGS_EXPORTER", "OTEL_LOGS_EXPORTER"), str.lower),
+    "sample_ratio": (("SWARMSCOPE_SAMPLE_RATIO", "OTEL_TRACES_SAMPLER_ARG"), float),
+    "log_level": (("SWARMSCOPE_LOG_LEVEL",), str.lower),
+    "log_format": (("SWARMSCOPE_LOG_FORMAT",), str.lower),
+    "log_stream": (("SWARMSCOPE_LOG_STREAM",), str.lower),
+    "log_file": (("SWARMSCOPE_LOG_FILE",), str),
+    "log_file_max_bytes": (("SWARMSCOPE_LOG_FILE_MAX_BYTES",), int),
+    "log_file_backups": (("SWARMSCOPE_LOG_FILE_BACKUPS",), int),
+    "capture_stdlib_logging": (("SWARMSCOPE_CAPTURE_STDLIB_LOGGING",), _bool),
+    "queue_size": (("SWARMSCOPE_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE"), int),
+    "export_batch_size": (("SWARMSCOPE_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), int),
+    "export_interval_seconds": (("OTEL_BSP_SCHEDULE_DELAY",), _seconds_from_millis),
+    "max_label_values": (("SWARMSCOPE_MAX_LABEL_VALUES",), int),
+    "redact_patterns": (("SWARMSCOPE_REDACT_PATTERNS",), _patterns),
+}

@@ -1,0 +1,179 @@
+"""The shape every timed concept shares: one span, one status, metrics and events at both ends.
+
+An ``Operation`` is a sync and async context manager and a decorator. Entering starts a span
+that becomes current (so children nest) and a clock; leaving ends both and records the
+concept's metrics and log events while the span is still current, so the events carry its
+ids. Any error inside swarmscope is counted and swallowed; the app's own exceptions pass
+through untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import functools
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextvars import ContextVar
+from time import perf_counter
+from typing import Any, Self, TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from swarmscope.catalog import FAILURE, SUCCESS, TIMEOUT
+from swarmscope.telemetry.runtime import Runtime, current
+
+CANCELLED = "cancelled"
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The agent whose run encloses the current code, so tool and LLM calls inherit it.
+current_agent: ContextVar[str | None] = ContextVar("swarmscope_agent", default=None)
+
+
+def status_of(error: BaseException | None) -> str:
+    if error is None:
+        return SUCCESS
+    if isinstance(error, asyncio.CancelledError):
+        return CANCELLED
+    if isinstance(error, TimeoutError):
+        return TIMEOUT
+    return FAILURE
+
+
+def safely(where: str, action: Callable[[], Any]) -> Any:
+    """Run a piece of instrumentation; on error count it and carry on."""
+    try:
+        return action()
+    except Exception:
+        with contextlib.suppress(Exception):
+            current().instrumentation_error(where)
+        return None
+
+
+class Operation(ABC):
+    """Base class of the timed concepts; subclasses name the span and record the outcome."""
+
+    span_kind = SpanKind.INTERNAL
+    where = "operation"
+
+    _rt: Runtime | None = None
+    _span: trace.Span | None = None
+    _token: object | None = None
+    _started: float = 0.0
+    _failure: str | None = None
+    status: str | None = None
+    duration: float = 0.0
+
+    # -- what subclasses provide ---------------------------------------------------------
+    @abstractmethod
+    def span_name(self) -> str:
+        """The span's name, per the GenAI semantic conventions where they have one."""
+
+    def span_attributes(self) -> dict[str, Any]:
+        return {}
+
+    def on_start(self, rt: Runtime) -> None:
+        """Called after the span started, inside it."""
+
+    def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
+        """Called with the outcome, still inside the span."""
+
+    # -- what users call -----------------------------------------------------------------
+    @property
+    def span(self) -> trace.Span:
+        return self._span or trace.INVALID_SPAN
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Add an attribute to this operation's span."""
+        if self._span is not None:
+            safely(self.where, lambda: self._span.set_attribute(key, value))  # type: ignore[union-attr]
+
+    def event(self, rt: Runtime, name: str, fields: dict[str, Any]) -> None:
+        """Log a catalog event from inside this operation's span."""
+        span = self._span
+        rt.event(name, fields, span_context=span.get_span_context() if span is not None else None)
+
+    def mark_failed(self, reason: str = FAILURE) -> None:
+        """Record this operation as failed without raising (an error result, a refusal)."""
+        self._failure = reason
+
+    # -- protocol ------------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        self._begin()
+        return self
+
+    def __exit__(self, exc_type: Any, error: BaseException | None, tb: Any) -> None:
+        self._end(error)
+
+    async def __aenter__(self) -> Self:
+        self._begin()
+        return self
+
+    async def __aexit__(self, exc_type: Any, error: BaseException | None, tb: Any) -> None:
+        self._end(error)
+
+    def __call__(self, func: F) -> F:
+        """Use the operation as a decorator: each call runs in a fresh copy of it."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with copy.copy(self):
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with copy.copy(self):
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def _begin(self) -> None:
+        try:
+            rt = current()
+            self._rt = rt
+            span = rt.tracer.start_span(
+                self.span_name(), kind=self.span_kind, attributes=self.span_attributes()
+            )
+            self._span = span
+            self._token = otel_context.attach(trace.set_span_in_context(span))
+            self._started = perf_counter()
+            self.on_start(rt)
+        except Exception:
+            self._count_error("start")
+
+    def _end(self, error: BaseException | None) -> None:
+        rt, span = self._rt, self._span
+        if rt is None or span is None:
+            return
+        self.duration = perf_counter() - self._started
+        try:
+            status = status_of(error)
+            if status == SUCCESS and self._failure is not None:
+                status = self._failure
+            self.status = status
+            if error is not None:
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                span.record_exception(error)
+                span.set_attribute("error.type", type(error).__qualname__)
+            elif status != SUCCESS:
+                span.set_status(Status(StatusCode.ERROR, status))
+                span.set_attribute("error.type", status)
+            self.on_end(rt, status, error)
+        except Exception:
+            self._count_error("end")
+        finally:
+            span.end()
+            if self._token is not None:
+                otel_context.detach(self._token)  # type: ignore[arg-type]
+                self._token = None
+
+    def _count_error(self, phase: str) -> None:
+        with contextlib.suppress(Exception):
+            current().instrumentation_error(f"{self.where}.{phase}")

@@ -1,0 +1,197 @@
+"""Tool calls: an agent's own tools, MCP tool invocations and A2A delegations to other agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.propagate import inject
+from opentelemetry.trace import SpanKind
+
+from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
+from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.telemetry.runtime import Runtime, current
+
+
+class ToolCall(Operation):
+    """``execute_tool {tool}``: the first plan's tool metrics and events."""
+
+    where = "tool_call"
+
+    def __init__(self, tool: str, agent: str | None = None, **attrs: Any) -> None:
+        self.tool = tool
+        self.agent = agent
+        self.attrs = attrs
+        self._agent_name: str | None = None
+
+    def span_name(self) -> str:
+        return f"execute_tool {self.tool}"
+
+    def span_attributes(self) -> dict[str, Any]:
+        self._agent_name = self.agent or current_agent.get()
+        # The agent is on the parent invoke_agent span; two attributes keep this span cheap.
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": self.tool,
+        }
+        if self.attrs:
+            attributes.update(self.attrs)
+        return attributes
+
+    def on_start(self, rt: Runtime) -> None:
+        if rt.logs_at("debug"):
+            self.event(
+                rt, "tool_call_started", {"tool_name": self.tool, "agent_id": self._agent_name}
+            )
+
+    def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
+        agent = self._agent_name
+        rt.metrics["agent_tool_calls_total"].child(agent, self.tool, status).inc()
+        rt.metrics["agent_tool_call_duration_seconds"].child(agent, self.tool).observe(
+            self.duration
+        )
+        fields: dict[str, Any] = {
+            "tool_name": self.tool,
+            "agent_id": agent,
+            "duration_ms": round(self.duration * 1000, 3),
+            "success": status == "success",
+        }
+        if self.attrs:
+            fields["tool_params"] = self.attrs
+        if status == "success":
+            self.event(rt, "tool_call_completed", fields)
+            return
+        record_failure(
+            rt,
+            error,
+            ErrorCategory.AGENT_TOOL_CALL_FAILED,
+            ErrorSeverity.MEDIUM,
+            agent,
+            "tool_call",
+        )
+        fields["status"] = status
+        if error is not None:
+            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        self.event(rt, "tool_call_failed", fields)
+
+
+def tool_call(tool: str, agent: str | None = None, **attrs: Any) -> ToolCall:
+    """Instrument one tool call; ``agent`` defaults to the enclosing ``agent_run``."""
+    return ToolCall(tool, agent, **attrs)
+
+
+class McpToolInvocation(Operation):
+    """An MCP ``tools/call``. Failures are ``error_execution`` unless marked otherwise
+    (``mark_failed("error_http")``, ``"error_forbidden"``...), as the third plan counts them."""
+
+    where = "mcp_tool"
+    span_kind = SpanKind.CLIENT
+
+    def __init__(self, tool: str, server: str | None = None, **attrs: Any) -> None:
+        self.tool = tool
+        self.server = server
+        self.attrs = attrs
+
+    def span_name(self) -> str:
+        return f"tools/call {self.tool}"
+
+    def span_attributes(self) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "mcp.method.name": "tools/call",
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": self.tool,
+            "gen_ai.tool.type": "extension",
+            **self.attrs,
+        }
+        if self.server:
+            attributes["server.address"] = self.server
+        return attributes
+
+    def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
+        if status == "failure":
+            status = "error_execution"
+        rt.metrics["mcp_tool_invocations_total"].child(self.tool, status).inc()
+        rt.metrics["mcp_tool_invocation_duration_seconds"].child(self.tool).observe(self.duration)
+        fields: dict[str, Any] = {
+            "tool_name": self.tool,
+            "status": status,
+            "duration_ms": round(self.duration * 1000, 3),
+            "agent_id": current_agent.get(),
+        }
+        if status == "success":
+            rt.event("mcp_tool_invoked", fields)
+            return
+        if error is not None:
+            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        rt.event("mcp_tool_failed", fields)
+
+
+def mcp_tool(tool: str, server: str | None = None, **attrs: Any) -> McpToolInvocation:
+    """Instrument one MCP tool invocation."""
+    return McpToolInvocation(tool, server, **attrs)
+
+
+def mcp_credential_error(tool: str, reason: str = "missing") -> None:
+    """An MCP tool could not load its credentials."""
+
+    def record() -> None:
+        rt = current()
+        rt.metrics["mcp_credential_errors_total"].child(tool).inc()
+        rt.event(
+            "mcp_tool_failed", {"tool_name": tool, "status": "error_credentials", "reason": reason}
+        )
+
+    safely("mcp_tool", record)
+
+
+class A2ADelegation(Operation):
+    """A task sent to another agent service: a client ``invoke_agent`` span whose context
+    travels in ``headers()`` so the remote agent's spans join this trace."""
+
+    where = "a2a"
+    span_kind = SpanKind.CLIENT
+
+    def __init__(self, target_agent: str, **attrs: Any) -> None:
+        self.target_agent = target_agent
+        self.attrs = attrs
+
+    def span_name(self) -> str:
+        return f"invoke_agent {self.target_agent}"
+
+    def span_attributes(self) -> dict[str, Any]:
+        return {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": self.target_agent,
+            "swarmscope.a2a.target_agent": self.target_agent,
+            **self.attrs,
+        }
+
+    def headers(self, headers: dict[str, str] | None = None) -> dict[str, str]:
+        """``headers`` plus W3C ``traceparent`` for this delegation's span."""
+        carrier = dict(headers or {})
+        inject(carrier)
+        return carrier
+
+    def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
+        if status == "failure":
+            status = "error_network" if isinstance(error, OSError | ConnectionError) else "failure"
+        rt.metrics["a2a_delegations_total"].child(self.target_agent, status).inc()
+        rt.metrics["a2a_delegation_duration_seconds"].child(self.target_agent).observe(
+            self.duration
+        )
+        fields: dict[str, Any] = {
+            "target_agent": self.target_agent,
+            "status": status,
+            "duration_ms": round(self.duration * 1000, 3),
+            "agent_id": current_agent.get(),
+        }
+        if status == "success":
+            rt.event("a2a_delegation_completed", fields)
+            return
+        if error is not None:
+            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        rt.event("a2a_delegation_failed", fields)
+
+
+def a2a_delegation(target_agent: str, **attrs: Any) -> A2ADelegation:
+    """Instrument one A2A delegation; send ``delegation.headers()`` with the request."""
+    return A2ADelegation(target_agent, **attrs)

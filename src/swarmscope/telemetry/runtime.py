@@ -1,0 +1,188 @@
+"""The one live set of signals: metrics, tracer, log pipeline, built by ``init`` and torn down by ``shutdown``.
+
+Instrumentation calls ask for ``current()``. Before ``init`` that builds a runtime from the
+environment, so a library instrumented with swarmscope works in an app that never heard of
+it; a broken environment then falls back to defaults with a warning rather than raising.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.trace import SpanContext
+from prometheus_client import disable_created_metrics
+
+from swarmscope._version import __version__
+from swarmscope.catalog import EVENTS_BY_NAME
+from swarmscope.config import ConfigError, Settings
+from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
+from swarmscope.telemetry.metrics import MetricSet
+from swarmscope.telemetry.redact import Redactor
+from swarmscope.telemetry.tracing import build_tracer_provider
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    metrics: MetricSet
+    tracer_provider: TracerProvider
+    tracer: trace.Tracer
+    logs: LogPipeline
+    redactor: Redactor
+    bridge: StdlibBridge | None
+
+    def event(
+        self,
+        name: str,
+        fields: dict[str, Any],
+        level: str | None = None,
+        span_context: SpanContext | None = None,
+    ) -> None:
+        """Log one catalog event at its declared level, through the log pipeline.
+
+        ``span_context`` saves a context lookup when the caller holds the span already.
+        """
+        level = level or _EVENT_LEVELS[name]
+        if LEVELS[level] >= self.logs.threshold:
+            self.logs.sdk_event(name, level, fields, span_context)
+
+    def logs_at(self, level: str) -> bool:
+        return LEVELS[level] >= self.logs.threshold
+
+    def instrumentation_error(self, where: str) -> None:
+        self.metrics["telemetry_instrumentation_errors_total"].child(where).inc()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        spans_ok = self.tracer_provider.force_flush(int(timeout * 1000))
+        return self.logs.flush(timeout) and spans_ok
+
+    def close(self) -> None:
+        if self.bridge is not None:
+            logging.getLogger().removeHandler(self.bridge)
+        self.tracer_provider.shutdown()
+        self.logs.close()
+
+
+_EVENT_LEVELS = {name: spec.level for name, spec in EVENTS_BY_NAME.items()}
+_lock = threading.RLock()
+_runtime: Runtime | None = None
+
+
+def init(
+    span_exporter: SpanExporter | None = None,
+    log_exporter: LogRecordExporter | None = None,
+    **settings: Any,
+) -> Runtime:
+    """Start swarmscope once; later calls return the running instance.
+
+    ``span_exporter`` and ``log_exporter`` replace the OTLP/console exporters chosen by the
+    settings (tests pass in-memory exporters; apps can pass any OpenTelemetry exporter).
+    """
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            wanted = Settings.load(**settings) if settings else None
+            if wanted is not None and wanted != _runtime.settings:
+                warnings.warn(
+                    "swarmscope.init() was already called with other settings; "
+                    "call swarmscope.shutdown() first to change them",
+                    stacklevel=2,
+                )
+            return _runtime
+        _runtime = _build(Settings.load(**settings), span_exporter, log_exporter)
+        return _runtime
+
+
+def _build(
+    settings: Settings,
+    span_exporter: SpanExporter | None,
+    log_exporter: LogRecordExporter | None,
+) -> Runtime:
+    disable_created_metrics()
+    metrics = MetricSet(settings.namespace, settings.max_label_values)
+    redactor = Redactor(settings.redact_patterns)
+    resource = Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.namespace": settings.namespace,
+            "service.version": settings.service_version,
+            "deployment.environment.name": settings.environment,
+            "host.name": settings.hostname,
+            "telemetry.distro.name": "swarmscope",
+            "telemetry.distro.version": __version__,
+        }
+    )
+
+    def dropped(signal: str, reason: str, count: int) -> None:
+        metrics["telemetry_dropped_total"].child(signal, reason).inc(count)
+
+    def exported(signal: str, count: int) -> None:
+        metrics["telemetry_exported_total"].child(signal).inc(count)
+
+    provider = build_tracer_provider(
+        settings,
+        resource,
+        redactor,
+        lambda reason, count: dropped("traces", reason, count),
+        lambda count: exported("traces", count),
+        span_exporter,
+    )
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        # Third-party instrumentations (httpx, FastAPI...) then join the same traces.
+        trace.set_tracer_provider(provider)
+    pipeline = LogPipeline(settings, resource, redactor, dropped, exported, log_exporter)
+    configure_structlog(pipeline)
+    bridge = None
+    if settings.capture_stdlib_logging:
+        bridge = StdlibBridge(pipeline)
+        root = logging.getLogger()
+        root.addHandler(bridge)
+        root.setLevel(min(root.level or logging.WARNING, pipeline.threshold))
+    return Runtime(
+        settings=settings,
+        metrics=metrics,
+        tracer_provider=provider,
+        tracer=provider.get_tracer("swarmscope", __version__),
+        logs=pipeline,
+        redactor=redactor,
+        bridge=bridge,
+    )
+
+
+def current() -> Runtime:
+    """The running instance, started from the environment if ``init`` was never called."""
+    global _runtime
+    runtime = _runtime
+    if runtime is not None:
+        return runtime
+    try:
+        return init()
+    except ConfigError as exc:
+        warnings.warn(f"swarmscope: {exc}; starting with default settings", stacklevel=2)
+        with _lock:
+            if _runtime is None:
+                _runtime = _build(Settings(), None, None)
+            return _runtime
+
+
+def shutdown(timeout: float = 10.0) -> None:
+    """Flush every signal and stop; a later ``init`` starts afresh."""
+    global _runtime
+    with _lock:
+        runtime, _runtime = _runtime, None
+    if runtime is not None:
+        runtime.flush(timeout)
+        runtime.close()
+
+
+def is_initialized() -> bool:
+    return _runtime is not None

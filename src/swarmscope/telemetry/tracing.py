@@ -1,0 +1,123 @@
+"""The tracer provider: parent-based ratio sampling, scrubbed spans, export off the hot path.
+
+Spans are exported over OTLP/HTTP (protobuf) when an endpoint is set, to the console for
+development, or nowhere (the default: spans still exist, so logs and responses carry trace
+ids). Export goes through an ``ExportQueue``, so a slow or dead backend costs the app nothing
+and every span it could not take is counted on ``telemetry_dropped_total{signal="traces"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+
+from swarmscope.config import Settings
+from swarmscope.telemetry.export_queue import ExportQueue
+from swarmscope.telemetry.redact import Redactor
+
+
+class QueueSpanProcessor(SpanProcessor):
+    """Hands ended, sampled spans to an ``ExportQueue``; scrubs them on the export thread."""
+
+    def __init__(
+        self,
+        exporter: SpanExporter,
+        redactor: Redactor,
+        on_drop: Callable[[str, int], None],
+        on_export: Callable[[int], None],
+        settings: Settings,
+    ) -> None:
+        self.exporter = exporter
+        self._redactor = redactor
+        self.queue: ExportQueue[ReadableSpan] = ExportQueue(
+            "traces",
+            self._export,
+            on_drop,
+            on_export,
+            max_size=settings.queue_size,
+            batch_size=settings.export_batch_size,
+            interval=settings.export_interval_seconds,
+        )
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is not None and span.context.trace_flags.sampled:
+            self.queue.put(span)
+
+    def _export(self, spans: Sequence[ReadableSpan]) -> bool:
+        scrubbed = [scrub_span(span, self._redactor) for span in spans]
+        return self.exporter.export(scrubbed) is SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self.queue.close(timeout=5.0)
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.queue.flush(timeout_millis / 1000)
+
+
+def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
+    """The span itself when nothing in it needs scrubbing, else a scrubbed copy."""
+    attributes = dict(span.attributes or {})
+    clean = redactor.fields(attributes)
+    events = [
+        Event(event.name, redactor.fields(dict(event.attributes or {})), event.timestamp)
+        for event in span.events
+    ]
+    events_changed = any(
+        dict(new.attributes or {}) != dict(old.attributes or {})
+        for new, old in zip(events, span.events, strict=True)
+    )
+    if clean == attributes and not events_changed:
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=clean,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def build_span_exporter(settings: Settings) -> SpanExporter | None:
+    if settings.traces_exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=settings.signal_endpoint("traces"))
+    if settings.traces_exporter == "console":
+        return ConsoleSpanExporter()
+    return None
+
+
+def build_tracer_provider(
+    settings: Settings,
+    resource: Resource,
+    redactor: Redactor,
+    on_drop: Callable[[str, int], None],
+    on_export: Callable[[int], None],
+    exporter: SpanExporter | None = None,
+) -> TracerProvider:
+    """A provider with swarmscope's sampler and, when there is somewhere to send spans, its queue."""
+    root = ALWAYS_ON if settings.sample_ratio >= 1.0 else TraceIdRatioBased(settings.sample_ratio)
+    sampler = ParentBased(root)
+    provider = TracerProvider(resource=resource, sampler=sampler)
+    exporter = exporter or build_span_exporter(settings)
+    if exporter is not None:
+        provider.add_span_processor(
+            QueueSpanProcessor(exporter, redactor, on_drop, on_export, settings)
+        )
+    return provider

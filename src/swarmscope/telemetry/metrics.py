@@ -35,7 +35,7 @@ UNKNOWN = "unknown"
 
 def multiprocess_dir() -> str | None:
     """The prometheus-client multiprocess directory, when running under a pre-fork server."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 class Family:

@@ -1,0 +1,81 @@
+"""Shared fixtures: a live swarmscope runtime whose spans, log records and log lines tests can read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import swarmscope
+from swarmscope.telemetry.runtime import Runtime
+
+NAMESPACE = "sergas"
+
+
+@dataclass
+class Captured:
+    """What one test's instrumentation produced, read back after a flush."""
+
+    rt: Runtime
+    span_exporter: InMemorySpanExporter
+    log_exporter: InMemoryLogRecordExporter
+    log_file: Path
+
+    def flush(self) -> None:
+        assert self.rt.flush(timeout=10), "telemetry did not flush in time"
+
+    def spans(self) -> list[ReadableSpan]:
+        self.flush()
+        return list(self.span_exporter.get_finished_spans())
+
+    def span(self, name: str) -> ReadableSpan:
+        matches = [s for s in self.spans() if s.name == name]
+        assert len(matches) == 1, (
+            f"expected one span {name!r}, got {[s.name for s in self.spans()]}"
+        )
+        return matches[0]
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The JSON log lines written to the log file."""
+        self.flush()
+        if not self.log_file.exists():
+            return []
+        return [json.loads(line) for line in self.log_file.read_text().splitlines() if line]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line.get("event") == name]
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A sample of the namespaced family ``name`` (0.0 when the series does not exist)."""
+        value = self.rt.metrics.registry.get_sample_value(f"{NAMESPACE}_{name}", labels)
+        return 0.0 if value is None else value
+
+
+@pytest.fixture
+def telemetry(tmp_path: Path) -> Iterator[Captured]:
+    swarmscope.shutdown()
+    span_exporter = InMemorySpanExporter()
+    log_exporter = InMemoryLogRecordExporter()
+    log_file = tmp_path / "logs" / "app.log"
+    rt = swarmscope.init(
+        service_name="test-service",
+        namespace=NAMESPACE,
+        environment="test",
+        span_exporter=span_exporter,
+        log_exporter=log_exporter,
+        log_stream="none",
+        log_file=str(log_file),
+        log_level="debug",
+        export_interval_seconds=0.05,
+    )
+    try:
+        yield Captured(rt, span_exporter, log_exporter, log_file)
+    finally:
+        swarmscope.shutdown()

@@ -16,7 +16,7 @@ import structlog
 
 from swarmscope.instrument import handoffs
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.instrument.operation import Operation, current_agent, safely, span_event
 from swarmscope.instrument.orchestration import current_orchestration
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -116,7 +116,7 @@ def state_transition(
         rt = current()
         name = _agent(agent)
         rt.metrics["agent_state_transitions_total"].child(name, from_state, to_state).inc()
-        _span_event("state_transition", {"from_state": from_state, "to_state": to_state})
+        span_event("state_transition", {"from_state": from_state, "to_state": to_state})
         rt.event(
             "state_transition",
             {"agent_id": name, "from_state": from_state, "to_state": to_state, **fields},
@@ -138,7 +138,7 @@ def retry(
         rt = current()
         name = _agent(agent)
         rt.metrics["agent_retries_total"].child(name, operation, reason).inc()
-        _span_event(
+        span_event(
             "retry", {"operation": operation, "retry_reason": reason, "attempt": attempt or 0}
         )
         rt.event(
@@ -188,11 +188,3 @@ def memory_event(kind: str, agent: str | None = None, **fields: Any) -> None:
     """Plan 1's ``memory_stored`` / ``memory_retrieved`` events (``kind`` is 'stored' or 'retrieved')."""
     name = "memory_stored" if kind == "stored" else "memory_retrieved"
     safely("memory", lambda: current().event(name, {"agent_id": _agent(agent), **fields}))
-
-
-def _span_event(name: str, attributes: dict[str, Any]) -> None:
-    from opentelemetry import trace
-
-    span = trace.get_current_span()
-    if span.is_recording():
-        span.add_event(name, attributes)

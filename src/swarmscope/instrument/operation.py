@@ -54,6 +54,13 @@ def safely(where: str, action: Callable[[], Any]) -> Any:
         return None
 
 
+def span_event(name: str, attributes: dict[str, Any]) -> None:
+    """Add an event to the current span, if one is recording."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.add_event(name, attributes)
+
+
 class Operation(ABC):
     """Base class of the timed concepts; subclasses name the span and record the outcome."""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind
 
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.propagation import inject_headers
 from swarmscope.telemetry.runtime import Runtime, current
 
 
@@ -167,9 +167,7 @@ class A2ADelegation(Operation):
 
     def headers(self, headers: dict[str, str] | None = None) -> dict[str, str]:
         """``headers`` plus W3C ``traceparent`` for this delegation's span."""
-        carrier = dict(headers or {})
-        inject(carrier)
-        return carrier
+        return inject_headers(headers)
 
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         if status == "failure":

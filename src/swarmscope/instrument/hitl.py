@@ -1,0 +1,170 @@
+"""Human-in-the-loop approvals: requested, pending, decided or timed out, and how long it took.
+
+An approval is a block of code that waits for a person. Entering it counts the request and
+raises the pending gauge; ``resolve`` records the decision and its latency; leaving the block
+undecided records a timeout (the block raised ``TimeoutError`` or outlived ``timeout``) or a
+cancellation. Whichever way it ends, the pending gauge goes back down exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from time import perf_counter
+from typing import Any, TypeVar
+
+from opentelemetry.trace import Status, StatusCode
+
+from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.telemetry.runtime import Runtime, current
+
+T = TypeVar("T")
+
+
+class Approval(Operation):
+    """One approval request; ``resolve("approved" | "rejected", reason=None)`` decides it."""
+
+    where = "approval"
+
+    def __init__(
+        self,
+        approval_type: str,
+        agent: str | None = None,
+        timeout: float | None = None,
+        approval_id: str | None = None,
+        **attrs: Any,
+    ) -> None:
+        self.approval_type = approval_type
+        self.agent = agent
+        self.timeout = timeout
+        self.approval_id = approval_id
+        self.attrs = attrs
+        self.decision: str | None = None
+        self.settled = False
+        self._agent_name: str | None = None
+
+    def span_name(self) -> str:
+        return f"hitl_approval {self.approval_type}"
+
+    def span_attributes(self) -> dict[str, Any]:
+        self._agent_name = self.agent or current_agent.get()
+        attributes: dict[str, Any] = {"swarmscope.approval.type": self.approval_type, **self.attrs}
+        if self._agent_name:
+            attributes["gen_ai.agent.name"] = self._agent_name
+        if self.approval_id:
+            attributes["swarmscope.approval.id"] = self.approval_id
+        if self.timeout is not None:
+            attributes["swarmscope.approval.timeout_s"] = self.timeout
+        return attributes
+
+    def on_start(self, rt: Runtime) -> None:
+        rt.metrics["hitl_approvals_requested_total"].child(
+            self.approval_type, self._agent_name
+        ).inc()
+        rt.metrics["hitl_approvals_pending"].child(self.approval_type).inc()
+        self.event(rt, "hitl_approval_required", self._fields(timeout_s=self.timeout, **self.attrs))
+
+    def resolve(self, decision: str, reason: str | None = None) -> bool:
+        """Record the human's decision; False if the approval was already settled."""
+        if self.settled or self._rt is None:
+            return False
+        self.settled = True
+        self.decision = decision
+        rt = self._rt
+
+        def record() -> None:
+            latency = perf_counter() - self._started
+            rt.metrics["hitl_approvals_pending"].child(self.approval_type).dec()
+            rt.metrics["hitl_approvals_received_total"].child(
+                self.approval_type, decision, self._agent_name
+            ).inc()
+            rt.metrics["hitl_approval_latency_seconds"].child(
+                self.approval_type, self._agent_name
+            ).observe(latency)
+            self.set_attribute("swarmscope.approval.decision", decision)
+            if reason:
+                self.set_attribute("swarmscope.approval.reason", reason)
+            self.event(
+                rt,
+                "hitl_approval_received",
+                self._fields(
+                    decision=decision,
+                    approved=decision == "approved",
+                    reason=reason,
+                    latency_ms=round(latency * 1000, 3),
+                ),
+            )
+
+        safely(self.where, record)
+        return True
+
+    def expire(self) -> bool:
+        """Record that nobody answered in time; False if the approval was already settled."""
+        if self.settled or self._rt is None:
+            return False
+        self.settled = True
+        rt = self._rt
+
+        def record() -> None:
+            waited = perf_counter() - self._started
+            rt.metrics["hitl_approvals_pending"].child(self.approval_type).dec()
+            rt.metrics["hitl_approval_timeouts_total"].child(
+                self.approval_type, self._agent_name
+            ).inc()
+            self.set_attribute("swarmscope.approval.decision", "timeout")
+            self.mark_failed("timeout")
+            self.span.set_status(Status(StatusCode.ERROR, "approval timed out"))
+            self.event(
+                rt,
+                "hitl_approval_timeout",
+                self._fields(timeout_s=self.timeout, waited_ms=round(waited * 1000, 3)),
+            )
+
+        safely(self.where, record)
+        return True
+
+    async def wait(self, decision: Awaitable[T]) -> T:
+        """Await the human's answer, expiring the approval after ``timeout`` seconds."""
+        try:
+            return await asyncio.wait_for(decision, self.timeout)
+        except TimeoutError:
+            self.expire()
+            raise
+
+    def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
+        if self.settled:
+            return
+        outlived = self.timeout is not None and self.duration >= self.timeout
+        if isinstance(error, TimeoutError) or outlived:
+            self.expire()
+            return
+        self.settled = True
+        rt.metrics["hitl_approvals_pending"].child(self.approval_type).dec()
+        fields = self._fields(status=status)
+        if error is not None:
+            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        self.event(rt, "hitl_approval_cancelled", fields)
+
+    def _fields(self, **extra: Any) -> dict[str, Any]:
+        fields: dict[str, Any] = {"approval_type": self.approval_type, "agent_id": self._agent_name}
+        if self.approval_id:
+            fields["approval_id"] = self.approval_id
+        fields.update(extra)
+        return fields
+
+
+def approval(
+    approval_type: str,
+    agent: str | None = None,
+    timeout: float | None = None,
+    approval_id: str | None = None,
+    **attrs: Any,
+) -> Approval:
+    """Instrument one human approval: ``with ss.approval("recommendation") as ap: ap.resolve(...)``."""
+    return Approval(approval_type, agent, timeout, approval_id, **attrs)
+
+
+def frontend_approval(kind: str, approval_type: str, **fields: Any) -> None:
+    """Plan 1's UI-side approval events: ``kind`` is 'requested' (prompt shown) or 'submitted'."""
+    name = "hitl_approval_requested" if kind == "requested" else "hitl_approval_submitted"
+    safely("approval", lambda: current().event(name, {"approval_type": approval_type, **fields}))

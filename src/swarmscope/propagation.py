@@ -1,0 +1,26 @@
+"""W3C trace context between processes: what to send, and how to continue a remote trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from opentelemetry import context as otel_context
+from opentelemetry.propagate import extract, inject
+
+
+def inject_headers(headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``headers`` with ``traceparent`` (and ``tracestate``) for the current span."""
+    carrier = dict(headers or {})
+    inject(carrier)
+    return carrier
+
+
+@contextmanager
+def continue_trace(headers: Mapping[str, str]) -> Iterator[None]:
+    """Make spans started inside this block children of the span named by ``headers``."""
+    token = otel_context.attach(extract(dict(headers)))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

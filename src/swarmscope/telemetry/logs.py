@@ -43,8 +43,6 @@ _SEVERITY = {
     "error": SeverityNumber.ERROR,
     "critical": SeverityNumber.FATAL,
 }
-# Fields whose values are ours and never hold user data: not scrubbed, not rendered twice.
-_SAFE_FIELDS = frozenset({"timestamp", "level", "logger", "event", "trace_id", "span_id"})
 _STDLIB_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -175,7 +173,7 @@ class LogPipeline:
 
     # -- export threads --------------------------------------------------------------------
     def _prepare(self, event: EventDict) -> dict[str, Any]:
-        clean = self._redactor.fields(event, keep=_SAFE_FIELDS)
+        clean = self._redactor.fields(event)
         timestamp = clean.get("timestamp")
         if isinstance(timestamp, float):
             clean["timestamp"] = self._clock.iso(timestamp)

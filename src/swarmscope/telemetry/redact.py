@@ -109,29 +109,37 @@ class Redactor:
             return type(value)(self.value(v) for v in value)
         return value
 
-    def fields(
-        self, fields: Mapping[str, Any], keep: frozenset[str] = frozenset()
-    ) -> dict[str, Any]:
-        """Scrub every field of a log event or attribute map, except those named in ``keep``.
-
-        This runs for every exported log line and span, so the common cases (numbers, short
-        strings seen before) are decided inline without a call per field.
-        """
+    def fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """A scrubbed copy of a log event or attribute map."""
         clean = dict(fields)
-        memo, keys = self._memo, self._keys
-        for key in fields.keys() - keep if keep else fields:
-            value = fields[key]
-            secret = keys.get(key)
-            if secret is None:
-                secret = self.secret_key(key)
-            kind = type(value)
-            if secret and value not in (None, ""):
-                clean[key] = REDACTED
-            elif kind is bool or kind is int or kind is float or value is None:
-                continue
-            elif kind is str:
-                known = memo.get(value)
-                clean[key] = known if known is not None else self.text(value)
-            else:
-                clean[key] = self.value(value)
+        for key, value in fields.items():
+            scrubbed = self.field(key, value)
+            if scrubbed is not value:
+                clean[key] = scrubbed
         return clean
+
+    def field(self, key: str, value: Any) -> Any:
+        """One field, scrubbed; returns ``value`` itself when nothing needed scrubbing.
+
+        This runs for every field of every exported log line and span, so the common cases
+        (numbers, names and strings seen before) are decided with dict lookups only.
+        """
+        secret = self._keys.get(key)
+        if secret is None:
+            secret = self.secret_key(key)
+        if secret:
+            return REDACTED if value not in (None, "") else value
+        kind = type(value)
+        if kind is str:
+            known = self._memo.get(value)
+            if known is None:
+                known = self.text(value)
+            return value if known == value else known
+        if kind is bool or kind is int or kind is float or value is None:
+            return value
+        scrubbed = self.value(value)
+        return value if scrubbed == value else scrubbed
+
+    def needs_scrubbing(self, fields: Mapping[str, Any]) -> bool:
+        """Whether any field of ``fields`` would change; cheap for clean maps."""
+        return any(self.field(key, value) is not value for key, value in fields.items())

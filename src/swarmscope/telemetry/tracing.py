@@ -64,26 +64,23 @@ class QueueSpanProcessor(SpanProcessor):
 
 
 def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
-    """The span itself when nothing in it needs scrubbing, else a scrubbed copy."""
-    attributes = dict(span.attributes or {})
-    clean = redactor.fields(attributes)
-    events = [
-        Event(event.name, redactor.fields(dict(event.attributes or {})), event.timestamp)
-        for event in span.events
-    ]
-    events_changed = any(
-        dict(new.attributes or {}) != dict(old.attributes or {})
-        for new, old in zip(events, span.events, strict=True)
+    """The span itself when nothing in it needs scrubbing (the usual case), else a scrubbed copy."""
+    attributes = span.attributes or {}
+    dirty = redactor.needs_scrubbing(attributes) or any(
+        redactor.needs_scrubbing(event.attributes or {}) for event in span.events
     )
-    if clean == attributes and not events_changed:
+    if not dirty:
         return span
     return ReadableSpan(
         name=span.name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
-        attributes=clean,
-        events=events,
+        attributes=redactor.fields(attributes),
+        events=[
+            Event(event.name, redactor.fields(event.attributes or {}), event.timestamp)
+            for event in span.events
+        ],
         links=span.links,
         kind=span.kind,
         status=span.status,

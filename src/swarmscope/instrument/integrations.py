@@ -125,7 +125,7 @@ class CircuitBreaker:
             }
             rt.event(f"circuit_breaker_{word or 'half_opened'}", fields)
             if named is not None and word is not None and self.integration == "zoho":
-                rt.event(f"zoho_circuit_breaker_{word}", fields)
+                rt.event(f"zoho_circuit_breaker_{word}", dict(fields))
 
         safely("circuit_breaker", record)
 
@@ -192,7 +192,7 @@ class IntegrationCall(Operation):
             fields = self._fields(retry_after_s=retry_after)
             rt.event("rate_limit_hit", fields)
             if self.integration == "zoho":
-                rt.event("zoho_rate_limit_hit", fields)
+                rt.event("zoho_rate_limit_hit", dict(fields))
 
         safely(self.where, record)
 

@@ -49,6 +49,7 @@ class Runtime:
     ) -> None:
         """Log one catalog event at its declared level, through the log pipeline.
 
+        ``fields`` becomes the event (it is not copied: build a new dict per call).
         ``span_context`` saves a context lookup when the caller holds the span already.
         """
         level = level or _EVENT_LEVELS[name]

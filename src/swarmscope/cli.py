@@ -1,0 +1,93 @@
+"""The ``swarmscope`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from swarmscope._version import __version__
+from swarmscope.catalog import EVENTS, METRICS
+from swarmscope.config import ConfigError, Settings
+
+app = typer.Typer(
+    help="Observability for multi-agent LLM systems: metrics, traces and logs that agree.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the swarmscope version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def demo(
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to run; without it, until Ctrl-C.", min=0.5)
+    ] = None,
+    rate: Annotated[float, typer.Option(help="Analyses started per second.", min=0.1)] = 5.0,
+    seed: Annotated[int, typer.Option(help="Seed for the simulated world.")] = 7,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8000,
+    namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
+    log_file: Annotated[Path, typer.Option(help="Where the JSON logs go.")] = Path(
+        "swarmscope-logs/demo.log"
+    ),
+) -> None:
+    """Run an instrumented multi-agent service under simulated load."""
+    from swarmscope.demo.runner import DemoOptions, run_demo
+
+    try:
+        Settings.load(namespace=namespace)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    options = DemoOptions(duration, rate, seed, port, namespace, log_file)
+    raise typer.Exit(run_demo(options))
+
+
+@app.command()
+def catalog(
+    namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    events: Annotated[bool, typer.Option("--events", help="List log events instead.")] = False,
+) -> None:
+    """List every metric family (or log event) swarmscope emits."""
+    try:
+        Settings.load(namespace=namespace)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    if events:
+        rows = [
+            {"event": e.name, "level": e.level, "group": e.group, "description": e.description}
+            for e in EVENTS
+        ]
+    else:
+        rows = [
+            {
+                "name": m.full_name(namespace),
+                "kind": m.kind,
+                "labels": list(m.labels),
+                "buckets": list(m.buckets) if m.buckets else None,
+                "group": m.group,
+                "source": m.source,
+                "help": m.help,
+            }
+            for m in METRICS
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table()
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(", ".join(map(str, v)) if isinstance(v, list) else str(v or "") for v in row.values())
+        )
+    Console().print(table)

@@ -1,0 +1,1 @@
+"""Reference systems that show swarmscope working: see ``quickstart``."""

@@ -1,0 +1,68 @@
+"""The project's two entry points, needing nothing but python3.
+
+    python3 tasks.py demo [ARGS...]   set up .venv and run `swarmscope demo ARGS...`
+    python3 tasks.py test [ARGS...]   set up .venv, lint, and run the whole test suite
+
+Setup is idempotent: the virtual environment is created once and the package reinstalled
+only when pyproject.toml changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*command: str | Path) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True)
+
+
+def setup(extras: str) -> None:
+    if not (BIN / "python").exists():
+        run(sys.executable, "-m", "venv", VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extras}]" if extras else "."
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--editable", target)
+    stamp.write_text(digest)
+
+
+def demo(args: list[str]) -> None:
+    setup("")
+    run(BIN / "swarmscope", "demo", *args)
+
+
+def test(args: list[str]) -> None:
+    setup("test")
+    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py")
+    run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py")
+    run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
+
+
+def main() -> int:
+    tasks = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in tasks:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        tasks[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as error:
+        return error.returncode or 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

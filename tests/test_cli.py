@@ -1,0 +1,78 @@
+"""The swarmscope command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from swarmscope import __version__
+
+
+def swarmscope(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "swarmscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_help_and_version():
+    result = swarmscope("--help")
+    assert result.returncode == 0
+    for command in ("version", "demo", "catalog"):
+        assert command in result.stdout
+    assert swarmscope("version").stdout.strip() == __version__
+
+
+def test_catalog_json_uses_the_namespace():
+    result = swarmscope("catalog", "--namespace", "sergas", "--json")
+    assert result.returncode == 0
+    names = {row["name"] for row in json.loads(result.stdout)}
+    assert "sergas_hitl_approval_latency_seconds" in names
+    events = json.loads(swarmscope("catalog", "--events", "--json").stdout)
+    assert any(row["event"] == "agent_handoff" for row in events)
+
+
+def test_bad_input_is_a_usage_error_not_a_traceback():
+    result = swarmscope("catalog", "--namespace", "bad-name")
+    assert result.returncode == 2
+    assert "namespace" in result.stderr and "Traceback" not in result.stderr
+    result = swarmscope("demo", "--rate", "-1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path):
+    log_file = tmp_path / "demo.log"
+    result = swarmscope(
+        "demo",
+        "--duration",
+        "3",
+        "--port",
+        "0",
+        "--rate",
+        "8",
+        "--namespace",
+        "sergas",
+        "--log-file",
+        str(log_file),
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/metrics" in result.stdout and str(log_file) in result.stdout
+    final = next(line for line in result.stdout.splitlines() if line.startswith("final"))
+    assert "orchestrations 0 " not in final
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    completed = [line for line in lines if line["event"] == "orchestration_completed"]
+    assert completed, "no orchestration finished"
+    trace_id = completed[0]["trace_id"]
+    same_trace = {line["event"] for line in lines if line.get("trace_id") == trace_id}
+    assert {
+        "request_completed",
+        "agent_execution_started",
+        "tool_call_completed",
+        "llm_call_completed",
+        "agent_handoff",
+    } <= same_trace

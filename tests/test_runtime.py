@@ -1,0 +1,131 @@
+"""init/shutdown lifecycle, threads, and instrumentation before init."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import swarmscope as ss
+
+
+def test_init_is_idempotent_and_warns_on_different_settings(telemetry):
+    assert ss.init() is telemetry.rt
+    with pytest.warns(UserWarning, match="already called"):
+        assert ss.init(namespace="other") is telemetry.rt
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (
+            ss.init(
+                namespace="sergas",
+                service_name="test-service",
+                environment="test",
+                log_stream="none",
+                log_file=telemetry.rt.settings.log_file,
+                log_level="debug",
+                export_interval_seconds=0.05,
+            )
+            is telemetry.rt
+        )
+
+
+def test_instrumentation_before_init_starts_from_the_environment(monkeypatch):
+    ss.shutdown()
+    monkeypatch.setenv("SWARMSCOPE_NAMESPACE", "lazy")
+    monkeypatch.setenv("SWARMSCOPE_LOG_STREAM", "none")
+    try:
+        with ss.tool_call("early"):
+            pass
+        rt = ss.current()
+        assert rt.settings.namespace == "lazy"
+        assert (
+            rt.metrics.registry.get_sample_value(
+                "lazy_agent_tool_calls_total",
+                {"agent_type": "unknown", "tool_name": "early", "status": "success"},
+            )
+            == 1
+        )
+    finally:
+        ss.shutdown()
+
+
+def test_broken_environment_falls_back_to_defaults_with_a_warning(monkeypatch):
+    ss.shutdown()
+    monkeypatch.setenv("SWARMSCOPE_SAMPLE_RATIO", "lots")
+    monkeypatch.setenv("SWARMSCOPE_LOG_STREAM", "none")
+    try:
+        with pytest.warns(UserWarning, match="SWARMSCOPE_SAMPLE_RATIO"):
+            with ss.tool_call("still_counted"):
+                pass
+        assert ss.current().settings.sample_ratio == 1.0
+    finally:
+        ss.shutdown()
+
+
+def test_explicit_init_with_bad_settings_raises_a_clear_error():
+    ss.shutdown()
+    with pytest.raises(ss.ConfigError, match="sample_ratio"):
+        ss.init(sample_ratio=3)
+    assert not ss.is_initialized()
+
+
+def test_concurrent_threads_keep_their_own_context(telemetry):
+    barrier = threading.Barrier(8)
+
+    def work(index: int) -> None:
+        agent = f"agent_{index % 4}"
+        barrier.wait()
+        for _ in range(25):
+            with ss.agent_run(agent), ss.tool_call("lookup"):
+                pass
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(8)))
+    for index in range(4):
+        agent = f"agent_{index}"
+        assert (
+            telemetry.metric(
+                "agent_tool_calls_total", agent_type=agent, tool_name="lookup", status="success"
+            )
+            == 50
+        )
+        assert telemetry.metric("agent_sessions_active", agent_type=agent) == 0
+    spans = telemetry.spans()
+    by_id = {span.context.span_id: span for span in spans}
+    tools = [span for span in spans if span.name == "execute_tool lookup"]
+    assert len(tools) == 200
+    for tool in tools:
+        parent = by_id[tool.parent.span_id]
+        assert parent.name.startswith("invoke_agent ")
+        assert parent.context.trace_id == tool.context.trace_id
+
+
+def test_sampling_ratio_zero_keeps_metrics_and_logs(tmp_path):
+    ss.shutdown()
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    rt = ss.init(
+        namespace="sampled",
+        sample_ratio=0.0,
+        span_exporter=exporter,
+        log_stream="none",
+        log_file=str(tmp_path / "a.log"),
+    )
+    try:
+        with ss.agent_run("a"), ss.tool_call("t"):
+            pass
+        rt.flush()
+        assert exporter.get_finished_spans() == ()
+        assert (
+            rt.metrics.registry.get_sample_value(
+                "sampled_agent_tool_calls_total",
+                {"agent_type": "a", "tool_name": "t", "status": "success"},
+            )
+            == 1
+        )
+        assert "tool_call_completed" in (tmp_path / "a.log").read_text()
+    finally:
+        ss.shutdown()

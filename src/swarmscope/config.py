@@ -78,6 +78,15 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            expected = _TYPES.get(spec.name)
+            if expected is None or expected is bool:
+                wrong = expected is bool and not isinstance(value, bool)
+            else:
+                wrong = not isinstance(value, expected) or isinstance(value, bool)
+            if wrong:
+                raise ConfigError(f"{spec.name}: {value!r} is not a {_type_word(expected)}")
         _require(
             re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", self.namespace), "namespace", self.namespace
         )
@@ -110,6 +119,26 @@ class Settings:
         """The OTLP/HTTP URL for one signal ('traces' or 'logs')."""
         base = (self.otlp_endpoint or "").rstrip("/")
         return f"{base}/v1/{signal}"
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "sample_ratio": (int, float),
+    "export_interval_seconds": (int, float),
+    "log_file_max_bytes": int,
+    "log_file_backups": int,
+    "queue_size": int,
+    "export_batch_size": int,
+    "max_label_values": int,
+    "capture_stdlib_logging": bool,
+    "namespace": str,
+    "service_name": str,
+}
+
+
+def _type_word(expected: type | tuple[type, ...] | None) -> str:
+    if expected == (int, float):
+        return "number"
+    return getattr(expected, "__name__", "value")
 
 
 def _require(ok: object, name: str, value: object) -> None:

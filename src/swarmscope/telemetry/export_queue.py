@@ -80,6 +80,10 @@ class ExportQueue(Generic[T]):
         if size + 1 == self._batch_size:
             self._wake.set()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -128,10 +132,18 @@ class ExportQueue(Generic[T]):
                 self._idle.wait(min(remaining, 0.05))
         return True
 
-    def close(self, timeout: float = 10.0) -> bool:
-        """Flush, then stop the worker; later ``put`` calls are counted as dropped."""
+    def close(self, timeout: float = 10.0, interrupt: Callable[[], None] | None = None) -> bool:
+        """Flush for at most ``timeout`` seconds, then stop the worker.
+
+        When the flush runs out of time (an exporter stuck retrying a dead endpoint),
+        ``interrupt`` is called to abort the export in progress, so closing keeps to its
+        deadline. Later ``put`` calls are counted as dropped.
+        """
+        deadline = time.monotonic() + timeout
         flushed = self.flush(timeout)
         self._closed = True
         self._wake.set()
-        self._thread.join(timeout)
+        if not flushed and interrupt is not None:
+            interrupt()
+        self._thread.join(max(deadline - time.monotonic(), 0.1))
         return flushed

@@ -33,6 +33,9 @@ from swarmscope.telemetry.export_queue import ExportQueue, in_export_thread
 from swarmscope.telemetry.redact import Redactor
 
 EventDict = MutableMapping[str, Any]
+# Set by the pipeline itself, never from user data: not scrubbed (ids are numbers until
+# they are written, and a number can look like a card number).
+_PIPELINE_FIELDS = frozenset({"timestamp", "trace_id", "span_id", "level", "logger"})
 Processor = Callable[[Any, str, EventDict], EventDict]
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
@@ -89,6 +92,7 @@ class LogPipeline:
     ) -> None:
         self.settings = settings
         self._redactor = redactor
+        self._on_drop = on_drop
         self._resource = resource
         self._scope = InstrumentationScope("swarmscope")
         self._static = {
@@ -173,7 +177,7 @@ class LogPipeline:
 
     # -- export threads --------------------------------------------------------------------
     def _prepare(self, event: EventDict) -> dict[str, Any]:
-        clean = self._redactor.fields(event)
+        clean = self._redactor.fields(event, keep=_PIPELINE_FIELDS)
         timestamp = clean.get("timestamp")
         if isinstance(timestamp, float):
             clean["timestamp"] = self._clock.iso(timestamp)
@@ -184,10 +188,18 @@ class LogPipeline:
         clean.update(self._static)
         return clean
 
+    def _rendered(self, events: Sequence[EventDict]) -> list[tuple[str, str]]:
+        """Each event as a line; one that cannot be rendered is dropped and counted alone."""
+        lines = []
+        for event in events:
+            try:
+                lines.append((self._render(self._prepare(event)), str(event.get("level", "info"))))
+            except Exception:
+                self._on_drop("log_output", "render_failed", 1)
+        return lines
+
     def _write_local(self, events: Sequence[EventDict]) -> bool:
-        lines = [
-            (self._render(self._prepare(event)), event.get("level", "info")) for event in events
-        ]
+        lines = self._rendered(events)
         if self.settings.log_stream != "none":
             stream = sys.stdout if self.settings.log_stream == "stdout" else sys.stderr
             stream.write("".join(line for line, _ in lines))
@@ -202,8 +214,13 @@ class LogPipeline:
 
     def _export_remote(self, events: Sequence[EventDict]) -> bool:
         assert self.exporter is not None
-        records = [self._to_otel(self._prepare(event), event) for event in events]
-        return self.exporter.export(records) is LogRecordExportResult.SUCCESS
+        records = []
+        for event in events:
+            try:
+                records.append(self._to_otel(self._prepare(event), event))
+            except Exception:
+                self._on_drop("logs", "render_failed", 1)
+        return not records or self.exporter.export(records) is LogRecordExportResult.SUCCESS
 
     def _to_otel(self, clean: dict[str, Any], raw: EventDict) -> ReadableLogRecord:
         level = clean.pop("level", "info")
@@ -221,7 +238,8 @@ class LogPipeline:
             severity_text=level.upper(),
             severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
             body=str(clean.pop("message", name)),
-            attributes={key: _attribute(value) for key, value in clean.items()} | {"event": name},
+            attributes={key: _attribute(value) for key, value in clean.items() if value is not None}
+            | {"event": name},
             event_name=name,
         )
         return ReadableLogRecord(record, resource=self._resource, instrumentation_scope=self._scope)
@@ -243,9 +261,14 @@ class LogPipeline:
         return ok
 
     def close(self, timeout: float = 5.0) -> None:
-        for queue in (self.local, self.remote):
-            if queue is not None:
-                queue.close(timeout)
+        """Write and export what is queued within ``timeout`` seconds, then release files."""
+        deadline = time.monotonic() + timeout
+        if self.local is not None:
+            self.local.close(timeout)
+        if self.remote is not None:
+            assert self.exporter is not None
+            remaining = max(deadline - time.monotonic(), 0.0)
+            self.remote.close(remaining, interrupt=self.exporter.shutdown)
         if self.exporter is not None:
             self.exporter.shutdown()
         for handler in self._files:
@@ -255,9 +278,11 @@ class LogPipeline:
 class StdlibBridge(logging.Handler):
     """Routes standard-library log records through the swarmscope pipeline."""
 
-    def __init__(self, pipeline: LogPipeline) -> None:
+    def __init__(self, pipeline: LogPipeline, previous_root_level: int = logging.WARNING) -> None:
         super().__init__(level=pipeline.threshold)
         self._pipeline = pipeline
+        # The root level swarmscope lowered to see records; restored on shutdown.
+        self.previous_root_level = previous_root_level
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -285,15 +310,16 @@ class _IsoClock:
     """RFC 3339 UTC timestamps with microseconds; the seconds part is formatted once a second."""
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        # One tuple, swapped whole: export threads share the clock without a lock.
+        self._cached: tuple[int, str] = (-1, "")
 
     def iso(self, timestamp: float) -> str:
         second = int(timestamp)
-        if second != self._second:
-            self._second = second
-            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._prefix}.{int((timestamp - second) * 1e6):06d}Z"
+        cached_second, prefix = self._cached
+        if second != cached_second:
+            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._cached = (second, prefix)
+        return f"{prefix}.{int((timestamp - second) * 1e6):06d}Z"
 
 
 def _attribute(value: Any) -> Any:

@@ -108,7 +108,9 @@ class MetricSet(dict[str, Family]):
         specs = list(specs)
         # The overflow counter is made first so every other family can report into it.
         overflow_spec = next(s for s in specs if s.name == "telemetry_label_overflow_total")
-        overflow = self._build(overflow_spec, max_label_values, None)
+        # Its label values are catalog names, bounded by the catalog, not by the user limit.
+        catalog_size = sum(len(spec.labels) for spec in specs)
+        overflow = self._build(overflow_spec, max(max_label_values, catalog_size), None)
         for spec in specs:
             if spec is overflow_spec or spec.name in SCRAPE_TIME_METRICS:
                 continue

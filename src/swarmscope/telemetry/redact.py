@@ -14,10 +14,13 @@ from typing import Any
 
 REDACTED = "[REDACTED]"
 
+# A field name holds a secret when one of these words is a whole part of it (parts are split
+# by '_', '-', '.' or case), so "api_key" and "X-Api-Key" match and "paid_tokens" does not.
 SECRET_KEY = re.compile(
-    r"(?i)(passw(or)?d|passwd|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
-    r"|authorization|auth[_-]?token|access[_-]?token|refresh[_-]?token|id[_-]?token"
-    r"|session[_-]?token|^token$|cookie|credential|client[_-]?secret)"
+    r"(?i)(?:^|[_.\-])(?:passw(?:or)?d|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key"
+    r"|private[_-]?key|authorization|auth[_-]?token|access[_-]?token|refresh[_-]?token"
+    r"|id[_-]?token|session[_-]?token|token|cookie|set[_-]cookie|credentials?"
+    r"|client[_-]?secret)(?:$|[_.\-])"
 )
 
 _BUILTIN_VALUE_PATTERNS = (
@@ -34,13 +37,6 @@ _BUILTIN_VALUE_PATTERNS = (
 _MEMO_SIZE = 4096
 _MEMO_MAX_LENGTH = 64
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
-
-
-def _scoped(pattern: str) -> str:
-    flags = re.match(r"^\(\?([aiLmsux]+)\)", pattern)
-    if flags:
-        return f"(?{flags.group(1)}:{pattern[flags.end() :]})"
-    return f"(?:{pattern})"
 
 
 def _luhn(digits: str) -> bool:
@@ -64,9 +60,10 @@ class Redactor:
     """Scrubs strings, and the strings inside dicts, lists and tuples, in place of copies."""
 
     def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
-        patterns = (*_BUILTIN_VALUE_PATTERNS, *extra_patterns)
-        # User patterns may carry global flags such as (?i); scope them to their own group.
-        self._values = re.compile("|".join(_scoped(p) for p in patterns))
+        # The built-in patterns share one regex (one scan per string); the user's are kept
+        # apart, so their groups, flags and backreferences mean what the user wrote.
+        self._values = re.compile("|".join(f"(?:{p})" for p in _BUILTIN_VALUE_PATTERNS))
+        self._extra = [re.compile(pattern) for pattern in extra_patterns]
         self._memo: dict[str, str] = {}
         self._keys: dict[str, bool] = {}
 
@@ -91,6 +88,8 @@ class Redactor:
             clean = self._values.sub(REDACTED, clean)
         if _CARD.search(clean) is not None:
             clean = _CARD.sub(_card, clean)
+        for pattern in self._extra:
+            clean = pattern.sub(REDACTED, clean)
         if len(value) <= _MEMO_MAX_LENGTH:
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
@@ -109,10 +108,14 @@ class Redactor:
             return type(value)(self.value(v) for v in value)
         return value
 
-    def fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """A scrubbed copy of a log event or attribute map."""
+    def fields(
+        self, fields: Mapping[str, Any], keep: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """A scrubbed copy of a log event or attribute map; fields named in ``keep`` are left."""
         clean = dict(fields)
         for key, value in fields.items():
+            if key in keep:
+                continue
             scrubbed = self.field(key, value)
             if scrubbed is not value:
                 clean[key] = scrubbed
@@ -135,6 +138,9 @@ class Redactor:
             if known is None:
                 known = self.text(value)
             return value if known == value else known
+        if kind is int and value > 999_999_999_999:
+            # A card number passed as a number.
+            return REDACTED if self.text(str(value)) != str(value) else value
         if kind is bool or kind is int or kind is float or value is None:
             return value
         scrubbed = self.value(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from swarmscope.config import ConfigError, Settings
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
 from swarmscope.telemetry.metrics import MetricSet
 from swarmscope.telemetry.redact import Redactor
-from swarmscope.telemetry.tracing import build_tracer_provider
+from swarmscope.telemetry.tracing import QueueSpanProcessor, build_tracer_provider
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Runtime:
     logs: LogPipeline
     redactor: Redactor
     bridge: StdlibBridge | None
+    span_processor: QueueSpanProcessor | None
 
     def event(
         self,
@@ -66,11 +68,17 @@ class Runtime:
         spans_ok = self.tracer_provider.force_flush(int(timeout * 1000))
         return self.logs.flush(timeout) and spans_ok
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Export what is queued, keeping to ``timeout`` seconds in all, and release everything."""
+        deadline = time.monotonic() + timeout
         if self.bridge is not None:
-            logging.getLogger().removeHandler(self.bridge)
+            root = logging.getLogger()
+            root.removeHandler(self.bridge)
+            root.setLevel(self.bridge.previous_root_level)
+        if self.span_processor is not None:
+            self.span_processor.close(timeout)
+        self.logs.close(max(deadline - time.monotonic(), 0.0))
         self.tracer_provider.shutdown()
-        self.logs.close()
 
 
 _EVENT_LEVELS = {name: spec.level for name, spec in EVENTS_BY_NAME.items()}
@@ -129,7 +137,7 @@ def _build(
     def exported(signal: str, count: int) -> None:
         metrics["telemetry_exported_total"].child(signal).inc(count)
 
-    provider = build_tracer_provider(
+    provider, span_processor = build_tracer_provider(
         settings,
         resource,
         redactor,
@@ -144,8 +152,8 @@ def _build(
     configure_structlog(pipeline)
     bridge = None
     if settings.capture_stdlib_logging:
-        bridge = StdlibBridge(pipeline)
         root = logging.getLogger()
+        bridge = StdlibBridge(pipeline, previous_root_level=root.level)
         root.addHandler(bridge)
         root.setLevel(min(root.level or logging.WARNING, pipeline.threshold))
     return Runtime(
@@ -156,6 +164,7 @@ def _build(
         logs=pipeline,
         redactor=redactor,
         bridge=bridge,
+        span_processor=span_processor,
     )
 
 
@@ -181,8 +190,7 @@ def shutdown(timeout: float = 10.0) -> None:
     with _lock:
         runtime, _runtime = _runtime, None
     if runtime is not None:
-        runtime.flush(timeout)
-        runtime.close()
+        runtime.close(timeout)
 
 
 def is_initialized() -> bool:

@@ -55,9 +55,15 @@ class QueueSpanProcessor(SpanProcessor):
         scrubbed = [scrub_span(span, self._redactor) for span in spans]
         return self.exporter.export(scrubbed) is SpanExportResult.SUCCESS
 
-    def shutdown(self) -> None:
-        self.queue.close(timeout=5.0)
+    def close(self, timeout: float) -> bool:
+        """Export what is queued within ``timeout`` seconds, then shut the exporter down."""
+        flushed = self.queue.close(timeout, interrupt=self.exporter.shutdown)
         self.exporter.shutdown()
+        return flushed
+
+    def shutdown(self) -> None:
+        if not self.queue.closed:
+            self.close(5.0)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.queue.flush(timeout_millis / 1000)
@@ -107,14 +113,14 @@ def build_tracer_provider(
     on_drop: Callable[[str, int], None],
     on_export: Callable[[int], None],
     exporter: SpanExporter | None = None,
-) -> TracerProvider:
+) -> tuple[TracerProvider, QueueSpanProcessor | None]:
     """A provider with swarmscope's sampler and, when there is somewhere to send spans, its queue."""
     root = ALWAYS_ON if settings.sample_ratio >= 1.0 else TraceIdRatioBased(settings.sample_ratio)
     sampler = ParentBased(root)
     provider = TracerProvider(resource=resource, sampler=sampler)
     exporter = exporter or build_span_exporter(settings)
-    if exporter is not None:
-        provider.add_span_processor(
-            QueueSpanProcessor(exporter, redactor, on_drop, on_export, settings)
-        )
-    return provider
+    if exporter is None:
+        return provider, None
+    processor = QueueSpanProcessor(exporter, redactor, on_drop, on_export, settings)
+    provider.add_span_processor(processor)
+    return provider, processor

@@ -1,0 +1,314 @@
+"""Export: OTLP/HTTP protobuf over real loopback HTTP, a dead collector, and the bounded queue."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+import swarmscope as ss
+from swarmscope.telemetry.export_queue import ExportQueue
+from swarmscope.telemetry.runtime import Runtime
+
+NAMESPACE = "sergas"
+
+
+@dataclass
+class Received:
+    path: str
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class Collector:
+    """A tiny OTLP/HTTP receiver on loopback that records every POST."""
+
+    port: int
+    requests: list[Received] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def bodies(self, path: str) -> list[Received]:
+        return [request for request in self.requests if request.path == path]
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    received: list[Received] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with lock:
+                received.append(Received(self.path, self.headers.get("Content-Type", ""), body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Collector(server.server_address[1], received)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def clean() -> Iterator[None]:
+    ss.shutdown()
+    try:
+        yield
+    finally:
+        ss.shutdown()
+
+
+def any_value(value: AnyValue) -> object:
+    return getattr(value, value.WhichOneof("value")) if value.WhichOneof("value") else None
+
+
+def metric(rt: Runtime, name: str, **labels: str) -> float:
+    value = rt.metrics.registry.get_sample_value(f"{NAMESPACE}_{name}", labels)
+    return 0.0 if value is None else value
+
+
+def dropped(rt: Runtime, signal: str) -> float:
+    """``telemetry_dropped_total`` for one signal, summed over reasons."""
+    total = 0.0
+    for family in rt.metrics.registry.collect():
+        for sample in family.samples:
+            if (
+                sample.name == f"{NAMESPACE}_telemetry_dropped_total"
+                and sample.labels.get("signal") == signal
+            ):
+                total += sample.value
+    return total
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- OTLP over real HTTP ---------------------------------------------------------------------
+
+
+def test_otlp_http_protobuf_to_a_loopback_collector(collector, clean):
+    rt = ss.init(
+        namespace=NAMESPACE,
+        service_name="loopback-svc",
+        otlp_endpoint=collector.endpoint,
+        log_stream="none",
+        export_interval_seconds=0.05,
+    )
+    with ss.agent_run("planner", operation="plan"), ss.tool_call("search", query="q"):
+        pass
+    ss.shutdown()  # flushes everything queued
+
+    traces = collector.bodies("/v1/traces")
+    logs = collector.bodies("/v1/logs")
+    assert traces, f"no trace export; got {[r.path for r in collector.requests]}"
+    assert logs, f"no log export; got {[r.path for r in collector.requests]}"
+    assert {r.content_type for r in traces + logs} == {"application/x-protobuf"}
+
+    spans = {}
+    for request in traces:
+        message = ExportTraceServiceRequest.FromString(request.body)
+        for resource_spans in message.resource_spans:
+            resource = {a.key: any_value(a.value) for a in resource_spans.resource.attributes}
+            assert resource["service.name"] == "loopback-svc"
+            assert resource["service.namespace"] == NAMESPACE
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    spans[span.name] = span
+    agent = spans["invoke_agent planner"]
+    tool = spans["execute_tool search"]
+    assert tool.trace_id == agent.trace_id
+    assert tool.parent_span_id == agent.span_id
+    assert agent.parent_span_id == b""
+    tool_attributes = {a.key: any_value(a.value) for a in tool.attributes}
+    assert tool_attributes["gen_ai.tool.name"] == "search"
+
+    records = []
+    for request in logs:
+        message = ExportLogsServiceRequest.FromString(request.body)
+        for resource_logs in message.resource_logs:
+            resource = {a.key: any_value(a.value) for a in resource_logs.resource.attributes}
+            assert resource["service.name"] == "loopback-svc"
+            for scope_logs in resource_logs.scope_logs:
+                records.extend(scope_logs.log_records)
+    completed = [r for r in records if r.event_name == "tool_call_completed"]
+    assert len(completed) == 1
+    attributes = {a.key: any_value(a.value) for a in completed[0].attributes}
+    assert attributes["event"] == "tool_call_completed"
+    assert attributes["tool_name"] == "search"
+    assert attributes["agent_id"] == "planner"
+    assert completed[0].trace_id == tool.trace_id
+    assert completed[0].span_id == tool.span_id
+
+    assert metric(rt, "telemetry_exported_total", signal="traces") == 2
+    assert metric(rt, "telemetry_exported_total", signal="logs") == len(records)
+    assert dropped(rt, "traces") == 0
+    assert dropped(rt, "logs") == 0
+
+
+# -- a dead collector ------------------------------------------------------------------------
+
+
+def tool_calls(count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        with ss.tool_call("lookup"):
+            pass
+    return time.perf_counter() - started
+
+
+def test_dead_endpoint_never_blocks_the_app(clean, monkeypatch):
+    # A short per-request exporter timeout keeps this test quick; the default timeout is
+    # covered by test_shutdown_honours_its_timeout_with_a_dead_endpoint below.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    port = free_port()
+
+    ss.init(namespace=NAMESPACE, log_stream="none")
+    tool_calls(200)
+    baseline = tool_calls(2000)
+    ss.shutdown()
+
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        otlp_endpoint=f"http://127.0.0.1:{port}",
+        queue_size=64,
+        export_interval_seconds=0.05,
+    )
+    assert rt.settings.traces_exporter == "otlp"
+    tool_calls(200)
+    down = tool_calls(2000)
+    assert down < 3 * baseline, f"dead endpoint: {down:.3f}s vs no exporter: {baseline:.3f}s"
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (dropped(rt, "traces") and dropped(rt, "logs")):
+        time.sleep(0.05)
+    assert dropped(rt, "traces") > 0
+    assert dropped(rt, "logs") > 0
+    assert metric(rt, "telemetry_exported_total", signal="traces") == 0
+
+    started = time.monotonic()
+    ss.shutdown()
+    assert time.monotonic() - started < 15
+
+
+def test_shutdown_honours_its_timeout_with_a_dead_endpoint(clean, monkeypatch):
+    """With the default exporter timeout, exports retry for seconds; shutdown must not wait them out."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TIMEOUT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", raising=False)
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        otlp_endpoint=f"http://127.0.0.1:{free_port()}",
+        queue_size=64,
+        export_interval_seconds=0.05,
+    )
+    tool_calls(500)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (dropped(rt, "traces") and dropped(rt, "logs")):
+        time.sleep(0.05)
+
+    # The first export of each signal is now retrying against the dead port for several
+    # seconds. shutdown(timeout) should still return about when it was told to.
+    started = time.monotonic()
+    ss.shutdown(timeout=2.5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5 + 2, f"shutdown(timeout=2.5) took {elapsed:.1f}s"
+
+
+# -- the queue itself ------------------------------------------------------------------------
+
+
+def test_export_queue_drops_and_counts_when_full():
+    release = threading.Event()
+    exporting = threading.Event()
+    exported: list[int] = []
+    drops: list[tuple[str, int]] = []
+    counted: list[int] = []
+
+    def export(batch: list[int]) -> bool:
+        exporting.set()
+        assert release.wait(10)
+        exported.extend(batch)
+        return True
+
+    queue: ExportQueue[int] = ExportQueue(
+        "test",
+        export,
+        lambda reason, count: drops.append((reason, count)),
+        counted.append,
+        max_size=8,
+        batch_size=4,
+        interval=0.01,
+    )
+    try:
+        queue.put(0)
+        assert exporting.wait(5), "the worker never started exporting"
+        # The worker is now stuck in export(): puts must neither block nor grow the queue.
+        started = time.monotonic()
+        for item in range(1, 14):
+            queue.put(item)
+        assert time.monotonic() - started < 1
+        assert len(queue) == 8
+        assert drops == [("queue_full", 1)] * 5
+
+        release.set()
+        assert queue.flush(timeout=5)
+        assert exported == [0, *range(1, 9)]
+        assert sum(counted) == 9
+        assert len(queue) == 0
+    finally:
+        release.set()
+        queue.close(timeout=5)
+
+    queue.put(99)
+    assert drops[-1] == ("shutdown", 1)
+    assert 99 not in exported
+
+
+def test_export_queue_counts_failed_exports():
+    drops: list[tuple[str, int]] = []
+
+    def export(batch: list[int]) -> bool:
+        if 3 in batch:
+            raise ConnectionError("collector down")
+        return len(batch) != 2
+
+    queue: ExportQueue[int] = ExportQueue(
+        "failing", export, lambda reason, count: drops.append((reason, count)), interval=0.01
+    )
+    try:
+        queue.put(3)
+        assert queue.flush(timeout=5)
+        queue.put(1)
+        queue.put(2)
+        assert queue.flush(timeout=5)
+    finally:
+        queue.close(timeout=5)
+    assert drops == [("export_failed", 1), ("export_failed", 2)]

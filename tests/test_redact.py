@@ -226,3 +226,19 @@ def test_stdlib_extra_fields_are_scrubbed(telemetry):
     assert line["logger"] == "thirdparty"
     assert line["api_key"] == REDACTED
     assert line["target"] == f"mail {REDACTED}"
+
+
+def test_exception_text_and_late_attributes_on_spans_are_scrubbed(telemetry):
+    with pytest.raises(RuntimeError):
+        with ss.tool_call("charge") as call:
+            call.set_attribute("customer", "reach me at bob@example.com")
+            raise RuntimeError("card 4111 1111 1111 1111 declined for bob@example.com")
+    span = telemetry.span("execute_tool charge")
+    assert "bob@example.com" not in span.attributes["customer"]
+    assert "bob@example.com" not in span.status.description
+    assert "4111 1111 1111 1111" not in span.status.description
+    [event] = [e for e in span.events if e.name == "exception"]
+    assert "bob@example.com" not in event.attributes["exception.message"]
+    assert "bob@example.com" not in event.attributes["exception.stacktrace"]
+    [failed] = telemetry.events("tool_call_failed")
+    assert "bob@example.com" not in failed["error_message"]

@@ -71,7 +71,9 @@ def _record(
     }
     if reason:
         attributes["swarmscope.handoff.reason"] = reason
-    span = rt.tracer.start_span(f"handoff {from_agent} -> {to_agent}", attributes=attributes)
+    span = rt.tracer.start_span(
+        f"handoff {from_agent} -> {to_agent}", attributes=rt.redactor.fields(attributes)
+    )
     try:
         rt.metrics["agent_handoffs_total"].child(from_agent, to_agent, status).inc()
         fields: dict[str, Any] = {

@@ -67,6 +67,9 @@ class Operation(ABC):
     span_kind = SpanKind.INTERNAL
     where = "operation"
 
+    # Attributes the user passed: the only span data that is not ours, so the only data
+    # scrubbed when the span starts (exception events are scrubbed on export).
+    attrs: dict[str, Any] = {}
     _rt: Runtime | None = None
     _span: trace.Span | None = None
     _token: object | None = None
@@ -96,8 +99,9 @@ class Operation(ABC):
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Add an attribute to this operation's span."""
-        if self._span is not None:
-            safely(self.where, lambda: self._span.set_attribute(key, value))  # type: ignore[union-attr]
+        span, rt = self._span, self._rt
+        if span is not None and rt is not None:
+            safely(self.where, lambda: span.set_attribute(key, rt.redactor.field(key, value)))
 
     def event(self, rt: Runtime, name: str, fields: dict[str, Any]) -> None:
         """Log a catalog event from inside this operation's span."""
@@ -145,8 +149,11 @@ class Operation(ABC):
         try:
             rt = current()
             self._rt = rt
+            attributes = self.span_attributes()
+            if self.attrs:
+                attributes = rt.redactor.fields(attributes)
             span = rt.tracer.start_span(
-                self.span_name(), kind=self.span_kind, attributes=self.span_attributes()
+                self.span_name(), kind=self.span_kind, attributes=attributes
             )
             self._span = span
             self._token = otel_context.attach(trace.set_span_in_context(span))
@@ -166,7 +173,8 @@ class Operation(ABC):
                 status = self._failure
             self.status = status
             if error is not None:
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                message = rt.redactor.text(f"{type(error).__name__}: {error}")
+                span.set_status(Status(StatusCode.ERROR, message))
                 span.record_exception(error)
                 span.set_attribute("error.type", type(error).__qualname__)
             elif status != SUCCESS:

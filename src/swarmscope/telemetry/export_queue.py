@@ -101,10 +101,9 @@ class ExportQueue(Generic[T]):
         with self._idle:
             self._busy = True
         try:
-            while self._items:
-                batch = []
-                while self._items and len(batch) < self._batch_size:
-                    batch.append(self._items.popleft())
+            items, popleft = self._items, self._items.popleft
+            while items:
+                batch = [popleft() for _ in range(min(len(items), self._batch_size))]
                 try:
                     ok = self._export(batch)
                 except Exception:

@@ -28,7 +28,11 @@ from swarmscope.config import ConfigError, Settings
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
 from swarmscope.telemetry.metrics import MetricSet
 from swarmscope.telemetry.redact import Redactor
-from swarmscope.telemetry.tracing import QueueSpanProcessor, build_tracer_provider
+from swarmscope.telemetry.tracing import (
+    SCRUBBED_AT_SOURCE,
+    QueueSpanProcessor,
+    build_tracer_provider,
+)
 
 
 @dataclass
@@ -160,7 +164,7 @@ def _build(
         settings=settings,
         metrics=metrics,
         tracer_provider=provider,
-        tracer=provider.get_tracer("swarmscope", __version__),
+        tracer=provider.get_tracer(SCRUBBED_AT_SOURCE, __version__),
         logs=pipeline,
         redactor=redactor,
         bridge=bridge,

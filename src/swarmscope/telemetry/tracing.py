@@ -20,6 +20,9 @@ from swarmscope.config import Settings
 from swarmscope.telemetry.export_queue import ExportQueue
 from swarmscope.telemetry.redact import Redactor
 
+# The tracer name of spans whose attributes were scrubbed when they were set.
+SCRUBBED_AT_SOURCE = "swarmscope"
+
 
 class QueueSpanProcessor(SpanProcessor):
     """Hands ended, sampled spans to an ``ExportQueue``; scrubs them on the export thread."""
@@ -70,7 +73,15 @@ class QueueSpanProcessor(SpanProcessor):
 
 
 def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
-    """The span itself when nothing in it needs scrubbing (the usual case), else a scrubbed copy."""
+    """The span itself when nothing in it needs scrubbing (the usual case), else a scrubbed copy.
+
+    swarmscope's own spans scrub user data as it is set, so only their events (exception
+    messages and stack traces) are looked at here; other instrumentations' spans are
+    looked at whole.
+    """
+    scope = span.instrumentation_scope
+    if scope is not None and scope.name == SCRUBBED_AT_SOURCE and not span.events:
+        return span
     attributes = span.attributes or {}
     dirty = redactor.needs_scrubbing(attributes) or any(
         redactor.needs_scrubbing(event.attributes or {}) for event in span.events

@@ -1,0 +1,35 @@
+"""The web layer: pure ASGI middleware, health probes and ``/metrics`` for Starlette and FastAPI.
+
+In an app::
+
+    from swarmscope.web import health_check, instrument_app
+
+    app = instrument_app(FastAPI())
+
+
+    @health_check("database", timeout=1.0)
+    async def database() -> bool:
+        return await db.ping()
+"""
+
+from swarmscope.web.exchange import UNMATCHED, new_request_id
+from swarmscope.web.health import CheckResult, HealthChecks, default_health, health_check
+from swarmscope.web.metrics_endpoint import MetricsApp, child_exit, metrics_app, render
+from swarmscope.web.middleware import DEFAULT_EXCLUDED_PATHS, SwarmscopeMiddleware
+from swarmscope.web.mount import instrument_app
+
+__all__ = [
+    "DEFAULT_EXCLUDED_PATHS",
+    "UNMATCHED",
+    "CheckResult",
+    "HealthChecks",
+    "MetricsApp",
+    "SwarmscopeMiddleware",
+    "child_exit",
+    "default_health",
+    "health_check",
+    "instrument_app",
+    "metrics_app",
+    "new_request_id",
+    "render",
+]

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRati
 
 from swarmscope.config import Settings
 from swarmscope.telemetry.export_queue import ExportQueue
+from swarmscope.telemetry.otlp_encoding import TraceEncoder
 from swarmscope.telemetry.redact import Redactor
 
 # The tracer name of spans whose attributes were scrubbed when they were set.
@@ -107,11 +108,38 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
     )
 
 
+def otlp_span_exporter(endpoint: str) -> SpanExporter:
+    """The OTLP/HTTP protobuf exporter, encoding with ``TraceEncoder``.
+
+    Transport, retries, headers (``OTEL_EXPORTER_OTLP_HEADERS``), compression and timeouts
+    stay the exporter package's; only the encoding step is replaced. Should that package's
+    internals change shape, export falls back to its own path rather than failing.
+    """
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    class FastEncodingSpanExporter(OTLPSpanExporter):
+        _encoder = TraceEncoder()
+
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            client = getattr(self, "_client", None)
+            if client is None or getattr(self, "_shutdown", True):
+                return super().export(spans)
+            try:
+                data = self._encoder.encode(spans)
+            except Exception:
+                return super().export(spans)
+            return (
+                SpanExportResult.SUCCESS
+                if client.export(data).success
+                else SpanExportResult.FAILURE
+            )
+
+    return FastEncodingSpanExporter(endpoint=endpoint)
+
+
 def build_span_exporter(settings: Settings) -> SpanExporter | None:
     if settings.traces_exporter == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        return OTLPSpanExporter(endpoint=settings.signal_endpoint("traces"))
+        return otlp_span_exporter(settings.signal_endpoint("traces"))
     if settings.traces_exporter == "console":
         return ConsoleSpanExporter()
     return None

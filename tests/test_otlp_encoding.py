@@ -8,8 +8,17 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
-from opentelemetry.trace import TraceFlags, TraceState, set_span_in_context
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    TraceState,
+    set_span_in_context,
+)
 
 from swarmscope.telemetry.otlp_encoding import TraceEncoder
 
@@ -18,23 +27,39 @@ def finished_spans() -> list:
     exporter = InMemorySpanExporter()
     spans_limits = SpanLimits(max_span_attributes=6)
     providers = [
-        TracerProvider(resource=Resource.create({"service.name": name, "n": 3, "f": 1.5,
-                                                 "tags": ["a", "b"]}), span_limits=spans_limits)
+        TracerProvider(
+            resource=Resource.create({"service.name": name, "n": 3, "f": 1.5, "tags": ["a", "b"]}),
+            span_limits=spans_limits,
+        )
         for name in ("api", "worker")
     ]
     for provider in providers:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-    remote = SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(1),
-                         trace_state=TraceState([("vendor", "x1")]))
+    remote = SpanContext(
+        0x1234,
+        0x5678,
+        is_remote=True,
+        trace_flags=TraceFlags(1),
+        trace_state=TraceState([("vendor", "x1")]),
+    )
     for index, provider in enumerate(providers):
         tracer = provider.get_tracer("swarmscope", "1.0", schema_url="https://opentelemetry.io/s")
         other = provider.get_tracer("thirdparty")
         with tracer.start_as_current_span(
-            "invoke_agent scout", context=set_span_in_context(NonRecordingSpan(remote)),
+            "invoke_agent scout",
+            context=set_span_in_context(NonRecordingSpan(remote)),
             kind=SpanKind.SERVER,
-            attributes={"gen_ai.operation.name": "invoke_agent", "n": -7, "big": 2**62,
-                        "ok": True, "ratio": 0.25, "list": [1, 2, 3], "texts": ["é", "b"],
-                        "too": 1, "many": 2},
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "n": -7,
+                "big": 2**62,
+                "ok": True,
+                "ratio": 0.25,
+                "list": [1, 2, 3],
+                "texts": ["é", "b"],
+                "too": 1,
+                "many": 2,
+            },
         ) as parent:
             with other.start_as_current_span(
                 "ünïcode " * 20, kind=SpanKind.CLIENT, links=[Link(remote, {"why": "handoff"})]

@@ -16,7 +16,13 @@ import structlog
 
 from swarmscope.instrument import handoffs
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import Operation, current_agent, safely, span_event
+from swarmscope.instrument.operation import (
+    Operation,
+    current_agent,
+    error_fields,
+    safely,
+    span_event,
+)
 from swarmscope.instrument.orchestration import current_orchestration
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -76,7 +82,7 @@ class AgentRun(Operation):
             fields: dict[str, Any] = {
                 "operation": self.operation,
                 "status": status,
-                "duration_ms": round(self.duration * 1000, 3),
+                "duration_ms": self.duration_ms,
             }
             if status == "success":
                 rt.event("agent_execution_completed", fields)
@@ -87,8 +93,7 @@ class AgentRun(Operation):
                 else ErrorCategory.AGENT_EXECUTION_FAILED
             )
             record_failure(rt, error, category, ErrorSeverity.HIGH, self.agent, self.operation)
-            if error is not None:
-                fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+            fields |= error_fields(error)
             rt.event("agent_execution_failed", fields)
         finally:
             if self._agent_token is not None:

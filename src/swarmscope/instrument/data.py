@@ -7,7 +7,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 
@@ -49,7 +49,7 @@ class DbQuery(Operation):
             "operation": self.operation,
             "db_system": self.system,
             "status": status,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
         }
         if status == "success":
             if rt.logs_at("debug"):
@@ -63,8 +63,7 @@ class DbQuery(Operation):
             current_agent.get(),
             self.operation,
         )
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         self.event(rt, "database_query_failed", fields)
 
 

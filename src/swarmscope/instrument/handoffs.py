@@ -21,7 +21,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from swarmscope.catalog import FAILURE, SUCCESS
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import safely
+from swarmscope.instrument.operation import error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 MAX_PENDING = 10_000
@@ -104,7 +104,7 @@ def _record(
                 from_agent,
                 "handoff",
             )
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+            fields |= error_fields(error)
             with trace.use_span(span, end_on_exit=False):
                 rt.event("agent_handoff_failed", fields)
     finally:

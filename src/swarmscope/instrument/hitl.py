@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from opentelemetry.trace import Status, StatusCode
 
-from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 T = TypeVar("T")
@@ -141,8 +141,7 @@ class Approval(Operation):
         self.settled = True
         rt.metrics["hitl_approvals_pending"].child(self.approval_type).dec()
         fields = self._fields(status=status)
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         self.event(rt, "hitl_approval_cancelled", fields)
 
     def _fields(self, **extra: Any) -> dict[str, Any]:

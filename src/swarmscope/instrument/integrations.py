@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind
 
 from swarmscope.catalog import NAMED_INTEGRATIONS
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 RATE_LIMITED = "rate_limited"
@@ -233,8 +233,7 @@ class IntegrationCall(Operation):
             record_failure(
                 rt, error, category, ErrorSeverity.MEDIUM, current_agent.get(), self.operation
             )
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         rt.event(self._event_name("failed"), fields)
 
     def _event_name(self, outcome: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import Operation, current_agent
+from swarmscope.instrument.operation import Operation, current_agent, error_fields
 from swarmscope.instrument.pricing import price_for
 from swarmscope.telemetry.runtime import Runtime
 
@@ -107,15 +107,14 @@ class LlmCall(Operation):
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cost_usd": self.cost_usd,
-            "latency_ms": round(self.duration * 1000, 3),
+            "latency_ms": self.duration_ms,
             "status": status,
         }
         if status == "success":
             self.event(rt, "llm_call_completed", fields)
             return
         record_failure(rt, error, ErrorCategory.LLM_ERROR, ErrorSeverity.MEDIUM, agent, "llm_call")
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         self.event(rt, "llm_call_failed", fields)
 
     def _record_cost(self, rt: Runtime, model: str, provider: str, agent: str | None) -> None:

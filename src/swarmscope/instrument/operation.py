@@ -54,6 +54,13 @@ def safely(where: str, action: Callable[[], Any]) -> Any:
         return None
 
 
+def error_fields(error: BaseException | None) -> dict[str, str]:
+    """The log fields that describe an error (none when there is no error)."""
+    if error is None:
+        return {}
+    return {"error_type": type(error).__name__, "error_message": str(error)}
+
+
 def span_event(name: str, attributes: dict[str, Any]) -> None:
     """Add an event to the current span, if one is recording."""
     span = trace.get_current_span()
@@ -93,6 +100,10 @@ class Operation(ABC):
         """Called with the outcome, still inside the span."""
 
     # -- what users call -----------------------------------------------------------------
+    @property
+    def duration_ms(self) -> float:
+        return round(self.duration * 1000, 3)
+
     @property
     def span(self) -> trace.Span:
         return self._span or trace.INVALID_SPAN

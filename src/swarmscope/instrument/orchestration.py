@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextvars import ContextVar, Token
 from typing import Any
 
-from swarmscope.instrument.operation import Operation
+from swarmscope.instrument.operation import Operation, error_fields
 from swarmscope.telemetry.runtime import Runtime
 
 
@@ -56,10 +56,9 @@ class Orchestration(Operation):
                 "operation": self.operation,
                 "status": status,
                 "total_steps": self.steps,
-                "duration_ms": round(self.duration * 1000, 3),
+                "duration_ms": self.duration_ms,
             }
-            if error is not None:
-                fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+            fields |= error_fields(error)
             name = "orchestration_completed" if status == "success" else "orchestration_failed"
             rt.event(name, fields)
         finally:

@@ -7,7 +7,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
-from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.propagation import inject_headers
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -52,7 +52,7 @@ class ToolCall(Operation):
         fields: dict[str, Any] = {
             "tool_name": self.tool,
             "agent_id": agent,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
             "success": status == "success",
         }
         if self.attrs:
@@ -69,8 +69,7 @@ class ToolCall(Operation):
             "tool_call",
         )
         fields["status"] = status
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         self.event(rt, "tool_call_failed", fields)
 
 
@@ -114,14 +113,13 @@ class McpToolInvocation(Operation):
         fields: dict[str, Any] = {
             "tool_name": self.tool,
             "status": status,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
             "agent_id": current_agent.get(),
         }
         if status == "success":
             rt.event("mcp_tool_invoked", fields)
             return
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         rt.event("mcp_tool_failed", fields)
 
 
@@ -179,14 +177,13 @@ class A2ADelegation(Operation):
         fields: dict[str, Any] = {
             "target_agent": self.target_agent,
             "status": status,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
             "agent_id": current_agent.get(),
         }
         if status == "success":
             rt.event("a2a_delegation_completed", fields)
             return
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         rt.event("a2a_delegation_failed", fields)
 
 

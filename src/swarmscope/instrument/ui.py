@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarmscope.instrument.operation import Operation, current_agent, safely
+from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 
@@ -33,10 +33,9 @@ class CopilotKitAction(Operation):
         fields: dict[str, Any] = {
             "action_name": self.action,
             "status": status,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
         }
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         name = "copilot_action_completed" if status == "success" else "copilot_action_failed"
         self.event(rt, name, fields)
 
@@ -84,7 +83,7 @@ class SseConnection(Operation):
                 "stream": self.stream,
                 "status": status,
                 "messages": self.messages,
-                "duration_ms": round(self.duration * 1000, 3),
+                "duration_ms": self.duration_ms,
             },
         )
 

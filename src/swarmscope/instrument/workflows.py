@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarmscope.instrument.operation import Operation, safely
+from swarmscope.instrument.operation import Operation, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 
@@ -32,10 +32,9 @@ class Workflow(Operation):
         fields: dict[str, Any] = {
             "workflow_name": self.name,
             "status": status,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
         }
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         self.event(rt, "workflow_completed" if status == "success" else "workflow_failed", fields)
 
 
@@ -68,10 +67,9 @@ class WorkflowNode(Operation):
             "workflow_name": self.workflow,
             "node_name": self.node,
             "status": status,
-            "duration_ms": round(self.duration * 1000, 3),
+            "duration_ms": self.duration_ms,
         }
-        if error is not None:
-            fields |= {"error_type": type(error).__name__, "error_message": str(error)}
+        fields |= error_fields(error)
         name = "workflow_node_completed" if status == "success" else "workflow_node_failed"
         self.event(rt, name, fields)
 

@@ -42,6 +42,8 @@ def test_bad_input_is_a_usage_error_not_a_traceback():
     assert "namespace" in result.stderr and "Traceback" not in result.stderr
     result = swarmscope("demo", "--rate", "-1")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = swarmscope("demo", "--faults", "crm-outage,meteor-strike")
+    assert result.returncode == 2 and "meteor-strike" in result.stderr
 
 
 def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path):
@@ -63,7 +65,7 @@ def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "/metrics" in result.stdout and str(log_file) in result.stdout
     final = next(line for line in result.stdout.splitlines() if line.startswith("final"))
-    assert "orchestrations 0 " not in final
+    assert "runs finished 0 " not in final
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     completed = [line for line in lines if line["event"] == "orchestration_completed"]
     assert completed, "no orchestration finished"

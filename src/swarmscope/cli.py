@@ -13,6 +13,7 @@ from rich.table import Table
 from swarmscope._version import __version__
 from swarmscope.catalog import EVENTS, METRICS
 from swarmscope.config import ConfigError, Settings
+from swarmscope.demo.world import FAULTS, DemoConfig, FaultError, parse_faults
 
 app = typer.Typer(
     help="Observability for multi-agent LLM systems: metrics, traces and logs that agree.",
@@ -32,22 +33,31 @@ def demo(
     duration: Annotated[
         float | None, typer.Option(help="Seconds to run; without it, until Ctrl-C.", min=0.5)
     ] = None,
-    rate: Annotated[float, typer.Option(help="Analyses started per second.", min=0.1)] = 5.0,
+    rate: Annotated[float, typer.Option(help="Analyses started per second.", min=0.1)] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed for the simulated world.")] = 7,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8000,
     namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
-    log_file: Annotated[Path, typer.Option(help="Where the JSON logs go.")] = Path(
-        "swarmscope-logs/demo.log"
+    faults: Annotated[
+        str, typer.Option(help=f"Failure modes to switch on, comma-separated: {', '.join(FAULTS)}.")
+    ] = "",
+    approval_timeout: Annotated[
+        float, typer.Option(help="Seconds an approval waits for a person.", min=0.1)
+    ] = 5.0,
+    log_dir: Annotated[Path, typer.Option(help="Where the JSON logs go.")] = Path(
+        "swarmscope-logs"
     ),
 ) -> None:
-    """Run an instrumented multi-agent service under simulated load."""
+    """Run the reference multi-agent system under simulated load."""
     from swarmscope.demo.runner import DemoOptions, run_demo
 
     try:
         Settings.load(namespace=namespace)
-    except ConfigError as error:
-        raise typer.BadParameter(str(error), param_hint="--namespace") from None
-    options = DemoOptions(duration, rate, seed, port, namespace, log_file)
+        fault_set = parse_faults(faults)
+    except (ConfigError, FaultError) as error:
+        hint = "--faults" if isinstance(error, FaultError) else "--namespace"
+        raise typer.BadParameter(str(error), param_hint=hint) from None
+    config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
+    options = DemoOptions(duration, rate, port, namespace, log_dir, config)
     raise typer.Exit(run_demo(options))
 
 

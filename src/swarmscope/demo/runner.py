@@ -1,15 +1,16 @@
-"""Runs the quickstart service on loopback and drives it with simulated users.
+"""``swarmscope demo``: both services on loopback, simulated people, and a live view.
 
-The live view reads the same Prometheus families the app exports, so what it shows is what
-``/metrics`` shows. In a terminal it is a Rich table; elsewhere (CI, a pipe) a line every few
-seconds.
+The account-manager service runs in this process; the compliance checker runs as a child
+process with its own service name, so A2A calls cross a real process boundary. The live view
+reads the same Prometheus families the app exports: what it shows is what ``/metrics`` shows.
+In a terminal it is a Rich table; elsewhere (CI, a pipe) a line every few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
+import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -22,76 +23,94 @@ from rich.live import Live
 from rich.table import Table
 
 import swarmscope as ss
-from swarmscope.demo.quickstart import World, build_app
+from swarmscope.demo import load
+from swarmscope.demo.api import build_services, create_app
+from swarmscope.demo.world import DemoConfig
+
+SERVICE = "swarmscope-demo"
 
 
 @dataclass(frozen=True)
 class DemoOptions:
     duration: float | None
     rate: float
-    seed: int
     port: int
     namespace: str
-    log_file: Path
+    log_dir: Path
+    config: DemoConfig
 
 
-def _total(family: str) -> float:
-    """Sum of a catalog family's samples (all label sets) in the running app."""
+def total(family: str, **labels: str) -> float:
+    """Sum of a catalog family's samples in this process (all series matching ``labels``)."""
     rt = ss.current()
-    name = rt.metrics[family].spec.full_name(rt.metrics.namespace)
-    total = 0.0
+    spec = rt.metrics[family].spec
+    name = spec.full_name(rt.metrics.namespace)
+    wanted = {name, f"{name}_total"} if spec.kind in ("counter", "gauge") else {f"{name}_count"}
+    value = 0.0
     for metric in rt.metrics.registry.collect():
         for sample in metric.samples:
-            if sample.name in (name, f"{name}_total") or (
-                sample.name == f"{name}_count" and metric.type == "histogram"
-            ):
-                total += sample.value
-    return total
+            if sample.name in wanted and all(sample.labels.get(k) == v for k, v in labels.items()):
+                value += sample.value
+    return value
 
 
 def snapshot() -> dict[str, float]:
     return {
-        "orchestrations": _total("orchestration_requests_total"),
-        "agents busy": _total("agent_sessions_active"),
-        "tool calls": _total("agent_tool_calls_total"),
-        "LLM tokens": _total("llm_tokens_total"),
-        "LLM cost (USD)": round(_total("llm_cost_usd_total"), 4),
-        "approvals pending": _total("hitl_approvals_pending"),
-        "approval timeouts": _total("hitl_approval_timeouts_total"),
-        "errors": _total("errors_total"),
+        "runs finished": total("orchestration_requests_total"),
+        "runs failed": total("orchestration_requests_total", status="failure"),
+        "agents busy": total("agent_sessions_active"),
+        "LLM tokens": total("llm_tokens_total"),
+        "LLM cost (USD)": round(total("llm_cost_usd_total"), 4),
+        "approvals pending": total("hitl_approvals_pending"),
+        "approvals timed out": total("hitl_approval_timeouts_total"),
+        "errors": total("errors_total"),
+        "CRM breaker (0 closed, 1 open)": total("circuit_breaker_state"),
     }
 
 
-def _table(figures: dict[str, float], elapsed: float, base: str) -> Table:
-    table = Table(title=f"swarmscope demo · {elapsed:.0f}s · {base}")
+def _table(figures: dict[str, float], elapsed: float, urls: dict[str, str]) -> Table:
+    table = Table(title=f"swarmscope demo · {elapsed:.0f}s")
     table.add_column("signal")
     table.add_column("value", justify="right")
-    rate = figures["orchestrations"] / elapsed if elapsed else 0.0
+    rate = figures["runs finished"] / elapsed if elapsed else 0.0
     table.add_row("runs per second", f"{rate:.2f}")
     for key, value in figures.items():
         table.add_row(key, f"{value:g}")
+    for name, url in urls.items():
+        table.add_row(name, url)
     return table
 
 
-async def _load(base: str, options: DemoOptions, stop: asyncio.Event) -> None:
-    rng = random.Random(options.seed + 1)
-    async with httpx.AsyncClient(base_url=base, timeout=10.0) as client:
-        pending: set[asyncio.Task[httpx.Response]] = set()
-        while not stop.is_set():
-            account = f"ACC-{rng.randint(1, 500):05d}"
-            task = asyncio.create_task(client.post(f"/api/accounts/{account}/analyze"))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), rng.expovariate(options.rate))
-        if pending:
-            await asyncio.wait(pending, timeout=5.0)
+def start_compliance(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
+    """The compliance service in its own process; returns it and its base URL."""
+    command = [
+        sys.executable,
+        "-m",
+        "swarmscope.demo.compliance",
+        "--port",
+        "0",
+        "--namespace",
+        options.namespace,
+        "--seed",
+        str(options.config.seed),
+        "--log-file",
+        str(options.log_dir / "compliance.log"),
+    ]
+    if options.config.has("compliance-down"):
+        command.append("--down")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    assert process.stdout is not None
+    port = process.stdout.readline().strip()
+    if not port.isdigit():
+        process.kill()
+        raise RuntimeError("the compliance service did not start; see its log file")
+    return process, f"http://127.0.0.1:{port}"
 
 
-async def _run(options: DemoOptions, console: Console) -> dict[str, float]:
-    world = World(rng=random.Random(options.seed))
+async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
+    services = build_services(options.config, str(options.log_dir / "memory.sqlite3"))
     config = uvicorn.Config(
-        build_app(world),
+        create_app(services),
         host="127.0.0.1",
         port=options.port,
         log_config=None,
@@ -103,59 +122,89 @@ async def _run(options: DemoOptions, console: Console) -> dict[str, float]:
     while not server.started:
         if serving.done():
             serving.result()
-            raise RuntimeError("the demo server stopped before it started")
+            raise RuntimeError(f"the demo service could not listen on port {options.port}")
         await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    console.print(
-        f"metrics  {base}/metrics\nhealth   {base}/health/ready\nlogs     {options.log_file}"
-    )
+    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    urls = {
+        "metrics": f"{base}/metrics",
+        "health": f"{base}/health/ready",
+        "approvals": f"{base}/api/approvals?status=pending",
+        "logs": str(options.log_dir / "demo.log"),
+    }
+    for name, url in urls.items():
+        console.print(f"{name:10s} {url}")
     stop = asyncio.Event()
-    load = asyncio.create_task(_load(base, options, stop))
-    started = time.monotonic()
-    try:
-        if console.is_terminal:
-            with Live(_table(snapshot(), 0, base), console=console, refresh_per_second=2) as live:
-                while options.duration is None or time.monotonic() - started < options.duration:
-                    await asyncio.sleep(0.5)
-                    live.update(_table(snapshot(), time.monotonic() - started, base))
-        else:
-            next_line = started
-            while options.duration is None or time.monotonic() - started < options.duration:
-                if time.monotonic() >= next_line:
-                    figures = snapshot()
-                    console.print(
-                        f"[{time.monotonic() - started:5.1f}s] "
-                        + " · ".join(f"{key} {value:g}" for key, value in figures.items())
-                    )
-                    next_line += 5.0
-                await asyncio.sleep(0.2)
-    finally:
-        stop.set()
-        await load
-        server.should_exit = True
-        await serving
+    async with httpx.AsyncClient(base_url=base, timeout=15.0) as client:
+        people = [
+            asyncio.create_task(load.users(client, options.config, options.rate, stop)),
+            asyncio.create_task(load.approvers(client, options.config, stop)),
+        ]
+        try:
+            await _watch(options, console, urls)
+        finally:
+            stop.set()
+            await asyncio.gather(*people, return_exceptions=True)
+            # Let runs already started finish (their approvals time out at worst).
+            deadline = time.monotonic() + options.config.approval_timeout + 5
+            while total("orchestration_parallel_executions") and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            server.should_exit = True
+            await serving
+            await services.http.aclose()
+            services.memory.close()
     return snapshot()
+
+
+async def _watch(options: DemoOptions, console: Console, urls: dict[str, str]) -> None:
+    started = time.monotonic()
+
+    def running() -> bool:
+        return options.duration is None or time.monotonic() - started < options.duration
+
+    if console.is_terminal:
+        with Live(_table(snapshot(), 0, urls), console=console, refresh_per_second=2) as live:
+            while running():
+                await asyncio.sleep(0.5)
+                live.update(_table(snapshot(), time.monotonic() - started, urls))
+        return
+    next_line = started + 5.0
+    while running():
+        if time.monotonic() >= next_line:
+            figures = snapshot()
+            console.print(
+                f"[{time.monotonic() - started:5.1f}s] "
+                + " · ".join(f"{key} {value:g}" for key, value in figures.items())
+            )
+            next_line += 5.0
+        await asyncio.sleep(0.2)
 
 
 def run_demo(options: DemoOptions) -> int:
     console = Console(soft_wrap=True)
-    options.log_file.parent.mkdir(parents=True, exist_ok=True)
+    options.log_dir.mkdir(parents=True, exist_ok=True)
+    compliance, compliance_url = start_compliance(options)
+    options.config.compliance_url = compliance_url
     ss.init(
-        service_name="swarmscope-demo",
+        service_name=SERVICE,
         namespace=options.namespace,
         log_stream="none",
-        log_file=str(options.log_file),
+        log_file=str(options.log_dir / "demo.log"),
     )
+    figures: dict[str, float] = {}
     try:
-        figures = asyncio.run(_run(options, console))
+        figures = asyncio.run(_serve(options, console))
     except KeyboardInterrupt:
         figures = snapshot()
     finally:
         ss.shutdown()
+        compliance.terminate()
+        try:
+            compliance.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            compliance.kill()
     console.print("final " + " · ".join(f"{key} {value:g}" for key, value in figures.items()))
-    console.print(f"JSON logs with trace ids: {options.log_file}")
-    if figures["orchestrations"] == 0:
-        print("no orchestration completed; see the log file", file=sys.stderr)
+    console.print(f"JSON logs with trace ids: {options.log_dir}")
+    if not figures.get("runs finished"):
+        print("no run finished; see the log files", file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,266 @@
+"""The orchestrator and its three agents: ZohoDataScout -> MemoryAnalyst -> RecommendationAuthor.
+
+Telemetry comes only from swarmscope's public API, so this reads as an example to copy:
+``agent_run`` around each agent, ``tool_call``/``mcp_tool`` around its tools, ``llm_call``
+around each model request, ``handoff`` between agents, ``approval`` around the wait for a
+human, ``a2a_delegation`` around the call to the compliance service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from ag_ui.core import (
+    CustomEvent,
+    RunErrorEvent,
+    RunFinishedEvent,
+    RunStartedEvent,
+    StateDeltaEvent,
+    StepFinishedEvent,
+    StepStartedEvent,
+    TextMessageContentEvent,
+    TextMessageEndEvent,
+    TextMessageStartEvent,
+    ToolCallArgsEvent,
+    ToolCallEndEvent,
+    ToolCallResultEvent,
+    ToolCallStartEvent,
+)
+
+import swarmscope as ss
+from swarmscope.demo.crm import ZohoClient
+from swarmscope.demo.llm import SimulatedLLM
+from swarmscope.demo.memory import MemoryStore
+from swarmscope.demo.runs import Run, RunStore
+from swarmscope.demo.world import DemoConfig
+
+SCOUT, ANALYST, AUTHOR = "zoho_data_scout", "memory_analyst", "recommendation_author"
+OPERATION = "account_analysis"
+
+
+@dataclass
+class Services:
+    """Everything the agents use; one per service instance."""
+
+    config: DemoConfig
+    crm: ZohoClient
+    llm: SimulatedLLM
+    memory: MemoryStore
+    runs: RunStore
+    http: httpx.AsyncClient
+
+
+class Step:
+    """AG-UI helpers bound to one run."""
+
+    def __init__(self, services: Services, run: Run) -> None:
+        self.runs = services.runs
+        self.run = run
+
+    async def emit(self, event: Any, agent: str | None = None) -> None:
+        await self.runs.emit(self.run, event, agent)
+
+    async def tool(self, agent: str, name: str, args: str, result: str) -> None:
+        call_id = f"call_{uuid.uuid4().hex[:10]}"
+        await self.emit(ToolCallStartEvent(toolCallId=call_id, toolCallName=name), agent)
+        await self.emit(ToolCallArgsEvent(toolCallId=call_id, delta=args), agent)
+        await self.emit(ToolCallEndEvent(toolCallId=call_id), agent)
+        await self.emit(
+            ToolCallResultEvent(messageId=f"msg_{call_id}", toolCallId=call_id, content=result),
+            agent,
+        )
+
+    async def say(self, agent: str, text: str) -> None:
+        message_id = f"msg_{uuid.uuid4().hex[:10]}"
+        await self.emit(TextMessageStartEvent(messageId=message_id, role="assistant"), agent)
+        for start in range(0, len(text), 80):
+            await self.emit(
+                TextMessageContentEvent(messageId=message_id, delta=text[start : start + 80]), agent
+            )
+        await self.emit(TextMessageEndEvent(messageId=message_id), agent)
+
+    async def progress(self, agent: str, stage: str) -> None:
+        await self.emit(
+            StateDeltaEvent(delta=[{"op": "replace", "path": "/stage", "value": stage}]), agent
+        )
+
+
+async def ask_llm(services: Services, model: str, prompt: str) -> str:
+    """One instrumented model request."""
+    async with ss.llm_call(model, provider="openai") as llm:
+        response = await services.llm.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": prompt}], timeout=5.0
+        )
+        llm.record_usage(
+            input_tokens=response.usage.prompt_tokens,
+            output_tokens=response.usage.completion_tokens,
+            response_model=response.model,
+            finish_reason=response.choices[0].finish_reason,
+        )
+    return response.choices[0].message.content
+
+
+async def scout(services: Services, step: Step) -> dict[str, Any]:
+    account_id = step.run.account_id
+    async with ss.agent_run(SCOUT, operation=OPERATION, account_id=account_id):
+        await step.emit(StepStartedEvent(stepName=SCOUT), SCOUT)
+        ss.state_transition("idle", "fetching")
+        async with ss.tool_call("fetch_account", account_id=account_id):
+            account = await services.crm.get_account(account_id)
+        async with ss.tool_call("search_deals", account_id=account_id):
+            deals = await services.crm.search_deals(account_id)
+        await step.tool(
+            SCOUT, "search_deals", f'{{"account_id": "{account_id}"}}', f"{len(deals)} deals"
+        )
+        ss.state_transition("fetching", "done")
+        data = {
+            "account_id": account_id,
+            "tier": account.tier,
+            "revenue": account.annual_revenue,
+            "deals": deals,
+        }
+        await step.emit(StepFinishedEvent(stepName=SCOUT), SCOUT)
+        ss.handoff(SCOUT, ANALYST, data=data)
+        return data
+
+
+async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[str, Any]:
+    account_id = step.run.account_id
+    async with ss.agent_run(ANALYST, operation=OPERATION, account_id=account_id):
+        await step.emit(StepStartedEvent(stepName=ANALYST), ANALYST)
+        async with ss.tool_call("recall_history", account_id=account_id):
+            history = services.memory.history(account_id)
+        async with ss.mcp_tool("sentiment_lookup", server="mcp://support-desk"):
+            await asyncio.sleep(0.005 * services.config.speed)
+            sentiment = round(services.config.rng(f"sentiment:{account_id}").uniform(-1, 1), 2)
+        await step.tool(
+            ANALYST, "sentiment_lookup", f'{{"account_id": "{account_id}"}}', str(sentiment)
+        )
+        summary = await ask_llm(
+            services,
+            "gpt-4o-mini",
+            f"Summarise account {account_id}: {len(data['deals'])} deals, "
+            f"{len(history)} past insights, sentiment {sentiment}",
+        )
+        insight = {
+            **data,
+            "sentiment": sentiment,
+            "summary": summary[:200],
+            "previous_insights": len(history),
+        }
+        services.memory.store(account_id, {"sentiment": sentiment, "summary": summary[:200]})
+        await step.progress(ANALYST, "analysed")
+        await step.emit(StepFinishedEvent(stepName=ANALYST), ANALYST)
+        ss.handoff(ANALYST, AUTHOR, data=insight)
+        return insight
+
+
+async def check_compliance(
+    services: Services, account_id: str, recommendations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A2A: ask the compliance service; its spans join this trace through ``traceparent``."""
+    if services.config.compliance_url is None:
+        return {"verdicts": {}}
+    async with ss.a2a_delegation("compliance_checker") as delegation:
+        response = await services.http.post(
+            f"{services.config.compliance_url}/a2a/tasks",
+            json={"account_id": account_id, "recommendations": recommendations},
+            headers=delegation.headers(),
+            timeout=5.0,
+        )
+        if response.status_code >= 400:
+            delegation.mark_failed("error_http")
+            return {"verdicts": {}}
+        return response.json()
+
+
+async def author(services: Services, step: Step, insight: dict[str, Any]) -> dict[str, Any]:
+    account_id = step.run.account_id
+    rng = services.config.rng(f"author:{step.run.run_id}")
+    async with ss.agent_run(AUTHOR, operation=OPERATION, account_id=account_id):
+        await step.emit(StepStartedEvent(stepName=AUTHOR), AUTHOR)
+        text = await ask_llm(
+            services,
+            "gpt-4o",
+            f"Recommend next actions for {account_id}: {insight['summary'][:100]}",
+        )
+        await step.say(AUTHOR, text[:240])
+        recommendations = []
+        for index in range(rng.randint(1, 3)):
+            kind = rng.choice(["upsell", "renewal", "retention", "support_escalation"])
+            priority = rng.choice(["low", "medium", "high"])
+            confidence = round(rng.uniform(0.5, 0.99), 3)
+            recommendations.append(
+                {"id": f"rec_{index}", "type": kind, "priority": priority, "confidence": confidence}
+            )
+        compliance = await check_compliance(services, account_id, recommendations)
+        decided = []
+        for rec in recommendations:
+            tracked = ss.recommendation(rec["type"], rec["priority"], rec["confidence"])
+            verdict = compliance.get("verdicts", {}).get(rec["id"], "allowed")
+            if verdict == "blocked":
+                ss.guardrail_violation(
+                    "compliance_policy", action="blocked", recommendation_type=rec["type"]
+                )
+                tracked.rejected("compliance_blocked")
+                decided.append({**rec, "decision": "blocked"})
+                continue
+            if rec["priority"] == "high" or rec["confidence"] < 0.8:
+                decision = await ask_human(services, step, rec)
+            else:
+                decision = ("approved", "auto-approved: confident and not high priority")
+            if decision[0] == "approved":
+                tracked.approved()
+            elif decision[0] == "rejected":
+                tracked.rejected(decision[1] or "unspecified")
+            decided.append({**rec, "decision": decision[0], "reason": decision[1]})
+        await step.emit(StepFinishedEvent(stepName=AUTHOR), AUTHOR)
+        return {"recommendations": decided}
+
+
+async def ask_human(services: Services, step: Step, rec: dict[str, Any]) -> tuple[str, str | None]:
+    """Wait for a person's decision, or time out."""
+    approval = services.runs.request_approval(step.run, rec)
+    step.run.status = "awaiting_approval"
+    await step.emit(CustomEvent(name="approval_request", value=approval.summary()), AUTHOR)
+    async with ss.approval(
+        "recommendation",
+        agent=AUTHOR,
+        approval_id=approval.approval_id,
+        timeout=services.config.approval_timeout,
+    ) as waiting:
+        try:
+            assert approval.answer is not None
+            decision, reason = await waiting.wait(approval.answer)
+        except TimeoutError:
+            services.runs.expire(approval)
+            decision, reason = "timeout", None
+        else:
+            waiting.resolve(decision, reason=reason)
+    step.run.status = "running"
+    await step.emit(CustomEvent(name="approval_result", value=approval.summary()), AUTHOR)
+    return decision, reason
+
+
+async def orchestrate(services: Services, run: Run) -> None:
+    """The whole analysis of one account, as one AG-UI run."""
+    step = Step(services, run)
+    await step.emit(RunStartedEvent(threadId=run.thread_id, runId=run.run_id))
+    try:
+        async with ss.orchestration(OPERATION, account_id=run.account_id):
+            data = await scout(services, step)
+            insight = await analyst(services, step, data)
+            result = await author(services, step, insight)
+    except Exception as error:
+        run.status, run.error = "failed", f"{type(error).__name__}: {error}"
+        await step.emit(RunErrorEvent(message=run.error, code=type(error).__name__))
+    else:
+        run.status, run.result = "completed", result
+        await step.emit(RunFinishedEvent(threadId=run.thread_id, runId=run.run_id, result=result))
+    finally:
+        run.finished = time.time()

@@ -1,0 +1,133 @@
+"""The account-manager service's HTTP API.
+
+    POST /api/accounts/{account_id}/analyze   -> 202 {run_id, trace_id}
+    GET  /api/runs/{run_id}                   -> the run's status and result
+    GET  /api/runs/{run_id}/events            -> its AG-UI events over SSE
+    GET  /api/approvals?status=pending        -> approvals (pending, decided, timeout)
+    POST /api/approvals/{approval_id}         -> {"decision": "approved"|"rejected", "reason"}
+
+plus ``/metrics`` and ``/health/*`` from ``swarmscope.web``. Errors are JSON: unknown account
+or run 404, malformed body 422, deciding an approval twice 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import httpx
+from ag_ui.encoder import EventEncoder
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from opentelemetry import trace
+from pydantic import BaseModel, Field
+
+import swarmscope as ss
+from swarmscope.demo.agents import Services, orchestrate
+from swarmscope.demo.crm import ZohoClient
+from swarmscope.demo.llm import SimulatedLLM
+from swarmscope.demo.memory import MemoryStore
+from swarmscope.demo.runs import AlreadyDecided, RunStore
+from swarmscope.demo.world import DemoConfig, make_accounts
+from swarmscope.web import HealthChecks, instrument_app
+
+
+class Decision(BaseModel):
+    decision: Literal["approved", "rejected"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(title="swarmscope demo: account manager")
+    background: set[asyncio.Task[None]] = set()
+    health = HealthChecks()
+
+    async def crm_reachable() -> bool:
+        return not services.crm.is_down()
+
+    health.register("zoho", crm_reachable, timeout=1.0)
+
+    @app.post("/api/accounts/{account_id}/analyze", status_code=202)
+    async def analyze(account_id: str) -> dict[str, str]:
+        if account_id not in services.crm.accounts:
+            raise HTTPException(404, f"unknown account {account_id}")
+        ss.user_action("analyze_account", account_id=account_id)
+        trace_id = f"{trace.get_current_span().get_span_context().trace_id:032x}"
+        run = services.runs.create(account_id, trace_id)
+        # The task copies this request's context: the run's spans stay in its trace.
+        task = asyncio.create_task(orchestrate(services, run))
+        background.add(task)
+        task.add_done_callback(background.discard)
+        return {"run_id": run.run_id, "trace_id": trace_id}
+
+    @app.get("/api/runs/{run_id}")
+    async def get_run(run_id: str) -> dict[str, Any]:
+        return _run(services, run_id).summary()
+
+    @app.get("/api/runs/{run_id}/events")
+    async def run_events(run_id: str) -> StreamingResponse:
+        run = _run(services, run_id)
+        encoder = EventEncoder()
+
+        async def stream() -> AsyncIterator[str]:
+            async with ss.sse_connection("run_events", run_id=run_id) as connection:
+                async for event in services.runs.follow(run):
+                    connection.sent(event.type.value)
+                    yield encoder.encode(event)
+
+        return StreamingResponse(stream(), media_type=encoder.get_content_type())
+
+    @app.get("/api/approvals")
+    async def list_approvals(
+        status: Literal["pending", "approved", "rejected", "timeout"] | None = Query(None),
+    ) -> dict[str, Any]:
+        items = [
+            a.summary()
+            for a in services.runs.approvals.values()
+            if status is None or a.status == status
+        ]
+        return {"approvals": items, "count": len(items)}
+
+    @app.post("/api/approvals/{approval_id}")
+    async def decide(approval_id: str, body: Decision) -> dict[str, Any]:
+        try:
+            approval = services.runs.decide(approval_id, body.decision, body.reason)
+        except KeyError:
+            raise HTTPException(404, f"unknown approval {approval_id}") from None
+        except AlreadyDecided:
+            current = services.runs.approvals[approval_id]
+            raise HTTPException(
+                409, f"approval {approval_id} is already {current.status}"
+            ) from None
+        ss.frontend_approval(
+            "submitted", "recommendation", approval_id=approval_id, decision=body.decision
+        )
+        return approval.summary()
+
+    @app.exception_handler(HTTPException)
+    async def json_error(request: Any, error: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": error.detail, "status": error.status_code}, status_code=error.status_code
+        )
+
+    return instrument_app(app, health=health)
+
+
+def _run(services: Services, run_id: str) -> Any:
+    run = services.runs.runs.get(run_id)
+    if run is None:
+        raise HTTPException(404, f"unknown run {run_id}")
+    return run
+
+
+def build_services(config: DemoConfig, memory_path: str = ":memory:") -> Services:
+    """The agents' world for one service instance."""
+    return Services(
+        config=config,
+        crm=ZohoClient(config, make_accounts(config)),
+        llm=SimulatedLLM(config),
+        memory=MemoryStore(memory_path),
+        runs=RunStore(),
+        http=httpx.AsyncClient(),
+    )

@@ -44,6 +44,8 @@ def test_bad_input_is_a_usage_error_not_a_traceback():
     assert result.returncode == 2 and "Traceback" not in result.stderr
     result = swarmscope("demo", "--faults", "crm-outage,meteor-strike")
     assert result.returncode == 2 and "meteor-strike" in result.stderr
+    result = swarmscope("demo", "--faults", "crm-outage,meteor-strike")
+    assert result.returncode == 2 and "meteor-strike" in result.stderr
 
 
 def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path):
@@ -56,14 +58,20 @@ def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path)
         "0",
         "--rate",
         "8",
+        "--approval-timeout",
+        "0.5",
         "--namespace",
         "sergas",
-        "--log-file",
-        str(log_file),
+        "--log-dir",
+        str(tmp_path),
         timeout=90,
     )
     assert result.returncode == 0, result.stderr
     assert "/metrics" in result.stdout and str(log_file) in result.stdout
+    compliance = [
+        json.loads(line) for line in (tmp_path / "compliance.log").read_text().splitlines()
+    ]
+    assert {line["service"] for line in compliance} == {"swarmscope-compliance"}
     final = next(line for line in result.stdout.splitlines() if line.startswith("final"))
     assert "runs finished 0 " not in final
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]

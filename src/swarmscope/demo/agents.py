@@ -9,9 +9,10 @@ human, ``a2a_delegation`` around the call to the compliance service.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -53,6 +54,16 @@ class Services:
     memory: MemoryStore
     runs: RunStore
     http: httpx.AsyncClient
+    prompt_cache: dict[str, str] = field(default_factory=dict)
+    waiting: int = 0
+    _slots: asyncio.Semaphore | None = None
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """At most ``max_concurrent_runs`` analyses at once; the rest wait in a queue."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.config.max_concurrent_runs)
+        return self._slots
 
 
 class Step:
@@ -90,9 +101,14 @@ class Step:
         )
 
 
-async def ask_llm(services: Services, model: str, prompt: str) -> str:
-    """One instrumented model request."""
-    async with ss.llm_call(model, provider="openai") as llm:
+async def ask_llm(
+    services: Services, model: str, prompt: str, provider: str = "openai", cached: bool = False
+) -> str:
+    """One instrumented model request; with ``cached``, a repeated prompt is served from cache."""
+    async with ss.llm_call(model, provider=provider) as llm:
+        if cached and prompt in services.prompt_cache:
+            llm.cache_hit()
+            return services.prompt_cache[prompt]
         response = await services.llm.chat.completions.create(
             model=model, messages=[{"role": "user", "content": prompt}], timeout=5.0
         )
@@ -102,7 +118,12 @@ async def ask_llm(services: Services, model: str, prompt: str) -> str:
             response_model=response.model,
             finish_reason=response.choices[0].finish_reason,
         )
-    return response.choices[0].message.content
+    answer = response.choices[0].message.content
+    if cached:
+        if len(services.prompt_cache) > 1000:
+            services.prompt_cache.clear()
+        services.prompt_cache[prompt] = answer
+    return answer
 
 
 async def scout(services: Services, step: Step) -> dict[str, Any]:
@@ -133,19 +154,28 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
     account_id = step.run.account_id
     async with ss.agent_run(ANALYST, operation=OPERATION, account_id=account_id):
         await step.emit(StepStartedEvent(stepName=ANALYST), ANALYST)
-        async with ss.tool_call("recall_history", account_id=account_id):
+        async with (
+            ss.tool_call("recall_history", account_id=account_id),
+            ss.integration_call("cognee", "search"),
+        ):
             history = services.memory.history(account_id)
-        async with ss.mcp_tool("sentiment_lookup", server="mcp://support-desk"):
+        async with ss.mcp_tool("support_tickets", server="mcp://support-desk"):
             await asyncio.sleep(0.005 * services.config.speed)
-            sentiment = round(services.config.rng(f"sentiment:{account_id}").uniform(-1, 1), 2)
+            tickets = services.config.rng(f"tickets:{account_id}").randint(0, 12)
         await step.tool(
-            ANALYST, "sentiment_lookup", f'{{"account_id": "{account_id}"}}', str(sentiment)
+            ANALYST, "support_tickets", f'{{"account_id": "{account_id}"}}', f"{tickets} tickets"
         )
+        # A self-hosted model has no public price: its calls count as price-missing.
+        await ask_llm(
+            services, "acme-sentiment-7b", f"Sentiment of {tickets} tickets", provider="self-hosted"
+        )
+        sentiment = round(services.config.rng(f"sentiment:{account_id}").uniform(-1, 1), 2)
+        # The prompt depends only on the account, so a repeated account is served from cache.
         summary = await ask_llm(
             services,
             "gpt-4o-mini",
-            f"Summarise account {account_id}: {len(data['deals'])} deals, "
-            f"{len(history)} past insights, sentiment {sentiment}",
+            f"Summarise account {account_id}: {len(data['deals'])} deals, sentiment {sentiment}",
+            cached=True,
         )
         insight = {
             **data,
@@ -153,7 +183,9 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
             "summary": summary[:200],
             "previous_insights": len(history),
         }
-        services.memory.store(account_id, {"sentiment": sentiment, "summary": summary[:200]})
+        async with ss.integration_call("cognee", "add"):
+            services.memory.store(account_id, {"sentiment": sentiment, "summary": summary[:200]})
+        ss.agent_memory(ANALYST, len(json.dumps(insight)))
         await step.progress(ANALYST, "analysed")
         await step.emit(StepFinishedEvent(stepName=ANALYST), ANALYST)
         ss.handoff(ANALYST, AUTHOR, data=insight)
@@ -248,7 +280,18 @@ async def ask_human(services: Services, step: Step, rec: dict[str, Any]) -> tupl
 
 
 async def orchestrate(services: Services, run: Run) -> None:
-    """The whole analysis of one account, as one AG-UI run."""
+    """The whole analysis of one account, as one AG-UI run, once a slot is free."""
+    queued = time.perf_counter()
+    services.waiting += 1
+    ss.queue_depth("orchestrator", services.waiting)
+    async with services.slots:
+        services.waiting -= 1
+        ss.queue_depth("orchestrator", services.waiting)
+        ss.queue_wait("orchestrator", time.perf_counter() - queued)
+        await _analyse(services, run)
+
+
+async def _analyse(services: Services, run: Run) -> None:
     step = Step(services, run)
     await step.emit(RunStartedEvent(threadId=run.thread_id, runId=run.run_id))
     try:

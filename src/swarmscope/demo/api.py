@@ -5,6 +5,7 @@
     GET  /api/runs/{run_id}/events            -> its AG-UI events over SSE
     GET  /api/approvals?status=pending        -> approvals (pending, decided, timeout)
     POST /api/approvals/{approval_id}         -> {"decision": "approved"|"rejected", "reason"}
+    POST /api/frontend/events                 -> 204; AG-UI events the browser received
 
 plus ``/metrics`` and ``/health/*`` from ``swarmscope.web``. Errors are JSON: unknown account
 or run 404, malformed body 422, deciding an approval twice 409.
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import httpx
+from ag_ui.core import EventType
 from ag_ui.encoder import EventEncoder
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -38,6 +40,15 @@ class Decision(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class ReceivedEvent(BaseModel):
+    type: EventType
+    run_id: str | None = None
+
+
+class FrontendEvents(BaseModel):
+    events: list[ReceivedEvent] = Field(max_length=1000)
+
+
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="swarmscope demo: account manager")
     background: set[asyncio.Task[None]] = set()
@@ -53,10 +64,11 @@ def create_app(services: Services) -> FastAPI:
         if account_id not in services.crm.accounts:
             raise HTTPException(404, f"unknown account {account_id}")
         ss.user_action("analyze_account", account_id=account_id)
-        trace_id = f"{trace.get_current_span().get_span_context().trace_id:032x}"
-        run = services.runs.create(account_id, trace_id)
-        # The task copies this request's context: the run's spans stay in its trace.
-        task = asyncio.create_task(orchestrate(services, run))
+        async with ss.copilotkit_action("analyze_account"):
+            trace_id = f"{trace.get_current_span().get_span_context().trace_id:032x}"
+            run = services.runs.create(account_id, trace_id)
+            # The task copies this context: the run's spans stay in the request's trace.
+            task = asyncio.create_task(orchestrate(services, run))
         background.add(task)
         task.add_done_callback(background.discard)
         return {"run_id": run.run_id, "trace_id": trace_id}
@@ -92,7 +104,8 @@ def create_app(services: Services) -> FastAPI:
     @app.post("/api/approvals/{approval_id}")
     async def decide(approval_id: str, body: Decision) -> dict[str, Any]:
         try:
-            approval = services.runs.decide(approval_id, body.decision, body.reason)
+            async with ss.copilotkit_action("decide_recommendation"):
+                approval = services.runs.decide(approval_id, body.decision, body.reason)
         except KeyError:
             raise HTTPException(404, f"unknown approval {approval_id}") from None
         except AlreadyDecided:
@@ -104,6 +117,12 @@ def create_app(services: Services) -> FastAPI:
             "submitted", "recommendation", approval_id=approval_id, decision=body.decision
         )
         return approval.summary()
+
+    @app.post("/api/frontend/events", status_code=204)
+    async def frontend_events(body: FrontendEvents) -> None:
+        """What the page's AG-UI client reports it received (plan 1's frontend events)."""
+        for event in body.events:
+            ss.frontend_event(event.type.value, run_id=event.run_id)
 
     @app.exception_handler(HTTPException)
     async def json_error(request: Any, error: HTTPException) -> JSONResponse:

@@ -2,8 +2,9 @@
 
 The API itself is in-process (a dict of accounts); what makes it realistic is its failure
 behaviour, which is what the integration panels and alerts are about. With the
-``crm-outage`` fault the CRM goes down for ``outage_seconds`` every
-``outage_every_seconds``; the breaker opens during an outage and closes after it.
+``crm-outage`` fault the CRM goes down ``outage_start_seconds`` after start, for
+``outage_seconds``, and again every ``outage_every_seconds``; the breaker opens during an
+outage and closes after it.
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ class ZohoClient:
     def is_down(self) -> bool:
         if not self.config.has("crm-outage"):
             return False
-        elapsed = self._clock() - self._started
-        # Up for the first part of each cycle, then down for outage_seconds.
-        cycle = self.config.outage_every_seconds
-        return elapsed % cycle >= cycle - self.config.outage_seconds
+        elapsed = self._clock() - self._started - self.config.outage_start_seconds
+        return (
+            elapsed >= 0 and elapsed % self.config.outage_every_seconds < self.config.outage_seconds
+        )
 
     async def get_account(self, account_id: str) -> Account:
         return await self._call("get_account", account_id, lambda: self._account(account_id))
@@ -72,7 +73,7 @@ class ZohoClient:
 
     async def _call(self, operation: str, account_id: str, answer: Callable[[], Any]) -> Any:
         tier = self.accounts[account_id].tier if account_id in self.accounts else "unknown"
-        rate_limit_chance = 0.3 if self.config.has("crm-rate-limits") else 0.04
+        rate_limit_chance = 0.3 if self.config.has("crm-rate-limits") else 0.08
         for attempt in range(1, 4):
             try:
                 async with ss.integration_call(

@@ -1,9 +1,11 @@
-"""Simulated people: users who start analyses, approvers who answer (or don't)."""
+"""Simulated people: users who start analyses (some watch them live), approvers who answer
+(or don't), and the readiness probe of an orchestrator."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 
 import httpx
@@ -17,15 +19,42 @@ async def users(
     """Start analyses of random accounts, ``rate`` per second on average (Poisson arrivals)."""
     rng = config.rng("users")
     accounts = account_ids(config.accounts)
-    pending: set[asyncio.Task[httpx.Response]] = set()
+    pending: set[asyncio.Task[None]] = set()
     while not stop.is_set():
-        task = asyncio.create_task(client.post(f"/api/accounts/{rng.choice(accounts)}/analyze"))
+        watch = rng.random() < 0.3
+        # A few accounts get most of the attention (Pareto), as in a real book of business.
+        account = accounts[min(int(rng.paretovariate(1.0)) - 1, len(accounts) - 1)]
+        task = asyncio.create_task(_analyse(client, account, watch))
         pending.add(task)
         task.add_done_callback(pending.discard)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), rng.expovariate(rate))
     if pending:
         await asyncio.wait(pending, timeout=5.0)
+
+
+async def _analyse(client: httpx.AsyncClient, account_id: str, watch: bool) -> None:
+    """Start one analysis; a watching user follows its AG-UI stream like the page does."""
+    with contextlib.suppress(httpx.HTTPError):
+        response = await client.post(f"/api/accounts/{account_id}/analyze")
+        if not watch or response.status_code != 202:
+            return
+        run_id = response.json()["run_id"]
+        received = []
+        async with client.stream("GET", f"/api/runs/{run_id}/events") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data:"):
+                    received.append({"type": json.loads(line[5:])["type"], "run_id": run_id})
+        await client.post("/api/frontend/events", json={"events": received})
+
+
+async def probes(client: httpx.AsyncClient, stop: asyncio.Event, every: float = 2.0) -> None:
+    """A readiness probe, as an orchestrator would run it."""
+    while not stop.is_set():
+        with contextlib.suppress(httpx.HTTPError):
+            await client.get("/health/ready")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 async def approvers(client: httpx.AsyncClient, config: DemoConfig, stop: asyncio.Event) -> None:

@@ -138,6 +138,7 @@ async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
         people = [
             asyncio.create_task(load.users(client, options.config, options.rate, stop)),
             asyncio.create_task(load.approvers(client, options.config, stop)),
+            asyncio.create_task(load.probes(client, stop)),
         ]
         try:
             await _watch(options, console, urls)

@@ -40,9 +40,12 @@ class DemoConfig:
     faults: frozenset[str] = frozenset()
     approval_timeout: float = 5.0
     accounts: int = 500
-    # How long the CRM stays down once an outage starts, and how often one starts.
-    outage_seconds: float = 4.0
-    outage_every_seconds: float = 12.0
+    # With crm-outage: the first outage starts after outage_start_seconds, lasts
+    # outage_seconds, and comes back every outage_every_seconds.
+    outage_start_seconds: float = 2.0
+    outage_seconds: float = 3.0
+    outage_every_seconds: float = 20.0
+    max_concurrent_runs: int = 8
     compliance_url: str | None = None
     speed: float = 1.0  # multiplies every simulated latency; tests run faster
 

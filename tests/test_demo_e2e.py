@@ -1,0 +1,234 @@
+"""`swarmscope demo` end to end: both services, real HTTP, real OTLP export, a fixed seed.
+
+The demo runs as a user runs it (a subprocess) with its OTLP endpoint pointed at a receiver
+in this test; /metrics is scraped while it runs. One run with ``crm-outage`` shows the
+circuit breaker open and close again and every metric family of the demo's groups filled.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from swarmscope.catalog import METRICS
+
+NAMESPACE = "sergas"
+GROUPS = (
+    "agent",
+    "handoff",
+    "tool",
+    "hitl",
+    "llm",
+    "orchestration",
+    "recommendation",
+    "integration",
+    "ui",
+)
+
+
+@dataclass
+class Receiver:
+    """An OTLP/HTTP endpoint that keeps every span it is sent, by service."""
+
+    port: int = 0
+    spans: list[tuple[str, object]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    store = Receiver()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            if self.path == "/v1/traces":
+                request = ExportTraceServiceRequest.FromString(body)
+                with store.lock:
+                    for resource_spans in request.resource_spans:
+                        service = next(
+                            a.value.string_value
+                            for a in resource_spans.resource.attributes
+                            if a.key == "service.name"
+                        )
+                        for scope_spans in resource_spans.scope_spans:
+                            store.spans.extend((service, span) for span in scope_spans.spans)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    store.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield store
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def parse(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$", line)
+        if match:
+            labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
+            samples.setdefault(match.group(1), []).append((labels, float(match.group(3))))
+    return samples
+
+
+def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}",
+        "SWARMSCOPE_LOGS_EXPORTER": "none",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "swarmscope",
+        "demo",
+        "--duration",
+        "11",
+        "--port",
+        "0",
+        "--rate",
+        "5",
+        "--seed",
+        "11",
+        "--approval-timeout",
+        "0.8",
+        "--faults",
+        "crm-outage",
+        "--namespace",
+        NAMESPACE,
+        "--log-dir",
+        str(tmp_path),
+    ]
+    demo = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    breaker_seen: list[float] = []
+    last_scrape = ""
+    try:
+        assert demo.stdout is not None
+        metrics_url = None
+        for line in demo.stdout:
+            if line.startswith("metrics"):
+                metrics_url = line.split()[1]
+                break
+        assert metrics_url, "the demo did not print its /metrics URL"
+        # Scrape until the service goes away (it drains its runs first).
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                last_scrape = httpx.get(metrics_url, timeout=2).text
+            except httpx.HTTPError:
+                break
+            for labels, value in parse(last_scrape).get(f"{NAMESPACE}_circuit_breaker_state", []):
+                if labels.get("integration_name") == "zoho":
+                    breaker_seen.append(value)
+            time.sleep(0.25)
+        out, err = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, err
+
+    # The breaker opened during the outage and closed after it.
+    assert 1.0 in breaker_seen, breaker_seen
+    opened = breaker_seen.index(1.0)
+    assert 0.0 in breaker_seen[opened:], breaker_seen
+    events = [
+        json.loads(line)["event"] for line in (tmp_path / "demo.log").read_text().splitlines()
+    ]
+    assert events.index("zoho_circuit_breaker_opened") < events.index("zoho_circuit_breaker_closed")
+
+    # Every family of the demo's groups has samples.
+    samples = parse(last_scrape)
+    empty = []
+    for spec in METRICS:
+        if spec.group not in GROUPS:
+            continue
+        name = spec.full_name(NAMESPACE)
+        names = {name, f"{name}_total", f"{name}_count", f"{name}_sum"}
+        if not any(samples.get(n) for n in names):
+            empty.append(spec.name)
+    assert not empty, f"families with no samples: {empty}"
+
+    # Approvals nobody answered timed out; when the demo stopped none was left pending.
+    final = next(line for line in out.splitlines() if line.startswith("final"))
+    figures = dict(part.rsplit(" ", 1) for part in final.removeprefix("final ").split(" · "))
+    assert float(figures["approvals timed out"]) > 0, final
+    assert float(figures["approvals pending"]) == 0, final
+    assert sum(v for _, v in samples[f"{NAMESPACE}_hitl_approval_timeouts_total"]) > 0
+
+    # One trace holds the whole tree, across both services.
+    by_trace: dict[bytes, list[tuple[str, object]]] = {}
+    for service, span in receiver.spans:
+        by_trace.setdefault(span.trace_id, []).append((service, span))
+    complete = []
+    for spans in by_trace.values():
+        names = {span.name for _, span in spans}
+        wanted = {
+            "POST /api/accounts/{account_id}/analyze",
+            "orchestrate account_analysis",
+            "invoke_agent zoho_data_scout",
+            "invoke_agent memory_analyst",
+            "invoke_agent recommendation_author",
+            "execute_tool fetch_account",
+            "chat gpt-4o",
+            "hitl_approval recommendation",
+            "invoke_agent compliance_checker",
+        }
+        if wanted <= names:
+            complete.append(spans)
+    assert complete, "no trace holds the whole tree"
+    spans = complete[0]
+    by_id = {span.span_id: (service, span) for service, span in spans}
+    [(server_service, server)] = [
+        (service, span) for service, span in spans if span.name == "POST /a2a/tasks"
+    ]
+    assert server_service == "swarmscope-compliance"
+    client_service, client = by_id[server.parent_span_id]
+    assert client_service == "swarmscope-demo"
+    assert client.name == "invoke_agent compliance_checker" and client.kind == 3  # CLIENT
+    [remote_agent] = [
+        s
+        for svc, s in spans
+        if svc == "swarmscope-compliance" and s.name == "invoke_agent compliance_checker"
+    ]
+    assert remote_agent.parent_span_id == server.span_id
+    orchestration = next(s for _, s in spans if s.name == "orchestrate account_analysis")
+    ancestor = orchestration
+    while ancestor.parent_span_id in by_id:
+        ancestor = by_id[ancestor.parent_span_id][1]
+    assert ancestor.name == "POST /api/accounts/{account_id}/analyze"

@@ -232,3 +232,46 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     while ancestor.parent_span_id in by_id:
         ancestor = by_id[ancestor.parent_span_id][1]
     assert ancestor.name == "POST /api/accounts/{account_id}/analyze"
+
+
+def test_demo_without_duration_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    import signal
+
+    command = [
+        sys.executable,
+        "-m",
+        "swarmscope",
+        "demo",
+        "--port",
+        "0",
+        "--rate",
+        "5",
+        "--approval-timeout",
+        "0.5",
+        "--log-dir",
+        str(tmp_path),
+    ]
+    demo = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+    )
+    try:
+        assert demo.stdout is not None
+        metrics_url = next(line.split()[1] for line in demo.stdout if line.startswith("metrics"))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            text = httpx.get(metrics_url, timeout=2).text
+            finished = parse(text).get("swarmscope_orchestration_requests_total", [])
+            if sum(value for _, value in finished) >= 3:
+                break
+            time.sleep(0.2)
+        demo.send_signal(signal.SIGINT)
+        out, err = demo.communicate(timeout=30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, err
+    assert "Traceback" not in err
+    final = next(line for line in out.splitlines() if line.startswith("final"))
+    assert "runs finished 0 " not in final
+    lines = (tmp_path / "demo.log").read_text().splitlines()
+    assert any(json.loads(line)["event"] == "orchestration_completed" for line in lines)

@@ -53,7 +53,7 @@ from swarmscope.instrument.ui import (
     user_action,
 )
 from swarmscope.instrument.workflows import route, workflow, workflow_node
-from swarmscope.propagation import continue_trace, inject_headers
+from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
 from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
 
 
@@ -86,6 +86,7 @@ __all__ = [
     "continue_trace",
     "copilotkit_action",
     "current",
+    "current_trace_id",
     "db_pool",
     "db_query",
     "frontend_approval",

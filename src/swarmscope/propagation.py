@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 
 
@@ -24,3 +25,9 @@ def continue_trace(headers: Mapping[str, str]) -> Iterator[None]:
         yield
     finally:
         otel_context.detach(token)
+
+
+def current_trace_id() -> str | None:
+    """The current trace id as 32 hex digits (what logs and backends show), or None."""
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None

@@ -22,7 +22,6 @@ from ag_ui.core import EventType
 from ag_ui.encoder import EventEncoder
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse, StreamingResponse
-from opentelemetry import trace
 from pydantic import BaseModel, Field
 
 import swarmscope as ss
@@ -65,7 +64,7 @@ def create_app(services: Services) -> FastAPI:
             raise HTTPException(404, f"unknown account {account_id}")
         ss.user_action("analyze_account", account_id=account_id)
         async with ss.copilotkit_action("analyze_account"):
-            trace_id = f"{trace.get_current_span().get_span_context().trace_id:032x}"
+            trace_id = ss.current_trace_id() or ""
             run = services.runs.create(account_id, trace_id)
             # The task copies this context: the run's spans stay in the request's trace.
             task = asyncio.create_task(orchestrate(services, run))

@@ -213,7 +213,7 @@ async def check_compliance(
 
 async def author(services: Services, step: Step, insight: dict[str, Any]) -> dict[str, Any]:
     account_id = step.run.account_id
-    rng = services.config.rng(f"author:{step.run.run_id}")
+    rng = services.config.rng(f"author:{account_id}:{step.run.sequence}")
     async with ss.agent_run(AUTHOR, operation=OPERATION, account_id=account_id):
         await step.emit(StepStartedEvent(stepName=AUTHOR), AUTHOR)
         text = await ask_llm(

@@ -21,6 +21,8 @@ import httpx
 from ag_ui.core import EventType
 from ag_ui.encoder import EventEncoder
 from fastapi import FastAPI, HTTPException, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -127,6 +129,14 @@ def create_app(services: Services) -> FastAPI:
     async def json_error(request: Any, error: HTTPException) -> JSONResponse:
         return JSONResponse(
             {"error": error.detail, "status": error.status_code}, status_code=error.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Any, error: RequestValidationError) -> JSONResponse:
+        # The same shape as every other error, with FastAPI's list of what was wrong.
+        return JSONResponse(
+            {"error": "invalid request", "status": 422, "detail": jsonable_encoder(error.errors())},
+            status_code=422,
         )
 
     return instrument_app(app, health=health)

@@ -64,10 +64,10 @@ class _Completions:
         if self.config.has("llm-slow"):
             latency *= 6
         if rng.random() < 0.01:
-            latency = timeout + 1
+            latency = float("inf")
         error_chance = 0.35 if self.config.has("llm-errors") else 0.02
         if latency > timeout:
-            await asyncio.sleep(timeout)
+            await asyncio.sleep(timeout * self.config.speed)
             raise TimeoutError(f"{model} did not answer within {timeout}s")
         await asyncio.sleep(latency)
         if rng.random() < error_chance:

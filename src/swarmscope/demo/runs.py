@@ -26,6 +26,9 @@ class Run:
     thread_id: str
     account_id: str
     trace_id: str
+    # How many runs of this account this service started before: with the seed, it makes
+    # a run's choices repeatable (run ids are random, so they cannot).
+    sequence: int = 0
     status: str = "running"
     created: float = field(default_factory=time.time)
     finished: float | None = None
@@ -87,6 +90,7 @@ class RunStore:
         self.runs: dict[str, Run] = {}
         self.approvals: dict[str, PendingApproval] = {}
         self._max_runs = max_runs
+        self._per_account: dict[str, int] = {}
 
     def create(self, account_id: str, trace_id: str) -> Run:
         run = Run(

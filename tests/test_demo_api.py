@@ -1,0 +1,693 @@
+"""The demo's HTTP API in-process: analyses, runs, AG-UI over SSE, approvals, bad input, traces.
+
+The app is built with ``build_services``/``create_app`` under the ``telemetry`` fixture. Plain
+request/response tests go through httpx's ASGI transport on one event loop (the runs'
+background tasks live on it too); the SSE test needs a real server, because the ASGI
+transport buffers a streamed response, so it runs uvicorn on a loopback port in a thread.
+
+Determinism: with ``SEED`` the first dozen accounts, analysed one after another in a fresh
+service, all complete (the simulated LLM's faults depend on the seed and the order of calls).
+Whether a run asks a human depends on its recommendations, which are drawn from a generator
+keyed by the run's random id (see ``test_same_seed_same_recommendations``), so the tests that
+need an approval try accounts in order until one asks; nearly nine runs in ten do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from ag_ui.core import Event, EventType
+from opentelemetry.trace import SpanKind
+from pydantic import TypeAdapter
+
+from swarmscope.demo.agents import Services
+from swarmscope.demo.api import build_services, create_app
+from swarmscope.demo.world import DemoConfig, account_ids
+
+SEED = 3
+SPEED = 0.2
+ACCOUNTS = account_ids(12)
+TERMINAL = ("completed", "failed")
+EVENTS: TypeAdapter[Any] = TypeAdapter(Event)
+JSON_ERROR = "application/json"
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def demo(approval_timeout: float) -> Iterator[tuple[Services, Any]]:
+    """A fresh account-manager service (no compliance service: no A2A) and its app."""
+    services = build_services(DemoConfig(seed=SEED, approval_timeout=approval_timeout, speed=SPEED))
+    try:
+        yield services, create_app(services)
+    finally:
+        services.memory.close()
+
+
+def run(main: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+    """Run a test's async body on a fresh event loop, bounded."""
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(main(), timeout)
+
+    return asyncio.run(bounded())
+
+
+def asgi_client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://demo")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def finished(client: httpx.AsyncClient, run_id: str, timeout: float = 10.0) -> dict:
+    """Poll ``GET /api/runs/{run_id}`` until the run completed or failed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"/api/runs/{run_id}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if body["status"] in TERMINAL:
+            return body
+        assert time.monotonic() < deadline, f"run {run_id} still {body['status']}"
+        await asyncio.sleep(0.01)
+
+
+async def approvals(client: httpx.AsyncClient, status: str | None = None) -> list[dict]:
+    params = {} if status is None else {"status": status}
+    response = await client.get("/api/approvals", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] == len(body["approvals"])
+    return body["approvals"]
+
+
+async def analyze(client: httpx.AsyncClient, account_id: str) -> dict:
+    response = await client.post(f"/api/accounts/{account_id}/analyze")
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert set(body) == {"run_id", "trace_id"}
+    assert response.headers["x-trace-id"] == body["trace_id"]
+    return body
+
+
+async def waiting_approval(client: httpx.AsyncClient) -> tuple[str, dict]:
+    """Analyse accounts in order until a run waits for a person: ``(run_id, approval)``."""
+    for account_id in ACCOUNTS:
+        run_id = (await analyze(client, account_id))["run_id"]
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            mine = [a for a in await approvals(client, "pending") if a["run_id"] == run_id]
+            if mine:
+                return run_id, mine[0]
+            if (await client.get(f"/api/runs/{run_id}")).json()["status"] in TERMINAL:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail(f"run {run_id} neither asked for approval nor ended")
+    pytest.fail(f"none of {len(ACCOUNTS)} analyses asked for an approval")
+
+
+async def settle(client: httpx.AsyncClient, run_id: str) -> dict:
+    """Approve whatever the run still waits for, until it ends."""
+    deadline = time.monotonic() + 10.0
+    while True:
+        for approval in await approvals(client, "pending"):
+            if approval["run_id"] == run_id:
+                await client.post(
+                    f"/api/approvals/{approval['approval_id']}", json={"decision": "approved"}
+                )
+        body = (await client.get(f"/api/runs/{run_id}")).json()
+        if body["status"] in TERMINAL:
+            return body
+        assert time.monotonic() < deadline, f"run {run_id} did not end"
+        await asyncio.sleep(0.01)
+
+
+def assert_json_error(response: httpx.Response, status: int, message: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(JSON_ERROR)
+    assert response.json() == {"error": message, "status": status}
+
+
+def assert_validation_error(response: httpx.Response, loc: list[str] | None = None) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(JSON_ERROR)
+    body = response.json()
+    assert (body["error"], body["status"]) == ("invalid request", 422)
+    detail = body["detail"]
+    assert isinstance(detail, list) and detail
+    assert all({"loc", "msg", "type"} <= set(item) for item in detail)
+    if loc is not None:
+        assert [item["loc"] for item in detail] == [loc]
+
+
+def family_total(telemetry: Any, family: str) -> float:
+    """The sum of every sample of one counter family, across all its label values."""
+    name = f"sergas_{family}"
+    return sum(
+        sample.value
+        for metric in telemetry.rt.metrics.registry.collect()
+        for sample in metric.samples
+        if sample.name == name
+    )
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+def test_unknown_account_is_404_and_starts_nothing(telemetry):
+    async def main() -> None:
+        with demo(approval_timeout=5.0) as (services, app):
+            async with asgi_client(app) as client:
+                for account_id in ("ACC-99999", "no-such-account"):
+                    response = await client.post(f"/api/accounts/{account_id}/analyze")
+                    assert_json_error(response, 404, f"unknown account {account_id}")
+                assert services.runs.runs == {}
+                assert services.runs.approvals == {}
+                assert await approvals(client) == []
+
+    run(main)
+    assert telemetry.events("user_action_triggered") == []
+    assert not any(s.name.startswith("orchestrate") for s in telemetry.spans())
+
+
+def test_unknown_run_and_unknown_approval_are_404(telemetry):
+    async def main() -> None:
+        with demo(approval_timeout=5.0) as (services, app):
+            async with asgi_client(app) as client:
+                assert_json_error(
+                    await client.get("/api/runs/run_nope"), 404, "unknown run run_nope"
+                )
+                assert_json_error(
+                    await client.get("/api/runs/run_nope/events"), 404, "unknown run run_nope"
+                )
+                assert_json_error(
+                    await client.post("/api/approvals/apr_nope", json={"decision": "approved"}),
+                    404,
+                    "unknown approval apr_nope",
+                )
+                assert services.runs.approvals == {}
+                assert services.runs.runs == {}
+
+    run(main)
+    assert telemetry.events("hitl_approval_submitted") == []
+
+
+def test_malformed_decisions_are_422_and_leave_the_approval_pending(telemetry):
+    async def main() -> None:
+        with demo(approval_timeout=10.0) as (_, app):
+            async with asgi_client(app) as client:
+                run_id, approval = await waiting_approval(client)
+                url = f"/api/approvals/{approval['approval_id']}"
+
+                assert_validation_error(
+                    await client.post(url, json={"decision": "maybe"}), ["body", "decision"]
+                )
+                assert_validation_error(await client.post(url, json={"reason": "no decision"}))
+                assert_validation_error(
+                    await client.post(
+                        url, content=b"approve it!", headers={"content-type": "application/json"}
+                    )
+                )
+                assert_validation_error(await client.post(url, content=b"approve it!"))
+                assert_validation_error(
+                    await client.post(url, json={"decision": "approved", "reason": "x" * 501})
+                )
+
+                # Still waiting for a person, with nothing recorded.
+                [still] = [
+                    a
+                    for a in await approvals(client, "pending")
+                    if a["approval_id"] == approval["approval_id"]
+                ]
+                assert still == approval
+                assert still["decision"] is None and still["decided"] is None
+                assert (await client.get(f"/api/runs/{run_id}")).json()[
+                    "status"
+                ] == "awaiting_approval"
+                assert (
+                    telemetry.metric("hitl_approvals_pending", approval_type="recommendation") == 1
+                )
+                assert family_total(telemetry, "hitl_approvals_received_total") == 0
+
+                # And a well-formed decision after all that still goes through.
+                response = await client.post(url, json={"decision": "rejected", "reason": "ok"})
+                assert response.status_code == 200, response.text
+                assert response.json()["status"] == "rejected"
+                assert (await settle(client, run_id))["status"] == "completed"
+
+    run(main)
+
+
+def test_deciding_twice_is_409_and_keeps_the_first_decision(telemetry):
+    async def main() -> None:
+        with demo(approval_timeout=10.0) as (_, app):
+            async with asgi_client(app) as client:
+                run_id, approval = await waiting_approval(client)
+                approval_id = approval["approval_id"]
+                url = f"/api/approvals/{approval_id}"
+
+                first = await client.post(url, json={"decision": "approved", "reason": "fine"})
+                assert first.status_code == 200, first.text
+                decided = first.json()
+                assert decided["approval_id"] == approval_id
+                assert (decided["status"], decided["decision"], decided["reason"]) == (
+                    "approved",
+                    "approved",
+                    "fine",
+                )
+                assert decided["decided"] is not None and decided["latency_s"] >= 0
+
+                for again in (
+                    {"decision": "rejected", "reason": "changed my mind"},
+                    {"decision": "approved"},
+                ):
+                    assert_json_error(
+                        await client.post(url, json=again),
+                        409,
+                        f"approval {approval_id} is already approved",
+                    )
+                [recorded] = [
+                    a
+                    for a in await approvals(client, "approved")
+                    if a["approval_id"] == approval_id
+                ]
+                assert recorded == decided
+                labels = {"approval_type": "recommendation", "agent_type": "recommendation_author"}
+
+                async def counted() -> bool:  # once the waiting agent has woken up
+                    return (
+                        telemetry.metric(
+                            "hitl_approvals_received_total", decision="approved", **labels
+                        )
+                        == 1
+                    )
+
+                await eventually(counted, "the decision to be counted")
+                assert (
+                    telemetry.metric("hitl_approvals_received_total", decision="rejected", **labels)
+                    == 0
+                )
+
+                result = await settle(client, run_id)
+                assert result["status"] == "completed"
+                [rec] = [
+                    r
+                    for r in result["result"]["recommendations"]
+                    if r["id"] == approval["recommendation"]["id"]
+                ]
+                assert (rec["decision"], rec["reason"]) == ("approved", "fine")
+
+    run(main)
+    assert len(telemetry.events("hitl_approval_submitted")) >= 1
+
+
+def test_approval_listing_filters_by_status_and_rejects_unknown_ones(telemetry):
+    async def main() -> None:
+        with demo(approval_timeout=10.0) as (_, app):
+            async with asgi_client(app) as client:
+                run_id, approval = await waiting_approval(client)
+                before = await approvals(client)
+
+                response = await client.get("/api/approvals", params={"status": "bogus"})
+                assert_validation_error(response, ["query", "status"])
+
+                assert await approvals(client) == before
+                pending = await approvals(client, "pending")
+                assert approval in pending
+                assert all(a["status"] == "pending" for a in pending)
+                assert await approvals(client, "approved") == []
+                assert await approvals(client, "timeout") == []
+                assert (await settle(client, run_id))["status"] == "completed"
+                assert await approvals(client, "pending") == []
+                assert {a["approval_id"] for a in await approvals(client, "approved")} == {
+                    a["approval_id"] for a in await approvals(client)
+                }
+
+    run(main)
+
+
+# -- AG-UI over SSE, with a live decision ---------------------------------------------------
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port in a thread; stop it on exit."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.005)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
+def assert_valid_run(events: list[Any]) -> None:
+    """The order AG-UI clients rely on, for one run's whole stream."""
+    types = [e.type for e in events]
+    assert types[0] is EventType.RUN_STARTED
+    assert types[-1] in (EventType.RUN_FINISHED, EventType.RUN_ERROR)
+    assert types.count(EventType.RUN_STARTED) == 1
+    assert types.count(EventType.RUN_FINISHED) + types.count(EventType.RUN_ERROR) == 1
+
+    open_steps: list[str] = []
+    for event in events:
+        if event.type is EventType.STEP_STARTED:
+            assert event.step_name not in open_steps
+            open_steps.append(event.step_name)
+        elif event.type is EventType.STEP_FINISHED:
+            assert event.step_name in open_steps, f"{event.step_name} finished before it started"
+            open_steps.remove(event.step_name)
+    if types[-1] is EventType.RUN_FINISHED:
+        assert open_steps == [], f"steps never finished: {open_steps}"
+
+    tool_calls: dict[str, list[EventType]] = {}
+    messages: dict[str, list[EventType]] = {}
+    for event in events:
+        if event.type.value.startswith("TOOL_CALL_"):
+            tool_calls.setdefault(event.tool_call_id, []).append(event.type)
+        elif event.type.value.startswith("TEXT_MESSAGE_"):
+            messages.setdefault(event.message_id, []).append(event.type)
+    for call_id, sequence in tool_calls.items():
+        assert sequence[0] is EventType.TOOL_CALL_START, (call_id, sequence)
+        assert sequence[-2:] == [EventType.TOOL_CALL_END, EventType.TOOL_CALL_RESULT], sequence
+        assert len(sequence) > 3
+        assert set(sequence[1:-2]) == {EventType.TOOL_CALL_ARGS}, sequence
+    for message_id, sequence in messages.items():
+        assert sequence[0] is EventType.TEXT_MESSAGE_START, (message_id, sequence)
+        assert sequence[-1] is EventType.TEXT_MESSAGE_END, sequence
+        assert set(sequence[1:-1]) <= {EventType.TEXT_MESSAGE_CONTENT}, sequence
+        assert sequence.count(EventType.TEXT_MESSAGE_START) == 1
+
+
+def test_sse_streams_a_run_live_and_a_decision_made_while_it_waits_counts(telemetry):
+    streamed: list[Any] = []  # every event of every stream read, for the metrics
+
+    async def follow(client: httpx.AsyncClient, account_id: str) -> dict[str, Any] | None:
+        """Analyse one account, read its stream live, decide each approval as it is asked.
+
+        Returns what happened, or None if the run never asked for an approval.
+        """
+        started = await analyze(client, account_id)
+        run_id = started["run_id"]
+        events: list[Any] = []
+        decisions: dict[str, tuple[str, str]] = {}
+        async with client.stream("GET", f"/api/runs/{run_id}/events") as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                if not line:
+                    continue
+                assert line.startswith("data: "), line
+                event = EVENTS.validate_json(line.removeprefix("data: "))
+                events.append(event)
+                if event.type is EventType.CUSTOM and event.name == "approval_request":
+                    approval_id = event.value["approval_id"]
+                    assert event.value["status"] == "pending"
+                    assert event.value["run_id"] == run_id
+                    # The run waits for us right now: the stream was not buffered.
+                    body = (await client.get(f"/api/runs/{run_id}")).json()
+                    assert body["status"] == "awaiting_approval"
+                    assert approval_id in {
+                        a["approval_id"] for a in await approvals(client, "pending")
+                    }
+                    assert (
+                        telemetry.metric("hitl_approvals_pending", approval_type="recommendation")
+                        == 1
+                    )
+                    decision = ("approved", "rejected")[len(decisions) % 2]
+                    reason = f"reviewer note {len(decisions)}"
+                    answer = await client.post(
+                        f"/api/approvals/{approval_id}",
+                        json={"decision": decision, "reason": reason},
+                    )
+                    assert answer.status_code == 200, answer.text
+                    assert answer.json()["status"] == decision
+                    decisions[approval_id] = (decision, reason)
+        streamed.extend(events)
+        assert_valid_run(events)
+        assert events[0].run_id == run_id and events[0].thread_id == f"thread_{account_id}"
+        if not decisions:
+            return None
+        return {"started": started, "events": events, "decisions": decisions}
+
+    async def main() -> dict[str, Any]:
+        with demo(approval_timeout=10.0) as (_, app), serve(app) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=10.0) as client:
+                for account_id in ACCOUNTS:
+                    outcome = await follow(client, account_id)
+                    if outcome is not None:
+                        break
+                else:
+                    pytest.fail("no analysis asked for an approval")
+                outcome["run"] = await finished(client, outcome["started"]["run_id"])
+
+                async def closed() -> bool:
+                    return telemetry.metric("sse_connections_active") == 0
+
+                await eventually(closed, "the SSE connections to close")
+                return outcome
+
+    outcome = run(main)
+    events, decisions = outcome["events"], outcome["decisions"]
+
+    # The run completed with the decisions made while it waited, not by timeout.
+    assert events[-1].type is EventType.RUN_FINISHED
+    results = [e for e in events if e.type is EventType.CUSTOM and e.name == "approval_result"]
+    requests = [e for e in events if e.type is EventType.CUSTOM and e.name == "approval_request"]
+    assert [e.value["approval_id"] for e in results] == [e.value["approval_id"] for e in requests]
+    for result in results:
+        decision, reason = decisions[result.value["approval_id"]]
+        assert (result.value["status"], result.value["decision"], result.value["reason"]) == (
+            decision,
+            decision,
+            reason,
+        )
+    for request in requests:  # each result comes after its request
+        index = events.index(request)
+        assert any(
+            e in results and e.value["approval_id"] == request.value["approval_id"]
+            for e in events[index + 1 :]
+        )
+    summary = outcome["run"]
+    assert summary["status"] == "completed"
+    assert summary["trace_id"] == outcome["started"]["trace_id"]
+    assert summary["events"] == len(events)
+    assert events[-1].result == summary["result"]
+    by_id = {r["id"]: r for r in summary["result"]["recommendations"]}
+    for request in requests:
+        rec = by_id[request.value["recommendation"]["id"]]
+        assert (rec["decision"], rec["reason"]) == decisions[request.value["approval_id"]]
+
+    # Telemetry agrees with what the client saw.
+    assert telemetry.metric("sse_connections_active") == 0
+    counts = Counter(e.type.value for e in streamed)
+    for message_type, count in counts.items():
+        assert telemetry.metric("sse_messages_sent_total", message_type=message_type) == count
+    assert family_total(telemetry, "sse_messages_sent_total") == len(streamed)
+    assert family_total(telemetry, "ag_ui_events_emitted_total") == len(streamed) > 0
+    assert (
+        telemetry.metric(
+            "ag_ui_events_emitted_total",
+            event_type="STEP_STARTED",
+            agent_type="recommendation_author",
+        )
+        >= 1
+    )
+    labels = {"approval_type": "recommendation", "agent_type": "recommendation_author"}
+    assert telemetry.metric("hitl_approval_timeouts_total", **labels) == 0
+    assert telemetry.metric("hitl_approvals_pending", approval_type="recommendation") == 0
+    made = Counter(decision for decision, _ in decisions.values())
+    for decision in ("approved", "rejected"):
+        assert (
+            telemetry.metric("hitl_approvals_received_total", decision=decision, **labels)
+            == made[decision]
+        )
+
+
+# -- approvals nobody answers ---------------------------------------------------------------
+
+
+def test_unanswered_approvals_time_out_and_cannot_be_decided_after(telemetry):
+    timeout = 0.2
+
+    async def main() -> tuple[list[dict], list[dict]]:
+        with demo(approval_timeout=timeout) as (_, app):
+            async with asgi_client(app) as client:
+                runs: list[dict] = []
+                for account_id in ACCOUNTS:
+                    run_id = (await analyze(client, account_id))["run_id"]
+                    runs.append(await finished(client, run_id))
+                    if len(runs) >= 3 and await approvals(client):
+                        break
+                assert all(r["status"] in TERMINAL for r in runs)
+                timed_out = await approvals(client, "timeout")
+                assert timed_out, "no analysis asked for an approval"
+                assert await approvals(client) == timed_out
+                assert await approvals(client, "pending") == []
+
+                ours = {r["run_id"] for r in runs}
+                for approval in timed_out:
+                    assert approval["run_id"] in ours
+                    assert approval["decision"] is None and approval["reason"] is None
+                    assert approval["latency_s"] >= timeout * 0.75
+
+                # Too late to decide: 409, and the record stays as it was.
+                late = timed_out[0]
+                for body in ({"decision": "approved"}, {"decision": "rejected", "reason": "x"}):
+                    assert_json_error(
+                        await client.post(f"/api/approvals/{late['approval_id']}", json=body),
+                        409,
+                        f"approval {late['approval_id']} is already timeout",
+                    )
+                assert await approvals(client, "timeout") == timed_out
+
+                # A late subscriber gets the whole stream, the timeouts included.
+                response = await client.get(f"/api/runs/{late['run_id']}/events")
+                assert response.status_code == 200
+                events = [
+                    EVENTS.validate_json(line.removeprefix("data: "))
+                    for line in response.text.splitlines()
+                    if line
+                ]
+                assert_valid_run(events)
+                [result] = [
+                    e
+                    for e in events
+                    if e.type is EventType.CUSTOM
+                    and e.name == "approval_result"
+                    and e.value["approval_id"] == late["approval_id"]
+                ]
+                assert result.value["status"] == "timeout"
+                return runs, timed_out
+
+    runs, timed_out = run(main)
+
+    labels = {"approval_type": "recommendation", "agent_type": "recommendation_author"}
+    assert telemetry.metric("hitl_approval_timeouts_total", **labels) == len(timed_out) > 0
+    assert telemetry.metric("hitl_approvals_pending", approval_type="recommendation") == 0
+    assert telemetry.metric("hitl_approvals_requested_total", **labels) == len(timed_out)
+    assert family_total(telemetry, "hitl_approvals_received_total") == 0
+    assert len(telemetry.events("hitl_approval_timeout")) == len(timed_out)
+    decided = {
+        (rec["id"], r["run_id"]): rec["decision"]
+        for r in runs
+        if r["result"]
+        for rec in r["result"]["recommendations"]
+    }
+    for approval in timed_out:
+        key = (approval["recommendation"]["id"], approval["run_id"])
+        assert decided[key] == "timeout"
+
+
+# -- one run, one trace ---------------------------------------------------------------------
+
+
+def test_a_runs_spans_form_one_trace_under_the_analyze_request(telemetry):
+    async def main() -> dict:
+        with demo(approval_timeout=0.05) as (_, app):
+            async with asgi_client(app) as client:
+                for account_id in ACCOUNTS:
+                    started = await analyze(client, account_id)
+                    summary = await finished(client, started["run_id"])
+                    if summary["status"] == "completed":
+                        assert summary["trace_id"] == started["trace_id"]
+                        return started
+                pytest.fail("no analysis completed")
+
+    started = run(main)
+    trace_id = int(started["trace_id"], 16)
+    spans = [s for s in telemetry.spans() if s.context.trace_id == trace_id]
+    by_id = {s.context.span_id: s for s in spans}
+    names = Counter(s.name for s in spans)
+
+    [server] = [s for s in spans if s.kind is SpanKind.SERVER]
+    assert server.name == "POST /api/accounts/{account_id}/analyze"
+    assert server.parent is None
+    assert server.attributes["http.response.status_code"] == 202
+    expected = [
+        "orchestrate account_analysis",
+        "invoke_agent zoho_data_scout",
+        "invoke_agent memory_analyst",
+        "invoke_agent recommendation_author",
+        "execute_tool fetch_account",
+        "chat gpt-4o-mini",
+        "chat gpt-4o",
+        "handoff zoho_data_scout -> memory_analyst",
+        "handoff memory_analyst -> recommendation_author",
+    ]
+    for name in expected:
+        assert names[name] >= 1, f"no span {name!r} in the trace: {sorted(names)}"
+    for name in expected[:4]:
+        assert names[name] == 1, f"{name!r} appears {names[name]} times"
+    # No compliance service configured: no A2A delegation.
+    assert not any("compliance" in s.name for s in spans)
+
+    # Every span hangs off the tree rooted at the analyze request's SERVER span.
+    for span in spans:
+        if span is not server:
+            assert span.parent is not None and span.parent.span_id in by_id, span.name
+    [orchestration] = [s for s in spans if s.name == "orchestrate account_analysis"]
+    chain, node = [], orchestration
+    while node.parent is not None:
+        node = by_id[node.parent.span_id]
+        chain.append(node.name)
+    assert chain[-1] == server.name, chain
+    for agent in ("zoho_data_scout", "memory_analyst", "recommendation_author"):
+        [span] = [s for s in spans if s.name == f"invoke_agent {agent}"]
+        assert span.parent.span_id == orchestration.context.span_id
+    [fetch] = [s for s in spans if s.name == "execute_tool fetch_account"]
+    assert by_id[fetch.parent.span_id].name == "invoke_agent zoho_data_scout"
+
+
+# -- the same seed makes the same choices ---------------------------------------------------
+
+
+def test_same_seed_same_recommendations(telemetry):
+    async def recommendations() -> list[list[tuple[str, str, float]]]:
+        with demo(approval_timeout=0.01) as (_, app):
+            async with asgi_client(app) as client:
+                made = []
+                for account_id in ACCOUNTS[:3]:
+                    summary = await finished(client, (await analyze(client, account_id))["run_id"])
+                    assert summary["status"] == "completed", summary["error"]
+                    made.append(
+                        [
+                            (r["type"], r["priority"], r["confidence"])
+                            for r in summary["result"]["recommendations"]
+                        ]
+                    )
+                return made
+
+    first, second = run(recommendations), run(recommendations)
+    assert first == second

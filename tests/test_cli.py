@@ -86,3 +86,18 @@ def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path)
         "llm_call_completed",
         "agent_handoff",
     } <= same_trace
+
+
+def test_demo_on_a_taken_port_says_so(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = swarmscope(
+            "demo", "--port", str(port), "--duration", "1", "--log-dir", str(tmp_path), timeout=60
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

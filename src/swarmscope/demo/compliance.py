@@ -15,11 +15,11 @@ import random
 import sys
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
 import swarmscope as ss
+from swarmscope.demo.serving import start_server
 from swarmscope.web import instrument_app
 
 SERVICE = "swarmscope-compliance"
@@ -63,25 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     ss.init(
         service_name=SERVICE, namespace=args.namespace, log_stream="none", log_file=args.log_file
     )
-    config = uvicorn.Config(
-        create_app(args.seed, args.down),
-        host="127.0.0.1",
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
 
     async def serve() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-                return
-            await asyncio.sleep(0.02)
-        print(server.servers[0].sockets[0].getsockname()[1], flush=True)
-        await task
+        _, serving, port = await start_server(create_app(args.seed, args.down), args.port)
+        print(port, flush=True)
+        await serving
 
     try:
         asyncio.run(serve())

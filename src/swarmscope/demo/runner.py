@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -25,6 +24,7 @@ from rich.table import Table
 import swarmscope as ss
 from swarmscope.demo import load
 from swarmscope.demo.api import build_services, create_app
+from swarmscope.demo.serving import start_server
 from swarmscope.demo.world import DemoConfig
 
 SERVICE = "swarmscope-demo"
@@ -109,22 +109,11 @@ def start_compliance(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
 
 async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
     services = build_services(options.config, str(options.log_dir / "memory.sqlite3"))
-    config = uvicorn.Config(
-        create_app(services),
-        host="127.0.0.1",
-        port=options.port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-            raise RuntimeError(f"the demo service could not listen on port {options.port}")
-        await asyncio.sleep(0.02)
-    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        server, serving, port = await start_server(create_app(services), options.port)
+    except OSError as error:
+        raise RuntimeError(f"the demo service {error}") from None  # reported by run_demo
+    base = f"http://127.0.0.1:{port}"
     urls = {
         "metrics": f"{base}/metrics",
         "health": f"{base}/health/ready",
@@ -196,6 +185,9 @@ def run_demo(options: DemoOptions) -> int:
         figures = asyncio.run(_serve(options, console))
     except KeyboardInterrupt:
         figures = snapshot()
+    except RuntimeError as error:
+        print(f"swarmscope demo: {error}", file=sys.stderr)
+        return 1
     finally:
         ss.shutdown()
         compliance.terminate()

@@ -1,0 +1,33 @@
+"""Serving an ASGI app on loopback from inside a running event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import uvicorn
+
+
+async def start_server(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """Start uvicorn on 127.0.0.1:``port`` (0 picks one); return it, its task and its port.
+
+    The socket is bound here, so a taken port is an ``OSError`` the caller can report
+    (uvicorn itself would exit the process).
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError as error:
+        listener.close()
+        raise OSError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        if serving.done():
+            serving.result()
+            raise OSError(f"the server on 127.0.0.1:{port} stopped while starting")
+        await asyncio.sleep(0.02)
+    return server, serving, listener.getsockname()[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,27 @@ def setup(extras: str) -> None:
     stamp.write_text(digest)
 
 
+# Real components the tests run, from Debian's packages: binary -> package.
+SYSTEM_PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+
+
+def system_packages() -> None:
+    missing = sorted(
+        {pkg for binary, pkg in SYSTEM_PACKAGES.items() if shutil.which(binary) is None}
+    )
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print(
+            f"tests need the Debian packages {', '.join(missing)}: install them (as root)",
+            file=sys.stderr,
+        )
+        return
+    os.environ["DEBIAN_FRONTEND"] = "noninteractive"
+    run("apt-get", "update", "-qq")
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing)
+
+
 def demo(args: list[str]) -> None:
     setup("")
     run(BIN / "swarmscope", "demo", *args)
@@ -45,6 +67,7 @@ def demo(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     setup("test")
+    system_packages()
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py")
     run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py")
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))

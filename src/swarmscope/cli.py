@@ -61,6 +61,38 @@ def demo(
     raise typer.Exit(run_demo(options))
 
 
+stack = typer.Typer(
+    help="The production stack: Prometheus, Alertmanager and friends.", no_args_is_help=True
+)
+app.add_typer(stack, name="stack")
+
+
+@stack.command("export")
+def stack_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write the files.")],
+    namespace: Annotated[str, typer.Option(help="Metric name prefix of the app.")] = "swarmscope",
+    app_target: Annotated[
+        str, typer.Option(help="HOST:PORT Prometheus scrapes the app's /metrics at.")
+    ] = "host.docker.internal:8000",
+    webhook_url: Annotated[
+        str, typer.Option(help="Where Alertmanager also sends every alert.")
+    ] = "http://swarmscope:4318/api/alertmanager/webhook",
+) -> None:
+    """Write Prometheus, Alertmanager and runbook files generated from the catalog."""
+    from swarmscope.ops.bundle import export
+
+    try:
+        Settings.load(namespace=namespace)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    if directory.exists() and not directory.is_dir():
+        raise typer.BadParameter(
+            f"{directory} exists and is not a directory", param_hint="DIRECTORY"
+        )
+    written = export(directory, namespace=namespace, app_target=app_target, webhook_url=webhook_url)
+    typer.echo(f"wrote {len(written)} files under {directory}")
+
+
 @app.command()
 def catalog(
     namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",

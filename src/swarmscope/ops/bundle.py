@@ -1,0 +1,96 @@
+"""``swarmscope stack export DIR``: every file the production stack needs, from the catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from swarmscope.ops.alertmanager import alertmanager_config
+from swarmscope.ops.alerts import ALERTS
+from swarmscope.ops.prometheus import (
+    RUNBOOK_BASE,
+    alerting_rules,
+    prometheus_config,
+    recording_rules,
+)
+
+SECRETS = {
+    "slack_api_url": "the Slack incoming-webhook URL",
+    "pagerduty_routing_key": "the PagerDuty Events v2 routing key",
+    "smtp_password": "the SMTP password of the alert mailbox",
+}
+
+
+def export(
+    directory: Path,
+    namespace: str = "swarmscope",
+    app_target: str = "host.docker.internal:8000",
+    alertmanager_target: str = "alertmanager:9093",
+    webhook_url: str = "http://swarmscope:4318/api/alertmanager/webhook",
+    runbook_base: str = RUNBOOK_BASE,
+    scrape_interval: str = "15s",
+) -> list[Path]:
+    """Write the bundle under ``directory``; returns the files written."""
+    files: dict[str, str] = {
+        "prometheus/prometheus.yml": _yaml(
+            prometheus_config(app_target, alertmanager_target, scrape_interval, scrape_interval)
+        ),
+        "prometheus/rules/alerts.yml": _yaml(alerting_rules(namespace, runbook_base)),
+        "prometheus/rules/recording.yml": _yaml(recording_rules(namespace)),
+        "alertmanager/alertmanager.yml": _yaml(alertmanager_config(webhook_url)),
+        "alertmanager/secrets/README.md": _secrets_readme(),
+    }
+    for rule in ALERTS:
+        files[f"runbooks/{rule.runbook}"] = _runbook(rule, namespace)
+    written = []
+    for relative, text in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+def _yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, width=1000)
+
+
+def _secrets_readme() -> str:
+    lines = [
+        "# Alertmanager secrets",
+        "",
+        "Alertmanager reads these files; put one value per file here (or mount them).",
+        "They are never written into alertmanager.yml.",
+        "",
+    ]
+    lines += [f"- `{name}`: {what}" for name, what in SECRETS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _runbook(rule: Any, namespace: str) -> str:
+    return "\n".join(
+        [
+            f"# {rule.name}",
+            "",
+            f"**Severity:** {rule.severity} · **Team:** {rule.team} · **Fires after:** {rule.for_}",
+            "",
+            f"{rule.summary}.",
+            "",
+            "## What it measures",
+            "",
+            "```promql",
+            rule.expr(namespace),
+            "```",
+            "",
+            "## First steps",
+            "",
+            "1. Read the newest failed traces of the agent, endpoint or integration named in the "
+            "alert's labels (every span and log line carries the trace id).",
+            "2. Search the JSON logs of those traces for `level=error` events.",
+            "3. Check the dependencies this area relies on (CRM, LLM provider, database): "
+            "`circuit_breaker_state` and `integration_health_status` on /metrics.",
+            "",
+        ]
+    )

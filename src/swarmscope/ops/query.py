@@ -1,0 +1,217 @@
+"""A small, fixed vocabulary of queries over catalog metrics, compiled to PromQL.
+
+Panels and alert rules say *what* they measure (a rate, a ratio, a quantile, a current
+value, a gauge's change) over catalog families; ``promql(namespace)`` writes the expression.
+Only catalog names can be written, so a rule or panel cannot name a metric the SDK does not
+export, and the same definition can later be computed by the embedded server from its
+store instead of by Prometheus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from swarmscope.catalog import METRICS_BY_NAME
+
+
+class Query(Protocol):
+    def promql(self, namespace: str) -> str: ...
+
+    def metrics(self) -> set[str]:
+        """The catalog families the query reads."""
+        ...
+
+
+@dataclass(frozen=True)
+class Series:
+    """A catalog family, optionally narrowed by label matchers ``(label, op, value)``."""
+
+    metric: str
+    where: tuple[tuple[str, str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        spec = METRICS_BY_NAME.get(self.metric)
+        if spec is None:
+            raise ValueError(f"{self.metric!r} is not a catalog metric")
+        for label, op, _ in self.where:
+            if label not in spec.labels:
+                raise ValueError(f"{self.metric} has no label {label!r} (it has {spec.labels})")
+            if op not in ("=", "!=", "=~", "!~"):
+                raise ValueError(f"unknown matcher {op!r}")
+
+    def selector(self, namespace: str, suffix: str = "") -> str:
+        name = METRICS_BY_NAME[self.metric].full_name(namespace)
+        if METRICS_BY_NAME[self.metric].kind == "counter" and not name.endswith("_total"):
+            name += "_total"
+        matchers = ",".join(f'{label}{op}"{value}"' for label, op, value in self.where)
+        return f"{name}{suffix}{{{matchers}}}" if matchers else f"{name}{suffix}"
+
+    def kind(self) -> str:
+        return METRICS_BY_NAME[self.metric].kind
+
+
+def _by(labels: tuple[str, ...]) -> str:
+    return f" by ({', '.join(labels)})" if labels else ""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Per-second rate of a counter (histograms: of observations), summed by ``by``."""
+
+    series: Series
+    window: str = "5m"
+    by: tuple[str, ...] = ()
+
+    def promql(self, namespace: str) -> str:
+        suffix = "_count" if self.series.kind() in ("histogram", "summary") else ""
+        return f"sum{_by(self.by)} (rate({self.series.selector(namespace, suffix)}[{self.window}]))"
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class Increase:
+    """How much a counter grew over ``window``, summed by ``by``."""
+
+    series: Series
+    window: str = "1h"
+    by: tuple[str, ...] = ()
+
+    def promql(self, namespace: str) -> str:
+        return f"sum{_by(self.by)} (increase({self.series.selector(namespace)}[{self.window}]))"
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``numerator / denominator``: a share, never a count compared to a percentage."""
+
+    numerator: Query
+    denominator: Query
+
+    def promql(self, namespace: str) -> str:
+        return f"({self.numerator.promql(namespace)}) / ({self.denominator.promql(namespace)})"
+
+    def metrics(self) -> set[str]:
+        return self.numerator.metrics() | self.denominator.metrics()
+
+
+@dataclass(frozen=True)
+class Sum:
+    """``left + right`` (hits plus misses, say)."""
+
+    left: Query
+    right: Query
+
+    def promql(self, namespace: str) -> str:
+        return f"({self.left.promql(namespace)}) + ({self.right.promql(namespace)})"
+
+    def metrics(self) -> set[str]:
+        return self.left.metrics() | self.right.metrics()
+
+
+@dataclass(frozen=True)
+class Offset:
+    """The same query as it stood ``ago`` (``offset``): compare with yesterday."""
+
+    query: Rate | Increase
+    ago: str = "1d"
+
+    def promql(self, namespace: str) -> str:
+        inner = self.query.promql(namespace)
+        # The offset modifier belongs to the range selector, just after "]".
+        head, _, tail = inner.rpartition("]")
+        return f"{head}] offset {self.ago}{tail}"
+
+    def metrics(self) -> set[str]:
+        return self.query.metrics()
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """A quantile of a histogram over ``window``, by ``by``."""
+
+    q: float
+    series: Series
+    window: str = "5m"
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.series.kind() != "histogram":
+            raise ValueError(f"{self.series.metric} is not a histogram")
+
+    def promql(self, namespace: str) -> str:
+        bucket = self.series.selector(namespace, "_bucket")
+        return (
+            f"histogram_quantile({self.q}, sum by ({', '.join((*self.by, 'le'))}) "
+            f"(rate({bucket}[{self.window}])))"
+        )
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class Current:
+    """A gauge's current value, aggregated by ``by`` (``max``, ``min`` or ``sum``)."""
+
+    series: Series
+    aggregate: str = "max"
+    by: tuple[str, ...] = ()
+
+    def promql(self, namespace: str) -> str:
+        return f"{self.aggregate}{_by(self.by)} ({self.series.selector(namespace)})"
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a gauge moved over ``window`` (``delta``): the right question for a gauge, not rate."""
+
+    series: Series
+    window: str = "5m"
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.series.kind() != "gauge":
+            raise ValueError(f"{self.series.metric} is not a gauge; use Rate or Increase")
+
+    def promql(self, namespace: str) -> str:
+        return f"sum{_by(self.by)} (delta({self.series.selector(namespace)}[{self.window}]))"
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """A query times a constant (bytes to GiB, a ratio to a percentage)."""
+
+    query: Query
+    factor: float
+
+    def promql(self, namespace: str) -> str:
+        return f"({self.query.promql(namespace)}) * {self.factor:g}"
+
+    def metrics(self) -> set[str]:
+        return self.query.metrics()
+
+
+@dataclass(frozen=True)
+class Up:
+    """Prometheus's own ``up`` series for the app's scrape job: is the app answering scrapes."""
+
+    job: str = "swarmscope-app"
+    by: tuple[str, ...] = field(default=("instance",))
+
+    def promql(self, namespace: str) -> str:
+        return f'up{{job="{self.job}"}}'
+
+    def metrics(self) -> set[str]:
+        return set()

@@ -1,0 +1,145 @@
+"""The exported Prometheus and Alertmanager files, checked with the real promtool and amtool."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from swarmscope.catalog import METRICS_BY_NAME
+from swarmscope.ops.alerts import ALERTS
+from swarmscope.ops.bundle import export
+
+NAMESPACE = "sergas"
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: `python3 tasks.py test` installs it (Debian)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("bundle")
+    export(
+        directory,
+        namespace=NAMESPACE,
+        app_target="127.0.0.1:8000",
+        webhook_url="http://127.0.0.1:9099/hook",
+    )
+    return directory
+
+
+def run(*command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def test_promtool_accepts_config_and_rules(bundle: Path):
+    promtool = tool("promtool")
+    config = run(promtool, "check", "config", str(bundle / "prometheus/prometheus.yml"))
+    assert config.returncode == 0, config.stdout + config.stderr
+    rules = sorted((bundle / "prometheus/rules").glob("*.yml"))
+    checked = run(promtool, "check", "rules", *map(str, rules))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"SUCCESS: {len(ALERTS)} rules found" in checked.stdout
+
+
+def test_amtool_accepts_the_routing_config(bundle: Path):
+    checked = run(tool("amtool"), "check-config", "alertmanager.yml", cwd=bundle / "alertmanager")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("labels", "receivers"),
+    [
+        (
+            ["severity=critical", "team=agents", "alertname=AgentExecutionFailureSpike"],
+            "pager,chat-critical,team-agents,webhook",
+        ),
+        (
+            ["severity=warning", "team=frontend", "alertname=SSEConnectionDropSpike"],
+            "chat-warning,team-frontend,webhook",
+        ),
+        (
+            ["severity=critical", "team=security", "alertname=AuthFailureSpike"],
+            "pager,chat-critical,team-security,webhook",
+        ),
+        (["severity=info", "alertname=Watchdog"], "webhook"),
+    ],
+)
+def test_routing_cases(bundle: Path, labels: list[str], receivers: str):
+    routed = run(
+        tool("amtool"),
+        "config",
+        "routes",
+        "test",
+        "--config.file",
+        str(bundle / "alertmanager/alertmanager.yml"),
+        *labels,
+    )
+    assert routed.returncode == 0, routed.stderr
+    assert routed.stdout.strip() == receivers
+
+
+def test_alerts_carry_labels_annotations_and_a_runbook(bundle: Path):
+    groups = yaml.safe_load((bundle / "prometheus/rules/alerts.yml").read_text())["groups"]
+    rules = [rule for group in groups for rule in group["rules"]]
+    assert {rule["alert"] for rule in rules} == {alert.name for alert in ALERTS}
+    for rule in rules:
+        assert rule["labels"]["severity"] in ("critical", "warning")
+        assert rule["labels"]["team"]
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"]
+        runbook = rule["annotations"]["runbook_url"].rsplit("/", 1)[1]
+        assert (bundle / "runbooks" / runbook).read_text().startswith(f"# {rule['alert']}")
+
+
+def test_expressions_name_only_exported_metrics(bundle: Path):
+    """Every metric in every rule is a catalog family of this namespace (or Prometheus's up)."""
+    exported = set()
+    for spec in METRICS_BY_NAME.values():
+        name = spec.full_name(NAMESPACE)
+        exported |= {name, f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+    recorded = set()
+    for path in sorted((bundle / "prometheus/rules").glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                recorded.add(rule.get("record"))
+                for name in re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[)", rule["expr"]):
+                    assert name in exported or name == "up", f"{rule} reads unknown {name}"
+    assert f"{NAMESPACE}_agent_success_rate" in recorded
+
+
+def test_secrets_are_referenced_by_file_never_written(bundle: Path):
+    text = (bundle / "alertmanager/alertmanager.yml").read_text()
+    config = yaml.safe_load(text)
+    assert config["global"]["slack_api_url_file"] == "secrets/slack_api_url"
+    pager = next(r for r in config["receivers"] if r["name"] == "pager")
+    assert pager["pagerduty_configs"][0]["routing_key_file"] == "secrets/pagerduty_routing_key"
+    assert "hooks.slack.com" not in text and "service_key:" not in text
+    assert "routing_key:" not in text and "auth_password:" not in text
+
+
+def test_stack_export_command(tmp_path: Path):
+    import sys
+
+    result = run(
+        sys.executable,
+        "-m",
+        "swarmscope",
+        "stack",
+        "export",
+        str(tmp_path / "out"),
+        "--namespace",
+        NAMESPACE,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out/prometheus/rules/alerts.yml").exists()
+    (tmp_path / "file").write_text("x")
+    clash = run(sys.executable, "-m", "swarmscope", "stack", "export", str(tmp_path / "file"))
+    assert clash.returncode == 2 and "not a directory" in clash.stderr

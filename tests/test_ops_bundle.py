@@ -143,3 +143,19 @@ def test_stack_export_command(tmp_path: Path):
     (tmp_path / "file").write_text("x")
     clash = run(sys.executable, "-m", "swarmscope", "stack", "export", str(tmp_path / "file"))
     assert clash.returncode == 2 and "not a directory" in clash.stderr
+
+
+def test_every_alert_fires_and_stays_silent_in_promtool_unit_tests(bundle: Path):
+    """The bundle's own rule tests: per alert, series that fire it (labels and rendered
+    annotations compared exactly) and series that keep it silent."""
+    tests = yaml.safe_load((bundle / "prometheus/tests/alerts_test.yml").read_text())["tests"]
+    names = [test["name"] for test in tests]
+    for alert in ALERTS:
+        assert f"{alert.name} fires" in names and f"{alert.name} stays silent" in names
+    firing = [t for t in tests if t["name"].endswith("fires")]
+    assert all(t["alert_rule_test"][0]["exp_alerts"] for t in firing)
+    result = run(
+        tool("promtool"), "test", "rules", "tests/alerts_test.yml", cwd=bundle / "prometheus"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout

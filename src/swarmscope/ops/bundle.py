@@ -15,6 +15,7 @@ from swarmscope.ops.prometheus import (
     prometheus_config,
     recording_rules,
 )
+from swarmscope.ops.rule_tests import alert_tests
 
 SECRETS = {
     "slack_api_url": "the Slack incoming-webhook URL",
@@ -39,6 +40,9 @@ def export(
         ),
         "prometheus/rules/alerts.yml": _yaml(alerting_rules(namespace, runbook_base)),
         "prometheus/rules/recording.yml": _yaml(recording_rules(namespace)),
+        "prometheus/tests/alerts_test.yml": _yaml(
+            alert_tests(namespace, runbook_base=runbook_base)
+        ),
         "alertmanager/alertmanager.yml": _yaml(alertmanager_config(webhook_url)),
         "alertmanager/secrets/README.md": _secrets_readme(),
     }

@@ -197,7 +197,7 @@ class Scaled:
     factor: float
 
     def promql(self, namespace: str) -> str:
-        return f"({self.query.promql(namespace)}) * {self.factor:g}"
+        return f"({self.query.promql(namespace)}) * {self.factor!r}"
 
     def metrics(self) -> set[str]:
         return self.query.metrics()

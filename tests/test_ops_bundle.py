@@ -159,3 +159,17 @@ def test_every_alert_fires_and_stays_silent_in_promtool_unit_tests(bundle: Path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
+
+
+def test_bundle_holds_dashboards_and_grafana_provisioning(bundle: Path):
+    import json
+
+    dashboards = sorted((bundle / "grafana/dashboards").glob("*.json"))
+    assert len(dashboards) >= 12
+    for path in dashboards:
+        model = json.loads(path.read_text())
+        assert model["uid"] == path.stem and model["panels"]
+    sources = yaml.safe_load(
+        (bundle / "grafana/provisioning/datasources/datasources.yml").read_text()
+    )
+    assert {source["uid"] for source in sources["datasources"]} >= {"prometheus", "loki", "tempo"}

@@ -77,6 +77,17 @@ def stack_export(
     webhook_url: Annotated[
         str, typer.Option(help="Where Alertmanager also sends every alert.")
     ] = "http://swarmscope:4318/api/alertmanager/webhook",
+    alertmanager_target: Annotated[
+        str, typer.Option(help="HOST:PORT Prometheus sends alerts to.")
+    ] = "alertmanager:9093",
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            help="Shrink every interval, window and `for` (0.05: an hour in 3 min).",
+            min=0.001,
+            max=1.0,
+        ),
+    ] = 1.0,
 ) -> None:
     """Write Prometheus, Alertmanager and runbook files generated from the catalog."""
     from swarmscope.ops.bundle import export
@@ -91,6 +102,22 @@ def stack_export(
         )
     written = export(directory, namespace=namespace, app_target=app_target, webhook_url=webhook_url)
     typer.echo(f"wrote {len(written)} files under {directory}")
+
+
+@stack.command("up")
+def stack_up(
+    directory: Annotated[Path, typer.Argument(help="A directory `stack export` wrote.")],
+    prometheus_port: Annotated[int, typer.Option(help="Prometheus port on 127.0.0.1.")] = 9090,
+    alertmanager_port: Annotated[int, typer.Option(help="Alertmanager port on 127.0.0.1.")] = 9093,
+) -> None:
+    """Run Prometheus and Alertmanager from an exported bundle until Ctrl-C."""
+    from swarmscope.ops.stack import StackError, StackPorts, run
+
+    try:
+        run(directory, StackPorts(prometheus_port, alertmanager_port))
+    except StackError as error:
+        typer.echo(f"swarmscope stack up: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

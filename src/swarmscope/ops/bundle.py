@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,13 @@ import yaml
 
 from swarmscope.ops.alertmanager import alertmanager_config
 from swarmscope.ops.alerts import ALERTS
+from swarmscope.ops.grafana import dashboard_files, provisioning
 from swarmscope.ops.prometheus import (
     RUNBOOK_BASE,
     alerting_rules,
     prometheus_config,
     recording_rules,
+    scale,
 )
 from swarmscope.ops.rule_tests import alert_tests
 
@@ -31,21 +34,39 @@ def export(
     alertmanager_target: str = "alertmanager:9093",
     webhook_url: str = "http://swarmscope:4318/api/alertmanager/webhook",
     runbook_base: str = RUNBOOK_BASE,
-    scrape_interval: str = "15s",
+    time_scale: float = 1.0,
 ) -> list[Path]:
-    """Write the bundle under ``directory``; returns the files written."""
+    """Write the bundle under ``directory``; returns the files written.
+
+    ``time_scale`` below 1 shrinks every interval, window and ``for`` (a test stack that
+    shows in a minute what production shows in an hour); the rule unit tests describe the
+    unscaled rules, so they are written only at scale 1.
+    """
+    interval = scale("15s", time_scale)
     files: dict[str, str] = {
         "prometheus/prometheus.yml": _yaml(
-            prometheus_config(app_target, alertmanager_target, scrape_interval, scrape_interval)
+            prometheus_config(app_target, alertmanager_target, interval, interval)
         ),
-        "prometheus/rules/alerts.yml": _yaml(alerting_rules(namespace, runbook_base)),
+        "prometheus/rules/alerts.yml": _yaml(alerting_rules(namespace, runbook_base, time_scale)),
         "prometheus/rules/recording.yml": _yaml(recording_rules(namespace)),
-        "prometheus/tests/alerts_test.yml": _yaml(
-            alert_tests(namespace, runbook_base=runbook_base)
+        "alertmanager/alertmanager.yml": _yaml(
+            alertmanager_config(
+                webhook_url,
+                group_wait=scale("10s", time_scale),
+                group_interval=scale("10s", time_scale),
+                repeat_interval=scale("12h", time_scale),
+            )
         ),
-        "alertmanager/alertmanager.yml": _yaml(alertmanager_config(webhook_url)),
         "alertmanager/secrets/README.md": _secrets_readme(),
     }
+    for relative, model in dashboard_files(namespace).items():
+        files[relative] = json.dumps(model, indent=2) + "\n"
+    for relative, config in provisioning(namespace).items():
+        files[relative] = _yaml(config)
+    if time_scale == 1:
+        files["prometheus/tests/alerts_test.yml"] = _yaml(
+            alert_tests(namespace, runbook_base=runbook_base)
+        )
     for rule in ALERTS:
         files[f"runbooks/{rule.runbook}"] = _runbook(rule, namespace)
     written = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from swarmscope.catalog import SEED_ALIASES
@@ -10,11 +11,30 @@ from swarmscope.ops.alerts import ALERTS, AlertRule
 RUNBOOK_BASE = "https://github.com/swarmscope/swarmscope/blob/main/runbooks"
 
 
-def alert_rule(rule: AlertRule, namespace: str, runbook_base: str) -> dict[str, Any]:
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def scale(duration: str, factor: float) -> str:
+    """A duration multiplied by ``factor`` (at least 1s): a test stack runs the same rules faster."""
+    if factor == 1:
+        return duration
+    seconds = float(duration[:-1]) * _SECONDS[duration[-1]]
+    return f"{max(1, round(seconds * factor))}s"
+
+
+def scale_windows(expr: str, factor: float) -> str:
+    """Every range ``[5m]`` and ``offset 1d`` of a PromQL expression, scaled."""
+    expr = re.sub(r"\[(\d+[smhd])\]", lambda m: f"[{scale(m.group(1), factor)}]", expr)
+    return re.sub(r"offset (\d+[smhd])", lambda m: f"offset {scale(m.group(1), factor)}", expr)
+
+
+def alert_rule(
+    rule: AlertRule, namespace: str, runbook_base: str, time_scale: float = 1.0
+) -> dict[str, Any]:
     return {
         "alert": rule.name,
-        "expr": rule.expr(namespace),
-        "for": rule.for_,
+        "expr": scale_windows(rule.expr(namespace), time_scale),
+        "for": scale(rule.for_, time_scale),
         "labels": {"severity": rule.severity, "team": rule.team},
         "annotations": {
             "summary": rule.summary,
@@ -24,14 +44,18 @@ def alert_rule(rule: AlertRule, namespace: str, runbook_base: str) -> dict[str, 
     }
 
 
-def alerting_rules(namespace: str, runbook_base: str = RUNBOOK_BASE) -> dict[str, Any]:
+def alerting_rules(
+    namespace: str, runbook_base: str = RUNBOOK_BASE, time_scale: float = 1.0
+) -> dict[str, Any]:
     """``rules/alerts.yml``: one group per area, critical and warning alike."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for rule in ALERTS:
-        groups.setdefault(rule.group, []).append(alert_rule(rule, namespace, runbook_base))
+        groups.setdefault(rule.group, []).append(
+            alert_rule(rule, namespace, runbook_base, time_scale)
+        )
     return {
         "groups": [
-            {"name": f"{namespace}_{group}", "interval": "30s", "rules": rules}
+            {"name": f"{namespace}_{group}", "interval": scale("30s", time_scale), "rules": rules}
             for group, rules in groups.items()
         ]
     }

@@ -215,3 +215,100 @@ class Up:
 
     def metrics(self) -> set[str]:
         return set()
+
+
+# --- added for dashboards: the shapes panels need that alerts did not ---
+
+
+def _observed(series: Series) -> None:
+    if series.kind() not in ("histogram", "summary"):
+        raise ValueError(f"{series.metric} is not a histogram or summary")
+
+
+@dataclass(frozen=True)
+class Mean:
+    """Mean observation over ``window`` (``_sum`` rate over ``_count`` rate), by ``by``."""
+
+    series: Series
+    window: str = "5m"
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _observed(self.series)
+
+    def promql(self, namespace: str) -> str:
+        total = self.series.selector(namespace, "_sum")
+        count = self.series.selector(namespace, "_count")
+        return (
+            f"sum{_by(self.by)} (rate({total}[{self.window}]))"
+            f" / sum{_by(self.by)} (rate({count}[{self.window}]))"
+        )
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class RateOfSum:
+    """Per-second growth of a histogram's ``_sum`` (bytes per second from a size histogram)."""
+
+    series: Series
+    window: str = "5m"
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _observed(self.series)
+
+    def promql(self, namespace: str) -> str:
+        total = self.series.selector(namespace, "_sum")
+        return f"sum{_by(self.by)} (rate({total}[{self.window}]))"
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """A histogram's bucket rates by ``le``: the whole distribution, for heatmaps."""
+
+    series: Series
+    window: str = "5m"
+
+    def __post_init__(self) -> None:
+        if self.series.kind() != "histogram":
+            raise ValueError(f"{self.series.metric} is not a histogram")
+
+    def promql(self, namespace: str) -> str:
+        bucket = self.series.selector(namespace, "_bucket")
+        return f"sum by (le) (rate({bucket}[{self.window}]))"
+
+    def metrics(self) -> set[str]:
+        return {self.series.metric}
+
+
+@dataclass(frozen=True)
+class TopK:
+    """The ``k`` largest series of a query (a table of top offenders)."""
+
+    k: int
+    query: Query
+
+    def promql(self, namespace: str) -> str:
+        return f"topk({self.k}, {self.query.promql(namespace)})"
+
+    def metrics(self) -> set[str]:
+        return self.query.metrics()
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``left - right`` (idle connections are all connections minus active ones)."""
+
+    left: Query
+    right: Query
+
+    def promql(self, namespace: str) -> str:
+        return f"({self.left.promql(namespace)}) - ({self.right.promql(namespace)})"
+
+    def metrics(self) -> set[str]:
+        return self.left.metrics() | self.right.metrics()

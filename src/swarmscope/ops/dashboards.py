@@ -136,6 +136,20 @@ GOOD_SHARE = ((0, "red"), (0.8, "yellow"), (0.95, "green"))
 
 # --- plan 1 ---
 
+# Panels that several dashboards show, defined once.
+TOOL_CALL_DISTRIBUTION_PANEL = Panel(
+    "Tool Call Distribution",
+    _t(
+        Increase(Series("agent_tool_calls_total"), BREAKDOWN, ("tool_name",)),
+        "{{tool_name}}",
+        instant=True,
+    ),
+    "piechart",
+    "short",
+    f"Tool calls in the last {BREAKDOWN}, by tool.",
+)
+
+
 ORCHESTRATION = Dashboard(
     "multi-agent-orchestration",
     "Multi-Agent Orchestration",
@@ -180,17 +194,7 @@ ORCHESTRATION = Dashboard(
             "Agent sessions running now, stacked by agent type.",
             stacked=True,
         ),
-        Panel(
-            "Tool Call Distribution",
-            _t(
-                Increase(Series("agent_tool_calls_total"), BREAKDOWN, ("tool_name",)),
-                "{{tool_name}}",
-                instant=True,
-            ),
-            "piechart",
-            "short",
-            f"Tool calls in the last {BREAKDOWN}, by tool.",
-        ),
+        TOOL_CALL_DISTRIBUTION_PANEL,
         Panel(
             "Agent Error Rate",
             _t(
@@ -731,17 +735,7 @@ AGENT_PERFORMANCE = Dashboard(
             "s",
             "Mean and p95 agent execution time by agent type.",
         ),
-        Panel(
-            "Tool Call Distribution",
-            _t(
-                Increase(Series("agent_tool_calls_total"), BREAKDOWN, ("tool_name",)),
-                "{{tool_name}}",
-                instant=True,
-            ),
-            "piechart",
-            "short",
-            f"Tool calls in the last {BREAKDOWN}, by tool.",
-        ),
+        TOOL_CALL_DISTRIBUTION_PANEL,
         Panel(
             "Tool Call Duration P95",
             _t(

@@ -89,7 +89,9 @@ def stack_export(
         ),
     ] = 1.0,
 ) -> None:
-    """Write Prometheus, Alertmanager and runbook files generated from the catalog."""
+    """Write every config of the production stack, generated from the catalog: Prometheus
+    (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
+    provisioning, OTel Collector, Alloy, Loki, Tempo, docker-compose, runbooks."""
     from swarmscope.ops.bundle import export
 
     try:

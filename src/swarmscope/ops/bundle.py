@@ -10,7 +10,11 @@ import yaml
 
 from swarmscope.ops.alertmanager import alertmanager_config
 from swarmscope.ops.alerts import ALERTS
+from swarmscope.ops.backends import loki_config, tempo_config
+from swarmscope.ops.collector import collector_config
+from swarmscope.ops.compose import LOG_DIR_VARIABLE, compose_config
 from swarmscope.ops.grafana import dashboard_files, provisioning
+from swarmscope.ops.logship import alloy_config
 from swarmscope.ops.prometheus import (
     RUNBOOK_BASE,
     alerting_rules,
@@ -58,6 +62,12 @@ def export(
             )
         ),
         "alertmanager/secrets/README.md": _secrets_readme(),
+        "otel-collector/config.yaml": _yaml(collector_config()),
+        "alloy/config.alloy": alloy_config(),
+        "loki/loki-config.yaml": _yaml(loki_config()),
+        "tempo/tempo.yaml": _yaml(tempo_config()),
+        "docker-compose.yml": _yaml(compose_config()),
+        "logs/README.md": _logs_readme(),
     }
     for relative, model in dashboard_files(namespace).items():
         files[relative] = json.dumps(model, indent=2) + "\n"
@@ -92,6 +102,17 @@ def _secrets_readme() -> str:
     ]
     lines += [f"- `{name}`: {what}" for name, what in SECRETS.items()]
     return "\n".join(lines) + "\n"
+
+
+def _logs_readme() -> str:
+    return (
+        "# App log files\n\n"
+        "Alloy (docker-compose.yml) tails the JSON log files here: start the app with\n"
+        "`SWARMSCOPE_LOG_FILE=<this directory>/app.log`, or point "
+        f"`{LOG_DIR_VARIABLE}` at the directory the app writes to.\n"
+        "Send logs either here or over OTLP to the Collector, not both: Loki would get each "
+        "line twice.\n"
+    )
 
 
 def _runbook(rule: Any, namespace: str) -> str:

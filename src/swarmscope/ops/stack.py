@@ -35,8 +35,9 @@ def binaries() -> tuple[str, str]:
     if prometheus is None or alertmanager is None:
         raise StackError(
             "prometheus and alertmanager are not installed: install Debian's `prometheus` and "
-            "`prometheus-alertmanager` packages (or your distribution's), or run both from the "
-            "exported prometheus/ and alertmanager/ configs on your own infrastructure"
+            "`prometheus-alertmanager` packages (or your distribution's), or run the whole "
+            "stack in containers with `docker compose up -d` in the exported directory (its "
+            "docker-compose.yml also starts Grafana, Loki, Tempo, the Collector and Alloy)"
         )
     return prometheus, alertmanager
 

@@ -1,0 +1,118 @@
+"""Minimal single-binary Loki 3 and Tempo 2 configs for the exported compose stack.
+
+Both keep data on a local volume: enough for one host, and the shape a team replaces with
+object storage when it outgrows one. Loki accepts OTLP logs from the Collector and pushes
+from Alloy; Tempo accepts OTLP spans and, through its metrics generator, writes service-graph
+and span metrics to Prometheus, which Grafana's service map and trace-to-metrics links read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOKI_IMAGE = "grafana/loki:3.5.3"
+LOKI_CONFIG_PATH = "/etc/loki/loki-config.yaml"
+LOKI_DATA = "/loki"
+LOKI_HTTP_PORT = 3100
+
+TEMPO_IMAGE = "grafana/tempo:2.8.2"
+TEMPO_CONFIG_PATH = "/etc/tempo/tempo.yaml"
+TEMPO_DATA = "/var/tempo"
+TEMPO_HTTP_PORT = 3200
+TEMPO_OTLP_GRPC_PORT = 4317
+TEMPO_OTLP_HTTP_PORT = 4318
+
+
+def loki_config(retention: str = "744h") -> dict[str, Any]:
+    """Loki 3: filesystem chunks, TSDB index (schema v13), structured metadata, retention.
+
+    Structured metadata must be allowed: OTLP ingest stores log attributes there, and the
+    Alloy pipeline puts trace and agent ids there rather than in labels.
+    """
+    return {
+        "auth_enabled": False,
+        "server": {"http_listen_port": LOKI_HTTP_PORT, "grpc_listen_port": 9096},
+        "common": {
+            "instance_addr": "127.0.0.1",
+            "path_prefix": LOKI_DATA,
+            "storage": {
+                "filesystem": {
+                    "chunks_directory": f"{LOKI_DATA}/chunks",
+                    "rules_directory": f"{LOKI_DATA}/rules",
+                }
+            },
+            "replication_factor": 1,
+            "ring": {"kvstore": {"store": "inmemory"}},
+        },
+        "schema_config": {
+            "configs": [
+                {
+                    "from": "2024-04-01",
+                    "store": "tsdb",
+                    "object_store": "filesystem",
+                    "schema": "v13",
+                    "index": {"prefix": "index_", "period": "24h"},
+                }
+            ]
+        },
+        "limits_config": {
+            "allow_structured_metadata": True,
+            "volume_enabled": True,
+            "retention_period": retention,
+            # OTLP ingest (/otlp/v1/logs): the bounded resource attributes the SDK sets index
+            # streams; other resource and log attributes (agent and trace ids) are structured
+            # metadata.
+            "otlp_config": {
+                "resource_attributes": {
+                    "attributes_config": [
+                        {
+                            "action": "index_label",
+                            "attributes": [
+                                "service.name",
+                                "service.namespace",
+                                "deployment.environment.name",
+                            ],
+                        }
+                    ]
+                }
+            },
+        },
+        "compactor": {
+            "working_directory": f"{LOKI_DATA}/compactor",
+            "retention_enabled": True,
+            "delete_request_store": "filesystem",
+        },
+    }
+
+
+def tempo_config(retention: str = "336h") -> dict[str, Any]:
+    """Tempo 2.x: OTLP in, local blocks.
+
+    Span metrics and the service graph come from the Collector's connectors, so Tempo's
+    metrics generator stays off: two generators would write every service-graph series
+    twice. Receivers bind 0.0.0.0 explicitly: since 2.7 they default to localhost, which the
+    Collector in another container cannot reach.
+    """
+    return {
+        "stream_over_http_enabled": True,
+        "server": {"http_listen_port": TEMPO_HTTP_PORT, "log_level": "info"},
+        "distributor": {
+            "receivers": {
+                "otlp": {
+                    "protocols": {
+                        "grpc": {"endpoint": f"0.0.0.0:{TEMPO_OTLP_GRPC_PORT}"},
+                        "http": {"endpoint": f"0.0.0.0:{TEMPO_OTLP_HTTP_PORT}"},
+                    }
+                }
+            }
+        },
+        "ingester": {"max_block_duration": "5m"},
+        "compactor": {"compaction": {"block_retention": retention}},
+        "storage": {
+            "trace": {
+                "backend": "local",
+                "wal": {"path": f"{TEMPO_DATA}/wal"},
+                "local": {"path": f"{TEMPO_DATA}/blocks"},
+            }
+        },
+    }

@@ -1,0 +1,181 @@
+"""``docker-compose.yml``: the whole production stack from the exported bundle, one command.
+
+``docker compose up -d`` in the bundle directory. The app stays outside compose: Prometheus
+scrapes it on the host (``host.docker.internal``, mapped to the host gateway on Linux too),
+it sends OTLP to the Collector's published ports 4317/4318, and it writes JSON log files
+into ``$SWARMSCOPE_LOG_DIR`` (default ``./logs``), which Alloy tails. Service names are the
+hosts the other configs point at; every path mounted here is a file of the bundle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from swarmscope.ops import backends, collector, logship
+from swarmscope.ops.grafana import DASHBOARDS_PATH
+
+PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0"
+ALERTMANAGER_IMAGE = "prom/alertmanager:v0.28.1"
+GRAFANA_IMAGE = "grafana/grafana:12.1.1"
+LOG_DIR_VARIABLE = "SWARMSCOPE_LOG_DIR"
+_HOST_GATEWAY = ["host.docker.internal:host-gateway"]
+
+
+def compose_config() -> dict[str, Any]:
+    """The compose file as a dict (service name -> definition, plus named volumes)."""
+    return {
+        "name": "swarmscope",
+        "services": {
+            "prometheus": _prometheus(),
+            "alertmanager": _alertmanager(),
+            "grafana": _grafana(),
+            "loki": _loki(),
+            "tempo-init": _tempo_init(),
+            "tempo": _tempo(),
+            "otel-collector": _collector(),
+            "alloy": _alloy(),
+        },
+        "volumes": {name: {} for name in _VOLUMES},
+    }
+
+
+_VOLUMES = (
+    "prometheus-data",
+    "alertmanager-data",
+    "grafana-data",
+    "loki-data",
+    "tempo-data",
+    "alloy-data",
+)
+_RESTART = "unless-stopped"
+
+
+def _prometheus() -> dict[str, Any]:
+    return {
+        "image": PROMETHEUS_IMAGE,
+        "restart": _RESTART,
+        "command": [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            # The Collector's prometheusremotewrite exporter and Tempo's metrics generator
+            # push span and service-graph metrics here.
+            "--web.enable-remote-write-receiver",
+            "--enable-feature=exemplar-storage",
+        ],
+        "volumes": ["./prometheus:/etc/prometheus:ro", "prometheus-data:/prometheus"],
+        "ports": ["9090:9090"],
+        "extra_hosts": list(_HOST_GATEWAY),
+    }
+
+
+def _alertmanager() -> dict[str, Any]:
+    # alertmanager.yml names its secrets ``secrets/<name>``, relative to the config's
+    # directory, which is also the working directory.
+    return {
+        "image": ALERTMANAGER_IMAGE,
+        "restart": _RESTART,
+        "working_dir": "/etc/alertmanager",
+        "command": [
+            "--config.file=/etc/alertmanager/alertmanager.yml",
+            "--storage.path=/alertmanager",
+        ],
+        "volumes": [
+            "./alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro",
+            "./alertmanager/secrets:/etc/alertmanager/secrets:ro",
+            "alertmanager-data:/alertmanager",
+        ],
+        "ports": ["9093:9093"],
+        "extra_hosts": list(_HOST_GATEWAY),
+    }
+
+
+def _grafana() -> dict[str, Any]:
+    return {
+        "image": GRAFANA_IMAGE,
+        "restart": _RESTART,
+        "environment": {"GF_SECURITY_ADMIN_PASSWORD": "${GRAFANA_ADMIN_PASSWORD:-admin}"},
+        "volumes": [
+            "./grafana/provisioning:/etc/grafana/provisioning:ro",
+            f"./grafana/dashboards:{DASHBOARDS_PATH}:ro",
+            "grafana-data:/var/lib/grafana",
+        ],
+        "ports": ["3000:3000"],
+        "depends_on": ["prometheus", "loki", "tempo"],
+    }
+
+
+def _loki() -> dict[str, Any]:
+    return {
+        "image": backends.LOKI_IMAGE,
+        "restart": _RESTART,
+        "command": [f"-config.file={backends.LOKI_CONFIG_PATH}"],
+        "volumes": [
+            f"./loki/loki-config.yaml:{backends.LOKI_CONFIG_PATH}:ro",
+            f"loki-data:{backends.LOKI_DATA}",
+        ],
+        "ports": [f"{backends.LOKI_HTTP_PORT}:{backends.LOKI_HTTP_PORT}"],
+    }
+
+
+def _tempo_init() -> dict[str, Any]:
+    """Tempo runs as uid 10001 and its image has no data directory: hand the volume over."""
+    return {
+        "image": backends.TEMPO_IMAGE,
+        "user": "root",
+        "entrypoint": ["chown", "10001:10001", backends.TEMPO_DATA],
+        "volumes": [f"tempo-data:{backends.TEMPO_DATA}"],
+    }
+
+
+def _tempo() -> dict[str, Any]:
+    return {
+        "image": backends.TEMPO_IMAGE,
+        "restart": _RESTART,
+        "command": [f"-config.file={backends.TEMPO_CONFIG_PATH}"],
+        "volumes": [
+            f"./tempo/tempo.yaml:{backends.TEMPO_CONFIG_PATH}:ro",
+            f"tempo-data:{backends.TEMPO_DATA}",
+        ],
+        "ports": [f"{backends.TEMPO_HTTP_PORT}:{backends.TEMPO_HTTP_PORT}"],
+        # OTLP from the Collector only: not published, the Collector owns 4317/4318 on the host.
+        "expose": [str(backends.TEMPO_OTLP_GRPC_PORT), str(backends.TEMPO_OTLP_HTTP_PORT)],
+        "depends_on": {
+            "tempo-init": {"condition": "service_completed_successfully"},
+            "prometheus": {"condition": "service_started"},
+        },
+    }
+
+
+def _collector() -> dict[str, Any]:
+    return {
+        "image": collector.IMAGE,
+        "restart": _RESTART,
+        "command": [f"--config={collector.CONFIG_PATH}"],
+        "volumes": [f"./otel-collector/config.yaml:{collector.CONFIG_PATH}:ro"],
+        "ports": [
+            f"{collector.OTLP_GRPC_PORT}:{collector.OTLP_GRPC_PORT}",
+            f"{collector.OTLP_HTTP_PORT}:{collector.OTLP_HTTP_PORT}",
+        ],
+        "depends_on": ["tempo", "loki", "prometheus"],
+    }
+
+
+def _alloy() -> dict[str, Any]:
+    return {
+        "image": logship.IMAGE,
+        "restart": _RESTART,
+        "command": [
+            "run",
+            f"--server.http.listen-addr=0.0.0.0:{logship.HTTP_PORT}",
+            f"--storage.path={logship.STORAGE_PATH}",
+            logship.CONFIG_PATH,
+        ],
+        "volumes": [
+            f"./alloy/config.alloy:{logship.CONFIG_PATH}:ro",
+            f"${{{LOG_DIR_VARIABLE}:-./logs}}:{logship.LOG_DIR}:ro",
+            # Read positions survive restarts, so lines are neither lost nor sent twice.
+            f"alloy-data:{logship.STORAGE_PATH}",
+        ],
+        "ports": [f"{logship.HTTP_PORT}:{logship.HTTP_PORT}"],
+        "depends_on": ["loki"],
+    }

@@ -75,6 +75,29 @@ def test_outage_alert_fires_and_resolves(tmp_path: Path, webhook: tuple[str, lis
         time_scale=0.02,
     )
     swarmscope = [sys.executable, "-m", "swarmscope"]
+    # The stack first: the outage starts 2 s into the demo and must be scraped while it lasts.
+    stack = subprocess.Popen(
+        [
+            *swarmscope,
+            "stack",
+            "up",
+            str(bundle),
+            "--prometheus-port",
+            str(prometheus_port),
+            "--alertmanager-port",
+            str(alertmanager_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert stack.stdout is not None
+    ready = [stack.stdout.readline() for _ in range(2)]
+    assert all(line.split()[0] in ("prometheus", "alertmanager") for line in ready), (
+        ready,
+        stack.stderr.read() if stack.poll() is not None and stack.stderr else "",
+    )
     demo = subprocess.Popen(
         [
             *swarmscope,
@@ -84,7 +107,7 @@ def test_outage_alert_fires_and_resolves(tmp_path: Path, webhook: tuple[str, lis
             "--faults",
             "crm-outage",
             "--duration",
-            "45",
+            "70",
             "--rate",
             "5",
             "--seed",
@@ -98,27 +121,12 @@ def test_outage_alert_fires_and_resolves(tmp_path: Path, webhook: tuple[str, lis
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
     )
-    stack = subprocess.Popen(
-        [
-            *swarmscope,
-            "stack",
-            "up",
-            str(bundle),
-            "--prometheus-port",
-            str(prometheus_port),
-            "--alertmanager-port",
-            str(alertmanager_port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if alerts(received, "AgentExecutionFailureSpike", "resolved"):
                 break
-            assert stack.poll() is None, stack.stderr.read().decode() if stack.stderr else ""
+            assert stack.poll() is None, stack.stderr.read() if stack.stderr else ""
             time.sleep(0.5)
     finally:
         for process in (stack, demo):

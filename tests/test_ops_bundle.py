@@ -173,3 +173,14 @@ def test_bundle_holds_dashboards_and_grafana_provisioning(bundle: Path):
         (bundle / "grafana/provisioning/datasources/datasources.yml").read_text()
     )
     assert {source["uid"] for source in sources["datasources"]} >= {"prometheus", "loki", "tempo"}
+
+
+def test_recording_rules_carry_the_expensive_expressions(bundle: Path):
+    alerts = yaml.safe_load((bundle / "prometheus/rules/alerts.yml").read_text())["groups"]
+    recording = yaml.safe_load((bundle / "prometheus/rules/recording.yml").read_text())["groups"]
+    records = {rule["record"]: rule["expr"] for group in recording for rule in group["rules"]}
+    for rule in (rule for group in alerts for rule in group["rules"]):
+        assert "histogram_quantile" not in rule["expr"] and ") / (" not in rule["expr"], rule
+        used = re.findall(r"\b(sergas:[a-z0-9_]+:value)\b", rule["expr"])
+        assert all(name in records for name in used), rule
+    assert any("histogram_quantile" in expr for expr in records.values())

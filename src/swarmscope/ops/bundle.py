@@ -52,7 +52,7 @@ def export(
             prometheus_config(app_target, alertmanager_target, interval, interval)
         ),
         "prometheus/rules/alerts.yml": _yaml(alerting_rules(namespace, runbook_base, time_scale)),
-        "prometheus/rules/recording.yml": _yaml(recording_rules(namespace)),
+        "prometheus/rules/recording.yml": _yaml(recording_rules(namespace, time_scale)),
         "alertmanager/alertmanager.yml": _yaml(
             alertmanager_config(
                 webhook_url,

@@ -7,6 +7,7 @@ from typing import Any
 
 from swarmscope.catalog import SEED_ALIASES
 from swarmscope.ops.alerts import ALERTS, AlertRule
+from swarmscope.ops.query import Quantile, Ratio
 
 RUNBOOK_BASE = "https://github.com/swarmscope/swarmscope/blob/main/runbooks"
 
@@ -28,12 +29,31 @@ def scale_windows(expr: str, factor: float) -> str:
     return re.sub(r"offset (\d+[smhd])", lambda m: f"offset {scale(m.group(1), factor)}", expr)
 
 
+def expensive(query: Any) -> bool:
+    """Quantiles and shares cost the most to evaluate: they are recorded, alerts read them."""
+    if isinstance(query, Quantile | Ratio):
+        return True
+    return any(expensive(child) for child in vars(query).values() if hasattr(child, "promql"))
+
+
+def recorded_name(rule: AlertRule, namespace: str) -> str:
+    """``level:metric:operation`` naming: ``sergas:agent_execution_failure_spike:value``."""
+    snake = re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])", "_", rule.name).lower()
+    return f"{namespace}:{snake}:value"
+
+
+def alert_expr(rule: AlertRule, namespace: str) -> str:
+    if expensive(rule.query):
+        return f"{recorded_name(rule, namespace)} {rule.op} {rule.threshold:g}"
+    return rule.expr(namespace)
+
+
 def alert_rule(
     rule: AlertRule, namespace: str, runbook_base: str, time_scale: float = 1.0
 ) -> dict[str, Any]:
     return {
         "alert": rule.name,
-        "expr": scale_windows(rule.expr(namespace), time_scale),
+        "expr": scale_windows(alert_expr(rule, namespace), time_scale),
         "for": scale(rule.for_, time_scale),
         "labels": {"severity": rule.severity, "team": rule.team},
         "annotations": {
@@ -61,18 +81,35 @@ def alerting_rules(
     }
 
 
-def recording_rules(namespace: str) -> dict[str, Any]:
-    """``rules/recording.yml``: the seed plans' other metric names, as recorded series."""
+def recording_rules(namespace: str, time_scale: float = 1.0) -> dict[str, Any]:
+    """``rules/recording.yml``: the expensive alert expressions, recorded once per interval,
+    and the seed plans' other metric names."""
+    interval = scale("30s", time_scale)
     return {
         "groups": [
             {
-                "name": f"{namespace}_seed_names",
-                "interval": "30s",
+                "name": f"{namespace}_alert_expressions",
+                "interval": interval,
                 "rules": [
-                    {"record": f"{namespace}_{alias.name}", "expr": alias.expr.format(ns=namespace)}
+                    {
+                        "record": recorded_name(rule, namespace),
+                        "expr": scale_windows(rule.query.promql(namespace), time_scale),
+                    }
+                    for rule in ALERTS
+                    if expensive(rule.query)
+                ],
+            },
+            {
+                "name": f"{namespace}_seed_names",
+                "interval": interval,
+                "rules": [
+                    {
+                        "record": f"{namespace}_{alias.name}",
+                        "expr": scale_windows(alias.expr.format(ns=namespace), time_scale),
+                    }
                     for alias in SEED_ALIASES
                 ],
-            }
+            },
         ]
     }
 

@@ -241,9 +241,7 @@ def _targets(rule: AlertRule) -> tuple[float, float]:
     return (threshold * 2 if threshold < 0 else threshold / 2), (abs(threshold) + 1)
 
 
-def alert_tests(
-    namespace: str, rules_file: str = "../rules/alerts.yml", runbook_base: str = ""
-) -> dict[str, Any]:
+def alert_tests(namespace: str, runbook_base: str = "") -> dict[str, Any]:
     """The promtool test file: for every alert a firing and a silent case."""
     from swarmscope.ops.prometheus import RUNBOOK_BASE
 
@@ -286,4 +284,5 @@ def alert_tests(
                     ],
                 }
             )
-    return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}
+    rule_files = ["../rules/recording.yml", "../rules/alerts.yml"]
+    return {"rule_files": rule_files, "evaluation_interval": "1m", "tests": tests}

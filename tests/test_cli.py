@@ -101,3 +101,46 @@ def test_demo_on_a_taken_port_says_so(tmp_path):
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_answers_and_rejects_a_file_as_data_dir(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/traces", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.1)
+        assert answer.json() == {"traces": [], "count": 0}
+        assert (tmp_path / "data" / "swarmscope.duckdb").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    (tmp_path / "file").write_text("x")
+    result = swarmscope("serve", "--data", str(tmp_path / "file"))
+    assert result.returncode == 2 and "not a directory" in result.stderr

@@ -123,6 +123,30 @@ def stack_up(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (OTLP/HTTP's is 4318).")] = 4318,
+    data: Annotated[Path, typer.Option(help="Directory of the DuckDB store.")] = Path(
+        "swarmscope-data"
+    ),
+) -> None:
+    """Receive OTLP traces and logs into a local DuckDB store and answer queries about them."""
+    import uvicorn
+
+    from swarmscope.server.app import create_app
+    from swarmscope.server.store import Store
+
+    if data.exists() and not data.is_dir():
+        raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")
+    data.mkdir(parents=True, exist_ok=True)
+    store = Store(data / "swarmscope.duckdb")
+    try:
+        uvicorn.run(create_app(store), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        store.close()
+
+
+@app.command()
 def catalog(
     namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,

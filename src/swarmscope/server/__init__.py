@@ -1,0 +1,1 @@
+"""The embedded server: OTLP receiver, DuckDB store, query API (``swarmscope serve``)."""

@@ -1,0 +1,240 @@
+"""OTLP/HTTP requests decoded into rows: protobuf or JSON, gzip or not.
+
+Spans are flattened into one row each, with the fields an agent-system view needs pulled
+out of the attributes: the agent, the tool, the operation and token counts, read from the
+GenAI semantic conventions or, for spans from OpenInference instrumentors, from theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+_ID_FIELDS = re.compile(r'"(traceId|spanId|parentSpanId)"\s*:\s*"([0-9a-fA-F]*)"')
+# OpenInference's span kinds, as the GenAI operation they correspond to.
+_OPENINFERENCE_KINDS = {
+    "LLM": "chat",
+    "TOOL": "execute_tool",
+    "AGENT": "invoke_agent",
+    "CHAIN": "chain",
+    "RETRIEVER": "retrieve",
+    "EMBEDDING": "embeddings",
+}
+_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
+_STATUS = ("unset", "ok", "error")
+
+
+class BadPayload(ValueError):
+    """The body is not a valid OTLP request; the message says why (answered with 400)."""
+
+
+class UnsupportedMediaType(ValueError):
+    """Neither protobuf nor JSON (answered with 415)."""
+
+
+class TooLarge(ValueError):
+    """The body, once decompressed, is over the limit (answered with 413)."""
+
+
+def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """The body, inflated if it is gzip or deflate, refusing to grow past ``limit`` bytes."""
+    if not encoding or encoding == "identity":
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise UnsupportedMediaType(f"content encoding {encoding!r} is not supported")
+    # gzip's header (wbits + 16) or zlib's (deflate) is checked by the decompressor itself.
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+        if len(data) > limit or inflater.unconsumed_tail:
+            raise TooLarge(f"body inflates past {limit} bytes")
+        if not inflater.eof:
+            raise BadPayload(f"body is a truncated {encoding} stream")
+    except zlib.error as error:
+        raise BadPayload(f"body is not valid {encoding}: {error}") from None
+    return data
+
+
+def parse(message: Any, body: bytes, content_type: str) -> Any:
+    """Fill ``message`` (an OTLP request) from a protobuf or JSON body."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == PROTOBUF:
+        try:
+            message.ParseFromString(body)
+        except DecodeError as error:
+            raise BadPayload(f"body is not an OTLP protobuf message: {error}") from None
+        return message
+    if kind == JSON:
+        # OTLP/JSON writes ids as hex; protobuf's JSON mapping expects bytes as base64.
+        text = _ID_FIELDS.sub(
+            lambda m: f'"{m.group(1)}": "{base64.b64encode(bytes.fromhex(m.group(2))).decode()}"',
+            body.decode("utf-8", errors="replace"),
+        )
+        try:
+            json_format.Parse(text, message, ignore_unknown_fields=True)
+        except (json_format.ParseError, ValueError) as error:
+            raise BadPayload(f"body is not OTLP JSON: {error}") from None
+        return message
+    raise UnsupportedMediaType(f"content type {kind!r}: send {PROTOBUF} or {JSON}")
+
+
+def value(any_value: AnyValue) -> Any:
+    field = any_value.WhichOneof("value")
+    if field is None:
+        return None
+    if field == "array_value":
+        return [value(v) for v in any_value.array_value.values]
+    if field == "kvlist_value":
+        return {kv.key: value(kv.value) for kv in any_value.kvlist_value.values}
+    if field == "bytes_value":
+        return any_value.bytes_value.hex()
+    return getattr(any_value, field)
+
+
+def attributes(key_values: Any) -> dict[str, Any]:
+    return {kv.key: value(kv.value) for kv in key_values}
+
+
+@dataclass(frozen=True)
+class SpanRow:
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    service: str
+    start_ns: int
+    end_ns: int
+    duration_ms: float
+    status: str
+    status_message: str
+    operation: str | None
+    agent: str | None
+    tool: str | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    attributes: str
+    events: str
+    links: str
+    resource: str
+
+
+def span_rows(request: ExportTraceServiceRequest) -> list[SpanRow]:
+    rows = []
+    for resource_spans in request.resource_spans:
+        resource = attributes(resource_spans.resource.attributes)
+        service = str(resource.get("service.name", "unknown_service"))
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                attrs = attributes(span.attributes)
+                rows.append(_span_row(span, attrs, service, resource))
+    return rows
+
+
+def _span_row(span: Any, attrs: dict[str, Any], service: str, resource: dict[str, Any]) -> SpanRow:
+    kind = attrs.get("openinference.span.kind")
+    operation = attrs.get("gen_ai.operation.name") or _OPENINFERENCE_KINDS.get(str(kind).upper())
+    return SpanRow(
+        trace_id=span.trace_id.hex(),
+        span_id=span.span_id.hex(),
+        parent_span_id=span.parent_span_id.hex() or None,
+        name=span.name,
+        kind=_KINDS[span.kind] if span.kind < len(_KINDS) else "unspecified",
+        service=service,
+        start_ns=span.start_time_unix_nano,
+        end_ns=span.end_time_unix_nano,
+        duration_ms=max(span.end_time_unix_nano - span.start_time_unix_nano, 0) / 1e6,
+        status=_STATUS[span.status.code] if span.status.code < len(_STATUS) else "unset",
+        status_message=span.status.message,
+        operation=operation,
+        agent=_first(attrs, "gen_ai.agent.name", "agent.name"),
+        tool=_first(attrs, "gen_ai.tool.name", "tool.name"),
+        model=_first(attrs, "gen_ai.request.model", "llm.model_name"),
+        input_tokens=_int(_first(attrs, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
+        output_tokens=_int(
+            _first(attrs, "gen_ai.usage.output_tokens", "llm.token_count.completion")
+        ),
+        attributes=json.dumps(attrs, default=str),
+        events=json.dumps(
+            [
+                {
+                    "name": e.name,
+                    "time_ns": e.time_unix_nano,
+                    "attributes": attributes(e.attributes),
+                }
+                for e in span.events
+            ],
+            default=str,
+        ),
+        links=json.dumps(
+            [
+                {"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()}
+                for link in span.links
+            ]
+        ),
+        resource=json.dumps(resource, default=str),
+    )
+
+
+def _first(attrs: dict[str, Any], *keys: str) -> Any:
+    return next((attrs[key] for key in keys if attrs.get(key) not in (None, "")), None)
+
+
+def _int(raw: Any) -> int | None:
+    try:
+        return None if raw is None else int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def new_request(signal: str) -> Any:
+    return ExportTraceServiceRequest() if signal == "traces" else ExportLogsServiceRequest()
+
+
+@dataclass(frozen=True)
+class LogRow:
+    time_ns: int
+    trace_id: str | None
+    span_id: str | None
+    severity: str
+    event: str | None
+    body: str
+    service: str
+    attributes: str
+
+
+def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
+    rows = []
+    for resource_logs in request.resource_logs:
+        resource = attributes(resource_logs.resource.attributes)
+        service = str(resource.get("service.name", "unknown_service"))
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                attrs = attributes(record.attributes)
+                body = value(record.body)
+                rows.append(
+                    LogRow(
+                        time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                        trace_id=record.trace_id.hex() or None,
+                        span_id=record.span_id.hex() or None,
+                        severity=(record.severity_text or "").lower(),
+                        event=record.event_name or attrs.get("event"),
+                        body=body if isinstance(body, str) else json.dumps(body, default=str),
+                        service=service,
+                        attributes=json.dumps(attrs, default=str),
+                    )
+                )
+    return rows

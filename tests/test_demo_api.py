@@ -15,8 +15,6 @@ need an approval try accounts in order until one asks; nearly nine runs in ten d
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,11 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from ag_ui.core import Event, EventType
 from opentelemetry.trace import SpanKind
 from pydantic import TypeAdapter
 
+from loopback import serve
 from swarmscope.demo.agents import Services
 from swarmscope.demo.api import build_services, create_app
 from swarmscope.demo.world import DemoConfig, account_ids
@@ -346,30 +344,6 @@ def test_approval_listing_filters_by_status_and_rejects_unknown_ones(telemetry):
 
 
 # -- AG-UI over SSE, with a live decision ---------------------------------------------------
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port in a thread; stop it on exit."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.005)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 def assert_valid_run(events: list[Any]) -> None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import swarmscope as ss
+from loopback import serve
 from swarmscope.server.app import create_app
 from swarmscope.server.store import Store
 
@@ -26,29 +23,10 @@ from swarmscope.server.store import Store
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     store = Store(tmp_path / "store.duckdb")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(store, max_body_bytes=200_000),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serve(create_app(store, max_body_bytes=200_000)) as url:
+            yield url
     finally:
-        runner.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.applications import Starlette
@@ -23,6 +20,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket
 
 import swarmscope as ss
+from loopback import serve
 from swarmscope.web import SwarmscopeMiddleware, instrument_app
 from swarmscope.web import exchange as exchange_module
 
@@ -434,27 +432,6 @@ def test_nested_instances_count_a_request_once(telemetry):
 
 
 # -- SSE over a real server --------------------------------------------------------------
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port in a thread; stop it on exit."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        wait_for(lambda: server.started, "uvicorn to start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 def wait_for(condition: Any, what: str, timeout: float = 10.0) -> None:

@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,16 +133,24 @@ class SpanRow:
     resource: str
 
 
-def span_rows(request: ExportTraceServiceRequest) -> list[SpanRow]:
-    rows = []
-    for resource_spans in request.resource_spans:
-        resource = attributes(resource_spans.resource.attributes)
+def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dict[str, Any]]]:
+    """Each span or log record of a request, with its service name and resource attributes.
+
+    Both signals nest the same way: resource -> instrumentation scope -> items.
+    """
+    for group in groups:
+        resource = attributes(group.resource.attributes)
         service = str(resource.get("service.name", "unknown_service"))
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                attrs = attributes(span.attributes)
-                rows.append(_span_row(span, attrs, service, resource))
-    return rows
+        for scope in getattr(group, scopes):
+            for item in getattr(scope, leaves):
+                yield item, service, resource
+
+
+def span_rows(request: ExportTraceServiceRequest) -> list[SpanRow]:
+    return [
+        _span_row(span, attributes(span.attributes), service, resource)
+        for span, service, resource in items(request.resource_spans, "scope_spans", "spans")
+    ]
 
 
 def _span_row(span: Any, attrs: dict[str, Any], service: str, resource: dict[str, Any]) -> SpanRow:
@@ -218,23 +227,19 @@ class LogRow:
 
 def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
     rows = []
-    for resource_logs in request.resource_logs:
-        resource = attributes(resource_logs.resource.attributes)
-        service = str(resource.get("service.name", "unknown_service"))
-        for scope_logs in resource_logs.scope_logs:
-            for record in scope_logs.log_records:
-                attrs = attributes(record.attributes)
-                body = value(record.body)
-                rows.append(
-                    LogRow(
-                        time_ns=record.time_unix_nano or record.observed_time_unix_nano,
-                        trace_id=record.trace_id.hex() or None,
-                        span_id=record.span_id.hex() or None,
-                        severity=(record.severity_text or "").lower(),
-                        event=record.event_name or attrs.get("event"),
-                        body=body if isinstance(body, str) else json.dumps(body, default=str),
-                        service=service,
-                        attributes=json.dumps(attrs, default=str),
-                    )
-                )
+    for record, service, _ in items(request.resource_logs, "scope_logs", "log_records"):
+        attrs = attributes(record.attributes)
+        body = value(record.body)
+        rows.append(
+            LogRow(
+                time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                trace_id=record.trace_id.hex() or None,
+                span_id=record.span_id.hex() or None,
+                severity=(record.severity_text or "").lower(),
+                event=record.event_name or attrs.get("event"),
+                body=body if isinstance(body, str) else json.dumps(body, default=str),
+                service=service,
+                attributes=json.dumps(attrs, default=str),
+            )
+        )
     return rows

@@ -56,6 +56,14 @@ def alerts(received: list[dict], name: str, status: str) -> list[dict]:
     ]
 
 
+def scout_alerts(received: list[dict], status: str) -> list[dict]:
+    return [
+        alert
+        for alert in alerts(received, "AgentExecutionFailureSpike", status)
+        if alert["labels"]["agent_type"] == "zoho_data_scout"
+    ]
+
+
 def test_outage_alert_fires_and_resolves(tmp_path: Path, webhook: tuple[str, list[dict]]):
     url, received = webhook
     app_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
@@ -118,7 +126,7 @@ def test_outage_alert_fires_and_resolves(tmp_path: Path, webhook: tuple[str, lis
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if alerts(received, "AgentExecutionFailureSpike", "resolved"):
+            if scout_alerts(received, "resolved"):
                 break
             assert stack.poll() is None, stack.stderr.read() if stack.stderr else ""
             time.sleep(0.5)
@@ -131,15 +139,14 @@ def test_outage_alert_fires_and_resolves(tmp_path: Path, webhook: tuple[str, lis
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    firing = alerts(received, "AgentExecutionFailureSpike", "firing")
-    assert firing, f"no firing AgentExecutionFailureSpike; got {[n['alerts'] for n in received]}"
+    # The simulated LLM fails 2% of calls, so another agent may cross the threshold briefly
+    # in the scaled windows; the outage must fire (and resolve) the scout's alert.
+    firing = scout_alerts(received, "firing")
+    assert firing, f"no firing alert for the scout; got {[n['alerts'] for n in received]}"
     alert = firing[0]
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["team"] == "agents"
-    assert alert["labels"]["agent_type"] == "zoho_data_scout"
     assert alert["annotations"]["summary"] == "High agent execution failure rate"
     assert alert["annotations"]["description"].startswith("Agent zoho_data_scout fails ")
     assert alert["annotations"]["runbook_url"].endswith("/AgentExecutionFailureSpike.md")
-    resolved = alerts(received, "AgentExecutionFailureSpike", "resolved")
-    assert resolved, "the alert did not resolve after the outage"
-    assert resolved[0]["labels"]["agent_type"] == "zoho_data_scout"
+    assert scout_alerts(received, "resolved"), "the alert did not resolve after the outage"

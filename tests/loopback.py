@@ -23,10 +23,12 @@ def free_port() -> int:
 def serve(app: Any, timeout: float = 10.0) -> Iterator[str]:
     """Run ``app`` under uvicorn on a free loopback port in a thread; stop it on exit."""
     sock = socket.socket()
+    # Accepted connections inherit it: no 40 ms Nagle/delayed-ACK stall per keep-alive request.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
+        uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="auto")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

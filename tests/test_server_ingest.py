@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 import swarmscope as ss
 from loopback import serve
 from swarmscope.server.app import create_app
+from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 
 
@@ -24,7 +25,7 @@ from swarmscope.server.store import Store
 def server(tmp_path: Path) -> Iterator[str]:
     store = Store(tmp_path / "store.duckdb")
     try:
-        with serve(create_app(store, max_body_bytes=200_000)) as url:
+        with serve(create_app(store, ServerSettings(max_body_bytes=200_000))) as url:
             yield url
     finally:
         store.close()

@@ -1,112 +1,91 @@
-"""The server's HTTP side: OTLP/HTTP intake and the trace query API.
+"""The embedded server as one ASGI app: OTLP intake, the query API and the console.
 
-    POST /v1/traces, /v1/logs      OTLP/HTTP, protobuf or JSON, optionally gzip
-    GET  /api/traces               trace summaries (service, agent, status, min_duration_ms)
-    GET  /api/traces/{trace_id}    the span tree of one trace
-
-Bad input is answered, never raised: malformed 400 with the reason, too large 413, an
-unknown content type or encoding 415.
+Errors are JSON ``{"error": reason, "status": code}`` everywhere; bad query parameters are
+400 (not FastAPI's 422) so every client sees one shape. The OpenAPI document is served at
+``/openapi.json``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from swarmscope.server import otlp
+from swarmscope import __version__
+from swarmscope.server.api import traces
+from swarmscope.server.api.params import BadParameter
+from swarmscope.server.auth import RequireKey
+from swarmscope.server.context import Context
+from swarmscope.server.intake import Intake
+from swarmscope.server.receiver import error, receiver_routes
+from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
 
-
-def create_app(store: Store, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
-    def intake(signal: str, save: Callable[[Any], None]) -> Callable[[Request], Any]:
-        async def receive(request: Request) -> Response:
-            declared = request.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-                return _error(413, f"body over {max_body_bytes} bytes")
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > max_body_bytes:
-                    return _error(413, f"body over {max_body_bytes} bytes")
-            content_type = request.headers.get("content-type", "")
-            try:
-                raw = otlp.decompress(body, request.headers.get("content-encoding"), max_body_bytes)
-                message = otlp.parse(otlp.new_request(signal), raw, content_type)
-            except otlp.TooLarge as error:
-                return _error(413, str(error))
-            except otlp.UnsupportedMediaType as error:
-                return _error(415, str(error))
-            except otlp.BadPayload as error:
-                return _error(400, str(error))
-            await asyncio.to_thread(save, message)
-            if content_type.startswith(otlp.JSON):
-                return JSONResponse({})
-            return Response(b"", media_type=otlp.PROTOBUF)
-
-        return receive
-
-    def save_traces(message: Any) -> None:
-        store.add_spans(otlp.span_rows(message))
-
-    def save_logs(message: Any) -> None:
-        store.add_logs(otlp.log_rows(message))
-
-    async def list_traces(request: Request) -> Response:
-        query = request.query_params
-        try:
-            min_duration = float(query["min_duration_ms"]) if "min_duration_ms" in query else None
-            limit = min(int(query.get("limit", "50")), 1000)
-        except ValueError:
-            return _error(400, "min_duration_ms and limit must be numbers")
-        status = query.get("status")
-        if status not in (None, "ok", "error"):
-            return _error(400, "status must be ok or error")
-        traces = await asyncio.to_thread(
-            store.traces,
-            query.get("service"),
-            query.get("agent"),
-            status,
-            min_duration,
-            None,
-            None,
-            limit,
-        )
-        return JSONResponse({"traces": traces, "count": len(traces)})
-
-    async def get_trace(request: Request) -> Response:
-        trace_id = request.path_params["trace_id"].lower()
-        spans = await asyncio.to_thread(store.trace, trace_id)
-        if not spans:
-            return _error(404, f"unknown trace {trace_id}")
-        return JSONResponse({"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)})
-
-    return Starlette(
-        routes=[
-            Route("/v1/traces", intake("traces", save_traces), methods=["POST"]),
-            Route("/v1/logs", intake("logs", save_logs), methods=["POST"]),
-            Route("/api/traces", list_traces, methods=["GET"]),
-            Route("/api/traces/{trace_id}", get_trace, methods=["GET"]),
-        ]
+def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+    context = Context(store, settings)
+    intake = Intake(
+        store,
+        max_rows=settings.max_queued_rows,
+        housekeeping=lambda: settings.retention.apply(store),
+        housekeeping_interval=settings.housekeeping_seconds,
     )
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            intake.close()
 
-def tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Spans nested under their parents; spans whose parent is missing become roots."""
-    nodes = {span["span_id"]: {**span, "children": []} for span in spans}
-    roots = []
-    for node in nodes.values():
-        parent = nodes.get(node["parent_span_id"]) if node["parent_span_id"] else None
-        (parent["children"] if parent is not None else roots).append(node)
-    return roots
+    app = FastAPI(
+        title="swarmscope server",
+        version=__version__,
+        description="OTLP receiver, trace/log/metric store and console for agent systems.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    _no_self_telemetry(app)
+    app.state.context = context
+    app.state.intake = intake
+    app.include_router(receiver_routes(intake, settings.max_body_bytes))
+    app.include_router(traces.routes(context))
+
+    @app.exception_handler(BadParameter)
+    async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:
+        return error(400, str(problem))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, problem: RequestValidationError) -> JSONResponse:
+        reasons = [
+            f"{'.'.join(str(part) for part in item['loc'][1:])}: {item['msg']}"
+            for item in problem.errors()
+        ]
+        return error(400, "; ".join(reasons))
+
+    @app.exception_handler(HTTPException)
+    async def http_problem(request: Request, problem: HTTPException) -> JSONResponse:
+        answer = error(problem.status_code, str(problem.detail))
+        answer.headers.update(problem.headers or {})
+        return answer
+
+    if settings.api_key:
+        app.add_middleware(RequireKey, key=settings.api_key)
+    return app
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status}, status_code=status)
+def _no_self_telemetry(app: FastAPI) -> None:
+    """Switch off FastAPI's built-in OpenTelemetry (releases that have it).
+
+    Beside an instrumented app (``swarmscope demo``), the global tracer provider sends to
+    this server: spans of its own intake would be sent back to it, without end.
+    """
+    settings = getattr(app, "_telemetry", None)
+    if isinstance(settings, dict):
+        settings.update(tracing=False, metrics=False, logs=False, operation_spans=False)

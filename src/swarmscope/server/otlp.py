@@ -8,6 +8,7 @@ GenAI semantic conventions or, for spans from OpenInference instrumentors, from 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import zlib
@@ -17,8 +18,18 @@ from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 PROTOBUF = "application/x-protobuf"
@@ -209,8 +220,26 @@ def _int(raw: Any) -> int | None:
         return None
 
 
+_REQUESTS = {
+    "traces": ExportTraceServiceRequest,
+    "logs": ExportLogsServiceRequest,
+    "metrics": ExportMetricsServiceRequest,
+}
+
+
+_RESPONSES = {
+    "traces": ExportTraceServiceResponse,
+    "logs": ExportLogsServiceResponse,
+    "metrics": ExportMetricsServiceResponse,
+}
+
+
 def new_request(signal: str) -> Any:
-    return ExportTraceServiceRequest() if signal == "traces" else ExportLogsServiceRequest()
+    return _REQUESTS[signal]()
+
+
+def new_response(signal: str) -> Any:
+    return _RESPONSES[signal]()
 
 
 @dataclass(frozen=True)
@@ -222,6 +251,7 @@ class LogRow:
     event: str | None
     body: str
     service: str
+    agent: str | None
     attributes: str
 
 
@@ -239,7 +269,108 @@ def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
                 event=record.event_name or attrs.get("event"),
                 body=body if isinstance(body, str) else json.dumps(body, default=str),
                 service=service,
+                agent=_first(attrs, "agent", "agent_type", "gen_ai.agent.name", "agent.name"),
                 attributes=json.dumps(attrs, default=str),
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One data point: a counter or gauge value, or a histogram's count, sum and buckets.
+
+    ``name`` is the Prometheus name (what the ops bundle's queries use); ``series`` names
+    the time series (service, name and labels) so points of one series can be found.
+    Histogram ``buckets`` are per bucket, as OTLP sends them, not cumulative.
+    """
+
+    time_ns: int
+    start_ns: int
+    service: str
+    name: str
+    kind: str
+    series: str
+    labels: list[tuple[str, str]]
+    value: float | None
+    count: float | None
+    sum: float | None
+    bounds: list[float] | None
+    buckets: list[float] | None
+
+
+_INVALID_NAME = re.compile(r"[^a-zA-Z0-9_:]")
+_CUMULATIVE = 2
+
+
+def prometheus_name(name: str, monotonic_sum: bool) -> str:
+    """The name Prometheus would give an OTLP metric (dots to underscores, ``_total``)."""
+    clean = _INVALID_NAME.sub("_", name)
+    return f"{clean}_total" if monotonic_sum and not clean.endswith("_total") else clean
+
+
+def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], int, str]:
+    """The request's data points as rows, and how many were rejected and why.
+
+    Exponential histograms and delta sums are rejected (counted in OTLP's partial success):
+    the query engine works on cumulative series, as Prometheus does.
+    """
+    rows: list[MetricRow] = []
+    rejected, reasons = 0, set()
+    for metric, service, _ in items(request.resource_metrics, "scope_metrics", "metrics"):
+        data = metric.WhichOneof("data")
+        if data in ("sum", "histogram") and (
+            getattr(metric, data).aggregation_temporality != _CUMULATIVE
+        ):
+            rejected += len(getattr(metric, data).data_points)
+            reasons.add(f"{metric.name}: only cumulative temporality is stored")
+            continue
+        if data == "gauge":
+            kind, name = "gauge", prometheus_name(metric.name, False)
+        elif data == "sum":
+            monotonic = metric.sum.is_monotonic
+            kind, name = (
+                ("counter" if monotonic else "gauge"),
+                prometheus_name(metric.name, monotonic),
+            )
+        elif data in ("histogram", "summary"):
+            kind, name = data, prometheus_name(metric.name, False)
+        else:
+            count = len(getattr(metric, data).data_points) if data else 0
+            rejected += count
+            reasons.add(f"{metric.name}: {data or 'no data'} is not supported")
+            continue
+        for point in getattr(metric, data).data_points:
+            labels = sorted((kv.key, str(value(kv.value))) for kv in point.attributes)
+            series = json.dumps([service, name, labels], separators=(",", ":"))
+            row = MetricRow(
+                time_ns=point.time_unix_nano,
+                start_ns=point.start_time_unix_nano,
+                service=service,
+                name=name,
+                kind=kind,
+                series=series,
+                labels=labels,
+                value=None,
+                count=None,
+                sum=None,
+                bounds=None,
+                buckets=None,
+            )
+            if kind == "histogram":
+                row = dataclasses.replace(
+                    row,
+                    count=float(point.count),
+                    sum=point.sum,
+                    bounds=list(point.explicit_bounds),
+                    buckets=[float(c) for c in point.bucket_counts],
+                )
+            elif kind == "summary":
+                row = dataclasses.replace(row, count=float(point.count), sum=point.sum)
+            else:
+                number = (
+                    point.as_double if point.WhichOneof("value") == "as_double" else point.as_int
+                )
+                row = dataclasses.replace(row, value=float(number))
+            rows.append(row)
+    return rows, rejected, "; ".join(sorted(reasons))

@@ -1,0 +1,1 @@
+"""The query API: one module per view, each a FastAPI router built from a ``Context``."""

@@ -1,0 +1,67 @@
+"""``GET /api/traces`` (summaries, filtered) and ``GET /api/traces/{trace_id}`` (the tree)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+
+from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.server.context import Context
+
+
+def routes(context: Context) -> APIRouter:
+    router = APIRouter(tags=["traces"])
+
+    @router.get("/api/traces", summary="Traces, newest first")
+    async def list_traces(
+        service: str | None = None,
+        agent: str | None = None,
+        status: Literal["ok", "error"] | None = None,
+        min_duration_ms: Annotated[float | None, Query(ge=0)] = None,
+        start: Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")] = None,
+        end: Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")] = None,
+        attribute: Annotated[
+            str | None, Query(description="key=value: a span of the trace has it")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> dict[str, Any]:
+        match = None
+        if attribute is not None:
+            key, equals, wanted = attribute.partition("=")
+            if not equals or not key:
+                raise BadParameter("attribute must be key=value")
+            match = (key, wanted)
+        traces = await asyncio.to_thread(
+            context.store.traces,
+            service,
+            agent,
+            status,
+            min_duration_ms,
+            time_ns("start", start),
+            time_ns("end", end),
+            match,
+            limit,
+        )
+        return {"traces": traces, "count": len(traces)}
+
+    @router.get("/api/traces/{trace_id}", summary="The span tree of one trace")
+    async def get_trace(trace_id: str) -> dict[str, Any]:
+        trace_id = trace_id.lower()
+        spans = await asyncio.to_thread(context.store.trace, trace_id)
+        if not spans:
+            raise HTTPException(404, f"unknown trace {trace_id}")
+        return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}
+
+    return router
+
+
+def tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Spans nested under their parents; spans whose parent is missing become roots."""
+    nodes = {span["span_id"]: {**span, "children": []} for span in spans}
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node["parent_span_id"]) if node["parent_span_id"] else None
+        (parent["children"] if parent is not None else roots).append(node)
+    return roots

@@ -1,0 +1,45 @@
+"""Retention: the store keeps data for a while and within a size, dropping the oldest first."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from swarmscope.server.store import TIME_COLUMNS, Store
+
+
+@dataclass(frozen=True)
+class Retention:
+    max_age_seconds: float | None = 7 * 24 * 3600
+    max_bytes: int | None = 2 * 1024**3
+
+    def apply(self, store: Store, now_ns: int | None = None) -> None:
+        """Delete rows past ``max_age_seconds``, then the oldest tenth until under ``max_bytes``."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        if self.max_age_seconds is not None:
+            cutoff = now_ns - int(self.max_age_seconds * 1e9)
+            for table, column in TIME_COLUMNS.items():
+                store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff])
+        if self.max_bytes is None:
+            return
+        store.execute("CHECKPOINT")
+        # Each pass drops the oldest tenth of the time span held; a few passes always suffice.
+        for _ in range(20):
+            if store.used_bytes() <= self.max_bytes:
+                return
+            oldest, newest = _time_span(store)
+            if oldest is None or newest is None:
+                return
+            cutoff = oldest + max((newest - oldest) // 10, 1)
+            for table, column in TIME_COLUMNS.items():
+                store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff])
+            store.execute("CHECKPOINT")
+
+
+def _time_span(store: Store) -> tuple[int | None, int | None]:
+    parts = " UNION ALL ".join(
+        f"SELECT min({column}) AS lo, max({column}) AS hi FROM {table}"
+        for table, column in TIME_COLUMNS.items()
+    )
+    [row] = store.rows(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({parts})")
+    return row["lo"], row["hi"]

@@ -1,0 +1,27 @@
+"""What an embedded server is told at start: limits, retention, key, alert destinations."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from swarmscope.server.retention import Retention
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    # Metric names in dashboards and alerts are read under this prefix, as the SDK wrote them.
+    namespace: str = "swarmscope"
+    max_body_bytes: int = 16 * MiB
+    max_queued_rows: int = 200_000
+    retention: Retention = field(default_factory=Retention)
+    housekeeping_seconds: float = 60.0
+    # With a key, every request must carry it (receiver, API and console alike).
+    api_key: str | None = field(
+        default_factory=lambda: os.environ.get("SWARMSCOPE_API_KEY") or None
+    )
+    alert_webhook_url: str | None = None
+    alertmanager_url: str | None = None
+    alert_interval_seconds: float = 15.0

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import duckdb
+
 from swarmscope import __version__
 
 
@@ -64,10 +66,30 @@ def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path)
         "sergas",
         "--log-dir",
         str(tmp_path),
+        "--server-port",
+        "0",
+        "--data",
+        str(tmp_path / "data"),
         timeout=90,
     )
     assert result.returncode == 0, result.stderr
     assert "/metrics" in result.stdout and str(log_file) in result.stdout
+    console = next(
+        line.split()[1] for line in result.stdout.splitlines() if line.startswith("console")
+    )
+    assert console.startswith("http://127.0.0.1:") and console.endswith("/")
+    # Both services sent all three signals to the embedded server, which kept them.
+    store = duckdb.connect(str(tmp_path / "data" / "swarmscope.duckdb"), read_only=True)
+    for table in ("spans", "logs", "metric_points"):
+        services = {
+            row[0] for row in store.execute(f"SELECT DISTINCT service FROM {table}").fetchall()
+        }
+        assert services == {"swarmscope-demo", "swarmscope-compliance"}, table
+    [[sessions]] = store.execute(
+        "SELECT count(*) FROM metric_points WHERE name = 'sergas_agent_sessions_total'"
+    ).fetchall()
+    assert sessions > 0
+    store.close()
     compliance = [
         json.loads(line) for line in (tmp_path / "compliance.log").read_text().splitlines()
     ]
@@ -96,7 +118,18 @@ def test_demo_on_a_taken_port_says_so(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = swarmscope(
-            "demo", "--port", str(port), "--duration", "1", "--log-dir", str(tmp_path), timeout=60
+            "demo",
+            "--port",
+            str(port),
+            "--duration",
+            "1",
+            "--log-dir",
+            str(tmp_path),
+            "--server-port",
+            "0",
+            "--data",
+            str(tmp_path / "data"),
+            timeout=60,
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -250,6 +250,10 @@ def test_demo_without_duration_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         "0.5",
         "--log-dir",
         str(tmp_path),
+        "--server-port",
+        "0",
+        "--data",
+        str(tmp_path / "data"),
     ]
     demo = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL

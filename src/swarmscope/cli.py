@@ -46,8 +46,18 @@ def demo(
     log_dir: Annotated[Path, typer.Option(help="Where the JSON logs go.")] = Path(
         "swarmscope-logs"
     ),
+    server_port: Annotated[
+        int, typer.Option(help="Port of the embedded server and console (0 picks one).")
+    ] = 4318,
+    data: Annotated[Path, typer.Option(help="Directory of the embedded server's store.")] = Path(
+        "swarmscope-data"
+    ),
 ) -> None:
-    """Run the reference multi-agent system under simulated load."""
+    """Run the reference multi-agent system under simulated load.
+
+    Telemetry goes to an embedded `swarmscope serve` (its console URL is printed), or to
+    OTEL_EXPORTER_OTLP_ENDPOINT when that is set.
+    """
     from swarmscope.demo.runner import DemoOptions, run_demo
 
     try:
@@ -57,7 +67,7 @@ def demo(
         hint = "--faults" if isinstance(error, FaultError) else "--namespace"
         raise typer.BadParameter(str(error), param_hint=hint) from None
     config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
-    options = DemoOptions(duration, rate, port, namespace, log_dir, config)
+    options = DemoOptions(duration, rate, port, namespace, log_dir, config, server_port, data)
     raise typer.Exit(run_demo(options))
 
 
@@ -125,25 +135,54 @@ def stack_up(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (OTLP/HTTP's is 4318).")] = 4318,
+    port: Annotated[int, typer.Option(help="Port (OTLP/HTTP's is 4318; 0 picks one).")] = 4318,
     data: Annotated[Path, typer.Option(help="Directory of the DuckDB store.")] = Path(
         "swarmscope-data"
     ),
+    namespace: Annotated[
+        str, typer.Option(help="Metric name prefix the apps use (dashboards and alerts).")
+    ] = "swarmscope",
+    retention: Annotated[float, typer.Option(help="Days of data kept.", min=0.001)] = 7.0,
+    max_size_mb: Annotated[
+        int, typer.Option(help="Store size kept under this many MB (oldest data goes).", min=1)
+    ] = 2048,
+    alert_webhook: Annotated[
+        str | None, typer.Option(help="URL alerts are posted to (Alertmanager webhook shape).")
+    ] = None,
+    alertmanager: Annotated[
+        str | None, typer.Option(help="Alertmanager base URL alerts are sent to.")
+    ] = None,
 ) -> None:
-    """Receive OTLP traces and logs into a local DuckDB store and answer queries about them."""
-    import uvicorn
+    """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
 
-    from swarmscope.server.app import create_app
-    from swarmscope.server.store import Store
+    Set SWARMSCOPE_API_KEY to require that key from every client (receiver, API, console).
+    """
+    from swarmscope.server.retention import Retention
+    from swarmscope.server.run import listen
+    from swarmscope.server.run import serve as run_server
+    from swarmscope.server.settings import ServerSettings
 
     if data.exists() and not data.is_dir():
         raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")
-    data.mkdir(parents=True, exist_ok=True)
-    store = Store(data / "swarmscope.duckdb")
     try:
-        uvicorn.run(create_app(store), host=host, port=port, log_config=None, access_log=False)
-    finally:
-        store.close()
+        Settings.load(namespace=namespace)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    for option, url in (("--alert-webhook", alert_webhook), ("--alertmanager", alertmanager)):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint=option)
+    settings = ServerSettings(
+        namespace=namespace,
+        retention=Retention(max_age_seconds=retention * 86400, max_bytes=max_size_mb * 1024**2),
+        alert_webhook_url=alert_webhook,
+        alertmanager_url=alertmanager,
+    )
+    try:
+        listener = listen(host, port)
+    except OSError as error:
+        typer.echo(f"swarmscope serve: {error}", err=True)
+        raise typer.Exit(1) from None
+    run_server(listener, data, settings, ready=lambda line: typer.echo(line))
 
 
 @app.command()

@@ -16,6 +16,8 @@ from typing import Any
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXPORTERS = ("otlp", "console", "none")
+# Metrics are always scrapeable at /metrics; the exporter only adds an OTLP push.
+METRICS_EXPORTERS = ("otlp", "none")
 LOG_FORMATS = ("json", "console")
 LOG_STREAMS = ("stdout", "stderr", "none")
 
@@ -32,10 +34,13 @@ class Settings:
     service_version: str = "unknown"
     hostname: str = field(default_factory=socket.gethostname)
 
-    # Traces and logs leave the process over OTLP/HTTP when an endpoint is set.
+    # Traces, logs and metrics leave the process over OTLP/HTTP when an endpoint is set;
+    # metrics are also always served for scraping at /metrics.
     otlp_endpoint: str | None = None
     traces_exporter: str = "none"
     logs_exporter: str = "none"
+    metrics_exporter: str = "none"
+    metrics_export_interval_seconds: float = 10.0
     sample_ratio: float = 1.0
 
     log_level: str = "info"
@@ -73,6 +78,7 @@ class Settings:
         if "otlp_endpoint" in values:
             values.setdefault("traces_exporter", "otlp")
             values.setdefault("logs_exporter", "otlp")
+            values.setdefault("metrics_exporter", "otlp")
         settings = cls(**values)
         settings.validate()
         return settings
@@ -95,6 +101,14 @@ class Settings:
         _require(self.log_stream in LOG_STREAMS, "log_stream", self.log_stream)
         _require(self.traces_exporter in EXPORTERS, "traces_exporter", self.traces_exporter)
         _require(self.logs_exporter in EXPORTERS, "logs_exporter", self.logs_exporter)
+        _require(
+            self.metrics_exporter in METRICS_EXPORTERS, "metrics_exporter", self.metrics_exporter
+        )
+        _require(
+            self.metrics_export_interval_seconds > 0,
+            "metrics_export_interval_seconds",
+            self.metrics_export_interval_seconds,
+        )
         _require(0.0 <= self.sample_ratio <= 1.0, "sample_ratio", self.sample_ratio)
         _require(self.max_label_values >= 1, "max_label_values", self.max_label_values)
         _require(self.queue_size >= 1, "queue_size", self.queue_size)
@@ -109,14 +123,14 @@ class Settings:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"redact_patterns: {pattern!r} is not a regex: {exc}") from None
-        needs_endpoint = "otlp" in (self.traces_exporter, self.logs_exporter)
+        needs_endpoint = "otlp" in (self.traces_exporter, self.logs_exporter, self.metrics_exporter)
         if needs_endpoint and not self.otlp_endpoint:
             raise ConfigError(
                 "an 'otlp' exporter needs otlp_endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)"
             )
 
     def signal_endpoint(self, signal: str) -> str:
-        """The OTLP/HTTP URL for one signal ('traces' or 'logs')."""
+        """The OTLP/HTTP URL for one signal ('traces', 'logs' or 'metrics')."""
         base = (self.otlp_endpoint or "").rstrip("/")
         return f"{base}/v1/{signal}"
 
@@ -124,6 +138,7 @@ class Settings:
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "sample_ratio": (int, float),
     "export_interval_seconds": (int, float),
+    "metrics_export_interval_seconds": (int, float),
     "log_file_max_bytes": int,
     "log_file_backups": int,
     "queue_size": int,
@@ -180,6 +195,8 @@ _ENV_SOURCES: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
     "otlp_endpoint": (("SWARMSCOPE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"), str),
     "traces_exporter": (("SWARMSCOPE_TRACES_EXPORTER", "OTEL_TRACES_EXPORTER"), str.lower),
     "logs_exporter": (("SWARMSCOPE_LOGS_EXPORTER", "OTEL_LOGS_EXPORTER"), str.lower),
+    "metrics_exporter": (("SWARMSCOPE_METRICS_EXPORTER", "OTEL_METRICS_EXPORTER"), str.lower),
+    "metrics_export_interval_seconds": (("OTEL_METRIC_EXPORT_INTERVAL",), _seconds_from_millis),
     "sample_ratio": (("SWARMSCOPE_SAMPLE_RATIO", "OTEL_TRACES_SAMPLER_ARG"), float),
     "log_level": (("SWARMSCOPE_LOG_LEVEL",), str.lower),
     "log_format": (("SWARMSCOPE_LOG_FORMAT",), str.lower),

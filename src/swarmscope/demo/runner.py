@@ -22,12 +22,16 @@ from rich.live import Live
 from rich.table import Table
 
 import swarmscope as ss
+from swarmscope.config import Settings
 from swarmscope.demo import load
 from swarmscope.demo.api import build_services, create_app
 from swarmscope.demo.serving import start_server
 from swarmscope.demo.world import DemoConfig
+from swarmscope.server.run import READY
 
 SERVICE = "swarmscope-demo"
+# Pushed as often as Prometheus would scrape a demo: panels move while you watch.
+METRICS_PUSH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class DemoOptions:
     namespace: str
     log_dir: Path
     config: DemoConfig
+    server_port: int = 4318
+    data_dir: Path = Path("swarmscope-data")
 
 
 def total(family: str, **labels: str) -> float:
@@ -107,6 +113,44 @@ def start_compliance(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
+def start_embedded_server(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
+    """``swarmscope serve`` as a child process; returns it and its base URL.
+
+    A process of its own: the server's parsing and writes do not compete with the demo's
+    event loop, and a crash of either leaves the other's state readable.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "swarmscope",
+        "serve",
+        "--port",
+        str(options.server_port),
+        "--data",
+        str(options.data_dir),
+        "--namespace",
+        options.namespace,
+    ]
+    log = (options.log_dir / "server.log").open("a")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+    log.close()
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith(READY):
+        process.kill()
+        reason = (options.log_dir / "server.log").read_text().strip().splitlines()[-1:]
+        raise RuntimeError(f"the swarmscope server did not start: {' '.join(reason)}")
+    return process, line.removeprefix(READY).strip()
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
     services = build_services(options.config, str(options.log_dir / "memory.sqlite3"))
     try:
@@ -172,6 +216,18 @@ async def _watch(options: DemoOptions, console: Console, urls: dict[str, str]) -
 def run_demo(options: DemoOptions) -> int:
     console = Console(soft_wrap=True)
     options.log_dir.mkdir(parents=True, exist_ok=True)
+    server = None
+    # With an OTLP endpoint in the environment, telemetry goes there; otherwise to our own.
+    if not Settings.load().otlp_endpoint:
+        try:
+            server, server_url = start_embedded_server(options)
+        except RuntimeError as error:
+            print(f"swarmscope demo: {error}", file=sys.stderr)
+            return 1
+        # Set for this process and inherited by the compliance service.
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = server_url
+        os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(int(METRICS_PUSH_SECONDS * 1000)))
+        console.print(f"{'console':10s} {server_url}/")
     compliance, compliance_url = start_compliance(options)
     options.config.compliance_url = compliance_url
     ss.init(
@@ -190,11 +246,9 @@ def run_demo(options: DemoOptions) -> int:
         return 1
     finally:
         ss.shutdown()
-        compliance.terminate()
-        try:
-            compliance.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            compliance.kill()
+        stop(compliance)
+        if server is not None:
+            stop(server)
     console.print("final " + " · ".join(f"{key} {value:g}" for key, value in figures.items()))
     console.print(f"JSON logs with trace ids: {options.log_dir}")
     if not figures.get("runs finished"):

@@ -317,7 +317,10 @@ def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], 
     """
     rows: list[MetricRow] = []
     rejected, reasons = 0, set()
-    for metric, service, _ in items(request.resource_metrics, "scope_metrics", "metrics"):
+    for metric, service, resource in items(request.resource_metrics, "scope_metrics", "metrics"):
+        # Two processes of one service (workers, replicas) are two series, as two scrape
+        # targets would be in Prometheus: their counters must not be read as one.
+        instance = str(resource.get("service.instance.id", ""))
         data = metric.WhichOneof("data")
         if data in ("sum", "histogram") and (
             getattr(metric, data).aggregation_temporality != _CUMULATIVE
@@ -342,7 +345,7 @@ def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], 
             continue
         for point in getattr(metric, data).data_points:
             labels = sorted((kv.key, str(value(kv.value))) for kv in point.attributes)
-            series = json.dumps([service, name, labels], separators=(",", ":"))
+            series = json.dumps([service, instance, name, labels], separators=(",", ":"))
             row = MetricRow(
                 time_ns=point.time_unix_nano,
                 start_ns=point.start_time_unix_nano,

@@ -8,6 +8,7 @@ it; a broken environment then falls back to defaults with a warning rather than 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
@@ -26,7 +27,8 @@ from swarmscope._version import __version__
 from swarmscope.catalog import EVENTS_BY_NAME
 from swarmscope.config import ConfigError, Settings
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
-from swarmscope.telemetry.metrics import MetricSet
+from swarmscope.telemetry.metric_push import MetricPusher
+from swarmscope.telemetry.metrics import MetricSet, multiprocess_dir
 from swarmscope.telemetry.redact import Redactor
 from swarmscope.telemetry.tracing import (
     SCRUBBED_AT_SOURCE,
@@ -45,6 +47,7 @@ class Runtime:
     redactor: Redactor
     bridge: StdlibBridge | None
     span_processor: QueueSpanProcessor | None
+    metric_pusher: MetricPusher | None = None
 
     def event(
         self,
@@ -81,6 +84,8 @@ class Runtime:
             root.setLevel(self.bridge.previous_root_level)
         if self.span_processor is not None:
             self.span_processor.close(timeout)
+        if self.metric_pusher is not None:
+            self.metric_pusher.close(max(deadline - time.monotonic(), 0.0))
         self.logs.close(max(deadline - time.monotonic(), 0.0))
         self.tracer_provider.shutdown()
 
@@ -160,6 +165,17 @@ def _build(
         bridge = StdlibBridge(pipeline, previous_root_level=root.level)
         root.addHandler(bridge)
         root.setLevel(min(root.level or logging.WARNING, pipeline.threshold))
+    metric_pusher = None
+    # Under a multiprocess server each worker holds part of the totals: scrape /metrics there.
+    if settings.metrics_exporter == "otlp" and multiprocess_dir() is None:
+        metric_pusher = MetricPusher(
+            metrics.registry,
+            settings.signal_endpoint("metrics"),
+            {**resource.attributes, "service.instance.id": f"{settings.hostname}:{os.getpid()}"},
+            settings.metrics_export_interval_seconds,
+            lambda reason, count: dropped("metrics", reason, count),
+            lambda count: exported("metrics", count),
+        )
     return Runtime(
         settings=settings,
         metrics=metrics,
@@ -169,6 +185,7 @@ def _build(
         redactor=redactor,
         bridge=bridge,
         span_processor=span_processor,
+        metric_pusher=metric_pusher,
     )
 
 

@@ -1,0 +1,201 @@
+"""Metrics pushed over OTLP/HTTP: the same registry ``/metrics`` serves, on an interval.
+
+With an OTLP endpoint (``swarmscope serve`` or a Collector) nothing has to scrape the app:
+every interval the registry is collected and sent as one ``ExportMetricsServiceRequest``
+of cumulative points, named as Prometheus names them, so queries written for Prometheus
+read the same series from either place. The push runs on its own daemon thread; a failed
+push is counted on ``telemetry_dropped_total{signal="metrics"}`` and the next one carries
+the then-current totals, so nothing is lost but resolution.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+import psutil
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_CUMULATIVE, Metric
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric as Family
+
+from swarmscope import __version__
+
+_PROCESS_START_NS = int(psutil.Process().create_time() * 1e9)
+
+
+def encode(
+    families: Iterable[Family], resource: dict[str, Any], now_ns: int
+) -> ExportMetricsServiceRequest:
+    """Prometheus families as OTLP metrics: counters as monotonic sums, histograms as such."""
+    request = ExportMetricsServiceRequest()
+    group = request.resource_metrics.add()
+    for key, value in resource.items():
+        group.resource.attributes.append(_key_value(key, value))
+    scope = group.scope_metrics.add()
+    scope.scope.name, scope.scope.version = "swarmscope", __version__
+    for family in families:
+        if family.type == "counter":
+            _add_counter(scope.metrics, family, now_ns)
+        elif family.type == "histogram":
+            _add_histogram(scope.metrics, family, now_ns)
+        elif family.type == "summary":
+            _add_summary(scope.metrics, family, now_ns)
+        else:
+            # gauge, info, stateset, unknown: their samples are current values.
+            _add_gauge(scope.metrics, family, now_ns)
+    return request
+
+
+def _key_value(key: str, value: Any) -> KeyValue:
+    pair = KeyValue(key=key)
+    pair.value.string_value = str(value)
+    return pair
+
+
+def _point(points: Any, labels: dict[str, str], now_ns: int) -> Any:
+    point = points.add()
+    point.time_unix_nano, point.start_time_unix_nano = now_ns, _PROCESS_START_NS
+    for key, value in labels.items():
+        point.attributes.append(_key_value(key, value))
+    return point
+
+
+def _new(metrics: Any, name: str, family: Family) -> Metric:
+    metric = metrics.add()
+    metric.name, metric.description = name, family.documentation
+    return metric
+
+
+def _add_counter(metrics: Any, family: Family, now_ns: int) -> None:
+    totals = [s for s in family.samples if s.name.endswith("_total")]
+    if not totals:
+        return
+    metric = _new(metrics, totals[0].name, family)
+    metric.sum.is_monotonic = True
+    metric.sum.aggregation_temporality = AGGREGATION_TEMPORALITY_CUMULATIVE
+    for sample in totals:
+        _point(metric.sum.data_points, sample.labels, now_ns).as_double = sample.value
+
+
+def _add_gauge(metrics: Any, family: Family, now_ns: int) -> None:
+    by_name: dict[str, Metric] = {}
+    for sample in family.samples:
+        metric = by_name.get(sample.name) or by_name.setdefault(
+            sample.name, _new(metrics, sample.name, family)
+        )
+        _point(metric.gauge.data_points, sample.labels, now_ns).as_double = sample.value
+
+
+def _series_key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in labels.items() if k not in ("le", "quantile")))
+
+
+def _add_histogram(metrics: Any, family: Family, now_ns: int) -> None:
+    series: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+    for sample in family.samples:
+        entry = series.setdefault(_series_key(sample.labels), {"buckets": []})
+        if sample.name.endswith("_bucket"):
+            entry["buckets"].append((float(sample.labels["le"]), sample.value))
+        elif sample.name.endswith("_count"):
+            entry["count"] = sample.value
+        elif sample.name.endswith("_sum"):
+            entry["sum"] = sample.value
+    if not series:
+        return
+    metric = _new(metrics, family.name, family)
+    metric.histogram.aggregation_temporality = AGGREGATION_TEMPORALITY_CUMULATIVE
+    for key, entry in series.items():
+        cumulative = sorted(entry["buckets"])
+        point = _point(metric.histogram.data_points, dict(key), now_ns)
+        point.count = int(entry.get("count", cumulative[-1][1] if cumulative else 0))
+        point.sum = entry.get("sum", 0.0)
+        previous = 0.0
+        for bound, running in cumulative:
+            if not math.isinf(bound):
+                point.explicit_bounds.append(bound)
+            point.bucket_counts.append(int(running - previous))
+            previous = running
+
+
+def _add_summary(metrics: Any, family: Family, now_ns: int) -> None:
+    series: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
+    for sample in family.samples:
+        entry = series.setdefault(_series_key(sample.labels), {})
+        if sample.name.endswith("_count"):
+            entry["count"] = sample.value
+        elif sample.name.endswith("_sum"):
+            entry["sum"] = sample.value
+    if not series:
+        return
+    metric = _new(metrics, family.name, family)
+    for key, entry in series.items():
+        point = _point(metric.summary.data_points, dict(key), now_ns)
+        point.count, point.sum = int(entry.get("count", 0)), entry.get("sum", 0.0)
+
+
+class MetricPusher:
+    """Collects ``registry`` every ``interval`` seconds and posts it to ``endpoint``."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        endpoint: str,
+        resource: dict[str, Any],
+        interval: float,
+        dropped: Callable[[str, int], None],
+        exported: Callable[[int], None],
+    ) -> None:
+        self._registry = registry
+        self._endpoint = endpoint
+        self._resource = resource
+        self._interval = interval
+        self._dropped = dropped
+        self._exported = exported
+        self._client = httpx.Client(timeout=5.0)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="swarmscope-metrics", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.push()
+
+    def push(self) -> bool:
+        """Send the registry now; False (and counted as dropped) when the endpoint refuses."""
+        with self._lock:
+            try:
+                request = encode(self._registry.collect(), self._resource, time.time_ns())
+                points = sum(
+                    len(getattr(metric, metric.WhichOneof("data")).data_points)
+                    for metric in request.resource_metrics[0].scope_metrics[0].metrics
+                )
+                answer = self._client.post(
+                    self._endpoint,
+                    content=request.SerializeToString(),
+                    headers={"content-type": "application/x-protobuf"},
+                )
+            except Exception:
+                self._dropped("export_failed", 1)
+                return False
+            if answer.status_code >= 400:
+                self._dropped("export_failed", 1)
+                return False
+            self._exported(points)
+            return True
+
+    def close(self, timeout: float) -> None:
+        """Stop the interval and push once more, so a short-lived process's totals arrive."""
+        self._stop.set()
+        self._thread.join(timeout)
+        self._client.timeout = httpx.Timeout(max(min(timeout, 5.0), 0.1))
+        self.push()
+        self._client.close()

@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from swarmscope import __version__
-from swarmscope.server.api import traces
+from swarmscope.server import console
+from swarmscope.server.alerting import Alerting
+from swarmscope.server.api import agents, alerts, approvals, logs, overview, traces
 from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
@@ -36,11 +38,15 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
         housekeeping_interval=settings.housekeeping_seconds,
     )
 
+    alerting = Alerting(store, settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        alerting.start()
         try:
             yield
         finally:
+            alerting.stop()
             intake.close()
 
     app = FastAPI(
@@ -56,6 +62,11 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.state.intake = intake
     app.include_router(receiver_routes(intake, settings.max_body_bytes))
     app.include_router(traces.routes(context))
+    app.include_router(alerts.routes(alerting))
+    app.include_router(logs.routes(context))
+    app.include_router(agents.routes(context))
+    app.include_router(approvals.routes(context))
+    app.include_router(overview.routes(context))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:
@@ -75,6 +86,8 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
         answer.headers.update(problem.headers or {})
         return answer
 
+    # Last: the console answers only `/` and `/static/...`, after every API route.
+    app.router.routes.extend(console.routes())
     if settings.api_key:
         app.add_middleware(RequireKey, key=settings.api_key)
     return app

@@ -227,6 +227,9 @@ def run_demo(options: DemoOptions) -> int:
         # Set for this process and inherited by the compliance service.
         os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = server_url
         os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(int(METRICS_PUSH_SECONDS * 1000)))
+        key = os.environ.get("SWARMSCOPE_API_KEY")
+        if key:
+            os.environ["OTEL_EXPORTER_OTLP_HEADERS"] = f"authorization=Bearer {key}"
         console.print(f"{'console':10s} {server_url}/")
     compliance, compliance_url = start_compliance(options)
     options.config.compliance_url = compliance_url

@@ -25,7 +25,8 @@ class Retention:
         store.execute("CHECKPOINT")
         # Each pass drops the oldest tenth of the time span held; a few passes always suffice.
         for _ in range(20):
-            if store.used_bytes() <= self.max_bytes:
+            before = store.used_bytes()
+            if before <= self.max_bytes:
                 return
             oldest, newest = _time_span(store)
             if oldest is None or newest is None:
@@ -34,6 +35,9 @@ class Retention:
             for table, column in TIME_COLUMNS.items():
                 store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff])
             store.execute("CHECKPOINT")
+            if store.used_bytes() >= before:
+                for table in TIME_COLUMNS:
+                    store.compact(table)
 
 
 def _time_span(store: Store) -> tuple[int | None, int | None]:

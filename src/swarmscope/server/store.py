@@ -111,9 +111,29 @@ class Store:
             self._db.execute(statement, list(params))
 
     def used_bytes(self) -> int:
-        """Bytes of the file's blocks in use (deleted rows' blocks are reused, not counted)."""
+        """Bytes in use: the file's used blocks (freed ones are reused) plus the write-ahead log."""
         [size] = self.rows("SELECT used_blocks * block_size AS used FROM pragma_database_size()")
-        return int(size["used"] or 0)
+        wal = self.path.with_name(self.path.name + ".wal")
+        return int(size["used"] or 0) + (wal.stat().st_size if wal.exists() else 0)
+
+    def compact(self, table: str) -> None:
+        """Rewrite ``table`` so the blocks of deleted rows are freed for reuse.
+
+        DuckDB frees a block only when all its row groups go; after scattered deletes a
+        table keeps its size until rewritten.
+        """
+        with self._lock:
+            self._db.begin()
+            try:
+                self._db.execute(f"CREATE TABLE {table}_compacted AS SELECT * FROM {table}")
+                self._db.execute(f"DROP TABLE {table}")
+                self._db.execute(f"ALTER TABLE {table}_compacted RENAME TO {table}")
+                self._db.execute(_SCHEMA)  # indexes do not survive the rewrite
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.execute("CHECKPOINT")
 
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """Every span of a trace, oldest first, with attributes, events and links decoded."""

@@ -11,6 +11,7 @@ the then-current totals, so nothing is lost but resolution.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_CUMULATIVE, Metric
+from opentelemetry.util.re import parse_env_headers
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric as Family
 
@@ -141,6 +143,14 @@ def _add_summary(metrics: Any, family: Family, now_ns: int) -> None:
         point.count, point.sum = int(entry.get("count", 0)), entry.get("sum", 0.0)
 
 
+def otlp_headers(signal: str) -> dict[str, str]:
+    """Headers the OTLP environment variables ask for (an API key, say), as exporters read them."""
+    raw = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_HEADERS") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_HEADERS", ""
+    )
+    return parse_env_headers(raw, liberal=True)
+
+
 class MetricPusher:
     """Collects ``registry`` every ``interval`` seconds and posts it to ``endpoint``."""
 
@@ -159,7 +169,7 @@ class MetricPusher:
         self._interval = interval
         self._dropped = dropped
         self._exported = exported
-        self._client = httpx.Client(timeout=5.0)
+        self._client = httpx.Client(timeout=5.0, headers=otlp_headers("METRICS"))
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="swarmscope-metrics", daemon=True)

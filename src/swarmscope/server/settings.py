@@ -25,3 +25,8 @@ class ServerSettings:
     alert_webhook_url: str | None = None
     alertmanager_url: str | None = None
     alert_interval_seconds: float = 15.0
+    # Alert rules' windows and `for` are multiplied by this, as `swarmscope stack export
+    # --time-scale` does for Prometheus: a test or a demo sees a five-minute alert in seconds.
+    alert_time_scale: float = 1.0
+    # Where people reach this server, for links in alert notifications; None: no links.
+    external_url: str | None = None

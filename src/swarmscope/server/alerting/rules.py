@@ -1,0 +1,135 @@
+"""The bundle's alert rules as the server evaluates them: the same labels, annotations and
+``for`` that ``swarmscope stack export`` writes for Prometheus, windows scaled alike.
+
+The rule file's entry (``ops.prometheus.alert_rule``) is the single source of the static
+labels, annotation templates and scaled ``for``, so an alert from the server and one from
+Prometheus carry identical label sets and route the same way in Alertmanager.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from swarmscope.ops.alerts import ALERTS, AlertRule
+from swarmscope.ops.prometheus import RUNBOOK_BASE, alert_rule, scale, scale_windows
+from swarmscope.ops.query import Query
+from swarmscope.server.alerting.states import Active
+from swarmscope.server.alerting.templates import render
+from swarmscope.server.evaluate import Batch, Sample, evaluate_at
+from swarmscope.server.promql import duration_ms
+from swarmscope.server.store import Store
+
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+# Query fields that hold a duration: range windows and offsets.
+_DURATIONS = ("window", "ago")
+
+
+def scaled(query: Any, factor: float) -> Any:
+    """The query with every window and offset multiplied by ``factor``, as the export does."""
+    if factor == 1:
+        return query
+    changes = {}
+    for field in dataclasses.fields(query):
+        value = getattr(query, field.name)
+        if field.name in _DURATIONS:
+            changes[field.name] = scale(value, factor)
+        elif hasattr(value, "promql"):
+            changes[field.name] = scaled(value, factor)
+    return dataclasses.replace(query, **changes)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str
+    query: Query
+    op: str
+    threshold: float
+    hold_seconds: float
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    expr: str
+
+    def active(self, samples: list[Sample]) -> list[Active]:
+        """The samples past the threshold, as labelled and annotated alerts."""
+        found = []
+        for sample in samples:
+            if not COMPARE[self.op](sample.value, self.threshold):
+                continue
+            labels = {**sample.labels, **self.labels, "alertname": self.name}
+            annotations = {
+                name: render(text, sample.labels, sample.value)
+                for name, text in self.annotations.items()
+            }
+            found.append(Active(labels, annotations, sample.value))
+        return found
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a rule has no result: ``unsupported`` (the engine cannot compute its query from
+    pushed data) or ``error`` (computing it failed)."""
+
+    state: str
+    reason: str
+
+
+def evaluate_rules(
+    store: Store, rules: list[Rule], namespace: str, at_ns: int
+) -> dict[str, list[Active] | Failure]:
+    """Every rule at one instant, over one read of the store for all of them.
+
+    If the shared computation fails, each rule is computed alone, so the one that fails is
+    reported and the others still give their alerts.
+    """
+    results: dict[str, list[Active] | Failure] = {}
+    batch, planned = Batch(namespace), []
+    for rule in rules:
+        try:
+            batch.add(rule.query, [at_ns])
+        except ValueError as problem:
+            results[rule.name] = Failure("unsupported", str(problem))
+        else:
+            planned.append(rule)
+    try:
+        for rule, series in zip(planned, batch.run(store), strict=True):
+            results[rule.name] = rule.active([Sample(s.labels, s.points[0][1]) for s in series])
+    except Exception:
+        for rule in planned:
+            try:
+                results[rule.name] = rule.active(evaluate_at(store, rule.query, namespace, at_ns))
+            except Exception as problem:
+                results[rule.name] = Failure("error", f"{type(problem).__name__}: {problem}")
+    return results
+
+
+def compile_rule(
+    rule: AlertRule, namespace: str, time_scale: float = 1.0, runbook_base: str = RUNBOOK_BASE
+) -> Rule:
+    entry = alert_rule(rule, namespace, runbook_base, time_scale)
+    return Rule(
+        name=rule.name,
+        severity=rule.severity,
+        query=scaled(rule.query, time_scale),
+        op=rule.op,
+        threshold=rule.threshold,
+        hold_seconds=duration_ms(entry["for"]) / 1000,
+        labels=dict(entry["labels"]),
+        annotations=dict(entry["annotations"]),
+        expr=scale_windows(rule.expr(namespace), time_scale),
+    )
+
+
+def compile_rules(namespace: str, time_scale: float = 1.0) -> list[Rule]:
+    return [compile_rule(rule, namespace, time_scale) for rule in ALERTS]

@@ -33,7 +33,7 @@ from swarmscope.demo.llm import SimulatedLLM
 from swarmscope.demo.memory import MemoryStore
 from swarmscope.demo.runs import AlreadyDecided, RunStore
 from swarmscope.demo.world import DemoConfig, make_accounts
-from swarmscope.web import HealthChecks, instrument_app
+from swarmscope.web import HealthChecks, instrument_app, replayable
 
 
 class Decision(BaseModel):
@@ -60,7 +60,9 @@ def create_app(services: Services) -> FastAPI:
 
     health.register("zoho", crm_reachable, timeout=1.0)
 
+    # Recorded on its span: `swarmscope replay TRACE_ID` can start the same analysis again.
     @app.post("/api/accounts/{account_id}/analyze", status_code=202)
+    @replayable
     async def analyze(account_id: str) -> dict[str, str]:
         if account_id not in services.crm.accounts:
             raise HTTPException(404, f"unknown account {account_id}")

@@ -17,6 +17,7 @@ from swarmscope.web.health import CheckResult, HealthChecks, default_health, hea
 from swarmscope.web.metrics_endpoint import MetricsApp, child_exit, metrics_app, render
 from swarmscope.web.middleware import DEFAULT_EXCLUDED_PATHS, SwarmscopeMiddleware
 from swarmscope.web.mount import instrument_app
+from swarmscope.web.replay import replayable
 
 __all__ = [
     "DEFAULT_EXCLUDED_PATHS",
@@ -32,4 +33,5 @@ __all__ = [
     "metrics_app",
     "new_request_id",
     "render",
+    "replayable",
 ]

@@ -35,6 +35,7 @@ from starlette.types import Message, Receive, Scope, Send
 from swarmscope.instrument.errors import record_unhandled
 from swarmscope.instrument.operation import safely
 from swarmscope.telemetry.runtime import current
+from swarmscope.web.replay import Recording, is_replayable, replay_link
 from swarmscope.web.routing import find_routes, route_template, template_of
 
 UNMATCHED = "unmatched"
@@ -64,9 +65,11 @@ class Exchange:
         "_declared_length",
         "_declared_request",
         "_finished",
+        "_headers",
         "_in_progress",
         "_log_tokens",
         "_receive",
+        "_recording",
         "_send",
         "_started",
         "_trailers",
@@ -110,6 +113,8 @@ class Exchange:
         self._trailers = False
         self._declared_length = 0
         self._finished = False
+        self._headers = headers
+        self._recording: Recording | None = None
 
         incoming = headers.get("x-request-id")
         self.request_id = (
@@ -124,11 +129,15 @@ class Exchange:
         # already opened a span read the traceparent too: nest under it rather than beside it.
         outer = trace.get_current_span().get_span_context().is_valid
         parent = None if outer else propagate.extract(headers)
+        links, replay_of = replay_link(headers)
+        if replay_of is not None:
+            attributes["swarmscope.replay.of"] = replay_of
         span = rt.tracer.start_span(
             f"{method} {template}" if template else method,
             context=parent,
             kind=SpanKind.SERVER,
             attributes=attributes,
+            links=links,
         )
         self.span = span
         self.trace_id = span.get_span_context().trace_id
@@ -168,8 +177,13 @@ class Exchange:
         kind = message.get("type")
         if kind == "http.request":
             body = message.get("body")
+            # The router has set the endpoint by the time the app reads the body.
+            if self._recording is None and is_replayable(self.scope.get("endpoint")):
+                self._recording = Recording()
             if body:
                 self.request_bytes += len(body)
+                if self._recording is not None:
+                    self._recording.add(body)
         elif kind == "http.disconnect":
             self.disconnected = True
         return message
@@ -239,6 +253,9 @@ class Exchange:
             status = self._final_status(failed)
             endpoint = self._final_endpoint()
             rt, method = self.rt, self.method
+            if is_replayable(self.scope.get("endpoint")):
+                recording = self._recording or Recording()
+                recording.write(span, self.scope, self._headers, rt.redactor)
             metrics = rt.metrics
             metrics["http_requests_total"].child(method, endpoint, str(status)).inc()
             metrics["http_request_duration_seconds"].child(method, endpoint).observe(duration)

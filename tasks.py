@@ -39,8 +39,13 @@ def setup(extras: str) -> None:
     stamp.write_text(digest)
 
 
-# Real components the tests run, from Debian's packages: binary -> package.
-SYSTEM_PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+# Real components the tests run, from Debian's packages: binary -> package. The console's
+# browser tests drive Debian's Chromium at its own path (Playwright cannot download one here).
+SYSTEM_PACKAGES = {
+    "promtool": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "/usr/bin/chromium": "chromium",
+}
 
 
 def system_packages() -> None:

@@ -1,0 +1,120 @@
+"""The web console: one HTML page, plain JavaScript modules and CSS, and Plotly for charts.
+
+Nothing comes from the internet (the machine may be offline): Plotly's JavaScript is the copy
+the ``plotly`` Python package ships. The console's own files are read and gzipped once, when
+the app is built, and served under a URL carrying a digest of their content, so browsers
+cache them for good and a new release is a new URL; Plotly's URL carries its package version
+and is compressed on its first request only (dashboards are the only views that load it).
+The page routes by URL hash, so the server answers just ``/`` and ``/static/...``: the API's
+own paths are never shadowed and an unknown path stays a JSON 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gzip
+import hashlib
+import importlib.util
+import mimetypes
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+STATIC = Path(__file__).parent / "static"
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Types for what the console serves (mimetypes reads the OS tables, which vary).
+_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file's bytes, raw and gzipped, so each request only picks one."""
+
+    body: bytes
+    gzipped: bytes
+    media_type: str
+
+    @classmethod
+    def of(cls, path: Path) -> Asset:
+        body = path.read_bytes()
+        media_type = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+        return cls(body, gzip.compress(body, 6), media_type or "application/octet-stream")
+
+    def response(self, request: Request) -> Response:
+        headers = {"cache-control": IMMUTABLE, "vary": "accept-encoding"}
+        if _accepts_gzip(request.headers.get("accept-encoding", "")):
+            headers["content-encoding"] = "gzip"
+            return Response(self.gzipped, media_type=self.media_type, headers=headers)
+        return Response(self.body, media_type=self.media_type, headers=headers)
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for item in accept_encoding.split(","):
+        coding, _, parameters = item.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return parameters.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00")
+    return False
+
+
+def plotly_path() -> Path:
+    """``plotly.min.js`` inside the installed package, found without importing plotly."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the console needs the plotly package (pip install plotly)")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+@functools.cache
+def _plotly() -> Asset:
+    return Asset.of(plotly_path())
+
+
+def routes() -> list[BaseRoute]:
+    """``/`` (the page), its static files and Plotly; add them after the API's routes."""
+    assets = {
+        path.relative_to(STATIC).as_posix(): Asset.of(path)
+        for path in sorted(STATIC.rglob("*"))
+        if path.is_file() and path.name != "index.html"
+    }
+    digest = hashlib.sha256()
+    for name, asset in assets.items():
+        digest.update(name.encode() + b"\0" + asset.body + b"\0")
+    prefix = f"/static/{digest.hexdigest()[:12]}"
+    plotly_url = f"/static/vendor/plotly-{version('plotly')}.min.js"
+    page = (
+        (STATIC / "index.html")
+        .read_text(encoding="utf-8")
+        .replace("{{static}}", prefix)
+        .replace("{{plotly}}", plotly_url)
+    )
+
+    async def index(request: Request) -> Response:
+        # The page itself is revalidated: it names the current digest of everything else.
+        return HTMLResponse(page, headers={"cache-control": "no-cache"})
+
+    async def static(request: Request) -> Response:
+        asset = assets.get(request.path_params["path"])
+        if asset is None:
+            raise HTTPException(404, f"no console file {request.url.path}")
+        return asset.response(request)
+
+    async def plotly(request: Request) -> Response:
+        asset = await asyncio.to_thread(_plotly)
+        return asset.response(request)
+
+    return [
+        Route("/", index, methods=["GET", "HEAD"], include_in_schema=False),
+        Route(plotly_url, plotly, methods=["GET", "HEAD"], include_in_schema=False),
+        Route(f"{prefix}/{{path:path}}", static, methods=["GET", "HEAD"], include_in_schema=False),
+    ]

@@ -1,0 +1,221 @@
+// One dashboard: timeseries drawn with Plotly (loaded now, not before), stats and gauges as
+// big numbers, breakdowns as bars and tables in plain DOM; a time range and auto-refresh.
+
+import { getJSON } from "../api.js";
+import { count, h, heading, notice, table } from "../dom.js";
+import { plotly } from "./plotly.js";
+
+const RANGES = ["15m", "1h", "6h", "24h"];
+const REFRESH_MS = 15000;
+const PLOTTED = new Set(["timeseries", "heatmap"]);
+
+/** A value in a panel's unit (Grafana's unit names, as the ops bundle writes them). */
+export function formatValue(value, unit) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  if (typeof value !== "number") return String(value);
+  switch (unit) {
+    case "percentunit":
+      return `${(value * 100).toFixed(Math.abs(value) < 0.1 ? 2 : 1)}%`;
+    case "percent":
+      return `${value.toFixed(1)}%`;
+    case "s":
+      return value < 1 ? `${(value * 1000).toFixed(0)} ms` : `${value.toFixed(2)} s`;
+    case "ms":
+      return `${value.toFixed(0)} ms`;
+    case "bytes": {
+      const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+      let scaled = value;
+      let index = 0;
+      while (Math.abs(scaled) >= 1024 && index < units.length - 1) {
+        scaled /= 1024;
+        index += 1;
+      }
+      return `${scaled.toFixed(index ? 1 : 0)} ${units[index]}`;
+    }
+    case "currencyUSD":
+      return `$${value.toFixed(value < 1 ? 4 : 2)}`;
+    case "reqps":
+      return `${count(value)} req/s`;
+    case "ops":
+      return `${count(value)} /s`;
+    default:
+      return count(value);
+  }
+}
+
+const AXES = {
+  percentunit: { tickformat: ".0%" },
+  percent: { ticksuffix: "%" },
+  s: { ticksuffix: " s" },
+  ms: { ticksuffix: " ms" },
+  bytes: { tickformat: ".2s", ticksuffix: "B" },
+  currencyUSD: { tickprefix: "$" },
+  reqps: { ticksuffix: " req/s" },
+  ops: { ticksuffix: " /s" },
+};
+
+/** Points' times as Dates: epoch seconds, milliseconds or nanoseconds, told by size. */
+function when(t) {
+  if (typeof t === "string") return new Date(t);
+  if (t > 1e14) return new Date(t / 1e6);
+  if (t > 1e11) return new Date(t);
+  return new Date(t * 1000);
+}
+
+function last(series) {
+  const points = series.points || [];
+  return points.length ? points[points.length - 1][1] : null;
+}
+
+async function drawChart(element, panel) {
+  const Plotly = await plotly();
+  const series = panel.series || [];
+  const traces = series.map((one) => ({
+    type: "scatter",
+    mode: "lines",
+    name: one.label || "value",
+    x: (one.points || []).map(([t]) => when(t)),
+    y: (one.points || []).map(([, v]) => v),
+    line: { width: 1.6 },
+    stackgroup: panel.stacked ? "stack" : undefined,
+    hovertemplate: "%{y}<extra>%{fullData.name}</extra>",
+  }));
+  const layout = {
+    height: 230,
+    margin: { l: 56, r: 12, t: 8, b: 28 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: "system-ui, sans-serif", size: 11, color: "#445" },
+    showlegend: series.length > 1,
+    legend: { orientation: "h", y: -0.18, font: { size: 10 } },
+    xaxis: { type: "date", gridcolor: "#eef0f4" },
+    yaxis: { gridcolor: "#eef0f4", rangemode: "tozero", ...(AXES[panel.unit] || {}) },
+    uirevision: panel.title,
+  };
+  await Plotly.react(element, traces, layout, { displayModeBar: false, responsive: true });
+}
+
+function bigNumbers(panel) {
+  const series = panel.series || [];
+  if (panel.value !== undefined && panel.value !== null) {
+    return h("div", { class: "big" }, formatValue(panel.value, panel.unit));
+  }
+  if (series.length <= 1) {
+    return h("div", { class: "big" }, formatValue(series.length ? last(series[0]) : null, panel.unit));
+  }
+  return h(
+    "div",
+    { class: "bigs" },
+    series.map((one) =>
+      h("div", {}, h("div", { class: "big" }, formatValue(last(one), panel.unit)), h("div", { class: "label" }, one.label)),
+    ),
+  );
+}
+
+function bars(panel) {
+  const rows = (panel.series || []).map((one) => [one.label, last(one)]).sort((a, b) => (b[1] || 0) - (a[1] || 0));
+  const top = Math.max(...rows.map(([, value]) => Math.abs(value || 0)), 1e-12);
+  return h(
+    "div",
+    { class: "bars" },
+    rows.map(([label, value]) =>
+      h(
+        "div",
+        { class: "bar-row" },
+        h("span", { class: "bar-label", title: label }, label),
+        h("span", { class: "bar" }, h("i", { style: { width: `${(100 * Math.abs(value || 0)) / top}%` } })),
+        h("span", { class: "bar-value" }, formatValue(value, panel.unit)),
+      ),
+    ),
+  );
+}
+
+function tableOf(panel) {
+  return table(
+    [
+      { label: "Series", cell: (one) => one.label || "" },
+      { label: "Value", cell: (one) => formatValue(last(one), panel.unit), class: "num" },
+    ],
+    panel.series || [],
+    "No data in this range.",
+  );
+}
+
+/** Fill a panel's body; charts are drawn after the body is in the page (Plotly measures it). */
+async function fill(body, panel) {
+  const empty = !(panel.series || []).some((one) => (one.points || []).length) && panel.value == null;
+  if (panel.kind === "nodeGraph") {
+    body.replaceChildren(h("a", { href: "#/agents" }, "The agent graph →"));
+  } else if (empty) {
+    body.replaceChildren(h("p", { class: "muted empty" }, "No data in this range."));
+  } else if (PLOTTED.has(panel.kind) || !panel.kind) {
+    let chart = body.querySelector(":scope > .chart");
+    if (!chart) {
+      chart = h("div", { class: "chart" });
+      body.replaceChildren(chart);
+    }
+    await drawChart(chart, panel);
+  } else if (panel.kind === "stat" || panel.kind === "gauge") {
+    body.replaceChildren(bigNumbers(panel));
+  } else if (panel.kind === "table") {
+    body.replaceChildren(tableOf(panel));
+  } else {
+    body.replaceChildren(bars(panel));
+  }
+}
+
+export async function render(page, where, signal) {
+  const id = where.id;
+  const range = RANGES.includes(where.params.get("range")) ? where.params.get("range") : "1h";
+  const refresh = where.params.get("refresh") === "1";
+  const link = (r, on) => `#/dashboards/${encodeURIComponent(id)}?range=${r}${on ? "&refresh=1" : ""}`;
+  const toggle = h("input", { type: "checkbox", checked: refresh });
+  toggle.addEventListener("change", () => {
+    location.hash = link(range, toggle.checked);
+  });
+  const title = h("span", {}, id);
+  const head = heading(
+    title,
+    h("a", { href: "#/dashboards" }, "← Dashboards"),
+    h("span", { class: "segmented" }, RANGES.map((r) => h("a", { href: link(r, refresh), class: r === range ? "on" : "" }, r))),
+    h("label", { class: "refresh" }, toggle, ` every ${REFRESH_MS / 1000} s`),
+  );
+  const grid = h("div", { class: "panels" });
+  page.append(head, grid);
+
+  const bodies = new Map();
+  const load = async () => {
+    const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range }, signal);
+    title.textContent = data.title || id;
+    const drawing = [];
+    (data.panels || []).forEach((panel, index) => {
+      let body = bodies.get(index);
+      if (!body) {
+        body = h("div", { class: "panel-body" });
+        bodies.set(index, body);
+        const wide = PLOTTED.has(panel.kind) || !panel.kind;
+        grid.append(
+          h(
+            "div",
+            { class: `panel ${wide ? "wide" : "small"} kind-${panel.kind || "timeseries"}`, "data-kind": panel.kind || "" },
+            h("h3", { title: panel.description || "" }, panel.title),
+            body,
+            panel.note ? h("p", { class: "muted note" }, panel.note) : "",
+          ),
+        );
+      }
+      drawing.push(fill(body, panel).catch((error) => body.replaceChildren(notice(error))));
+    });
+    if (!(data.panels || []).length) grid.replaceChildren(h("p", { class: "muted" }, "This dashboard has no panels."));
+    await Promise.all(drawing);
+  };
+  await load();
+  if (refresh) {
+    const timer = setInterval(() => {
+      load().catch((error) => {
+        if (error?.name !== "AbortError") grid.prepend(notice(error));
+      });
+    }, REFRESH_MS);
+    signal.addEventListener("abort", () => clearInterval(timer));
+  }
+}

@@ -1,0 +1,316 @@
+"""The web console in a real browser (Debian's Chromium, driven by Playwright) over the
+telemetry of a real demo run: each view shows what the API answers, links lead where they
+say, and no request leaves loopback.
+
+The demo runs once, as a user runs it (a subprocess), sending to a server this module
+starts; the browser tests then read that store. Screenshots of every view are written to
+``test-artifacts/console/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from loopback import serve
+from swarmscope.server.app import create_app
+from swarmscope.server.console import plotly_path
+from swarmscope.server.settings import ServerSettings
+from swarmscope.server.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "console"
+AGENTS = ("zoho_data_scout", "memory_analyst", "recommendation_author")
+KEY = "console-test-key"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store(tmp_path_factory.mktemp("console") / "store.duckdb")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def server(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server, holding what one short demo run sent it (traces, logs and metrics)."""
+    with serve(create_app(store, ServerSettings(api_key=None))) as url:
+        logs = tmp_path_factory.mktemp("demo-logs")
+        env = {
+            **os.environ,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": url,
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+        }
+        env.pop("SWARMSCOPE_API_KEY", None)
+        command = [sys.executable, "-m", "swarmscope", "demo", "--duration", "5", "--rate", "4"]
+        command += ["--port", "0", "--approval-timeout", "1", "--log-dir", str(logs)]
+        demo = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        )
+        assert demo.returncode == 0, demo.stderr
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `python3 tasks.py test` installs it (Debian)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    playwright: Playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@dataclass
+class Watched:
+    """A page, with every URL it requested and every error it logged or answered."""
+
+    page: Page
+    urls: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+    def assert_clean(self) -> None:
+        strangers = [
+            url
+            for url in self.urls
+            if urlsplit(url).scheme not in ("data", "blob")
+            and urlsplit(url).hostname not in ("127.0.0.1", "localhost")
+        ]
+        assert strangers == [], "requests left loopback"
+        assert self.problems == [], "the console logged or met errors"
+
+
+def watch(browser: Browser, **context: Any) -> Watched:
+    page = browser.new_context(viewport={"width": 1400, "height": 900}, **context).new_page()
+    watched = Watched(page)
+    page.on("request", lambda request: watched.urls.append(request.url))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and watched.problems.append(message.text),
+    )
+    page.on("pageerror", lambda error: watched.problems.append(str(error)))
+    page.on(
+        "response",
+        lambda answer: (
+            answer.status >= 400 and watched.problems.append(f"{answer.status} {answer.url}")
+        ),
+    )
+    return watched
+
+
+@pytest.fixture
+def console(browser: Browser, server: str) -> Iterator[Watched]:
+    watched = watch(browser, base_url=server)
+    yield watched
+    watched.page.context.close()
+
+
+def spans_of(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for span in tree:
+        found.append(span)
+        found.extend(spans_of(span["children"]))
+    return found
+
+
+def test_a_demo_trace_as_a_waterfall(console: Watched, server: str):
+    page = console.page
+    page.goto("/#/traces")
+    page.fill("input[name=agent]", "recommendation_author")
+    page.click("form.filters button[type=submit]")
+    expect(page).to_have_url(f"{server}/#/traces?agent=recommendation_author")
+    first = page.locator("a.root").first
+    expect(first).to_have_text("POST /api/accounts/{account_id}/analyze")
+    console.shot("traces")
+    trace_id = first.get_attribute("href").rsplit("/", 1)[1]
+    first.click()
+
+    spans = spans_of(httpx.get(f"{server}/api/traces/{trace_id}").json()["tree"])
+    rows = page.locator(".wf-row[data-span-id]")
+    expect(rows).to_have_count(len(spans))
+    names = rows.locator(".wf-name .name").all_text_contents()
+    assert sorted(names) == sorted(span["name"] for span in spans)
+    for agent in AGENTS:
+        assert f"invoke_agent {agent}" in names
+    assert "handoff zoho_data_scout -> memory_analyst" in names
+    assert page.locator(".wf-bar").count() == len(spans)
+    # Bars sit where the span started, relative to the whole trace.
+    start = min(span["start_ns"] for span in spans)
+    total = max(span["end_ns"] for span in spans) - start
+    analyst = next(span for span in spans if span["name"] == "invoke_agent memory_analyst")
+    bar = page.locator(f'.wf-row[data-span-id="{analyst["span_id"]}"] .wf-bar')
+    left = float(bar.evaluate("element => element.style.left").rstrip("%"))
+    assert left == pytest.approx(100 * (analyst["start_ns"] - start) / total, abs=0.01)
+    assert "op-invoke_agent" in bar.get_attribute("class")
+    errors = [span for span in spans if span["status"] == "error"]
+    assert page.locator(".wf-bar.error").count() == len(errors)
+
+    chat = next(span for span in spans if span["operation"] == "chat")
+    page.click(f'.wf-row[data-span-id="{chat["span_id"]}"]')
+    detail = page.locator(".span-detail")
+    expect(detail.locator("h2")).to_contain_text(chat["name"])
+    model = detail.locator("tr", has=page.locator("td", has_text="gen_ai.request.model"))
+    expect(model.locator("td").nth(1)).to_have_text(chat["model"])
+    expect(page).to_have_url(f"{server}/#/traces/{trace_id}?span={chat['span_id']}")
+    console.shot("trace")
+
+    page.click("text=Logs of this trace")
+    expect(page).to_have_url(f"{server}/#/logs?trace_id={trace_id}")
+    links = page.locator("table.grid tbody a[href^='#/traces/']")
+    expect(links.first).to_be_visible()
+    hrefs = links.evaluate_all("links => links.map(link => link.getAttribute('href'))")
+    assert hrefs and all(href.startswith(f"#/traces/{trace_id}") for href in hrefs)
+    console.assert_clean()
+
+
+def test_agent_graph_follows_the_handoffs(console: Watched, server: str):
+    graph = httpx.get(f"{server}/api/agents/graph").json()
+    handoffs = {
+        (edge["source"], edge["target"]): edge["count"]
+        for edge in graph["edges"]
+        if edge["kind"] == "handoff"
+    }
+    page = console.page
+    page.goto("/#/agents")
+    nodes = page.locator("svg.agent-graph g.node")
+    expect(nodes).to_have_count(len(graph["nodes"]))
+    lefts = []
+    for agent in AGENTS:
+        rect = page.locator(f'g.node[data-agent="{agent}"] rect')
+        lefts.append(float(rect.get_attribute("x")))
+    assert lefts == sorted(lefts) and len(set(lefts)) == 3, "columns follow the handoff order"
+    for source, target in itertools.pairwise(AGENTS):
+        edge = page.locator(f'g.edge.handoff[data-from="{source}"][data-to="{target}"]')
+        expect(edge.locator(".edge-label")).to_contain_text(
+            f"{handoffs[(source, target)]}\N{MULTIPLICATION SIGN}"
+        )
+    console.shot("agents")
+    page.click('g.node[data-agent="memory_analyst"]')
+    expect(page).to_have_url(f"{server}/#/traces?agent=memory_analyst")
+    expect(page.locator("input[name=agent]")).to_have_value("memory_analyst")
+    console.assert_clean()
+
+
+def test_a_log_record_opens_its_span(console: Watched, server: str):
+    [record] = httpx.get(
+        f"{server}/api/logs", params={"agent": "memory_analyst", "limit": 1}
+    ).json()["logs"]
+    page = console.page
+    page.goto("/#/logs?agent=memory_analyst&limit=20")
+    rows = page.locator("table.grid tbody tr")
+    expect(rows).to_have_count(20)
+    expect(rows.first.locator(".event")).to_have_text(record["event"])
+    console.shot("logs")
+    rows.first.locator("a[href^='#/traces/']").click()
+    expect(page).to_have_url(f"{server}/#/traces/{record['trace_id']}?span={record['span_id']}")
+    expect(page.locator(".wf-row.selected")).to_have_attribute("data-span-id", record["span_id"])
+    console.assert_clean()
+
+
+def test_overview_approvals_and_alerts_show_what_the_api_says(console: Watched, server: str):
+    page = console.page
+    page.goto("/#/overview")
+    overview = httpx.get(f"{server}/api/overview").json()
+    traces = page.locator("a.tile", has_text="traces").first
+    expect(traces.locator(".value")).to_have_text(f"{overview['traces']:,}")
+    for agent in AGENTS:
+        expect(page.locator(f"a.chip[href='#/traces?agent={agent}']")).to_be_visible()
+    console.shot("overview")
+
+    page.click("#nav a[data-tab=approvals]")
+    approvals = httpx.get(f"{server}/api/approvals", params={"limit": 100}).json()
+    assert approvals["decided"], "the demo's people decide approvals"
+    decided = f"Decided ({len(approvals['decided'])})"
+    expect(page.locator("h2", has_text="Decided")).to_have_text(decided)
+    console.shot("approvals")
+
+    page.click("#nav a[data-tab=alerts]")
+    alerts = httpx.get(f"{server}/api/alerts").json()
+    rows = page.locator("table.grid").first.locator("tbody tr")
+    expect(rows).to_have_count(len(alerts["alerts"]))
+    console.shot("alerts")
+    console.assert_clean()
+
+
+def test_with_an_api_key_the_browser_is_challenged(browser: Browser, store: Store):
+    with serve(create_app(store, ServerSettings(api_key=KEY))) as url:
+        # Without credentials the challenge goes unanswered (headless has no dialog).
+        stranger = watch(browser)
+        challenges = []
+        stranger.page.on("response", lambda answer: challenges.append(answer))
+        with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):
+            stranger.page.goto(f"{url}/")
+        [challenge] = challenges
+        assert challenge.status == 401
+        assert challenge.headers["www-authenticate"].startswith("Basic")
+        stranger.page.context.close()
+
+        wrong = watch(browser, http_credentials={"username": "me", "password": "guess"})
+        answer = wrong.page.goto(f"{url}/")
+        assert answer is not None and answer.status == 401
+        assert answer.json() == {"error": "missing or wrong API key", "status": 401}
+        wrong.page.context.close()
+
+        user = watch(browser, http_credentials={"username": "me", "password": KEY})
+        answer = user.page.goto(f"{url}/#/traces")
+        assert answer is not None and answer.status == 200
+        # The API calls the page makes carry the credentials too.
+        expect(user.page.locator("a.root").first).to_be_visible()
+        user.assert_clean()
+        user.page.context.close()
+
+
+def test_static_files_are_compressed_and_cached_and_nothing_else_is_shadowed(server: str):
+    page = httpx.get(f"{server}/")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-cache"
+    [script] = [
+        line.split('src="')[1].split('"')[0] for line in page.text.splitlines() if "app.js" in line
+    ]
+    app = httpx.get(f"{server}{script}", headers={"accept-encoding": "gzip"})
+    assert app.headers["content-encoding"] == "gzip"
+    assert app.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in app.headers["cache-control"]
+
+    plotly_url = page.text.split('name="swarmscope-plotly" content="')[1].split('"')[0]
+    with httpx.stream("GET", f"{server}{plotly_url}", headers={"accept-encoding": "gzip"}) as raw:
+        compressed = b"".join(raw.iter_raw())
+        assert raw.headers["content-encoding"] == "gzip"
+        assert "immutable" in raw.headers["cache-control"]
+    assert gzip.decompress(compressed) == plotly_path().read_bytes()
+    assert len(compressed) < plotly_path().stat().st_size / 3
+
+    missing = httpx.get(f"{server}{script.rsplit('/', 1)[0]}/nope.js")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    stale = httpx.get(f"{server}/static/000000000000/app.js")
+    assert stale.status_code == 404
+    unknown = httpx.get(f"{server}/api/nothing-here")
+    assert unknown.status_code == 404 and unknown.json()["status"] == 404

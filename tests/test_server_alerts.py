@@ -32,6 +32,7 @@ from swarmscope.ops.alerts import ALERTS, AlertRule
 from swarmscope.ops.query import Current, Series
 from swarmscope.ops.stack import ALERTMANAGER_BINARIES, stop
 from swarmscope.server.alerting import Alerting
+from swarmscope.server.alerting.inbox import Inbox
 from swarmscope.server.alerting.notify import (
     AlertmanagerNotifier,
     Outgoing,
@@ -452,6 +453,21 @@ def test_alerts_api_and_the_alertmanager_webhook(tmp_path: Path):
             }
     finally:
         store.close()
+
+
+def test_inbox_keeps_the_latest_notification_of_the_latest_alerts():
+    inbox = Inbox(limit=2)
+
+    def alert(name: str, status: str) -> dict[str, Any]:
+        return {"status": status, "labels": {"alertname": name}, "fingerprint": name}
+
+    inbox.add("webhook", [alert("A", "firing"), alert("B", "firing")], "t1")
+    inbox.add("webhook", [alert("A", "resolved")], "t2")
+    inbox.add("pager", [alert("C", "firing")], "t3")
+    kept = [
+        (a["fingerprint"], a["status"], a["receiver"], a["received_at"]) for a in inbox.alerts()
+    ]
+    assert kept == [("C", "firing", "pager", "t3"), ("A", "resolved", "webhook", "t2")]
 
 
 # --- end to end: store -> server -> real Alertmanager -> webhook ---

@@ -152,6 +152,13 @@ def serve(
     alertmanager: Annotated[
         str | None, typer.Option(help="Alertmanager base URL alerts are sent to.")
     ] = None,
+    alert_time_scale: Annotated[
+        float,
+        typer.Option(help="Shrink alert windows and `for` (0.05: an hour in 3 min).", min=0.001),
+    ] = 1.0,
+    external_url: Annotated[
+        str | None, typer.Option(help="URL people reach this server at, for alert links.")
+    ] = None,
 ) -> None:
     """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
 
@@ -168,7 +175,11 @@ def serve(
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
-    for option, url in (("--alert-webhook", alert_webhook), ("--alertmanager", alertmanager)):
+    for option, url in (
+        ("--alert-webhook", alert_webhook),
+        ("--alertmanager", alertmanager),
+        ("--external-url", external_url),
+    ):
         if url is not None and not url.startswith(("http://", "https://")):
             raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint=option)
     settings = ServerSettings(
@@ -176,6 +187,8 @@ def serve(
         retention=Retention(max_age_seconds=retention * 86400, max_bytes=max_size_mb * 1024**2),
         alert_webhook_url=alert_webhook,
         alertmanager_url=alertmanager,
+        alert_time_scale=alert_time_scale,
+        external_url=external_url.rstrip("/") if external_url else None,
     )
     try:
         listener = listen(host, port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,9 @@ def serve(
     store = Store(data_dir / STORE_FILE)
     try:
         host, port = listener.getsockname()[:2]
+        url = f"http://{host}:{port}"
+        if settings.external_url is None:
+            settings = dataclasses.replace(settings, external_url=url)
         config = uvicorn.Config(
             create_app(store, settings),
             log_config=None,
@@ -50,7 +54,7 @@ def serve(
             lifespan="on",
             timeout_graceful_shutdown=10,
         )
-        ready(f"{READY} http://{host}:{port}")
+        ready(f"{READY} {url}")
         uvicorn.Server(config).run(sockets=[listener])
     finally:
         store.close()

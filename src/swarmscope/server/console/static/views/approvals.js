@@ -15,6 +15,25 @@ const COMMON = [
   { label: "Approval id", cell: (a) => h("span", { class: "mono" }, a.approval_id || "") },
 ];
 
+/** Per approval type: how often people said yes, no, or nothing in time. */
+function byType(types) {
+  const rows = Object.entries(types);
+  if (!rows.length) return "";
+  const figure = (key) => ({ label: words(key), cell: ([, row]) => count(row[key]), class: "num" });
+  return h(
+    "section",
+    {},
+    h("h2", {}, "By type"),
+    table(
+      [
+        { label: "Type", cell: ([type]) => type },
+        ...["requested", "approved", "rejected", "timeout", "pending"].map(figure),
+      ],
+      rows,
+    ),
+  );
+}
+
 export async function render(page, where, signal) {
   page.append(heading("Approvals"));
   const data = await getJSON("/api/approvals", { limit: 100 }, signal);
@@ -33,6 +52,7 @@ export async function render(page, where, signal) {
         ),
       ),
     ),
+    byType(summary.by_type || {}),
     h("h2", {}, `Waiting (${(data.pending || []).length})`),
     table(
       [

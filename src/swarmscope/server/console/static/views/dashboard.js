@@ -6,8 +6,11 @@ import { count, h, heading, notice, table } from "../dom.js";
 import { plotly } from "./plotly.js";
 
 const RANGES = ["15m", "1h", "6h", "24h"];
+const SHORT = new Set(["15m", "1h"]); // ranges whose time axis shows seconds
 const REFRESH_MS = 15000;
 const PLOTTED = new Set(["timeseries", "heatmap"]);
+const WIDE = new Set([...PLOTTED, "table"]);
+const LEGEND_MAX = 6;
 
 /** A value in a panel's unit (Grafana's unit names, as the ops bundle writes them). */
 export function formatValue(value, unit) {
@@ -67,7 +70,7 @@ function last(series) {
   return points.length ? points[points.length - 1][1] : null;
 }
 
-async function drawChart(element, panel) {
+async function drawChart(element, panel, range) {
   const Plotly = await plotly();
   const series = panel.series || [];
   const traces = series.map((one) => ({
@@ -81,14 +84,15 @@ async function drawChart(element, panel) {
     hovertemplate: "%{y}<extra>%{fullData.name}</extra>",
   }));
   const layout = {
-    height: 230,
+    height: series.length > 1 && series.length <= LEGEND_MAX ? 270 : 230,
     margin: { l: 56, r: 12, t: 8, b: 28 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { family: "system-ui, sans-serif", size: 11, color: "#445" },
-    showlegend: series.length > 1,
-    legend: { orientation: "h", y: -0.18, font: { size: 10 } },
-    xaxis: { type: "date", gridcolor: "#eef0f4" },
+    // Past a handful of series a legend hides the chart: hovering names each line instead.
+    showlegend: series.length > 1 && series.length <= LEGEND_MAX,
+    legend: { orientation: "h", x: 0, y: -0.2, font: { size: 10 } },
+    xaxis: { type: "date", gridcolor: "#eef0f4", tickformat: SHORT.has(range) ? "%H:%M:%S" : "%H:%M" },
     yaxis: { gridcolor: "#eef0f4", rangemode: "tozero", ...(AXES[panel.unit] || {}) },
     uirevision: panel.title,
   };
@@ -142,7 +146,7 @@ function tableOf(panel) {
 }
 
 /** Fill a panel's body; charts are drawn after the body is in the page (Plotly measures it). */
-async function fill(body, panel) {
+async function fill(body, panel, range) {
   const empty = !(panel.series || []).some((one) => (one.points || []).length) && panel.value == null;
   if (panel.kind === "nodeGraph") {
     body.replaceChildren(h("a", { href: "#/agents" }, "The agent graph →"));
@@ -154,7 +158,7 @@ async function fill(body, panel) {
       chart = h("div", { class: "chart" });
       body.replaceChildren(chart);
     }
-    await drawChart(chart, panel);
+    await drawChart(chart, panel, range);
   } else if (panel.kind === "stat" || panel.kind === "gauge") {
     body.replaceChildren(bigNumbers(panel));
   } else if (panel.kind === "table") {
@@ -193,7 +197,7 @@ export async function render(page, where, signal) {
       if (!body) {
         body = h("div", { class: "panel-body" });
         bodies.set(index, body);
-        const wide = PLOTTED.has(panel.kind) || !panel.kind;
+        const wide = WIDE.has(panel.kind) || !panel.kind;
         grid.append(
           h(
             "div",
@@ -204,7 +208,7 @@ export async function render(page, where, signal) {
           ),
         );
       }
-      drawing.push(fill(body, panel).catch((error) => body.replaceChildren(notice(error))));
+      drawing.push(fill(body, panel, range).catch((error) => body.replaceChildren(notice(error))));
     });
     if (!(data.panels || []).length) grid.replaceChildren(h("p", { class: "muted" }, "This dashboard has no panels."));
     await Promise.all(drawing);

@@ -38,7 +38,11 @@ export async function render(page, where, signal) {
         `${percent(data.error_rate)} of traces`,
       ),
       tile("spans", count(data.spans)),
-      tile("LLM calls", count(llm.calls), `#/traces?${since}`),
+      tile(
+        "LLM calls",
+        count(llm.calls),
+        `#/traces?attribute=${encodeURIComponent("gen_ai.operation.name=chat")}&${since}`,
+      ),
       tile(
         "LLM tokens",
         count(tokens),

@@ -56,7 +56,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 @pytest.fixture(scope="module")
 def server(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server, holding what one short demo run sent it (traces, logs and metrics)."""
-    with serve(create_app(store, ServerSettings(api_key=None))) as url:
+    with serve(create_app(store, ServerSettings(api_key=None, alert_interval_seconds=2))) as url:
         logs = tmp_path_factory.mktemp("demo-logs")
         env = {
             **os.environ,
@@ -253,8 +253,10 @@ def test_overview_approvals_and_alerts_show_what_the_api_says(console: Watched, 
     expect(page.locator("h2", has_text="Decided")).to_have_text(decided)
     console.shot("approvals")
 
-    page.click("#nav a[data-tab=alerts]")
-    alerts = httpx.get(f"{server}/api/alerts").json()
+    # Rules are evaluated every round: compare with the very answer the page drew.
+    with page.expect_response(lambda answer: urlsplit(answer.url).path == "/api/alerts") as sent:
+        page.click("#nav a[data-tab=alerts]")
+    alerts = sent.value.json()
     rows = page.locator("table.grid").first.locator("tbody tr")
     expect(rows).to_have_count(len(alerts["alerts"]))
     console.shot("alerts")

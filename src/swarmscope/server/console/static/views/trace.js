@@ -162,8 +162,13 @@ export async function render(page, where, signal) {
   const data = await getJSON(`/api/traces/${encodeURIComponent(traceId)}`, {}, signal);
   const rows = flatten(data.tree || []);
   const spans = rows.map((row) => row.span);
-  const startNs = Math.min(...spans.map((span) => span.start_ns));
-  const endNs = Math.max(...spans.map((span) => span.end_ns));
+  // Loops, not Math.min(...spans): a spread of a huge trace overflows the call stack.
+  let startNs = Infinity;
+  let endNs = -Infinity;
+  for (const span of spans) {
+    startNs = Math.min(startNs, span.start_ns);
+    endNs = Math.max(endNs, span.end_ns);
+  }
   const totalNs = Math.max(endNs - startNs, 1);
   const errors = spans.filter((span) => span.status === "error").length;
   const services = [...new Set(spans.map((span) => span.service))];
@@ -177,23 +182,24 @@ export async function render(page, where, signal) {
     rows.map(({ span, depth, parent }) => bar(span, depth, parent, startNs, totalNs)),
   );
   const byId = new Map(spans.map((span) => [span.span_id, span]));
-  const select = (spanId) => {
+  const select = (spanId, remember) => {
     const span = byId.get(spanId) || root;
     if (!span) return;
     for (const row of waterfall.querySelectorAll(".wf-row.selected")) row.classList.remove("selected");
     waterfall.querySelector(`[data-span-id="${CSS.escape(span.span_id)}"]`)?.classList.add("selected");
     panel.replaceChildren(...detail(span, traceId, startNs));
-    history.replaceState(null, "", `#/traces/${traceId}?span=${span.span_id}`);
+    // The address names the span, without a new history entry or a re-render.
+    if (remember) history.replaceState(null, "", `#/traces/${traceId}?span=${span.span_id}`);
   };
   waterfall.addEventListener("click", (event) => {
     const row = event.target.closest(".wf-row[data-span-id]");
-    if (row) select(row.dataset.spanId);
+    if (row) select(row.dataset.spanId, true);
   });
   waterfall.addEventListener("keydown", (event) => {
     const row = event.target.closest(".wf-row[data-span-id]");
     if (row && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
-      select(row.dataset.spanId);
+      select(row.dataset.spanId, true);
     }
   });
 

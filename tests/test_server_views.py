@@ -2,11 +2,12 @@
 
 One module-wide scenario: two runs of an orchestration (scout -> analyst -> author), the
 second with a failed handoff and a failing author; approvals approved, rejected, timed out,
-and one still waiting when the views are read.
+one decided inside a block that never ends, and one still waiting when the views are read.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import structlog
 import swarmscope as ss
 from loopback import serve
 from swarmscope.server.app import create_app
+from swarmscope.server.otlp import LogRow
 from swarmscope.server.store import Store
 
 SERVICE = "views-test"
@@ -69,8 +71,13 @@ def _agents_run(failing: bool) -> None:
             raise RuntimeError("CRM write failed")
 
 
-def _request_and_leave_waiting() -> None:
-    """An approval nobody answers: requested in a thread that never leaves the block."""
+def _requests_left_open() -> None:
+    """Approval blocks a thread never leaves, so their spans never end: one decided (the
+    decision is known from its event alone), then one nobody answers."""
+    answered = ss.approval("recommendation", agent="author", approval_id="ap-5")
+    answered.__enter__()
+    time.sleep(0.05)
+    answered.resolve("approved")
     ss.approval("send_email", agent="author", approval_id="ap-4", timeout=600).__enter__()
 
 
@@ -85,7 +92,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
                 _agents_run(failing=False)
                 with pytest.raises(RuntimeError):
                     _agents_run(failing=True)
-                waiter = threading.Thread(target=_request_and_leave_waiting)
+                waiter = threading.Thread(target=_requests_left_open)
                 waiter.start()
                 waiter.join(5)
             finally:
@@ -217,6 +224,15 @@ def test_agent_graph_filters(scenario: Scenario):
     assert scenario.status("/api/agents/graph", end="soon").status_code == 400
 
 
+def _quantile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks, as DuckDB's quantile_cont."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
 def test_approvals_pending_and_decided(scenario: Scenario):
     approvals = scenario.get("/api/approvals")
     [waiting] = approvals["pending"]
@@ -232,20 +248,25 @@ def test_approvals_pending_and_decided(scenario: Scenario):
         "ap-1": "approved",
         "ap-2": "rejected",
         "ap-3": "timeout",
+        "ap-5": "approved",
     }
     assert decided["ap-2"]["reason"] == "wrong account"
     assert decided["ap-1"]["agent"] == "author" and decided["ap-1"]["service"] == SERVICE
-    fast, slow = decided["ap-1"]["latency_seconds"], decided["ap-2"]["latency_seconds"]
-    assert 0.02 <= fast < slow and slow >= 0.12
+    assert decided["ap-5"]["approval_type"] == "recommendation"
+    latencies = {key: row["latency_seconds"] for key, row in decided.items()}
+    # Each waited as long as its block slept before the decision, and not ten times more.
+    for key, slept in (("ap-1", 0.02), ("ap-2", 0.12), ("ap-3", 0.03), ("ap-5", 0.05)):
+        assert slept <= latencies[key] < slept * 10, key
     summary = approvals["summary"]
     counts = {key: summary[key] for key in ("requested", "approved", "rejected", "timeout")}
-    assert counts == {"requested": 4, "approved": 1, "rejected": 1, "timeout": 1}
+    assert counts == {"requested": 5, "approved": 2, "rejected": 1, "timeout": 1}
     assert (summary["pending"], summary["cancelled"]) == (1, 0)
-    assert summary["p50_latency_seconds"] == pytest.approx((fast + slow) / 2)
-    assert summary["p95_latency_seconds"] == pytest.approx(fast + 0.95 * (slow - fast))
+    answered = [latencies[key] for key in ("ap-1", "ap-2", "ap-5")]
+    assert summary["p50_latency_seconds"] == pytest.approx(_quantile(answered, 0.5))
+    assert summary["p95_latency_seconds"] == pytest.approx(_quantile(answered, 0.95))
     assert summary["by_type"]["recommendation"] == {
-        "requested": 2,
-        "approved": 1,
+        "requested": 3,
+        "approved": 2,
         "rejected": 1,
         "timeout": 0,
         "pending": 0,
@@ -262,10 +283,10 @@ def test_approvals_pending_and_decided(scenario: Scenario):
 def test_approval_filters(scenario: Scenario):
     pending = scenario.get("/api/approvals", status="pending")
     assert [row["approval_id"] for row in pending["pending"]] == ["ap-4"]
-    assert pending["decided"] == [] and pending["summary"]["requested"] == 4
+    assert pending["decided"] == [] and pending["summary"]["requested"] == 5
     by_type = scenario.get("/api/approvals", type="recommendation")
-    assert sorted(row["approval_id"] for row in by_type["decided"]) == ["ap-1", "ap-2"]
-    assert by_type["pending"] == [] and by_type["summary"]["requested"] == 2
+    assert sorted(row["approval_id"] for row in by_type["decided"]) == ["ap-1", "ap-2", "ap-5"]
+    assert by_type["pending"] == [] and by_type["summary"]["requested"] == 3
     timeouts = scenario.get("/api/approvals", status="timeout", agent="author")
     assert [row["approval_id"] for row in timeouts["decided"]] == ["ap-3"]
     assert scenario.get("/api/approvals", agent="scout")["summary"]["requested"] == 0
@@ -299,3 +320,52 @@ def test_overview_numbers(scenario: Scenario):
     assert quiet["logs"] == {"records": 0, "by_level": {}}
     assert scenario.status("/api/overview", start="1h", end="2h").status_code == 400
     assert scenario.status("/api/overview", start="whenever").status_code == 400
+
+
+@pytest.fixture
+def aged_logs(tmp_path: Path) -> Iterator[str]:
+    """Records of other senders, hours and days old: severity texts as other loggers write
+    them, the agent in a column or only in ``agent_id``."""
+    store = Store(tmp_path / "aged.duckdb")
+    now = time.time_ns()
+    ages = {"2d": 48 * 3600, "5h": 5 * 3600, "1h": 3600, "5m": 300}
+    severities = {"2d": "FATAL", "5h": "WARN", "1h": "ERROR2", "5m": ""}
+    store.add(
+        "logs",
+        [
+            LogRow(
+                time_ns=now - seconds * 10**9,
+                trace_id=None,
+                span_id=None,
+                severity=severities[age].lower(),
+                event=None,
+                body=f"record {age} ago",
+                service="java-app",
+                agent="planner" if age == "5h" else None,
+                attributes=json.dumps({"agent_id": "planner"} if age == "2d" else {}),
+            )
+            for age, seconds in ages.items()
+        ],
+    )
+    try:
+        with serve(create_app(store)) as url:
+            yield url
+    finally:
+        store.close()
+
+
+def test_newest_first_reaches_back_past_every_window(aged_logs: str):
+    def bodies(**params: Any) -> list[str]:
+        answer = httpx.get(f"{aged_logs}/api/logs", params=params, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return [record["body"] for record in answer.json()["logs"]]
+
+    assert bodies(limit=2) == ["record 5m ago", "record 1h ago"]
+    assert bodies() == ["record 5m ago", "record 1h ago", "record 5h ago", "record 2d ago"]
+    assert bodies(text="2D AGO") == ["record 2d ago"]
+    assert bodies(start="6h") == ["record 5m ago", "record 1h ago", "record 5h ago"]
+    assert bodies(start="6h", end="30m") == ["record 1h ago", "record 5h ago"]
+    assert bodies(level="warning") == ["record 1h ago", "record 5h ago", "record 2d ago"]
+    assert bodies(level="critical") == ["record 2d ago"]
+    assert bodies(level="info") == bodies()
+    assert bodies(agent="planner") == ["record 5h ago", "record 2d ago"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -34,6 +35,8 @@ SEVERITY_RANK = """CASE
     ELSE 2 END"""
 # The agent a record belongs to, wherever its sender put it.
 LOG_AGENT = "coalesce(agent, attributes ->> 'agent_id')"
+# How far back the successive passes of a newest-first search look.
+WINDOWS_NS = (15 * 60 * 10**9, 3 * 3600 * 10**9, 24 * 3600 * 10**9)
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 
 
@@ -124,7 +127,26 @@ def all_of(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:
     return " AND ".join(conditions), params
 
 
-def search(store: Store, query: LogQuery) -> list[dict[str, Any]]:
+def search(store: Store, query: LogQuery, now_ns: int | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` matching records.
+
+    Looked for in growing windows back from now: the table is in time order, so a search
+    whose matches are recent reads the recent row groups only, not a day of logs. A trace's
+    records are few and found by id alone, so that search is one pass.
+    """
+    if query.trace_id is None:
+        newest = query.until_ns if query.until_ns is not None else now_ns or time.time_ns()
+        for window in WINDOWS_NS:
+            since = newest - window
+            if query.since_ns is not None and since <= query.since_ns:
+                break
+            rows = _search(store, replace(query, since_ns=since))
+            if len(rows) >= query.limit:
+                return rows
+    return _search(store, query)
+
+
+def _search(store: Store, query: LogQuery) -> list[dict[str, Any]]:
     where, params = query.where()
     rows = store.rows(
         f"""

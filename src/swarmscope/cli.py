@@ -13,6 +13,7 @@ from rich.table import Table
 from swarmscope._version import __version__
 from swarmscope.catalog import EVENTS, METRICS
 from swarmscope.config import ConfigError, Settings
+from swarmscope.debug import register as register_debugging
 from swarmscope.demo.world import FAULTS, DemoConfig, FaultError, parse_faults
 
 app = typer.Typer(
@@ -238,3 +239,7 @@ def catalog(
             *(", ".join(map(str, v)) if isinstance(v, list) else str(v or "") for v in row.values())
         )
     Console().print(table)
+
+
+# traces, trace, logs, replay, replay-failed, inspect-agent, debug-handoff
+register_debugging(app)

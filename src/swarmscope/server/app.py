@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from swarmscope import __version__
 from swarmscope.server import console
 from swarmscope.server.alerting import Alerting
-from swarmscope.server.api import agents, alerts, approvals, logs, overview, traces
+from swarmscope.server.api import agents, alerts, approvals, inspect, logs, overview, traces
 from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
@@ -67,6 +67,8 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(agents.routes(context))
     app.include_router(approvals.routes(context))
     app.include_router(overview.routes(context))
+    # After agents': /api/agents/{agent} must not take /api/agents/graph.
+    app.include_router(inspect.routes(context))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:

@@ -361,8 +361,11 @@ def test_newest_first_reaches_back_past_every_window(aged_logs: str):
         return [record["body"] for record in answer.json()["logs"]]
 
     assert bodies(limit=2) == ["record 5m ago", "record 1h ago"]
+    assert bodies(limit=3) == ["record 5m ago", "record 1h ago", "record 5h ago"]
     assert bodies() == ["record 5m ago", "record 1h ago", "record 5h ago", "record 2d ago"]
     assert bodies(text="2D AGO") == ["record 2d ago"]
+    assert bodies(text='"AGENT_ID": "planner"') == ["record 2d ago"]
+    assert bodies(text="a(b*") == []
     assert bodies(start="6h") == ["record 5m ago", "record 1h ago", "record 5h ago"]
     assert bodies(start="6h", end="30m") == ["record 1h ago", "record 5h ago"]
     assert bodies(level="warning") == ["record 1h ago", "record 5h ago", "record 2d ago"]

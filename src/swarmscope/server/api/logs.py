@@ -97,11 +97,12 @@ class LogQuery:
     limit: int = 100
 
     def where(self) -> tuple[str, list[Any]]:
+        # Body and event are few distinct strings (dictionary-compressed): lowering them is
+        # cheap. Attributes are unique per record: a case-blind regex spares a lowered copy.
         text = None if self.text is None else self.text.lower()
-        # contains() on lowered text: no LIKE wildcards to escape in what users type.
         matches_text = (
             "(contains(lower(body), ?) OR contains(lower(coalesce(event, '')), ?)"
-            " OR contains(lower(attributes::VARCHAR), ?))"
+            " OR regexp_matches(attributes::VARCHAR, ?, 'i'))"
         )
         return all_of(
             ("time_ns >= ?", self.since_ns),
@@ -110,8 +111,13 @@ class LogQuery:
             ("service = ?", self.service),
             (f"{LOG_AGENT} = ?", self.agent),
             (f"{SEVERITY_RANK} >= ?", self.min_rank),
-            (matches_text, None if text is None else [text] * 3),
+            (matches_text, None if text is None else [text, text, literal_pattern(text)]),
         )
+
+
+def literal_pattern(text: str) -> str:
+    """A regular expression (RE2) matching ``text`` literally: punctuation as code points."""
+    return "".join(char if char.isalnum() else f"\\x{{{ord(char):x}}}" for char in text)
 
 
 def all_of(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:
@@ -130,20 +136,27 @@ def all_of(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:
 def search(store: Store, query: LogQuery, now_ns: int | None = None) -> list[dict[str, Any]]:
     """The newest ``limit`` matching records.
 
-    Looked for in growing windows back from now: the table is in time order, so a search
-    whose matches are recent reads the recent row groups only, not a day of logs. A trace's
+    Looked for in successive windows back from now, each pass reading only rows older than
+    the last: the table is in time order, so a search whose matches are recent reads the
+    recent row groups only, and one that finds little reads each row once. A trace's
     records are few and found by id alone, so that search is one pass.
     """
-    if query.trace_id is None:
-        newest = query.until_ns if query.until_ns is not None else now_ns or time.time_ns()
-        for window in WINDOWS_NS:
-            since = newest - window
-            if query.since_ns is not None and since <= query.since_ns:
-                break
-            rows = _search(store, replace(query, since_ns=since))
-            if len(rows) >= query.limit:
-                return rows
-    return _search(store, query)
+    if query.trace_id is not None:
+        return _search(store, query)
+    newest = query.until_ns if query.until_ns is not None else now_ns or time.time_ns()
+    found: list[dict[str, Any]] = []
+    until = query.until_ns
+    for window in WINDOWS_NS:
+        since = newest - window
+        if query.since_ns is not None and since <= query.since_ns:
+            break
+        found += _search(
+            store, replace(query, since_ns=since, until_ns=until, limit=query.limit - len(found))
+        )
+        if len(found) >= query.limit:
+            return found
+        until = since - 1
+    return found + _search(store, replace(query, until_ns=until, limit=query.limit - len(found)))
 
 
 def _search(store: Store, query: LogQuery) -> list[dict[str, Any]]:

@@ -1,0 +1,239 @@
+"""``swarmscope serve`` over a day of data: memory and query latency at 1,000,000 spans.
+
+How the store is filled: ``swarmscope demo`` runs for a short while against its embedded
+server (real traces of both services, logs and pushed metrics: every span kind, handoffs,
+approvals, orchestrations). That store is the template. A new store is then filled
+DIRECTLY in SQL (not through the server, for speed): the template's spans and logs are
+copied until there are 1,000,000 spans, each copy with its own trace and span ids and
+shifted in time so the copies tile the last 24 hours, rows written in time order as a live
+server would. Metric points: the last point of every template series, repeated every 10 s
+over the same 24 hours (counters and histograms growing), about 2.6 million points.
+
+Then ``swarmscope serve`` is started on that store as a subprocess and measured: its RSS
+idle and its peak (VmHWM) after all queries (floor: under 500 MB), and the latency of the
+query API: ``/api/traces`` with each filter, ``/api/agents/graph``, ``/api/logs``,
+``/api/approvals``, ``/api/overview``, and ``/api/dashboards/{id}`` of an 8-panel dashboard
+when that API exists (floor: under 1 s). Each query: the first call, then the median of
+the next ones.
+
+    python benchmarks/server_scale.py [--spans 1000000] [--demo-seconds 20] [--keep DIR]
+                                      [--template STORE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from server_ingest import peak_rss_mb, started
+from swarmscope.server.store import Store
+
+RSS_FLOOR_MB = 500
+DASHBOARD_FLOOR_SECONDS = 1.0
+DAY_NS = 24 * 3600 * 10**9
+STORE_FILE = "swarmscope.duckdb"
+
+# A copy's ids: the copy number over the first hex digits, so parents still match.
+_COPIES = "(SELECT k, {first} + k * {spacing} - {oldest} AS shift FROM range({copies}) AS r(k))"
+_SPANS = f"""
+    INSERT INTO spans
+    SELECT * FROM (
+        SELECT printf('%08x', k) || trace_id[9:] AS trace_id,
+               printf('%04x', k) || span_id[5:] AS span_id,
+               printf('%04x', k) || parent_span_id[5:] AS parent_span_id,
+               name, kind, service, start_ns + shift AS start_ns, end_ns + shift AS end_ns,
+               duration_ms, status, status_message, operation, agent, tool, model,
+               input_tokens, output_tokens, attributes, events, links, resource
+        FROM template.spans, {_COPIES}
+        ORDER BY start_ns DESC LIMIT {{spans}}
+    ) ORDER BY start_ns
+"""
+# Logs of the copies' parts cut off at the newest end go with them.
+_LOGS = f"""
+    INSERT INTO logs
+    SELECT time_ns + shift, printf('%08x', k) || trace_id[9:], printf('%04x', k) || span_id[5:],
+           severity, event, body, service, agent, attributes
+    FROM template.logs, {_COPIES}
+    WHERE time_ns + shift <= {{newest}}
+    ORDER BY time_ns + shift
+"""
+_METRICS = """
+    INSERT INTO metric_points
+    SELECT {first} + step * {interval} AS time_ns, {first} AS start_ns, service, name, kind,
+           series, labels,
+           CASE WHEN kind = 'counter' THEN value * (step + 1) ELSE value END,
+           count * (step + 1), sum * (step + 1), bounds,
+           list_transform(buckets, lambda b: b * (step + 1))
+    FROM (
+        SELECT * FROM template.metric_points
+        QUALIFY row_number() OVER (PARTITION BY series ORDER BY time_ns DESC) = 1
+    ), range({steps}) AS r(step)
+    ORDER BY time_ns, series
+"""
+
+
+def record_demo(directory: Path, seconds: float) -> Path:
+    """Run the demo against its own embedded server; its store is the template."""
+    flags = f"--duration {seconds} --rate 4 --port 0 --server-port 0"
+    command = [sys.executable, "-m", "swarmscope", "demo", *flags.split()]
+    command += ["--data", str(directory / "demo"), "--log-dir", str(directory / "demo-logs")]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, timeout=seconds + 180)
+    return directory / "demo" / STORE_FILE
+
+
+def fill(path: Path, template: Path, spans: int, interval_s: float) -> dict[str, int]:
+    store = Store(path)
+    try:
+        store.execute(f"ATTACH '{template}' AS template (READ_ONLY)")
+        [shape] = store.rows("SELECT count(*) AS n, min(start_ns) AS oldest FROM template.spans")
+        copies = -(-spans // shape["n"])
+        first = time.time_ns() - DAY_NS
+        spacing = DAY_NS // copies
+        common = {"first": first, "spacing": spacing, "oldest": shape["oldest"], "copies": copies}
+        store.execute(_SPANS.format(**common, spans=spans))
+        [newest] = store.rows("SELECT max(end_ns) AS newest FROM spans")
+        store.execute(_LOGS.format(**common, newest=newest["newest"]))
+        steps = int(DAY_NS / (interval_s * 1e9))
+        store.execute(_METRICS.format(first=first, interval=int(interval_s * 1e9), steps=steps))
+        store.execute("DETACH template")
+        store.execute("CHECKPOINT")
+        [counts] = store.rows(
+            "SELECT (SELECT count(*) FROM spans) AS spans, (SELECT count(*) FROM logs) AS logs,"
+            " (SELECT count(*) FROM metric_points) AS metric_points,"
+            " (SELECT count(DISTINCT series) FROM metric_points) AS series,"
+            " (SELECT count(DISTINCT trace_id) FROM spans) AS traces"
+        )
+        return counts
+    finally:
+        store.close()
+
+
+def timed(client: httpx.Client, path: str, params: dict[str, Any], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        answer = client.get(path, params=params)
+        times.append(time.perf_counter() - start)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:200]}")
+    return times
+
+
+def queries(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
+    """The console's reads, with filters taken from the data itself."""
+    [recent] = client.get("/api/traces", params={"limit": 1}).json()["traces"]
+    trace = client.get(f"/api/traces/{recent['trace_id']}").json()
+    agent = recent["agents"][0] if recent["agents"] else "memory_analyst"
+    return [
+        ("traces, newest 50", "/api/traces", {}),
+        ("traces by service", "/api/traces", {"service": recent["services"][0]}),
+        ("traces by agent", "/api/traces", {"agent": agent}),
+        ("traces with errors", "/api/traces", {"status": "error"}),
+        ("traces over 1 s", "/api/traces", {"min_duration_ms": 1000}),
+        ("traces, last 15 min", "/api/traces", {"start": "15m"}),
+        ("traces by attribute", "/api/traces", {"attribute": "gen_ai.request.model=gpt-4o"}),
+        ("one trace tree", f"/api/traces/{recent['trace_id']}", {}),
+        ("agent graph, 24 h", "/api/agents/graph", {}),
+        ("agent graph, 1 h", "/api/agents/graph", {"start": "1h"}),
+        ("logs, newest 100", "/api/logs", {}),
+        ("logs, errors", "/api/logs", {"level": "error"}),
+        ("logs, text found at once", "/api/logs", {"text": "account"}),
+        ("logs, text found nowhere", "/api/logs", {"text": "no such words"}),
+        ("logs, one trace", "/api/logs", {"trace_id": trace["trace_id"]}),
+        ("approvals, 24 h", "/api/approvals", {}),
+        ("overview, 1 h", "/api/overview", {}),
+        ("overview, 24 h", "/api/overview", {"start": "24h"}),
+    ]
+
+
+def dashboard_query(client: httpx.Client) -> tuple[str, str, dict[str, Any]] | None:
+    """The 8-panel dashboard (or the largest) if the server has the dashboards API."""
+    answer = client.get("/api/dashboards")
+    if answer.status_code != 200:
+        return None
+    listing = answer.json()
+    boards = listing.get("dashboards", listing) if isinstance(listing, dict) else listing
+    sized = [(len(b.get("panels", [])) or b.get("panel_count", 0), b["id"]) for b in boards]
+    if not sized:
+        return None
+    eight = [entry for entry in sized if entry[0] == 8]
+    panels, board = eight[0] if eight else max(sized)
+    return (f"dashboard {board} ({panels} panels)", f"/api/dashboards/{board}", {"start": "24h"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--demo-seconds", type=float, default=20.0)
+    parser.add_argument("--metric-interval", type=float, default=10.0, help="seconds")
+    parser.add_argument("--repeat", type=int, default=5, help="calls per query")
+    parser.add_argument("--keep", type=Path, help="fill (or reuse) the store in this directory")
+    parser.add_argument("--template", type=Path, help="a recorded store to copy, not the demo's")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        data = args.keep or Path(scratch) / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        if not (data / STORE_FILE).exists():
+            began = time.perf_counter()
+            template = args.template or record_demo(Path(scratch), args.demo_seconds)
+            recorded = time.perf_counter() - began
+            counts = fill(data / STORE_FILE, template, args.spans, args.metric_interval)
+            print(
+                f"filled in {time.perf_counter() - began:.0f} s (demo {recorded:.0f} s):"
+                f" {counts['spans']:,} spans in {counts['traces']:,} traces,"
+                f" {counts['logs']:,} logs, {counts['metric_points']:,} metric points"
+                f" of {counts['series']} series"
+            )
+        size_mb = (data / STORE_FILE).stat().st_size / 2**20
+        print(f"store file: {size_mb:,.0f} MB")
+        serve = [
+            sys.executable,
+            "-m",
+            "swarmscope",
+            "serve",
+            "--port",
+            "0",
+            "--data",
+            str(data),
+            "--max-size-mb",
+            str(int(size_mb * 4) + 1024),
+        ]
+        with started(serve) as (url, process), httpx.Client(base_url=url, timeout=120) as client:
+            time.sleep(1.0)
+            idle_mb = process.memory_info().rss / 2**20
+            suite = queries(client)
+            board = dashboard_query(client)
+            if board is not None:
+                suite.append(board)
+            results = []
+            for label, path, params in suite:
+                times = timed(client, path, params, args.repeat)
+                results.append((label, times[0], statistics.median(times[1:] or times)))
+            peak_mb = peak_rss_mb(process)
+            now_mb = process.memory_info().rss / 2**20
+    print(f"{'query':40s} {'first':>9s} {'median':>9s}")
+    for label, first, median in results:
+        print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms")
+    if board is None:
+        print("dashboards: the server has no /api/dashboards yet; not measured")
+    else:
+        seconds = max(results[-1][1], results[-1][2])
+        verdict = "met" if seconds < DASHBOARD_FLOOR_SECONDS else "MISSED"
+        print(f"dashboard floor {DASHBOARD_FLOOR_SECONDS:.0f} s: {verdict} ({seconds:.2f} s)")
+    verdict = "met" if peak_mb < RSS_FLOOR_MB else "MISSED"
+    print(
+        f"server RSS: idle {idle_mb:.0f} MB, after the queries {now_mb:.0f} MB,"
+        f" peak {peak_mb:.0f} MB; floor {RSS_FLOOR_MB} MB: {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+"""The ops bundle's queries (``ops/query.py``) computed from the server's own metric points.
+
+One definition, two engines: a panel or alert rule compiles to PromQL for Prometheus, and
+is computed here from what the SDK pushed, with Prometheus's semantics so both give the same
+answer: ``sum by`` over ``rate``/``increase``/``delta`` with extrapolation, one-to-one
+matching on the ``by`` labels for ``/ + -``, ``histogram_quantile``, ``topk``, ``offset``,
+instant selectors with a five-minute lookback.
+
+What differs, and why:
+
+- Non-finite results are omitted, not returned: a JSON client cannot read NaN or Inf, and
+  Prometheus's NaN means "no data" anyway (a quantile without observations, ``0/0``).
+  ``x/0`` is +Inf in Prometheus; here that sample is omitted too.
+- ``up`` has no scrapes to come from: a process (``instance``: its
+  ``service.instance.id``) is up (1) while its latest push is at most two of its push
+  intervals old (the median gap between its recent pushes; 10 s, the SDK's default, until
+  it has pushed twice), and down (0) after that. Processes that pushed in the hour before
+  are listed; older ones are forgotten. ``job`` is the query's.
+- Every series has ``job`` (the service) and ``instance`` labels, as scraped series have;
+  counter resets are read from OTLP's start times (see ``series``).
+
+Every query is first run over no data to learn the leaves it reads (a range function or a
+selector over one family, with its windows) and to reject what cannot be computed with a
+``ValueError``; then one SQL statement computes every leaf of every query (``Batch``), so a
+whole dashboard costs one read. What combines leaves (``/ + - *``, ``topk``,
+``histogram_quantile``) runs in Python over a few values per group and time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+import statistics
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from swarmscope.ops.query import (
+    Buckets,
+    Change,
+    Current,
+    Difference,
+    Increase,
+    Mean,
+    Offset,
+    Quantile,
+    Query,
+    Rate,
+    RateOfSum,
+    Ratio,
+    Scaled,
+    Series,
+    Sum,
+    TopK,
+    Up,
+)
+from swarmscope.server.promql import bucket_quantile, divide, duration_ms
+from swarmscope.server.series import NS_PER_MS, Frame, LabelKey, Leaf, compute, pushes
+from swarmscope.server.store import Store
+
+# Prometheus refuses range queries with more points than this per series.
+MAX_POINTS = 11_000
+# ``up``: how far back a process's pushes are looked for, and its push interval until known.
+UP_MEMORY_MS = 3_600_000
+DEFAULT_PUSH_MS = 10_000
+# Points of one push closer than this are one push (a registry is not collected in one ms).
+SAME_PUSH_MS = 1000
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class RangeSeries:
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Evaluation times: ``start_ms + k * step_ms`` for ``k < count`` (Prometheus's ms)."""
+
+    start_ms: int
+    step_ms: int
+    count: int
+
+    def times(self) -> list[int]:
+        return [self.start_ms + k * self.step_ms for k in range(self.count)]
+
+    def shifted(self, ms: int) -> Steps:
+        return Steps(self.start_ms - ms, self.step_ms, self.count)
+
+
+def instant(at_ns: int) -> Steps:
+    return Steps(at_ns // NS_PER_MS, 1, 1)
+
+
+def steps(start_ns: int, end_ns: int, step_ns: int) -> Steps:
+    """The evaluation times of a range query; ``ValueError`` for a range that makes none."""
+    if step_ns < NS_PER_MS:
+        raise ValueError("step must be at least 1 ms")
+    if end_ns < start_ns:
+        raise ValueError("end must not be before start")
+    count = (end_ns - start_ns) // step_ns + 1
+    if count > MAX_POINTS:
+        raise ValueError(f"{count} points per series is more than {MAX_POINTS}: raise step")
+    return Steps(start_ns // NS_PER_MS, step_ns // NS_PER_MS, count)
+
+
+def evaluate_at(store: Store, query: Query, namespace: str, at_ns: int) -> list[Sample]:
+    """The query's value at one instant, like Prometheus's ``/api/v1/query?time=``."""
+    batch = Batch(namespace)
+    batch.add(query, instant(at_ns))
+    [series] = batch.run(store)
+    return [Sample(item.labels, item.points[0][1]) for item in series]
+
+
+def evaluate_range(
+    store: Store, query: Query, namespace: str, start_ns: int, end_ns: int, step_ns: int
+) -> list[RangeSeries]:
+    """The query at ``start``, ``start + step``, ... up to ``end``, like ``/api/v1/query_range``.
+
+    Times are whole milliseconds, as Prometheus's are.
+    """
+    batch = Batch(namespace)
+    batch.add(query, steps(start_ns, end_ns, step_ns))
+    [series] = batch.run(store)
+    return series
+
+
+class Batch:
+    """Several queries, each at its own evaluation times, computed over one read of the store."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._plan = _Plan()
+        self._jobs: list[tuple[Query, Steps]] = []
+
+    def add(self, query: Query, at: Steps) -> int:
+        """Queue a query; ``ValueError`` now if it cannot be computed (then nothing is queued)."""
+        plan = _Plan()
+        _evaluate(query, _Context(self.namespace, plan), at)
+        self._plan.update(plan)
+        self._jobs.append((query, at))
+        return len(self._jobs) - 1
+
+    def run(self, store: Store) -> list[list[RangeSeries]]:
+        """Every queued query's series, in the order they were added."""
+        leaves = list(self._plan.leaves)
+        computed = dict(zip(leaves, compute(store, leaves), strict=True))
+        pushed = {} if self._plan.pushes is None else pushes(store, *self._plan.pushes)
+        context = _Context(self.namespace, self._plan, computed, pushed)
+        return [_range_series(_evaluate(query, context, at), at) for query, at in self._jobs]
+
+
+class _Plan:
+    """What queries read: their leaves, and the window of push times ``up`` needs."""
+
+    def __init__(self) -> None:
+        self.leaves: dict[Leaf, None] = {}
+        self.pushes: tuple[int, int] | None = None
+
+    def add_pushes(self, first_ms: int, last_ms: int) -> None:
+        if self.pushes is not None:
+            first_ms, last_ms = min(first_ms, self.pushes[0]), max(last_ms, self.pushes[1])
+        self.pushes = (first_ms, last_ms)
+
+    def update(self, other: _Plan) -> None:
+        self.leaves.update(other.leaves)
+        if other.pushes is not None:
+            self.add_pushes(*other.pushes)
+
+
+@dataclass
+class _Context:
+    """Planning (no results: leaves are recorded), then evaluation over computed leaves."""
+
+    namespace: str
+    plan: _Plan
+    computed: dict[Leaf, Frame] | None = None
+    pushed: dict[tuple[str, str], list[int]] | None = None
+
+    def leaf(
+        self,
+        series: Series,
+        part: str,
+        by: tuple[str, ...],
+        at: Steps,
+        range_ms: int = 0,
+        counter: bool = True,
+        per_second: bool = False,
+        aggregate: str = "sum",
+    ) -> Frame:
+        # The name without matchers: what the SDK exports (``_total`` added to counters).
+        name = Series(series.metric).selector(self.namespace)
+        leaf = Leaf(
+            name,
+            part,
+            series.where,
+            by,
+            range_ms,
+            counter,
+            per_second,
+            aggregate,
+            at.start_ms,
+            at.step_ms,
+            at.count,
+        )
+        if self.computed is None:
+            self.plan.leaves[leaf] = None
+            return {}
+        return self.computed[leaf]
+
+
+def _ranged(
+    context: _Context,
+    series: Series,
+    part: str,
+    window: str,
+    by: tuple[str, ...],
+    at: Steps,
+    per_second: bool = False,
+    counter: bool = True,
+) -> Frame:
+    """``sum by (by) (rate|increase|delta(name[window]))`` of one part of the stored series."""
+    range_ms = duration_ms(window)
+    return context.leaf(series, part, by, at, range_ms, counter, per_second)
+
+
+def _evaluate(query: Query, context: _Context, at: Steps) -> Frame:
+    if isinstance(query, Rate):
+        observed = query.series.kind() in ("histogram", "summary")
+        part = "count" if observed else "value"
+        return _ranged(context, query.series, part, query.window, query.by, at, per_second=True)
+    if isinstance(query, Increase):
+        return _ranged(context, query.series, "value", query.window, query.by, at)
+    if isinstance(query, Change):
+        return _ranged(context, query.series, "value", query.window, query.by, at, counter=False)
+    if isinstance(query, RateOfSum):
+        return _ranged(context, query.series, "sum", query.window, query.by, at, per_second=True)
+    if isinstance(query, Mean):
+        total = _ranged(context, query.series, "sum", query.window, query.by, at, True)
+        count = _ranged(context, query.series, "count", query.window, query.by, at, True)
+        return _binary(total, count, divide)
+    if isinstance(query, Quantile):
+        buckets = _ranged(context, query.series, "bucket", query.window, query.by, at, True)
+        return _quantile(query.q, buckets)
+    if isinstance(query, Buckets):
+        return _ranged(context, query.series, "bucket", query.window, (), at, per_second=True)
+    if isinstance(query, Current):
+        return context.leaf(query.series, "value", query.by, at, aggregate=query.aggregate)
+    if isinstance(query, Up):
+        return _up(context, query, at)
+    if isinstance(query, Ratio):
+        return _binary(
+            _evaluate(query.numerator, context, at),
+            _evaluate(query.denominator, context, at),
+            divide,
+        )
+    if isinstance(query, Sum | Difference):
+        combine = operator.add if isinstance(query, Sum) else operator.sub
+        return _binary(
+            _evaluate(query.left, context, at), _evaluate(query.right, context, at), combine
+        )
+    if isinstance(query, Scaled):
+        inner = _evaluate(query.query, context, at)
+        return {
+            key: [None if v is None else v * query.factor for v in values]
+            for key, values in inner.items()
+        }
+    if isinstance(query, Offset):
+        return _evaluate(query.query, context, at.shifted(duration_ms(query.ago)))
+    if isinstance(query, TopK):
+        return _topk(query.k, _evaluate(query.query, context, at), at.count)
+    raise ValueError(f"the server cannot compute {type(query).__name__} queries")
+
+
+def _key(labels: dict[str, str], by: tuple[str, ...]) -> LabelKey:
+    """The group a series falls in under ``by``; an empty value is no label, as in Prometheus."""
+    return tuple((label, labels[label]) for label in sorted(set(by)) if labels.get(label))
+
+
+def _quantile(q: float, buckets: Frame) -> Frame:
+    """``histogram_quantile(q, ...)`` of each group of bucket rates (its labels minus ``le``)."""
+    groups: dict[LabelKey, list[tuple[float, list[float | None]]]] = {}
+    for key, values in buckets.items():
+        rest = tuple(pair for pair in key if pair[0] != "le")
+        groups.setdefault(rest, []).append((float(dict(key)["le"]), values))
+    frame: Frame = {}
+    for rest, members in groups.items():
+        out: list[float | None] = []
+        for index in range(len(members[0][1])):
+            pairs = [(bound, values[index]) for bound, values in members]
+            defined = [(bound, value) for bound, value in pairs if value is not None]
+            out.append(bucket_quantile(q, defined) if defined else None)
+        frame[rest] = out
+    return frame
+
+
+def _up(context: _Context, query: Up, at: Steps) -> Frame:
+    """``up{job=...}`` from push freshness (see the module's docstring)."""
+    times = at.times()
+    if context.pushed is None:
+        context.plan.add_pushes(times[0] - UP_MEMORY_MS, times[-1])
+        return {}
+    frame: Frame = {}
+    for (_, instance), pushed in context.pushed.items():
+        seen = _distinct_pushes(pushed)
+        values: list[float | None] = []
+        for time in times:
+            last = bisect_right(seen, time) - 1
+            if last < 0 or seen[last] < time - UP_MEMORY_MS:
+                values.append(None)
+                continue
+            recent = seen[max(last - 10, 0) : last + 1]
+            gaps = [later - earlier for earlier, later in itertools.pairwise(recent)]
+            interval = statistics.median(gaps) if gaps else DEFAULT_PUSH_MS
+            values.append(1.0 if time - seen[last] <= 2 * interval else 0.0)
+        frame[_key({"instance": instance, "job": query.job}, query.by)] = values
+    return frame
+
+
+def _distinct_pushes(times: list[int]) -> list[int]:
+    """Push times with the points of one push (less than a second apart) counted once."""
+    pushes: list[int] = []
+    for time in times:
+        if pushes and time - pushes[-1] < SAME_PUSH_MS:
+            pushes[-1] = time
+        else:
+            pushes.append(time)
+    return pushes
+
+
+def _binary(left: Frame, right: Frame, combine: Callable[[float, float], float]) -> Frame:
+    """``left <op> right`` matched one-to-one on label sets; no match, no sample."""
+    frame: Frame = {}
+    for key, values in left.items():
+        others = right.get(key)
+        if others is not None:
+            frame[key] = [
+                None if a is None or b is None else combine(a, b)
+                for a, b in zip(values, others, strict=True)
+            ]
+    return frame
+
+
+def _topk(k: int, inner: Frame, count: int) -> Frame:
+    """``topk(k, ...)`` at each evaluation time; NaN counts as the smallest value."""
+    frame: Frame = {key: [None] * count for key in inner}
+    for index in range(count):
+        present = [(values[index], key) for key, values in sorted(inner.items())]
+        ranked = sorted(
+            ((value, key) for value, key in present if value is not None),
+            key=lambda item: (not math.isnan(item[0]), 0.0 if math.isnan(item[0]) else item[0]),
+            reverse=True,
+        )
+        for value, key in ranked[: max(k, 0)]:
+            frame[key][index] = value
+    return frame
+
+
+def _range_series(frame: Frame, at: Steps) -> list[RangeSeries]:
+    """Finite points only (see the module's docstring), series without any left out."""
+    times = at.times()
+    out = []
+    for key in sorted(frame):
+        points = [
+            (time / 1000, value)
+            for time, value in zip(times, frame[key], strict=True)
+            if value is not None and math.isfinite(value)
+        ]
+        if points:
+            out.append(RangeSeries(dict(key), points))
+    return out

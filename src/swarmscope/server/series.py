@@ -1,0 +1,401 @@
+"""Selectors and range functions over stored metric points: what each window holds.
+
+A query's leaves (``rate(name[5m])`` summed by some labels, a gauge's latest value...) are
+read in one SQL statement per dashboard. An hour of points pushed every 2 s is too much to
+move into Python, or even to sort in DuckDB, for a one-second answer; but a window function
+only needs, per series and evaluation time, the window's first and last sample, how many
+samples it holds, and the counter resets inside it. DuckDB finds those with hash
+aggregates: each sample falls in the slot of the first evaluation time at or after it
+(``a``) and of the last one whose window starts at or before it (``b``); the last sample of
+window ``k`` is the latest of the slots ``a <= k``, the first the earliest of the slots
+``b >= k``, and the count follows from running totals over slots. Python then applies
+Prometheus's extrapolation (``promql.extrapolated``) to a few rows per series and time, and
+sums by the ``by`` labels.
+
+How stored points read as Prometheus series: a counter or gauge is one series; a histogram
+is ``_count``, ``_sum`` and one cumulative ``_bucket`` series per ``le``; a summary is
+``_count`` and ``_sum``. Every series has ``job`` (the service) and ``instance`` (the
+pushing process's ``service.instance.id``, else the service) labels, as a scrape target's
+series would: series from several services or processes are just more series.
+
+Counter resets: OTLP's cumulative points carry the time their count started from; a reset
+is where it changes (the process restarted), and, as Prometheus does at every drop, the
+value before it is added when the value dropped. Within one start time a cumulative stream
+never decreases, so no drop is looked for there. A point stored twice (a push retried after
+its answer was lost; the SDK does not retry) counts twice here where Prometheus keeps one:
+it only moves the extrapolation threshold, and finding duplicates would cost a sort.
+
+Times are integer milliseconds, as Prometheus stores them, so window edges and
+extrapolation fractions round the same way; windows are closed at both ends, as in
+Prometheus 2 (Prometheus 3 opened the left end, which only matters for a sample exactly one
+window before the evaluation time).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+from swarmscope.server.promql import extrapolated, format_le
+from swarmscope.server.store import Store
+
+NS_PER_MS = 1_000_000
+# Instant selectors see a series' latest sample up to this long before the evaluation time.
+LOOKBACK_MS = 5 * 60_000
+PARTS = ("value", "count", "sum", "bucket")
+# The process that pushed a series: ``service.instance.id`` is the series key's second item
+# (keys written before it was recorded have three items and fall back to the service).
+_INSTANCE = (
+    "CASE WHEN json_array_length(series) = 4 "
+    "THEN coalesce(nullif(json_extract_string(series, '$[1]'), ''), service) ELSE service END"
+)
+
+LabelKey = tuple[tuple[str, str], ...]
+# A query's result at every evaluation time: values by label set, None where undefined.
+Frame = dict[LabelKey, list[float | None]]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One range function or selector over one family, aggregated by ``by``.
+
+    Evaluated at ``start_ms + k * step_ms`` for ``k < steps``. ``range_ms`` 0 is an instant
+    selector (latest sample within the lookback); otherwise ``rate`` (counter, per second),
+    ``increase`` (counter) or ``delta`` (neither). ``part`` ``bucket`` reads the cumulative
+    bucket series, grouped by ``by`` and ``le``.
+    """
+
+    name: str
+    part: str
+    where: tuple[tuple[str, str, str], ...]
+    by: tuple[str, ...]
+    range_ms: int
+    counter: bool
+    per_second: bool
+    aggregate: str
+    start_ms: int
+    step_ms: int
+    steps: int
+
+    def __post_init__(self) -> None:
+        if self.part not in PARTS:
+            raise ValueError(f"unknown series part {self.part!r}")
+        if self.aggregate not in _COMBINE:
+            raise ValueError(f"unknown aggregate {self.aggregate!r} (use max, min or sum)")
+        if self.steps < 1 or self.step_ms < 1:
+            raise ValueError("a leaf needs at least one evaluation time, 1 ms or more apart")
+        for label, op, wanted in self.where:
+            if op not in ("=", "!=", "=~", "!~"):
+                raise ValueError(f"unknown matcher {op!r}")
+            if op in ("=~", "!~"):
+                try:
+                    re.compile(wanted)
+                except re.error as problem:
+                    raise ValueError(f"bad regex {wanted!r} for {label}: {problem}") from None
+
+    @property
+    def reach_ms(self) -> int:
+        """How far before an evaluation time a sample counts."""
+        return self.range_ms or LOOKBACK_MS
+
+    def labels(self) -> tuple[str, ...]:
+        """The ``by`` labels, in the order the SQL returns their values."""
+        return tuple(sorted(set(self.by) - {"le"}))
+
+
+def _larger(a: float, b: float) -> float:
+    # Prometheus's max and min pass over NaN: any number replaces it.
+    return b if a < b or math.isnan(a) else a
+
+
+def _smaller(a: float, b: float) -> float:
+    return b if a > b or math.isnan(a) else a
+
+
+_COMBINE: dict[str, Callable[[float, float], float]] = {
+    "sum": operator.add,
+    "max": _larger,
+    "min": _smaller,
+}
+
+
+def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
+    """Every leaf's groups, in one statement."""
+    frames: list[Frame] = [{} for _ in leaves]
+    if not leaves:
+        return frames
+    samples, resets = [], {}
+    for row in store.rows(_statement(leaves)):
+        if row["kind"] == "reset":
+            resets.setdefault((row["leaf"], row["sid"]), []).append(row)
+        else:
+            samples.append(row)
+    labels = [leaf.labels() for leaf in leaves]
+    keys: dict[tuple[LabelKey, tuple[float, ...]], list[LabelKey]] = {}
+    for row in samples:
+        index, k = row["leaf"], row["k"]
+        leaf = leaves[index]
+        group = tuple(
+            (label, value) for label, value in zip(labels[index], row["g"], strict=True) if value
+        )
+        values = _values(
+            leaf, row, leaf.start_ms + k * leaf.step_ms, resets.get((index, row["sid"]))
+        )
+        if not values:
+            continue
+        if leaf.part == "bucket":
+            bounds = tuple(row["bounds"])
+            found = keys.get((group, bounds))
+            if found is None:
+                found = keys[group, bounds] = [
+                    tuple(sorted((*group, ("le", format_le(bound)))))
+                    for bound in (*bounds, math.inf)
+                ]
+            pairs = zip(found, values, strict=True)
+        else:
+            pairs = zip((group,), values, strict=True)
+        combine = _COMBINE[leaf.aggregate]
+        for key, value in pairs:
+            series = frames[index].setdefault(key, [None] * leaf.steps)
+            have = series[k]
+            series[k] = value if have is None else combine(have, value)
+    return frames
+
+
+def _values(
+    leaf: Leaf, row: dict[str, Any], at: int, resets: list[dict[str, Any]] | None
+) -> list[float]:
+    """The series' value at ``at`` (one per ``le`` for buckets); none where it is undefined."""
+    start = at - leaf.reach_ms
+    if leaf.range_ms == 0:
+        return [row["lv"]] if row["lt"] >= start else []
+    samples = row["n"]
+    if row["ft"] is None or samples is None or samples < 2:
+        return []
+    inside = [r for r in resets or () if r["lt"] >= start and r["ft"] <= at]
+    if leaf.part != "bucket":
+        firsts, lasts = [row["fv"]], [row["lv"]]
+        befores, afters = [[r["lv"]] for r in inside], [[r["fv"]] for r in inside]
+    else:
+        firsts, lasts = list(accumulate(row["fvs"])), list(accumulate(row["lvs"]))
+        if not len(firsts) == len(lasts) == len(row["bounds"]) + 1:
+            return []
+        befores = [list(accumulate(r["lvs"])) for r in inside]
+        afters = [list(accumulate(r["fvs"])) for r in inside]
+    # What each reset lost: the value before it, where the value dropped.
+    dropped = [0.0] * len(firsts)
+    for before, after in zip(befores, afters, strict=True):
+        dropped = [
+            lost + (was if now < was else 0.0)
+            for lost, was, now in zip(dropped, before, after, strict=True)
+        ]
+    return extrapolated(
+        start,
+        at,
+        row["ft"],
+        row["lt"],
+        samples,
+        firsts,
+        lasts,
+        dropped,
+        leaf.counter,
+        leaf.per_second,
+    )
+
+
+def pushes(store: Store, first_ms: int, last_ms: int) -> dict[tuple[str, str], list[int]]:
+    """When each (service, instance) pushed, in ms: one group per push, not per point."""
+    rows = store.rows(
+        f"""
+        SELECT service, {_INSTANCE} AS instance,
+               list(time_ns // {NS_PER_MS} ORDER BY time_ns) AS times
+        FROM (
+            SELECT service, time_ns, any_value(series) AS series FROM metric_points
+            WHERE time_ns BETWEEN ? AND ? GROUP BY service, time_ns
+        )
+        GROUP BY service, instance
+        """,
+        [first_ms * NS_PER_MS, last_ms * NS_PER_MS + NS_PER_MS - 1],
+    )
+    return {(row["service"], row["instance"]): row["times"] for row in rows}
+
+
+def _text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _label(label: str) -> str:
+    """A label's value in a point row ('' when missing, as Prometheus reads it)."""
+    if label == "job":
+        return "service"
+    if label == "instance":
+        return _INSTANCE
+    return f"coalesce(labels[{_text(label)}], '')"
+
+
+def _matcher(label: str, op: str, wanted: str) -> str:
+    have = _label(label)
+    if op == "=":
+        return f"{have} = {_text(wanted)}"
+    if op == "!=":
+        return f"{have} <> {_text(wanted)}"
+    # DuckDB's regexes are RE2, like Prometheus's; fully anchored, like Prometheus's.
+    found = f"regexp_full_match({have}, {_text(wanted)})"
+    return found if op == "=~" else f"NOT {found}"
+
+
+def _window(leaf: Leaf) -> tuple[int, int]:
+    """The times (ms, closed) of the samples the leaf's evaluation times can see."""
+    return leaf.start_ms - leaf.reach_ms, leaf.start_ms + (leaf.steps - 1) * leaf.step_ms
+
+
+def _groups(index: int, leaf: Leaf) -> str:
+    """Each matching series of the leaf and the values of its ``by`` labels (its group)."""
+    group = f"[{', '.join(_label(label) for label in leaf.labels())}]::VARCHAR[]"
+    matching = " AND ".join(_matcher(*matcher) for matcher in leaf.where) or "true"
+    return (
+        f"SELECT {index} AS leaf, sid, {group} AS g, bounds FROM named "
+        f"WHERE name = {_text(leaf.name)} AND {matching}"
+    )
+
+
+def _scan(leaves: list[Leaf]) -> str:
+    """The rows every leaf needs: its name over its window (windows of one name merged).
+
+    ``IN`` and the outer bounds are what DuckDB filters inside the scan; a name read over a
+    shorter span than the others (or over two, with an offset) is narrowed after that.
+    """
+    windows: dict[str, list[list[int]]] = {}
+    for leaf in sorted(leaves, key=_window):
+        first, last = _window(leaf)
+        spans = windows.setdefault(leaf.name, [])
+        if spans and first <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], last)
+        else:
+            spans.append([first, last])
+    outer = (min(_window(leaf)[0] for leaf in leaves), max(_window(leaf)[1] for leaf in leaves))
+
+    def between(first: int, last: int) -> str:
+        return f"time_ns BETWEEN {first * NS_PER_MS} AND {last * NS_PER_MS + NS_PER_MS - 1}"
+
+    names = ", ".join(_text(name) for name in sorted(windows))
+    condition = f"name IN ({names}) AND {between(*outer)}"
+    narrower = [
+        f"(name = {_text(name)} AND {between(first, last)})"
+        for name, spans in sorted(windows.items())
+        for first, last in spans
+    ]
+    if any(spans != [list(outer)] for spans in windows.values()):
+        condition += f" AND ({' OR '.join(narrower)})"
+    return condition
+
+
+def _statement(leaves: list[Leaf]) -> str:
+    settings = ", ".join(
+        f"({index}, {_text(leaf.name)}, {_text(leaf.part)}, {leaf.start_ms}, {leaf.step_ms}, "
+        f"{leaf.steps}, {leaf.reach_ms}, {_window(leaf)[0]}, {_window(leaf)[1]}, "
+        f"{leaf.counter and leaf.range_ms > 0})"
+        for index, leaf in enumerate(leaves)
+    )
+    groups = " UNION ALL ".join(_groups(index, leaf) for index, leaf in enumerate(leaves))
+    return f"""
+    WITH
+    leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
+        AS (VALUES {settings}),
+    -- One scan of the table for every leaf.
+    scanned AS MATERIALIZED (
+        SELECT rowid AS r, name, series, service, labels, time_ns, start_ns, value, count,
+               sum, bounds, buckets
+        FROM metric_points WHERE {_scan(leaves)}
+    ),
+    raw AS MATERIALIZED (
+        SELECT r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name, start_ns AS origin,
+               value, count, sum, buckets, len(buckets) = len(bounds) + 1 AS has_buckets
+        FROM scanned
+    ),
+    -- Each series' labels, read once.
+    named AS (
+        SELECT name, hash(series) AS sid, series, any_value(service) AS service,
+               any_value(labels) AS labels, any_value(bounds) AS bounds
+        FROM scanned GROUP BY name, series
+    ),
+    -- Every leaf's samples, with the slots a and b of the module's docstring. Buckets are
+    -- carried as the row (r) they are in, and read for the few rows the answer needs.
+    points AS MATERIALIZED (
+        SELECT leaf, sid, origin, t, r,
+               CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
+               END AS v,
+               greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
+               least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
+                   AS b
+        FROM raw JOIN leaves USING (name)
+        WHERE t BETWEEN first_ms AND last_ms
+          AND CASE part WHEN 'value' THEN value IS NOT NULL WHEN 'count' THEN count IS NOT NULL
+                        WHEN 'sum' THEN sum IS NOT NULL ELSE coalesce(has_buckets, false) END
+    ),
+    groups AS MATERIALIZED ({groups}),
+    -- Per slot a: its latest sample, and how many samples up to it.
+    upto AS (
+        SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY a) AS until_here
+        FROM (
+            SELECT leaf, sid, a, max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr,
+                   count(*) AS n
+            FROM points GROUP BY leaf, sid, a
+        )
+    ),
+    -- Per slot b: its earliest sample, and how many samples from it on.
+    onward AS (
+        SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY b DESC) AS from_here,
+               sum(n) OVER (PARTITION BY leaf, sid) AS total
+        FROM (
+            SELECT leaf, sid, b, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
+                   count(*) AS n
+            FROM points GROUP BY leaf, sid, b
+        )
+    ),
+    grid AS (
+        SELECT leaf, sid, g, bounds, part = 'bucket' AS bucket, unnest(range(steps)) AS k
+        FROM groups JOIN leaves USING (leaf)
+    ),
+    -- Window k's last sample: the latest with a <= k; its first: the earliest with b >= k.
+    -- Every sample has a <= k or b >= k, so the window holds until_here + from_here - total.
+    edges AS (
+        SELECT grid.leaf, grid.sid, grid.k, grid.g, grid.bounds, grid.bucket,
+               upto.lt, upto.lv, upto.lr, onward.ft, onward.fv, onward.fr,
+               upto.until_here + onward.from_here - onward.total AS n
+        FROM grid
+        ASOF JOIN upto ON grid.leaf = upto.leaf AND grid.sid = upto.sid AND grid.k >= upto.a
+        ASOF LEFT JOIN onward
+            ON grid.leaf = onward.leaf AND grid.sid = onward.sid AND grid.k <= onward.b
+    ),
+    -- A counter's stretches with one start time; each one after the first is a reset:
+    -- the last sample before it (lt, lv) and the first after it (ft, fv).
+    resets AS (
+        SELECT leaf, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt, lag(lv) OVER w AS lv,
+               lag(lr) OVER w AS lr, ft, fv, fr
+        FROM (
+            SELECT leaf, sid, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
+                   max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr
+            FROM points JOIN leaves USING (leaf) WHERE counter GROUP BY leaf, sid, origin
+        ) JOIN leaves USING (leaf)
+        WINDOW w AS (PARTITION BY leaf, sid ORDER BY ft)
+    ),
+    answer AS (
+        SELECT 'sample' AS kind, leaf, sid, k, g, bounds, bucket, lt, lv, lr, ft, fv, fr, n
+        FROM edges
+        UNION ALL
+        SELECT 'reset', leaf, sid, NULL, NULL, NULL, bucket, lt, lv, lr, ft, fv, fr, NULL
+        FROM resets WHERE lt IS NOT NULL
+    )
+    -- Bucket counts only for the rows of the answer.
+    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs
+    FROM answer
+    LEFT JOIN raw last ON answer.bucket AND last.r = answer.lr
+    LEFT JOIN raw first ON answer.bucket AND first.r = answer.fr
+    """

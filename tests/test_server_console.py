@@ -193,7 +193,7 @@ def test_a_demo_trace_as_a_waterfall(console: Watched, server: str):
 
 
 def test_agent_graph_follows_the_handoffs(console: Watched, server: str):
-    graph = httpx.get(f"{server}/api/agents/graph").json()
+    graph = httpx.get(f"{server}/api/agents/graph", params={"start": "1h"}).json()
     handoffs = {
         (edge["source"], edge["target"]): edge["count"]
         for edge in graph["edges"]

@@ -167,9 +167,10 @@ function graph(nodes, edges) {
 }
 
 export async function render(page, where, signal) {
-  const start = where.params.get("start") || "";
-  const ranges = ["", ...RANGES].map((range) =>
-    h("a", { href: `#/agents${range ? `?start=${range}` : ""}`, class: range === start ? "on" : "" }, range || "all"),
+  // The last hour unless asked: the whole store can be a day of a busy system.
+  const start = where.params.get("start") ?? "1h";
+  const ranges = [...RANGES, ""].map((range) =>
+    h("a", { href: `#/agents?start=${range}`, class: range === start ? "on" : "" }, range || "all"),
   );
   page.append(heading("Agents", h("span", { class: "segmented" }, ranges)));
   const data = await getJSON("/api/agents/graph", { start }, signal);

@@ -199,3 +199,32 @@ def test_the_api_key_is_sent_when_set(tmp_path: Path):
             assert allowed.exit_code == 1 and "no trace matches" in allowed.stderr
     finally:
         store.close()
+
+
+def test_the_debugging_views_answer_bad_input_with_400_json(server: str):
+    for path, reason in (
+        ("/api/handoffs?to_agent=coder", "from_agent: Field required"),
+        ("/api/handoffs?from_agent=a&to_agent=b&slow_ms=-1", "slow_ms"),
+        ("/api/agents/planner?log_level=loud", "level must be one of"),
+        ("/api/requests?start=last+tuesday", "start must be epoch seconds"),
+    ):
+        answer = httpx.get(f"{server}{path}")
+        assert answer.status_code == 400, path
+        body = answer.json()
+        assert body["status"] == 400 and reason in body["error"], body
+    missing = httpx.get(f"{server}/api/requests/{'a' * 32}")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": f"unknown trace {'a' * 32}", "status": 404}
+
+
+def test_usage_errors_exit_2_before_any_request():
+    nowhere = "http://127.0.0.1:9"
+    for args in (
+        ("logs", "search", "--level", "loud"),
+        ("traces", "list", "--since", "last tuesday"),
+        ("inspect-agent", "planner", "--limit", "0"),
+        ("replay", "--execute"),
+    ):
+        result = run(*args, "--server", nowhere)
+        assert result.exit_code == 2, (args, result.output)
+        assert "cannot reach" not in result.output

@@ -91,7 +91,7 @@ def search(
             )["logs"]
     if as_json:
         print_json({"logs": records, "count": len(records)})
-    else:
+    elif records:
         rows = [
             (
                 when(r["time_ns"]),

@@ -118,7 +118,10 @@ def _look(api: Api, replay: Replay) -> None:
     now = time.monotonic()
     if outcome.get("spans") != replay._spans:
         replay._spans, replay._stable_since = outcome.get("spans"), now
-    expects_run = (replay.original["outcome"] or {}).get("orchestration") is not None
+    # A run is waited for if the original started one and the app took the replay.
+    expects_run = (replay.original["outcome"] or {}).get("orchestration") is not None and (
+        replay.status_code is None or replay.status_code < 400
+    )
     replay.complete = (
         bool(outcome.get("complete"))
         and (outcome.get("orchestration") is not None or not expects_run)

@@ -54,7 +54,7 @@ def list_traces(
     traces = answer["traces"]
     if as_json:
         print_json(answer)
-    else:
+    elif traces:
         rows = [
             (
                 when(t["start_ns"]),

@@ -167,7 +167,9 @@ def agent_report(store: Store, query: AgentQuery) -> dict[str, Any]:
     calls = store.rows(_INSIDE.format(where=where), [*params, query.since_ns or 0])
     failures = store.rows(_FAILURES.format(where=where), [*params, query.limit])
     log_where, log_params = query.logs()
-    opened = store.rows(_OPEN.format(where=log_where), log_params)
+    open_runs = _OPEN.format(where=log_where)
+    [open_count] = store.rows(f"SELECT count(*) AS count FROM ({open_runs})", log_params)
+    opened = store.rows(f"{open_runs} LIMIT ?", [*log_params, query.limit])
     logs = store.rows(
         _LOGS.format(where=f"{log_where} AND {SEVERITY_RANK} >= ?"),
         [*log_params, query.log_rank, query.limit],
@@ -181,7 +183,7 @@ def agent_report(store: Store, query: AgentQuery) -> dict[str, Any]:
         "failures": [_timed(row, "start_ns") for row in failures],
         "sessions": store.rows(_SESSIONS.format(where=where), params),
         "open_runs": [_timed(row, "time_ns") for row in opened],
-        "open_count": len(opened),
+        "open_count": open_count["count"],
         "logs": [_timed(row, "time_ns") for row in logs],
     }
 

@@ -33,7 +33,7 @@ import math
 import operator
 import statistics
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from swarmscope.ops.query import (
@@ -140,8 +140,13 @@ class Batch:
         self._plan = _Plan()
         self._jobs: list[tuple[Query, Steps]] = []
 
-    def add(self, query: Query, at: Steps) -> int:
-        """Queue a query; ``ValueError`` now if it cannot be computed (then nothing is queued)."""
+    def add(self, query: Query, at: Steps | Sequence[int]) -> int:
+        """Queue a query; ``ValueError`` now if it cannot be computed (then nothing is queued).
+
+        ``at``: its evaluation times, as ``Steps`` or as evenly spaced times in ns.
+        """
+        if not isinstance(at, Steps):
+            at = _evenly_spaced(at)
         plan = _Plan()
         _evaluate(query, _Context(self.namespace, plan), at)
         self._plan.update(plan)
@@ -155,6 +160,18 @@ class Batch:
         pushed = {} if self._plan.pushes is None else pushes(store, *self._plan.pushes)
         context = _Context(self.namespace, self._plan, computed, pushed)
         return [_range_series(_evaluate(query, context, at), at) for query, at in self._jobs]
+
+
+def _evenly_spaced(times_ns: Sequence[int]) -> Steps:
+    times = sorted({time // NS_PER_MS for time in times_ns})
+    if not times:
+        raise ValueError("a query needs at least one evaluation time")
+    if len(times) == 1:
+        return Steps(times[0], 1, 1)
+    step = times[1] - times[0]
+    if any(later - earlier != step for earlier, later in itertools.pairwise(times)):
+        raise ValueError("evaluation times must be evenly spaced")
+    return Steps(times[0], step, len(times))
 
 
 class _Plan:

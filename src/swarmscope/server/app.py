@@ -18,7 +18,16 @@ from starlette.exceptions import HTTPException
 from swarmscope import __version__
 from swarmscope.server import console
 from swarmscope.server.alerting import Alerting
-from swarmscope.server.api import agents, alerts, approvals, inspect, logs, overview, traces
+from swarmscope.server.api import (
+    agents,
+    alerts,
+    approvals,
+    dashboards,
+    inspect,
+    logs,
+    overview,
+    traces,
+)
 from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
@@ -67,6 +76,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(agents.routes(context))
     app.include_router(approvals.routes(context))
     app.include_router(overview.routes(context))
+    app.include_router(dashboards.routes(context))
     # After agents': /api/agents/{agent} must not take /api/agents/graph.
     app.include_router(inspect.routes(context))
 

@@ -1,0 +1,244 @@
+"""``GET /api/dashboards`` and ``GET /api/dashboards/{id}``: the ops bundle's dashboards, computed.
+
+The panels Grafana gets as PromQL (``ops/dashboards.py``) are computed here from the server's
+own metric points (``server/evaluate.py``), with Prometheus's semantics: the console and
+Grafana show the same figures for the same definitions. A whole dashboard is one SQL
+statement. Panel ids are Grafana's (position + 1); legends are Grafana's ``{{label}}``
+templates filled in with each series' labels.
+
+Non-finite values (``x/0``, a quantile without observations) are left out of the points:
+JSON cannot carry them and Prometheus's NaN means "no data". Single-value panels (stat,
+gauge, bar gauge, pie chart, table) give each series' last value, as Grafana's
+``lastNotNull`` does; stat and gauge panels with one series also give it as the panel's
+``value``. A target the server cannot compute is reported in the panel's ``note`` instead of
+failing the dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from swarmscope.ops.dashboards import DASHBOARDS, DASHBOARDS_BY_UID, Dashboard, Panel
+from swarmscope.ops.query import Query as PanelQuery
+from swarmscope.ops.query import Up
+from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.server.context import Context
+from swarmscope.server.evaluate import Batch, RangeSeries, Steps, instant, steps
+from swarmscope.server.promql import duration_ms
+from swarmscope.server.store import Store
+
+DEFAULT_RANGE_NS = 3600 * 10**9
+# About this many points per series unless a step is asked for; never more than MAX_POINTS.
+TARGET_POINTS = 120
+MAX_POINTS = 1000
+SINGLE_VALUE = ("stat", "gauge", "bargauge", "piechart", "table")
+UP_NOTE = (
+    "The server has no scrapes: a process is up (1) while its latest push is at most two of "
+    "its push intervals old, down (0) after that; instance is its service.instance.id."
+)
+_TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Window:
+    start_ns: int
+    end_ns: int
+    step_ns: int
+
+
+def routes(context: Context) -> APIRouter:
+    router = APIRouter(tags=["dashboards"])
+
+    @router.get("/api/dashboards", summary="Every dashboard of the ops bundle")
+    async def list_dashboards() -> list[dict[str, Any]]:
+        return [
+            {
+                "id": dashboard.uid,
+                "title": dashboard.title,
+                "description": dashboard.description,
+                "tags": list(dashboard.tags),
+                "panels": len(dashboard.panels),
+            }
+            for dashboard in DASHBOARDS
+        ]
+
+    @router.get("/api/dashboards/{dashboard_id}", summary="A dashboard's panels, computed")
+    async def get_dashboard(
+        dashboard_id: str,
+        start: Annotated[
+            str | None, Query(description="epoch s, ISO 8601, or 15m ago; default end - 1h")
+        ] = None,
+        end: Annotated[
+            str | None, Query(description="epoch s, ISO 8601, or 15m ago; default now")
+        ] = None,
+        step: Annotated[
+            str | None,
+            Query(
+                description=f"seconds or a duration like 30s; default about {TARGET_POINTS} "
+                f"points, at most {MAX_POINTS}"
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        dashboard = DASHBOARDS_BY_UID.get(dashboard_id)
+        if dashboard is None:
+            raise HTTPException(404, f"unknown dashboard {dashboard_id!r}")
+        window = parse_window(start, end, step)
+        namespace = context.settings.namespace
+        return await asyncio.to_thread(render, context.store, dashboard, namespace, window)
+
+    return router
+
+
+def parse_window(start: str | None, end: str | None, step: str | None) -> Window:
+    """The time range and step a request asks for, or a ``BadParameter`` saying what is wrong."""
+    now = time.time_ns()
+    end_ns = time_ns("end", end, now) or now
+    start_ns = time_ns("start", start, now)
+    if start_ns is None:
+        start_ns = end_ns - DEFAULT_RANGE_NS
+    if end_ns <= start_ns:
+        raise BadParameter("end must be after start")
+    if step is None or step == "":
+        seconds = max(1, math.ceil((end_ns - start_ns) / 1e9 / TARGET_POINTS))
+        step_ns = seconds * 10**9
+    else:
+        step_ns = _step_ns(step)
+    points = (end_ns - start_ns) // step_ns + 1
+    if points > MAX_POINTS:
+        raise BadParameter(
+            f"step {step_ns / 1e9:g}s makes {points} points per series; at most {MAX_POINTS}: "
+            "raise step or narrow start/end"
+        )
+    return Window(start_ns, end_ns, step_ns)
+
+
+def _step_ns(text: str) -> int:
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            return duration_ms(text) * 10**6
+        except ValueError:
+            raise BadParameter("step must be seconds or a duration like 30s") from None
+    if not math.isfinite(seconds) or seconds < 0.001:
+        raise BadParameter("step must be at least 0.001 seconds")
+    return int(seconds * 1e9)
+
+
+def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -> dict[str, Any]:
+    """Every panel of the dashboard over ``window``, from one read of the store."""
+    grid = steps(window.start_ns, window.end_ns, window.step_ns)
+    batch = Batch(namespace)
+    jobs: list[list[int | str]] = []
+    for panel in dashboard.panels:
+        panel_jobs: list[int | str] = []
+        for target in panel.queries:
+            try:
+                at: Steps = instant(window.end_ns) if target.instant else grid
+                panel_jobs.append(batch.add(target.query, at))
+            except ValueError as problem:
+                panel_jobs.append(f"{target.query.promql(namespace)}: {problem}")
+        jobs.append(panel_jobs)
+    results = batch.run(store)
+    return {
+        "id": dashboard.uid,
+        "title": dashboard.title,
+        "description": dashboard.description,
+        "start": window.start_ns / 1e9,
+        "end": window.end_ns / 1e9,
+        "step": window.step_ns / 1e9,
+        "panels": [
+            _panel(index + 1, panel, panel_jobs, results, namespace)
+            for index, (panel, panel_jobs) in enumerate(zip(dashboard.panels, jobs, strict=True))
+        ],
+    }
+
+
+def _panel(
+    panel_id: int,
+    panel: Panel,
+    jobs: list[int | str],
+    results: list[list[RangeSeries]],
+    namespace: str,
+) -> dict[str, Any]:
+    series: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for ref, (target, job) in enumerate(zip(panel.queries, jobs, strict=True)):
+        if isinstance(job, str):
+            notes.append(f"cannot be computed by the server: {job}")
+            continue
+        if any(isinstance(node, Up) for node in _nodes(target.query)):
+            notes.append(UP_NOTE)
+        for item in sorted(results[job], key=_order):
+            entry: dict[str, Any] = {
+                "label": legend(target.legend, item.labels, panel.title),
+                "labels": item.labels,
+                "target": chr(ord("A") + ref),
+                "points": [[t, v] for t, v in item.points],
+            }
+            if panel.kind in SINGLE_VALUE:
+                entry["value"] = item.points[-1][1]
+            series.append(entry)
+    out: dict[str, Any] = {
+        "id": panel_id,
+        "title": panel.title,
+        "description": panel.description,
+        "kind": panel.kind,
+        "unit": panel.unit,
+        "stacked": panel.stacked,
+        "thresholds": [
+            {"value": None if i == 0 else value, "color": color}
+            for i, (value, color) in enumerate(panel.thresholds)
+        ],
+        "mappings": [{"value": value, "text": text} for value, text in panel.mappings],
+        "queries": [
+            {
+                "target": chr(ord("A") + ref),
+                "promql": target.query.promql(namespace),
+                "legend": target.legend,
+                "instant": target.instant,
+            }
+            for ref, target in enumerate(panel.queries)
+        ],
+        "series": series,
+    }
+    if panel.kind in ("stat", "gauge"):
+        out["value"] = series[0]["value"] if len(series) == 1 else None
+    if notes:
+        out["note"] = " ".join(dict.fromkeys(notes))
+    return out
+
+
+def legend(template: str, labels: dict[str, str], fallback: str) -> str:
+    """Grafana's legend: ``{{label}}`` filled in (missing labels are empty); without a
+    template, the labels as ``{k="v"}``, or ``fallback`` when the series has none."""
+    if template and template != "__auto":
+        return _TEMPLATE.sub(lambda match: labels.get(match.group(1), ""), template)
+    if labels:
+        return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+    return fallback
+
+
+def _order(item: RangeSeries) -> tuple[Any, ...]:
+    """Series by their labels, buckets by their bound (``le`` sorts as a number)."""
+    rest = sorted((k, v) for k, v in item.labels.items() if k != "le")
+    le = item.labels.get("le")
+    return (rest, float(le) if le is not None else 0.0)
+
+
+def _nodes(query: PanelQuery) -> Iterator[PanelQuery]:
+    """The query and every query inside it."""
+    yield query
+    for field in dataclasses.fields(query):  # type: ignore[arg-type]
+        value = getattr(query, field.name)
+        if hasattr(value, "promql") and dataclasses.is_dataclass(value):
+            yield from _nodes(value)

@@ -154,19 +154,16 @@ def queries(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def dashboard_query(client: httpx.Client) -> tuple[str, str, dict[str, Any]] | None:
-    """The 8-panel dashboard (or the largest) if the server has the dashboards API."""
+def dashboard_queries(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
+    """The 8-panel dashboard (or the largest), last hour and last day, if the API exists."""
     answer = client.get("/api/dashboards")
-    if answer.status_code != 200:
-        return None
-    listing = answer.json()
-    boards = listing.get("dashboards", listing) if isinstance(listing, dict) else listing
-    sized = [(len(b.get("panels", [])) or b.get("panel_count", 0), b["id"]) for b in boards]
-    if not sized:
-        return None
-    eight = [entry for entry in sized if entry[0] == 8]
-    panels, board = eight[0] if eight else max(sized)
-    return (f"dashboard {board} ({panels} panels)", f"/api/dashboards/{board}", {"start": "24h"})
+    if answer.status_code != 200 or not answer.json():
+        return []
+    sized = sorted((board["panels"], board["id"]) for board in answer.json())
+    panels, board = next((entry for entry in sized if entry[0] == 8), sized[-1])
+    label = f"dashboard {board} ({panels} panels)"
+    path = f"/api/dashboards/{board}"
+    return [(f"{label}, 1 h", path, {}), (f"{label}, 24 h", path, {"start": "24h"})]
 
 
 def main() -> None:
@@ -210,9 +207,8 @@ def main() -> None:
             time.sleep(1.0)
             idle_mb = process.memory_info().rss / 2**20
             suite = queries(client)
-            board = dashboard_query(client)
-            if board is not None:
-                suite.append(board)
+            boards = dashboard_queries(client)
+            suite += boards
             results = []
             for label, path, params in suite:
                 times = timed(client, path, params, args.repeat)
@@ -222,12 +218,14 @@ def main() -> None:
     print(f"{'query':40s} {'first':>9s} {'median':>9s}")
     for label, first, median in results:
         print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms")
-    if board is None:
-        print("dashboards: the server has no /api/dashboards yet; not measured")
+    if not boards:
+        print("dashboards: the server has no /api/dashboards; not measured")
     else:
-        seconds = max(results[-1][1], results[-1][2])
+        seconds = max(max(first, median) for _, first, median in results[-len(boards) :])
         verdict = "met" if seconds < DASHBOARD_FLOOR_SECONDS else "MISSED"
-        print(f"dashboard floor {DASHBOARD_FLOOR_SECONDS:.0f} s: {verdict} ({seconds:.2f} s)")
+        print(
+            f"dashboard floor {DASHBOARD_FLOOR_SECONDS:.0f} s: {verdict} (slowest {seconds:.2f} s)"
+        )
     verdict = "met" if peak_mb < RSS_FLOOR_MB else "MISSED"
     print(
         f"server RSS: idle {idle_mb:.0f} MB, after the queries {now_mb:.0f} MB,"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -56,7 +56,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 @pytest.fixture(scope="module")
 def server(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server, holding what one short demo run sent it (traces, logs and metrics)."""
-    with serve(create_app(store, ServerSettings(api_key=None, alert_interval_seconds=2))) as url:
+    with serve(create_app(store, ServerSettings(api_key=None, alert_interval_seconds=3))) as url:
         logs = tmp_path_factory.mktemp("demo-logs")
         env = {
             **os.environ,
@@ -64,7 +64,7 @@ def server(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
             "OTEL_METRIC_EXPORT_INTERVAL": "1000",
         }
         env.pop("SWARMSCOPE_API_KEY", None)
-        command = [sys.executable, "-m", "swarmscope", "demo", "--duration", "5", "--rate", "4"]
+        command = [sys.executable, "-m", "swarmscope", "demo", "--duration", "4", "--rate", "4"]
         command += ["--port", "0", "--approval-timeout", "1", "--log-dir", str(logs)]
         demo = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
@@ -260,6 +260,53 @@ def test_overview_approvals_and_alerts_show_what_the_api_says(console: Watched, 
     rows = page.locator("table.grid").first.locator("tbody tr")
     expect(rows).to_have_count(len(alerts["alerts"]))
     console.shot("alerts")
+    console.assert_clean()
+
+
+def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str):
+    listing = httpx.get(f"{server}/api/dashboards").json()
+    page = console.page
+    page.goto("/#/dashboards")
+    expect(page.locator("table.grid tbody tr")).to_have_count(len(listing))
+    assert not [url for url in console.urls if "plotly" in url], "only dashboards load Plotly"
+    console.shot("dashboards")
+
+    def computed(answer: Any) -> bool:
+        return urlsplit(answer.url).path == "/api/dashboards/multi-agent-orchestration"
+
+    with page.expect_response(computed) as sent:
+        page.click("text=Multi-Agent Orchestration")
+    dashboard = sent.value.json()
+    panels = page.locator(".panels > .panel")
+    expect(panels).to_have_count(len(dashboard["panels"]))
+    expect(page.locator(".panel .main-svg").first).to_be_visible()
+    drawn = 0
+    for index, panel in enumerate(dashboard["panels"]):
+        shown = panels.nth(index)
+        expect(shown.locator("h3")).to_have_text(panel["title"])
+        with_points = [series for series in panel["series"] if series["points"]]
+        if panel["kind"] == "timeseries" and with_points:
+            # Plotly draws one trace group per series, inside its own SVG.
+            lines = shown.locator(".main-svg g.trace.scatter")
+            expect(lines).to_have_count(len(panel["series"]))
+            # Each series with data is visible: a line, or dots while it has too few points.
+            marks = lines.locator("path.js-line, path.point")
+            assert marks.count() >= len(with_points)
+            drawn += 1
+        elif not with_points:
+            expect(shown).to_contain_text("No data in this range.")
+    assert drawn >= 3, "the demo's metrics fill several charts"
+    [plotly] = [url for url in console.urls if "plotly" in url and url.endswith(".min.js")]
+    assert urlsplit(plotly).path.startswith("/static/vendor/plotly-")
+
+    # A shorter range asks the server for it and redraws, with Plotly already loaded.
+    with page.expect_response(computed) as sent:
+        page.click(".segmented a:text-is('15m')")
+    assert dict(parse_qsl(urlsplit(sent.value.url).query)) == {"start": "15m"}
+    expect(page).to_have_url(f"{server}/#/dashboards/multi-agent-orchestration?range=15m")
+    expect(page.locator(".panel .main-svg").first).to_be_visible()
+    assert len([url for url in console.urls if url == plotly]) == 1
+    console.shot("dashboard")
     console.assert_clean()
 
 

@@ -6,7 +6,6 @@ import { count, h, heading, notice, table } from "../dom.js";
 import { plotly } from "./plotly.js";
 
 const RANGES = ["15m", "1h", "6h", "24h"];
-const SHORT = new Set(["15m", "1h"]); // ranges whose time axis shows seconds
 const REFRESH_MS = 15000;
 const PLOTTED = new Set(["timeseries", "heatmap"]);
 const WIDE = new Set([...PLOTTED, "table"]);
@@ -47,7 +46,7 @@ export function formatValue(value, unit) {
 }
 
 const AXES = {
-  percentunit: { tickformat: ".0%" },
+  percentunit: { tickformat: ".3~%" },
   percent: { ticksuffix: "%" },
   s: { ticksuffix: " s" },
   ms: { ticksuffix: " ms" },
@@ -65,54 +64,122 @@ function when(t) {
   return new Date(t * 1000);
 }
 
+/** A series' single value: the one the server gave, else its last point. */
 function last(series) {
+  if (series.value !== undefined && series.value !== null) return series.value;
   const points = series.points || [];
   return points.length ? points[points.length - 1][1] : null;
 }
 
-async function drawChart(element, panel, range) {
-  const Plotly = await plotly();
-  const series = panel.series || [];
-  const traces = series.map((one) => ({
+/** A value as the panel says it: a mapping's text (0 "closed"), else in its unit. */
+function shown(value, panel) {
+  const mapped = (panel.mappings || []).find((mapping) => mapping.value === value);
+  return mapped ? mapped.text : formatValue(value, panel.unit);
+}
+
+// Grafana's colour names, in the console's palette.
+const COLOURS = { green: "var(--ok)", orange: "var(--warn)", yellow: "var(--warn)", red: "var(--bad)" };
+
+/** The colour of the highest threshold `value` reaches (the first step is the base). */
+function colour(value, panel) {
+  let found = null;
+  for (const step of panel.thresholds || []) {
+    if (step.value === null || (typeof value === "number" && value >= step.value)) found = step.color;
+  }
+  return found ? COLOURS[found] || found : null;
+}
+
+function lines(panel) {
+  return (panel.series || []).map((one) => ({
     type: "scatter",
-    mode: "lines",
+    // A line needs two points: a series only just begun is drawn as its dots.
+    mode: (one.points || []).length < 3 ? "lines+markers" : "lines",
     name: one.label || "value",
     x: (one.points || []).map(([t]) => when(t)),
     y: (one.points || []).map(([, v]) => v),
     line: { width: 1.6 },
     stackgroup: panel.stacked ? "stack" : undefined,
+    cliponaxis: false,
     hovertemplate: "%{y}<extra>%{fullData.name}</extra>",
   }));
+}
+
+/**
+ * Prometheus buckets (cumulative, one series per `le`) as a heatmap of what fell in each
+ * bucket per step: each bound's value minus the one below it. Columns are the steps of the
+ * range (`step` seconds apart, the first at the first point), so a column has its width even
+ * when it is the only one.
+ */
+function heatmap(panel, step) {
+  const buckets = [...panel.series].sort((a, b) => Number(a.labels.le) - Number(b.labels.le));
+  const times = buckets.flatMap((one) => one.points.map(([t]) => t));
+  const first = Math.min(...times);
+  const columns = Math.round((Math.max(...times) - first) / step) + 1;
+  const grid = buckets.map((one) => {
+    const row = new Array(columns).fill(null);
+    for (const [t, v] of one.points) row[Math.round((t - first) / step)] = v;
+    return row;
+  });
+  const z = grid.map((row, index) =>
+    row.map((value, column) => {
+      const below = index ? grid[index - 1][column] : 0;
+      return value === null ? null : Math.max(value - (below || 0), 0);
+    }),
+  );
+  return [
+    {
+      type: "heatmap",
+      x0: when(first),
+      dx: step * 1000,
+      y: buckets.map((one) => `≤ ${one.labels.le}${panel.unit === "s" ? " s" : ""}`),
+      z,
+      colorscale: [
+        [0, "#f3f6fd"],
+        [1, "#3557d4"],
+      ],
+      showscale: false,
+      hovertemplate: "%{y}: %{z:.3g}<extra></extra>",
+    },
+  ];
+}
+
+async function drawChart(element, panel, bounds, step) {
+  const Plotly = await plotly();
+  const series = panel.series || [];
+  const buckets = panel.kind === "heatmap" && step > 0 && series.every((one) => one.labels?.le !== undefined);
+  const legend = !buckets && series.length > 1 && series.length <= LEGEND_MAX;
   const layout = {
-    height: series.length > 1 && series.length <= LEGEND_MAX ? 270 : 230,
-    margin: { l: 56, r: 12, t: 8, b: 28 },
+    height: legend ? 270 : 230,
+    margin: { l: buckets ? 76 : 56, r: 12, t: 8, b: 28 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { family: "system-ui, sans-serif", size: 11, color: "#445" },
     // Past a handful of series a legend hides the chart: hovering names each line instead.
-    showlegend: series.length > 1 && series.length <= LEGEND_MAX,
+    showlegend: legend,
     legend: { orientation: "h", x: 0, y: -0.2, font: { size: 10 } },
-    xaxis: { type: "date", gridcolor: "#eef0f4", tickformat: SHORT.has(range) ? "%H:%M:%S" : "%H:%M" },
-    yaxis: { gridcolor: "#eef0f4", rangemode: "tozero", ...(AXES[panel.unit] || {}) },
+    // The whole range asked for, as Grafana shows it, even where there is no data yet.
+    xaxis: { type: "date", gridcolor: "#eef0f4", tickformat: "%H:%M", range: bounds.every(Number.isFinite) ? bounds.map(when) : undefined },
+    yaxis: buckets
+      ? { type: "category" }
+      : { gridcolor: "#eef0f4", rangemode: "tozero", ...(AXES[panel.unit] || {}) },
     uirevision: panel.title,
   };
+  const traces = buckets ? heatmap(panel, step) : lines(panel);
   await Plotly.react(element, traces, layout, { displayModeBar: false, responsive: true });
+}
+
+function big(value, panel) {
+  return h("div", { class: "big", style: { color: colour(value, panel) } }, shown(value, panel));
 }
 
 function bigNumbers(panel) {
   const series = panel.series || [];
-  if (panel.value !== undefined && panel.value !== null) {
-    return h("div", { class: "big" }, formatValue(panel.value, panel.unit));
-  }
-  if (series.length <= 1) {
-    return h("div", { class: "big" }, formatValue(series.length ? last(series[0]) : null, panel.unit));
-  }
+  if (panel.value !== undefined && panel.value !== null) return big(panel.value, panel);
+  if (series.length <= 1) return big(series.length ? last(series[0]) : null, panel);
   return h(
     "div",
     { class: "bigs" },
-    series.map((one) =>
-      h("div", {}, h("div", { class: "big" }, formatValue(last(one), panel.unit)), h("div", { class: "label" }, one.label)),
-    ),
+    series.map((one) => h("div", {}, big(last(one), panel), h("div", { class: "label" }, one.label))),
   );
 }
 
@@ -128,7 +195,7 @@ function bars(panel) {
         { class: "bar-row" },
         h("span", { class: "bar-label", title: label }, label),
         h("span", { class: "bar" }, h("i", { style: { width: `${(100 * Math.abs(value || 0)) / top}%` } })),
-        h("span", { class: "bar-value" }, formatValue(value, panel.unit)),
+        h("span", { class: "bar-value" }, shown(value, panel)),
       ),
     ),
   );
@@ -138,7 +205,7 @@ function tableOf(panel) {
   return table(
     [
       { label: "Series", cell: (one) => one.label || "" },
-      { label: "Value", cell: (one) => formatValue(last(one), panel.unit), class: "num" },
+      { label: "Value", cell: (one) => shown(last(one), panel), class: "num" },
     ],
     panel.series || [],
     "No data in this range.",
@@ -146,7 +213,7 @@ function tableOf(panel) {
 }
 
 /** Fill a panel's body; charts are drawn after the body is in the page (Plotly measures it). */
-async function fill(body, panel, range) {
+async function fill(body, panel, bounds, step) {
   const empty = !(panel.series || []).some((one) => (one.points || []).length) && panel.value == null;
   if (panel.kind === "nodeGraph") {
     body.replaceChildren(h("a", { href: "#/agents" }, "The agent graph →"));
@@ -158,7 +225,7 @@ async function fill(body, panel, range) {
       chart = h("div", { class: "chart" });
       body.replaceChildren(chart);
     }
-    await drawChart(chart, panel, range);
+    await drawChart(chart, panel, bounds, step);
   } else if (panel.kind === "stat" || panel.kind === "gauge") {
     body.replaceChildren(bigNumbers(panel));
   } else if (panel.kind === "table") {
@@ -208,7 +275,7 @@ export async function render(page, where, signal) {
           ),
         );
       }
-      drawing.push(fill(body, panel, range).catch((error) => body.replaceChildren(notice(error))));
+      drawing.push(fill(body, panel, [data.start, data.end], data.step).catch((error) => body.replaceChildren(notice(error))));
     });
     if (!(data.panels || []).length) grid.replaceChildren(h("p", { class: "muted" }, "This dashboard has no panels."));
     await Promise.all(drawing);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -160,6 +161,10 @@ def serve(
     external_url: Annotated[
         str | None, typer.Option(help="URL people reach this server at, for alert links.")
     ] = None,
+    decode_processes: Annotated[
+        int | None,
+        typer.Option(help="Processes decoding OTLP (default: one per CPU; 0: none).", min=0),
+    ] = None,
 ) -> None:
     """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
 
@@ -190,6 +195,7 @@ def serve(
         alertmanager_url=alertmanager,
         alert_time_scale=alert_time_scale,
         external_url=external_url.rstrip("/") if external_url else None,
+        decode_processes=(os.cpu_count() or 1) if decode_processes is None else decode_processes,
     )
     try:
         listener = listen(host, port)

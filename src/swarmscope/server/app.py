@@ -31,6 +31,7 @@ from swarmscope.server.api import (
 from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
+from swarmscope.server.decoding import Decoder
 from swarmscope.server.intake import Intake
 from swarmscope.server.receiver import error, receiver_routes
 from swarmscope.server.settings import ServerSettings
@@ -48,6 +49,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     )
 
     alerting = Alerting(store, settings)
+    decoder = Decoder(settings.decode_processes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +58,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
             yield
         finally:
             alerting.stop()
+            decoder.close()
             intake.close()
 
     app = FastAPI(
@@ -69,7 +72,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     _no_self_telemetry(app)
     app.state.context = context
     app.state.intake = intake
-    app.include_router(receiver_routes(intake, settings.max_body_bytes))
+    app.include_router(receiver_routes(intake, decoder, settings.max_body_bytes))
     app.include_router(traces.routes(context))
     app.include_router(alerts.routes(alerting))
     app.include_router(logs.routes(context))

@@ -13,9 +13,10 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+import orjson
+import pyarrow as pa
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
@@ -31,6 +32,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from swarmscope.server.rows import (
+    SPAN_COLUMNS,
+    LogRow,
+    MetricRow,
+    SpanRow,
+    columns_to_arrow,
+)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -103,6 +112,10 @@ def parse(message: Any, body: bytes, content_type: str) -> Any:
 
 
 def value(any_value: AnyValue) -> Any:
+    # Most attribute values are strings: read that field first, before asking which is set.
+    text = any_value.string_value
+    if text:
+        return text
     field = any_value.WhichOneof("value")
     if field is None:
         return None
@@ -119,29 +132,8 @@ def attributes(key_values: Any) -> dict[str, Any]:
     return {kv.key: value(kv.value) for kv in key_values}
 
 
-@dataclass(frozen=True)
-class SpanRow:
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: str
-    service: str
-    start_ns: int
-    end_ns: int
-    duration_ms: float
-    status: str
-    status_message: str
-    operation: str | None
-    agent: str | None
-    tool: str | None
-    model: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-    attributes: str
-    events: str
-    links: str
-    resource: str
+def to_json(data: Any) -> str:
+    return orjson.dumps(data, default=str).decode()
 
 
 def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dict[str, Any]]]:
@@ -157,55 +149,85 @@ def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dic
                 yield item, service, resource
 
 
-def span_rows(request: ExportTraceServiceRequest) -> list[SpanRow]:
-    return [
-        _span_row(span, attributes(span.attributes), service, resource)
-        for span, service, resource in items(request.resource_spans, "scope_spans", "spans")
-    ]
+def span_batch(request: ExportTraceServiceRequest) -> tuple[pa.Table, int]:
+    """The request's spans as one Arrow table of ``SpanRow`` columns, and how many were
+    rejected (ids of the wrong length).
+
+    This is the intake's hot path: columns are filled directly, without a row object per
+    span, and each resource is turned into JSON once for all its spans.
+    """
+    columns: dict[str, list[Any]] = {name: [] for name in SPAN_COLUMNS}
+    appends = [columns[name].append for name in SPAN_COLUMNS]
+    rejected = 0
+    for group in request.resource_spans:
+        resource = attributes(group.resource.attributes)
+        service = str(resource.get("service.name", "unknown_service"))
+        resource_json = to_json(resource)
+        for scope in group.scope_spans:
+            for span in scope.spans:
+                if len(span.trace_id) != 16 or len(span.span_id) != 8:
+                    rejected += 1
+                    continue
+                values = _span_values(span, attributes(span.attributes), service, resource_json)
+                for append, column_value in zip(appends, values, strict=True):
+                    append(column_value)
+    return columns_to_arrow(SpanRow, columns), rejected
 
 
-def _span_row(span: Any, attrs: dict[str, Any], service: str, resource: dict[str, Any]) -> SpanRow:
-    kind = attrs.get("openinference.span.kind")
-    operation = attrs.get("gen_ai.operation.name") or _OPENINFERENCE_KINDS.get(str(kind).upper())
-    return SpanRow(
-        trace_id=span.trace_id.hex(),
-        span_id=span.span_id.hex(),
-        parent_span_id=span.parent_span_id.hex() or None,
-        name=span.name,
-        kind=_KINDS[span.kind] if span.kind < len(_KINDS) else "unspecified",
-        service=service,
-        start_ns=span.start_time_unix_nano,
-        end_ns=span.end_time_unix_nano,
-        duration_ms=max(span.end_time_unix_nano - span.start_time_unix_nano, 0) / 1e6,
-        status=_STATUS[span.status.code] if span.status.code < len(_STATUS) else "unset",
-        status_message=span.status.message,
-        operation=operation,
-        agent=_first(attrs, "gen_ai.agent.name", "agent.name"),
-        tool=_first(attrs, "gen_ai.tool.name", "tool.name"),
-        model=_first(attrs, "gen_ai.request.model", "llm.model_name"),
-        input_tokens=_int(_first(attrs, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
-        output_tokens=_int(
-            _first(attrs, "gen_ai.usage.output_tokens", "llm.token_count.completion")
-        ),
-        attributes=json.dumps(attrs, default=str),
-        events=json.dumps(
-            [
-                {
-                    "name": e.name,
-                    "time_ns": e.time_unix_nano,
-                    "attributes": attributes(e.attributes),
-                }
-                for e in span.events
-            ],
-            default=str,
-        ),
-        links=json.dumps(
-            [
-                {"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()}
-                for link in span.links
-            ]
-        ),
-        resource=json.dumps(resource, default=str),
+def _span_values(
+    span: Any, attrs: dict[str, Any], service: str, resource_json: str
+) -> tuple[Any, ...]:
+    """One span's values, in ``SpanRow``'s field order."""
+    get = attrs.get
+    operation = get("gen_ai.operation.name") or _OPENINFERENCE_KINDS.get(
+        str(get("openinference.span.kind")).upper()
+    )
+    start, end, status = span.start_time_unix_nano, span.end_time_unix_nano, span.status
+    events, links = span.events, span.links
+    return (
+        span.trace_id.hex(),
+        span.span_id.hex(),
+        span.parent_span_id.hex() or None,
+        span.name,
+        _KINDS[span.kind] if span.kind < len(_KINDS) else "unspecified",
+        service,
+        start,
+        end,
+        max(end - start, 0) / 1e6,
+        _STATUS[status.code] if status.code < len(_STATUS) else "unset",
+        status.message,
+        operation,
+        _first(attrs, "gen_ai.agent.name", "agent.name"),
+        _first(attrs, "gen_ai.tool.name", "tool.name"),
+        _first(attrs, "gen_ai.request.model", "llm.model_name"),
+        _int(_first(attrs, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
+        _int(_first(attrs, "gen_ai.usage.output_tokens", "llm.token_count.completion")),
+        to_json(attrs),
+        _events_json(events) if events else "[]",
+        _links_json(links) if links else "[]",
+        resource_json,
+    )
+
+
+def _events_json(events: Any) -> str:
+    return to_json(
+        [
+            {"name": e.name, "time_ns": e.time_unix_nano, "attributes": attributes(e.attributes)}
+            for e in events
+        ]
+    )
+
+
+def _links_json(links: Any) -> str:
+    return to_json(
+        [
+            {
+                "trace_id": link.trace_id.hex(),
+                "span_id": link.span_id.hex(),
+                "attributes": attributes(link.attributes),
+            }
+            for link in links
+        ]
     )
 
 
@@ -242,19 +264,6 @@ def new_response(signal: str) -> Any:
     return _RESPONSES[signal]()
 
 
-@dataclass(frozen=True)
-class LogRow:
-    time_ns: int
-    trace_id: str | None
-    span_id: str | None
-    severity: str
-    event: str | None
-    body: str
-    service: str
-    agent: str | None
-    attributes: str
-
-
 def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
     rows = []
     for record, service, _ in items(request.resource_logs, "scope_logs", "log_records"):
@@ -267,36 +276,15 @@ def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
                 span_id=record.span_id.hex() or None,
                 severity=(record.severity_text or "").lower(),
                 event=record.event_name or attrs.get("event"),
-                body=body if isinstance(body, str) else json.dumps(body, default=str),
+                body=body if isinstance(body, str) else to_json(body),
                 service=service,
-                agent=_first(attrs, "agent", "agent_type", "gen_ai.agent.name", "agent.name"),
-                attributes=json.dumps(attrs, default=str),
+                agent=_first(
+                    attrs, "agent", "agent_id", "agent_type", "gen_ai.agent.name", "agent.name"
+                ),
+                attributes=to_json(attrs),
             )
         )
     return rows
-
-
-@dataclass(frozen=True)
-class MetricRow:
-    """One data point: a counter or gauge value, or a histogram's count, sum and buckets.
-
-    ``name`` is the Prometheus name (what the ops bundle's queries use); ``series`` names
-    the time series (service, name and labels) so points of one series can be found.
-    Histogram ``buckets`` are per bucket, as OTLP sends them, not cumulative.
-    """
-
-    time_ns: int
-    start_ns: int
-    service: str
-    name: str
-    kind: str
-    series: str
-    labels: list[tuple[str, str]]
-    value: float | None
-    count: float | None
-    sum: float | None
-    bounds: list[float] | None
-    buckets: list[float] | None
 
 
 _INVALID_NAME = re.compile(r"[^a-zA-Z0-9_:]")

@@ -9,51 +9,18 @@ store cannot keep are reported in OTLP's partial success, not dropped in silence
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-import pyarrow as pa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 
 from swarmscope.server import otlp
+from swarmscope.server.decoding import REJECTED_FIELDS, Decoded, Decoder
 from swarmscope.server.intake import Full, Intake
-from swarmscope.server.store import TABLES, arrow_batch
 
 RETRY_AFTER_SECONDS = 2
 
 
-@dataclass(frozen=True)
-class Decoded:
-    table: str
-    batch: pa.Table
-    rejected: int
-    reason: str
-
-
-def _spans(message: Any) -> Decoded:
-    rows = otlp.span_rows(message)
-    kept = [row for row in rows if len(row.trace_id) == 32 and len(row.span_id) == 16]
-    reason = "spans need a 16-byte trace id and an 8-byte span id" if len(kept) < len(rows) else ""
-    return Decoded("spans", arrow_batch(TABLES["spans"], kept), len(rows) - len(kept), reason)
-
-
-def _logs(message: Any) -> Decoded:
-    return Decoded("logs", arrow_batch(TABLES["logs"], otlp.log_rows(message)), 0, "")
-
-
-def _metrics(message: Any) -> Decoded:
-    rows, rejected, reason = otlp.metric_rows(message)
-    return Decoded("metric_points", arrow_batch(TABLES["metric_points"], rows), rejected, reason)
-
-
-_SIGNALS: dict[str, tuple[Callable[[Any], Decoded], str]] = {
-    "traces": (_spans, "rejected_spans"),
-    "logs": (_logs, "rejected_log_records"),
-    "metrics": (_metrics, "rejected_data_points"),
-}
 _OTLP_BODY = {
     "requestBody": {
         "required": True,
@@ -72,12 +39,10 @@ _OTLP_BODY = {
 }
 
 
-def receiver_routes(intake: Intake, max_body_bytes: int) -> APIRouter:
+def receiver_routes(intake: Intake, decoder: Decoder, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["OTLP receiver"])
 
     def add(signal: str) -> None:
-        decode, rejected_field = _SIGNALS[signal]
-
         async def receive(request: Request) -> Response:
             if not intake.has_room():
                 return _busy()
@@ -92,8 +57,8 @@ def receiver_routes(intake: Intake, max_body_bytes: int) -> APIRouter:
             content_type = request.headers.get("content-type", "")
             encoding = request.headers.get("content-encoding")
             try:
-                decoded = await asyncio.to_thread(
-                    _decode, signal, decode, bytes(body), content_type, encoding, max_body_bytes
+                decoded = await decoder.decode(
+                    signal, bytes(body), content_type, encoding, max_body_bytes
                 )
             except otlp.TooLarge as problem:
                 return error(413, str(problem))
@@ -106,7 +71,7 @@ def receiver_routes(intake: Intake, max_body_bytes: int) -> APIRouter:
                     await asyncio.wrap_future(intake.submit(decoded.table, decoded.batch))
                 except Full:
                     return _busy()
-            return _answer(signal, rejected_field, decoded, content_type)
+            return _answer(signal, decoded, content_type)
 
         router.add_api_route(
             f"/v1/{signal}",
@@ -116,27 +81,15 @@ def receiver_routes(intake: Intake, max_body_bytes: int) -> APIRouter:
             openapi_extra=_OTLP_BODY,
         )
 
-    for signal in _SIGNALS:
+    for signal in REJECTED_FIELDS:
         add(signal)
     return router
 
 
-def _decode(
-    signal: str,
-    decode: Callable[[Any], Decoded],
-    body: bytes,
-    content_type: str,
-    encoding: str | None,
-    limit: int,
-) -> Decoded:
-    raw = otlp.decompress(body, encoding, limit)
-    return decode(otlp.parse(otlp.new_request(signal), raw, content_type))
-
-
-def _answer(signal: str, rejected_field: str, decoded: Decoded, content_type: str) -> Response:
+def _answer(signal: str, decoded: Decoded, content_type: str) -> Response:
     answer = otlp.new_response(signal)
     if decoded.rejected:
-        setattr(answer.partial_success, rejected_field, decoded.rejected)
+        setattr(answer.partial_success, REJECTED_FIELDS[signal], decoded.rejected)
         answer.partial_success.error_message = decoded.reason
     if content_type.startswith(otlp.JSON):
         return JSONResponse(json_format.MessageToDict(answer))

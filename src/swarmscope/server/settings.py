@@ -16,6 +16,8 @@ class ServerSettings:
     namespace: str = "swarmscope"
     max_body_bytes: int = 16 * MiB
     max_queued_rows: int = 200_000
+    # Worker processes decoding OTLP bodies; 0 decodes on a thread of the server process.
+    decode_processes: int = 0
     retention: Retention = field(default_factory=Retention)
     housekeeping_seconds: float = 60.0
     # With a key, every request must carry it (receiver, API and console alike).

@@ -8,7 +8,6 @@ thread-safe.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from swarmscope.server.otlp import LogRow, MetricRow, SpanRow
+from swarmscope.server.rows import LogRow, MetricRow, SpanRow, arrow_batch
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spans (
@@ -38,33 +37,9 @@ CREATE TABLE IF NOT EXISTS metric_points (
     bounds DOUBLE[], buckets DOUBLE[]
 );
 """
-# Arrow types for the columns whose Python values alone do not say their SQL type.
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "start_ns": pa.int64(),
-    "end_ns": pa.int64(),
-    "time_ns": pa.int64(),
-    "input_tokens": pa.int64(),
-    "output_tokens": pa.int64(),
-    "duration_ms": pa.float64(),
-    "value": pa.float64(),
-    "count": pa.float64(),
-    "sum": pa.float64(),
-    "labels": pa.map_(pa.string(), pa.string()),
-    "bounds": pa.list_(pa.float64()),
-    "buckets": pa.list_(pa.float64()),
-}
 TABLES: dict[str, type] = {"spans": SpanRow, "logs": LogRow, "metric_points": MetricRow}
 # The column each table's retention and time filters use.
 TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_ns"}
-
-
-def arrow_batch(row_type: type, rows: Sequence[Any]) -> pa.Table:
-    """Rows of one dataclass as an Arrow table, column by column."""
-    columns = {}
-    for field in dataclasses.fields(row_type):
-        values = [getattr(row, field.name) for row in rows]
-        columns[field.name] = pa.array(values, type=_ARROW_TYPES.get(field.name, pa.string()))
-    return pa.table(columns)
 
 
 class Store:
@@ -79,10 +54,15 @@ class Store:
         """Insert every ``(table, arrow batch)`` in one transaction: all of them, or none."""
         if not batches:
             return
+        # One insert per table: DuckDB's cost is per statement as much as per row.
+        by_table: dict[str, list[pa.Table]] = {}
+        for table, batch in batches:
+            by_table.setdefault(table, []).append(batch)
         with self._lock:
             self._db.begin()
             try:
-                for table, batch in batches:
+                for table, parts in by_table.items():
+                    batch = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
                     self._db.register("incoming", batch)
                     columns = ", ".join(batch.column_names)
                     self._db.execute(

@@ -1,0 +1,73 @@
+"""OTLP request bodies to Arrow batches, in worker processes when the server has them.
+
+Decoding is the intake's heaviest step and pure Python, so one process decodes on one core
+at most. ``Decoder(processes=N)`` spreads it over N worker processes (the request body goes
+in, an Arrow table comes back); the server process keeps the HTTP side and the writes.
+With ``processes=0`` bodies are decoded on a thread of the server process, which is what
+tests and small installs want: no workers to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from swarmscope.server import otlp
+from swarmscope.server.rows import LogRow, MetricRow, arrow_batch
+
+REJECTED_FIELDS = {
+    "traces": "rejected_spans",
+    "logs": "rejected_log_records",
+    "metrics": "rejected_data_points",
+}
+
+
+@dataclass(frozen=True)
+class Decoded:
+    table: str
+    batch: pa.Table
+    rejected: int
+    reason: str
+
+
+def decode(
+    signal: str, body: bytes, content_type: str, encoding: str | None, limit: int
+) -> Decoded:
+    """One request body, inflated, parsed and turned into the rows of its table.
+
+    Raises ``otlp.TooLarge``, ``otlp.UnsupportedMediaType`` or ``otlp.BadPayload``.
+    """
+    raw = otlp.decompress(body, encoding, limit)
+    message = otlp.parse(otlp.new_request(signal), raw, content_type)
+    if signal == "traces":
+        batch, rejected = otlp.span_batch(message)
+        reason = "spans need a 16-byte trace id and an 8-byte span id" if rejected else ""
+        return Decoded("spans", batch, rejected, reason)
+    if signal == "logs":
+        return Decoded("logs", arrow_batch(LogRow, otlp.log_rows(message)), 0, "")
+    rows, rejected, reason = otlp.metric_rows(message)
+    return Decoded("metric_points", arrow_batch(MetricRow, rows), rejected, reason)
+
+
+class Decoder:
+    def __init__(self, processes: int = 0) -> None:
+        # Spawned, not forked: the server process has threads (the writer, the event loop).
+        self._pool = (
+            ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+            if processes > 0
+            else None
+        )
+
+    async def decode(self, *args: Any) -> Decoded:
+        if self._pool is None:
+            return await asyncio.to_thread(decode, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, decode, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -370,6 +370,13 @@ def healthy_app(world: World, tmp_path_factory: pytest.TempPathFactory) -> Itera
         stop(process, signal.SIGINT)
 
 
+def assert_links_to(span: dict[str, Any], trace_id: str, span_id: str) -> None:
+    """One link, to the original request's span (stores that keep link attributes say why)."""
+    [link] = span["links"]
+    assert (link["trace_id"], link["span_id"]) == (trace_id, span_id)
+    assert link.get("attributes", {}).get("swarmscope.link", "replay_of") == "replay_of"
+
+
 def crm_failure(outcome: dict[str, Any]) -> bool:
     """Whether the run failed because of the CRM (a retried CRM call in a run that went on
     to succeed is no failure of the run)."""
@@ -389,7 +396,7 @@ def test_a_failed_run_replays_successfully_once_the_fault_is_off(world: World, h
         tree = httpx.get(f"{world.server}/api/traces/{new}").json()["tree"]
         [request] = [s for s in tree if s["kind"] == "server"]
         [original] = [s for s in world.spans if s["trace_id"] == trace_id and s["kind"] == "server"]
-        assert request["links"] == [{"trace_id": trace_id, "span_id": original["span_id"]}]
+        assert_links_to(request, trace_id, original["span_id"])
         assert request["attributes"]["swarmscope.replay.of"] == trace_id
         outcome = httpx.get(f"{world.server}/api/requests/{new}").json()["outcome"]
         assert not crm_failure(outcome), outcome

@@ -158,7 +158,9 @@ def test_replay_sends_the_recorded_request_to_the_app_that_took_it(server: str, 
     assert second["replay_of"] == f"{original}-{shown['span_id']}"
     new = httpx.get(f"{server}/api/traces/{replayed['replay_trace_id']}").json()
     [root] = new["tree"]
-    assert root["links"] == [{"trace_id": original, "span_id": shown["span_id"]}]
+    [link] = root["links"]
+    assert (link["trace_id"], link["span_id"]) == (original, shown["span_id"])
+    assert link.get("attributes", {}).get("swarmscope.link", "replay_of") == "replay_of"
     assert root["attributes"]["swarmscope.replay.of"] == original
     again = run_json("replay", original, "--server", server)
     assert again["replays"] == [replayed["replay_trace_id"]]

@@ -188,3 +188,14 @@ def test_the_api_is_documented_at_openapi_json(store: Store):
     intake = document["paths"]["/v1/traces"]["post"]
     assert set(intake["requestBody"]["content"]) == {"application/x-protobuf", "application/json"}
     assert {"400", "413", "415", "503"} <= set(intake["responses"])
+
+
+def test_a_store_failure_is_a_json_500_not_a_traceback(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    with serve(create_app(store)) as url:
+        store.close()  # the database is gone from under the API
+        answer = httpx.get(f"{url}/api/traces")
+    assert answer.status_code == 500
+    body = answer.json()
+    assert body["status"] == 500 and body["error"].startswith("internal error: ")
+    assert "Traceback" not in answer.text

@@ -95,6 +95,11 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
         ]
         return error(400, "; ".join(reasons))
 
+    @app.exception_handler(Exception)
+    async def failed(request: Request, problem: Exception) -> JSONResponse:
+        # The traceback goes to the server's log; the client gets one line.
+        return error(500, f"internal error: {type(problem).__name__}: {problem}")
+
     @app.exception_handler(HTTPException)
     async def http_problem(request: Request, problem: HTTPException) -> JSONResponse:
         answer = error(problem.status_code, str(problem.detail))

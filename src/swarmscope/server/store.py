@@ -43,9 +43,11 @@ TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_n
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, memory_limit: str = "256MB") -> None:
         self.path = Path(path)
-        self._db = duckdb.connect(str(path))
+        # DuckDB caches up to 80% of RAM by default; a local server must stay small, and
+        # queries larger than the limit spill to disk instead.
+        self._db = duckdb.connect(str(path), config={"memory_limit": memory_limit})
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)

@@ -1,0 +1,168 @@
+"""One definition, two engines: the server and a real Prometheus agree on the demo's panels.
+
+``swarmscope demo`` runs with its embedded server (the SDK pushes every second) while a real
+Prometheus scrapes the demo's /metrics every second. Once the demo has exited, the same
+dashboard queries are asked of both at the instant of Prometheus's last scrape: the server
+through ``evaluate_at`` over the store the demo left, Prometheus through /api/v1/query.
+
+The windows are the run's, from three seconds after both engines' first samples: a series'
+first sample in a window decides how Prometheus extrapolates (a counter seen at 1 is
+stretched back to its zero, one seen at 7 a second later, mid-burst, is not), so windows
+that start before the run would compare where each engine happened to sample the start-up
+burst rather than the engines. Inside the run, push and scrape times still differ by up to
+a second: rates must agree within 10%, shares within 2 points, quantiles within the width
+of the bucket Prometheus's answer is in.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from loopback import free_port
+from swarmscope.catalog import METRICS_BY_NAME
+from swarmscope.ops.dashboards import DASHBOARDS_BY_UID, Panel
+from swarmscope.ops.query import Quantile, Query, Rate, Ratio
+from swarmscope.server.evaluate import evaluate_at
+from swarmscope.server.store import Store
+from test_server_evaluate import prometheus
+
+NS = "sergas"
+DEMO_SECONDS = 30
+# Panels whose families only the demo's main service exports (the one Prometheus scrapes).
+PANELS = [
+    ("llm-usage-cost", "LLM Call Rate"),
+    ("llm-usage-cost", "Token Usage by Type"),
+    ("multi-agent-orchestration", "Orchestration Success Rate"),
+    ("integration-health", "Zoho API Success Rate"),
+    ("integration-health", "Integration Call Success Rate"),
+    ("cache-database", "Cache Hit Rate"),
+    ("llm-usage-cost", "LLM Call Latency"),
+    ("hitl-workflow", "Approval Latency"),
+]
+
+
+def panel(uid: str, title: str) -> Panel:
+    return next(p for p in DASHBOARDS_BY_UID[uid].panels if p.title == title)
+
+
+def over(query: Query, window: str) -> Query:
+    """The same query with every window set to ``window``."""
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(query):  # type: ignore[arg-type]
+        value = getattr(query, field.name)
+        if field.name == "window":
+            changes["window"] = window
+        elif dataclasses.is_dataclass(value) and hasattr(value, "promql"):
+            changes[field.name] = over(value, window)
+    return dataclasses.replace(query, **changes)  # type: ignore[type-var]
+
+
+def bucket_width(query: Quantile, value: float) -> float:
+    """The width of the histogram bucket ``value`` falls in."""
+    bounds = (0.0, *METRICS_BY_NAME[query.series.metric].buckets)
+    index = min(bisect.bisect_left(bounds, value), len(bounds) - 1)
+    return bounds[index] - bounds[max(index - 1, 0)]
+
+
+def run_demo(tmp_path: Path, port: int) -> Path:
+    """``swarmscope demo`` on ``port`` with its embedded server; returns the store's folder."""
+    data = tmp_path / "data"
+    options = {
+        "--seed": "11",
+        "--namespace": NS,
+        "--duration": str(DEMO_SECONDS),
+        "--rate": "5",
+        "--port": str(port),
+        "--server-port": "0",
+        "--data": str(data),
+        "--log-dir": str(tmp_path / "logs"),
+    }
+    # The demo starts its own server only when no OTLP endpoint is configured.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SWARMSCOPE_"))}
+    env["OTEL_METRIC_EXPORT_INTERVAL"] = "1000"
+    demo = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope",
+            "demo",
+            *(x for pair in options.items() for x in pair),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    return data
+
+
+def assert_agree(query: Query, ours: dict[Any, float], theirs: dict[Any, float], where: str):
+    assert theirs and ours.keys() == theirs.keys(), where
+    for labels, value in theirs.items():
+        if isinstance(query, Quantile):
+            assert abs(ours[labels] - value) <= bucket_width(query, value), (where, labels)
+        elif isinstance(query, Ratio):
+            assert ours[labels] == pytest.approx(value, abs=0.02), (where, labels)
+        else:
+            assert isinstance(query, Rate)
+            assert ours[labels] == pytest.approx(value, rel=0.10), (where, labels)
+
+
+@pytest.mark.timeout(240)
+def test_dashboard_queries_agree_with_prometheus(tmp_path: Path):
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "scrape_configs:\n  - job_name: swarmscope-app\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+    )
+    with prometheus(tmp_path / "tsdb", config) as url, httpx.Client(base_url=url) as client:
+        data = run_demo(tmp_path, port)
+        up = client.get("/api/v1/query", params={"query": 'up{job="swarmscope-app"}[10m]'})
+        scraped = [
+            float(t) for t, value in up.json()["data"]["result"][0]["values"] if value == "1"
+        ]
+        assert len(scraped) >= DEMO_SECONDS, "Prometheus did not scrape the demo every second"
+        at = max(scraped)
+        store = Store(data / "swarmscope.duckdb")
+        try:
+            [first_push] = store.rows(
+                "SELECT min(time_ns) / 1e9 AS t FROM metric_points "
+                "WHERE service = 'swarmscope-demo'"
+            )
+            window = f"{math.floor(at - max(first_push['t'], min(scraped)) - 3)}s"
+            compared = 0
+            for uid, title in PANELS:
+                for target in panel(uid, title).queries:
+                    query = over(target.query, window)
+                    ours = {
+                        frozenset(s.labels.items()): s.value
+                        for s in evaluate_at(store, query, NS, int(at * 1e9))
+                    }
+                    answer = client.get(
+                        "/api/v1/query", params={"query": query.promql(NS), "time": at}
+                    ).json()
+                    # Prometheus's NaN (a share of nothing) is no sample on the server.
+                    theirs = {
+                        frozenset(item["metric"].items()): float(item["value"][1])
+                        for item in answer["data"]["result"]
+                        if math.isfinite(float(item["value"][1]))
+                    }
+                    assert_agree(query, ours, theirs, f"{title}: {query.promql(NS)}")
+                    compared += len(theirs)
+        finally:
+            store.close()
+    assert compared >= 20

@@ -135,36 +135,40 @@ def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
             resets.setdefault((row["leaf"], row["sid"]), []).append(row)
         else:
             samples.append(row)
-    labels = [leaf.labels() for leaf in leaves]
-    keys: dict[tuple[LabelKey, tuple[float, ...]], list[LabelKey]] = {}
+    # Each series' label sets (one, or one per le), worked out once, not once per time.
+    keys: dict[tuple[int, int], list[LabelKey]] = {}
     for row in samples:
         index, k = row["leaf"], row["k"]
         leaf = leaves[index]
-        group = tuple(
-            (label, value) for label, value in zip(labels[index], row["g"], strict=True) if value
-        )
         values = _values(
             leaf, row, leaf.start_ms + k * leaf.step_ms, resets.get((index, row["sid"]))
         )
         if not values:
             continue
-        if leaf.part == "bucket":
-            bounds = tuple(row["bounds"])
-            found = keys.get((group, bounds))
-            if found is None:
-                found = keys[group, bounds] = [
-                    tuple(sorted((*group, ("le", format_le(bound)))))
-                    for bound in (*bounds, math.inf)
-                ]
-            pairs = zip(found, values, strict=True)
-        else:
-            pairs = zip((group,), values, strict=True)
+        found = keys.get((index, row["sid"]))
+        if found is None:
+            found = keys[index, row["sid"]] = _keys(leaf, row)
         combine = _COMBINE[leaf.aggregate]
-        for key, value in pairs:
-            series = frames[index].setdefault(key, [None] * leaf.steps)
+        frame = frames[index]
+        for key, value in zip(found, values, strict=True):
+            series = frame.get(key)
+            if series is None:
+                series = frame[key] = [None] * leaf.steps
             have = series[k]
             series[k] = value if have is None else combine(have, value)
     return frames
+
+
+def _keys(leaf: Leaf, row: dict[str, Any]) -> list[LabelKey]:
+    """The label set of a series' group under ``by``: one, or one per ``le`` for buckets."""
+    group = tuple(
+        (label, value) for label, value in zip(leaf.labels(), row["g"], strict=True) if value
+    )
+    if leaf.part != "bucket":
+        return [group]
+    return [
+        tuple(sorted((*group, ("le", format_le(bound))))) for bound in (*row["bounds"], math.inf)
+    ]
 
 
 def _values(
@@ -308,22 +312,17 @@ def _statement(leaves: list[Leaf]) -> str:
     WITH
     leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
         AS (VALUES {settings}),
-    -- One scan of the table for every leaf.
-    scanned AS MATERIALIZED (
-        SELECT rowid AS r, name, series, service, labels, time_ns, start_ns, value, count,
-               sum, bounds, buckets
+    -- The samples every leaf needs, as numbers (labels are read once per series below).
+    raw AS MATERIALIZED (
+        SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
+               start_ns AS origin, value, count, sum, buckets,
+               len(buckets) = len(bounds) + 1 AS has_buckets
         FROM metric_points WHERE {_scan(leaves)}
     ),
-    raw AS MATERIALIZED (
-        SELECT r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name, start_ns AS origin,
-               value, count, sum, buckets, len(buckets) = len(bounds) + 1 AS has_buckets
-        FROM scanned
-    ),
-    -- Each series' labels, read once.
     named AS (
         SELECT name, hash(series) AS sid, series, any_value(service) AS service,
                any_value(labels) AS labels, any_value(bounds) AS bounds
-        FROM scanned GROUP BY name, series
+        FROM metric_points WHERE {_scan(leaves)} GROUP BY name, series
     ),
     -- Every leaf's samples, with the slots a and b of the module's docstring. Buckets are
     -- carried as the row (r) they are in, and read for the few rows the answer needs.

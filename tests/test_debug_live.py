@@ -230,3 +230,19 @@ def test_usage_errors_exit_2_before_any_request():
         result = run(*args, "--server", nowhere)
         assert result.exit_code == 2, (args, result.output)
         assert "cannot reach" not in result.output
+
+
+def test_the_debugging_views_are_in_the_openapi_document(server: str):
+    paths = httpx.get(f"{server}/openapi.json").json()["paths"]
+    documented = {
+        path: {p["name"] for p in paths[path]["get"].get("parameters", [])}
+        for path in ("/api/agents/{agent}", "/api/handoffs", "/api/requests")
+    }
+    assert {"agent", "start", "end", "session", "log_level", "limit"} <= documented[
+        "/api/agents/{agent}"
+    ]
+    assert {"from_agent", "to_agent", "trace_id", "slow_ms", "max_bytes", "settle_s"} <= (
+        documented["/api/handoffs"]
+    )
+    assert {"start", "end", "failed", "limit"} <= documented["/api/requests"]
+    assert "/api/requests/{trace_id}" in paths and "/api/agents/graph" in paths

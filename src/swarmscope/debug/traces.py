@@ -104,6 +104,8 @@ def trace_tree(trace: dict[str, Any], logs: list[dict[str, Any]]) -> Tree:
         (trace["trace_id"], "bold cyan"),
         f" · {trace['spans']} spans · {errors} errors · {tokens} tokens · {usd(cost)}",
     )
+    if len(logs) >= MAX_LOGS:
+        title.append(f" · only the newest {MAX_LOGS} log records", style="yellow")
     root = Tree(title)
     for node in trace["tree"]:
         _add(root, node, by_span, None)

@@ -40,7 +40,7 @@ from swarmscope.ops.query import (
     TopK,
     Up,
 )
-from swarmscope.server.evaluate import Sample, evaluate_at, evaluate_range
+from swarmscope.server.evaluate import Batch, Sample, evaluate_at, evaluate_range
 from swarmscope.server.otlp import MetricRow
 from swarmscope.server.promql import format_le
 from swarmscope.server.store import Store
@@ -322,12 +322,30 @@ def test_offset_topk_matchers_and_sums(store: Store):
     assert values(at(store, top, 1200), "status") == pytest.approx({"500": 3, "503": 4})
     lookups = Sum(Rate(Series("cache_hits_total"), "1m"), Rate(Series("cache_misses_total"), "1m"))
     assert values(at(store, lookups, 1200)) == pytest.approx({None: 4.0})
-    # Ten minutes ago every series had half as many seconds behind it: increase over 5 m at
-    # 600 s is 300 * slope, the same as at 1200 s (the slopes are constant).
-    increase = Increase(Series("http_requests_total", (("status", "=", "500"),)), "5m")
-    assert values(at(store, Offset(increase, "10m"), 1200)) == pytest.approx({None: 900.0})
     # Offset moves the window before the data: nothing.
+    increase = Increase(Series("http_requests_total", (("status", "=", "500"),)), "5m")
     assert at(store, Offset(increase, "1h"), 1200) == []
+
+
+def test_one_batch_reads_a_family_over_every_window_its_queries_need(store: Store):
+    store.add(
+        "metric_points",
+        counter("http_requests_total", [(s, 1000 + 3 * s) for s in range(0, 1201, 15)]),
+    )
+    increase = Increase(Series("http_requests_total"), "5m")
+    batch = Batch(NS)
+    at_ns = (T0 + 1_200_000) * MS
+    now = batch.add(increase, [at_ns])
+    before = batch.add(Offset(increase, "18m"), [at_ns])
+    results = batch.run(store)
+    # Now: samples on both edges of [900 s, 1200 s], 3 a second.
+    assert results[now][0].points == [pytest.approx((at_ns / 1e9, 900.0))]
+    # 18 minutes earlier, [-180 s, 120 s] holds the samples from 0 to 120 s (360 more); the
+    # start is 180 s away and the zero point 120 * 1000/360 s, both farther than 1.1
+    # intervals: half an interval (7.5 s) is added, 360 * 127.5/120.
+    assert results[before][0].points == [pytest.approx((at_ns / 1e9, 382.5))]
+    with pytest.raises(ValueError, match="evenly spaced"):
+        batch.add(increase, [at_ns, at_ns + 10**10, at_ns + 3 * 10**10])
 
 
 def test_range_evaluation_gives_points_where_defined(store: Store):

@@ -10,6 +10,7 @@ are ``growth * (sampled + 5) / sampled / 300`` over the 5-minute windows.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from swarmscope.ops.dashboards import DASHBOARDS, Dashboard, Panel, Target
 from swarmscope.ops.query import Rate, Series
 from swarmscope.server.api.dashboards import Window, render
 from swarmscope.server.app import create_app
+from swarmscope.server.otlp import MetricRow
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 from swarmscope.telemetry.metric_push import encode
@@ -201,18 +203,51 @@ def test_an_unknown_dashboard_is_404(server: str):
     assert answer.json() == {"error": "unknown dashboard 'no-such-board'", "status": 404}
 
 
-def test_a_target_the_server_cannot_compute_is_a_note(tmp_path: Path):
+def miss(seconds: int, total: float) -> MetricRow:
+    """A point of the shop's cache misses, as the intake stores it."""
+    name, labels = "sergas_cache_misses_total", [("cache_name", "sessions")]
+    return MetricRow(
+        time_ns=_ns(seconds),
+        start_ns=_ns(-100),
+        service="shop",
+        name=name,
+        kind="counter",
+        series=json.dumps(["shop", "vm:1", name, labels]),
+        labels=labels,
+        value=total,
+        count=None,
+        sum=None,
+        bounds=None,
+        buckets=None,
+    )
+
+
+def test_what_the_server_cannot_compute_is_a_note(tmp_path: Path):
     store = Store(tmp_path / "store.duckdb")
     try:
-        broken = Target(Rate(Series("cache_hits_total"), "5 minutes"), "hits")
+        # A window Prometheus would not parse, and a lookahead that Python's re reads but
+        # RE2 (DuckDB's and Prometheus's regexes) refuses: each is the note of its panel.
+        unparsable = Target(Rate(Series("cache_hits_total"), "5 minutes"), "hits")
+        lookahead = Series("db_queries_total", (("status", "=~", "(?=f)failure"),))
         fine = Target(Rate(Series("cache_misses_total"), "5m"), "misses")
-        dashboard = Dashboard("mixed", "Mixed", (), (Panel("Lookups", (broken, fine)),))
+        dashboard = Dashboard(
+            "mixed",
+            "Mixed",
+            (),
+            (Panel("Lookups", (unparsable, fine)), Panel("Queries", (Target(Rate(lookahead)),))),
+        )
+        store.add("metric_points", [miss(0, 1.0), miss(30, 4.0)])
         body = render(store, dashboard, NS, Window(_ns(0), _ns(60), 30 * 10**9))
     finally:
         store.close()
-    [panel] = body["panels"]
-    assert panel["series"] == []
-    assert panel["note"] == (
+    lookups, queries = body["panels"]
+    assert lookups["note"] == (
         "cannot be computed by the server: sum (rate(sergas_cache_hits_total[5 minutes])): "
         "'5 minutes' is not a Prometheus duration (like 30s, 5m, 1h or 1d)"
     )
+    # The target beside it still answers: 3 misses in 30 s, stretched to 70 s (the zero point
+    # 10 s before the first sample, the end 30 s after the last: both within 1.1 intervals).
+    [misses] = lookups["series"]
+    assert misses["label"] == "misses"
+    assert misses["points"][-1] == [T0 + 60, pytest.approx(3 * 70 / 30 / 300)]
+    assert queries["series"] == [] and "invalid perl operator" in queries["note"]

@@ -36,6 +36,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
+
 from swarmscope.ops.query import (
     Buckets,
     Change,
@@ -154,9 +156,16 @@ class Batch:
         return len(self._jobs) - 1
 
     def run(self, store: Store) -> list[list[RangeSeries]]:
-        """Every queued query's series, in the order they were added."""
+        """Every queued query's series, in the order they were added.
+
+        ``ValueError`` if DuckDB refuses the input: a regex Python reads but RE2 does not
+        (a lookahead, say) fails the whole batch; run the queries alone to find it.
+        """
         leaves = list(self._plan.leaves)
-        computed = dict(zip(leaves, compute(store, leaves), strict=True))
+        try:
+            computed = dict(zip(leaves, compute(store, leaves), strict=True))
+        except duckdb.InvalidInputException as problem:
+            raise ValueError(str(problem)) from None
         pushed = {} if self._plan.pushes is None else pushes(store, *self._plan.pushes)
         context = _Context(self.namespace, self._plan, computed, pushed)
         return [_range_series(_evaluate(query, context, at), at) for query, at in self._jobs]

@@ -137,18 +137,12 @@ def _step_ns(text: str) -> int:
 def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -> dict[str, Any]:
     """Every panel of the dashboard over ``window``, from one read of the store."""
     grid = steps(window.start_ns, window.end_ns, window.step_ns)
-    batch = Batch(namespace)
-    jobs: list[list[int | str]] = []
-    for panel in dashboard.panels:
-        panel_jobs: list[int | str] = []
-        for target in panel.queries:
-            try:
-                at: Steps = instant(window.end_ns) if target.instant else grid
-                panel_jobs.append(batch.add(target.query, at))
-            except ValueError as problem:
-                panel_jobs.append(f"{target.query.promql(namespace)}: {problem}")
-        jobs.append(panel_jobs)
-    results = batch.run(store)
+    wanted = [
+        (target.query, instant(window.end_ns) if target.instant else grid)
+        for panel in dashboard.panels
+        for target in panel.queries
+    ]
+    results = iter(computed(store, namespace, wanted))
     return {
         "id": dashboard.uid,
         "title": dashboard.title,
@@ -157,28 +151,48 @@ def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -
         "end": window.end_ns / 1e9,
         "step": window.step_ns / 1e9,
         "panels": [
-            _panel(index + 1, panel, panel_jobs, results, namespace)
-            for index, (panel, panel_jobs) in enumerate(zip(dashboard.panels, jobs, strict=True))
+            _panel(index + 1, panel, [next(results) for _ in panel.queries], namespace)
+            for index, panel in enumerate(dashboard.panels)
         ],
     }
 
 
+def computed(
+    store: Store, namespace: str, wanted: list[tuple[PanelQuery, Steps]]
+) -> list[list[RangeSeries] | str]:
+    """Each query's series, or why the server cannot compute it: one read for them all, or,
+    if the database refuses one of them, one read each so the others still answer."""
+    batch = Batch(namespace)
+    queued: list[int | str] = []
+    for query, at in wanted:
+        try:
+            queued.append(batch.add(query, at))
+        except ValueError as problem:
+            queued.append(f"{query.promql(namespace)}: {problem}")
+    try:
+        series = batch.run(store)
+    except ValueError as problem:
+        if len(wanted) == 1:
+            return [f"{wanted[0][0].promql(namespace)}: {problem}"]
+        return [
+            computed(store, namespace, [job])[0] if isinstance(item, int) else item
+            for item, job in zip(queued, wanted, strict=True)
+        ]
+    return [series[item] if isinstance(item, int) else item for item in queued]
+
+
 def _panel(
-    panel_id: int,
-    panel: Panel,
-    jobs: list[int | str],
-    results: list[list[RangeSeries]],
-    namespace: str,
+    panel_id: int, panel: Panel, results: list[list[RangeSeries] | str], namespace: str
 ) -> dict[str, Any]:
     series: list[dict[str, Any]] = []
     notes: list[str] = []
-    for ref, (target, job) in enumerate(zip(panel.queries, jobs, strict=True)):
-        if isinstance(job, str):
-            notes.append(f"cannot be computed by the server: {job}")
+    for ref, (target, result) in enumerate(zip(panel.queries, results, strict=True)):
+        if isinstance(result, str):
+            notes.append(f"cannot be computed by the server: {result}")
             continue
         if any(isinstance(node, Up) for node in _nodes(target.query)):
             notes.append(UP_NOTE)
-        for item in sorted(results[job], key=_order):
+        for item in sorted(result, key=_order):
             entry: dict[str, Any] = {
                 "label": legend(target.legend, item.labels, panel.title),
                 "labels": item.labels,

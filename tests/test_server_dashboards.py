@@ -10,7 +10,6 @@ are ``growth * (sampled + 5) / sampled / 300`` over the 5-minute windows.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from swarmscope.server.otlp import MetricRow
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 from swarmscope.telemetry.metric_push import encode
+from test_server_evaluate import row
 
 NS = "sergas"
 # Whole seconds, ten minutes ago: inside the default hour, clear of "now".
@@ -204,22 +204,9 @@ def test_an_unknown_dashboard_is_404(server: str):
 
 
 def miss(seconds: int, total: float) -> MetricRow:
-    """A point of the shop's cache misses, as the intake stores it."""
-    name, labels = "sergas_cache_misses_total", [("cache_name", "sessions")]
-    return MetricRow(
-        time_ns=_ns(seconds),
-        start_ns=_ns(-100),
-        service="shop",
-        name=name,
-        kind="counter",
-        series=json.dumps(["shop", "vm:1", name, labels]),
-        labels=labels,
-        value=total,
-        count=None,
-        sum=None,
-        bounds=None,
-        buckets=None,
-    )
+    """A point of a cache-miss counter, as the intake stores it."""
+    labels = {"cache_name": "sessions"}
+    return row("cache_misses_total", "counter", (T0 + seconds) * 1000, labels, value=total)
 
 
 def test_what_the_server_cannot_compute_is_a_note(tmp_path: Path):

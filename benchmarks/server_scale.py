@@ -51,7 +51,7 @@ _SPANS = f"""
                printf('%04x', k) || parent_span_id[5:] AS parent_span_id,
                name, kind, service, start_ns + shift AS start_ns, end_ns + shift AS end_ns,
                duration_ms, status, status_message, operation, agent, tool, model,
-               input_tokens, output_tokens, attributes, events, links, resource
+               input_tokens, output_tokens, attributes, events, links, resource_id
         FROM template.spans, {_COPIES}
         ORDER BY start_ns DESC LIMIT {{spans}}
     ) ORDER BY start_ns
@@ -99,6 +99,7 @@ def fill(path: Path, template: Path, spans: int, interval_s: float) -> dict[str,
         spacing = DAY_NS // copies
         common = {"first": first, "spacing": spacing, "oldest": shape["oldest"], "copies": copies}
         store.execute(_SPANS.format(**common, spans=spans))
+        store.execute("INSERT INTO resources SELECT * FROM template.resources")
         [newest] = store.rows("SELECT max(end_ns) AS newest FROM spans")
         store.execute(_LOGS.format(**common, newest=newest["newest"]))
         steps = int(DAY_NS / (interval_s * 1e9))

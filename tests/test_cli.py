@@ -177,3 +177,12 @@ def test_serve_answers_and_rejects_a_file_as_data_dir(tmp_path):
     (tmp_path / "file").write_text("x")
     result = swarmscope("serve", "--data", str(tmp_path / "file"))
     assert result.returncode == 2 and "not a directory" in result.stderr
+
+
+def test_serve_refuses_a_store_of_another_layout(tmp_path):
+    with duckdb.connect(str(tmp_path / "swarmscope.duckdb")) as old:
+        old.execute("CREATE TABLE spans (trace_id VARCHAR, resource JSON)")
+    result = swarmscope("serve", "--port", "0", "--data", str(tmp_path))
+    assert result.returncode == 1
+    assert "written by an earlier swarmscope" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -120,7 +120,7 @@ def span_at(start_ns: int, number: int) -> SpanRow:
         attributes='{"padding": "' + "x" * 400 + f"{number}" + '"}',
         events="[]",
         links="[]",
-        resource="{}",
+        resource_id="",
     )
 
 

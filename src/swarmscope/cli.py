@@ -170,10 +170,13 @@ def serve(
 
     Set SWARMSCOPE_API_KEY to require that key from every client (receiver, API, console).
     """
+    import duckdb
+
     from swarmscope.server.retention import Retention
     from swarmscope.server.run import listen
     from swarmscope.server.run import serve as run_server
     from swarmscope.server.settings import ServerSettings
+    from swarmscope.server.store import StoreError
 
     if data.exists() and not data.is_dir():
         raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")
@@ -202,7 +205,11 @@ def serve(
     except OSError as error:
         typer.echo(f"swarmscope serve: {error}", err=True)
         raise typer.Exit(1) from None
-    run_server(listener, data, settings, ready=lambda line: typer.echo(line))
+    try:
+        run_server(listener, data, settings, ready=lambda line: typer.echo(line))
+    except (StoreError, duckdb.IOException) as error:
+        typer.echo(f"swarmscope serve: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from swarmscope.server import otlp
-from swarmscope.server.rows import LogRow, MetricRow, arrow_batch
+from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, arrow_batch
 
 REJECTED_FIELDS = {
     "traces": "rejected_spans",
@@ -29,10 +29,14 @@ REJECTED_FIELDS = {
 
 @dataclass(frozen=True)
 class Decoded:
-    table: str
-    batch: pa.Table
+    # (table, rows) pairs, written together: spans come with the resources they refer to.
+    batches: tuple[tuple[str, pa.Table], ...]
     rejected: int
     reason: str
+
+    @property
+    def rows(self) -> int:
+        return sum(batch.num_rows for _, batch in self.batches)
 
 
 def decode(
@@ -45,13 +49,15 @@ def decode(
     raw = otlp.decompress(body, encoding, limit)
     message = otlp.parse(otlp.new_request(signal), raw, content_type)
     if signal == "traces":
-        batch, rejected = otlp.span_batch(message)
+        spans, resources, rejected = otlp.span_batch(message)
         reason = "spans need a 16-byte trace id and an 8-byte span id" if rejected else ""
-        return Decoded("spans", batch, rejected, reason)
+        known = [ResourceRow(key, attributes) for key, attributes in resources.items()]
+        batches = (("spans", spans), ("resources", arrow_batch(ResourceRow, known)))
+        return Decoded(batches if spans.num_rows else (), rejected, reason)
     if signal == "logs":
-        return Decoded("logs", arrow_batch(LogRow, otlp.log_rows(message)), 0, "")
+        return Decoded((("logs", arrow_batch(LogRow, otlp.log_rows(message))),), 0, "")
     rows, rejected, reason = otlp.metric_rows(message)
-    return Decoded("metric_points", arrow_batch(MetricRow, rows), rejected, reason)
+    return Decoded((("metric_points", arrow_batch(MetricRow, rows)),), rejected, reason)
 
 
 class Decoder:

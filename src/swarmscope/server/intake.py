@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -29,8 +29,8 @@ class Full(Exception):
 
 @dataclass
 class _Pending:
-    table: str
-    batch: pa.Table
+    batches: Sequence[tuple[str, pa.Table]]
+    rows: int
     done: Future[None]
 
 
@@ -60,16 +60,18 @@ class Intake:
     def has_room(self, rows: int = 1) -> bool:
         return self._queued_rows + rows <= self.max_rows
 
-    def submit(self, table: str, batch: pa.Table) -> Future[None]:
-        """Queue a batch; the future completes once it is committed (or with the error)."""
+    def submit(self, batches: Sequence[tuple[str, pa.Table]]) -> Future[None]:
+        """Queue ``(table, rows)`` batches that go in together; the future completes once
+        they are committed (or with the error)."""
         done: Future[None] = Future()
+        rows = sum(batch.num_rows for _, batch in batches)
         with self._cond:
             if self._stopping:
                 raise Full("the server is stopping")
-            if not self.has_room(batch.num_rows):
+            if not self.has_room(rows):
                 raise Full(f"{self._queued_rows} rows are waiting to be written")
-            self._queue.append(_Pending(table, batch, done))
-            self._queued_rows += batch.num_rows
+            self._queue.append(_Pending(batches, rows, done))
+            self._queued_rows += rows
             self._cond.notify()
         return done
 
@@ -99,7 +101,7 @@ class Intake:
 
     def _commit(self, taken: list[_Pending]) -> None:
         try:
-            self.store.write([(pending.table, pending.batch) for pending in taken])
+            self.store.write([batch for pending in taken for batch in pending.batches])
         except Exception as error:
             for pending in taken:
                 pending.done.set_exception(error)
@@ -108,7 +110,7 @@ class Intake:
                 pending.done.set_result(None)
         finally:
             with self._cond:
-                self._queued_rows -= sum(pending.batch.num_rows for pending in taken)
+                self._queued_rows -= sum(pending.rows for pending in taken)
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop the writer."""

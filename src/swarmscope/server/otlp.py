@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import re
 import zlib
@@ -154,33 +155,42 @@ def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dic
                 yield item, service, resource
 
 
-def span_batch(request: ExportTraceServiceRequest) -> tuple[pa.Table, int]:
-    """The request's spans as one Arrow table of ``SpanRow`` columns, and how many were
-    rejected (ids of the wrong length).
+def resource_id(resource_json: str) -> str:
+    """A short digest naming a resource: spans refer to it instead of repeating it."""
+    return hashlib.blake2b(resource_json.encode(), digest_size=8).hexdigest()
 
-    This is the intake's hot path: values go into plain tuples, not row objects, and each
-    resource is turned into JSON once for all its spans.
+
+def span_batch(request: ExportTraceServiceRequest) -> tuple[pa.Table, dict[str, str], int]:
+    """The request's spans as one Arrow table of ``SpanRow`` columns, their resources by
+    id, and how many spans were rejected (ids of the wrong length).
+
+    This is the intake's hot path: values go into plain tuples, not row objects, and a
+    resource is turned into JSON once for all its spans and stored once (storing it with
+    every span was a third of the cost of an insert).
     """
     rows: list[tuple[Any, ...]] = []
+    resources: dict[str, str] = {}
     rejected = 0
     for group in request.resource_spans:
         resource = attributes(group.resource.attributes)
         service = str(resource.get("service.name", "unknown_service"))
         resource_json = to_json(resource)
+        resource_key = resource_id(resource_json)
+        resources[resource_key] = resource_json
         for scope in group.scope_spans:
             for span in scope.spans:
                 if len(span.trace_id) != 16 or len(span.span_id) != 8:
                     rejected += 1
                     continue
-                rows.append(_span_values(span, attributes(span.attributes), service, resource_json))
+                rows.append(_span_values(span, attributes(span.attributes), service, resource_key))
     # Rows to columns in one C-level transpose.
     transposed = zip(*rows, strict=True) if rows else ([] for _ in SPAN_COLUMNS)
     columns = {name: list(column) for name, column in zip(SPAN_COLUMNS, transposed, strict=True)}
-    return columns_to_arrow(SpanRow, columns), rejected
+    return columns_to_arrow(SpanRow, columns), resources, rejected
 
 
 def _span_values(
-    span: Any, attrs: dict[str, Any], service: str, resource_json: str
+    span: Any, attrs: dict[str, Any], service: str, resource_key: str
 ) -> tuple[Any, ...]:
     """One span's values, in ``SpanRow``'s field order."""
     get = attrs.get
@@ -210,7 +220,7 @@ def _span_values(
         to_json(attrs),
         _events_json(events) if events else "[]",
         _links_json(links) if links else "[]",
-        resource_json,
+        resource_key,
     )
 
 

@@ -66,9 +66,9 @@ def receiver_routes(intake: Intake, decoder: Decoder, max_body_bytes: int) -> AP
                 return error(415, str(problem))
             except otlp.BadPayload as problem:
                 return error(400, str(problem))
-            if decoded.batch.num_rows:
+            if decoded.rows:
                 try:
-                    await asyncio.wrap_future(intake.submit(decoded.table, decoded.batch))
+                    await asyncio.wrap_future(intake.submit(decoded.batches))
                 except Full:
                     return _busy()
             return _answer(signal, decoded, content_type)

@@ -14,30 +14,38 @@ class Retention:
     max_bytes: int | None = 2 * 1024**3
 
     def apply(self, store: Store, now_ns: int | None = None) -> None:
-        """Delete rows past ``max_age_seconds``, then the oldest tenth until under ``max_bytes``."""
+        """Delete rows past ``max_age_seconds``, then the oldest tenth until under ``max_bytes``;
+        then the resources no span refers to any more."""
         now_ns = time.time_ns() if now_ns is None else now_ns
         if self.max_age_seconds is not None:
-            cutoff = now_ns - int(self.max_age_seconds * 1e9)
-            for table, column in TIME_COLUMNS.items():
-                store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff])
-        if self.max_bytes is None:
-            return
+            _delete_before(store, now_ns - int(self.max_age_seconds * 1e9))
+        if self.max_bytes is not None:
+            self._shrink(store, self.max_bytes)
+        store.execute(
+            "DELETE FROM resources WHERE resource_id NOT IN (SELECT resource_id FROM spans)"
+        )
+
+    @staticmethod
+    def _shrink(store: Store, max_bytes: int) -> None:
         store.execute("CHECKPOINT")
         # Each pass drops the oldest tenth of the time span held; a few passes always suffice.
         for _ in range(20):
             before = store.used_bytes()
-            if before <= self.max_bytes:
+            if before <= max_bytes:
                 return
             oldest, newest = _time_span(store)
             if oldest is None or newest is None:
                 return
-            cutoff = oldest + max((newest - oldest) // 10, 1)
-            for table, column in TIME_COLUMNS.items():
-                store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff])
+            _delete_before(store, oldest + max((newest - oldest) // 10, 1))
             store.execute("CHECKPOINT")
             if store.used_bytes() >= before:
                 for table in TIME_COLUMNS:
                     store.compact(table)
+
+
+def _delete_before(store: Store, cutoff_ns: int) -> None:
+    for table, column in TIME_COLUMNS.items():
+        store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff_ns])
 
 
 def _time_span(store: Store) -> tuple[int | None, int | None]:

@@ -36,7 +36,8 @@ class SpanRow:
     attributes: str
     events: str
     links: str
-    resource: str
+    # The span's resource attributes live once in the resources table, under this id.
+    resource_id: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "bounds": pa.list_(pa.float64()),
     "buckets": pa.list_(pa.float64()),
 }
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    resource_id: str
+    attributes: str
+
+
 SPAN_COLUMNS = tuple(field.name for field in dataclasses.fields(SpanRow))
 
 

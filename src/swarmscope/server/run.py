@@ -41,7 +41,7 @@ def serve(
 ) -> None:
     """Serve until SIGINT/SIGTERM; queued writes are committed before the store closes."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / STORE_FILE)
+    store = Store(data_dir / STORE_FILE)  # StoreError for another version's file
     try:
         host, port = listener.getsockname()[:2]
         url = f"http://{host}:{port}"

@@ -326,19 +326,25 @@ def _statement(leaves: list[Leaf]) -> str:
                any_value(labels) AS labels, any_value(bounds) AS bounds
         FROM metric_points WHERE {_scan(leaves)} GROUP BY name, series
     ),
-    -- Every leaf's samples, with the slots a and b of the module's docstring. Buckets are
-    -- carried as the row (r) they are in, and read for the few rows the answer needs.
+    -- Every leaf's samples, with the slots a and b of the module's docstring; a sample in no
+    -- window (a > b: steps farther apart than the window) is left out. Buckets are carried
+    -- as the row (r) they are in, and read for the few rows the answer needs.
     points AS MATERIALIZED (
-        SELECT leaf, sid, origin, t, r,
-               CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
-               END AS v,
-               greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
-               least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
-                   AS b
-        FROM raw JOIN leaves USING (name)
-        WHERE t BETWEEN first_ms AND last_ms
-          AND CASE part WHEN 'value' THEN value IS NOT NULL WHEN 'count' THEN count IS NOT NULL
-                        WHEN 'sum' THEN sum IS NOT NULL ELSE coalesce(has_buckets, false) END
+        SELECT * FROM (
+            SELECT leaf, sid, origin, t, r,
+                   CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
+                   END AS v,
+                   greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
+                   least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
+                       AS b
+            FROM raw JOIN leaves USING (name)
+            WHERE t BETWEEN first_ms AND last_ms
+              AND CASE part WHEN 'value' THEN value IS NOT NULL
+                            WHEN 'count' THEN count IS NOT NULL
+                            WHEN 'sum' THEN sum IS NOT NULL
+                            ELSE coalesce(has_buckets, false) END
+        )
+        WHERE a <= b
     ),
     groups AS MATERIALIZED ({groups}),
     -- Per slot a: its latest sample, and how many samples up to it.

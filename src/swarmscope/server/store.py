@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from swarmscope.server.rows import LogRow, MetricRow, SpanRow, arrow_batch
+from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, SpanRow, arrow_batch
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spans (
@@ -25,8 +25,9 @@ CREATE TABLE IF NOT EXISTS spans (
     service VARCHAR, start_ns BIGINT, end_ns BIGINT, duration_ms DOUBLE, status VARCHAR,
     status_message VARCHAR, operation VARCHAR, agent VARCHAR, tool VARCHAR, model VARCHAR,
     input_tokens BIGINT, output_tokens BIGINT, attributes JSON, events JSON, links JSON,
-    resource JSON
+    resource_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS resources (resource_id VARCHAR, attributes JSON);
 CREATE TABLE IF NOT EXISTS logs (
     time_ns BIGINT, trace_id VARCHAR, span_id VARCHAR, severity VARCHAR, event VARCHAR,
     body VARCHAR, service VARCHAR, agent VARCHAR, attributes JSON
@@ -37,9 +38,23 @@ CREATE TABLE IF NOT EXISTS metric_points (
     bounds DOUBLE[], buckets DOUBLE[]
 );
 """
-TABLES: dict[str, type] = {"spans": SpanRow, "logs": LogRow, "metric_points": MetricRow}
+TABLES: dict[str, type] = {
+    "spans": SpanRow,
+    "logs": LogRow,
+    "metric_points": MetricRow,
+    "resources": ResourceRow,
+}
 # The column each table's retention and time filters use.
 TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_ns"}
+
+
+_SPAN_COLUMNS_QUERY = (
+    "SELECT column_name FROM information_schema.columns WHERE table_name = 'spans'"
+)
+
+
+class StoreError(Exception):
+    """The store file cannot be used (its layout is another version's)."""
 
 
 class Store:
@@ -51,6 +66,13 @@ class Store:
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)
+        columns = {row["column_name"] for row in self.rows(_SPAN_COLUMNS_QUERY)}
+        if "resource_id" not in columns:
+            self._db.close()
+            raise StoreError(
+                f"{self.path} was written by an earlier swarmscope; move it away or use"
+                " another --data directory"
+            )
 
     def write(self, batches: Sequence[tuple[str, pa.Table]]) -> None:
         """Insert every ``(table, arrow batch)`` in one transaction: all of them, or none."""
@@ -67,8 +89,15 @@ class Store:
                     batch = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
                     self._db.register("incoming", batch)
                     columns = ", ".join(batch.column_names)
+                    source = "incoming"
+                    if table == "resources":
+                        # Each resource once: most batches repeat ones already stored.
+                        source = (
+                            "(SELECT DISTINCT ON (resource_id) * FROM incoming WHERE resource_id"
+                            " NOT IN (SELECT resource_id FROM resources))"
+                        )
                     self._db.execute(
-                        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming"
+                        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}"
                     )
                     self._db.unregister("incoming")
                 self._db.commit()
@@ -119,7 +148,11 @@ class Store:
 
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """Every span of a trace, oldest first, with attributes, events and links decoded."""
-        rows = self.rows("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns", [trace_id])
+        rows = self.rows(
+            "SELECT spans.* EXCLUDE (resource_id), resources.attributes AS resource FROM spans"
+            " LEFT JOIN resources USING (resource_id) WHERE trace_id = ? ORDER BY start_ns",
+            [trace_id],
+        )
         for row in rows:
             for key in ("attributes", "events", "links", "resource"):
                 row[key] = json.loads(row[key]) if row[key] else None

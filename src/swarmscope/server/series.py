@@ -317,14 +317,14 @@ def _statement(leaves: list[Leaf]) -> str:
     -- The samples every leaf needs, as numbers (labels are read once per series below).
     raw AS MATERIALIZED (
         SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
-               start_ns AS origin, value, count, sum, buckets,
+               start_ns AS origin, value, count, sum,
                len(buckets) = len(bounds) + 1 AS has_buckets
         FROM metric_points WHERE {_scan(leaves)}
     ),
+    -- Each series' labels, from one of its rows.
     named AS (
-        SELECT name, hash(series) AS sid, series, any_value(service) AS service,
-               any_value(labels) AS labels, any_value(bounds) AS bounds
-        FROM metric_points WHERE {_scan(leaves)} GROUP BY name, series
+        SELECT name, hash(series) AS sid, series, service, labels, bounds
+        FROM metric_points WHERE rowid IN (SELECT min(r) FROM raw GROUP BY sid)
     ),
     -- Every leaf's samples, with the slots a and b of the module's docstring; a sample in no
     -- window (a > b: steps farther apart than the window) is left out. Buckets are carried
@@ -399,10 +399,16 @@ def _statement(leaves: list[Leaf]) -> str:
         UNION ALL
         SELECT 'reset', leaf, sid, NULL, NULL, NULL, bucket, lt, lv, lr, ft, fv, fr, NULL
         FROM resets WHERE lt IS NOT NULL
-    )
+    ),
     -- Bucket counts only for the rows of the answer.
+    counts AS (
+        SELECT rowid AS r, buckets FROM metric_points
+        WHERE rowid IN (
+            SELECT lr FROM answer WHERE bucket UNION SELECT fr FROM answer WHERE bucket
+        )
+    )
     SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs
     FROM answer
-    LEFT JOIN raw last ON answer.bucket AND last.r = answer.lr
-    LEFT JOIN raw first ON answer.bucket AND first.r = answer.fr
+    LEFT JOIN counts last ON last.r = answer.lr
+    LEFT JOIN counts first ON first.r = answer.fr
     """

@@ -14,18 +14,19 @@ sums by the ``by`` labels.
 
 How stored points read as Prometheus series: a counter or gauge is one series; a histogram
 is ``_count``, ``_sum`` and one cumulative ``_bucket`` series per ``le`` (a series keeps
-its bucket bounds: an SDK fixes them per process); a summary is
-``_count`` and ``_sum``. Every series has ``job`` (the service) and ``instance`` (the
-pushing process's ``service.instance.id``, else the service) labels, as a scrape target's
-series would: series from several services or processes are just more series.
+its bucket bounds: an SDK fixes them per process); a summary is ``_count`` and ``_sum``.
+Every series has ``job`` (the service) and ``instance`` (the pushing process's
+``service.instance.id``, else the service) labels, as a scrape target's series would:
+series from several services or processes are just more series.
 
 Counter resets: OTLP's cumulative points carry the time their count started from; a reset
 is where it changes (the process restarted), and, as Prometheus does at every drop, the
 value before it is added when the value dropped. Within one start time a cumulative stream
 never decreases, so no drop is looked for there (a sender that leaves the start time out
-and restarts under the same series key shows a negative increase). A point stored twice (a push retried after
-its answer was lost; the SDK does not retry) counts twice here where Prometheus keeps one:
-it only moves the extrapolation threshold, and finding duplicates would cost a sort.
+and restarts under the same series key shows a negative increase). A point stored twice (a
+push retried after its answer was lost; the SDK does not retry) counts twice here where
+Prometheus keeps one: it only moves the extrapolation threshold, and finding duplicates
+would cost a sort.
 
 Times are integer milliseconds, as Prometheus stores them, so window edges and
 extrapolation fractions round the same way; windows are closed at both ends, as in

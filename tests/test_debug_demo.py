@@ -401,7 +401,14 @@ def test_a_failed_run_replays_successfully_once_the_fault_is_off(world: World, h
         outcome = httpx.get(f"{world.server}/api/requests/{new}").json()["outcome"]
         assert not crm_failure(outcome), outcome
         if replayed["fixed"]:
-            assert outcome["orchestration"] == "ok" and outcome["errors"] == 0
+            assert outcome["orchestration"] == "ok"
+            # An approval that times out is an error span of a run that still succeeds.
+            failed_steps = [
+                e["span"]
+                for e in outcome["error_spans"]
+                if e["span"].startswith(("invoke_agent ", "orchestrate "))
+            ]
+            assert failed_steps == [], outcome
             assert outcome["agents"][:3] == [SCOUT, ANALYST, AUTHOR]
             assert replayed["original"]["orchestration"] == "error"
             break

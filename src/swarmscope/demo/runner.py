@@ -255,7 +255,10 @@ def run_demo(options: DemoOptions) -> int:
     console.print("final " + " · ".join(f"{key} {value:g}" for key, value in figures.items()))
     console.print(f"JSON logs with trace ids: {options.log_dir}")
     if server is not None:
-        console.print(f"browse what was stored: swarmscope serve --data {options.data_dir}")
+        console.print(
+            "browse what was stored: swarmscope serve"
+            f" --data {options.data_dir} --namespace {options.namespace}"
+        )
     if not figures.get("runs finished"):
         print("no run finished; see the log files", file=sys.stderr)
         return 1

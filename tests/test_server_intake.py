@@ -199,3 +199,13 @@ def test_a_store_failure_is_a_json_500_not_a_traceback(tmp_path: Path):
     body = answer.json()
     assert body["status"] == 500 and body["error"].startswith("internal error: ")
     assert "Traceback" not in answer.text
+
+
+def test_a_resource_is_stored_once_and_comes_back_with_each_span(store: Store):
+    with serve(create_app(store)) as url:
+        for first in (0, 512):
+            answer = httpx.post(f"{url}/v1/traces", content=batch(first), headers=PROTOBUF)
+            assert answer.status_code == 200
+        tree = httpx.get(f"{url}/api/traces/{600:032x}").json()["tree"]
+    assert [row["n"] for row in store.rows("SELECT count(*) AS n FROM resources")] == [1]
+    assert tree[0]["resource"] == {"service.name": "load"}

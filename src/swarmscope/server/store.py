@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS spans (
     input_tokens BIGINT, output_tokens BIGINT, attributes JSON, events JSON, links JSON,
     resource_id VARCHAR
 );
-CREATE TABLE IF NOT EXISTS resources (resource_id VARCHAR, attributes JSON);
+CREATE TABLE IF NOT EXISTS resources (resource_id VARCHAR PRIMARY KEY, attributes JSON);
 CREATE TABLE IF NOT EXISTS logs (
     time_ns BIGINT, trace_id VARCHAR, span_id VARCHAR, severity VARCHAR, event VARCHAR,
     body VARCHAR, service VARCHAR, agent VARCHAR, attributes JSON
@@ -44,6 +44,8 @@ TABLES: dict[str, type] = {
     "metric_points": MetricRow,
     "resources": ResourceRow,
 }
+# Tables with a primary key in the schema.
+KEYED_TABLES = frozenset({"resources"})
 # The column each table's retention and time filters use.
 TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_ns"}
 
@@ -89,15 +91,10 @@ class Store:
                     batch = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
                     self._db.register("incoming", batch)
                     columns = ", ".join(batch.column_names)
-                    source = "incoming"
-                    if table == "resources":
-                        # Each resource once: most batches repeat ones already stored.
-                        source = (
-                            "(SELECT DISTINCT ON (resource_id) * FROM incoming WHERE resource_id"
-                            " NOT IN (SELECT resource_id FROM resources))"
-                        )
+                    # A keyed table keeps each row once: most batches repeat known resources.
+                    verb = "INSERT OR IGNORE" if table in KEYED_TABLES else "INSERT"
                     self._db.execute(
-                        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}"
+                        f"{verb} INTO {table} ({columns}) SELECT {columns} FROM incoming"
                     )
                     self._db.unregister("incoming")
                 self._db.commit()

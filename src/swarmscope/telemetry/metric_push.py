@@ -90,9 +90,9 @@ def _add_counter(metrics: Any, family: Family, now_ns: int) -> None:
 def _add_gauge(metrics: Any, family: Family, now_ns: int) -> None:
     by_name: dict[str, Metric] = {}
     for sample in family.samples:
-        metric = by_name.get(sample.name) or by_name.setdefault(
-            sample.name, _new(metrics, sample.name, family)
-        )
+        metric = by_name.get(sample.name)
+        if metric is None:
+            metric = by_name[sample.name] = _new(metrics, sample.name, family)
         _point(metric.gauge.data_points, sample.labels, now_ns).as_double = sample.value
 
 

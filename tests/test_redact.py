@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import structlog
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import swarmscope as ss
@@ -242,3 +243,20 @@ def test_exception_text_and_late_attributes_on_spans_are_scrubbed(telemetry):
     assert "bob@example.com" not in event.attributes["exception.stacktrace"]
     [failed] = telemetry.events("tool_call_failed")
     assert "bob@example.com" not in failed["error_message"]
+
+
+def test_attributes_set_through_opentelemetry_on_sdk_spans_are_scrubbed(telemetry):
+    """The app can reach swarmscope's spans with OpenTelemetry's own API; export scrubs those too."""
+    with ss.agent_run("scout") as run:
+        run.span.set_attribute("api_key", "k-123")
+        with ss.tool_call("lookup"):
+            trace.get_current_span().set_attribute("note", "mail bob@example.com")
+            trace.get_current_span().set_attribute("rows", 3)
+
+    agent = telemetry.span("invoke_agent scout")
+    tool = telemetry.span("execute_tool lookup")
+    assert agent.attributes["api_key"] == REDACTED
+    assert agent.attributes["gen_ai.agent.name"] == "scout"
+    assert tool.attributes["note"] == f"mail {REDACTED}"
+    assert tool.attributes["rows"] == 3
+    assert tool.parent.span_id == agent.context.span_id

@@ -31,7 +31,7 @@ from swarmscope.telemetry.metric_push import MetricPusher
 from swarmscope.telemetry.metrics import MetricSet, multiprocess_dir
 from swarmscope.telemetry.redact import Redactor
 from swarmscope.telemetry.tracing import (
-    SCRUBBED_AT_SOURCE,
+    TRACER_NAME,
     QueueSpanProcessor,
     build_tracer_provider,
 )
@@ -180,7 +180,7 @@ def _build(
         settings=settings,
         metrics=metrics,
         tracer_provider=provider,
-        tracer=provider.get_tracer(SCRUBBED_AT_SOURCE, __version__),
+        tracer=provider.get_tracer(TRACER_NAME, __version__),
         logs=pipeline,
         redactor=redactor,
         bridge=bridge,

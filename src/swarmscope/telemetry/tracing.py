@@ -21,8 +21,8 @@ from swarmscope.telemetry.export_queue import ExportQueue
 from swarmscope.telemetry.otlp_encoding import TraceEncoder
 from swarmscope.telemetry.redact import Redactor
 
-# The tracer name of spans whose attributes were scrubbed when they were set.
-SCRUBBED_AT_SOURCE = "swarmscope"
+# The tracer (instrumentation scope) name of swarmscope's own spans.
+TRACER_NAME = "swarmscope"
 
 
 class QueueSpanProcessor(SpanProcessor):
@@ -76,13 +76,11 @@ class QueueSpanProcessor(SpanProcessor):
 def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
     """The span itself when nothing in it needs scrubbing (the usual case), else a scrubbed copy.
 
-    swarmscope's own spans scrub user data as it is set, so only their events (exception
-    messages and stack traces) are looked at here; other instrumentations' spans are
-    looked at whole.
+    Every span is looked at whole, swarmscope's own too: they scrub what the SDK sets, but
+    the app can still set attributes on them through OpenTelemetry's API
+    (``trace.get_current_span().set_attribute(...)``). Clean attribute maps cost a few
+    dict lookups per attribute, on the export thread.
     """
-    scope = span.instrumentation_scope
-    if scope is not None and scope.name == SCRUBBED_AT_SOURCE and not span.events:
-        return span
     attributes = span.attributes or {}
     dirty = redactor.needs_scrubbing(attributes) or any(
         redactor.needs_scrubbing(event.attributes or {}) for event in span.events

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
-from prometheus_client import generate_latest
+from prometheus_client import Histogram, generate_latest
 
 from swarmscope.catalog import EVENTS, METRICS, METRICS_BY_NAME, SEED_ALIASES
+
+# What prometheus-client gives a Histogram declared without buckets, as the seeds do twice.
+PROMETHEUS_DEFAULTS = list(Histogram.DEFAULT_BUCKETS[:-1])
 
 # (name, type, labels, buckets) as written in plan 1 and plan 2 (the seeds' own definitions).
 PLAN1 = [
@@ -128,7 +131,7 @@ PLAN1 = [
         "sergas_error_recovery_duration_seconds",
         "histogram",
         ["error_category", "recovery_strategy"],
-        None,
+        PROMETHEUS_DEFAULTS,
     ),
 ]
 PLAN2 = [
@@ -149,7 +152,7 @@ PLAN2 = [
     ),
     ("sergas_zoho_circuit_breaker_state", "gauge", ["tier"], None),
     ("sergas_cognee_queries_total", "counter", ["operation", "status"], None),
-    ("sergas_cognee_query_duration_seconds", "histogram", ["operation"], None),
+    ("sergas_cognee_query_duration_seconds", "histogram", ["operation"], PROMETHEUS_DEFAULTS),
     ("sergas_db_connections_active", "gauge", [], None),
     ("sergas_db_connections_total", "gauge", [], None),
     ("sergas_db_query_duration_seconds", "histogram", ["operation"], [0.01, 0.05, 0.1, 0.5, 1, 5]),

@@ -78,6 +78,8 @@ def _m(
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 LLM_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
 SIZE_BUCKETS = (100, 1000, 10000, 100000, 1000000)
+# prometheus-client's default buckets: what a seed histogram declared without buckets gets.
+DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
 METRICS: tuple[MetricSpec, ...] = (
     # --- agents (plan 1) ---
@@ -406,7 +408,7 @@ METRICS: tuple[MetricSpec, ...] = (
         "histogram",
         "Error recovery duration",
         ("error_category", "recovery_strategy"),
-        LATENCY_BUCKETS,
+        DEFAULT_BUCKETS,
         group="error",
     ),
     # --- integrations: any external API, plus the plans' named ones ---
@@ -490,7 +492,7 @@ METRICS: tuple[MetricSpec, ...] = (
         "histogram",
         "Cognee query duration",
         ("operation",),
-        LATENCY_BUCKETS,
+        DEFAULT_BUCKETS,
         group="integration",
         source="plan2",
     ),

@@ -199,18 +199,20 @@ def test_dead_endpoint_never_blocks_the_app(clean, monkeypatch):
         otlp_endpoint=f"http://127.0.0.1:{port}",
         queue_size=64,
         export_interval_seconds=0.05,
+        metrics_export_interval_seconds=0.1,
     )
-    assert rt.settings.traces_exporter == "otlp"
+    assert (rt.settings.traces_exporter, rt.settings.metrics_exporter) == ("otlp", "otlp")
     tool_calls(200)
     down = tool_calls(2000)
     assert down < 3 * baseline, f"dead endpoint: {down:.3f}s vs no exporter: {baseline:.3f}s"
 
+    signals = ("traces", "logs", "metrics")
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not (dropped(rt, "traces") and dropped(rt, "logs")):
+    while time.monotonic() < deadline and not all(dropped(rt, s) for s in signals):
         time.sleep(0.05)
-    assert dropped(rt, "traces") > 0
-    assert dropped(rt, "logs") > 0
-    assert metric(rt, "telemetry_exported_total", signal="traces") == 0
+    for signal in signals:
+        assert dropped(rt, signal) > 0, f"nothing counted as dropped for {signal}"
+        assert metric(rt, "telemetry_exported_total", signal=signal) == 0
 
     started = time.monotonic()
     ss.shutdown()

@@ -129,3 +129,36 @@ def test_sampling_ratio_zero_keeps_metrics_and_logs(tmp_path):
         assert "tool_call_completed" in (tmp_path / "a.log").read_text()
     finally:
         ss.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "flags", "exported"),
+    [(0.0, "01", True), (1.0, "00", False)],
+    ids=["caller-sampled-beats-ratio-0", "caller-unsampled-beats-ratio-1"],
+)
+def test_sampling_follows_the_callers_decision(tmp_path, ratio, flags, exported):
+    """Parent-based: a remote parent's sampled flag decides, the ratio only decides for roots."""
+    ss.shutdown()
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    rt = ss.init(namespace="sampled", sample_ratio=ratio, span_exporter=exporter, log_stream="none")
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    try:
+        with ss.continue_trace({"traceparent": f"00-{trace_id}-b7ad6b7169203331-{flags}"}):
+            with ss.agent_run("a"), ss.tool_call("t"):
+                assert ss.current_trace_id() == trace_id
+        rt.flush()
+        spans = exporter.get_finished_spans()
+        if exported:
+            assert sorted(s.name for s in spans) == ["execute_tool t", "invoke_agent a"]
+            assert {f"{s.context.trace_id:032x}" for s in spans} == {trace_id}
+        else:
+            assert spans == ()
+        counted = rt.metrics.registry.get_sample_value(
+            "sampled_agent_tool_calls_total",
+            {"agent_type": "a", "tool_name": "t", "status": "success"},
+        )
+        assert counted == 1
+    finally:
+        ss.shutdown()

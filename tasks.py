@@ -4,7 +4,7 @@
     python3 tasks.py test [ARGS...]   set up .venv, lint, and run the whole test suite
 
 Setup is idempotent: the virtual environment is created once and the package reinstalled
-only when pyproject.toml changed.
+only when what the build reads changed (pyproject.toml, setup.py, the compiled module).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def setup(extras: str) -> None:
     if not (BIN / "python").exists():
         run(sys.executable, "-m", "venv", VENV)
     stamp = VENV / f".installed-{extras or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    built_from = [ROOT / "pyproject.toml", ROOT / "setup.py", *sorted(ROOT.glob("src/**/*.pyx"))]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in built_from)).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")

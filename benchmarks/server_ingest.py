@@ -321,6 +321,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="connections per client")
     parser.add_argument("--batch", type=int, default=512, help="spans per request")
     parser.add_argument("--requests", type=int, default=64, help="distinct prebuilt requests")
+    parser.add_argument(
+        "--decode-processes", type=int, help="passed to swarmscope serve (default: its own)"
+    )
     args = parser.parse_args()
     bodies = [span_request(seed, args.batch) for seed in range(args.requests)]
     size = sum(len(body) for body in bodies) / len(bodies)
@@ -330,6 +333,8 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as data:
         serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
+        if args.decode_processes is not None:
+            serve += ["--decode-processes", str(args.decode_processes)]
         with started(serve) as (url, process):
             server = load(url, process, bodies, args)
         with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:

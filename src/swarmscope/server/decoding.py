@@ -47,13 +47,13 @@ def decode(
     Raises ``otlp.TooLarge``, ``otlp.UnsupportedMediaType`` or ``otlp.BadPayload``.
     """
     raw = otlp.decompress(body, encoding, limit)
-    message = otlp.parse(otlp.new_request(signal), raw, content_type)
     if signal == "traces":
-        spans, resources, rejected = otlp.span_batch(message)
+        spans, resources, rejected = otlp.span_batch(otlp.read_spans(raw, content_type))
         reason = "spans need a 16-byte trace id and an 8-byte span id" if rejected else ""
         known = [ResourceRow(key, attributes) for key, attributes in resources.items()]
         batches = (("spans", spans), ("resources", arrow_batch(ResourceRow, known)))
         return Decoded(batches if spans.num_rows else (), rejected, reason)
+    message = otlp.parse(otlp.new_request(signal), raw, content_type)
     if signal == "logs":
         return Decoded((("logs", arrow_batch(LogRow, otlp.log_rows(message))),), 0, "")
     rows, rejected, reason = otlp.metric_rows(message)

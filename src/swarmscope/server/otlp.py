@@ -34,6 +34,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+try:
+    from swarmscope.server import otlp_wire
+except ImportError:  # built without a C compiler: spans are read through protobuf
+    otlp_wire = None
+
 from swarmscope.server.rows import (
     SPAN_COLUMNS,
     LogRow,
@@ -89,9 +94,13 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     return data
 
 
+def _media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
 def parse(message: Any, body: bytes, content_type: str) -> Any:
     """Fill ``message`` (an OTLP request) from a protobuf or JSON body."""
-    kind = content_type.split(";")[0].strip().lower()
+    kind = _media_type(content_type)
     if kind == PROTOBUF:
         try:
             message.ParseFromString(body)
@@ -160,9 +169,74 @@ def resource_id(resource_json: str) -> str:
     return hashlib.blake2b(resource_json.encode(), digest_size=8).hexdigest()
 
 
-def span_batch(request: ExportTraceServiceRequest) -> tuple[pa.Table, dict[str, str], int]:
-    """The request's spans as one Arrow table of ``SpanRow`` columns, their resources by
-    id, and how many spans were rejected (ids of the wrong length).
+# One span as both readers give it: trace id, span id, parent span id (bytes), name, kind,
+# start and end (ns), status code and message, attributes, events as (time_ns, name,
+# attributes), links as (trace id, span id, attributes).
+RawSpan = tuple[
+    bytes,
+    bytes,
+    bytes,
+    str,
+    int,
+    int,
+    int,
+    int,
+    str,
+    dict[str, Any],
+    list[tuple[int, str, dict[str, Any]]],
+    list[tuple[bytes, bytes, dict[str, Any]]],
+]
+# A request's spans: per ResourceSpans, the resource's attributes and its spans.
+SpanGroups = list[tuple[dict[str, Any], list[RawSpan]]]
+
+
+def read_spans(body: bytes, content_type: str) -> SpanGroups:
+    """A trace request's spans, read from the wire when the compiled reader is installed.
+
+    JSON, and protobuf where the reader was not compiled, go through protobuf's messages.
+    """
+    if otlp_wire is not None and _media_type(content_type) == PROTOBUF:
+        try:
+            return otlp_wire.read_spans(body)
+        except otlp_wire.WireError as error:
+            raise BadPayload(f"body is not an OTLP protobuf message: {error}") from None
+    return message_spans(parse(ExportTraceServiceRequest(), body, content_type))
+
+
+def message_spans(request: ExportTraceServiceRequest) -> SpanGroups:
+    """The spans of a parsed request, in the shape the compiled reader gives."""
+    return [
+        (
+            attributes(group.resource.attributes),
+            [
+                (
+                    span.trace_id,
+                    span.span_id,
+                    span.parent_span_id,
+                    span.name,
+                    span.kind,
+                    span.start_time_unix_nano,
+                    span.end_time_unix_nano,
+                    span.status.code,
+                    span.status.message,
+                    attributes(span.attributes),
+                    [(e.time_unix_nano, e.name, attributes(e.attributes)) for e in span.events],
+                    [
+                        (link.trace_id, link.span_id, attributes(link.attributes))
+                        for link in span.links
+                    ],
+                )
+                for scope in group.scope_spans
+                for span in scope.spans
+            ],
+        )
+        for group in request.resource_spans
+    ]
+
+
+def span_batch(groups: SpanGroups) -> tuple[pa.Table, dict[str, str], int]:
+    """The spans as one Arrow table of ``SpanRow`` columns, their resources by id, and how
+    many spans were rejected (ids of the wrong length).
 
     This is the intake's hot path: values go into plain tuples, not row objects, and a
     resource is turned into JSON once for all its spans and stored once (storing it with
@@ -171,46 +245,41 @@ def span_batch(request: ExportTraceServiceRequest) -> tuple[pa.Table, dict[str, 
     rows: list[tuple[Any, ...]] = []
     resources: dict[str, str] = {}
     rejected = 0
-    for group in request.resource_spans:
-        resource = attributes(group.resource.attributes)
+    for resource, spans in groups:
         service = str(resource.get("service.name", "unknown_service"))
         resource_json = to_json(resource)
         resource_key = resource_id(resource_json)
         resources[resource_key] = resource_json
-        for scope in group.scope_spans:
-            for span in scope.spans:
-                if len(span.trace_id) != 16 or len(span.span_id) != 8:
-                    rejected += 1
-                    continue
-                rows.append(_span_values(span, attributes(span.attributes), service, resource_key))
+        for span in spans:
+            if len(span[0]) != 16 or len(span[1]) != 8:
+                rejected += 1
+                continue
+            rows.append(_span_values(span, service, resource_key))
     # Rows to columns in one C-level transpose.
     transposed = zip(*rows, strict=True) if rows else ([] for _ in SPAN_COLUMNS)
     columns = {name: list(column) for name, column in zip(SPAN_COLUMNS, transposed, strict=True)}
     return columns_to_arrow(SpanRow, columns), resources, rejected
 
 
-def _span_values(
-    span: Any, attrs: dict[str, Any], service: str, resource_key: str
-) -> tuple[Any, ...]:
+def _span_values(span: RawSpan, service: str, resource_key: str) -> tuple[Any, ...]:
     """One span's values, in ``SpanRow``'s field order."""
+    trace_id, span_id, parent, name, kind, start, end, code, message, attrs, events, links = span
     get = attrs.get
     operation = get("gen_ai.operation.name") or _OPENINFERENCE_KINDS.get(
         str(get("openinference.span.kind")).upper()
     )
-    start, end, status = span.start_time_unix_nano, span.end_time_unix_nano, span.status
-    events, links = span.events, span.links
     return (
-        span.trace_id.hex(),
-        span.span_id.hex(),
-        span.parent_span_id.hex() or None,
-        span.name,
-        _KINDS[span.kind] if span.kind < len(_KINDS) else "unspecified",
+        trace_id.hex(),
+        span_id.hex(),
+        parent.hex() or None,
+        name,
+        _KINDS[kind] if 0 <= kind < len(_KINDS) else "unspecified",
         service,
         start,
         end,
         max(end - start, 0) / 1e6,
-        _STATUS[status.code] if status.code < len(_STATUS) else "unset",
-        status.message,
+        _STATUS[code] if 0 <= code < len(_STATUS) else "unset",
+        message,
         operation,
         _first(attrs, "gen_ai.agent.name", "agent.name"),
         _first(attrs, "gen_ai.tool.name", "tool.name"),
@@ -224,24 +293,17 @@ def _span_values(
     )
 
 
-def _events_json(events: Any) -> str:
+def _events_json(events: list[tuple[int, str, dict[str, Any]]]) -> str:
     return to_json(
-        [
-            {"name": e.name, "time_ns": e.time_unix_nano, "attributes": attributes(e.attributes)}
-            for e in events
-        ]
+        [{"name": name, "time_ns": time_ns, "attributes": attrs} for time_ns, name, attrs in events]
     )
 
 
-def _links_json(links: Any) -> str:
+def _links_json(links: list[tuple[bytes, bytes, dict[str, Any]]]) -> str:
     return to_json(
         [
-            {
-                "trace_id": link.trace_id.hex(),
-                "span_id": link.span_id.hex(),
-                "attributes": attributes(link.attributes),
-            }
-            for link in links
+            {"trace_id": trace_id.hex(), "span_id": span_id.hex(), "attributes": attrs}
+            for trace_id, span_id, attrs in links
         ]
     )
 

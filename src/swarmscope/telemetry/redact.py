@@ -147,5 +147,15 @@ class Redactor:
         return value if scrubbed == value else scrubbed
 
     def needs_scrubbing(self, fields: Mapping[str, Any]) -> bool:
-        """Whether any field of ``fields`` would change; cheap for clean maps."""
-        return any(self.field(key, value) is not value for key, value in fields.items())
+        """Whether any field of ``fields`` would change; cheap for clean maps.
+
+        Runs for every exported span: a known harmless name holding a string already seen
+        clean is passed over with two dict lookups, anything else goes through ``field``.
+        """
+        keys, memo = self._keys, self._memo
+        for key, value in fields.items():
+            if keys.get(key) is False and type(value) is str and memo.get(value) == value:
+                continue
+            if self.field(key, value) is not value:
+                return True
+        return False

@@ -13,6 +13,7 @@ import yaml
 from swarmscope.catalog import METRICS_BY_NAME
 from swarmscope.ops.alerts import ALERTS
 from swarmscope.ops.bundle import export
+from swarmscope.ops.rule_tests import TEST_FILES
 
 NAMESPACE = "sergas"
 
@@ -85,6 +86,10 @@ def test_routing_cases(bundle: Path, labels: list[str], receivers: str):
     )
     assert routed.returncode == 0, routed.stderr
     assert routed.stdout.strip() == receivers
+    # One notification per alert group reaches the webhook, not one per receiver holding it.
+    config = yaml.safe_load((bundle / "alertmanager/alertmanager.yml").read_text())
+    hooks = {r["name"]: len(r.get("webhook_configs", [])) for r in config["receivers"]}
+    assert sum(hooks[name] for name in receivers.split(",")) == 1
 
 
 def test_alerts_carry_labels_annotations_and_a_runbook(bundle: Path):
@@ -96,7 +101,14 @@ def test_alerts_carry_labels_annotations_and_a_runbook(bundle: Path):
         assert rule["labels"]["team"]
         assert rule["annotations"]["summary"] and rule["annotations"]["description"]
         runbook = rule["annotations"]["runbook_url"].rsplit("/", 1)[1]
-        assert (bundle / "runbooks" / runbook).read_text().startswith(f"# {rule['alert']}")
+        text = (bundle / "runbooks" / runbook).read_text()
+        assert text.startswith(f"# {rule['alert']}")
+        # Each runbook points at the dashboards that graph what its alert reads.
+        boards = re.findall(r"`(grafana/dashboards/[\w-]+\.json)`", text)
+        assert boards and all((bundle / board).is_file() for board in boards), rule["alert"]
+    assert sorted(p.stem for p in (bundle / "runbooks").glob("*.md")) == sorted(
+        alert.name for alert in ALERTS
+    )
 
 
 def test_expressions_name_only_exported_metrics(bundle: Path):
@@ -145,20 +157,56 @@ def test_stack_export_command(tmp_path: Path):
     assert clash.returncode == 2 and "not a directory" in clash.stderr
 
 
+def test_stack_up_without_the_binaries_says_how_to_run_the_compose_file(tmp_path: Path):
+    import os
+    import sys
+
+    up = [sys.executable, "-m", "swarmscope", "stack", "up", str(tmp_path)]
+    # No PATH entry holds prometheus or alertmanager.
+    env = {**os.environ, "PATH": str(tmp_path / "no-binaries")}
+    missing = subprocess.run(up, capture_output=True, text=True, env=env, timeout=60)
+    assert missing.returncode == 1
+    assert "run `swarmscope stack export` first" in missing.stderr
+    export(tmp_path, namespace=NAMESPACE)
+    result = subprocess.run(up, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert "prometheus and alertmanager are not installed" in result.stderr
+    assert "`docker compose up -d` in the exported directory" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
 def test_every_alert_fires_and_stays_silent_in_promtool_unit_tests(bundle: Path):
     """The bundle's own rule tests: per alert, series that fire it (labels and rendered
     annotations compared exactly) and series that keep it silent."""
-    tests = yaml.safe_load((bundle / "prometheus/tests/alerts_test.yml").read_text())["tests"]
-    names = [test["name"] for test in tests]
-    for alert in ALERTS:
-        assert f"{alert.name} fires" in names and f"{alert.name} stays silent" in names
-    firing = [t for t in tests if t["name"].endswith("fires")]
-    assert all(t["alert_rule_test"][0]["exp_alerts"] for t in firing)
-    result = run(
-        tool("promtool"), "test", "rules", "tests/alerts_test.yml", cwd=bundle / "prometheus"
+    files = sorted(f"tests/{name}" for name in TEST_FILES)
+    loaded = {f: yaml.safe_load((bundle / "prometheus" / f).read_text()) for f in files}
+    names = [test["name"] for data in loaded.values() for test in data["tests"]]
+    assert sorted(names) == sorted(
+        f"{alert.name} {case}" for alert in ALERTS for case in ("fires", "stays silent")
+    )
+    for data in loaded.values():
+        step = int(data["evaluation_interval"].removesuffix("m"))
+        for test in data["tests"]:
+            [check] = test["alert_rule_test"]
+            # Each case is judged at an evaluation promtool runs.
+            assert int(check["eval_time"].removesuffix("m")) % step == 0, test["name"]
+            assert bool(check["exp_alerts"]) == test["name"].endswith("fires"), test["name"]
+    # The day-long cases are the ones stepped every 5 minutes.
+    assert {
+        t["name"].rsplit(" ", 2)[0] for t in loaded["tests/daily_alerts_test.yml"]["tests"]
+    } == {
+        "LLMTokenQuotaApproaching",
+        "TokenUsageSpike",
+    }
+    result = subprocess.run(
+        (tool("promtool"), "test", "rules", *files),
+        capture_output=True,
+        text=True,
+        cwd=bundle / "prometheus",
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout
+    assert result.stdout.count("SUCCESS") == len(files), result.stdout
 
 
 def test_bundle_holds_dashboards_and_grafana_provisioning(bundle: Path):

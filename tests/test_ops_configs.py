@@ -133,6 +133,7 @@ DOCUMENTED: dict[str, Schema] = {
             "exponential": {"max_size"},
         },
         "dimensions": [{"name", "default"}],
+        "exemplars": {"enabled", "max_per_data_point"},
         **dict.fromkeys(
             [
                 "exclude_dimensions",
@@ -142,7 +143,6 @@ DOCUMENTED: dict[str, Schema] = {
                 "namespace",
                 "metrics_flush_interval",
                 "metrics_expiration",
-                "exemplars",
                 "events",
                 "resource_metrics_key_attributes",
                 "delta_temporality",
@@ -257,6 +257,22 @@ def test_collector_metric_labels_are_not_ids(bundle: Path):
     for dimension in spanmetrics["dimensions"]:
         assert not ID_FIELDS & {dimension["name"], dimension["name"].rsplit(".", 1)[-1]}
         assert not dimension["name"].endswith((".id", "_id"))
+
+
+def test_span_metric_exemplars_open_their_trace_in_grafana(bundle: Path):
+    """Collector (exemplars on span metrics) -> remote write -> Prometheus (exemplar storage)
+    -> Grafana's Prometheus source, whose exemplar link opens the Tempo source."""
+    spanmetrics = load(bundle, "otel-collector/config.yaml")["connectors"]["spanmetrics"]
+    assert spanmetrics["exemplars"]["enabled"] is True
+    command = load(bundle, "docker-compose.yml")["services"]["prometheus"]["command"]
+    assert {"--enable-feature=exemplar-storage", "--web.enable-remote-write-receiver"} <= set(
+        command
+    )
+    sources = load(bundle, "grafana/provisioning/datasources/datasources.yml")["datasources"]
+    by_type = {source["type"]: source for source in sources}
+    [link] = by_type["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    # prometheusremotewrite names an exemplar's trace id label trace_id.
+    assert link == {"name": "trace_id", "datasourceUid": by_type["tempo"]["uid"]}
 
 
 # -- Grafana Alloy --------------------------------------------------------------------------

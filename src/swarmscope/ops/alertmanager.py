@@ -1,10 +1,11 @@
 """``alertmanager.yml``: route by severity and team, inhibit symptoms, keep secrets out.
 
 Critical alerts page (PagerDuty) and go to chat; warnings go to chat; each team's alerts
-also reach its own channel; everything reaches the webhook. A firing critical silences
-warnings of the same team and agent, and failing agents silence the handoff failures they
-cause. Secrets are read from files under ``secrets/`` next to the config (Slack URL,
-PagerDuty routing key, SMTP password), never written into it.
+also reach its own channel; everything reaches the webhook, once (only the last route's
+receiver holds it). A firing critical silences warnings of the same team and agent, and
+failing agents silence the handoff failures they cause. Secrets are read from files under
+``secrets/`` next to the config (Slack URL, PagerDuty routing key, SMTP password), never
+written into it.
 """
 
 from __future__ import annotations
@@ -87,7 +88,6 @@ def alertmanager_config(
                         "severity": "critical",
                     }
                 ],
-                "webhook_configs": [webhook],
             },
             {
                 "name": "chat-critical",

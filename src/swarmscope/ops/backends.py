@@ -2,8 +2,8 @@
 
 Both keep data on a local volume: enough for one host, and the shape a team replaces with
 object storage when it outgrows one. Loki accepts OTLP logs from the Collector and pushes
-from Alloy; Tempo accepts OTLP spans and, through its metrics generator, writes service-graph
-and span metrics to Prometheus, which Grafana's service map and trace-to-metrics links read.
+from Alloy; Tempo accepts OTLP spans. Span and service-graph metrics come from the
+Collector's connectors (Tempo's own generator stays off), which Grafana's service map reads.
 """
 
 from __future__ import annotations

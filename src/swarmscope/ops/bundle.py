@@ -13,6 +13,7 @@ from swarmscope.ops.alerts import ALERTS
 from swarmscope.ops.backends import loki_config, tempo_config
 from swarmscope.ops.collector import collector_config
 from swarmscope.ops.compose import LOG_DIR_VARIABLE, compose_config
+from swarmscope.ops.dashboards import DASHBOARDS
 from swarmscope.ops.grafana import dashboard_files, provisioning
 from swarmscope.ops.logship import alloy_config
 from swarmscope.ops.prometheus import (
@@ -22,7 +23,8 @@ from swarmscope.ops.prometheus import (
     recording_rules,
     scale,
 )
-from swarmscope.ops.rule_tests import alert_tests
+from swarmscope.ops.query import Up
+from swarmscope.ops.rule_tests import alert_test_files
 
 SECRETS = {
     "slack_api_url": "the Slack incoming-webhook URL",
@@ -74,9 +76,8 @@ def export(
     for relative, config in provisioning(namespace).items():
         files[relative] = _yaml(config)
     if time_scale == 1:
-        files["prometheus/tests/alerts_test.yml"] = _yaml(
-            alert_tests(namespace, runbook_base=runbook_base)
-        )
+        for name, tests in alert_test_files(namespace, runbook_base=runbook_base).items():
+            files[f"prometheus/tests/{name}"] = _yaml(tests)
     for rule in ALERTS:
         files[f"runbooks/{rule.runbook}"] = _runbook(rule, namespace)
     written = []
@@ -115,14 +116,25 @@ def _logs_readme() -> str:
     )
 
 
+def _families(query: Any) -> set[str]:
+    """The catalog families a query reads, and ``up`` for the scrape-health query."""
+    return query.metrics() | ({"up"} if isinstance(query, Up) else set())
+
+
 def _runbook(rule: Any, namespace: str) -> str:
+    read = _families(rule.query)
+    boards = [
+        f"- {board.title}: `grafana/dashboards/{board.uid}.json`"
+        for board in DASHBOARDS
+        if any(read & _families(t.query) for panel in board.panels for t in panel.queries)
+    ]
     return "\n".join(
         [
             f"# {rule.name}",
             "",
             f"**Severity:** {rule.severity} · **Team:** {rule.team} · **Fires after:** {rule.for_}",
             "",
-            f"{rule.summary}.",
+            f"{rule.summary}. The notification reads: `{rule.description}`",
             "",
             "## What it measures",
             "",
@@ -130,13 +142,18 @@ def _runbook(rule: Any, namespace: str) -> str:
             rule.expr(namespace),
             "```",
             "",
+            "## Dashboards with the same series",
+            "",
+            *boards,
+            "",
             "## First steps",
             "",
             "1. Read the newest failed traces of the agent, endpoint or integration named in the "
             "alert's labels (every span and log line carries the trace id).",
             "2. Search the JSON logs of those traces for `level=error` events.",
             "3. Check the dependencies this area relies on (CRM, LLM provider, database): "
-            "`circuit_breaker_state` and `integration_health_status` on /metrics.",
+            f"`{namespace}_circuit_breaker_state` and `{namespace}_integration_health_status` "
+            "on /metrics.",
             "",
         ]
     )

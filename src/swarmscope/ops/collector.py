@@ -73,6 +73,9 @@ def collector_config(
                 "metrics_flush_interval": "15s",
                 # Series of agents that stopped running disappear instead of flat-lining.
                 "metrics_expiration": "5m",
+                # A trace id per data point, remote-written as the exemplar's trace_id label:
+                # Grafana opens the trace from a point of a span-metrics graph.
+                "exemplars": {"enabled": True},
             },
             "servicegraph": {
                 "latency_histogram_buckets": list(DURATION_BUCKETS),
@@ -86,7 +89,7 @@ def collector_config(
             "prometheusremotewrite": {
                 "endpoint": prometheus_write,
                 "tls": {"insecure": True},
-                # Tempo's metrics generator writes service-graph series too: tell them apart.
+                # Marks what the Collector wrote, apart from what Prometheus scraped.
                 "external_labels": {"source": "otel-collector"},
             },
         },

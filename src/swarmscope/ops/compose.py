@@ -57,8 +57,8 @@ def _prometheus() -> dict[str, Any]:
         "command": [
             "--config.file=/etc/prometheus/prometheus.yml",
             "--storage.tsdb.path=/prometheus",
-            # The Collector's prometheusremotewrite exporter and Tempo's metrics generator
-            # push span and service-graph metrics here.
+            # The Collector's prometheusremotewrite exporter pushes span and service-graph
+            # metrics here, with exemplars (trace ids) kept.
             "--web.enable-remote-write-receiver",
             "--enable-feature=exemplar-storage",
         ],

@@ -3,7 +3,8 @@
 Dashboards read Prometheus through a ``datasource`` template variable, so an imported
 dashboard works against any Prometheus the user picks. The provisioned data sources link the
 signals the SDK correlates by trace id: a ``trace_id`` in a JSON log line opens the trace in
-Tempo; a span opens its logs in Loki (filtered by trace id) and its metrics in Prometheus.
+Tempo; a span opens its logs in Loki (filtered by trace id) and its metrics in Prometheus; an
+exemplar of a span metric opens its trace.
 """
 
 from __future__ import annotations
@@ -211,7 +212,12 @@ def _prometheus(url: str) -> dict[str, Any]:
         "url": url,
         "isDefault": True,
         "editable": False,
-        "jsonData": {"httpMethod": "POST", "timeInterval": "15s"},
+        "jsonData": {
+            "httpMethod": "POST",
+            "timeInterval": "15s",
+            # Exemplars (the Collector's span metrics carry them) link a point to its trace.
+            "exemplarTraceIdDestinations": [{"name": "trace_id", "datasourceUid": TEMPO_UID}],
+        },
     }
 
 
@@ -272,8 +278,8 @@ def _tempo(url: str, namespace: str) -> dict[str, Any]:
                     },
                 ],
             },
-            # Service graph metrics come from Tempo's metrics generator, remote-written to
-            # this Prometheus.
+            # Service graph metrics come from the Collector's servicegraph connector,
+            # remote-written to this Prometheus.
             "serviceMap": {"datasourceUid": PROMETHEUS_UID},
             "nodeGraph": {"enabled": True},
             "lokiSearch": {"datasourceUid": LOKI_UID},

@@ -241,17 +241,29 @@ def _targets(rule: AlertRule) -> tuple[float, float]:
     return (threshold * 2 if threshold < 0 else threshold / 2), (abs(threshold) + 1)
 
 
-def alert_tests(namespace: str, runbook_base: str = "") -> dict[str, Any]:
-    """The promtool test file: for every alert a firing and a silent case."""
+# promtool evaluates every rule at every evaluation step from 0 to the case's eval_time, so
+# the cases that need a day of history (a 24h window, an offset of a day) take most of the
+# run at 1m steps; they get their own file stepping every 5m, which a `for` of 15m or 30m
+# still sees hold over several evaluations.
+TEST_FILES = {"alerts_test.yml": 1, "daily_alerts_test.yml": 5}
+_DAY = 1440
+
+
+def alert_test_files(namespace: str, runbook_base: str = "") -> dict[str, dict[str, Any]]:
+    """The promtool test files, by name: for every alert a firing and a silent case, in the
+    daily file when the case needs a day of series, otherwise in ``alerts_test.yml``."""
     from swarmscope.ops.prometheus import RUNBOOK_BASE
 
     base = (runbook_base or RUNBOOK_BASE).rstrip("/")
-    tests = []
+    tests: dict[str, list[dict[str, Any]]] = {name: [] for name in TEST_FILES}
     for rule in ALERTS:
         fire, calm = _targets(rule)
         eval_minutes = max(_windows(rule.query) or [5]) + minutes(rule.for_) + 5
         if any(isinstance(q, Offset) for q in vars(rule.query).values()):
-            eval_minutes += 1440
+            eval_minutes += _DAY
+        file = "daily_alerts_test.yml" if eval_minutes >= _DAY else "alerts_test.yml"
+        step = TEST_FILES[file]
+        eval_minutes = math.ceil(eval_minutes / step) * step
         length = eval_minutes + 1
         for target, fires in ((fire, True), (calm, False)):
             above = (rule.op in (">", "==")) == fires
@@ -270,7 +282,7 @@ def alert_tests(namespace: str, runbook_base: str = "") -> dict[str, Any]:
                         },
                     }
                 )
-            tests.append(
+            tests[file].append(
                 {
                     "name": f"{rule.name} {'fires' if fires else 'stays silent'}",
                     "interval": "1m",
@@ -285,4 +297,7 @@ def alert_tests(namespace: str, runbook_base: str = "") -> dict[str, Any]:
                 }
             )
     rule_files = ["../rules/recording.yml", "../rules/alerts.yml"]
-    return {"rule_files": rule_files, "evaluation_interval": "1m", "tests": tests}
+    return {
+        name: {"rule_files": rule_files, "evaluation_interval": f"{step}m", "tests": tests[name]}
+        for name, step in TEST_FILES.items()
+    }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -162,3 +165,36 @@ def test_sampling_follows_the_callers_decision(tmp_path, ratio, flags, exported)
         assert counted == 1
     finally:
         ss.shutdown()
+
+
+CONSOLE_SCRIPT = """
+import swarmscope as ss
+ss.init(namespace="dev", traces_exporter="console", log_stream="none")
+with ss.agent_run("a"), ss.tool_call("t"):
+    pass
+ss.shutdown()
+"""
+
+
+def test_console_exporter_prints_spans_for_development():
+    """In its own process: the console exporter holds the stdout it found at import."""
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    spans = {span["name"]: span for span in _json_objects(done.stdout)}
+    assert set(spans) == {"execute_tool t", "invoke_agent a"}
+    assert spans["execute_tool t"]["parent_id"] == spans["invoke_agent a"]["context"]["span_id"]
+    assert spans["execute_tool t"]["attributes"]["gen_ai.tool.name"] == "t"
+
+
+def _json_objects(text: str) -> list[dict]:
+    """The JSON documents printed one after another (the console exporter indents them)."""
+    decoder, found, index = json.JSONDecoder(), [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        document, index = decoder.raw_decode(text, index)
+        found.append(document)
+    return found

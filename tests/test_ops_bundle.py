@@ -217,10 +217,67 @@ def test_stack_export_command(tmp_path: Path):
         NAMESPACE,
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "out/prometheus/rules/alerts.yml").exists()
     (tmp_path / "file").write_text("x")
     clash = run(sys.executable, "-m", "swarmscope", "stack", "export", str(tmp_path / "file"))
     assert clash.returncode == 2 and "not a directory" in clash.stderr
+
+
+def exported_settings(bundle: Path) -> dict[str, Any]:
+    """What --alertmanager-target, --time-scale and --runbook-base set, read from the files."""
+    prometheus = yaml.safe_load((bundle / "prometheus/prometheus.yml").read_text())
+    groups = yaml.safe_load((bundle / "prometheus/rules/alerts.yml").read_text())["groups"]
+    rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
+    routing = yaml.safe_load((bundle / "alertmanager/alertmanager.yml").read_text())["route"]
+    spike = rules["AgentExecutionFailureSpike"]
+    return {
+        "alertmanagers": prometheus["alerting"]["alertmanagers"][0]["static_configs"][0],
+        "scrape_interval": prometheus["global"]["scrape_interval"],
+        "for": spike["for"],
+        "group_wait": routing["group_wait"],
+        "window": re.findall(r"\[(\w+)\]", rules["AgentHandoffFailure"]["expr"]),
+        "runbook_url": spike["annotations"]["runbook_url"],
+        "rule tests": (bundle / "prometheus/tests").exists(),
+    }
+
+
+def test_stack_export_options_change_the_files(tmp_path: Path):
+    import sys
+
+    command = [sys.executable, "-m", "swarmscope", "stack", "export", "--namespace", NAMESPACE]
+    default = run(*command, str(tmp_path / "default"))
+    assert default.returncode == 0, default.stderr
+    runbooks = (tmp_path / "default/runbooks").resolve()
+    assert exported_settings(tmp_path / "default") == {
+        "alertmanagers": {"targets": ["alertmanager:9093"]},
+        "scrape_interval": "15s",
+        "for": "5m",
+        "group_wait": "10s",
+        "window": ["5m"],
+        # The default runbook link is the exported file itself.
+        "runbook_url": f"file://{runbooks}/AgentExecutionFailureSpike.md",
+        "rule tests": True,
+    }
+    assert Path(exported_settings(tmp_path / "default")["runbook_url"][7:]).is_file()
+    options = [
+        "--alertmanager-target",
+        "am.internal:19093",
+        "--time-scale",
+        "0.1",
+        "--runbook-base",
+        "https://wiki.example.com/ops/runbooks/",
+    ]
+    changed = run(*command, *options, str(tmp_path / "changed"))
+    assert changed.returncode == 0, changed.stderr
+    assert exported_settings(tmp_path / "changed") == {
+        "alertmanagers": {"targets": ["am.internal:19093"]},
+        "scrape_interval": "2s",
+        "for": "30s",
+        "group_wait": "1s",
+        "window": ["30s"],
+        "runbook_url": "https://wiki.example.com/ops/runbooks/AgentExecutionFailureSpike.md",
+        # Rule unit tests describe the unscaled rules.
+        "rule tests": False,
+    }
 
 
 def test_stack_up_without_the_binaries_says_how_to_run_the_compose_file(tmp_path: Path):

@@ -100,6 +100,14 @@ def stack_export(
             max=1.0,
         ),
     ] = 1.0,
+    runbook_base: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Where the team serves DIR/runbooks/: each alert's runbook_url is "
+            "URL/<AlertName>.md. Default: the exported files' own file:// URL.",
+        ),
+    ] = None,
 ) -> None:
     """Write every config of the production stack, generated from the catalog: Prometheus
     (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
@@ -114,7 +122,15 @@ def stack_export(
         raise typer.BadParameter(
             f"{directory} exists and is not a directory", param_hint="DIRECTORY"
         )
-    written = export(directory, namespace=namespace, app_target=app_target, webhook_url=webhook_url)
+    written = export(
+        directory,
+        namespace=namespace,
+        app_target=app_target,
+        alertmanager_target=alertmanager_target,
+        webhook_url=webhook_url,
+        runbook_base=runbook_base,
+        time_scale=time_scale,
+    )
     typer.echo(f"wrote {len(written)} files under {directory}")
 
 

@@ -17,7 +17,6 @@ from swarmscope.ops.dashboards import DASHBOARDS
 from swarmscope.ops.grafana import dashboard_files, provisioning
 from swarmscope.ops.logship import alloy_config
 from swarmscope.ops.prometheus import (
-    RUNBOOK_BASE,
     alerting_rules,
     prometheus_config,
     recording_rules,
@@ -39,15 +38,18 @@ def export(
     app_target: str = "host.docker.internal:8000",
     alertmanager_target: str = "alertmanager:9093",
     webhook_url: str = "http://swarmscope:4318/api/alertmanager/webhook",
-    runbook_base: str = RUNBOOK_BASE,
+    runbook_base: str | None = None,
     time_scale: float = 1.0,
 ) -> list[Path]:
     """Write the bundle under ``directory``; returns the files written.
 
     ``time_scale`` below 1 shrinks every interval, window and ``for`` (a test stack that
     shows in a minute what production shows in an hour); the rule unit tests describe the
-    unscaled rules, so they are written only at scale 1.
+    unscaled rules, so they are written only at scale 1. ``runbook_base`` is where the team
+    serves ``runbooks/``; by default, :func:`local_runbook_base`.
     """
+    if runbook_base is None:
+        runbook_base = local_runbook_base(directory)
     interval = scale("15s", time_scale)
     files: dict[str, str] = {
         "prometheus/prometheus.yml": _yaml(
@@ -87,6 +89,20 @@ def export(
         path.write_text(text)
         written.append(path)
     return written
+
+
+def local_runbook_base(directory: Path) -> str:
+    """The ``file://`` URL of the exported ``runbooks/``: the default base of ``runbook_url``.
+
+    swarmscope cannot know where a team publishes its runbooks, and a made-up web address is
+    a dead link in every notification. The file URL names a file that exists: on the machine
+    that exported the bundle it opens (paste it into a browser; most refuse to follow a
+    file:// link from an http page such as Alertmanager's or Grafana's), and anyone else
+    still reads which runbook to open, ``.../runbooks/<AlertName>.md``. Teams that serve the
+    directory (a wiki, a git host, a web server next to Grafana) export with
+    ``--runbook-base`` and every alert links to their copy.
+    """
+    return (directory / "runbooks").resolve().as_uri()
 
 
 def _yaml(data: Any) -> str:

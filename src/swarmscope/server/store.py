@@ -8,6 +8,7 @@ thread-safe.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Sequence
@@ -50,9 +51,14 @@ KEYED_TABLES = frozenset({"resources"})
 TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_ns"}
 
 
-_SPAN_COLUMNS_QUERY = (
-    "SELECT column_name FROM information_schema.columns WHERE table_name = 'spans'"
+_COLUMNS_QUERY = (
+    "SELECT table_name, list(column_name ORDER BY ordinal_position) AS columns"
+    " FROM information_schema.columns GROUP BY table_name"
 )
+
+
+def _field_names(row_type: type) -> list[str]:
+    return [field.name for field in dataclasses.fields(row_type)]
 
 
 class StoreError(Exception):
@@ -73,8 +79,10 @@ class Store:
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)
-        columns = {row["column_name"] for row in self.rows(_SPAN_COLUMNS_QUERY)}
-        if "resource_id" not in columns:
+        # Writes insert Arrow columns by position: each table must have its row's fields, in
+        # their order. A file from another version may not.
+        found = {row["table_name"]: row["columns"] for row in self.rows(_COLUMNS_QUERY)}
+        if any(found.get(table) != _field_names(row) for table, row in TABLES.items()):
             self._db.close()
             raise StoreError(
                 f"{self.path} was written by an earlier swarmscope; move it away or use"
@@ -94,14 +102,14 @@ class Store:
             try:
                 for table, parts in by_table.items():
                     batch = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
-                    self._db.register("incoming", batch)
-                    columns = ", ".join(batch.column_names)
-                    # A keyed table keeps each row once: most batches repeat known resources.
-                    verb = "INSERT OR IGNORE" if table in KEYED_TABLES else "INSERT"
-                    self._db.execute(
-                        f"{verb} INTO {table} ({columns}) SELECT {columns} FROM incoming"
-                    )
-                    self._db.unregister("incoming")
+                    if table in KEYED_TABLES:
+                        # A keyed table keeps each row once: most batches repeat resources.
+                        self._db.register("incoming", batch)
+                        self._db.execute(f"INSERT OR IGNORE INTO {table} SELECT * FROM incoming")
+                        self._db.unregister("incoming")
+                    else:
+                        # The relation API plans no query: a third cheaper than INSERT SELECT.
+                        self._db.from_arrow(batch).insert_into(table)
                 self._db.commit()
             except BaseException:
                 self._db.rollback()

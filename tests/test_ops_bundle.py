@@ -16,7 +16,9 @@ import yaml
 
 from loopback import free_port
 from swarmscope.catalog import METRICS_BY_NAME
+from swarmscope.cli import TracesBackend
 from swarmscope.ops.alerts import ALERTS
+from swarmscope.ops.backends import TRACE_STORES
 from swarmscope.ops.bundle import export
 from swarmscope.ops.rule_tests import TEST_FILES
 from swarmscope.ops.stack import ALERTMANAGER_BINARIES
@@ -223,12 +225,14 @@ def test_stack_export_command(tmp_path: Path):
 
 
 def exported_settings(bundle: Path) -> dict[str, Any]:
-    """What --alertmanager-target, --time-scale and --runbook-base set, read from the files."""
+    """What --alertmanager-target, --time-scale, --runbook-base and --traces-backend set, read
+    from the files."""
     prometheus = yaml.safe_load((bundle / "prometheus/prometheus.yml").read_text())
     groups = yaml.safe_load((bundle / "prometheus/rules/alerts.yml").read_text())["groups"]
     rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
     routing = yaml.safe_load((bundle / "alertmanager/alertmanager.yml").read_text())["route"]
     spike = rules["AgentExecutionFailureSpike"]
+    collector = yaml.safe_load((bundle / "otel-collector/config.yaml").read_text())
     return {
         "alertmanagers": prometheus["alerting"]["alertmanagers"][0]["static_configs"][0],
         "scrape_interval": prometheus["global"]["scrape_interval"],
@@ -237,6 +241,7 @@ def exported_settings(bundle: Path) -> dict[str, Any]:
         "window": re.findall(r"\[(\w+)\]", rules["AgentHandoffFailure"]["expr"]),
         "runbook_url": spike["annotations"]["runbook_url"],
         "rule tests": (bundle / "prometheus/tests").exists(),
+        "span exporters": [name for name in collector["exporters"] if name.startswith("otlp_grpc")],
     }
 
 
@@ -256,6 +261,7 @@ def test_stack_export_options_change_the_files(tmp_path: Path):
         # The default runbook link is the exported file itself.
         "runbook_url": f"file://{runbooks}/AgentExecutionFailureSpike.md",
         "rule tests": True,
+        "span exporters": ["otlp_grpc/tempo"],
     }
     assert Path(exported_settings(tmp_path / "default")["runbook_url"][7:]).is_file()
     options = [
@@ -265,6 +271,8 @@ def test_stack_export_options_change_the_files(tmp_path: Path):
         "0.1",
         "--runbook-base",
         "https://wiki.example.com/ops/runbooks/",
+        "--traces-backend",
+        "jaeger",
     ]
     changed = run(*command, *options, str(tmp_path / "changed"))
     assert changed.returncode == 0, changed.stderr
@@ -277,7 +285,10 @@ def test_stack_export_options_change_the_files(tmp_path: Path):
         "runbook_url": "https://wiki.example.com/ops/runbooks/AgentExecutionFailureSpike.md",
         # Rule unit tests describe the unscaled rules.
         "rule tests": False,
+        "span exporters": ["otlp_grpc/jaeger"],
     }
+    # The command offers every trace store the bundle knows, and only those.
+    assert set(TracesBackend) == set(TRACE_STORES)
 
 
 def test_stack_up_without_the_binaries_says_how_to_run_the_compose_file(tmp_path: Path):

@@ -27,8 +27,10 @@ from swarmscope.telemetry.logs import LEVELS
 ID_FIELDS = {"trace_id", "span_id", "agent_id", "request_id", "session_id"}
 # Go's time.RFC3339Nano as a parse layout: fraction optional, 1 to 9 digits, Z or offset.
 RFC3339_NANO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
-# The hosts other configs reach; each must be a compose service.
-BACKEND_SERVICES = {"prometheus", "alertmanager", "loki", "tempo", "otel-collector"}
+# The hosts other configs reach; each must be a compose service (and the trace store).
+BACKEND_SERVICES = {"prometheus", "alertmanager", "loki", "otel-collector"}
+# Where Grafana reads each trace store: Tempo's HTTP API, Jaeger's query service (its UI port).
+TRACE_QUERY_PORTS = {"tempo": 3200, "jaeger": 16686}
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,20 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("bundle")
     export(directory)
     return directory
+
+
+@pytest.fixture(scope="module")
+def jaeger_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("jaeger-bundle")
+    export(directory, traces_backend="jaeger")
+    return directory
+
+
+@pytest.fixture(params=["tempo", "jaeger"])
+def each_bundle(request: pytest.FixtureRequest) -> tuple[str, Path]:
+    """(trace store, bundle) for the checks both backends must pass."""
+    fixture = "bundle" if request.param == "tempo" else "jaeger_bundle"
+    return request.param, request.getfixturevalue(fixture)
 
 
 def load(bundle: Path, relative: str) -> Any:
@@ -214,8 +230,8 @@ def undocumented(config: Any, schema: Any, where: str) -> list[str]:
     return problems
 
 
-def test_collector_component_keys_are_documented(bundle: Path):
-    config = load(bundle, "otel-collector/config.yaml")
+def test_collector_component_keys_are_documented(each_bundle: tuple[str, Path]):
+    config = load(each_bundle[1], "otel-collector/config.yaml")
     problems = []
     for kind in ("receivers", "processors", "connectors", "exporters"):
         for name, settings in config[kind].items():
@@ -225,7 +241,10 @@ def test_collector_component_keys_are_documented(bundle: Path):
     assert problems == []
 
 
-def test_collector_pipelines_use_defined_components_and_every_component_is_used(bundle: Path):
+def test_collector_pipelines_use_defined_components_and_every_component_is_used(
+    each_bundle: tuple[str, Path],
+):
+    traces, bundle = each_bundle
     config = load(bundle, "otel-collector/config.yaml")
     receivers, processors = set(config["receivers"]), set(config["processors"])
     exporters, connectors = set(config["exporters"]), set(config["connectors"])
@@ -243,7 +262,8 @@ def test_collector_pipelines_use_defined_components_and_every_component_is_used(
     assert used["exporters"] >= exporters
     # A connector is an exporter of one pipeline and a receiver of another.
     assert connectors <= used["receivers"] & used["exporters"]
-    assert pipelines["traces"]["exporters"] == ["otlp_grpc/tempo", "spanmetrics", "servicegraph"]
+    exporters = pipelines["traces"]["exporters"]
+    assert exporters == [f"otlp_grpc/{traces}", "spanmetrics", "servicegraph"]
     assert pipelines["metrics"]["receivers"] == ["spanmetrics", "servicegraph"]
     assert pipelines["metrics"]["exporters"] == ["prometheusremotewrite"]
     assert pipelines["logs"]["exporters"] == ["otlp_http/loki"]
@@ -515,6 +535,66 @@ def test_tempo_receives_otlp_and_leaves_span_metrics_to_the_collector(bundle: Pa
     assert {"spanmetrics", "servicegraph"} <= set(collector["connectors"])
 
 
+# Grafana's Jaeger data source, from its provisioning example and settings:
+# https://grafana.com/docs/grafana/latest/datasources/jaeger/configure/#provision-the-data-source
+TRACES_TO_LOGS = {
+    "datasourceUid",
+    "spanStartTimeShift",
+    "spanEndTimeShift",
+    "tags",
+    "filterByTraceID",
+    "filterBySpanID",
+    "customQuery",
+    "query",
+}
+JAEGER_JSON_DATA: Schema = {
+    "tracesToLogsV2": TRACES_TO_LOGS,
+    "tracesToMetrics": {
+        "datasourceUid": None,
+        "spanStartTimeShift": None,
+        "spanEndTimeShift": None,
+        "tags": [{"key", "value"}],
+        "queries": [{"name", "query"}],
+    },
+    "nodeGraph": {"enabled"},
+    "traceIdTimeParams": {"enabled"},
+    "spanBar": {"type", "tag"},
+}
+
+
+def test_jaeger_takes_the_collectors_otlp_and_grafana_reads_it_instead_of_tempo(
+    jaeger_bundle: Path,
+):
+    services = load(jaeger_bundle, "docker-compose.yml")
+    jaeger = services["services"]["jaeger"]
+    # Jaeger 2's image runs the all-in-one: OTLP on 4317/4318, UI and query API on 16686.
+    assert jaeger["image"].startswith("jaegertracing/jaeger:2.")
+    assert jaeger["environment"] == {"JAEGER_LISTEN_HOST": "0.0.0.0"}
+    assert "4317" in jaeger["expose"] and jaeger["ports"] == ["16686:16686"]
+    assert not {"tempo", "tempo-init"} & set(services["services"])
+    assert "tempo-data" not in services["volumes"] and not (jaeger_bundle / "tempo").exists()
+    assert services["services"]["grafana"]["depends_on"] == ["prometheus", "loki", "jaeger"]
+
+    exporters = load(jaeger_bundle, "otel-collector/config.yaml")["exporters"]
+    assert exporters["otlp_grpc/jaeger"] == {"endpoint": "jaeger:4317", "tls": {"insecure": True}}
+    assert not any(name.endswith("/tempo") for name in exporters)
+
+    sources = load(jaeger_bundle, "grafana/provisioning/datasources/datasources.yml")
+    by_type = {source["type"]: source for source in sources["datasources"]}
+    assert set(by_type) == {"prometheus", "loki", "jaeger"}
+    source = by_type["jaeger"]
+    assert (source["uid"], source["url"]) == ("jaeger", "http://jaeger:16686")
+    assert undocumented(source["jsonData"], JAEGER_JSON_DATA, "jaeger.jsonData") == []
+    # A span opens its logs and its metrics; logs and exemplars open the trace in Jaeger.
+    links = source["jsonData"]
+    assert links["tracesToLogsV2"]["datasourceUid"] == by_type["loki"]["uid"]
+    assert links["tracesToMetrics"]["datasourceUid"] == by_type["prometheus"]["uid"]
+    [derived] = by_type["loki"]["jsonData"]["derivedFields"]
+    assert derived["datasourceUid"] == "jaeger"
+    [exemplar] = by_type["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert exemplar["datasourceUid"] == "jaeger"
+
+
 # -- docker compose -------------------------------------------------------------------------
 
 
@@ -549,20 +629,27 @@ def container_ports(service: dict[str, Any]) -> set[int]:
     return published | {int(p) for p in service.get("expose", [])}
 
 
-def test_compose_services_are_the_hosts_the_configs_point_at(bundle: Path):
+def test_compose_services_are_the_hosts_the_configs_point_at(each_bundle: tuple[str, Path]):
+    traces, bundle = each_bundle
     services = load(bundle, "docker-compose.yml")["services"]
-    assert BACKEND_SERVICES | {"grafana", "alloy"} <= set(services)
+    assert BACKEND_SERVICES | {traces, "grafana", "alloy"} <= set(services)
+    assert not ({"tempo", "jaeger"} - {traces}) & set(services), "one trace store runs"
     endpoints = referenced_endpoints(bundle)
-    assert {host for host, _ in endpoints.values()} >= {"prometheus", "loki", "tempo"}
+    assert {host for host, _ in endpoints.values()} >= {"prometheus", "loki", traces}
     for where, (host, port) in endpoints.items():
         assert host in services, f"{where}: {host} is not a compose service"
         assert port in container_ports(services[host]), f"{where}: {host} has no port {port}"
     # Grafana's provisioned sources: one per backend, at its service's HTTP port.
     grafana = {k: v for k, v in endpoints.items() if k.startswith("grafana")}
-    assert sorted(grafana.values()) == [("loki", 3100), ("prometheus", 9090), ("tempo", 3200)]
+    assert sorted(grafana.values()) == sorted(
+        [("loki", 3100), ("prometheus", 9090), (traces, TRACE_QUERY_PORTS[traces])]
+    )
+    # The Collector sends spans to the trace store's OTLP gRPC port.
+    assert endpoints[f"collector otlp_grpc/{traces}"] == (traces, 4317)
 
 
-def test_compose_mounts_only_files_of_the_bundle(bundle: Path):
+def test_compose_mounts_only_files_of_the_bundle(each_bundle: tuple[str, Path]):
+    bundle = each_bundle[1]
     compose = load(bundle, "docker-compose.yml")
     named = set(compose["volumes"])
     used_volumes = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -79,6 +80,13 @@ stack = typer.Typer(
 app.add_typer(stack, name="stack")
 
 
+class TracesBackend(StrEnum):
+    """The trace stores of ``swarmscope.ops.backends.TRACE_STORES``."""
+
+    tempo = "tempo"
+    jaeger = "jaeger"
+
+
 @stack.command("export")
 def stack_export(
     directory: Annotated[Path, typer.Argument(help="Where to write the files.")],
@@ -108,10 +116,14 @@ def stack_export(
             "URL/<AlertName>.md. Default: the exported files' own file:// URL.",
         ),
     ] = None,
+    traces_backend: Annotated[
+        TracesBackend,
+        typer.Option(help="Where the Collector sends spans and Grafana reads them."),
+    ] = TracesBackend.tempo,
 ) -> None:
     """Write every config of the production stack, generated from the catalog: Prometheus
     (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
-    provisioning, OTel Collector, Alloy, Loki, Tempo, docker-compose, runbooks."""
+    provisioning, OTel Collector, Alloy, Loki, Tempo or Jaeger, docker-compose, runbooks."""
     from swarmscope.ops.bundle import export
 
     try:
@@ -130,6 +142,7 @@ def stack_export(
         webhook_url=webhook_url,
         runbook_base=runbook_base,
         time_scale=time_scale,
+        traces_backend=traces_backend.value,
     )
     typer.echo(f"wrote {len(written)} files under {directory}")
 

@@ -1,13 +1,20 @@
-"""Minimal single-binary Loki 3 and Tempo 2 configs for the exported compose stack.
+"""The log and trace stores of the exported compose stack: Loki 3, and Tempo 2 or Jaeger 2.
 
-Both keep data on a local volume: enough for one host, and the shape a team replaces with
-object storage when it outgrows one. Loki accepts OTLP logs from the Collector and pushes
-from Alloy; Tempo accepts OTLP spans. Span and service-graph metrics come from the
-Collector's connectors (Tempo's own generator stays off), which Grafana's service map reads.
+Loki and Tempo are minimal single binaries keeping data on a local volume: enough for one
+host, and the shape a team replaces with object storage when it outgrows one. Loki accepts
+OTLP logs from the Collector and pushes from Alloy; Tempo accepts OTLP spans. Span and
+service-graph metrics come from the Collector's connectors (Tempo's own generator stays off),
+which Grafana's service map reads.
+
+Jaeger 2 (``--traces-backend jaeger``) runs as its image's built-in all-in-one: OTLP in on
+4317 (gRPC) and 4318 (HTTP), the UI and the query API Grafana reads on 16686, traces kept in
+memory (100,000 of them, lost on restart); a team that keeps Jaeger gives it a config file
+with a persistent store (Badger on one host, Elasticsearch, OpenSearch or Cassandra).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 LOKI_IMAGE = "grafana/loki:3.5.3"
@@ -21,6 +28,41 @@ TEMPO_DATA = "/var/tempo"
 TEMPO_HTTP_PORT = 3200
 TEMPO_OTLP_GRPC_PORT = 4317
 TEMPO_OTLP_HTTP_PORT = 4318
+
+JAEGER_IMAGE = "jaegertracing/jaeger:2.9.0"
+JAEGER_UI_PORT = 16686
+JAEGER_OTLP_GRPC_PORT = 4317
+JAEGER_OTLP_HTTP_PORT = 4318
+
+
+@dataclass(frozen=True)
+class TraceStore:
+    """Where the Collector sends spans and Grafana reads them.
+
+    ``name`` is at once the compose service, the Collector exporter's suffix, and the type and
+    uid of Grafana's data source (both backends have a core Grafana data source of their name).
+    """
+
+    name: str
+    title: str
+    otlp_grpc_port: int
+    query_port: int
+
+    @property
+    def otlp_endpoint(self) -> str:
+        return f"{self.name}:{self.otlp_grpc_port}"
+
+    @property
+    def query_url(self) -> str:
+        return f"http://{self.name}:{self.query_port}"
+
+
+# ``stack export --traces-backend``: the one switch between the two.
+TRACE_STORES = {
+    "tempo": TraceStore("tempo", "Tempo", TEMPO_OTLP_GRPC_PORT, TEMPO_HTTP_PORT),
+    "jaeger": TraceStore("jaeger", "Jaeger", JAEGER_OTLP_GRPC_PORT, JAEGER_UI_PORT),
+}
+TEMPO = TRACE_STORES["tempo"]
 
 
 def loki_config(retention: str = "744h") -> dict[str, Any]:

@@ -10,7 +10,7 @@ import yaml
 
 from swarmscope.ops.alertmanager import alertmanager_config
 from swarmscope.ops.alerts import ALERTS
-from swarmscope.ops.backends import loki_config, tempo_config
+from swarmscope.ops.backends import TRACE_STORES, loki_config, tempo_config
 from swarmscope.ops.collector import collector_config
 from swarmscope.ops.compose import LOG_DIR_VARIABLE, compose_config
 from swarmscope.ops.dashboards import DASHBOARDS
@@ -40,14 +40,18 @@ def export(
     webhook_url: str = "http://swarmscope:4318/api/alertmanager/webhook",
     runbook_base: str | None = None,
     time_scale: float = 1.0,
+    traces_backend: str = "tempo",
 ) -> list[Path]:
     """Write the bundle under ``directory``; returns the files written.
 
     ``time_scale`` below 1 shrinks every interval, window and ``for`` (a test stack that
     shows in a minute what production shows in an hour); the rule unit tests describe the
     unscaled rules, so they are written only at scale 1. ``runbook_base`` is where the team
-    serves ``runbooks/``; by default, :func:`local_runbook_base`.
+    serves ``runbooks/``; by default, :func:`local_runbook_base`. ``traces_backend`` (a key of
+    ``TRACE_STORES``, tempo or jaeger) is where the Collector sends spans, which compose runs
+    and which data source Grafana reads traces from.
     """
+    traces = TRACE_STORES[traces_backend]
     if runbook_base is None:
         runbook_base = local_runbook_base(directory)
     interval = scale("15s", time_scale)
@@ -66,16 +70,17 @@ def export(
             )
         ),
         "alertmanager/secrets/README.md": _secrets_readme(),
-        "otel-collector/config.yaml": _yaml(collector_config()),
+        "otel-collector/config.yaml": _yaml(collector_config(traces)),
         "alloy/config.alloy": alloy_config(),
         "loki/loki-config.yaml": _yaml(loki_config()),
-        "tempo/tempo.yaml": _yaml(tempo_config()),
-        "docker-compose.yml": _yaml(compose_config()),
+        "docker-compose.yml": _yaml(compose_config(traces)),
         "logs/README.md": _logs_readme(),
     }
+    if traces.name == "tempo":
+        files["tempo/tempo.yaml"] = _yaml(tempo_config())
     for relative, model in dashboard_files(namespace).items():
         files[relative] = json.dumps(model, indent=2) + "\n"
-    for relative, config in provisioning(namespace).items():
+    for relative, config in provisioning(namespace, traces=traces).items():
         files[relative] = _yaml(config)
     if time_scale == 1:
         for name, tests in alert_test_files(namespace, runbook_base=runbook_base).items():

@@ -1,11 +1,11 @@
 """``otel-collector/config.yaml``: one OTLP entry point that fans spans and logs out.
 
 The app sends OTLP/HTTP (``SWARMSCOPE_OTLP_ENDPOINT=http://localhost:4318``) to the
-Collector only, so moving a backend never means reconfiguring the app. Spans go to Tempo
-and through the ``spanmetrics`` and ``servicegraph`` connectors, whose R.E.D. and edge
-metrics are remote-written to Prometheus; logs go to Loki's native OTLP endpoint, which
-keeps resource attributes as labels and log attributes (trace and agent ids) as structured
-metadata instead of labels.
+Collector only, so moving a backend never means reconfiguring the app. Spans go over OTLP
+to Tempo or Jaeger (both take OTLP natively) and through the ``spanmetrics`` and
+``servicegraph`` connectors, whose R.E.D. and edge metrics are remote-written to Prometheus;
+logs go to Loki's native OTLP endpoint, which keeps resource attributes as labels and log
+attributes (trace and agent ids) as structured metadata instead of labels.
 
 Component names follow the Collector since v0.144: ``otlp_grpc`` and ``otlp_http`` (the
 old ``otlp``/``otlphttp`` are deprecated aliases). The image is pinned because the batch
@@ -16,6 +16,8 @@ removal means replacing ``batch`` with each exporter's ``sending_queue.batch``.
 from __future__ import annotations
 
 from typing import Any
+
+from swarmscope.ops.backends import TEMPO, TraceStore
 
 IMAGE = "otel/opentelemetry-collector-contrib:0.150.0"
 CONFIG_PATH = "/etc/otelcol-contrib/config.yaml"
@@ -41,11 +43,12 @@ SPAN_METRIC_DIMENSIONS = ("gen_ai.operation.name", "gen_ai.agent.name")
 
 
 def collector_config(
-    tempo_otlp: str = "tempo:4317",
+    traces: TraceStore = TEMPO,
     loki_otlp: str = "http://loki:3100/otlp",
     prometheus_write: str = "http://prometheus:9090/api/v1/write",
 ) -> dict[str, Any]:
     """The Collector config; hosts are compose service names."""
+    trace_exporter = f"otlp_grpc/{traces.name}"
     return {
         "receivers": {
             "otlp": {
@@ -84,7 +87,7 @@ def collector_config(
             },
         },
         "exporters": {
-            "otlp_grpc/tempo": {"endpoint": tempo_otlp, "tls": {"insecure": True}},
+            trace_exporter: {"endpoint": traces.otlp_endpoint, "tls": {"insecure": True}},
             "otlp_http/loki": {"endpoint": loki_otlp},
             "prometheusremotewrite": {
                 "endpoint": prometheus_write,
@@ -98,7 +101,7 @@ def collector_config(
                 "traces": {
                     "receivers": ["otlp"],
                     "processors": ["memory_limiter", "batch"],
-                    "exporters": ["otlp_grpc/tempo", "spanmetrics", "servicegraph"],
+                    "exporters": [trace_exporter, "spanmetrics", "servicegraph"],
                 },
                 "metrics": {
                     "receivers": ["spanmetrics", "servicegraph"],

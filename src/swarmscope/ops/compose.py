@@ -21,21 +21,28 @@ LOG_DIR_VARIABLE = "SWARMSCOPE_LOG_DIR"
 _HOST_GATEWAY = ["host.docker.internal:host-gateway"]
 
 
-def compose_config() -> dict[str, Any]:
-    """The compose file as a dict (service name -> definition, plus named volumes)."""
+def compose_config(traces: backends.TraceStore = backends.TEMPO) -> dict[str, Any]:
+    """The compose file as a dict (service name -> definition, plus named volumes); the
+    trace store runs as the service ``traces.name``."""
+    if traces.name == "tempo":
+        trace_services, trace_volumes = (
+            {"tempo-init": _tempo_init(), "tempo": _tempo()},
+            ["tempo-data"],
+        )
+    else:
+        trace_services, trace_volumes = {"jaeger": _jaeger()}, []
     return {
         "name": "swarmscope",
         "services": {
             "prometheus": _prometheus(),
             "alertmanager": _alertmanager(),
-            "grafana": _grafana(),
+            "grafana": _grafana(traces),
             "loki": _loki(),
-            "tempo-init": _tempo_init(),
-            "tempo": _tempo(),
-            "otel-collector": _collector(),
+            **trace_services,
+            "otel-collector": _collector(traces),
             "alloy": _alloy(),
         },
-        "volumes": {name: {} for name in _VOLUMES},
+        "volumes": {name: {} for name in [*_VOLUMES, *trace_volumes]},
     }
 
 
@@ -44,7 +51,6 @@ _VOLUMES = (
     "alertmanager-data",
     "grafana-data",
     "loki-data",
-    "tempo-data",
     "alloy-data",
 )
 _RESTART = "unless-stopped"
@@ -89,7 +95,7 @@ def _alertmanager() -> dict[str, Any]:
     }
 
 
-def _grafana() -> dict[str, Any]:
+def _grafana(traces: backends.TraceStore) -> dict[str, Any]:
     return {
         "image": GRAFANA_IMAGE,
         "restart": _RESTART,
@@ -100,7 +106,7 @@ def _grafana() -> dict[str, Any]:
             "grafana-data:/var/lib/grafana",
         ],
         "ports": ["3000:3000"],
-        "depends_on": ["prometheus", "loki", "tempo"],
+        "depends_on": ["prometheus", "loki", traces.name],
     }
 
 
@@ -146,7 +152,21 @@ def _tempo() -> dict[str, Any]:
     }
 
 
-def _collector() -> dict[str, Any]:
+def _jaeger() -> dict[str, Any]:
+    """Jaeger 2's all-in-one (the image's built-in config, traces in memory)."""
+    return {
+        "image": backends.JAEGER_IMAGE,
+        "restart": _RESTART,
+        # The built-in config binds localhost unless this is set (the image sets it too).
+        "environment": {"JAEGER_LISTEN_HOST": "0.0.0.0"},
+        # The UI, and the query API Grafana's Jaeger data source reads.
+        "ports": [f"{backends.JAEGER_UI_PORT}:{backends.JAEGER_UI_PORT}"],
+        # OTLP from the Collector only: not published, the Collector owns 4317/4318 on the host.
+        "expose": [str(backends.JAEGER_OTLP_GRPC_PORT), str(backends.JAEGER_OTLP_HTTP_PORT)],
+    }
+
+
+def _collector(traces: backends.TraceStore) -> dict[str, Any]:
     return {
         "image": collector.IMAGE,
         "restart": _RESTART,
@@ -156,7 +176,7 @@ def _collector() -> dict[str, Any]:
             f"{collector.OTLP_GRPC_PORT}:{collector.OTLP_GRPC_PORT}",
             f"{collector.OTLP_HTTP_PORT}:{collector.OTLP_HTTP_PORT}",
         ],
-        "depends_on": ["tempo", "loki", "prometheus"],
+        "depends_on": [traces.name, "loki", "prometheus"],
     }
 
 

@@ -3,14 +3,15 @@
 Dashboards read Prometheus through a ``datasource`` template variable, so an imported
 dashboard works against any Prometheus the user picks. The provisioned data sources link the
 signals the SDK correlates by trace id: a ``trace_id`` in a JSON log line opens the trace in
-Tempo; a span opens its logs in Loki (filtered by trace id) and its metrics in Prometheus; an
-exemplar of a span metric opens its trace.
+Tempo or Jaeger; a span opens its logs in Loki (filtered by trace id) and its metrics in
+Prometheus; an exemplar of a span metric opens its trace.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.ops.backends import TEMPO, TraceStore
 from swarmscope.ops.dashboards import DASHBOARDS, Dashboard, Panel, Target
 from swarmscope.ops.query import Buckets
 
@@ -18,7 +19,6 @@ SCHEMA_VERSION = 39
 DASHBOARDS_PATH = "/var/lib/grafana/dashboards"
 PROMETHEUS_UID = "prometheus"
 LOKI_UID = "loki"
-TEMPO_UID = "tempo"
 
 GRID_WIDTH = 24
 # Single numbers are narrow; graphs, tables and heatmaps take half a row.
@@ -169,17 +169,18 @@ def provisioning(
     namespace: str = "swarmscope",
     prometheus_url: str = "http://prometheus:9090",
     loki_url: str = "http://loki:3100",
-    tempo_url: str = "http://tempo:3200",
+    traces: TraceStore = TEMPO,
     dashboards_path: str = DASHBOARDS_PATH,
 ) -> dict[str, dict[str, Any]]:
-    """The provisioning files, keyed by bundle-relative path (YAML content as dicts)."""
+    """The provisioning files, keyed by bundle-relative path (YAML content as dicts); the
+    trace data source is Tempo's or Jaeger's, as ``traces`` says."""
     return {
         "grafana/provisioning/datasources/datasources.yml": {
             "apiVersion": 1,
             "datasources": [
-                _prometheus(prometheus_url),
-                _loki(loki_url),
-                _tempo(tempo_url, namespace),
+                _prometheus(prometheus_url, traces.name),
+                _loki(loki_url, traces.name),
+                _traces(traces, namespace),
             ],
         },
         "grafana/provisioning/dashboards/dashboards.yml": {
@@ -203,7 +204,7 @@ def provisioning(
 # Grafana expands ``$VAR`` in provisioning files; ``$$`` keeps a literal ``$`` for its macros.
 
 
-def _prometheus(url: str) -> dict[str, Any]:
+def _prometheus(url: str, traces_uid: str) -> dict[str, Any]:
     return {
         "name": "Prometheus",
         "type": "prometheus",
@@ -216,12 +217,12 @@ def _prometheus(url: str) -> dict[str, Any]:
             "httpMethod": "POST",
             "timeInterval": "15s",
             # Exemplars (the Collector's span metrics carry them) link a point to its trace.
-            "exemplarTraceIdDestinations": [{"name": "trace_id", "datasourceUid": TEMPO_UID}],
+            "exemplarTraceIdDestinations": [{"name": "trace_id", "datasourceUid": traces_uid}],
         },
     }
 
 
-def _loki(url: str) -> dict[str, Any]:
+def _loki(url: str, traces_uid: str) -> dict[str, Any]:
     return {
         "name": "Loki",
         "type": "loki",
@@ -236,7 +237,7 @@ def _loki(url: str) -> dict[str, Any]:
                     "name": "trace_id",
                     "matcherRegex": TRACE_ID_IN_JSON,
                     "url": "$${__value.raw}",
-                    "datasourceUid": TEMPO_UID,
+                    "datasourceUid": traces_uid,
                     "urlDisplayLabel": "Open trace",
                 }
             ],
@@ -244,45 +245,51 @@ def _loki(url: str) -> dict[str, Any]:
     }
 
 
-def _tempo(url: str, namespace: str) -> dict[str, Any]:
-    return {
-        "name": "Tempo",
-        "type": "tempo",
-        "uid": TEMPO_UID,
-        "access": "proxy",
-        "url": url,
-        "editable": False,
-        "jsonData": {
-            "tracesToLogsV2": {
-                "datasourceUid": LOKI_UID,
-                "spanStartTimeShift": "-5m",
-                "spanEndTimeShift": "5m",
-                "filterByTraceID": True,
-                "filterBySpanID": False,
-                "tags": [{"key": "service.name", "value": "service_name"}],
-            },
-            "tracesToMetrics": {
-                "datasourceUid": PROMETHEUS_UID,
-                "spanStartTimeShift": "-5m",
-                "spanEndTimeShift": "5m",
-                "tags": [{"key": "gen_ai.agent.name", "value": "agent_type"}],
-                "queries": [
-                    {
-                        "name": "Agent sessions per second",
-                        "query": f"sum(rate({namespace}_agent_sessions_total{{$$__tags}}[5m]))",
-                    },
-                    {
-                        "name": "Agent session p95",
-                        "query": "histogram_quantile(0.95, sum by (le) (rate("
-                        f"{namespace}_agent_session_duration_seconds_bucket{{$$__tags}}[5m])))",
-                    },
-                ],
-            },
+def _traces(traces: TraceStore, namespace: str) -> dict[str, Any]:
+    """Tempo's or Jaeger's data source: both link a span to its logs and metrics; Tempo also
+    draws the service map from the Collector's service-graph metrics and searches Loki."""
+    links: dict[str, Any] = {
+        "tracesToLogsV2": {
+            "datasourceUid": LOKI_UID,
+            "spanStartTimeShift": "-5m",
+            "spanEndTimeShift": "5m",
+            "filterByTraceID": True,
+            "filterBySpanID": False,
+            "tags": [{"key": "service.name", "value": "service_name"}],
+        },
+        "tracesToMetrics": {
+            "datasourceUid": PROMETHEUS_UID,
+            "spanStartTimeShift": "-5m",
+            "spanEndTimeShift": "5m",
+            "tags": [{"key": "gen_ai.agent.name", "value": "agent_type"}],
+            "queries": [
+                {
+                    "name": "Agent sessions per second",
+                    "query": f"sum(rate({namespace}_agent_sessions_total{{$$__tags}}[5m]))",
+                },
+                {
+                    "name": "Agent session p95",
+                    "query": "histogram_quantile(0.95, sum by (le) (rate("
+                    f"{namespace}_agent_session_duration_seconds_bucket{{$$__tags}}[5m])))",
+                },
+            ],
+        },
+        "nodeGraph": {"enabled": True},
+    }
+    if traces.name == "tempo":
+        links |= {
             # Service graph metrics come from the Collector's servicegraph connector,
             # remote-written to this Prometheus.
             "serviceMap": {"datasourceUid": PROMETHEUS_UID},
-            "nodeGraph": {"enabled": True},
             "lokiSearch": {"datasourceUid": LOKI_UID},
             "search": {"hide": False},
-        },
+        }
+    return {
+        "name": traces.title,
+        "type": traces.name,
+        "uid": traces.name,
+        "access": "proxy",
+        "url": traces.query_url,
+        "editable": False,
+        "jsonData": links,
     }

@@ -37,7 +37,7 @@ def binaries() -> tuple[str, str]:
             "prometheus and alertmanager are not installed: install Debian's `prometheus` and "
             "`prometheus-alertmanager` packages (or your distribution's), or run the whole "
             "stack in containers with `docker compose up -d` in the exported directory (its "
-            "docker-compose.yml also starts Grafana, Loki, Tempo, the Collector and Alloy)"
+            "docker-compose.yml also starts Grafana, Loki, Tempo or Jaeger, the Collector and Alloy)"
         )
     return prometheus, alertmanager
 

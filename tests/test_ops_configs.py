@@ -21,7 +21,6 @@ import yaml
 
 import swarmscope as ss
 from swarmscope.ops.bundle import export
-from swarmscope.ops.grafana import TRACE_ID_IN_JSON
 from swarmscope.telemetry.logs import LEVELS
 
 ID_FIELDS = {"trace_id", "span_id", "agent_id", "request_id", "session_id"}
@@ -456,7 +455,9 @@ def test_no_log_label_is_an_id(alloy: dict[str, Block]):
     assert [s.name for s in stages].count("stage.labels") == 1
 
 
-def test_a_real_log_line_survives_the_alloy_stages(alloy: dict[str, Block], telemetry: Any):
+def test_a_real_log_line_survives_the_alloy_stages(
+    alloy: dict[str, Block], bundle: Path, telemetry: Any
+):
     """A line the SDK wrote, read raw from its file, run through the json, drop, labels,
     structured metadata and timestamp stages as Alloy would apply them."""
     with ss.agent_run("zoho_data_scout", operation="account_analysis"):
@@ -491,9 +492,11 @@ def test_a_real_log_line_survives_the_alloy_stages(alloy: dict[str, Block], tele
     values = {key: extracted[source or key] for key, source in metadata.items()}
     assert values["trace_id"] == f"{span.context.trace_id:032x}"
     assert values["agent_id"] == "zoho_data_scout"
-    # Grafana's Loki data source finds the same id in the raw line (trace link).
-    match = re.search(TRACE_ID_IN_JSON, raw["tool_call_completed"])
-    assert match is not None and match.group(1) == values["trace_id"]
+    # Grafana's trace link on a Loki line reads the structured metadata field Alloy wrote.
+    sources = load(bundle, "grafana/provisioning/datasources/datasources.yml")["datasources"]
+    [derived] = next(s for s in sources if s["type"] == "loki")["jsonData"]["derivedFields"]
+    assert derived["matcherType"] == "label"
+    assert values[derived["matcherRegex"]] == f"{span.context.trace_id:032x}"
 
     timestamp = stages["stage.timestamp"].attributes
     assert timestamp["format"] == '"RFC3339Nano"'
@@ -520,6 +523,9 @@ def test_loki_is_single_binary_tsdb_v13_with_structured_metadata_and_retention(b
     indexed = limits["otlp_config"]["resource_attributes"]["attributes_config"][0]
     assert indexed["action"] == "index_label"
     assert not any(a.endswith((".id", "_id")) for a in indexed["attributes"])
+    # Log records keep Loki's default: their fields, trace_id among them, are structured
+    # metadata, which Grafana's trace link on a Loki line reads.
+    assert set(limits["otlp_config"]) == {"resource_attributes"}
     assert config["server"]["http_listen_port"] == 3100
 
 

@@ -10,13 +10,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import yaml
 
 from swarmscope.catalog import METRICS
+from swarmscope.ops.backends import TRACE_STORES
 from swarmscope.ops.dashboards import DASHBOARDS, Dashboard
 from swarmscope.ops.grafana import SCHEMA_VERSION, dashboard_files, dashboard_json, provisioning
+from swarmscope.ops.logship import LABELS, STRUCTURED_METADATA
 
 NAMESPACE = "sergas"
 
@@ -378,8 +379,11 @@ def test_promtool_parses_every_expr(tmp_path: Path):
     assert f"SUCCESS: {len(exprs)} rules found" in checked.stdout
 
 
-def test_provisioning_links_traces_logs_and_metrics():
-    files = provisioning(NAMESPACE, dashboards_path="/var/lib/grafana/dashboards")
+@pytest.mark.parametrize("store", sorted(TRACE_STORES))
+def test_provisioning_links_traces_logs_and_metrics(store: str):
+    files = provisioning(
+        NAMESPACE, traces=TRACE_STORES[store], dashboards_path="/var/lib/grafana/dashboards"
+    )
     loaded = {path: yaml.safe_load(yaml.safe_dump(data)) for path, data in files.items()}
     sources = {
         d["uid"]: d
@@ -388,24 +392,47 @@ def test_provisioning_links_traces_logs_and_metrics():
     assert {uid: d["type"] for uid, d in sources.items()} == {
         "prometheus": "prometheus",
         "loki": "loki",
-        "tempo": "tempo",
+        store: store,
     }
     assert sources["prometheus"]["isDefault"] is True
 
+    # A log line opens its trace, whichever way it reached Loki: the link reads the
+    # structured metadata field trace_id, where Loki's OTLP ingest puts LogRecord.TraceId and
+    # where Alloy puts the JSON line's trace_id. A regex over the line's text would miss OTLP
+    # lines, whose text is the message alone.
     [derived] = sources["loki"]["jsonData"]["derivedFields"]
-    assert derived["datasourceUid"] == "tempo"
-    assert derived["url"] == "$${__value.raw}"  # $$: a literal $ in provisioning files
-    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    line = orjson.dumps({"event": "tool_call_completed", "trace_id": trace_id}).decode()
-    match = re.search(derived["matcherRegex"], line)
-    assert match is not None and match.group(1) == trace_id
+    assert derived == {
+        "name": "trace_id",
+        "matcherType": "label",
+        "matcherRegex": "trace_id",
+        "url": "$${__value.raw}",  # $$: a literal $ in provisioning files
+        "datasourceUid": store,
+        "urlDisplayLabel": "Open trace",
+    }
+    assert STRUCTURED_METADATA[derived["matcherRegex"]] == "trace_id"
 
-    tempo = sources["tempo"]["jsonData"]
-    assert tempo["tracesToLogsV2"]["datasourceUid"] == "loki"
-    assert tempo["tracesToLogsV2"]["filterByTraceID"] is True
-    assert tempo["tracesToMetrics"]["datasourceUid"] == "prometheus"
-    assert tempo["tracesToMetrics"]["queries"]
-    assert tempo["serviceMap"]["datasourceUid"] == "prometheus"
+    # A span opens its logs by the same field, in the stream of its service.
+    traces = sources[store]["jsonData"]
+    logs = traces["tracesToLogsV2"]
+    assert logs["datasourceUid"] == "loki" and logs["customQuery"] is True
+    assert not logs["filterByTraceID"], "a line filter on the id misses OTLP lines"
+    [tag] = logs["tags"]
+    assert tag == {"key": "service.name", "value": "service_name"} and tag["value"] in LABELS
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    expanded = (
+        logs["query"]
+        .replace("$$", "$")
+        .replace("${__tags}", 'service_name="checkout"')
+        .replace("${__span.traceId}", trace_id)
+    )
+    assert expanded == f'{{service_name="checkout"}} | trace_id="{trace_id}"'
+
+    assert traces["tracesToMetrics"]["datasourceUid"] == "prometheus"
+    assert traces["tracesToMetrics"]["queries"]
+    # Only Tempo's data source draws a service map from Prometheus.
+    assert traces.get("serviceMap") == (
+        {"datasourceUid": "prometheus"} if store == "tempo" else None
+    )
 
     [provider] = loaded["grafana/provisioning/dashboards/dashboards.yml"]["providers"]
     assert provider["type"] == "file"

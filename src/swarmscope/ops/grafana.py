@@ -2,9 +2,9 @@
 
 Dashboards read Prometheus through a ``datasource`` template variable, so an imported
 dashboard works against any Prometheus the user picks. The provisioned data sources link the
-signals the SDK correlates by trace id: a ``trace_id`` in a JSON log line opens the trace in
-Tempo or Jaeger; a span opens its logs in Loki (filtered by trace id) and its metrics in
-Prometheus; an exemplar of a span metric opens its trace.
+signals the SDK correlates by trace id: a log line's ``trace_id`` opens the trace in Tempo or
+Jaeger; a span opens its logs in Loki (filtered by trace id) and its metrics in Prometheus; an
+exemplar of a span metric opens its trace.
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ _WIDTH = {"stat": 6, "gauge": 6}
 _HEIGHT = 8
 _DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
-# JSON log lines carry ``"trace_id":"<32 hex>"`` (structlog via orjson, no spaces).
-TRACE_ID_IN_JSON = r'"trace_id":\s*"(\w+)"'
+# Where a log line's trace id is in Loki, whichever way the line came: Loki's OTLP ingest
+# stores LogRecord.TraceId as the structured metadata field ``trace_id``, and Alloy copies the
+# JSON line's ``trace_id`` into structured metadata of that name (logship.STRUCTURED_METADATA).
+# Not the line's text: an OTLP line's body is its message alone.
+TRACE_ID_FIELD = "trace_id"
 
 
 def dashboard_json(dashboard: Dashboard, namespace: str) -> dict[str, Any]:
@@ -232,10 +235,13 @@ def _loki(url: str, traces_uid: str) -> dict[str, Any]:
         "editable": False,
         "jsonData": {
             "maxLines": 1000,
+            # matcherType "label" reads a label or structured metadata field by name (recent
+            # Grafana, such as the 12.1 compose runs); "regex", the default, searches the text.
             "derivedFields": [
                 {
                     "name": "trace_id",
-                    "matcherRegex": TRACE_ID_IN_JSON,
+                    "matcherType": "label",
+                    "matcherRegex": TRACE_ID_FIELD,
                     "url": "$${__value.raw}",
                     "datasourceUid": traces_uid,
                     "urlDisplayLabel": "Open trace",
@@ -249,13 +255,17 @@ def _traces(traces: TraceStore, namespace: str) -> dict[str, Any]:
     """Tempo's or Jaeger's data source: both link a span to its logs and metrics; Tempo also
     draws the service map from the Collector's service-graph metrics and searches Loki."""
     links: dict[str, Any] = {
+        # The trace id is matched in structured metadata, where both shipping paths put it;
+        # filterByTraceID would search the line's text, which OTLP lines do not hold it in.
         "tracesToLogsV2": {
             "datasourceUid": LOKI_UID,
             "spanStartTimeShift": "-5m",
             "spanEndTimeShift": "5m",
-            "filterByTraceID": True,
+            "filterByTraceID": False,
             "filterBySpanID": False,
             "tags": [{"key": "service.name", "value": "service_name"}],
+            "customQuery": True,
+            "query": f'{{$${{__tags}}}} | {TRACE_ID_FIELD}="$${{__span.traceId}}"',
         },
         "tracesToMetrics": {
             "datasourceUid": PROMETHEUS_UID,

@@ -149,3 +149,66 @@ def test_otlp_exporter_with_endpoint_loads():
     assert settings.traces_exporter == "otlp"
     # The endpoint turns on the logs exporter too unless it was chosen explicitly.
     assert settings.logs_exporter == "otlp"
+
+
+# -- the standard OTEL_* variables ------------------------------------------------------------
+
+
+def test_a_per_signal_endpoint_is_used_as_is_and_turns_on_only_its_signal():
+    env = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://tempo:4318/custom/traces"}
+    settings = Settings.load(env=env)
+    assert settings.traces_exporter == "otlp"
+    assert (settings.logs_exporter, settings.metrics_exporter) == ("none", "none")
+    assert settings.signal_endpoint("traces") == "http://tempo:4318/custom/traces"
+
+
+def test_otlp_traces_exporter_with_only_the_traces_endpoint_loads():
+    env = {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://tempo:4318/v1/traces",
+    }
+    assert Settings.load(env=env).signal_endpoint("traces") == "http://tempo:4318/v1/traces"
+    # Logs asked for over OTLP with nowhere to send them is still an error, naming logs.
+    with pytest.raises(ConfigError, match="logs_exporter='otlp' needs"):
+        Settings.load(env={**env, "OTEL_LOGS_EXPORTER": "otlp"})
+
+
+def test_a_per_signal_endpoint_beats_the_shared_one_for_its_signal_only():
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://loki:3100/otlp/v1/logs",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "http://mimir:9009/otlp/v1/metrics",
+    }
+    settings = Settings.load(env=env)
+    assert settings.signal_endpoint("traces") == "http://collector:4318/v1/traces"
+    assert settings.signal_endpoint("logs") == "http://loki:3100/otlp/v1/logs"
+    assert settings.signal_endpoint("metrics") == "http://mimir:9009/otlp/v1/metrics"
+    assert Settings.load(env={}, logs_endpoint="http://x/l").signal_endpoint("logs") == "http://x/l"
+
+
+def test_sampler_variables_are_read_and_checked():
+    env = {"OTEL_TRACES_SAMPLER": "TraceIdRatio", "OTEL_TRACES_SAMPLER_ARG": "0.25"}
+    settings = Settings.load(env=env)
+    assert (settings.traces_sampler, settings.sample_ratio) == ("traceidratio", 0.25)
+    assert Settings.load(env={}).traces_sampler == "parentbased_traceidratio"
+    with pytest.raises(ConfigError, match="traces_sampler"):
+        Settings.load(env={"OTEL_TRACES_SAMPLER": "jaeger_remote"})
+
+
+@pytest.mark.parametrize("raw", ["true", "TRUE", "1"])
+def test_sdk_disabled_turns_every_exporter_off(raw):
+    env = {
+        "OTEL_SDK_DISABLED": raw,
+        "OTEL_TRACES_EXPORTER": "otlp",  # no endpoint: not an error once nothing is exported
+        "OTEL_LOGS_EXPORTER": "console",
+    }
+    settings = Settings.load(env=env, metrics_exporter="otlp")
+    assert settings.sdk_disabled is True
+    assert (settings.traces_exporter, settings.logs_exporter, settings.metrics_exporter) == (
+        "none",
+        "none",
+        "none",
+    )
+    assert Settings.load(env={"OTEL_SDK_DISABLED": "false"}).sdk_disabled is False
+    with pytest.raises(ConfigError, match="OTEL_SDK_DISABLED"):
+        Settings.load(env={"OTEL_SDK_DISABLED": "maybe"})

@@ -171,6 +171,90 @@ def test_otlp_http_protobuf_to_a_loopback_collector(collector, clean):
     assert dropped(rt, "logs") == 0
 
 
+def test_per_signal_endpoints_are_used_as_is(collector, clean, monkeypatch):
+    """OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT is the whole URL; the shared one gets /v1/<signal>."""
+    for variable in ("OTEL_TRACES_EXPORTER", "OTEL_LOGS_EXPORTER", "OTEL_METRICS_EXPORTER"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"{collector.endpoint}/tempo/spans")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", f"{collector.endpoint}/otlp/m")
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        export_interval_seconds=0.05,
+        metrics_export_interval_seconds=0.1,
+    )
+    with ss.agent_run("planner"), ss.tool_call("search"):
+        pass
+    ss.shutdown()
+
+    assert {request.path for request in collector.requests} == {
+        "/tempo/spans",
+        "/v1/logs",
+        "/otlp/m",
+    }
+    spans = [
+        span.name
+        for request in collector.bodies("/tempo/spans")
+        for resource_spans in ExportTraceServiceRequest.FromString(request.body).resource_spans
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    ]
+    assert sorted(spans) == ["execute_tool search", "invoke_agent planner"]
+    assert metric(rt, "telemetry_exported_total", signal="traces") == 2
+
+
+def test_only_the_traces_endpoint_exports_only_traces(collector, clean, monkeypatch):
+    """OTEL_TRACES_EXPORTER=otlp with just its own endpoint: a ConfigError before."""
+    for variable in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_LOGS_EXPORTER", "OTEL_METRICS_EXPORTER"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"{collector.endpoint}/v1/traces")
+    ss.init(namespace=NAMESPACE, log_stream="none", export_interval_seconds=0.05)
+    with ss.tool_call("search"):
+        pass
+    ss.shutdown()
+    assert [request.path for request in collector.requests] == ["/v1/traces"]
+
+
+def test_sdk_disabled_exports_nothing_and_still_counts(collector, clean, monkeypatch, tmp_path):
+    """OTEL_SDK_DISABLED=true: no request reaches the collector, not even through exporters
+    passed to init; spans are no-ops (no trace id), as OpenTelemetry's SDK makes them; the app
+    runs, /metrics counts, local log lines are still written."""
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint)
+    spans, records = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    log_file = tmp_path / "app.log"
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        log_file=str(log_file),
+        span_exporter=spans,
+        log_exporter=records,
+        export_interval_seconds=0.05,
+        metrics_export_interval_seconds=0.05,
+    )
+    assert rt.settings.sdk_disabled
+    for _ in range(5):
+        with ss.agent_run("planner"), ss.tool_call("search"):
+            assert ss.current_trace_id() is None
+    time.sleep(0.3)  # several metric push intervals, had there been a pusher
+    ss.shutdown()
+
+    assert collector.requests == []
+    assert spans.get_finished_spans() == ()
+    assert records.get_finished_logs() == ()
+    calls = {"agent_type": "planner", "tool_name": "search", "status": "success"}
+    assert metric(rt, "agent_tool_calls_total", **calls) == 5
+    assert log_file.read_text().count('"event":"tool_call_completed"') == 5
+    for signal in ("traces", "logs", "metrics"):
+        assert metric(rt, "telemetry_exported_total", signal=signal) == 0
+        assert dropped(rt, signal) == 0
+
+
 # -- a dead collector ------------------------------------------------------------------------
 
 

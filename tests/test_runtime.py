@@ -105,6 +105,14 @@ def test_concurrent_threads_keep_their_own_context(telemetry):
         assert parent.context.trace_id == tool.context.trace_id
 
 
+def tool_calls_counted(rt) -> float | None:
+    """agent_tool_calls_total for the one tool call ("a", "t") these tests make."""
+    return rt.metrics.registry.get_sample_value(
+        f"{rt.settings.namespace}_agent_tool_calls_total",
+        {"agent_type": "a", "tool_name": "t", "status": "success"},
+    )
+
+
 def test_sampling_ratio_zero_keeps_metrics_and_logs(tmp_path):
     ss.shutdown()
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -122,13 +130,7 @@ def test_sampling_ratio_zero_keeps_metrics_and_logs(tmp_path):
             pass
         rt.flush()
         assert exporter.get_finished_spans() == ()
-        assert (
-            rt.metrics.registry.get_sample_value(
-                "sampled_agent_tool_calls_total",
-                {"agent_type": "a", "tool_name": "t", "status": "success"},
-            )
-            == 1
-        )
+        assert tool_calls_counted(rt) == 1
         assert "tool_call_completed" in (tmp_path / "a.log").read_text()
     finally:
         ss.shutdown()
@@ -158,11 +160,76 @@ def test_sampling_follows_the_callers_decision(tmp_path, ratio, flags, exported)
             assert {f"{s.context.trace_id:032x}" for s in spans} == {trace_id}
         else:
             assert spans == ()
-        counted = rt.metrics.registry.get_sample_value(
-            "sampled_agent_tool_calls_total",
-            {"agent_type": "a", "tool_name": "t", "status": "success"},
-        )
-        assert counted == 1
+        assert tool_calls_counted(rt) == 1
+    finally:
+        ss.shutdown()
+
+
+LOW_TRACE = "0af7651916cd43dd0000000000000001"  # under any ratio's bound: a ratio keeps it
+HIGH_TRACE = "0af7651916cd43ddffffffffffffffff"  # over a ratio's bound below 1: dropped
+
+
+@pytest.mark.parametrize(
+    ("sampler", "arg", "parent", "exported"),
+    [
+        # always_on takes no argument: the ratio of 0 is ignored.
+        ("always_on", "0", (HIGH_TRACE, "00"), True),
+        ("always_off", None, (HIGH_TRACE, "01"), False),
+        ("always_off", None, None, False),
+        ("traceidratio", "0.5", (LOW_TRACE, "00"), True),
+        ("traceidratio", "0.5", (HIGH_TRACE, "01"), False),
+        ("parentbased_always_on", None, None, True),
+        ("parentbased_always_on", None, (LOW_TRACE, "00"), False),
+        ("parentbased_always_off", None, None, False),
+        ("parentbased_always_off", None, (HIGH_TRACE, "01"), True),
+        ("parentbased_traceidratio", "0.5", (HIGH_TRACE, "01"), True),
+        ("parentbased_traceidratio", "0.5", (LOW_TRACE, "00"), False),
+        ("parentbased_traceidratio", "0", None, False),
+    ],
+)
+def test_otel_traces_sampler_from_the_environment(monkeypatch, sampler, arg, parent, exported):
+    """Each OTEL_TRACES_SAMPLER value decides as the spec says; metrics count either way."""
+    ss.shutdown()
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", sampler)
+    if arg is None:
+        monkeypatch.delenv("OTEL_TRACES_SAMPLER_ARG", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", arg)
+    monkeypatch.delenv("SWARMSCOPE_SAMPLE_RATIO", raising=False)
+    exporter = InMemorySpanExporter()
+    rt = ss.init(namespace="sampled", span_exporter=exporter, log_stream="none")
+    assert rt.settings.traces_sampler == sampler
+    headers = {}
+    if parent is not None:
+        trace_id, flags = parent
+        headers = {"traceparent": f"00-{trace_id}-b7ad6b7169203331-{flags}"}
+    try:
+        with ss.continue_trace(headers):
+            with ss.agent_run("a"), ss.tool_call("t"):
+                pass
+        rt.flush()
+        names = sorted(s.name for s in exporter.get_finished_spans())
+        assert names == (["execute_tool t", "invoke_agent a"] if exported else [])
+        assert tool_calls_counted(rt) == 1
+    finally:
+        ss.shutdown()
+
+
+def test_sdk_disabled_by_keyword_matches_the_environment_switch(tmp_path):
+    """init(sdk_disabled=True) behaves as OTEL_SDK_DISABLED=true: no-op spans, counted metrics."""
+    ss.shutdown()
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    rt = ss.init(namespace="off", sdk_disabled=True, span_exporter=exporter, log_stream="none")
+    try:
+        with ss.agent_run("a"), ss.tool_call("t"):
+            assert ss.current_trace_id() is None
+        rt.flush()
+        assert exporter.get_finished_spans() == ()
+        assert tool_calls_counted(rt) == 1
     finally:
         ss.shutdown()
 

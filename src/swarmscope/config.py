@@ -19,6 +19,16 @@ EXPORTERS = ("otlp", "console", "none")
 # Metrics are always scrapeable at /metrics; the exporter only adds an OTLP push.
 METRICS_EXPORTERS = ("otlp", "none")
 LOG_FORMATS = ("json", "console")
+SIGNALS = ("traces", "logs", "metrics")
+# OTEL_TRACES_SAMPLER's values that need nothing outside this process.
+SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
 LOG_STREAMS = ("stdout", "stderr", "none")
 
 
@@ -35,13 +45,24 @@ class Settings:
     hostname: str = field(default_factory=socket.gethostname)
 
     # Traces, logs and metrics leave the process over OTLP/HTTP when an endpoint is set;
-    # metrics are also always served for scraping at /metrics.
+    # metrics are also always served for scraping at /metrics. As in the OpenTelemetry spec,
+    # ``otlp_endpoint`` is a base URL that gets ``/v1/<signal>`` appended, while a per-signal
+    # endpoint is the full URL, used as is, and wins over the base for its signal.
     otlp_endpoint: str | None = None
+    traces_endpoint: str | None = None
+    logs_endpoint: str | None = None
+    metrics_endpoint: str | None = None
     traces_exporter: str = "none"
     logs_exporter: str = "none"
     metrics_exporter: str = "none"
     metrics_export_interval_seconds: float = 10.0
+    # The spec's sampler names; ``sample_ratio`` is the argument of the ratio samplers only.
+    traces_sampler: str = "parentbased_traceidratio"
     sample_ratio: float = 1.0
+    # OTEL_SDK_DISABLED: nothing is exported (no OTLP, no console spans, no metric push);
+    # instrumentation still runs, metrics still count for /metrics, log lines still go to
+    # the local stream and files.
+    sdk_disabled: bool = False
 
     log_level: str = "info"
     log_format: str = "json"
@@ -75,10 +96,12 @@ class Settings:
                 if raw is not None and raw.strip() != "":
                     values[name] = _parse(variable, raw.strip(), parse)
                     break
-        if "otlp_endpoint" in values:
-            values.setdefault("traces_exporter", "otlp")
-            values.setdefault("logs_exporter", "otlp")
-            values.setdefault("metrics_exporter", "otlp")
+        for signal in SIGNALS:
+            # An endpoint, the signal's own or the shared one, turns its exporter on.
+            if f"{signal}_endpoint" in values or "otlp_endpoint" in values:
+                values.setdefault(f"{signal}_exporter", "otlp")
+            if values.get("sdk_disabled") is True:
+                values[f"{signal}_exporter"] = "none"
         settings = cls(**values)
         settings.validate()
         return settings
@@ -109,6 +132,7 @@ class Settings:
             "metrics_export_interval_seconds",
             self.metrics_export_interval_seconds,
         )
+        _require(self.traces_sampler in SAMPLERS, "traces_sampler", self.traces_sampler)
         _require(0.0 <= self.sample_ratio <= 1.0, "sample_ratio", self.sample_ratio)
         _require(self.max_label_values >= 1, "max_label_values", self.max_label_values)
         _require(self.queue_size >= 1, "queue_size", self.queue_size)
@@ -123,14 +147,25 @@ class Settings:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"redact_patterns: {pattern!r} is not a regex: {exc}") from None
-        needs_endpoint = "otlp" in (self.traces_exporter, self.logs_exporter, self.metrics_exporter)
-        if needs_endpoint and not self.otlp_endpoint:
-            raise ConfigError(
-                "an 'otlp' exporter needs otlp_endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)"
-            )
+        for signal in SIGNALS:
+            if getattr(self, f"{signal}_exporter") != "otlp" or self.sdk_disabled:
+                continue
+            if not (self.otlp_endpoint or getattr(self, f"{signal}_endpoint")):
+                raise ConfigError(
+                    f"{signal}_exporter='otlp' needs otlp_endpoint or {signal}_endpoint "
+                    f"(OTEL_EXPORTER_OTLP_ENDPOINT or "
+                    f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT)"
+                )
+
+    def exporter(self, signal: str) -> str:
+        """The exporter actually used for a signal: 'none' whenever the SDK is disabled."""
+        return "none" if self.sdk_disabled else getattr(self, f"{signal}_exporter")
 
     def signal_endpoint(self, signal: str) -> str:
         """The OTLP/HTTP URL for one signal ('traces', 'logs' or 'metrics')."""
+        specific = getattr(self, f"{signal}_endpoint")
+        if specific:
+            return specific
         base = (self.otlp_endpoint or "").rstrip("/")
         return f"{base}/v1/{signal}"
 
@@ -145,6 +180,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "export_batch_size": int,
     "max_label_values": int,
     "capture_stdlib_logging": bool,
+    "sdk_disabled": bool,
     "namespace": str,
     "service_name": str,
 }
@@ -193,11 +229,16 @@ _ENV_SOURCES: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
     "service_version": (("SWARMSCOPE_SERVICE_VERSION",), str),
     "hostname": (("SWARMSCOPE_HOSTNAME",), str),
     "otlp_endpoint": (("SWARMSCOPE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"), str),
+    "traces_endpoint": (("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",), str),
+    "logs_endpoint": (("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",), str),
+    "metrics_endpoint": (("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",), str),
     "traces_exporter": (("SWARMSCOPE_TRACES_EXPORTER", "OTEL_TRACES_EXPORTER"), str.lower),
     "logs_exporter": (("SWARMSCOPE_LOGS_EXPORTER", "OTEL_LOGS_EXPORTER"), str.lower),
     "metrics_exporter": (("SWARMSCOPE_METRICS_EXPORTER", "OTEL_METRICS_EXPORTER"), str.lower),
     "metrics_export_interval_seconds": (("OTEL_METRIC_EXPORT_INTERVAL",), _seconds_from_millis),
+    "traces_sampler": (("SWARMSCOPE_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER"), str.lower),
     "sample_ratio": (("SWARMSCOPE_SAMPLE_RATIO", "OTEL_TRACES_SAMPLER_ARG"), float),
+    "sdk_disabled": (("SWARMSCOPE_SDK_DISABLED", "OTEL_SDK_DISABLED"), _bool),
     "log_level": (("SWARMSCOPE_LOG_LEVEL",), str.lower),
     "log_format": (("SWARMSCOPE_LOG_FORMAT",), str.lower),
     "log_stream": (("SWARMSCOPE_LOG_STREAM",), str.lower),

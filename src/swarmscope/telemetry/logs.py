@@ -104,7 +104,7 @@ class LogPipeline:
         self._clock = _IsoClock()
         self._render = self._console_renderer() if settings.log_format == "console" else _json_line
         self._files = _open_files(settings)
-        self.exporter = exporter or _build_log_exporter(settings)
+        self.exporter = None if settings.sdk_disabled else exporter or _build_log_exporter(settings)
         queue_args = {
             "max_size": settings.queue_size,
             "batch_size": settings.export_batch_size,

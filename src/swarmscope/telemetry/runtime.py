@@ -154,7 +154,9 @@ def _build(
         lambda count: exported("traces", count),
         span_exporter,
     )
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+    if not settings.sdk_disabled and isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
+    ):
         # Third-party instrumentations (httpx, FastAPI...) then join the same traces.
         trace.set_tracer_provider(provider)
     pipeline = LogPipeline(settings, resource, redactor, dropped, exported, log_exporter)
@@ -167,7 +169,7 @@ def _build(
         root.setLevel(min(root.level or logging.WARNING, pipeline.threshold))
     metric_pusher = None
     # Under a multiprocess server each worker holds part of the totals: scrape /metrics there.
-    if settings.metrics_exporter == "otlp" and multiprocess_dir() is None:
+    if settings.exporter("metrics") == "otlp" and multiprocess_dir() is None:
         metric_pusher = MetricPusher(
             metrics.registry,
             settings.signal_endpoint("metrics"),
@@ -180,7 +182,10 @@ def _build(
         settings=settings,
         metrics=metrics,
         tracer_provider=provider,
-        tracer=provider.get_tracer(TRACER_NAME, __version__),
+        # Disabled, spans are no-ops (no trace ids), as the SDK makes them for OTEL_SDK_DISABLED.
+        tracer=trace.NoOpTracer()
+        if settings.sdk_disabled
+        else provider.get_tracer(TRACER_NAME, __version__),
         logs=pipeline,
         redactor=redactor,
         bridge=bridge,

@@ -1,4 +1,4 @@
-"""The tracer provider: parent-based ratio sampling, scrubbed spans, export off the hot path.
+"""The tracer provider: the spec's samplers, scrubbed spans, export off the hot path.
 
 Spans are exported over OTLP/HTTP (protobuf) when an endpoint is set, to the console for
 development, or nowhere (the default: spans still exist, so logs and responses carry trace
@@ -14,7 +14,13 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
 
 from swarmscope.config import Settings
 from swarmscope.telemetry.export_queue import ExportQueue
@@ -136,11 +142,25 @@ def otlp_span_exporter(endpoint: str) -> SpanExporter:
 
 
 def build_span_exporter(settings: Settings) -> SpanExporter | None:
-    if settings.traces_exporter == "otlp":
+    exporter = settings.exporter("traces")
+    if exporter == "otlp":
         return otlp_span_exporter(settings.signal_endpoint("traces"))
-    if settings.traces_exporter == "console":
+    if exporter == "console":
         return ConsoleSpanExporter()
     return None
+
+
+def build_sampler(settings: Settings) -> Sampler:
+    """OTEL_TRACES_SAMPLER's meaning: ``parentbased_*`` follows a parent's decision, and the
+    rest of the name decides root spans (or every span, without the prefix)."""
+    name = settings.traces_sampler
+    if name.endswith("traceidratio") and settings.sample_ratio < 1.0:
+        decide: Sampler = TraceIdRatioBased(settings.sample_ratio)
+    elif name.endswith("always_off"):
+        decide = ALWAYS_OFF
+    else:
+        decide = ALWAYS_ON
+    return ParentBased(decide) if name.startswith("parentbased_") else decide
 
 
 def build_tracer_provider(
@@ -151,10 +171,11 @@ def build_tracer_provider(
     on_export: Callable[[int], None],
     exporter: SpanExporter | None = None,
 ) -> tuple[TracerProvider, QueueSpanProcessor | None]:
-    """A provider with swarmscope's sampler and, when there is somewhere to send spans, its queue."""
-    root = ALWAYS_ON if settings.sample_ratio >= 1.0 else TraceIdRatioBased(settings.sample_ratio)
-    sampler = ParentBased(root)
-    provider = TracerProvider(resource=resource, sampler=sampler)
+    """A provider with the configured sampler and, when there is somewhere to send spans, its
+    queue. With the SDK disabled even an exporter passed in is left unused."""
+    provider = TracerProvider(resource=resource, sampler=build_sampler(settings))
+    if settings.sdk_disabled:
+        return provider, None
     exporter = exporter or build_span_exporter(settings)
     if exporter is None:
         return provider, None

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import swarmscope as ss
+from swarmscope.instrument.hitl import Approval
 
 
 def pending(telemetry) -> float:
     return telemetry.metric("hitl_approvals_pending", approval_type="recommendation")
+
+
+def decided(telemetry, decision: str, agent: str = "author") -> float:
+    return telemetry.metric(
+        "hitl_approvals_received_total",
+        approval_type="recommendation",
+        decision=decision,
+        agent_type=agent,
+    )
 
 
 def test_resolved_approval_counts_decision_and_latency(telemetry):
@@ -118,6 +131,68 @@ def test_exception_and_cancellation_release_the_pending_gauge(telemetry):
         )
         == 0
     )
+
+
+class ResolvedWhileExiting(Approval):
+    """An approval whose block's exit lets a resolve on another thread run to its end midway:
+    the exit reads ``timeout`` after it has looked at whether the approval is settled."""
+
+    exiting = False
+
+    @property
+    def timeout(self) -> float | None:
+        if self.exiting:
+            self.exiting = False
+            resolver = threading.Thread(target=self.resolve, args=("approved",))
+            resolver.start()
+            resolver.join()
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = value
+
+
+def test_a_resolve_during_the_blocks_exit_settles_once(telemetry):
+    with ResolvedWhileExiting("recommendation", agent="author") as ap:
+        ap.exiting = True
+    assert ap.decision == "approved"
+    assert pending(telemetry) == 0
+    assert decided(telemetry, "approved") == 1
+    assert telemetry.events("hitl_approval_cancelled") == []
+
+
+def race(barrier: threading.Barrier, ap: Approval, decision: str) -> bool:
+    barrier.wait()
+    return ap.resolve(decision)
+
+
+def test_concurrent_settling_lowers_the_gauge_once(telemetry):
+    """Threads racing to resolve one approval, and its block's exit, settle it exactly once."""
+    rounds, racers = 100, 6
+    wins: list[bool] = []
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to open any window
+    try:
+        with ThreadPoolExecutor(racers) as pool:
+            for _ in range(rounds):
+                barrier = threading.Barrier(racers + 1)
+
+                with ss.approval("recommendation", agent="author") as ap:
+                    decisions = ("approved", "rejected") * (racers // 2)
+                    futures = [pool.submit(race, barrier, ap, decision) for decision in decisions]
+                    barrier.wait()  # the block ends while the resolves run
+                wins.extend(future.result() for future in futures)
+    finally:
+        sys.setswitchinterval(previous)
+
+    assert pending(telemetry) == 0
+    decided_total = decided(telemetry, "approved") + decided(telemetry, "rejected")
+    cancelled = len(telemetry.events("hitl_approval_cancelled"))
+    # Each round ends once: by one resolve or by the block's exit, never by both.
+    assert decided_total + cancelled == rounds
+    assert sum(wins) == decided_total
+    assert len(telemetry.events("hitl_approval_received")) == decided_total
 
 
 def test_recommendation_decisions(telemetry):

@@ -3,12 +3,15 @@
 An approval is a block of code that waits for a person. Entering it counts the request and
 raises the pending gauge; ``resolve`` records the decision and its latency; leaving the block
 undecided records a timeout (the block raised ``TimeoutError`` or outlived ``timeout``) or a
-cancellation. Whichever way it ends, the pending gauge goes back down exactly once.
+cancellation. Whichever way it ends, the pending gauge goes back down exactly once: settling
+is a check-and-set under the approval's lock, so a resolve on one thread racing a timeout or
+the block's exit on another is counted once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable
 from time import perf_counter
 from typing import Any, TypeVar
@@ -41,6 +44,7 @@ class Approval(Operation):
         self.attrs = attrs
         self.decision: str | None = None
         self.settled = False
+        self._settling = threading.Lock()
         self._agent_name: str | None = None
 
     def span_name(self) -> str:
@@ -66,11 +70,10 @@ class Approval(Operation):
 
     def resolve(self, decision: str, reason: str | None = None) -> bool:
         """Record the human's decision; False if the approval was already settled."""
-        if self.settled or self._rt is None:
-            return False
-        self.settled = True
-        self.decision = decision
         rt = self._rt
+        if rt is None or not self._settle():
+            return False
+        self.decision = decision
 
         def record() -> None:
             latency = perf_counter() - self._started
@@ -100,10 +103,9 @@ class Approval(Operation):
 
     def expire(self) -> bool:
         """Record that nobody answered in time; False if the approval was already settled."""
-        if self.settled or self._rt is None:
-            return False
-        self.settled = True
         rt = self._rt
+        if rt is None or not self._settle():
+            return False
 
         def record() -> None:
             waited = perf_counter() - self._started
@@ -138,11 +140,20 @@ class Approval(Operation):
         if isinstance(error, TimeoutError) or outlived:
             self.expire()
             return
-        self.settled = True
+        if not self._settle():
+            return
         rt.metrics["hitl_approvals_pending"].child(self.approval_type).dec()
         fields = self._fields(status=status)
         fields |= error_fields(error)
         self.event(rt, "hitl_approval_cancelled", fields)
+
+    def _settle(self) -> bool:
+        """Mark the approval settled; True for the one caller that did it."""
+        with self._settling:
+            if self.settled:
+                return False
+            self.settled = True
+            return True
 
     def _fields(self, **extra: Any) -> dict[str, Any]:
         fields: dict[str, Any] = {"approval_type": self.approval_type, "agent_id": self._agent_name}

@@ -8,8 +8,9 @@ transport buffers a streamed response, so it runs uvicorn on a loopback port in 
 Determinism: with ``SEED`` the first dozen accounts, analysed one after another in a fresh
 service, all complete (the simulated LLM's faults depend on the seed and the order of calls).
 Whether a run asks a human depends on its recommendations, which are drawn from a generator
-keyed by the run's random id (see ``test_same_seed_same_recommendations``), so the tests that
-need an approval try accounts in order until one asks; nearly nine runs in ten do.
+keyed by the seed, the account and how many runs of it the service started before (see
+``test_same_seed_same_recommendations``), so the tests that need an approval try accounts in
+order until one asks; nearly nine runs in ten do.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ ACCOUNTS = account_ids(12)
 TERMINAL = ("completed", "failed")
 EVENTS: TypeAdapter[Any] = TypeAdapter(Event)
 JSON_ERROR = "application/json"
+OPERATION = {"operation": "account_analysis"}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -584,6 +586,38 @@ def test_unanswered_approvals_time_out_and_cannot_be_decided_after(telemetry):
         assert decided[key] == "timeout"
 
 
+def test_a_run_cancelled_at_shutdown_ends_its_stream_and_is_counted(telemetry):
+    """What the demo does to runs still going when it stops: each stream still ends."""
+
+    async def main() -> tuple[dict, list[Any]]:
+        with demo(approval_timeout=10.0) as (services, app):
+            async with asgi_client(app) as client:
+                run_id, _ = await waiting_approval(client)
+                [task] = [t for t in services.running if not t.done()]
+                pending = {"approval_type": "recommendation"}
+                assert telemetry.metric("hitl_approvals_pending", **pending) == 1
+                assert telemetry.metric("orchestration_parallel_executions", **OPERATION) == 1
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                assert services.running == set()
+                summary = (await client.get(f"/api/runs/{run_id}")).json()
+                response = await client.get(f"/api/runs/{run_id}/events")
+                events = [
+                    EVENTS.validate_json(line.removeprefix("data: "))
+                    for line in response.text.splitlines()
+                    if line
+                ]
+                return summary, events
+
+    summary, events = run(main)
+    assert summary["status"] == "cancelled"
+    assert_valid_run(events)
+    assert (events[-1].type, events[-1].code) == (EventType.RUN_ERROR, "cancelled")
+    assert telemetry.metric("orchestration_requests_total", status="cancelled", **OPERATION) == 1
+    assert telemetry.metric("orchestration_parallel_executions", **OPERATION) == 0
+    assert telemetry.metric("hitl_approvals_pending", approval_type="recommendation") == 0
+
+
 # -- one run, one trace ---------------------------------------------------------------------
 
 
@@ -648,11 +682,14 @@ def test_a_runs_spans_form_one_trace_under_the_analyze_request(telemetry):
 
 
 def test_same_seed_same_recommendations(telemetry):
+    # The first account twice: its second run draws anew, and a fresh service repeats both.
+    order = [ACCOUNTS[0], ACCOUNTS[1], ACCOUNTS[0], ACCOUNTS[2]]
+
     async def recommendations() -> list[list[tuple[str, str, float]]]:
-        with demo(approval_timeout=0.01) as (_, app):
+        with demo(approval_timeout=0.01) as (services, app):
             async with asgi_client(app) as client:
                 made = []
-                for account_id in ACCOUNTS[:3]:
+                for account_id in order:
                     summary = await finished(client, (await analyze(client, account_id))["run_id"])
                     assert summary["status"] == "completed", summary["error"]
                     made.append(
@@ -661,7 +698,39 @@ def test_same_seed_same_recommendations(telemetry):
                             for r in summary["result"]["recommendations"]
                         ]
                     )
+                sequences = [run.sequence for run in services.runs.runs.values()]
+                assert sequences == [0, 0, 1, 0]
                 return made
 
     first, second = run(recommendations), run(recommendations)
     assert first == second
+    assert first[0] != first[2]  # a repeated account is not a replay of its first run
+
+
+# -- the SDK's endpoints on the demo ---------------------------------------------------------
+
+
+def test_probes_and_metrics_follow_the_crm(telemetry):
+    """/health/live, /health/ready (with the CRM as a check) and /metrics come from the SDK."""
+
+    async def probe(outage: bool) -> tuple[dict, dict, str]:
+        faults = frozenset({"crm-outage"} if outage else ())
+        config = DemoConfig(seed=SEED, faults=faults, outage_start_seconds=0.0)
+        services = build_services(config)
+        try:
+            async with asgi_client(create_app(services)) as client:
+                live = await client.get("/health/live")
+                assert (live.status_code, live.json()) == (200, {"status": "alive"})
+                ready = await client.get("/health/ready")
+                assert ready.status_code == (503 if outage else 200), ready.text
+                scrape = await client.get("/metrics")
+                assert scrape.status_code == 200
+                return ready.json(), ready.json()["checks"]["zoho"], scrape.text
+        finally:
+            services.memory.close()
+
+    ready, zoho, _ = run(lambda: probe(outage=False))
+    assert (ready["status"], zoho["status"]) == ("ready", "pass")
+    ready, zoho, text = run(lambda: probe(outage=True))
+    assert (ready["status"], zoho["status"]) == ("not_ready", "fail")
+    assert 'sergas_integration_health_status{integration_name="zoho"} 0.0' in text

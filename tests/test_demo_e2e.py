@@ -2,7 +2,8 @@
 
 The demo runs as a user runs it (a subprocess) with its OTLP endpoint pointed at a receiver
 in this test; /metrics is scraped while it runs. One run with ``crm-outage`` shows the
-circuit breaker open and close again and every metric family of the demo's groups filled.
+circuit breaker open and close again, every metric family of the demo's groups filled and an
+AG-UI stream read live; another is stopped with Ctrl-C as a terminal sends it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import http.server
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -19,12 +21,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from swarmscope.catalog import METRICS
+from test_demo_api import EVENTS, assert_valid_run
 
 NAMESPACE = "sergas"
 GROUPS = (
@@ -100,6 +104,23 @@ def parse(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
     return samples
 
 
+def read_one_run(base: str, seen: dict[str, Any]) -> None:
+    """Start one analysis and follow its AG-UI stream as the page does, parsing every event
+    with ag-ui's models (run in a thread while the test scrapes /metrics)."""
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            seen["run_id"] = client.post("/api/accounts/ACC-00001/analyze").json()["run_id"]
+            with client.stream("GET", f"/api/runs/{seen['run_id']}/events") as response:
+                seen["content_type"] = response.headers["content-type"]
+                seen["events"] = [
+                    EVENTS.validate_json(line.removeprefix("data: "))
+                    for line in response.iter_lines()
+                    if line
+                ]
+    except Exception as error:  # reported by the test
+        seen["error"] = error
+
+
 def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     env = {
         **os.environ,
@@ -140,12 +161,20 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     last_scrape = ""
     try:
         assert demo.stdout is not None
-        metrics_url = None
+        # Read up to the last address it prints: communicate() below reads the pipe itself,
+        # so lines this file object has buffered beyond the one returned would be lost.
+        head = []
         for line in demo.stdout:
-            if line.startswith("metrics"):
-                metrics_url = line.split()[1]
+            head.append(line.rstrip("\n"))
+            if line.startswith("logs"):
                 break
+        metrics_url = next((ln.split()[1] for ln in head if ln.startswith("metrics")), None)
         assert metrics_url, "the demo did not print its /metrics URL"
+        stream: dict[str, Any] = {}
+        reader = threading.Thread(
+            target=read_one_run, args=(metrics_url.removesuffix("/metrics"), stream)
+        )
+        reader.start()
         # Scrape until the service goes away (it drains its runs first).
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
@@ -158,10 +187,22 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
                     breaker_seen.append(value)
             time.sleep(0.25)
         out, err = demo.communicate(timeout=60)
+        reader.join(timeout=30)
     finally:
         if demo.poll() is None:
             demo.kill()
     assert demo.returncode == 0, err
+
+    # Not a terminal: a line of figures every few seconds, and the log file named.
+    assert f"logs       {tmp_path / 'demo.log'}" in head, head
+    lines = out.splitlines()
+    assert any(line.startswith("[") and "runs per second" in line for line in lines), out
+
+    # A run streamed live: every line an AG-UI event, in an order clients can follow.
+    assert "error" not in stream, stream.get("error")
+    assert stream["content_type"].startswith("text/event-stream")
+    assert_valid_run(stream["events"])
+    assert stream["events"][0].run_id == stream["run_id"]
 
     # The breaker opened during the outage and closed after it.
     assert 1.0 in breaker_seen, breaker_seen
@@ -188,6 +229,11 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     final = next(line for line in out.splitlines() if line.startswith("final"))
     figures = dict(part.rsplit(" ", 1) for part in final.removeprefix("final ").split(" · "))
     assert float(figures["approvals timed out"]) > 0, final
+    # The figures shown are the runs the log tells of (failed: by an error or a timeout).
+    assert float(figures["runs failed"]) == events.count("orchestration_failed"), final
+    assert float(figures["runs finished"]) == float(figures["runs failed"]) + events.count(
+        "orchestration_completed"
+    )
     assert float(figures["approvals pending"]) == 0, final
     assert sum(v for _, v in samples[f"{NAMESPACE}_hitl_approval_timeouts_total"]) > 0
 
@@ -234,9 +280,31 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     assert ancestor.name == "POST /api/accounts/{account_id}/analyze"
 
 
-def test_demo_without_duration_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    import signal
+def children_of_test(tmp_path: Path) -> list[str]:
+    """Command lines of running processes started for this test (they name its directory)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if proc.name.isdigit() and any(str(tmp_path).encode() in arg for arg in argv):
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return found
 
+
+@pytest.mark.parametrize(
+    "how", ["ctrl-c", "sigterm"], ids=["ctrl-c to the process group", "sigterm to the demo"]
+)
+def test_demo_without_duration_stops_cleanly(how: str, receiver: Receiver, tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group, a service manager
+    sends SIGTERM to the demo; either way the demo alone handles it: it drains its runs,
+    flushes both services' telemetry, then stops its children."""
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}",
+        "SWARMSCOPE_LOGS_EXPORTER": "none",
+    }
     command = [
         sys.executable,
         "-m",
@@ -250,13 +318,15 @@ def test_demo_without_duration_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         "0.5",
         "--log-dir",
         str(tmp_path),
-        "--server-port",
-        "0",
-        "--data",
-        str(tmp_path / "data"),
     ]
     demo = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
     )
     try:
         assert demo.stdout is not None
@@ -264,18 +334,70 @@ def test_demo_without_duration_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             text = httpx.get(metrics_url, timeout=2).text
-            finished = parse(text).get("swarmscope_orchestration_requests_total", [])
+            finished = parse(text).get("swarmscope_a2a_delegations_total", [])
             if sum(value for _, value in finished) >= 3:
                 break
             time.sleep(0.2)
-        demo.send_signal(signal.SIGINT)
+        if how == "ctrl-c":
+            os.killpg(demo.pid, signal.SIGINT)
+        else:
+            demo.terminate()
         out, err = demo.communicate(timeout=30)
     finally:
         if demo.poll() is None:
-            demo.kill()
+            os.killpg(demo.pid, signal.SIGKILL)
     assert demo.returncode == 0, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err  # the compliance service shares our stderr
     final = next(line for line in out.splitlines() if line.startswith("final"))
     assert "runs finished 0 " not in final
-    lines = (tmp_path / "demo.log").read_text().splitlines()
-    assert any(json.loads(line)["event"] == "orchestration_completed" for line in lines)
+    assert children_of_test(tmp_path) == []  # the compliance service went with it
+
+    # Flushed: each run the demo logged as done has its spans at the collector, and each
+    # compliance check it delegated has the compliance service's side too.
+    logged = [json.loads(line) for line in (tmp_path / "demo.log").read_text().splitlines()]
+    done = {r["trace_id"] for r in logged if r["event"] == "orchestration_completed"}
+    delegated = {r["trace_id"] for r in logged if r["event"] == "a2a_delegation_completed"}
+    assert done and delegated
+    with receiver.lock:
+        spans = list(receiver.spans)
+    orchestrated = {
+        s.trace_id.hex()
+        for svc, s in spans
+        if svc == "swarmscope-demo" and s.name == "orchestrate account_analysis"
+    }
+    checked = {
+        s.trace_id.hex()
+        for svc, s in spans
+        if svc == "swarmscope-compliance" and s.name == "POST /a2a/tasks"
+    }
+    assert done <= orchestrated, sorted(done - orchestrated)
+    assert delegated <= checked, sorted(delegated - checked)
+
+
+def test_compliance_service_flushes_its_spans_when_the_demo_stops_it(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """The demo stops the compliance service with SIGTERM right after its last runs: the spans
+    of a check answered a moment before must still reach the collector."""
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}"}
+    command = [sys.executable, "-m", "swarmscope.demo.compliance", "--port", "0"]
+    command += ["--log-file", str(tmp_path / "compliance.log")]
+    service = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert service.stdout is not None
+        port = service.stdout.readline().strip()
+        task = {"account_id": "ACC-00001", "recommendations": [{"id": "rec_0", "type": "upsell"}]}
+        answer = httpx.post(f"http://127.0.0.1:{port}/a2a/tasks", json=task, timeout=10)
+        assert answer.status_code == 200 and set(answer.json()["verdicts"]) == {"rec_0"}
+        service.terminate()
+        _, err = service.communicate(timeout=30)
+    finally:
+        if service.poll() is None:
+            service.kill()
+    assert service.returncode == 0, err
+    with receiver.lock:
+        names = {span.name for _, span in receiver.spans}
+    expected = {"POST /a2a/tasks", "invoke_agent compliance_checker", "execute_tool policy_lookup"}
+    assert expected <= names, names

@@ -55,6 +55,7 @@ class Services:
     runs: RunStore
     http: httpx.AsyncClient
     prompt_cache: dict[str, str] = field(default_factory=dict)
+    running: set[asyncio.Task[None]] = field(default_factory=set)  # the runs under way
     waiting: int = 0
     _slots: asyncio.Semaphore | None = None
 
@@ -299,6 +300,10 @@ async def _analyse(services: Services, run: Run) -> None:
             data = await scout(services, step)
             insight = await analyst(services, step, data)
             result = await author(services, step, insight)
+    except asyncio.CancelledError:  # the service is stopping: end the stream all the same
+        run.status, run.error = "cancelled", "cancelled: the service is stopping"
+        await step.emit(RunErrorEvent(message=run.error, code="cancelled"))
+        raise
     except Exception as error:
         run.status, run.error = "failed", f"{type(error).__name__}: {error}"
         await step.emit(RunErrorEvent(message=run.error, code=type(error).__name__))

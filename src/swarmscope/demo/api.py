@@ -52,7 +52,6 @@ class FrontendEvents(BaseModel):
 
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="swarmscope demo: account manager")
-    background: set[asyncio.Task[None]] = set()
     health = HealthChecks()
 
     async def crm_reachable() -> bool:
@@ -72,8 +71,8 @@ def create_app(services: Services) -> FastAPI:
             run = services.runs.create(account_id, trace_id)
             # The task copies this context: the run's spans stay in the request's trace.
             task = asyncio.create_task(orchestrate(services, run))
-        background.add(task)
-        task.add_done_callback(background.discard)
+        services.running.add(task)
+        task.add_done_callback(services.running.discard)
         return {"run_id": run.run_id, "trace_id": trace_id}
 
     @app.get("/api/runs/{run_id}")

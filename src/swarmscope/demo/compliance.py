@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import signal
 import sys
 from typing import Any
 
@@ -69,8 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         print(port, flush=True)
         await serving
 
+    # The demo stops this service with SIGTERM; uvicorn shuts down gracefully, then raises the
+    # signal again: exit through ``finally`` so the last spans and logs are flushed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
     finally:
         ss.shutdown()
     return 0

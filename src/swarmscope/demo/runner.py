@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,9 +62,11 @@ def total(family: str, **labels: str) -> float:
 
 
 def snapshot() -> dict[str, float]:
+    finished = total("orchestration_requests_total")
     return {
-        "runs finished": total("orchestration_requests_total"),
-        "runs failed": total("orchestration_requests_total", status="failure"),
+        "runs finished": finished,
+        # Failed for any reason: an error, a timeout, or cancelled at shutdown.
+        "runs failed": finished - total("orchestration_requests_total", status="success"),
         "agents busy": total("agent_sessions_active"),
         "LLM tokens": total("llm_tokens_total"),
         "LLM cost (USD)": round(total("llm_cost_usd_total"), 4),
@@ -104,9 +107,12 @@ def start_compliance(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
     ]
     if options.config.has("compliance-down"):
         command.append("--down")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
-    assert process.stdout is not None
-    port = process.stdout.readline().strip()
+    # Its own process group, like the server's: a Ctrl-C in the terminal reaches only the demo,
+    # which flushes its telemetry first and then stops its children in order.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env=dict(os.environ), process_group=0
+    )
+    port = _first_line(process)
     if not port.isdigit():
         process.kill()
         raise RuntimeError("the compliance service did not start; see its log file")
@@ -132,15 +138,26 @@ def start_embedded_server(options: DemoOptions) -> tuple[subprocess.Popen[str], 
         options.namespace,
     ]
     log = (options.log_dir / "server.log").open("a")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=log, text=True, process_group=0
+    )
     log.close()
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
+    line = _first_line(process)
     if not line.startswith(READY):
         process.kill()
         reason = (options.log_dir / "server.log").read_text().strip().splitlines()[-1:]
         raise RuntimeError(f"the swarmscope server did not start: {' '.join(reason)}")
     return process, line.removeprefix(READY).strip()
+
+
+def _first_line(process: subprocess.Popen[str]) -> str:
+    """What a child prints once it is up; a Ctrl-C while waiting for it stops the child too."""
+    assert process.stdout is not None
+    try:
+        return process.stdout.readline().strip()
+    except BaseException:
+        process.kill()
+        raise
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -151,10 +168,14 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.kill()
 
 
-async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
+async def _serve(
+    options: DemoOptions, console: Console, server_url: str | None
+) -> dict[str, float]:
     services = build_services(options.config, str(options.log_dir / "memory.sqlite3"))
     try:
-        server, serving, port = await start_server(create_app(services), options.port)
+        server, serving, port = await start_server(
+            create_app(services), options.port, handle_signals=False
+        )
     except OSError as error:
         raise RuntimeError(f"the demo service {error}") from None  # reported by run_demo
     base = f"http://127.0.0.1:{port}"
@@ -166,6 +187,8 @@ async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
     }
     for name, url in urls.items():
         console.print(f"{name:10s} {url}")
+    if server_url is not None:
+        urls["console"] = f"{server_url}/"
     stop = asyncio.Event()
     async with httpx.AsyncClient(base_url=base, timeout=15.0) as client:
         people = [
@@ -173,15 +196,31 @@ async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
             asyncio.create_task(load.approvers(client, options.config, stop)),
             asyncio.create_task(load.probes(client, stop)),
         ]
+        # Ctrl-C or SIGTERM: stop starting runs and drain. A second one stops at once
+        # (KeyboardInterrupt: the children are still stopped).
+        interrupted = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(number: int) -> None:
+            interrupted.set()
+            loop.remove_signal_handler(number)
+            signal.signal(number, signal.default_int_handler)
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, on_signal, number)
         try:
-            await _watch(options, console, urls)
+            await _watch(options, console, urls, interrupted)
         finally:
             stop.set()
             await asyncio.gather(*people, return_exceptions=True)
-            # Let runs already started finish (their approvals time out at worst).
-            deadline = time.monotonic() + options.config.approval_timeout + 5
-            while total("orchestration_parallel_executions") and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
+            # Let runs already started finish (their approvals time out at worst); the few
+            # still going after that are cancelled, so the figures count every run.
+            if services.running:
+                wait = options.config.approval_timeout + 5
+                _, late = await asyncio.wait(set(services.running), timeout=wait)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
             server.should_exit = True
             await serving
             await services.http.aclose()
@@ -189,10 +228,14 @@ async def _serve(options: DemoOptions, console: Console) -> dict[str, float]:
     return snapshot()
 
 
-async def _watch(options: DemoOptions, console: Console, urls: dict[str, str]) -> None:
+async def _watch(
+    options: DemoOptions, console: Console, urls: dict[str, str], interrupted: asyncio.Event
+) -> None:
     started = time.monotonic()
 
     def running() -> bool:
+        if interrupted.is_set():
+            return False
         return options.duration is None or time.monotonic() - started < options.duration
 
     if console.is_terminal:
@@ -205,8 +248,9 @@ async def _watch(options: DemoOptions, console: Console, urls: dict[str, str]) -
     while running():
         if time.monotonic() >= next_line:
             figures = snapshot()
+            elapsed = time.monotonic() - started
             console.print(
-                f"[{time.monotonic() - started:5.1f}s] "
+                f"[{elapsed:5.1f}s] runs per second {figures['runs finished'] / elapsed:.2f} · "
                 + " · ".join(f"{key} {value:g}" for key, value in figures.items())
             )
             next_line += 5.0
@@ -216,45 +260,59 @@ async def _watch(options: DemoOptions, console: Console, urls: dict[str, str]) -
 def run_demo(options: DemoOptions) -> int:
     console = Console(soft_wrap=True)
     options.log_dir.mkdir(parents=True, exist_ok=True)
-    server = None
-    # With an OTLP endpoint in the environment, telemetry goes there; otherwise to our own.
-    if not Settings.load().otlp_endpoint:
-        try:
+    children: list[subprocess.Popen[str]] = []
+    # SIGTERM (a service manager, a test harness) stops the demo as Ctrl-C does, children too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _run(options, console, children)
+    except KeyboardInterrupt:  # Ctrl-C before the services were up: nothing ran
+        print("swarmscope demo: interrupted while starting", file=sys.stderr)
+        return 130
+    finally:
+        ss.shutdown()  # the demo's telemetry first, while the server still receives it
+        for child in reversed(children):  # then the compliance service, then the server
+            stop(child)
+
+
+def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen[str]]) -> int:
+    """Start the children (each added to ``children`` for the caller to stop), run, report."""
+    server_url = None
+    try:
+        # With an OTLP endpoint in the environment, telemetry goes there; otherwise to our own.
+        if not Settings.load().otlp_endpoint:
             server, server_url = start_embedded_server(options)
-        except RuntimeError as error:
-            print(f"swarmscope demo: {error}", file=sys.stderr)
-            return 1
-        # Set for this process and inherited by the compliance service.
-        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = server_url
-        os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(int(METRICS_PUSH_SECONDS * 1000)))
-        key = os.environ.get("SWARMSCOPE_API_KEY")
-        if key:
-            os.environ["OTEL_EXPORTER_OTLP_HEADERS"] = f"authorization=Bearer {key}"
-        console.print(f"{'console':10s} {server_url}/")
-    compliance, compliance_url = start_compliance(options)
-    options.config.compliance_url = compliance_url
+            children.append(server)
+            # Set for this process and inherited by the compliance service.
+            os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = server_url
+            interval = str(int(METRICS_PUSH_SECONDS * 1000))
+            os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", interval)
+            key = os.environ.get("SWARMSCOPE_API_KEY")
+            if key:
+                os.environ["OTEL_EXPORTER_OTLP_HEADERS"] = f"authorization=Bearer {key}"
+            console.print(f"{'console':10s} {server_url}/")
+        compliance, options.config.compliance_url = start_compliance(options)
+        children.append(compliance)
+    except RuntimeError as error:
+        print(f"swarmscope demo: {error}", file=sys.stderr)
+        return 1
     ss.init(
         service_name=SERVICE,
         namespace=options.namespace,
         log_stream="none",
         log_file=str(options.log_dir / "demo.log"),
     )
-    figures: dict[str, float] = {}
     try:
-        figures = asyncio.run(_serve(options, console))
+        figures = asyncio.run(_serve(options, console, server_url))
     except KeyboardInterrupt:
         figures = snapshot()
     except RuntimeError as error:
         print(f"swarmscope demo: {error}", file=sys.stderr)
         return 1
-    finally:
-        ss.shutdown()
-        stop(compliance)
-        if server is not None:
-            stop(server)
+    finally:  # closing the loop reset SIGTERM to its default; keep it as Ctrl-C till the end
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     console.print("final " + " · ".join(f"{key} {value:g}" for key, value in figures.items()))
     console.print(f"JSON logs with trace ids: {options.log_dir}")
-    if server is not None:
+    if server_url is not None:
         console.print(
             "browse what was stored: swarmscope serve"
             f" --data {options.data_dir} --namespace {options.namespace}"

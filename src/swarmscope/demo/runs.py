@@ -98,7 +98,9 @@ class RunStore:
             thread_id=f"thread_{account_id}",
             account_id=account_id,
             trace_id=trace_id,
+            sequence=self._per_account.get(account_id, 0),
         )
+        self._per_account[account_id] = run.sequence + 1
         self.runs[run.run_id] = run
         while len(self.runs) > self._max_runs:
             oldest = next(iter(self.runs))

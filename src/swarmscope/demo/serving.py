@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 
 
-async def start_server(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its SIGINT/SIGTERM handlers: the program decides when it stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def start_server(
+    app: Any, port: int, handle_signals: bool = True
+) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """Start uvicorn on 127.0.0.1:``port`` (0 picks one); return it, its task and its port.
 
     The socket is bound here, so a taken port is an ``OSError`` the caller can report
-    (uvicorn itself would exit the process).
+    (uvicorn itself would exit the process). With ``handle_signals`` uvicorn stops on
+    SIGINT/SIGTERM and raises the signal again once stopped; without, the caller handles them.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -23,7 +36,7 @@ async def start_server(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Tas
         listener.close()
         raise OSError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(config) if handle_signals else _QuietServer(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         if serving.done():

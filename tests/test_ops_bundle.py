@@ -361,8 +361,18 @@ def test_recording_rules_carry_the_expensive_expressions(bundle: Path):
     alerts = yaml.safe_load((bundle / "prometheus/rules/alerts.yml").read_text())["groups"]
     recording = yaml.safe_load((bundle / "prometheus/rules/recording.yml").read_text())["groups"]
     records = {rule["record"]: rule["expr"] for group in recording for rule in group["rules"]}
+    reads = {}
     for rule in (rule for group in alerts for rule in group["rules"]):
         assert "histogram_quantile" not in rule["expr"] and ") / (" not in rule["expr"], rule
         used = re.findall(r"\b(sergas:[a-z0-9_]+:value)\b", rule["expr"])
         assert all(name in records for name in used), rule
+        reads[rule["alert"]] = used
     assert any("histogram_quantile" in expr for expr in records.values())
+    # Each alert expression is recorded once, and every such series has an alert reading it.
+    recorded = {name: expr for name, expr in records.items() if name.endswith(":value")}
+    assert len(set(recorded.values())) == len(recorded)
+    assert {name for used in reads.values() for name in used} == set(recorded)
+    # A warning and a critical level of one expression read the same series.
+    assert reads["AgentFailureRateCritical"] == reads["AgentExecutionFailureSpike"]
+    assert reads["DatabaseConnectionsNearLimit"] == reads["DatabasePoolExhausted"]
+    assert reads["AgentExecutionFailureSpike"] != reads["DatabasePoolExhausted"]

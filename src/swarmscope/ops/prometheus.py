@@ -37,8 +37,14 @@ def expensive(query: Any) -> bool:
 
 
 def recorded_name(rule: AlertRule, namespace: str) -> str:
-    """``level:metric:operation`` naming: ``sergas:agent_execution_failure_spike:value``."""
-    snake = re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])", "_", rule.name).lower()
+    """``level:metric:operation`` naming: ``sergas:agent_execution_failure_spike:value``.
+
+    Alerts that hold one expression to different thresholds (AgentExecutionFailureSpike and
+    AgentFailureRateCritical, DatabasePoolExhausted and DatabaseConnectionsNearLimit) read one
+    recorded series, named after the first of them in ``ALERTS``.
+    """
+    first = next(other for other in ALERTS if other.query == rule.query)
+    snake = re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])", "_", first.name).lower()
     return f"{namespace}:{snake}:value"
 
 
@@ -82,21 +88,20 @@ def alerting_rules(
 
 
 def recording_rules(namespace: str, time_scale: float = 1.0) -> dict[str, Any]:
-    """``rules/recording.yml``: the expensive alert expressions, recorded once per interval,
-    and the seed plans' other metric names."""
+    """``rules/recording.yml``: the expensive alert expressions, each recorded once per
+    interval however many alerts read it, and the seed plans' other metric names."""
     interval = scale("30s", time_scale)
+    recorded = {
+        recorded_name(rule, namespace): rule.query for rule in ALERTS if expensive(rule.query)
+    }
     return {
         "groups": [
             {
                 "name": f"{namespace}_alert_expressions",
                 "interval": interval,
                 "rules": [
-                    {
-                        "record": recorded_name(rule, namespace),
-                        "expr": scale_windows(rule.query.promql(namespace), time_scale),
-                    }
-                    for rule in ALERTS
-                    if expensive(rule.query)
+                    {"record": name, "expr": scale_windows(query.promql(namespace), time_scale)}
+                    for name, query in recorded.items()
                 ],
             },
             {

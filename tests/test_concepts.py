@@ -118,6 +118,13 @@ def test_database_and_cache(telemetry):
     assert telemetry.metric("errors_total", error_type="database_error", severity="high") == 1
     assert telemetry.span("select duckdb").attributes["db.system.name"] == "duckdb"
     assert len(telemetry.events("database_query_failed")) == 1
+    select_span = telemetry.span("select duckdb")
+    started = telemetry.events("database_query_started")
+    assert [(e["operation"], e["db_system"], e["level"]) for e in started] == [
+        ("select", "duckdb", "debug"),
+        ("insert", "duckdb", "debug"),
+    ]
+    assert started[0]["span_id"] == f"{select_span.context.span_id:016x}"
 
 
 def test_sse_ag_ui_and_copilotkit(telemetry):
@@ -127,13 +134,25 @@ def test_sse_ag_ui_and_copilotkit(telemetry):
             for kind in ("RUN_STARTED", "TEXT_MESSAGE_CONTENT", "RUN_FINISHED"):
                 ss.ag_ui_event(kind, agent="recommendation_author")
                 sse.sent(kind)
+        async with ss.sse_connection("upstream", peer="planner-service") as client:
+            client.received("RUN_STARTED", run_id="r-1")
+            client.received("RUN_FINISHED", run_id="r-1")
 
     asyncio.run(stream())
+    received = telemetry.events("sse_message_received")
+    assert [(e["stream"], e["message_type"], e["run_id"]) for e in received] == [
+        ("upstream", "RUN_STARTED", "r-1"),
+        ("upstream", "RUN_FINISHED", "r-1"),
+    ]
+    upstream = telemetry.span("sse upstream")
+    assert {e["span_id"] for e in received} == {f"{upstream.context.span_id:016x}"}
+    closed = {e["stream"]: e for e in telemetry.events("sse_connection_closed")}
+    assert (closed["upstream"]["messages_received"], closed["runs"]["messages"]) == (2, 3)
     ss.frontend_event("RUN_STARTED")
     with ss.copilotkit_action("approve_recommendation"):
         pass
     assert telemetry.metric("sse_connections_active") == 0
-    assert telemetry.metric("sse_connection_duration_seconds_count") == 1
+    assert telemetry.metric("sse_connection_duration_seconds_count") == 2
     assert telemetry.metric("sse_messages_sent_total", message_type="RUN_FINISHED") == 1
     assert (
         telemetry.metric(
@@ -150,8 +169,6 @@ def test_sse_ag_ui_and_copilotkit(telemetry):
         )
         == 1
     )
-    [closed] = telemetry.events("sse_connection_closed")
-    assert closed["messages"] == 3
 
 
 def test_mcp_tools_and_a2a_delegation_propagates_context(telemetry):

@@ -31,6 +31,14 @@ class DbQuery(Operation):
             attributes["db.system.name"] = self.system
         return attributes
 
+    def on_start(self, rt: Runtime) -> None:
+        if rt.logs_at("debug"):
+            self.event(
+                rt,
+                "database_query_started",
+                {"operation": self.operation, "db_system": self.system},
+            )
+
     def deadlock(self) -> None:
         """The database reported a deadlock for this query."""
         self.mark_failed("deadlock")

@@ -46,7 +46,8 @@ def copilotkit_action(action: str, **attrs: Any) -> CopilotKitAction:
 
 
 class SseConnection(Operation):
-    """An open server-sent-events stream; ``sent(message_type)`` counts each message."""
+    """An open server-sent-events stream; ``sent(message_type)`` counts each message sent,
+    ``received(message_type)`` logs each one read when this side is the stream's client."""
 
     where = "sse"
 
@@ -54,6 +55,7 @@ class SseConnection(Operation):
         self.stream = stream
         self.attrs = attrs
         self.messages = 0
+        self.received_messages = 0
 
     def span_name(self) -> str:
         return f"sse {self.stream}"
@@ -72,6 +74,14 @@ class SseConnection(Operation):
             lambda: current().metrics["sse_messages_sent_total"].child(message_type).inc(),
         )
 
+    def received(self, message_type: str, **fields: Any) -> None:
+        """Plan 1's ``sse_message_received`` (debug level), inside the stream's span."""
+        self.received_messages += 1
+        rt = self._rt
+        if rt is not None and rt.logs_at("debug"):
+            event = {"stream": self.stream, "message_type": message_type, **fields}
+            safely(self.where, lambda: self.event(rt, "sse_message_received", event))
+
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         rt.metrics["sse_connections_active"].child().dec()
         rt.metrics["sse_connection_duration_seconds"].child().observe(self.duration)
@@ -83,6 +93,7 @@ class SseConnection(Operation):
                 "stream": self.stream,
                 "status": status,
                 "messages": self.messages,
+                "messages_received": self.received_messages,
                 "duration_ms": self.duration_ms,
             },
         )

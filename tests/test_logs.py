@@ -17,6 +17,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 import swarmscope as ss
 from swarmscope.telemetry.runtime import Runtime
+from test_runtime import json_documents
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 
@@ -255,6 +256,22 @@ def test_otlp_log_records_carry_trace_context(telemetry):
     outside = by_name["outside_any_span"]
     assert not outside.trace_id
     assert outside.severity_text == "WARNING"
+
+
+def test_console_logs_exporter_prints_each_record_as_exported(start, capsys):
+    """logs_exporter="console": the OpenTelemetry log records, with trace context, on stdout."""
+    rt = start(logs_exporter="console", log_file=None)
+    with ss.tool_call("search", query="weather") as call:
+        span_context = call.span.get_span_context()
+    assert rt.flush(timeout=10)
+
+    records = json_documents(capsys.readouterr().out)
+    [completed] = [r for r in records if r.get("event_name") == "tool_call_completed"]
+    assert completed["severity_text"] == "INFO"
+    assert completed["attributes"]["tool_name"] == "search"
+    assert completed["trace_id"] == f"0x{span_context.trace_id:032x}"
+    assert completed["span_id"] == f"0x{span_context.span_id:016x}"
+    assert completed["resource"]["attributes"]["service.name"] == "logs-test"
 
 
 def test_otlp_log_records_respect_the_level(start):

@@ -249,13 +249,13 @@ def test_console_exporter_prints_spans_for_development():
         [sys.executable, "-c", CONSOLE_SCRIPT], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    spans = {span["name"]: span for span in _json_objects(done.stdout)}
+    spans = {span["name"]: span for span in json_documents(done.stdout)}
     assert set(spans) == {"execute_tool t", "invoke_agent a"}
     assert spans["execute_tool t"]["parent_id"] == spans["invoke_agent a"]["context"]["span_id"]
     assert spans["execute_tool t"]["attributes"]["gen_ai.tool.name"] == "t"
 
 
-def _json_objects(text: str) -> list[dict]:
+def json_documents(text: str) -> list[dict]:
     """The JSON documents printed one after another (the console exporter indents them)."""
     decoder, found, index = json.JSONDecoder(), [], 0
     while index < len(text):

@@ -350,7 +350,14 @@ def _open_files(settings: Settings) -> list[logging.Handler]:
 
 
 def _build_log_exporter(settings: Settings) -> LogRecordExporter | None:
-    if settings.logs_exporter != "otlp":
+    exporter = settings.exporter("logs")
+    if exporter == "console":
+        # Each record as OTLP would carry it, printed to stdout (the human-readable line is
+        # log_format="console"); the stream is read now, not when OpenTelemetry was imported.
+        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+
+        return ConsoleLogRecordExporter(out=sys.stdout)
+    if exporter != "otlp":
         return None
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 

@@ -1,7 +1,7 @@
 """OTLP request bodies to Arrow batches, in worker processes when the server has them.
 
-Decoding is the intake's heaviest step and pure Python, so one process decodes on one core
-at most. ``Decoder(processes=N)`` spreads it over N worker processes (the request body goes
+Decoding is the intake's heaviest step and mostly Python (the span reader is compiled, the
+rows it feeds are not), so one process decodes on one core at most. ``Decoder(processes=N)`` spreads it over N worker processes (the request body goes
 in, an Arrow table comes back); the server process keeps the HTTP side and the writes.
 With ``processes=0`` bodies are decoded on a thread of the server process, which is what
 tests and small installs want: no workers to start.

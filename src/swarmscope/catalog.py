@@ -611,7 +611,7 @@ METRICS: tuple[MetricSpec, ...] = (
         "llm_request_duration_seconds",
         "histogram",
         "LLM request duration",
-        ("model", "provider"),
+        ("model", "provider", "agent_type"),
         LLM_BUCKETS,
         group="llm",
         source="plan3",

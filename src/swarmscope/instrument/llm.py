@@ -87,7 +87,9 @@ class LlmCall(Operation):
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         model, provider, agent = self.model, self.provider or "unknown", self._agent_name
         rt.metrics["llm_requests_total"].child(model, provider, agent, status).inc()
-        rt.metrics["llm_request_duration_seconds"].child(model, provider).observe(self.duration)
+        rt.metrics["llm_request_duration_seconds"].child(model, provider, agent).observe(
+            self.duration
+        )
         if self.cached:
             rt.metrics["llm_cache_hits_total"].child(model, provider).inc()
         tokens = rt.metrics["llm_tokens_total"]

@@ -48,7 +48,7 @@ from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 
 SPIKE = next(rule for rule in ALERTS if rule.name == "AgentExecutionFailureSpike")
-RUNBOOK = "https://github.com/swarmscope/swarmscope/blob/main/runbooks"
+RUNBOOK = "/runbooks"  # rules compiled on their own link to the server's path
 EXTERNAL = "http://console.test:4318"
 
 
@@ -594,7 +594,7 @@ def test_failure_spike_fires_through_alertmanager_and_resolves(tmp_path: Path, s
     annotations = {
         "summary": "High agent execution failure rate",
         "description": "Agent scout fails 25% of its runs",
-        "runbook_url": _runbook("AgentExecutionFailureSpike"),
+        "runbook_url": f"{EXTERNAL}{_runbook('AgentExecutionFailureSpike')}",
     }
     try:
         with serve(create_app(store, settings)) as url:
@@ -645,4 +645,24 @@ def test_failure_spike_fires_through_alertmanager_and_resolves(tmp_path: Path, s
     finally:
         sessions.stop.set()
         sessions.thread.join(5)
+        store.close()
+
+
+def test_every_alert_links_to_a_runbook_the_server_serves(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    settings = ServerSettings(namespace="sergas", external_url=EXTERNAL)
+    links = {rule.name: rule.annotations["runbook_url"] for rule in Alerting(store, settings).rules}
+    assert len(links) == len(ALERTS)
+    try:
+        with serve(create_app(store, settings)) as url, httpx.Client(base_url=url) as client:
+            for name, link in links.items():
+                assert link == f"{EXTERNAL}/runbooks/{name}.md"
+                answer = client.get(link.removeprefix(EXTERNAL))
+                assert answer.status_code == 200, name
+                assert answer.headers["content-type"].startswith("text/markdown")
+                assert answer.text.startswith(f"# {name}\n")
+                assert "sergas_" in answer.text  # the expression, in the server's namespace
+            missing = client.get("/runbooks/NoSuchAlert.md")
+            assert missing.status_code == 404 and "NoSuchAlert" in missing.json()["error"]
+    finally:
         store.close()

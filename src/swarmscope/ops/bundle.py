@@ -86,7 +86,7 @@ def export(
         for name, tests in alert_test_files(namespace, runbook_base=runbook_base).items():
             files[f"prometheus/tests/{name}"] = _yaml(tests)
     for rule in ALERTS:
-        files[f"runbooks/{rule.runbook}"] = _runbook(rule, namespace)
+        files[f"runbooks/{rule.runbook}"] = runbook(rule, namespace)
     written = []
     for relative, text in files.items():
         path = directory / relative
@@ -142,7 +142,8 @@ def _families(query: Any) -> set[str]:
     return query.metrics() | ({"up"} if isinstance(query, Up) else set())
 
 
-def _runbook(rule: Any, namespace: str) -> str:
+def runbook(rule: Any, namespace: str) -> str:
+    """An alert's runbook in Markdown: what it measures and where to look first."""
     read = _families(rule.query)
     boards = [
         f"- {board.title}: `grafana/dashboards/{board.uid}.json`"

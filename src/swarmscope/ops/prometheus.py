@@ -9,9 +9,6 @@ from swarmscope.catalog import SEED_ALIASES
 from swarmscope.ops.alerts import ALERTS, AlertRule
 from swarmscope.ops.query import Quantile, Ratio
 
-RUNBOOK_BASE = "https://github.com/swarmscope/swarmscope/blob/main/runbooks"
-
-
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -70,9 +67,7 @@ def alert_rule(
     }
 
 
-def alerting_rules(
-    namespace: str, runbook_base: str = RUNBOOK_BASE, time_scale: float = 1.0
-) -> dict[str, Any]:
+def alerting_rules(namespace: str, runbook_base: str, time_scale: float = 1.0) -> dict[str, Any]:
     """``rules/alerts.yml``: one group per area, critical and warning alike."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for rule in ALERTS:

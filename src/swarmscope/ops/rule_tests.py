@@ -249,12 +249,10 @@ TEST_FILES = {"alerts_test.yml": 1, "daily_alerts_test.yml": 5}
 _DAY = 1440
 
 
-def alert_test_files(namespace: str, runbook_base: str = "") -> dict[str, dict[str, Any]]:
+def alert_test_files(namespace: str, runbook_base: str) -> dict[str, dict[str, Any]]:
     """The promtool test files, by name: for every alert a firing and a silent case, in the
     daily file when the case needs a day of series, otherwise in ``alerts_test.yml``."""
-    from swarmscope.ops.prometheus import RUNBOOK_BASE
-
-    base = (runbook_base or RUNBOOK_BASE).rstrip("/")
+    base = runbook_base.rstrip("/")
     tests: dict[str, list[dict[str, Any]]] = {name: [] for name in TEST_FILES}
     for rule in ALERTS:
         fire, calm = _targets(rule)

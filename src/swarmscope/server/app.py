@@ -26,6 +26,7 @@ from swarmscope.server.api import (
     inspect,
     logs,
     overview,
+    runbooks,
     traces,
 )
 from swarmscope.server.api.params import BadParameter
@@ -82,6 +83,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(dashboards.routes(context))
     # After agents': /api/agents/{agent} must not take /api/agents/graph.
     app.include_router(inspect.routes(context))
+    app.include_router(runbooks.routes(context))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:

@@ -27,7 +27,13 @@ from swarmscope.server.alerting.notify import (
     WebhookNotifier,
     timestamp,
 )
-from swarmscope.server.alerting.rules import Failure, Rule, compile_rules, evaluate_rules
+from swarmscope.server.alerting.rules import (
+    RUNBOOKS_PATH,
+    Failure,
+    Rule,
+    compile_rules,
+    evaluate_rules,
+)
 from swarmscope.server.alerting.states import Alert, RuleAlerts
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
@@ -55,7 +61,11 @@ class Alerting:
         self.rules = (
             rules
             if rules is not None
-            else compile_rules(settings.namespace, settings.alert_time_scale)
+            else compile_rules(
+                settings.namespace,
+                settings.alert_time_scale,
+                f"{(settings.external_url or '').rstrip('/')}{RUNBOOKS_PATH}",
+            )
         )
         self.alerts = {rule.name: RuleAlerts(rule.hold_seconds) for rule in self.rules}
         self.failures: dict[str, Failure] = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.ops.alerts import ALERTS, AlertRule
-from swarmscope.ops.prometheus import RUNBOOK_BASE, alert_rule, scale, scale_windows
+from swarmscope.ops.prometheus import alert_rule, scale, scale_windows
 from swarmscope.ops.query import Query
 from swarmscope.server.alerting.states import Active
 from swarmscope.server.alerting.templates import render
@@ -23,6 +23,8 @@ from swarmscope.server.evaluate import Batch, Sample, evaluate_at
 from swarmscope.server.promql import duration_ms
 from swarmscope.server.store import Store
 
+# Where the server serves each alert's runbook (``api/runbooks``); alerts link there.
+RUNBOOKS_PATH = "/runbooks"
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
@@ -115,7 +117,7 @@ def evaluate_rules(
 
 
 def compile_rule(
-    rule: AlertRule, namespace: str, time_scale: float = 1.0, runbook_base: str = RUNBOOK_BASE
+    rule: AlertRule, namespace: str, time_scale: float = 1.0, runbook_base: str = RUNBOOKS_PATH
 ) -> Rule:
     entry = alert_rule(rule, namespace, runbook_base, time_scale)
     return Rule(
@@ -131,5 +133,7 @@ def compile_rule(
     )
 
 
-def compile_rules(namespace: str, time_scale: float = 1.0) -> list[Rule]:
-    return [compile_rule(rule, namespace, time_scale) for rule in ALERTS]
+def compile_rules(
+    namespace: str, time_scale: float = 1.0, runbook_base: str = RUNBOOKS_PATH
+) -> list[Rule]:
+    return [compile_rule(rule, namespace, time_scale, runbook_base) for rule in ALERTS]

@@ -1,0 +1,36 @@
+"""``GET /runbooks/{alert}.md``: the runbook each alert's ``runbook_url`` names.
+
+The ops bundle writes the same text to ``runbooks/`` for teams that host it themselves; the
+embedded server has no such place, so it serves the runbooks and its alerts link here.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from swarmscope.ops.alerts import ALERTS
+from swarmscope.ops.bundle import runbook
+from swarmscope.server.alerting.rules import RUNBOOKS_PATH
+from swarmscope.server.context import Context
+
+
+def routes(context: Context) -> APIRouter:
+    router = APIRouter(tags=["alerts"])
+    rules = {rule.runbook: rule for rule in ALERTS}
+
+    @router.get(
+        f"{RUNBOOKS_PATH}/{{name}}",
+        summary="An alert's runbook, in Markdown",
+        response_class=PlainTextResponse,
+        responses={404: {"description": "No alert has this runbook."}},
+    )
+    async def read_runbook(name: str) -> Response:
+        rule = rules.get(name)
+        if rule is None:
+            return JSONResponse({"error": f"no alert has the runbook {name!r}"}, status_code=404)
+        return PlainTextResponse(
+            runbook(rule, context.settings.namespace), media_type="text/markdown; charset=utf-8"
+        )
+
+    return router

@@ -29,7 +29,8 @@ from opentelemetry.trace import SpanKind
 from pydantic import TypeAdapter
 
 from loopback import serve
-from swarmscope.demo.agents import Services
+from swarmscope.demo.access import ANALYSTS, APPROVERS, token_for
+from swarmscope.demo.agents import Services, in_background
 from swarmscope.demo.api import build_services, create_app
 from swarmscope.demo.world import DemoConfig, account_ids
 
@@ -618,6 +619,215 @@ def test_a_run_cancelled_at_shutdown_ends_its_stream_and_is_counted(telemetry):
     assert telemetry.metric("hitl_approvals_pending", approval_type="recommendation") == 0
 
 
+# -- tokens, roles and the rate limit --------------------------------------------------------
+
+
+def bearer(token: str, user: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **({"X-User-Id": user} if user else {})}
+
+
+def test_bad_tokens_are_401_and_start_nothing(telemetry):
+    config = DemoConfig(seed=SEED, speed=SPEED)
+    analyst = ANALYSTS[0]
+    cases = {
+        "expired_token": bearer(token_for(config, analyst, expired=True)),
+        "invalid_token": bearer("sst_not_issued_by_anyone"),
+        "malformed_header": {"Authorization": "Basic YWxpY2U6c2VjcmV0"},
+    }
+
+    async def main() -> None:
+        with demo(approval_timeout=0.05) as (services, app):
+            async with asgi_client(app) as client:
+                for headers in cases.values():
+                    response = await client.post(
+                        f"/api/accounts/{ACCOUNTS[0]}/analyze", headers=headers
+                    )
+                    assert_json_error(response, 401, "invalid or expired token")
+                assert services.runs.runs == {}
+                # The same user's current token is accepted.
+                response = await client.post(
+                    f"/api/accounts/{ACCOUNTS[0]}/analyze",
+                    headers=bearer(token_for(config, analyst)),
+                )
+                assert response.status_code == 202, response.text
+                await finished(client, response.json()["run_id"])
+
+    run(main)
+    for reason in cases:
+        assert telemetry.metric("auth_failures_total", reason=reason) == 1, reason
+    assert (
+        telemetry.metric(
+            "audit_events_total", event_type="AUTH_GATEWAY_VALIDATION", outcome="failure"
+        )
+        == 3
+    )
+    assert sorted(e["reason"] for e in telemetry.events("auth_failed")) == sorted(cases)
+
+
+def test_a_user_over_the_analysis_limit_gets_429_and_the_operator_is_not_limited(telemetry):
+    config = DemoConfig(seed=SEED, speed=SPEED)
+    analyst = ANALYSTS[1]
+
+    async def main() -> list[int]:
+        with demo(approval_timeout=0.05) as (services, app):
+            async with asgi_client(app) as client:
+                statuses = []
+                for account_id in ACCOUNTS[:7]:
+                    response = await client.post(
+                        f"/api/accounts/{account_id}/analyze",
+                        headers=bearer(token_for(config, analyst), analyst.name),
+                    )
+                    statuses.append(response.status_code)
+                    if response.status_code == 429:
+                        assert_json_error(response, 429, "too many analyses; retry later")
+                        assert int(response.headers["retry-after"]) >= 1
+                assert len(services.runs.runs) == 5
+                # No token: the local operator, whom the limit does not apply to.
+                for account_id in ACCOUNTS[:7]:
+                    await analyze(client, account_id)
+                assert len(services.runs.runs) == 12
+                for run_id in list(services.runs.runs):
+                    await finished(client, run_id)
+                return statuses
+
+    assert run(main) == [202] * 5 + [429] * 2
+    key = f"analyze:{analyst.name}"
+    assert telemetry.metric("rate_limit_rejections_total", key=key) == 2
+    assert family_total(telemetry, "rate_limit_rejections_total") == 2
+    assert [e["key"] for e in telemetry.events("rate_limit_rejected")] == [key, key]
+
+
+def test_deciding_without_the_approver_role_is_403_and_leaves_the_approval_pending(telemetry):
+    config = DemoConfig(seed=SEED, speed=SPEED)
+    analyst, approver = ANALYSTS[2], APPROVERS[0]
+
+    async def main() -> None:
+        with demo(approval_timeout=10.0) as (_, app):
+            async with asgi_client(app) as client:
+                run_id, approval = await waiting_approval(client)
+                url = f"/api/approvals/{approval['approval_id']}"
+                denied = await client.post(
+                    url, json={"decision": "approved"}, headers=bearer(token_for(config, analyst))
+                )
+                assert_json_error(denied, 403, "role analyst may not decide approvals")
+                assert approval["approval_id"] in {
+                    a["approval_id"] for a in await approvals(client, "pending")
+                }
+                allowed = await client.post(
+                    url, json={"decision": "approved"}, headers=bearer(token_for(config, approver))
+                )
+                assert allowed.status_code == 200, allowed.text
+                await settle(client, run_id)
+
+    run(main)
+    assert telemetry.metric("rbac_denials_total", resource="approvals", role="analyst") == 1
+    assert family_total(telemetry, "rbac_denials_total") == 1
+    [denial] = telemetry.events("rbac_denied")
+    assert denial["user"] == analyst.name
+    audited = [
+        e for e in telemetry.events("audit_event") if e["audit_event_type"] == "HITL_DECISION"
+    ]
+    assert audited and audited[0]["user"] == approver.name and audited[0]["outcome"] == "approved"
+
+
+# -- the workflow, its routing, and what goes wrong around it --------------------------------
+
+
+def test_each_run_is_a_workflow_and_each_recommendation_is_routed(telemetry):
+    async def main() -> list[dict]:
+        with demo(approval_timeout=0.05) as (_, app):
+            async with asgi_client(app) as client:
+                results = []
+                for account_id in ACCOUNTS[:4]:
+                    summary = await finished(client, (await analyze(client, account_id))["run_id"])
+                    assert summary["status"] == "completed", summary["error"]
+                    results.append(summary)
+                return results
+
+    results = run(main)
+    workflow = {"workflow_name": "account_analysis"}
+    assert telemetry.metric("workflow_executions_total", status="success", **workflow) == 4
+    assert telemetry.metric("workflow_duration_seconds_count", **workflow) == 4
+    for node in ("zoho_data_scout", "memory_analyst", "recommendation_author"):
+        labels = {**workflow, "node_name": node}
+        assert telemetry.metric("workflow_nodes_executed_total", status="success", **labels) == 4
+        assert telemetry.metric("workflow_node_duration_seconds_count", **labels) == 4
+    recs = [r for summary in results for r in summary["result"]["recommendations"]]
+    auto = [r for r in recs if (r.get("reason") or "").startswith("auto-approved")]
+    # No compliance service here: each recommendation is approved outright or asks a person.
+    assert telemetry.metric("routing_decisions_total", route="auto_approve", **workflow) == len(
+        auto
+    )
+    assert telemetry.metric("routing_decisions_total", route="human_review", **workflow) == len(
+        recs
+    ) - len(auto)
+    assert 0 < len(auto) < len(recs)
+    assert telemetry.metric("routing_confidence_count", **workflow) == len(recs)
+    assert telemetry.metric("routing_confidence_sum", **workflow) == pytest.approx(
+        sum(r["confidence"] for r in recs)
+    )
+
+
+def test_an_expired_mcp_credential_is_counted_and_refreshed(telemetry):
+    async def main() -> None:
+        # A credential that lapses at once: the second run's call finds it expired.
+        config = DemoConfig(
+            seed=SEED, speed=SPEED, approval_timeout=0.05, credential_lifetime_seconds=0.0
+        )
+        services = build_services(config)
+        try:
+            async with asgi_client(create_app(services)) as client:
+                for account_id in ACCOUNTS[:2]:
+                    summary = await finished(client, (await analyze(client, account_id))["run_id"])
+                    assert summary["status"] == "completed", summary["error"]
+        finally:
+            services.memory.close()
+
+    run(main)
+    assert telemetry.metric("mcp_credential_errors_total", tool_name="support_tickets") == 1
+    assert (
+        telemetry.metric(
+            "error_recovery_attempts_total",
+            error_category="integration_error",
+            recovery_strategy="refresh_credentials",
+            success="true",
+        )
+        == 1
+    )
+    # Refreshed, the tool ran in both runs.
+    assert (
+        telemetry.metric(
+            "mcp_tool_invocations_total", tool_name="support_tickets", status="success"
+        )
+        == 2
+    )
+    [failed] = telemetry.events("mcp_tool_failed")
+    assert (failed["status"], failed["reason"]) == ("error_credentials", "expired")
+
+
+def test_an_exception_escaping_a_background_job_is_counted_as_unhandled(telemetry):
+    async def main() -> None:
+        with demo(approval_timeout=5.0) as (services, _):
+
+            async def mail() -> None:
+                await asyncio.sleep(0)
+                raise ConnectionResetError("mail gateway reset the connection")
+
+            async def fine() -> None:
+                await asyncio.sleep(0)
+
+            in_background(services, mail(), "notify_owner")
+            in_background(services, fine(), "notify_owner")
+            await eventually(lambda: asyncio.sleep(0, not services.background), "the jobs")
+
+    run(main)
+    labels = {"exception_type": "ConnectionResetError", "module": "swarmscope.demo.agents"}
+    assert telemetry.metric("exceptions_unhandled_total", **labels) == 1
+    assert family_total(telemetry, "exceptions_unhandled_total") == 1
+    [logged] = telemetry.events("background_task_failed")
+    assert (logged["task"], logged["error_type"]) == ("notify_owner", "ConnectionResetError")
+
+
 # -- one run, one trace ---------------------------------------------------------------------
 
 
@@ -645,9 +855,13 @@ def test_a_runs_spans_form_one_trace_under_the_analyze_request(telemetry):
     assert server.attributes["http.response.status_code"] == 202
     expected = [
         "orchestrate account_analysis",
+        "workflow account_analysis",
         "invoke_agent zoho_data_scout",
         "invoke_agent memory_analyst",
         "invoke_agent recommendation_author",
+        "workflow_node zoho_data_scout",
+        "workflow_node memory_analyst",
+        "workflow_node recommendation_author",
         "execute_tool fetch_account",
         "chat gpt-4o-mini",
         "chat gpt-4o",
@@ -656,7 +870,7 @@ def test_a_runs_spans_form_one_trace_under_the_analyze_request(telemetry):
     ]
     for name in expected:
         assert names[name] >= 1, f"no span {name!r} in the trace: {sorted(names)}"
-    for name in expected[:4]:
+    for name in expected[:8]:
         assert names[name] == 1, f"{name!r} appears {names[name]} times"
     # No compliance service configured: no A2A delegation.
     assert not any("compliance" in s.name for s in spans)
@@ -671,9 +885,14 @@ def test_a_runs_spans_form_one_trace_under_the_analyze_request(telemetry):
         node = by_id[node.parent.span_id]
         chain.append(node.name)
     assert chain[-1] == server.name, chain
+    # orchestration -> workflow -> one node per agent -> the agent's run.
+    [workflow] = [s for s in spans if s.name == "workflow account_analysis"]
+    assert workflow.parent.span_id == orchestration.context.span_id
     for agent in ("zoho_data_scout", "memory_analyst", "recommendation_author"):
         [span] = [s for s in spans if s.name == f"invoke_agent {agent}"]
-        assert span.parent.span_id == orchestration.context.span_id
+        node = by_id[span.parent.span_id]
+        assert node.name == f"workflow_node {agent}"
+        assert node.parent.span_id == workflow.context.span_id
     [fetch] = [s for s in spans if s.name == "execute_tool fetch_account"]
     assert by_id[fetch.parent.span_id].name == "invoke_agent zoho_data_scout"
 

@@ -2,8 +2,9 @@
 
 The demo runs as a user runs it (a subprocess) with its OTLP endpoint pointed at a receiver
 in this test; /metrics is scraped while it runs. One run with ``crm-outage`` shows the
-circuit breaker open and close again, every metric family of the demo's groups filled and an
-AG-UI stream read live; another is stopped with Ctrl-C as a terminal sends it.
+circuit breaker open and close again, every metric family of the demo's groups filled
+(workflow and routing, MCP, A2A, HTTP with its rate limit, errors with the unhandled ones,
+security) and an AG-UI stream read live; another is stopped with Ctrl-C as a terminal sends it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ GROUPS = (
     "recommendation",
     "integration",
     "ui",
+    "workflow",
+    "mcp",
+    "a2a",
+    "security",
+    "http",
+    "error",
 )
 
 
@@ -224,6 +231,19 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
         if not any(samples.get(n) for n in names):
             empty.append(spec.name)
     assert not empty, f"families with no samples: {empty}"
+    # The simulated people's mistakes reach the API: a bad token, a user over the analysis
+    # limit, an analyst deciding an approval without the role.
+    statuses = {
+        (labels["endpoint"], labels["status"])
+        for labels, value in samples[f"{NAMESPACE}_http_requests_total"]
+        if value
+    }
+    for expected in (
+        ("/api/accounts/{account_id}/analyze", "401"),
+        ("/api/accounts/{account_id}/analyze", "429"),
+        ("/api/approvals/{approval_id}", "403"),
+    ):
+        assert expected in statuses, sorted(statuses)
 
     # Approvals nobody answered timed out; when the demo stopped none was left pending.
     final = next(line for line in out.splitlines() if line.startswith("final"))
@@ -247,6 +267,8 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
         wanted = {
             "POST /api/accounts/{account_id}/analyze",
             "orchestrate account_analysis",
+            "workflow account_analysis",
+            "workflow_node memory_analyst",
             "invoke_agent zoho_data_scout",
             "invoke_agent memory_analyst",
             "invoke_agent recommendation_author",

@@ -3,7 +3,9 @@
 Telemetry comes only from swarmscope's public API, so this reads as an example to copy:
 ``agent_run`` around each agent, ``tool_call``/``mcp_tool`` around its tools, ``llm_call``
 around each model request, ``handoff`` between agents, ``approval`` around the wait for a
-human, ``a2a_delegation`` around the call to the compliance service.
+human, ``a2a_delegation`` around the call to the compliance service. The orchestrator runs the
+three agents as the nodes of a ``workflow``, and ``route`` records whether each recommendation
+goes to a person, is approved automatically or is blocked.
 """
 
 from __future__ import annotations
@@ -34,14 +36,16 @@ from ag_ui.core import (
 )
 
 import swarmscope as ss
+from swarmscope.demo.access import Access
 from swarmscope.demo.crm import ZohoClient
 from swarmscope.demo.llm import SimulatedLLM
 from swarmscope.demo.memory import MemoryStore
 from swarmscope.demo.runs import Run, RunStore
-from swarmscope.demo.world import DemoConfig
+from swarmscope.demo.world import DemoConfig, Occasionally
 
 SCOUT, ANALYST, AUTHOR = "zoho_data_scout", "memory_analyst", "recommendation_author"
 OPERATION = "account_analysis"
+WORKFLOW = "account_analysis"
 
 
 @dataclass
@@ -54,9 +58,13 @@ class Services:
     memory: MemoryStore
     runs: RunStore
     http: httpx.AsyncClient
+    access: Access
     prompt_cache: dict[str, str] = field(default_factory=dict)
     running: set[asyncio.Task[None]] = field(default_factory=set)  # the runs under way
+    background: set[asyncio.Task[None]] = field(default_factory=set)  # fire-and-forget jobs
     waiting: int = 0
+    credential_expires: float | None = None  # when the support desk's MCP token lapses
+    mail_resets: Occasionally | None = None  # the mail gateway drops one connection in 30
     _slots: asyncio.Semaphore | None = None
 
     @property
@@ -160,6 +168,7 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
             ss.integration_call("cognee", "search"),
         ):
             history = services.memory.history(account_id)
+        await support_desk_credential(services)
         async with ss.mcp_tool("support_tickets", server="mcp://support-desk"):
             await asyncio.sleep(0.005 * services.config.speed)
             tickets = services.config.rng(f"tickets:{account_id}").randint(0, 12)
@@ -193,6 +202,20 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
         return insight
 
 
+async def support_desk_credential(services: Services) -> None:
+    """The support desk's MCP token lasts ``credential_lifetime_seconds``: the first call after
+    it lapsed is refused for an expired credential, and the token is refreshed."""
+    now = time.monotonic()
+    lifetime = services.config.credential_lifetime_seconds
+    if services.credential_expires is None:
+        services.credential_expires = now + lifetime
+    elif now >= services.credential_expires:
+        services.credential_expires = now + lifetime  # the calls that follow wait for no one
+        ss.mcp_credential_error("support_tickets", reason="expired")
+        async with ss.recovery_attempt(ss.ErrorCategory.INTEGRATION_ERROR, "refresh_credentials"):
+            await asyncio.sleep(0.02 * services.config.speed)
+
+
 async def check_compliance(
     services: Services, account_id: str, recommendations: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -215,6 +238,7 @@ async def check_compliance(
 async def author(services: Services, step: Step, insight: dict[str, Any]) -> dict[str, Any]:
     account_id = step.run.account_id
     rng = services.config.rng(f"author:{account_id}:{step.run.sequence}")
+    guard = services.config.rng(f"guardrail:{account_id}:{step.run.sequence}")
     async with ss.agent_run(AUTHOR, operation=OPERATION, account_id=account_id):
         await step.emit(StepStartedEvent(stepName=AUTHOR), AUTHOR)
         text = await ask_llm(
@@ -237,15 +261,36 @@ async def author(services: Services, step: Step, insight: dict[str, Any]) -> dic
             tracked = ss.recommendation(rec["type"], rec["priority"], rec["confidence"])
             verdict = compliance.get("verdicts", {}).get(rec["id"], "allowed")
             if verdict == "blocked":
+                ss.route(
+                    WORKFLOW,
+                    "compliance_blocked",
+                    rec["confidence"],
+                    recommendation_type=rec["type"],
+                )
                 ss.guardrail_violation(
                     "compliance_policy", action="blocked", recommendation_type=rec["type"]
                 )
                 tracked.rejected("compliance_blocked")
                 decided.append({**rec, "decision": "blocked"})
                 continue
-            if rec["priority"] == "high" or rec["confidence"] < 0.8:
+            # The author's own output guardrail: a claim the account data does not support
+            # (a few percent of recommendations) sends the recommendation to a person.
+            flagged = guard.random() < 0.03
+            if flagged:
+                ss.guardrail_violation(
+                    "unsupported_claim",
+                    action="flagged_for_review",
+                    recommendation_type=rec["type"],
+                )
+            if flagged or rec["priority"] == "high" or rec["confidence"] < 0.8:
+                ss.route(
+                    WORKFLOW, "human_review", rec["confidence"], recommendation_type=rec["type"]
+                )
                 decision = await ask_human(services, step, rec)
             else:
+                ss.route(
+                    WORKFLOW, "auto_approve", rec["confidence"], recommendation_type=rec["type"]
+                )
                 decision = ("approved", "auto-approved: confident and not high priority")
             if decision[0] == "approved":
                 tracked.approved()
@@ -296,10 +341,16 @@ async def _analyse(services: Services, run: Run) -> None:
     step = Step(services, run)
     await step.emit(RunStartedEvent(threadId=run.thread_id, runId=run.run_id))
     try:
-        async with ss.orchestration(OPERATION, account_id=run.account_id):
-            data = await scout(services, step)
-            insight = await analyst(services, step, data)
-            result = await author(services, step, insight)
+        async with (
+            ss.orchestration(OPERATION, account_id=run.account_id),
+            ss.workflow(WORKFLOW, account_id=run.account_id),
+        ):
+            async with ss.workflow_node(WORKFLOW, SCOUT):
+                data = await scout(services, step)
+            async with ss.workflow_node(WORKFLOW, ANALYST):
+                insight = await analyst(services, step, data)
+            async with ss.workflow_node(WORKFLOW, AUTHOR):
+                result = await author(services, step, insight)
     except asyncio.CancelledError:  # the service is stopping: end the stream all the same
         run.status, run.error = "cancelled", "cancelled: the service is stopping"
         await step.emit(RunErrorEvent(message=run.error, code="cancelled"))
@@ -310,5 +361,36 @@ async def _analyse(services: Services, run: Run) -> None:
     else:
         run.status, run.result = "completed", result
         await step.emit(RunFinishedEvent(threadId=run.thread_id, runId=run.run_id, result=result))
+        in_background(services, notify_owner(services, run), "notify_owner")
     finally:
         run.finished = time.time()
+
+
+async def notify_owner(services: Services, run: Run) -> None:
+    """Mail the account owner the result. Nobody awaits it: a failure (the mail gateway resets
+    one connection in thirty or so) escapes the task, and ``in_background`` reports it."""
+    if services.mail_resets is None:
+        services.mail_resets = Occasionally(services.config.rng("mail"), every=30)
+    reset = services.mail_resets()
+    await asyncio.sleep(0.01 * services.config.speed)
+    if reset:
+        raise ConnectionResetError("mail gateway reset the connection")
+
+
+def in_background(services: Services, job: Any, name: str) -> None:
+    """Run ``job`` as a fire-and-forget task whose exception, if any, is counted as unhandled
+    (asyncio would otherwise only print it when the task is garbage-collected)."""
+    task = asyncio.create_task(job, name=name)
+    services.background.add(task)
+
+    def done(finished: asyncio.Task[None]) -> None:
+        services.background.discard(finished)
+        if finished.cancelled() or finished.exception() is None:
+            return
+        error = finished.exception()
+        ss.record_unhandled(error, module=__name__)
+        ss.get_logger(__name__).error(
+            "background_task_failed", task=name, error_type=type(error).__name__, error=str(error)
+        )
+
+    task.add_done_callback(done)

@@ -8,7 +8,9 @@
     POST /api/frontend/events                 -> 204; AG-UI events the browser received
 
 plus ``/metrics`` and ``/health/*`` from ``swarmscope.web``. Errors are JSON: unknown account
-or run 404, malformed body 422, deciding an approval twice 409.
+or run 404, malformed body 422, deciding an approval twice 409. With a bearer token (see
+``swarmscope.demo.access``): an unknown or expired one 401, deciding without the approver role
+403, starting analyses faster than the per-user limit 429; without one, the local operator.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from typing import Any, Literal
 import httpx
 from ag_ui.core import EventType
 from ag_ui.encoder import EventEncoder
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 import swarmscope as ss
+from swarmscope.demo.access import APPROVER_ROLE, Access
 from swarmscope.demo.agents import Services, orchestrate
 from swarmscope.demo.crm import ZohoClient
 from swarmscope.demo.llm import SimulatedLLM
@@ -62,7 +65,9 @@ def create_app(services: Services) -> FastAPI:
     # Recorded on its span: `swarmscope replay TRACE_ID` can start the same analysis again.
     @app.post("/api/accounts/{account_id}/analyze", status_code=202)
     @replayable
-    async def analyze(account_id: str) -> dict[str, str]:
+    async def analyze(account_id: str, request: Request) -> dict[str, str]:
+        user = services.access.caller(request)
+        services.access.limit_analyses(user)
         if account_id not in services.crm.accounts:
             raise HTTPException(404, f"unknown account {account_id}")
         ss.user_action("analyze_account", account_id=account_id)
@@ -104,7 +109,9 @@ def create_app(services: Services) -> FastAPI:
         return {"approvals": items, "count": len(items)}
 
     @app.post("/api/approvals/{approval_id}")
-    async def decide(approval_id: str, body: Decision) -> dict[str, Any]:
+    async def decide(approval_id: str, body: Decision, request: Request) -> dict[str, Any]:
+        user = services.access.caller(request)
+        services.access.require_role(user, "approvals", APPROVER_ROLE)
         try:
             async with ss.copilotkit_action("decide_recommendation"):
                 approval = services.runs.decide(approval_id, body.decision, body.reason)
@@ -118,6 +125,7 @@ def create_app(services: Services) -> FastAPI:
         ss.frontend_approval(
             "submitted", "recommendation", approval_id=approval_id, decision=body.decision
         )
+        ss.audit("HITL_DECISION", outcome=body.decision, approval_id=approval_id, user=user.name)
         return approval.summary()
 
     @app.post("/api/frontend/events", status_code=204)
@@ -129,7 +137,9 @@ def create_app(services: Services) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def json_error(request: Any, error: HTTPException) -> JSONResponse:
         return JSONResponse(
-            {"error": error.detail, "status": error.status_code}, status_code=error.status_code
+            {"error": error.detail, "status": error.status_code},
+            status_code=error.status_code,
+            headers=error.headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -159,4 +169,5 @@ def build_services(config: DemoConfig, memory_path: str = ":memory:") -> Service
         memory=MemoryStore(memory_path),
         runs=RunStore(),
         http=httpx.AsyncClient(),
+        access=Access(config),
     )

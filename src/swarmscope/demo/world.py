@@ -46,6 +46,8 @@ class DemoConfig:
     outage_seconds: float = 3.0
     outage_every_seconds: float = 20.0
     max_concurrent_runs: int = 8
+    # The support desk's MCP token lasts this long; the first call after it lapsed is refused.
+    credential_lifetime_seconds: float = 8.0
     compliance_url: str | None = None
     speed: float = 1.0  # multiplies every simulated latency; tests run faster
 
@@ -55,6 +57,23 @@ class DemoConfig:
 
     def has(self, fault: str) -> bool:
         return fault in self.faults
+
+
+class Occasionally:
+    """True about once in ``every`` calls, and never for long without: the first time within
+    ``every`` calls, then after gaps drawn from 1..2*every-1. A short run still sees it."""
+
+    def __init__(self, rng: random.Random, every: int) -> None:
+        self.rng = rng
+        self.every = every
+        self.left = rng.randint(1, every)
+
+    def __call__(self) -> bool:
+        self.left -= 1
+        if self.left > 0:
+            return False
+        self.left = self.rng.randint(1, 2 * self.every - 1)
+        return True
 
 
 def account_ids(count: int) -> list[str]:

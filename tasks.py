@@ -4,13 +4,14 @@
     python3 tasks.py test [ARGS...]   set up .venv, lint, and run the whole test suite
 
 Setup is idempotent: the virtual environment is created once and the package reinstalled
-only when what the build reads changed (pyproject.toml, setup.py, the compiled module).
+only when what the build reads changed (pyproject.toml, setup.py, the compiled modules).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,10 @@ def setup(extras: str) -> None:
     if not (BIN / "python").exists():
         run(sys.executable, "-m", "venv", VENV)
     stamp = VENV / f".installed-{extras or 'base'}"
-    built_from = [ROOT / "pyproject.toml", ROOT / "setup.py", *sorted(ROOT.glob("src/**/*.pyx"))]
+    # The compiled modules' sources too: an editable install does not rebuild them, and a
+    # stale compiled module is imported in place of its edited source.
+    compiled = re.findall(r'"(src/[^"]+\.pyx?)"', (ROOT / "setup.py").read_text())
+    built_from = [ROOT / "pyproject.toml", ROOT / "setup.py", *(ROOT / path for path in compiled)]
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in built_from)).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return

@@ -48,7 +48,8 @@ def decode(
     """
     raw = otlp.decompress(body, encoding, limit)
     if signal == "traces":
-        spans, resources, rejected = otlp.span_batch(otlp.read_spans(raw, content_type))
+        rows, resources, rejected = otlp.read_span_rows(raw, content_type)
+        spans = otlp.span_table(rows)
         reason = "spans need a 16-byte trace id and an 8-byte span id" if rejected else ""
         known = [ResourceRow(key, attributes) for key, attributes in resources.items()]
         batches = (("spans", spans), ("resources", arrow_batch(ResourceRow, known)))

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import json
 import re
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 import pyarrow as pa
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -46,21 +44,21 @@ from swarmscope.server.rows import (
     SpanRow,
     columns_to_arrow,
 )
+from swarmscope.server.span_fields import (
+    derived,
+    events_json,
+    first,
+    kind_name,
+    links_json,
+    resource_id,
+    service_name,
+    status_name,
+    to_json,
+)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _ID_FIELDS = re.compile(r'"(traceId|spanId|parentSpanId)"\s*:\s*"([0-9a-fA-F]*)"')
-# OpenInference's span kinds, as the GenAI operation they correspond to.
-_OPENINFERENCE_KINDS = {
-    "LLM": "chat",
-    "TOOL": "execute_tool",
-    "AGENT": "invoke_agent",
-    "CHAIN": "chain",
-    "RETRIEVER": "retrieve",
-    "EMBEDDING": "embeddings",
-}
-_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
-_STATUS = ("unset", "ok", "error")
 
 
 class BadPayload(ValueError):
@@ -147,10 +145,6 @@ def attributes(key_values: Any) -> dict[str, Any]:
     return decoded
 
 
-def to_json(data: Any) -> str:
-    return orjson.dumps(data, default=str).decode()
-
-
 def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dict[str, Any]]]:
     """Each span or log record of a request, with its service name and resource attributes.
 
@@ -164,14 +158,9 @@ def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dic
                 yield item, service, resource
 
 
-def resource_id(resource_json: str) -> str:
-    """A short digest naming a resource: spans refer to it instead of repeating it."""
-    return hashlib.blake2b(resource_json.encode(), digest_size=8).hexdigest()
-
-
-# One span as both readers give it: trace id, span id, parent span id (bytes), name, kind,
-# start and end (ns), status code and message, attributes, events as (time_ns, name,
-# attributes), links as (trace id, span id, attributes).
+# One span as the reader over protobuf's messages gives it: trace id, span id, parent span
+# id (bytes), name, kind, start and end (ns), status code and message, attributes, events
+# as (time_ns, name, attributes), links as (trace id, span id, attributes).
 RawSpan = tuple[
     bytes,
     bytes,
@@ -190,17 +179,18 @@ RawSpan = tuple[
 SpanGroups = list[tuple[dict[str, Any], list[RawSpan]]]
 
 
-def read_spans(body: bytes, content_type: str) -> SpanGroups:
-    """A trace request's spans, read from the wire when the compiled reader is installed.
-
-    JSON, and protobuf where the reader was not compiled, go through protobuf's messages.
+def read_span_rows(
+    body: bytes, content_type: str
+) -> tuple[list[tuple[Any, ...]], dict[str, str], int]:
+    """A trace request's ``span_rows``, read from the wire when the compiled reader is
+    installed; JSON, and protobuf where it was not compiled, go through protobuf's messages.
     """
     if otlp_wire is not None and _media_type(content_type) == PROTOBUF:
         try:
-            return otlp_wire.read_spans(body)
+            return otlp_wire.span_rows(body)
         except otlp_wire.WireError as error:
             raise BadPayload(f"body is not an OTLP protobuf message: {error}") from None
-    return message_spans(parse(ExportTraceServiceRequest(), body, content_type))
+    return span_rows(message_spans(parse(ExportTraceServiceRequest(), body, content_type)))
 
 
 def message_spans(request: ExportTraceServiceRequest) -> SpanGroups:
@@ -234,19 +224,18 @@ def message_spans(request: ExportTraceServiceRequest) -> SpanGroups:
     ]
 
 
-def span_batch(groups: SpanGroups) -> tuple[pa.Table, dict[str, str], int]:
-    """The spans as one Arrow table of ``SpanRow`` columns, their resources by id, and how
-    many spans were rejected (ids of the wrong length).
+def span_rows(groups: SpanGroups) -> tuple[list[tuple[Any, ...]], dict[str, str], int]:
+    """The spans as rows of ``SpanRow``'s fields in their order, their resources by id, and
+    how many spans were rejected (ids of the wrong length).
 
-    This is the intake's hot path: values go into plain tuples, not row objects, and a
-    resource is turned into JSON once for all its spans and stored once (storing it with
+    A resource is turned into JSON once for all its spans and stored once (storing it with
     every span was a third of the cost of an insert).
     """
     rows: list[tuple[Any, ...]] = []
     resources: dict[str, str] = {}
     rejected = 0
     for resource, spans in groups:
-        service = str(resource.get("service.name", "unknown_service"))
+        service = service_name(resource)
         resource_json = to_json(resource)
         resource_key = resource_id(resource_json)
         resources[resource_key] = resource_json
@@ -255,72 +244,38 @@ def span_batch(groups: SpanGroups) -> tuple[pa.Table, dict[str, str], int]:
                 rejected += 1
                 continue
             rows.append(_span_values(span, service, resource_key))
+    return rows, resources, rejected
+
+
+def span_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """Span rows as one Arrow table of ``SpanRow`` columns."""
     # Rows to columns in one C-level transpose.
     transposed = zip(*rows, strict=True) if rows else ([] for _ in SPAN_COLUMNS)
     columns = {name: list(column) for name, column in zip(SPAN_COLUMNS, transposed, strict=True)}
-    return columns_to_arrow(SpanRow, columns), resources, rejected
+    return columns_to_arrow(SpanRow, columns)
 
 
 def _span_values(span: RawSpan, service: str, resource_key: str) -> tuple[Any, ...]:
     """One span's values, in ``SpanRow``'s field order."""
     trace_id, span_id, parent, name, kind, start, end, code, message, attrs, events, links = span
-    get = attrs.get
-    operation = get("gen_ai.operation.name") or _OPENINFERENCE_KINDS.get(
-        str(get("openinference.span.kind")).upper()
-    )
     return (
         trace_id.hex(),
         span_id.hex(),
         parent.hex() or None,
         name,
-        _KINDS[kind] if 0 <= kind < len(_KINDS) else "unspecified",
+        kind_name(kind),
         service,
         start,
         end,
         max(end - start, 0) / 1e6,
-        _STATUS[code] if 0 <= code < len(_STATUS) else "unset",
+        status_name(code),
         message,
-        operation,
-        _first(attrs, "gen_ai.agent.name", "agent.name"),
-        _first(attrs, "gen_ai.tool.name", "tool.name"),
-        _first(attrs, "gen_ai.request.model", "llm.model_name"),
-        _int(_first(attrs, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
-        _int(_first(attrs, "gen_ai.usage.output_tokens", "llm.token_count.completion")),
+        *derived(attrs),
         to_json(attrs),
-        _events_json(events) if events else "[]",
-        _links_json(links) if links else "[]",
+        events_json(events),
+        links_json(links),
         resource_key,
     )
-
-
-def _events_json(events: list[tuple[int, str, dict[str, Any]]]) -> str:
-    return to_json(
-        [{"name": name, "time_ns": time_ns, "attributes": attrs} for time_ns, name, attrs in events]
-    )
-
-
-def _links_json(links: list[tuple[bytes, bytes, dict[str, Any]]]) -> str:
-    return to_json(
-        [
-            {"trace_id": trace_id.hex(), "span_id": span_id.hex(), "attributes": attrs}
-            for trace_id, span_id, attrs in links
-        ]
-    )
-
-
-def _first(attrs: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        found = attrs.get(key)
-        if found is not None and found != "":
-            return found
-    return None
-
-
-def _int(raw: Any) -> int | None:
-    try:
-        return None if raw is None else int(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 _REQUESTS = {
@@ -359,7 +314,7 @@ def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
                 event=record.event_name or attrs.get("event"),
                 body=body if isinstance(body, str) else to_json(body),
                 service=service,
-                agent=_first(
+                agent=first(
                     attrs, "agent", "agent_id", "agent_type", "gen_ai.agent.name", "agent.name"
                 ),
                 attributes=to_json(attrs),

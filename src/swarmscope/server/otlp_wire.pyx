@@ -1,23 +1,37 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""OTLP trace requests read straight from protobuf's wire format.
+"""OTLP trace requests read straight from protobuf's wire format into span rows.
 
 Why this exists: reading a span's attributes through protobuf's Python objects builds a
 wrapper object for every key-value and every value, and at fifteen attributes a span that
 was most of the intake's cost (about 80 µs a span of 130). This reader walks the bytes once
-and builds only what the store keeps: ids, names, times, and plain dicts of attributes.
+and builds only what the store keeps: ids in hex, names, times, and plain dicts of
+attributes, which ``span_fields`` turns into the row's derived columns as it does for the
+other path.
 
-It returns exactly what ``otlp.message_spans`` returns for the same request parsed by
-protobuf (the tests hold the two to that), so everything after reading is shared. It is
-compiled with Cython when the package is built; where no compiler was at hand, the server
-reads through protobuf instead.
+It gives exactly what ``otlp.span_rows`` gives for the same request parsed by protobuf (the
+tests hold the two to that). It is compiled with Cython when the package is built; where no
+compiler was at hand, the server reads through protobuf instead.
 
 Field numbers are those of opentelemetry-proto's ``trace/v1`` and ``common/v1`` messages.
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.stdint cimport int32_t, int64_t, uint64_t
-from libc.string cimport memcpy
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy
+
+from swarmscope.server.span_fields import (
+    derived,
+    events_json,
+    kind_name,
+    links_json,
+    resource_id,
+    service_name,
+    status_name,
+    to_json,
+)
+
+cdef const char* HEX_DIGITS = b"0123456789abcdef"
 
 cdef enum Wire:
     VARINT = 0
@@ -56,7 +70,16 @@ cdef struct Field:
     Py_ssize_t stop
 
 
-cdef int read_varint(Cursor* cursor, uint64_t* out) except -1:
+cdef inline int read_varint(Cursor* cursor, uint64_t* out) except -1:
+    # Tags and most lengths fit in one byte: that case without a loop or a call.
+    if cursor.pos < cursor.end and cursor.data[cursor.pos] < 0x80:
+        out[0] = cursor.data[cursor.pos]
+        cursor.pos += 1
+        return 0
+    return read_long_varint(cursor, out)
+
+
+cdef int read_long_varint(Cursor* cursor, uint64_t* out) except -1:
     cdef uint64_t result = 0
     cdef int shift = 0
     cdef unsigned char byte
@@ -85,7 +108,7 @@ cdef int read_fixed(Cursor* cursor, int width, uint64_t* out) except -1:
     return 0
 
 
-cdef int next_field(Cursor* cursor, Field* field) except -1:
+cdef inline int next_field(Cursor* cursor, Field* field) except -1:
     """Read the next field's tag and value into ``field``; return 0 at the message's end."""
     cdef uint64_t tag, length
     if cursor.pos >= cursor.end:
@@ -183,6 +206,30 @@ cdef list array_value(Cursor cursor):
     return values
 
 
+# Attribute keys repeat from span to span: a small cache hands back the same str object for
+# the same bytes, so a key is neither decoded nor hashed again (str caches its hash).
+cdef enum:
+    KEY_SLOTS = 512
+cdef list recent_keys = [""] * KEY_SLOTS
+
+
+cdef object key_text(Cursor* cursor, Field* field):
+    cdef const unsigned char* raw = cursor.data + field.start
+    cdef Py_ssize_t size = field.stop - field.start, cached_size, index
+    cdef uint32_t slot = 2166136261u
+    cdef const char* cached_bytes
+    for index in range(size):  # FNV-1a
+        slot = (slot ^ raw[index]) * 16777619u
+    slot %= KEY_SLOTS
+    cached = recent_keys[slot]
+    cached_bytes = PyUnicode_AsUTF8AndSize(cached, &cached_size)
+    if cached_size == size and memcmp(cached_bytes, raw, size) == 0:
+        return cached
+    decoded = text(cursor, field)
+    recent_keys[slot] = decoded
+    return decoded
+
+
 cdef int key_value(Cursor cursor, dict into) except -1:
     cdef Field field
     cdef Cursor joined
@@ -193,7 +240,7 @@ cdef int key_value(Cursor cursor, dict into) except -1:
     cdef Py_ssize_t value_start = -1, value_stop = -1
     while next_field(&cursor, &field):
         if is_field(&field, 1, LENGTH):
-            key = text(&cursor, &field)
+            key = key_text(&cursor, &field)
         elif is_field(&field, 2, LENGTH):
             if value_start < 0:
                 value_start, value_stop = field.start, field.stop
@@ -261,13 +308,40 @@ cdef tuple link(Cursor cursor):
     return (trace_id, span_id, attributes)
 
 
-cdef tuple span(Cursor cursor):
-    """One span as ``otlp.RawSpan``'s fields, in its order."""
+cdef object hex_of(Cursor* cursor, Py_ssize_t start, Py_ssize_t stop):
+    """The bytes ``data[start:stop]`` in lowercase hex, as ``bytes.hex()`` writes them."""
+    cdef char buffer[64]
+    cdef Py_ssize_t index, size = stop - start
+    cdef unsigned char byte
+    if size > 32:
+        return PyBytes_FromStringAndSize(<const char*>cursor.data + start, size).hex()
+    for index in range(size):
+        byte = cursor.data[start + index]
+        buffer[2 * index] = HEX_DIGITS[byte >> 4]
+        buffer[2 * index + 1] = HEX_DIGITS[byte & 15]
+    return PyUnicode_DecodeASCII(buffer, 2 * size, NULL)
+
+
+cdef class Rows:
+    """The rows read so far, the resources they name, and the spans refused."""
+    cdef list rows
+    cdef dict resources
+    cdef Py_ssize_t rejected
+    cdef object service
+    cdef object resource_key
+
+    def __cinit__(self):
+        self.rows = []
+        self.resources = {}
+        self.rejected = 0
+
+
+cdef int span(Cursor cursor, Rows into) except -1:
+    """One span, appended to ``into`` as a row of ``SpanRow``'s fields in their order."""
     cdef Field field, inner
     cdef Cursor status
-    cdef object trace_id = b""
-    cdef object span_id = b""
-    cdef object parent_span_id = b""
+    cdef Py_ssize_t trace_start = 0, trace_stop = 0, span_start = 0, span_stop = 0
+    cdef Py_ssize_t parent_start = 0, parent_stop = 0
     cdef object name = ""
     cdef int32_t kind = 0
     cdef uint64_t start_ns = 0
@@ -282,11 +356,11 @@ cdef tuple span(Cursor cursor):
             if field.number == 9:
                 key_value(inside(&cursor, &field), attributes)
             elif field.number == 1:
-                trace_id = raw_bytes(&cursor, &field)
+                trace_start, trace_stop = field.start, field.stop
             elif field.number == 2:
-                span_id = raw_bytes(&cursor, &field)
+                span_start, span_stop = field.start, field.stop
             elif field.number == 4:
-                parent_span_id = raw_bytes(&cursor, &field)
+                parent_start, parent_stop = field.start, field.stop
             elif field.number == 5:
                 name = text(&cursor, &field)
             elif field.number == 11:
@@ -306,57 +380,79 @@ cdef tuple span(Cursor cursor):
             start_ns = field.scalar
         elif is_field(&field, 8, FIXED64):
             end_ns = field.scalar
-    return (
-        trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, code, message,
-        attributes, events, links,
+    if trace_stop - trace_start != 16 or span_stop - span_start != 8:
+        into.rejected += 1
+        return 0
+    into.rows.append(
+        (
+            hex_of(&cursor, trace_start, trace_stop),
+            hex_of(&cursor, span_start, span_stop),
+            hex_of(&cursor, parent_start, parent_stop) if parent_stop > parent_start else None,
+            name,
+            kind_name(kind),
+            into.service,
+            start_ns,
+            end_ns,
+            (end_ns - start_ns) / 1e6 if end_ns > start_ns else 0.0,
+            status_name(code),
+            message,
+            *derived(attributes),
+            to_json(attributes),
+            events_json(events),
+            links_json(links),
+            into.resource_key,
+        )
     )
-
-
-cdef int scope_spans(Cursor cursor, list into) except -1:
-    cdef Field field
-    while next_field(&cursor, &field):
-        if is_field(&field, 2, LENGTH):
-            into.append(span(inside(&cursor, &field)))
     return 0
 
 
-cdef tuple resource_spans(Cursor cursor):
+cdef int scope_spans(Cursor cursor, Rows into) except -1:
+    cdef Field field
+    while next_field(&cursor, &field):
+        if is_field(&field, 2, LENGTH):
+            span(inside(&cursor, &field), into)
+    return 0
+
+
+cdef int resource_spans(Cursor cursor, Rows into) except -1:
     # The resource may come after the spans on the wire: read it in a first pass.
     cdef Cursor again = cursor
     cdef Cursor resource
     cdef Field field, inner
     cdef dict attributes = {}
-    cdef list spans = []
     while next_field(&cursor, &field):
         if is_field(&field, 1, LENGTH):
             resource = inside(&cursor, &field)
             while next_field(&resource, &inner):
                 if is_field(&inner, 1, LENGTH):
                     key_value(inside(&resource, &inner), attributes)
+    resource_json = to_json(attributes)
+    into.service = service_name(attributes)
+    into.resource_key = resource_id(resource_json)
+    into.resources[into.resource_key] = resource_json
     while next_field(&again, &field):
         if is_field(&field, 2, LENGTH):
-            scope_spans(inside(&again, &field), spans)
-    return (attributes, spans)
+            scope_spans(inside(&again, &field), into)
+    return 0
 
 
-def read_spans(const unsigned char[::1] body not None):
-    """An ExportTraceServiceRequest's spans: a list of ``(resource attributes, spans)``,
-    one per ResourceSpans, each span a tuple of ``otlp.RawSpan``'s fields.
+def span_rows(const unsigned char[::1] body not None):
+    """An ExportTraceServiceRequest's spans as ``otlp.span_rows`` gives them: the rows, in
+    ``SpanRow``'s field order, the resources they name by id, and how many were refused.
 
     Raises ``WireError`` when the bytes are not a well-formed request.
     """
     cdef Cursor cursor
     cdef Field field
-    cdef list groups = []
-    if body.shape[0] == 0:
-        return groups
-    cursor.data = &body[0]
-    cursor.pos = 0
-    cursor.end = body.shape[0]
-    try:
-        while next_field(&cursor, &field):
-            if is_field(&field, 1, LENGTH):
-                groups.append(resource_spans(inside(&cursor, &field)))
-    except UnicodeDecodeError as error:
-        raise WireError(f"a string field is not UTF-8: {error.reason}") from None
-    return groups
+    cdef Rows into = Rows()
+    if body.shape[0] > 0:
+        cursor.data = &body[0]
+        cursor.pos = 0
+        cursor.end = body.shape[0]
+        try:
+            while next_field(&cursor, &field):
+                if is_field(&field, 1, LENGTH):
+                    resource_spans(inside(&cursor, &field), into)
+        except UnicodeDecodeError as error:
+            raise WireError(f"a string field is not UTF-8: {error.reason}") from None
+    return into.rows, into.resources, into.rejected

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import psutil
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -88,9 +89,14 @@ def test_kill_9_after_200_loses_nothing(tmp_path: Path):
             for number in range(20):
                 answer = client.post("/v1/traces", content=batch(number * 512))
                 assert answer.status_code == 200
+        workers = psutil.Process(server.pid).children(recursive=True)
     finally:
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
+    # The decode workers the server started go too, instead of lingering without a parent.
+    assert workers, "the server decodes in worker processes"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
     with duckdb.connect(str(data / "swarmscope.duckdb"), read_only=True) as db:
         [[spans, distinct]] = db.execute(
             "SELECT count(*), count(DISTINCT trace_id) FROM spans"

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -61,11 +64,28 @@ def decode(
     return Decoded((("metric_points", arrow_batch(MetricRow, rows)),), rejected, reason)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In each worker: exit once the server is gone. A server killed with -9 cannot stop its
+    pool, and its workers would otherwise wait on their queue for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="swarmscope-parent-watch", daemon=True).start()
+
+
 class Decoder:
     def __init__(self, processes: int = 0) -> None:
         # Spawned, not forked: the server process has threads (the writer, the event loop).
         self._pool = (
-            ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+            ProcessPoolExecutor(
+                processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             if processes > 0
             else None
         )

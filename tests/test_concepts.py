@@ -224,7 +224,11 @@ def test_security_events(telemetry):
     ss.rbac_denied("admin_tool", role="viewer")
     ss.guardrail_violation("pii_output", action="redacted")
     ss.audit("MCP_TOOL_INVOKE_ATTEMPT", outcome="success", tool="crm_lookup")
+    ss.rate_limit_rejected("analyze:u1", retry_after_s=0.5)
     assert telemetry.metric("auth_failures_total", reason="expired_token") == 1
+    assert telemetry.metric("rate_limit_rejections_total", key="analyze:u1") == 1
+    [rejected] = [line for line in telemetry.lines() if line["event"] == "rate_limit_rejected"]
+    assert rejected["key"] == "analyze:u1" and rejected["retry_after_s"] == 0.5
     assert telemetry.metric("rbac_denials_total", resource="admin_tool", role="viewer") == 1
     assert (
         telemetry.metric("guardrail_violations_total", guardrail="pii_output", action="redacted")

@@ -322,11 +322,14 @@ def test_demo_without_duration_stops_cleanly(how: str, receiver: Receiver, tmp_p
     """Ctrl-C in a terminal signals the whole foreground process group, a service manager
     sends SIGTERM to the demo; either way the demo alone handles it: it drains its runs,
     flushes both services' telemetry, then stops its children."""
-    env = {
-        **os.environ,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}",
-        "SWARMSCOPE_LOGS_EXPORTER": "none",
-    }
+    # One variant names the collector by the shared endpoint, the other by the traces
+    # endpoint alone: either way the demo sends there and starts no server of its own.
+    endpoint = f"http://127.0.0.1:{receiver.port}"
+    env = {**os.environ, "SWARMSCOPE_LOGS_EXPORTER": "none"}
+    if how == "ctrl-c":
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+    else:
+        env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = f"{endpoint}/v1/traces"
     command = [
         sys.executable,
         "-m",
@@ -372,6 +375,7 @@ def test_demo_without_duration_stops_cleanly(how: str, receiver: Receiver, tmp_p
     assert "Traceback" not in err, err  # the compliance service shares our stderr
     final = next(line for line in out.splitlines() if line.startswith("final"))
     assert "runs finished 0 " not in final
+    assert not [line for line in out.splitlines() if line.startswith("console")]
     assert children_of_test(tmp_path) == []  # the compliance service went with it
 
     # Flushed: each run the demo logged as done has its spans at the collector, and each

@@ -43,7 +43,13 @@ from swarmscope.instrument.integrations import (
 from swarmscope.instrument.llm import llm_call
 from swarmscope.instrument.orchestration import orchestration
 from swarmscope.instrument.recommendations import recommendation
-from swarmscope.instrument.security import audit, auth_failure, guardrail_violation, rbac_denied
+from swarmscope.instrument.security import (
+    audit,
+    auth_failure,
+    guardrail_violation,
+    rate_limit_rejected,
+    rbac_denied,
+)
 from swarmscope.instrument.tools import a2a_delegation, mcp_credential_error, mcp_tool, tool_call
 from swarmscope.instrument.ui import (
     ag_ui_event,
@@ -106,6 +112,7 @@ __all__ = [
     "orchestration",
     "queue_depth",
     "queue_wait",
+    "rate_limit_rejected",
     "rbac_denied",
     "recommendation",
     "record_unhandled",

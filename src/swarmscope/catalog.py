@@ -1031,6 +1031,7 @@ EVENTS: tuple[EventSpec, ...] = (
     _e("auth_failed", "warning", "security", "Authentication failed"),
     _e("rbac_denied", "warning", "security", "Access denied by role"),
     _e("guardrail_violation_detected", "warning", "security", "A guardrail flagged content"),
+    _e("rate_limit_rejected", "warning", "security", "A local rate limiter refused a request"),
 )
 
 EVENTS_BY_NAME: dict[str, EventSpec] = {spec.name: spec for spec in EVENTS}

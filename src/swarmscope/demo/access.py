@@ -100,11 +100,7 @@ class Access:
         wait = self.analyses.take(user.name)
         if wait:
             key = f"analyze:{user.name}"
-            # No one-call for this family in the SDK yet: the runtime's metric set is public.
-            ss.current().metrics["rate_limit_rejections_total"].child(key).inc()
-            ss.get_logger("swarmscope.demo").warning(
-                "rate_limit_rejected", key=key, retry_after_s=round(wait, 2)
-            )
+            ss.rate_limit_rejected(key, retry_after_s=round(wait, 2))
             raise HTTPException(
                 429, "too many analyses; retry later", {"Retry-After": str(math.ceil(wait))}
             )

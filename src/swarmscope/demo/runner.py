@@ -278,8 +278,12 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
     """Start the children (each added to ``children`` for the caller to stop), run, report."""
     server_url = None
     try:
-        # With an OTLP endpoint in the environment, telemetry goes there; otherwise to our own.
-        if not Settings.load().otlp_endpoint:
+        # With an OTLP endpoint in the environment (shared or for one signal), telemetry goes
+        # there; otherwise to our own server.
+        set_ = Settings.load()
+        if not any(
+            (set_.otlp_endpoint, set_.traces_endpoint, set_.logs_endpoint, set_.metrics_endpoint)
+        ):
             server, server_url = start_embedded_server(options)
             children.append(server)
             # Set for this process and inherited by the compliance service.

@@ -1,4 +1,5 @@
-"""Security and audit events (plan 3): audit trail, authentication failures, RBAC, guardrails."""
+"""Security and audit events (plan 3): audit trail, authentication failures, RBAC, guardrails,
+and requests a local rate limiter refused (plan 5)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ def rbac_denied(resource: str, role: str, **fields: Any) -> None:
         rt.event("rbac_denied", {"resource": resource, "role": role, **fields})
 
     safely("rbac", record)
+
+
+def rate_limit_rejected(key: str, **fields: Any) -> None:
+    """A local rate limiter refused a request; ``key`` names who or what was limited."""
+
+    def record() -> None:
+        rt = current()
+        rt.metrics["rate_limit_rejections_total"].child(key).inc()
+        span_event("rate_limit_rejected", {"key": key})
+        rt.event("rate_limit_rejected", {"key": key, **fields})
+
+    safely("rate_limit", record)
 
 
 def guardrail_violation(guardrail: str, action: str = "blocked", **fields: Any) -> None:

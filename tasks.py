@@ -78,8 +78,8 @@ def demo(args: list[str]) -> None:
 def test(args: list[str]) -> None:
     setup("test")
     system_packages()
-    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py")
-    run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py")
+    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
+    run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
 
 

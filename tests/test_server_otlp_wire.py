@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
@@ -197,6 +198,26 @@ def _otlp_json(request: ExportTraceServiceRequest) -> bytes:
                         if field in item:
                             item[field] = base64.b64decode(item[field]).hex()
     return json.dumps(data).encode()
+
+
+def _nested(depth: int) -> bytes:
+    """A request with one span whose attribute is ``depth`` arrays deep, written by hand."""
+    value = _field(1, b"x")  # AnyValue(string_value="x")
+    for _ in range(depth):
+        value = _field(5, _field(1, value))  # AnyValue(array_value=ArrayValue([value]))
+    attribute = _field(1, b"k") + _field(2, value)
+    span = Span(trace_id=b"t" * 16, span_id=b"s" * 8).SerializeToString() + _field(9, attribute)
+    return _field(1, _field(2, _field(2, span)))
+
+
+def test_nesting_is_refused_where_protobuf_refuses_it():
+    from_wire, from_messages = _both(_nested(47))
+    assert repr(from_wire) == repr(from_messages)
+    for depth in (48, 5_000):
+        with pytest.raises(otlp.BadPayload, match="nest deeper than 47"):
+            decode("traces", _nested(depth), otlp.PROTOBUF, None, 1 << 30)
+        with pytest.raises(DecodeError):
+            ExportTraceServiceRequest().ParseFromString(_nested(depth))
 
 
 def test_json_requests_give_the_rows_protobuf_gives():

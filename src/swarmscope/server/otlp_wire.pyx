@@ -39,6 +39,11 @@ cdef enum Wire:
     LENGTH = 2
     FIXED32 = 5
 
+# protobuf's own parser (upb) refuses a request whose attribute values nest more than 47
+# arrays or lists deep; so does this reader, long before recursion could exhaust C's stack.
+cdef enum:
+    MAX_DEPTH = 47
+
 # AnyValue's oneof members, by field number.
 cdef enum Value:
     NOTHING = 0
@@ -162,9 +167,11 @@ cdef inline object raw_bytes(Cursor* cursor, Field* field):
     )
 
 
-cdef object any_value(Cursor cursor):
+cdef object any_value(Cursor cursor, int depth):
     """An AnyValue as the Python value ``otlp.value`` gives: the last oneof member set wins,
     a repeated array or key-value list is merged, bytes become hex."""
+    if depth > MAX_DEPTH:
+        raise WireError(f"attribute values nest deeper than {MAX_DEPTH} levels")
     cdef Field field
     cdef int which = NOTHING
     cdef object result = None
@@ -181,7 +188,7 @@ cdef object any_value(Cursor cursor):
             memcpy(&number, &field.scalar, 8)
             which, result = DOUBLE, number
         elif is_field(&field, ARRAY, LENGTH):
-            part = array_value(inside(&cursor, &field))
+            part = array_value(inside(&cursor, &field), depth + 1)
             if which == ARRAY:
                 result.extend(part)
             else:
@@ -189,7 +196,7 @@ cdef object any_value(Cursor cursor):
         elif is_field(&field, KVLIST, LENGTH):
             if which != KVLIST:
                 which, result = KVLIST, {}
-            key_values(inside(&cursor, &field), result)
+            key_values(inside(&cursor, &field), result, depth + 1)
         elif is_field(&field, BYTES, LENGTH):
             which, result = BYTES, raw_bytes(&cursor, &field).hex()
         elif is_field(&field, STRING_INDEX, VARINT):
@@ -197,12 +204,12 @@ cdef object any_value(Cursor cursor):
     return result
 
 
-cdef list array_value(Cursor cursor):
+cdef list array_value(Cursor cursor, int depth):
     cdef Field field
     cdef list values = []
     while next_field(&cursor, &field):
         if is_field(&field, 1, LENGTH):
-            values.append(any_value(inside(&cursor, &field)))
+            values.append(any_value(inside(&cursor, &field), depth))
     return values
 
 
@@ -230,7 +237,7 @@ cdef object key_text(Cursor* cursor, Field* field):
     return decoded
 
 
-cdef int key_value(Cursor cursor, dict into) except -1:
+cdef int key_value(Cursor cursor, dict into, int depth=0) except -1:
     cdef Field field
     cdef Cursor joined
     cdef object key = ""
@@ -259,22 +266,22 @@ cdef int key_value(Cursor cursor, dict into) except -1:
         joined.data = <const unsigned char*><const char*>merged
         joined.pos = 0
         joined.end = len(merged)
-        decoded = any_value(joined)
+        decoded = any_value(joined, depth)
     elif value_start >= 0:
         joined = cursor
         joined.pos = value_start
         joined.end = value_stop
-        decoded = any_value(joined)
+        decoded = any_value(joined, depth)
     into[key] = decoded
     return 0
 
 
-cdef int key_values(Cursor cursor, dict into) except -1:
+cdef int key_values(Cursor cursor, dict into, int depth) except -1:
     """A KeyValueList's entries (field 1), added to ``into``."""
     cdef Field field
     while next_field(&cursor, &field):
         if is_field(&field, 1, LENGTH):
-            key_value(inside(&cursor, &field), into)
+            key_value(inside(&cursor, &field), into, depth)
     return 0
 
 

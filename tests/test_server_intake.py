@@ -215,3 +215,30 @@ def test_a_resource_is_stored_once_and_comes_back_with_each_span(store: Store):
         tree = httpx.get(f"{url}/api/traces/{600:032x}").json()["tree"]
     assert [row["n"] for row in store.rows("SELECT count(*) AS n FROM resources")] == [1]
     assert tree[0]["resource"] == {"service.name": "load"}
+
+
+def test_a_dead_decode_worker_costs_one_retry_not_the_intake(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        with (
+            serve(create_app(store, ServerSettings(decode_processes=1))) as url,
+            httpx.Client(base_url=url, headers=PROTOBUF, timeout=30) as client,
+        ):
+            assert client.post("/v1/traces", content=batch(0)).status_code == 200
+            # The pool's worker, not multiprocessing's resource tracker (also a child).
+            [worker] = [
+                child
+                for child in psutil.Process().children()
+                if "spawn_main" in " ".join(child.cmdline())
+            ]
+            worker.kill()
+            worker.wait(10)
+            lost = client.post("/v1/traces", content=batch(512))
+            assert lost.status_code == 503 and lost.headers["Retry-After"]
+            assert "decode worker died" in lost.json()["error"]
+            retried = client.post("/v1/traces", content=batch(512))
+            assert retried.status_code == 200
+        [[stored]] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]
+        assert stored == 1024
+    finally:
+        store.close()

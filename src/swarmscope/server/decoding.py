@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,23 +79,37 @@ def _exit_with_parent(parent: int) -> None:
 
 class Decoder:
     def __init__(self, processes: int = 0) -> None:
+        self._processes = processes
+        self._pool = self._new_pool() if processes > 0 else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         # Spawned, not forked: the server process has threads (the writer, the event loop).
-        self._pool = (
-            ProcessPoolExecutor(
-                processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-            if processes > 0
-            else None
+        return ProcessPoolExecutor(
+            self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
         )
 
     async def decode(self, *args: Any) -> Decoded:
-        if self._pool is None:
+        """Raises ``WorkerLost`` when a worker died under the request (the next one gets a
+        new pool), or what ``decode`` raises."""
+        pool = self._pool
+        if pool is None:
             return await asyncio.to_thread(decode, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, decode, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, decode, *args)
+        except BrokenProcessPool:
+            # A dead worker (the OS killed it, say) breaks its whole pool for good.
+            if self._pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            raise WorkerLost("a decode worker died; retry the request") from None
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerLost(Exception):
+    """The request's decode worker died before answering; nothing of it was stored."""

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 
 from swarmscope.server import otlp
-from swarmscope.server.decoding import REJECTED_FIELDS, Decoded, Decoder
+from swarmscope.server.decoding import REJECTED_FIELDS, Decoded, Decoder, WorkerLost
 from swarmscope.server.intake import Full, Intake
 
 RETRY_AFTER_SECONDS = 2
@@ -66,6 +66,8 @@ def receiver_routes(intake: Intake, decoder: Decoder, max_body_bytes: int) -> AP
                 return error(415, str(problem))
             except otlp.BadPayload as problem:
                 return error(400, str(problem))
+            except WorkerLost as problem:
+                return _busy(str(problem))
             if decoded.rows:
                 try:
                     await asyncio.wrap_future(intake.submit(decoded.batches))
@@ -96,8 +98,8 @@ def _answer(signal: str, decoded: Decoded, content_type: str) -> Response:
     return Response(answer.SerializeToString(), media_type=otlp.PROTOBUF)
 
 
-def _busy() -> Response:
-    answer = error(503, "the write queue is full; retry later")
+def _busy(reason: str = "the write queue is full; retry later") -> Response:
+    answer = error(503, reason)
     answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return answer
 

@@ -152,7 +152,7 @@ def items(groups: Any, scopes: str, leaves: str) -> Iterator[tuple[Any, str, dic
     """
     for group in groups:
         resource = attributes(group.resource.attributes)
-        service = str(resource.get("service.name", "unknown_service"))
+        service = service_name(resource)
         for scope in getattr(group, scopes):
             for item in getattr(scope, leaves):
                 yield item, service, resource
@@ -194,7 +194,7 @@ def read_span_rows(
 
 
 def message_spans(request: ExportTraceServiceRequest) -> SpanGroups:
-    """The spans of a parsed request, in the shape the compiled reader gives."""
+    """The spans of a parsed request, grouped by resource, as ``span_rows`` reads them."""
     return [
         (
             attributes(group.resource.attributes),

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -46,28 +47,30 @@ def setup(extras: str) -> None:
 
 # Real components the tests run, from Debian's packages: binary -> package. The console's
 # browser tests drive Debian's Chromium at its own path (Playwright cannot download one here).
+# The tests also check the compiled span reader was built, which takes a C compiler.
 SYSTEM_PACKAGES = {
     "promtool": "prometheus",
     "amtool": "prometheus-alertmanager",
     "/usr/bin/chromium": "chromium",
+    "gcc": "gcc",
 }
 
 
 def system_packages() -> None:
-    missing = sorted(
-        {pkg for binary, pkg in SYSTEM_PACKAGES.items() if shutil.which(binary) is None}
-    )
+    missing = {pkg for binary, pkg in SYSTEM_PACKAGES.items() if shutil.which(binary) is None}
+    if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        missing.add("python3-dev")  # the interpreter's headers, for the compiled modules
     if not missing:
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         print(
-            f"tests need the Debian packages {', '.join(missing)}: install them (as root)",
+            f"tests need the Debian packages {', '.join(sorted(missing))}: install them (as root)",
             file=sys.stderr,
         )
         return
     os.environ["DEBIAN_FRONTEND"] = "noninteractive"
     run("apt-get", "update", "-qq")
-    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *sorted(missing))
 
 
 def demo(args: list[str]) -> None:
@@ -76,8 +79,8 @@ def demo(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
+    system_packages()  # first: the install compiles with them
     setup("test")
-    system_packages()
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
     run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))

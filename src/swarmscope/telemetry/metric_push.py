@@ -100,7 +100,9 @@ def _series_key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in labels.items() if k not in ("le", "quantile")))
 
 
-def _add_histogram(metrics: Any, family: Family, now_ns: int) -> None:
+def _by_series(family: Family) -> dict[tuple[tuple[str, str], ...], dict[str, Any]]:
+    """A histogram's or summary's samples grouped per series: count, sum and the
+    ``(le, cumulative count)`` buckets a histogram has."""
     series: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
     for sample in family.samples:
         entry = series.setdefault(_series_key(sample.labels), {"buckets": []})
@@ -110,6 +112,11 @@ def _add_histogram(metrics: Any, family: Family, now_ns: int) -> None:
             entry["count"] = sample.value
         elif sample.name.endswith("_sum"):
             entry["sum"] = sample.value
+    return series
+
+
+def _add_histogram(metrics: Any, family: Family, now_ns: int) -> None:
+    series = _by_series(family)
     if not series:
         return
     metric = _new(metrics, family.name, family)
@@ -128,13 +135,7 @@ def _add_histogram(metrics: Any, family: Family, now_ns: int) -> None:
 
 
 def _add_summary(metrics: Any, family: Family, now_ns: int) -> None:
-    series: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
-    for sample in family.samples:
-        entry = series.setdefault(_series_key(sample.labels), {})
-        if sample.name.endswith("_count"):
-            entry["count"] = sample.value
-        elif sample.name.endswith("_sum"):
-            entry["sum"] = sample.value
+    series = _by_series(family)
     if not series:
         return
     metric = _new(metrics, family.name, family)

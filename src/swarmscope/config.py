@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.telemetry.secrets import compile_pattern
+
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXPORTERS = ("otlp", "console", "none")
 # Metrics are always scrapeable at /metrics; the exporter only adds an OTLP push.
@@ -144,9 +146,13 @@ class Settings:
         )
         for pattern in self.redact_patterns:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(f"redact_patterns: {pattern!r} is not a regex: {exc}") from None
+                compile_pattern(pattern)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"redact_patterns: {pattern!r} is not an RE2 regex ({exc}); scrubbing runs"
+                    " in the app's thread, so patterns must match in linear time: no"
+                    " backreferences or lookaround"
+                ) from None
         for signal in SIGNALS:
             if getattr(self, f"{signal}_exporter") != "otlp" or self.sdk_disabled:
                 continue

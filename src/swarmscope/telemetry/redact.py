@@ -1,69 +1,48 @@
 """Scrubbing of secrets and personal data before a log field or span attribute leaves the process.
 
-Two rules: a field whose *name* says it holds a secret (``password``, ``api_key``,
-``authorization``...) is replaced whole; any string is searched for values that look like
-secrets or PII (bearer tokens, provider API keys, JWTs, e-mail addresses, card numbers that
-pass the Luhn check, and the patterns the user configured) and those parts are replaced.
+Two rules (``secrets``): a field whose *name* says it holds a secret (``password``,
+``apiToken``, ``X-Api-Key``...) is replaced whole; any string is searched for values shaped
+like secrets or PII (bearer tokens, provider API keys, private keys, passwords in URLs and
+forms, e-mail addresses, card numbers that pass the Luhn check, and the patterns the user
+configured) and those parts are replaced.
+
+Scrubbing runs in the app's thread for what the app hands to an instrumented call, so its
+cost is bounded per value: a string is searched in linear time, and only its first
+``MAX_TEXT_CHARS`` characters are kept (a marker says how many were cut). A 10 MB attribute
+costs the caller what a 64 KiB one does.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-REDACTED = "[REDACTED]"
+from swarmscope.telemetry.secrets import REDACTED, scrubber, secret_name
 
-# A field name holds a secret when one of these words is a whole part of it (parts are split
-# by '_', '-', '.' or case), so "api_key" and "X-Api-Key" match and "paid_tokens" does not.
-SECRET_KEY = re.compile(
-    r"(?i)(?:^|[_.\-])(?:passw(?:or)?d|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key"
-    r"|private[_-]?key|authorization|auth[_-]?token|access[_-]?token|refresh[_-]?token"
-    r"|id[_-]?token|session[_-]?token|token|cookie|set[_-]cookie|credentials?"
-    r"|client[_-]?secret)(?:$|[_.\-])"
-)
+__all__ = ["MAX_TEXT_CHARS", "REDACTED", "Redactor", "bounded"]
 
-_BUILTIN_VALUE_PATTERNS = (
-    r"(?i:\bbearer\s+[A-Za-z0-9\-._~+/]+=*)",
-    r"(?i:\bbasic\s+[A-Za-z0-9+/]{8,}=*)",
-    r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+",  # JWT
-    r"\b(sk|pk|rk)-(proj-|ant-|live-|test-)?[A-Za-z0-9_-]{16,}",  # OpenAI, Anthropic, Stripe
-    r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",  # AWS access key id
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub tokens
-    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",  # Slack tokens
-    r"(?i:\b(api[_-]?key|token|secret|password|passwd|pwd)\s*[=:]\s*[^\s&,;\"']+)",
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",  # e-mail
-)
+# As much as the replay recorder keeps of a request body: anything longer is cut.
+MAX_TEXT_CHARS = 64 * 1024
 _MEMO_SIZE = 4096
 _MEMO_MAX_LENGTH = 64
-_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        number = ord(char) - 48
-        if index % 2 == 1:
-            number *= 2
-            if number > 9:
-                number -= 9
-        total += number
-    return total % 10 == 0
-
-
-def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ -]", "", match.group(0))
-    return REDACTED if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
+def bounded(text: str) -> str:
+    """``text`` if it has at most ``MAX_TEXT_CHARS`` characters, else its start and a marker
+    saying how many were cut, ``MAX_TEXT_CHARS`` in all (so bounding twice changes nothing)."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    marker = f"...[{len(text)} characters, cut]"
+    return text[: MAX_TEXT_CHARS - len(marker)] + marker
 
 
 class Redactor:
     """Scrubs strings, and the strings inside dicts, lists and tuples, in place of copies."""
 
     def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
-        # The built-in patterns share one regex (one scan per string); the user's are kept
-        # apart, so their groups, flags and backreferences mean what the user wrote.
-        self._values = re.compile("|".join(f"(?:{p})" for p in _BUILTIN_VALUE_PATTERNS))
-        self._extra = [re.compile(pattern) for pattern in extra_patterns]
+        """``extra_patterns`` are RE2 expressions (``ValueError`` names one RE2 refuses),
+        each applied on its own, so its groups and flags mean what the user wrote."""
+        self._scrub = scrubber(tuple(extra_patterns))
         self._memo: dict[str, str] = {}
         self._keys: dict[str, bool] = {}
 
@@ -71,30 +50,25 @@ class Redactor:
         """Whether a field of this name holds a secret (remembered: field names are few)."""
         verdict = self._keys.get(key)
         if verdict is None:
-            verdict = SECRET_KEY.search(key) is not None
-            if len(self._keys) >= _MEMO_SIZE:
-                self._keys.clear()
-            self._keys[key] = verdict
+            verdict = secret_name(key)
+            if len(key) <= _MEMO_MAX_LENGTH:
+                if len(self._keys) >= _MEMO_SIZE:
+                    self._keys.clear()
+                self._keys[key] = verdict
         return verdict
 
     def text(self, value: str) -> str:
+        """``value`` scrubbed and cut to ``MAX_TEXT_CHARS``."""
+        if len(value) > _MEMO_MAX_LENGTH:
+            return self._scrub(bounded(value))
         # Short strings (names, ids, statuses) repeat endlessly: remember their verdict.
-        if len(value) <= _MEMO_MAX_LENGTH:
-            known = self._memo.get(value)
-            if known is not None:
-                return known
-        clean = value
-        if self._values.search(clean) is not None:
-            clean = self._values.sub(REDACTED, clean)
-        if _CARD.search(clean) is not None:
-            clean = _CARD.sub(_card, clean)
-        for pattern in self._extra:
-            clean = pattern.sub(REDACTED, clean)
-        if len(value) <= _MEMO_MAX_LENGTH:
+        known = self._memo.get(value)
+        if known is None:
+            known = self._scrub(value)
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
-            self._memo[value] = clean
-        return clean
+            self._memo[value] = known
+        return known
 
     def value(self, value: Any, key: str | None = None) -> Any:
         """A scrubbed copy of ``value``; ``key`` is the field name it is stored under."""
@@ -134,7 +108,7 @@ class Redactor:
             return REDACTED if value not in (None, "") else value
         kind = type(value)
         if kind is str:
-            known = self._memo.get(value)
+            known = self._memo.get(value) if len(value) <= _MEMO_MAX_LENGTH else None
             if known is None:
                 known = self.text(value)
             return value if known == value else known
@@ -154,7 +128,12 @@ class Redactor:
         """
         keys, memo = self._keys, self._memo
         for key, value in fields.items():
-            if keys.get(key) is False and type(value) is str and memo.get(value) == value:
+            if (
+                keys.get(key) is False
+                and type(value) is str
+                and len(value) <= _MEMO_MAX_LENGTH
+                and memo.get(value) == value
+            ):
                 continue
             if self.field(key, value) is not value:
                 return True

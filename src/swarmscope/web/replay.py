@@ -94,9 +94,11 @@ class Recording:
 
 def _scrubbed_body(body: bytes, redactor: Redactor) -> str:
     text = body.decode("utf-8", errors="replace")
+    if not text:
+        return ""
     try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
+        # Parsed, so secret field names ("password", "api_key") are caught as well as values.
+        return json.dumps(redactor.value(json.loads(text)))
+    except (ValueError, RecursionError):
+        # Not JSON (a form, plain text), or nested too deep to walk: scrubbed as text.
         return redactor.text(text)
-    # Parsed, so secret field names ("password", "api_key") are caught as well as values.
-    return json.dumps(redactor.value(parsed)) if parsed is not None else ""

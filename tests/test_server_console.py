@@ -1,6 +1,7 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright) over the
 telemetry of a real demo run: each view shows what the API answers, links lead where they
-say, and no request leaves loopback.
+say, no request leaves loopback, and nothing breaks the server's Content-Security-Policy
+(a violation is a console error, which fails the test).
 
 The demo runs once, as a user runs it (a subprocess), sending to a server this module
 starts; the browser tests then read that store. Screenshots of every view are written to
@@ -44,6 +45,12 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "console"
 AGENTS = ("zoho_data_scout", "memory_analyst", "recommendation_author")
 KEY = "console-test-key"
+# Chromium refuses what the policy forbids; this makes each refusal a console error.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} ${event.blockedURI}`);
+});
+"""
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +118,7 @@ class Watched:
 
 def watch(browser: Browser, **context: Any) -> Watched:
     page = browser.new_context(viewport={"width": 1400, "height": 900}, **context).new_page()
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
     watched = Watched(page)
     page.on("request", lambda request: watched.urls.append(request.url))
     page.on(
@@ -363,3 +371,51 @@ def test_static_files_are_compressed_and_cached_and_nothing_else_is_shadowed(ser
     assert stale.status_code == 404
     unknown = httpx.get(f"{server}/api/nothing-here")
     assert unknown.status_code == 404 and unknown.json()["status"] == 404
+
+
+def test_the_api_docs_work_offline_and_under_the_policy(console: Watched, server: str):
+    page = console.page
+    page.goto("/api/docs")
+    overview = page.locator(".opblock", has=page.locator('[data-path="/api/overview"]'))
+    expect(overview).to_be_visible()
+    expect(page.locator(".opblock-tag", has_text="OTLP receiver")).to_be_visible()
+
+    # Swagger UI calls the API from the page: connect-src 'self' is enough for it.
+    overview.locator(".opblock-summary").click()
+    overview.locator("button.try-out__btn").click()
+    with page.expect_response(lambda answer: urlsplit(answer.url).path == "/api/overview") as sent:
+        overview.locator("button.execute").click()
+    assert sent.value.status == 200
+    status = overview.locator(".live-responses-table td.response-col_status:not(.col_header)")
+    expect(status).to_have_text("200")
+    console.shot("api-docs")
+
+    foreign = [
+        url
+        for url in console.urls
+        if urlsplit(url).scheme not in ("data", "blob") and not url.startswith(f"{server}/")
+    ]
+    assert foreign == [], "the docs page requested another origin"
+    assert any(urlsplit(url).path.endswith("/swagger-ui-bundle.js") for url in console.urls)
+    console.assert_clean()
+
+
+def test_a_script_injected_into_the_console_does_not_run(console: Watched):
+    page = console.page
+    page.goto("/#/overview")
+    expect(page.locator("a.tile").first).to_be_visible()
+    ran = page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.body.append(script);
+            const image = document.createElement("img");
+            image.setAttribute("onerror", "window.injected = true");
+            image.src = "/nothing.png";
+            document.body.append(image);
+            return new Promise((done) => setTimeout(() => done(window.injected === true), 200));
+        }"""
+    )
+    assert ran is False
+    refused = [problem for problem in console.problems if problem.startswith("CSP violation:")]
+    assert refused and all("script-src" in problem for problem in refused)

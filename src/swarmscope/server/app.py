@@ -1,8 +1,9 @@
 """The embedded server as one ASGI app: OTLP intake, the query API and the console.
 
 Errors are JSON ``{"error": reason, "status": code}`` everywhere; bad query parameters are
-400 (not FastAPI's 422) so every client sees one shape. The OpenAPI document is served at
-``/openapi.json``.
+400 (not FastAPI's 422) so every client sees one shape, and an unexpected exception is a 500
+that leaves the connection open. Every answer carries the security headers. The OpenAPI
+document is served at ``/openapi.json``, and Swagger UI at ``/api/docs`` from local files.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from swarmscope import __version__
-from swarmscope.server import console
+from swarmscope.server import console, docs
 from swarmscope.server.alerting import Alerting
 from swarmscope.server.api import (
     agents,
@@ -33,6 +34,8 @@ from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
 from swarmscope.server.decoding import Decoder
+from swarmscope.server.errors import JsonErrors
+from swarmscope.server.headers import SecurityHeaders
 from swarmscope.server.intake import Intake
 from swarmscope.server.receiver import error, receiver_routes
 from swarmscope.server.settings import ServerSettings
@@ -67,7 +70,8 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
         version=__version__,
         description="OTLP receiver, trace/log/metric store and console for agent systems.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # Our own /api/docs: FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     _no_self_telemetry(app)
@@ -97,21 +101,22 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
         ]
         return error(400, "; ".join(reasons))
 
-    @app.exception_handler(Exception)
-    async def failed(request: Request, problem: Exception) -> JSONResponse:
-        # The traceback goes to the server's log; the client gets one line.
-        return error(500, f"internal error: {type(problem).__name__}: {problem}")
-
     @app.exception_handler(HTTPException)
     async def http_problem(request: Request, problem: HTTPException) -> JSONResponse:
         answer = error(problem.status_code, str(problem.detail))
         answer.headers.update(problem.headers or {})
         return answer
 
+    app.router.routes.extend(docs.routes(app.title, app.openapi_url or "/openapi.json"))
     # Last: the console answers only `/` and `/static/...`, after every API route.
     app.router.routes.extend(console.routes())
+    # Each added middleware wraps the ones before it: headers outermost (a 401 or 500 has
+    # them too), then the 500s (not a handler for Exception: Starlette's re-raises after
+    # answering, and uvicorn then drops the keep-alive connection), then the key.
     if settings.api_key:
         app.add_middleware(RequireKey, key=settings.api_key)
+    app.add_middleware(JsonErrors)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -6,7 +6,9 @@ the app is built, and served under a URL carrying a digest of their content, so 
 cache them for good and a new release is a new URL; Plotly's URL carries its package version
 and is compressed on its first request only (dashboards are the only views that load it).
 The page routes by URL hash, so the server answers just ``/`` and ``/static/...``: the API's
-own paths are never shadowed and an unknown path stays a JSON 404.
+own paths are never shadowed and an unknown path stays a JSON 404. The page has no inline
+script or style of its own; its policy allows inline styles all the same, because Plotly
+adds some (see ``headers.policy``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from swarmscope.server.headers import CSP, policy
 
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -99,9 +103,11 @@ def routes() -> list[BaseRoute]:
         .replace("{{plotly}}", plotly_url)
     )
 
+    # The page itself is revalidated: it names the current digest of everything else.
+    headers = {"cache-control": "no-cache", CSP: policy(inline_styles=True)}
+
     async def index(request: Request) -> Response:
-        # The page itself is revalidated: it names the current digest of everything else.
-        return HTMLResponse(page, headers={"cache-control": "no-cache"})
+        return HTMLResponse(page, headers=headers)
 
     async def static(request: Request) -> Response:
         asset = assets.get(request.path_params["path"])

@@ -219,9 +219,10 @@ def test_a_resource_is_stored_once_and_comes_back_with_each_span(store: Store):
 
 def test_a_dead_decode_worker_costs_one_retry_not_the_intake(tmp_path: Path):
     store = Store(tmp_path / "store.duckdb")
+    app = create_app(store, ServerSettings(decode_processes=1))
     try:
         with (
-            serve(create_app(store, ServerSettings(decode_processes=1))) as url,
+            serve(app) as url,
             httpx.Client(base_url=url, headers=PROTOBUF, timeout=30) as client,
         ):
             assert client.post("/v1/traces", content=batch(0)).status_code == 200
@@ -238,6 +239,8 @@ def test_a_dead_decode_worker_costs_one_retry_not_the_intake(tmp_path: Path):
             assert "decode worker died" in lost.json()["error"]
             retried = client.post("/v1/traces", content=batch(512))
             assert retried.status_code == 200
+            # The lost request's bytes were given back with its 503.
+            assert app.state.intake.inflight_bytes == 0
         [[stored]] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]
         assert stored == 1024
     finally:

@@ -48,6 +48,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     intake = Intake(
         store,
         max_rows=settings.max_queued_rows,
+        max_bytes=settings.max_inflight_bytes,
         housekeeping=lambda: settings.retention.apply(store),
         housekeeping_interval=settings.housekeeping_seconds,
     )

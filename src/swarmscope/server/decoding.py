@@ -10,6 +10,7 @@ tests and small installs want: no workers to start.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import os
 import threading
@@ -65,9 +66,37 @@ def decode(
     return Decoded((("metric_points", arrow_batch(MetricRow, rows)),), rejected, reason)
 
 
+# glibc's mallopt parameter for the size from which a block gets its own mmap.
+_M_MMAP_THRESHOLD = -3
+
+
+def give_large_blocks_back() -> None:
+    """Serve every allocation of 1 MiB or more (request bodies, their copies to and from the
+    workers) from its own mmap, so freeing it returns it to the OS at once.
+
+    By default glibc raises that threshold to the size of each large block freed, up to 32
+    MiB: after the first 14 MiB body, bodies come from the heap, whose freed memory stays
+    with the process, and its RSS stays at the peak of every body it ever held at once (200
+    MiB more under 80 clients posting 14 MiB bodies). A fixed threshold turns that off.
+    Elsewhere than glibc (musl, macOS) there is no ``mallopt``, and nothing to do.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+
+
+def _start_worker(parent: int) -> None:
+    """In each worker: large blocks go back to the OS once freed (see
+    ``give_large_blocks_back``), and the worker exits once the server is gone."""
+    give_large_blocks_back()
+    _exit_with_parent(parent)
+
+
 def _exit_with_parent(parent: int) -> None:
-    """In each worker: exit once the server is gone. A server killed with -9 cannot stop its
-    pool, and its workers would otherwise wait on their queue for ever."""
+    """Exit once the server is gone. A server killed with -9 cannot stop its pool, and its
+    workers would otherwise wait on their queue for ever."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -87,7 +116,7 @@ class Decoder:
         return ProcessPoolExecutor(
             self._processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         )
 

@@ -2,8 +2,11 @@
 
 A request is answered only once its rows are committed, so a ``kill -9`` after a 200 loses
 nothing. The writer takes every batch waiting and commits them together (group commit):
-under load, one transaction serves many requests. The queue is bounded by rows, so a burst
-gets 503 and a ``Retry-After`` instead of growing the server's memory.
+under load, one transaction serves many requests. The queue is bounded by rows, and the
+requests by bytes from their arrival to their answer (``ByteBudget``: bodies being read,
+waiting for a decode worker, decoded, queued), so a burst gets 503 and a ``Retry-After``
+instead of growing the server's memory. A request larger than either bound as a whole gets ``NeverFits``: retrying it
+cannot help, and it is answered 413.
 """
 
 from __future__ import annotations
@@ -24,7 +27,84 @@ log = logging.getLogger("swarmscope.server")
 
 
 class Full(Exception):
-    """The queue holds as many rows as it may; the client should retry later."""
+    """The queue holds as many rows, or the server as many request bytes, as it may; the
+    client should retry later."""
+
+
+class NeverFits(Exception):
+    """A request larger than the whole queue or the whole byte budget: it would be refused
+    for ever, so it is no 503 but a 413 telling the client to send smaller batches."""
+
+
+class ByteBudget:
+    """Bytes of requests the server holds at once, reserved before they are read.
+
+    Rows alone do not bound memory: bodies are read, wait for a decode worker and are
+    decoded before they are rows, and 80 clients posting 14 MiB bodies held 3 GiB that way.
+    Each request reserves its bytes (by ``Content-Length`` before reading, as it grows
+    without one, and its inflated size before a gzip body is decoded) and releases them
+    once answered. Reservations are made on the event loop; a lock keeps the count exact
+    from any thread all the same.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    def reservation(self) -> Reservation:
+        """An empty reservation for one request; ``release`` (or ``with``) gives it back."""
+        return Reservation(self)
+
+    def _take(self, held: int, more: int) -> None:
+        if held + more > self.limit:
+            raise NeverFits(
+                f"the request needs {held + more} bytes (its body, and inflated if it is"
+                f" compressed) but the server holds at most {self.limit} bytes of requests"
+                " at once; send smaller batches"
+            )
+        with self._lock:
+            if self._used + more > self.limit:
+                raise Full(
+                    f"{self._used} bytes of requests are being received, decoded or written"
+                    f" (at most {self.limit}); retry later"
+                )
+            self._used += more
+
+    def _give_back(self, size: int) -> None:
+        with self._lock:
+            self._used -= size
+
+
+class Reservation:
+    """One request's share of a ``ByteBudget``: it only grows, and goes back whole."""
+
+    def __init__(self, budget: ByteBudget) -> None:
+        self._budget = budget
+        self.held = 0
+
+    def cover(self, size: int) -> None:
+        """Hold at least ``size`` bytes in all. Raises ``Full`` (retry later) or
+        ``NeverFits`` (more than the whole budget); what is held already stays held."""
+        if size > self.held:
+            self._budget._take(self.held, size - self.held)
+            self.held = size
+
+    def release(self) -> None:
+        """Give every byte back; a second call gives nothing."""
+        held, self.held = self.held, 0
+        if held:
+            self._budget._give_back(held)
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
 
 
 @dataclass
@@ -39,11 +119,13 @@ class Intake:
         self,
         store: Store,
         max_rows: int = 200_000,
+        max_bytes: int = 32 * 1024 * 1024,
         housekeeping: Callable[[], None] | None = None,
         housekeeping_interval: float = 60.0,
     ) -> None:
         self.store = store
         self.max_rows = max_rows
+        self.budget = ByteBudget(max_bytes)
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
         self._cond = threading.Condition()
@@ -57,19 +139,32 @@ class Intake:
     def queued_rows(self) -> int:
         return self._queued_rows
 
+    @property
+    def inflight_bytes(self) -> int:
+        """Bytes of requests reserved right now: 0 whenever no request is being handled."""
+        return self.budget.used
+
     def has_room(self, rows: int = 1) -> bool:
         return self._queued_rows + rows <= self.max_rows
 
     def submit(self, batches: Sequence[tuple[str, pa.Table]]) -> Future[None]:
         """Queue ``(table, rows)`` batches that go in together; the future completes once
-        they are committed (or with the error)."""
+        they are committed (or with the error).
+
+        Raises ``Full`` while the queue has no room for them, ``NeverFits`` if it never can.
+        """
         done: Future[None] = Future()
         rows = sum(batch.num_rows for _, batch in batches)
+        if rows > self.max_rows:
+            raise NeverFits(
+                f"the request makes {rows} rows to store (its items and their resources) and"
+                f" the server queues at most {self.max_rows} at once: send smaller batches"
+            )
         with self._cond:
             if self._stopping:
-                raise Full("the server is stopping")
+                raise Full("the server is stopping; retry later")
             if not self.has_room(rows):
-                raise Full(f"{self._queued_rows} rows are waiting to be written")
+                raise Full(f"{self._queued_rows} rows are waiting to be written; retry later")
             self._queue.append(_Pending(batches, rows, done))
             self._queued_rows += rows
             self._cond.notify()

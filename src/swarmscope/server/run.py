@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from swarmscope.server.app import create_app
+from swarmscope.server.decoding import give_large_blocks_back
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 
@@ -40,6 +41,8 @@ def serve(
     ready: Callable[[str], None],
 ) -> None:
     """Serve until SIGINT/SIGTERM; queued writes are committed before the store closes."""
+    # This process is the server's alone: its freed request bodies may go back to the OS.
+    give_large_blocks_back()
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / STORE_FILE)  # StoreError for another version's file
     try:

@@ -4,14 +4,23 @@ Writes arrive as Arrow tables (one ``INSERT ... SELECT`` per batch: row-at-a-tim
 are a hundred times slower in DuckDB), several batches per transaction. Query modules read
 through ``rows``; the connection is used under a lock because DuckDB connections are not
 thread-safe.
+
+A full disk is ``StoreFull`` with DuckDB's own reason, the failed transaction rolled back
+and nothing of it kept. Writes go on failing while the disk stays full and succeed again
+once there is room, without a restart: a checkpoint that could not write makes DuckDB
+refuse every later statement, so the store then opens its file anew on the next use.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +28,8 @@ import duckdb
 import pyarrow as pa
 
 from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, SpanRow, arrow_batch
+
+log = logging.getLogger("swarmscope.server")
 
 # Attribute JSON is most of a row. zstd keeps it at a third of the size DuckDB's own choice
 # (FSST) gives, and costs a quarter less CPU to write (1M spans: 74 MB instead of 224 MB).
@@ -67,6 +78,19 @@ class StoreError(Exception):
     """The store file cannot be used (its layout is another version's)."""
 
 
+class StoreFull(Exception):
+    """The disk (or the quota) has no room for a write; nothing of it was kept. Retrying
+    once space is freed succeeds."""
+
+
+# The OS's words for "no room", as DuckDB quotes them in its errors.
+_NO_ROOM = tuple(os.strerror(code) for code in (errno.ENOSPC, errno.EDQUOT))
+
+
+def _no_room(problem: BaseException) -> bool:
+    return any(words in str(problem) for words in _NO_ROOM)
+
+
 class Store:
     def __init__(self, path: Path | str, memory_limit: str = "256MB") -> None:
         self.path = Path(path)
@@ -75,9 +99,10 @@ class Store:
         # into the file every 128 MB rather than DuckDB's 16 MB: each fold recompresses the
         # row groups it touches, and folding less often cut the insert's CPU by 40%. The
         # price is a longer log to replay after a crash.
-        self._db = duckdb.connect(
-            str(path), config={"memory_limit": memory_limit, "checkpoint_threshold": "128MB"}
-        )
+        self._config = {"memory_limit": memory_limit, "checkpoint_threshold": "128MB"}
+        self._db = duckdb.connect(str(path), config=self._config)
+        # Set when DuckDB refuses the connection for good after a fatal error.
+        self._invalidated = False
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)
@@ -91,30 +116,82 @@ class Store:
                 " another --data directory"
             )
 
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, under the lock: opened anew if DuckDB gave it up, and its errors
+        of a full disk raised as ``StoreFull``."""
+        with self._lock:
+            if self._invalidated:
+                self._reopen()
+            try:
+                yield self._db
+            except duckdb.Error as problem:
+                if isinstance(problem, duckdb.FatalException):
+                    # DuckDB refuses every statement after this one until the file is
+                    # opened again (a checkpoint that found no room, say).
+                    self._invalidated = True
+                if _no_room(problem):
+                    raise StoreFull(f"the store's disk is full: {problem}") from problem
+                raise
+
+    def _reopen(self) -> None:
+        """Open the file again after a fatal error: DuckDB replays its write-ahead log, so
+        everything committed is there. Raises (``StoreFull`` too) while it cannot be opened."""
+        try:
+            self._db.close()
+        except duckdb.Error:
+            log.debug("closing the invalidated store failed", exc_info=True)
+        try:
+            self._db = duckdb.connect(str(self.path), config=self._config)
+        except duckdb.Error as problem:
+            if _no_room(problem):
+                raise StoreFull(f"the store's disk is full: {problem}") from problem
+            raise
+        self._invalidated = False
+        log.warning("reopened the store %s after a fatal error", self.path)
+
+    @staticmethod
+    def _rollback(db: duckdb.DuckDBPyConnection) -> None:
+        """Roll back after a statement failed; a rollback that fails too must not hide the
+        first error (the reason the client is told), so it is only logged."""
+        try:
+            db.rollback()
+        except duckdb.Error:
+            log.warning("rollback after a failed write failed too", exc_info=True)
+
     def write(self, batches: Sequence[tuple[str, pa.Table]]) -> None:
-        """Insert every ``(table, arrow batch)`` in one transaction: all of them, or none."""
+        """Insert every ``(table, arrow batch)`` in one transaction: all of them, or none.
+
+        Raises ``StoreFull`` when the disk has no room, with nothing of them kept.
+        """
         if not batches:
             return
         # One insert per table: DuckDB's cost is per statement as much as per row.
         by_table: dict[str, list[pa.Table]] = {}
         for table, batch in batches:
             by_table.setdefault(table, []).append(batch)
-        with self._lock:
-            self._db.begin()
+        with self._connection() as db:
+            db.begin()
+            committing = False
             try:
                 for table, parts in by_table.items():
                     batch = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
                     if table in KEYED_TABLES:
                         # A keyed table keeps each row once: most batches repeat resources.
-                        self._db.register("incoming", batch)
-                        self._db.execute(f"INSERT OR IGNORE INTO {table} SELECT * FROM incoming")
-                        self._db.unregister("incoming")
+                        db.register("incoming", batch)
+                        db.execute(f"INSERT OR IGNORE INTO {table} SELECT * FROM incoming")
+                        db.unregister("incoming")
                     else:
                         # The relation API plans no query: a third cheaper than INSERT SELECT.
-                        self._db.from_arrow(batch).insert_into(table)
-                self._db.commit()
+                        db.from_arrow(batch).insert_into(table)
+                committing = True
+                db.commit()
             except BaseException:
-                self._db.rollback()
+                # A commit that fails (no room for the write-ahead log, say) has ended its
+                # transaction already: rolling back again only raises "no transaction is
+                # active" over the real reason.
+                if not committing:
+                    self._rollback(db)
                 raise
 
     def add(self, table: str, rows: Sequence[Any]) -> None:
@@ -124,14 +201,14 @@ class Store:
 
     def rows(self, query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The result of a read query as dicts by column name."""
-        with self._lock:
-            cursor = self._db.execute(query, list(params))
+        with self._connection() as db:
+            cursor = db.execute(query, list(params))
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        with self._lock:
-            self._db.execute(statement, list(params))
+        with self._connection() as db:
+            db.execute(statement, list(params))
 
     def used_bytes(self) -> int:
         """Bytes in use: the file's used blocks (freed ones are reused) plus the write-ahead log."""
@@ -145,19 +222,22 @@ class Store:
         DuckDB frees a block only when all its row groups go; after scattered deletes a
         table keeps its size until rewritten.
         """
-        with self._lock:
-            self._db.begin()
+        with self._connection() as db:
+            db.begin()
+            committing = False
             try:
                 # The schema makes the table anew, with its columns' compression and keys.
-                self._db.execute(f"ALTER TABLE {table} RENAME TO {table}_before")
-                self._db.execute(_SCHEMA)
-                self._db.execute(f"INSERT INTO {table} SELECT * FROM {table}_before")
-                self._db.execute(f"DROP TABLE {table}_before")
-                self._db.commit()
+                db.execute(f"ALTER TABLE {table} RENAME TO {table}_before")
+                db.execute(_SCHEMA)
+                db.execute(f"INSERT INTO {table} SELECT * FROM {table}_before")
+                db.execute(f"DROP TABLE {table}_before")
+                committing = True
+                db.commit()
             except BaseException:
-                self._db.rollback()
+                if not committing:  # as in ``write``: a failed commit has rolled back
+                    self._rollback(db)
                 raise
-            self._db.execute("CHECKPOINT")
+            db.execute("CHECKPOINT")
 
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """Every span of a trace, oldest first, with attributes, events and links decoded."""

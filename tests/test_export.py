@@ -328,6 +328,143 @@ def test_shutdown_honours_its_timeout_with_a_dead_endpoint(clean, monkeypatch):
     assert elapsed < 2.5 + 2, f"shutdown(timeout=2.5) took {elapsed:.1f}s"
 
 
+@pytest.fixture
+def black_hole() -> Iterator[socket.socket]:
+    """An endpoint that takes connections and never answers.
+
+    The socket listens and nothing ever accepts: the kernel completes each handshake, so
+    a client connects, sends its request and then waits on a reply that never comes, for
+    its whole read timeout. Closing it resets the waiting connections.
+    """
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)
+    try:
+        yield hole
+    finally:
+        hole.close()
+
+
+def hole_endpoint(hole: socket.socket) -> str:
+    return f"http://127.0.0.1:{hole.getsockname()[1]}"
+
+
+_OTLP_TIMEOUTS = [
+    f"OTEL_EXPORTER_OTLP{signal}_TIMEOUT" for signal in ("", "_TRACES", "_LOGS", "_METRICS")
+]
+
+
+def telemetry_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    """The swarmscope threads started since ``before`` was taken (workers, final pushes...)."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before and thread.name.startswith("swarmscope-")
+    ]
+
+
+def drop_counts(rt: Runtime) -> dict[tuple[str, str], float]:
+    return {
+        (sample.labels["signal"], sample.labels["reason"]): sample.value
+        for family in rt.metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == f"{NAMESPACE}_telemetry_dropped_total"
+    }
+
+
+@pytest.mark.parametrize("configured_by", ["settings", "environment"])
+def test_shutdown_keeps_to_its_timeout_against_a_black_hole(
+    clean, monkeypatch, black_hole, configured_by
+):
+    """Issue 10, finding 8: exports stuck on an endpoint that never answers (each holding the
+    exporters' default 10 s HTTP timeout) cannot hold shutdown past its timeout; what they
+    carried is counted as dropped, once, even when they come back later."""
+    for name in _OTLP_TIMEOUTS:
+        monkeypatch.delenv(name, raising=False)
+    endpoint = hole_endpoint(black_hole)
+    settings: dict[str, str] = {}
+    if configured_by == "environment":
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+    else:
+        settings["otlp_endpoint"] = endpoint
+    before = set(threading.enumerate())
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        export_interval_seconds=0.05,
+        metrics_export_interval_seconds=0.05,
+        **settings,
+    )
+    assert rt.metric_pusher is not None and rt.span_processor is not None
+    assert rt.logs.remote is not None
+    assert all(rt.settings.exporter(s) == "otlp" for s in ("traces", "logs", "metrics"))
+    log = ss.get_logger("black-hole-test")
+    for number in range(20):
+        with rt.tracer.start_as_current_span(f"work-{number}"):
+            log.info("working", number=number)
+    # Wait until the workers have taken every span and record: the exports are in flight,
+    # blocked on the hole, when shutdown starts.
+    wait_until = time.monotonic() + 10
+    while time.monotonic() < wait_until and (len(rt.span_processor.queue) or len(rt.logs.remote)):
+        time.sleep(0.01)
+    assert not len(rt.span_processor.queue) and not len(rt.logs.remote)
+
+    started = time.monotonic()
+    ss.shutdown(timeout=1.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 1.0, f"shutdown(timeout=1.0) took {elapsed:.1f}s"
+
+    counted = drop_counts(rt)
+    assert counted.get(("traces", "shutdown")) == 20
+    assert counted.get(("logs", "shutdown")) == 20
+    assert counted.get(("metrics", "shutdown"), 0) >= 1  # the final push, at least
+    for signal in ("traces", "logs", "metrics"):
+        assert metric(rt, "telemetry_exported_total", signal=signal) == 0
+
+    # The abandoned exports come back (their connections reset) after shutdown returned:
+    # what they carried was counted already and is not counted again.
+    black_hole.close()
+    for thread in telemetry_threads(before):
+        thread.join(10)
+        assert not thread.is_alive(), f"{thread.name} still running"
+    assert drop_counts(rt) == counted
+
+
+def test_exports_started_while_closing_keep_to_what_is_left(clean, monkeypatch, black_hole):
+    """Spans and logs still queued when shutdown starts are exported then, each with the
+    exporter's HTTP timeout cut to what is left of the deadline (not its default 10 s), so
+    the export threads are done about when shutdown returns."""
+    for name in _OTLP_TIMEOUTS:
+        monkeypatch.delenv(name, raising=False)
+    before = set(threading.enumerate())
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        otlp_endpoint=hole_endpoint(black_hole),
+        # Nothing leaves before shutdown: the workers wake once a minute or at 512 items.
+        export_interval_seconds=60,
+        metrics_export_interval_seconds=60,
+    )
+    log = ss.get_logger("black-hole-test")
+    for number in range(5):
+        with rt.tracer.start_as_current_span(f"work-{number}"):
+            log.info("working", number=number)
+    assert rt.span_processor is not None and rt.logs.remote is not None
+    assert (len(rt.span_processor.queue), len(rt.logs.remote)) == (5, 5)
+
+    started = time.monotonic()
+    ss.shutdown(timeout=1.0)
+    assert time.monotonic() - started < 1.0 + 1.0
+
+    # The hole stays open: only a timeout ends these exports, and it must be the deadline's.
+    for thread in telemetry_threads(before):
+        thread.join(max(started + 5.0 - time.monotonic(), 0.0))
+        assert not thread.is_alive(), f"{thread.name} outlived the deadline by seconds"
+    counted = drop_counts(rt)
+    assert counted.get(("traces", "shutdown"), 0) + counted.get(("traces", "export_failed"), 0) == 5
+    assert counted.get(("logs", "shutdown"), 0) + counted.get(("logs", "export_failed"), 0) == 5
+
+
 # -- the queue itself ------------------------------------------------------------------------
 
 

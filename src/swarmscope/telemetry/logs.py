@@ -29,7 +29,13 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext
 
 from swarmscope.config import Settings
-from swarmscope.telemetry.export_queue import ExportQueue, in_export_thread
+from swarmscope.telemetry.export_queue import (
+    ExporterTimeout,
+    ExportQueue,
+    call_within,
+    in_export_thread,
+    seconds_left,
+)
 from swarmscope.telemetry.redact import Redactor
 
 EventDict = MutableMapping[str, Any]
@@ -105,6 +111,7 @@ class LogPipeline:
         self._render = self._console_renderer() if settings.log_format == "console" else _json_line
         self._files = _open_files(settings)
         self.exporter = None if settings.sdk_disabled else exporter or _build_log_exporter(settings)
+        self._exporter_timeout = ExporterTimeout(self.exporter)
         queue_args = {
             "max_size": settings.queue_size,
             "batch_size": settings.export_batch_size,
@@ -213,7 +220,8 @@ class LogPipeline:
         return True
 
     def _export_remote(self, events: Sequence[EventDict]) -> bool:
-        assert self.exporter is not None
+        assert self.exporter is not None and self.remote is not None
+        self._exporter_timeout.limit(self.remote.seconds_left())
         records = []
         for event in events:
             try:
@@ -260,19 +268,38 @@ class LogPipeline:
                 ok = queue.flush(timeout) and ok
         return ok
 
+    def begin_close(self, deadline: float) -> None:
+        """Start writing and exporting what is queued, both at once, to be done by ``deadline``."""
+        for queue in (self.local, self.remote):
+            if queue is not None:
+                queue.begin_close(deadline)
+
+    def finish_close(self, deadline: float) -> None:
+        """Wait for both queues until ``deadline``; then release the exporter and the files.
+
+        What is left at the deadline is counted as dropped. The exporter's shutdown and the
+        files' close run on their own threads with what time is left: a file handler's close
+        waits for its lock, which a write stuck on a slow disk holds.
+        """
+        for queue in (self.local, self.remote):
+            if queue is not None:
+                queue.finish_close()
+        if self.exporter is not None:
+            call_within(self.exporter.shutdown, seconds_left(deadline), "logs-exporter-shutdown")
+        if self._files:
+            files = self._files
+
+            def close_files() -> None:
+                for handler in files:
+                    handler.close()
+
+            call_within(close_files, seconds_left(deadline), "log-files-close")
+
     def close(self, timeout: float = 5.0) -> None:
         """Write and export what is queued within ``timeout`` seconds, then release files."""
         deadline = time.monotonic() + timeout
-        if self.local is not None:
-            self.local.close(timeout)
-        if self.remote is not None:
-            assert self.exporter is not None
-            remaining = max(deadline - time.monotonic(), 0.0)
-            self.remote.close(remaining, interrupt=self.exporter.shutdown)
-        if self.exporter is not None:
-            self.exporter.shutdown()
-        for handler in self._files:
-            handler.close()
+        self.begin_close(deadline)
+        self.finish_close(deadline)
 
 
 class StdlibBridge(logging.Handler):

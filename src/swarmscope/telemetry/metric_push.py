@@ -29,8 +29,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric as Family
 
 from swarmscope import __version__
+from swarmscope.telemetry.export_queue import call_within
 
 _PROCESS_START_NS = int(psutil.Process().create_time() * 1e9)
+# Per HTTP phase (connect, write, read), as httpx counts it; a closing push gets less.
+_PUSH_TIMEOUT = 5.0
 
 
 def encode(
@@ -153,7 +156,12 @@ def otlp_headers(signal: str) -> dict[str, str]:
 
 
 class MetricPusher:
-    """Collects ``registry`` every ``interval`` seconds and posts it to ``endpoint``."""
+    """Collects ``registry`` every ``interval`` seconds and posts it to ``endpoint``.
+
+    Each push is counted once: exported, or dropped when it fails, or dropped with reason
+    ``shutdown`` when ``close`` stops waiting for it; a push still running then is left to
+    its daemon thread, and what it comes back with is no longer counted.
+    """
 
     def __init__(
         self,
@@ -170,9 +178,14 @@ class MetricPusher:
         self._interval = interval
         self._dropped = dropped
         self._exported = exported
-        self._client = httpx.Client(timeout=5.0, headers=otlp_headers("METRICS"))
+        self._client = httpx.Client(timeout=_PUSH_TIMEOUT, headers=otlp_headers("METRICS"))
         self._stop = threading.Event()
+        # One push at a time: the interval's and the final one share the client.
         self._lock = threading.Lock()
+        # Guards the counting: pushes started and not yet counted, and whether close gave up.
+        self._outcomes = threading.Lock()
+        self._pending = 0
+        self._abandoned = False
         self._thread = threading.Thread(target=self._run, name="swarmscope-metrics", daemon=True)
         self._thread.start()
 
@@ -182,31 +195,82 @@ class MetricPusher:
 
     def push(self) -> bool:
         """Send the registry now; False (and counted as dropped) when the endpoint refuses."""
-        with self._lock:
-            try:
-                request = encode(self._registry.collect(), self._resource, time.time_ns())
-                points = sum(
-                    len(getattr(metric, metric.WhichOneof("data")).data_points)
-                    for metric in request.resource_metrics[0].scope_metrics[0].metrics
-                )
-                answer = self._client.post(
-                    self._endpoint,
-                    content=request.SerializeToString(),
-                    headers={"content-type": "application/x-protobuf"},
-                )
-            except Exception:
-                self._dropped("export_failed", 1)
+        if not self._start():
+            return False
+        return self._push(None)
+
+    def _start(self) -> bool:
+        """Count a push as pending; False once close has given up (it counted what was left)."""
+        with self._outcomes:
+            if self._abandoned:
                 return False
-            if answer.status_code >= 400:
-                self._dropped("export_failed", 1)
-                return False
-            self._exported(points)
+            self._pending += 1
             return True
 
-    def close(self, timeout: float) -> None:
-        """Stop the interval and push once more, so a short-lived process's totals arrive."""
+    def _push(self, deadline: float | None) -> bool:
+        """One pending push: post the registry and count the outcome unless close gave up."""
+        with self._lock:
+            # An interval push that waited behind the final one: that one carried the totals.
+            skipped = self._client.is_closed
+            ok, points = (False, 0) if skipped else self._send(deadline)
+        with self._outcomes:
+            if self._abandoned:
+                return False
+            self._pending -= 1
+        if skipped:
+            return False
+        if ok:
+            self._exported(points)
+        else:
+            self._dropped("export_failed", 1)
+        return ok
+
+    def _send(self, deadline: float | None) -> tuple[bool, int]:
+        """Post the registry; the HTTP timeout is capped at what is left of ``deadline``."""
+        timeout = _PUSH_TIMEOUT
+        if deadline is not None:
+            timeout = min(timeout, max(deadline - time.monotonic(), 0.001))
+        try:
+            request = encode(self._registry.collect(), self._resource, time.time_ns())
+            points = sum(
+                len(getattr(metric, metric.WhichOneof("data")).data_points)
+                for metric in request.resource_metrics[0].scope_metrics[0].metrics
+            )
+            answer = self._client.post(
+                self._endpoint,
+                content=request.SerializeToString(),
+                headers={"content-type": "application/x-protobuf"},
+                timeout=timeout,
+            )
+        except Exception:
+            return False, 0
+        return answer.status_code < 400, points
+
+    def close(self, timeout: float) -> bool:
+        """Stop the interval and push once more, so a short-lived process's totals arrive.
+
+        The push runs on a daemon thread and is waited for at most ``timeout`` seconds, its
+        HTTP timeout capped at that too. Past it, the pushes not yet counted (this one, and an
+        interval push stuck on the endpoint that it waits behind) are counted as dropped.
+        True when the final push was counted in time, sent or failed.
+        """
+        deadline = time.monotonic() + timeout
         self._stop.set()
-        self._thread.join(timeout)
-        self._client.timeout = httpx.Timeout(max(min(timeout, 5.0), 0.1))
-        self.push()
-        self._client.close()
+        if not self._start():
+            return False
+
+        def final_push() -> None:
+            try:
+                self._push(deadline)
+            finally:
+                with self._lock:
+                    self._client.close()
+
+        finished = call_within(final_push, deadline - time.monotonic(), "metrics-final-push")
+        if not finished:
+            with self._outcomes:
+                self._abandoned = True
+                count, self._pending = self._pending, 0
+            if count:
+                self._dropped("shutdown", count)
+        return finished

@@ -26,6 +26,7 @@ from prometheus_client import disable_created_metrics
 from swarmscope._version import __version__
 from swarmscope.catalog import EVENTS_BY_NAME
 from swarmscope.config import ConfigError, Settings
+from swarmscope.telemetry.export_queue import call_within, seconds_left
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
 from swarmscope.telemetry.metric_push import MetricPusher
 from swarmscope.telemetry.metrics import MetricSet, multiprocess_dir
@@ -76,20 +77,55 @@ class Runtime:
         return self.logs.flush(timeout) and spans_ok
 
     def close(self, timeout: float = 10.0) -> None:
-        """Export what is queued, keeping to ``timeout`` seconds in all, and release everything."""
+        """Export what is queued and release everything, returning within ``timeout`` seconds.
+
+        ``timeout`` is one deadline for every step, whatever the exporters do (an endpoint that
+        accepts connections and never answers holds an export for its whole HTTP timeout).
+        Spans and logs drain at once, each on its own worker, so a dead traces endpoint does
+        not eat the logs' time; the final metric push starts when they are done, so it
+        carries their counts, or at the latest with a share of the time still left, so a dead
+        traces endpoint does not cost the last metrics either. What is still running at the
+        deadline is left to its daemon thread and counted on ``telemetry_dropped_total``
+        (reason ``shutdown``).
+        """
         deadline = time.monotonic() + timeout
         if self.bridge is not None:
             root = logging.getLogger()
             root.removeHandler(self.bridge)
             root.setLevel(self.bridge.previous_root_level)
         if self.span_processor is not None:
-            self.span_processor.close(timeout)
+            self.span_processor.begin_close(deadline)
+        self.logs.begin_close(deadline)
+        # Processors an app added to the provider flush meanwhile; ours is closing already.
+        provider_done = threading.Event()
+
+        def shut_provider_down() -> None:
+            self.tracer_provider.shutdown()
+            provider_done.set()
+
+        call_within(shut_provider_down, 0.0, "tracer-provider-shutdown")
         if self.metric_pusher is not None:
-            self.metric_pusher.close(max(deadline - time.monotonic(), 0.0))
-        self.logs.close(max(deadline - time.monotonic(), 0.0))
-        self.tracer_provider.shutdown()
+            self._wait_for_queues(deadline - min(timeout * _METRIC_PUSH_SHARE, _METRIC_PUSH_MAX))
+            self.metric_pusher.close(seconds_left(deadline))
+        if self.span_processor is not None:
+            self.span_processor.finish_close(deadline)
+        self.logs.finish_close(deadline)
+        provider_done.wait(seconds_left(deadline))
+
+    def _wait_for_queues(self, until: float) -> None:
+        """Wait until the span and log workers have exported everything, or until ``until``."""
+        queues = [self.logs.local, self.logs.remote]
+        if self.span_processor is not None:
+            queues.append(self.span_processor.queue)
+        for queue in queues:
+            if queue is not None:
+                queue.wait_closed(until)
 
 
+# The final metric push waits for the spans and logs at most until this share of the
+# shutdown timeout (and at most this many seconds) is left.
+_METRIC_PUSH_SHARE = 0.25
+_METRIC_PUSH_MAX = 2.0
 _EVENT_LEVELS = {name: spec.level for name, spec in EVENTS_BY_NAME.items()}
 _lock = threading.RLock()
 _runtime: Runtime | None = None

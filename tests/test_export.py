@@ -266,30 +266,40 @@ def tool_calls(count: int) -> float:
     return time.perf_counter() - started
 
 
-def test_dead_endpoint_never_blocks_the_app(clean, monkeypatch):
-    # A short per-request exporter timeout keeps this test quick; the default timeout is
-    # covered by test_shutdown_honours_its_timeout_with_a_dead_endpoint below.
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
-    port = free_port()
-
-    ss.init(namespace=NAMESPACE, log_stream="none")
-    tool_calls(200)
-    baseline = tool_calls(2000)
-    ss.shutdown()
-
+def test_dead_endpoint_never_blocks_the_app(clean, monkeypatch, black_hole):
+    """Every export waits 30 s on an endpoint that never answers; the app's 2,000 calls end
+    long before the first export could (a bound no load makes 2,000 calls reach), and what
+    did not fit the queues is counted as dropped."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "30")
     rt = ss.init(
         namespace=NAMESPACE,
         log_stream="none",
-        otlp_endpoint=f"http://127.0.0.1:{port}",
+        otlp_endpoint=hole_endpoint(black_hole),
         queue_size=64,
         export_interval_seconds=0.05,
         metrics_export_interval_seconds=0.1,
     )
     assert (rt.settings.traces_exporter, rt.settings.metrics_exporter) == ("otlp", "otlp")
-    tool_calls(200)
-    down = tool_calls(2000)
-    assert down < 3 * baseline, f"dead endpoint: {down:.3f}s vs no exporter: {baseline:.3f}s"
+    assert tool_calls(2000) < 10, "the app waited on an export"
+    for signal in ("traces", "logs"):
+        assert dropped(rt, signal) > 0, f"nothing counted as dropped for {signal}"
+        assert metric(rt, "telemetry_exported_total", signal=signal) == 0
+    started = time.monotonic()
+    ss.shutdown(timeout=2)
+    assert time.monotonic() - started < 5
 
+
+def test_refused_endpoint_counts_every_signal_as_dropped(clean, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    rt = ss.init(
+        namespace=NAMESPACE,
+        log_stream="none",
+        otlp_endpoint=f"http://127.0.0.1:{free_port()}",
+        queue_size=64,
+        export_interval_seconds=0.05,
+        metrics_export_interval_seconds=0.1,
+    )
+    tool_calls(200)
     signals = ("traces", "logs", "metrics")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not all(dropped(rt, s) for s in signals):
@@ -297,7 +307,6 @@ def test_dead_endpoint_never_blocks_the_app(clean, monkeypatch):
     for signal in signals:
         assert dropped(rt, signal) > 0, f"nothing counted as dropped for {signal}"
         assert metric(rt, "telemetry_exported_total", signal=signal) == 0
-
     started = time.monotonic()
     ss.shutdown()
     assert time.monotonic() - started < 15

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     TraceIdRatioBased,
 )
+from opentelemetry.trace import Status
 
 from swarmscope.config import Settings
 from swarmscope.telemetry.export_queue import (
@@ -106,12 +107,21 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
 
     Every span is looked at whole, swarmscope's own too: they scrub what the SDK sets, but
     the app can still set attributes on them through OpenTelemetry's API
-    (``trace.get_current_span().set_attribute(...)``). Clean attribute maps cost a few
-    dict lookups per attribute, on the export thread.
+    (``trace.get_current_span().set_attribute(...)``), and other instrumentations put
+    exception messages in a span's status. Clean attribute maps cost a few dict lookups per
+    attribute, on the export thread.
     """
     attributes = span.attributes or {}
-    dirty = redactor.needs_scrubbing(attributes) or any(
-        redactor.needs_scrubbing(event.attributes or {}) for event in span.events
+    description = span.status.description
+    status = span.status
+    if description:
+        clean = redactor.text(description)
+        if clean != description:
+            status = Status(span.status.status_code, clean)
+    dirty = (
+        status is not span.status
+        or redactor.needs_scrubbing(attributes)
+        or any(redactor.needs_scrubbing(event.attributes or {}) for event in span.events)
     )
     if not dirty:
         return span
@@ -127,7 +137,7 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
         ],
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=status,
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,

@@ -45,6 +45,11 @@ from swarmscope.server.rows import (
     columns_to_arrow,
 )
 from swarmscope.server.span_fields import (
+    LAST_TIME_TEXT,
+    MAX_TIME_NS,
+    TimeOutOfRange,
+    as_text,
+    check_span_times,
     derived,
     events_json,
     first,
@@ -53,6 +58,7 @@ from swarmscope.server.span_fields import (
     resource_id,
     service_name,
     status_name,
+    time_out_of_range,
     to_json,
 )
 
@@ -106,17 +112,30 @@ def parse(message: Any, body: bytes, content_type: str) -> Any:
             raise BadPayload(f"body is not an OTLP protobuf message: {error}") from None
         return message
     if kind == JSON:
-        # OTLP/JSON writes ids as hex; protobuf's JSON mapping expects bytes as base64.
-        text = _ID_FIELDS.sub(
-            lambda m: f'"{m.group(1)}": "{base64.b64encode(bytes.fromhex(m.group(2))).decode()}"',
-            body.decode("utf-8", errors="replace"),
-        )
+        text = _ID_FIELDS.sub(_hex_id_as_base64, body.decode("utf-8", errors="replace"))
         try:
             json_format.Parse(text, message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError) as error:
             raise BadPayload(f"body is not OTLP JSON: {error}") from None
         return message
     raise UnsupportedMediaType(f"content type {kind!r}: send {PROTOBUF} or {JSON}")
+
+
+def _hex_id_as_base64(match: re.Match[str]) -> str:
+    """An id field, from OTLP/JSON's hex to the base64 protobuf's JSON mapping expects.
+
+    An odd number of hex digits is no id in either encoding (and ``bytes.fromhex`` refuses
+    it): the request is malformed, answered 400 naming the field. Values that are not hex
+    at all are left to protobuf, which reads them as base64 as it always did.
+    """
+    field, digits = match.groups()
+    if len(digits) % 2:
+        shown = digits if len(digits) <= 40 else f"{digits[:40]}..."
+        raise BadPayload(
+            f"{field} {shown!r} has an odd number of hex digits: OTLP/JSON writes an id as"
+            " two hex digits per byte"
+        )
+    return f'"{field}": "{base64.b64encode(bytes.fromhex(digits)).decode()}"'
 
 
 def value(any_value: AnyValue) -> Any:
@@ -185,12 +204,15 @@ def read_span_rows(
     """A trace request's ``span_rows``, read from the wire when the compiled reader is
     installed; JSON, and protobuf where it was not compiled, go through protobuf's messages.
     """
-    if otlp_wire is not None and _media_type(content_type) == PROTOBUF:
-        try:
-            return otlp_wire.span_rows(body)
-        except otlp_wire.WireError as error:
-            raise BadPayload(f"body is not an OTLP protobuf message: {error}") from None
-    return span_rows(message_spans(parse(ExportTraceServiceRequest(), body, content_type)))
+    try:
+        if otlp_wire is not None and _media_type(content_type) == PROTOBUF:
+            try:
+                return otlp_wire.span_rows(body)
+            except otlp_wire.WireError as error:
+                raise BadPayload(f"body is not an OTLP protobuf message: {error}") from None
+        return span_rows(message_spans(parse(ExportTraceServiceRequest(), body, content_type)))
+    except TimeOutOfRange as error:
+        raise BadPayload(str(error)) from None
 
 
 def message_spans(request: ExportTraceServiceRequest) -> SpanGroups:
@@ -228,6 +250,8 @@ def span_rows(groups: SpanGroups) -> tuple[list[tuple[Any, ...]], dict[str, str]
     """The spans as rows of ``SpanRow``'s fields in their order, their resources by id, and
     how many spans were rejected (ids of the wrong length).
 
+    Raises ``TimeOutOfRange`` for a span starting or ending past what the store can hold.
+
     A resource is turned into JSON once for all its spans and stored once (storing it with
     every span was a third of the cost of an insert).
     """
@@ -243,6 +267,7 @@ def span_rows(groups: SpanGroups) -> tuple[list[tuple[Any, ...]], dict[str, str]
             if len(span[0]) != 16 or len(span[1]) != 8:
                 rejected += 1
                 continue
+            check_span_times(span[3], span[1], span[5], span[6])
             rows.append(_span_values(span, service, resource_key))
     return rows, resources, rejected
 
@@ -301,26 +326,52 @@ def new_response(signal: str) -> Any:
 
 
 def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
+    """The request's log records as rows; ``BadPayload`` for a time the store cannot hold."""
     rows = []
     for record, service, _ in items(request.resource_logs, "scope_logs", "log_records"):
         attrs = attributes(record.attributes)
         body = value(record.body)
         rows.append(
             LogRow(
-                time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                time_ns=_log_time(record),
                 trace_id=record.trace_id.hex() or None,
                 span_id=record.span_id.hex() or None,
                 severity=(record.severity_text or "").lower(),
-                event=record.event_name or attrs.get("event"),
+                event=record.event_name or as_text(attrs.get("event")),
                 body=body if isinstance(body, str) else to_json(body),
                 service=service,
-                agent=first(
-                    attrs, "agent", "agent_id", "agent_type", "gen_ai.agent.name", "agent.name"
+                agent=as_text(
+                    first(
+                        attrs, "agent", "agent_id", "agent_type", "gen_ai.agent.name", "agent.name"
+                    )
                 ),
                 attributes=to_json(attrs),
             )
         )
     return rows
+
+
+def _log_time(record: Any) -> int:
+    """The time a record is stored at: when it happened, else when it was observed.
+
+    Only the time stored is checked: an observed time past the store's range beside a good
+    event time harms nothing.
+    """
+    if record.time_unix_nano:
+        field, ns = "time_unix_nano", record.time_unix_nano
+    else:
+        field, ns = "observed_time_unix_nano", record.observed_time_unix_nano
+    if ns > MAX_TIME_NS:
+        raise BadPayload(str(time_out_of_range("log record", field, ns)))
+    return ns
+
+
+def _late_field(point: Any) -> str | None:
+    """The first time field of a data point the store cannot hold, if any."""
+    for field in ("time_unix_nano", "start_time_unix_nano"):
+        if getattr(point, field) > MAX_TIME_NS:
+            return field
+    return None
 
 
 _INVALID_NAME = re.compile(r"[^a-zA-Z0-9_:]")
@@ -337,7 +388,8 @@ def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], 
     """The request's data points as rows, and how many were rejected and why.
 
     Exponential histograms and delta sums are rejected (counted in OTLP's partial success):
-    the query engine works on cumulative series, as Prometheus does.
+    the query engine works on cumulative series, as Prometheus does. So are points with a
+    time past what the store can hold; the other points of the request are kept.
     """
     rows: list[MetricRow] = []
     rejected, reasons = 0, set()
@@ -368,7 +420,17 @@ def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], 
             reasons.add(f"{metric.name}: {data or 'no data'} is not supported")
             continue
         for point in getattr(metric, data).data_points:
-            labels = sorted((kv.key, str(value(kv.value))) for kv in point.attributes)
+            late = _late_field(point)
+            if late is not None:
+                rejected += 1
+                reasons.add(
+                    f"{metric.name}: a data point's {late} is past the last time the store can"
+                    f" hold, {LAST_TIME_TEXT}"
+                )
+                continue
+            # A key sent twice is one label, the last value winning as for any attributes:
+            # the store's MAP column refuses duplicate keys (a 500 for the whole request).
+            labels = sorted((key, str(raw)) for key, raw in attributes(point.attributes).items())
             series = json.dumps([service, instance, name, labels], separators=(",", ":"))
             row = MetricRow(
                 time_ns=point.time_unix_nano,

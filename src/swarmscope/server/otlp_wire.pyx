@@ -21,6 +21,7 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy
 
 from swarmscope.server.span_fields import (
+    check_span_times,
     derived,
     events_json,
     kind_name,
@@ -32,6 +33,8 @@ from swarmscope.server.span_fields import (
 )
 
 cdef const char* HEX_DIGITS = b"0123456789abcdef"
+# The last time the store's signed 64-bit nanosecond columns hold; OTLP's fixed64 goes on.
+cdef uint64_t LAST_TIME_NS = 0x7FFFFFFFFFFFFFFF
 
 cdef enum Wire:
     VARINT = 0
@@ -390,6 +393,12 @@ cdef int span(Cursor cursor, Rows into) except -1:
     if trace_stop - trace_start != 16 or span_stop - span_start != 8:
         into.rejected += 1
         return 0
+    if start_ns > LAST_TIME_NS or end_ns > LAST_TIME_NS:
+        # Raises TimeOutOfRange, worded as the reader over protobuf's messages words it.
+        span_id = PyBytes_FromStringAndSize(
+            <const char*>cursor.data + span_start, span_stop - span_start
+        )
+        check_span_times(name, span_id, start_ns, end_ns)
     into.rows.append(
         (
             hex_of(&cursor, trace_start, trace_stop),

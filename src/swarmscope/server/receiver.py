@@ -168,5 +168,20 @@ def _busy(
     return answer
 
 
+# A parse error can quote a whole body back: longer reasons are cut here.
+MAX_REASON_CHARS = 2000
+
+
 def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status}, status_code=status)
+    """The JSON error every route answers with: ``{"error": reason, "status": code}``.
+
+    The reason often quotes the request, so it may hold anything. A lone surrogate (the
+    JSON text ``"\\ud800"`` decodes to one) cannot be encoded as UTF-8 and would fail the
+    answer itself, a 500 in place of the 400: it is written out as the six characters
+    ``\\ud800`` instead.
+    """
+    text = str(message)
+    if len(text) > MAX_REASON_CHARS:
+        text = f"{text[:MAX_REASON_CHARS]}... ({len(text) - MAX_REASON_CHARS} more characters)"
+    safe = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse({"error": safe, "status": status}, status_code=status)

@@ -8,6 +8,7 @@ GenAI semantic conventions or, for spans from OpenInference instrumentors, from 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -25,19 +26,57 @@ OPENINFERENCE_KINDS = {
 }
 
 
+# The store keeps times as signed 64-bit nanoseconds (BIGINT); OTLP's are unsigned (fixed64),
+# and the upper half of their range has no place in the store. It begins after this instant.
+MAX_TIME_NS = 2**63 - 1
+LAST_TIME = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=MAX_TIME_NS // 1000)
+LAST_TIME_TEXT = LAST_TIME.isoformat().replace("+00:00", "Z")
+# Token counts are stored as BIGINT too.
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
+
+
+class TimeOutOfRange(ValueError):
+    """An OTLP time past ``MAX_TIME_NS``: the request is refused (400) with this reason, as
+    storing it would overflow the column and a clamped time would be a made-up one."""
+
+
+def time_out_of_range(what: str, field: str, ns: int) -> TimeOutOfRange:
+    """The one wording both span readers, logs and metrics use for a time the store cannot
+    hold, naming the item, the OTLP field and its value."""
+    return TimeOutOfRange(
+        f"{what}: {field} {ns} is past the last time the store can hold, {LAST_TIME_TEXT}"
+        " (2^63-1 ns since 1970)"
+    )
+
+
+def span_label(name: str, span_id: bytes) -> str:
+    """A span as a reason names it: its name and id, enough to find it in the sender."""
+    return f"span {name[:100]!r} (span id {span_id.hex()})"
+
+
+def check_span_times(name: str, span_id: bytes, start_ns: int, end_ns: int) -> None:
+    """Raise ``TimeOutOfRange`` for a span whose start or end the store cannot hold."""
+    if start_ns > MAX_TIME_NS:
+        raise time_out_of_range(span_label(name, span_id), "start_time_unix_nano", start_ns)
+    if end_ns > MAX_TIME_NS:
+        raise time_out_of_range(span_label(name, span_id), "end_time_unix_nano", end_ns)
+
+
 def service_name(resource: dict[str, Any]) -> str:
     return str(resource.get("service.name", "unknown_service"))
 
 
-def derived(attrs: dict[str, Any]) -> tuple[Any, Any, Any, Any, int | None, int | None]:
+def derived(
+    attrs: dict[str, Any],
+) -> tuple[str | None, str | None, str | None, str | None, int | None, int | None]:
     """The operation, agent, tool, model, input and output tokens a span's attributes name."""
     get = attrs.get
     return (
-        get("gen_ai.operation.name")
+        as_text(get("gen_ai.operation.name"))
         or OPENINFERENCE_KINDS.get(str(get("openinference.span.kind")).upper()),
-        first(attrs, "gen_ai.agent.name", "agent.name"),
-        first(attrs, "gen_ai.tool.name", "tool.name"),
-        first(attrs, "gen_ai.request.model", "llm.model_name"),
+        as_text(first(attrs, "gen_ai.agent.name", "agent.name")),
+        as_text(first(attrs, "gen_ai.tool.name", "tool.name")),
+        as_text(first(attrs, "gen_ai.request.model", "llm.model_name")),
         as_int(first(attrs, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
         as_int(first(attrs, "gen_ai.usage.output_tokens", "llm.token_count.completion")),
     )
@@ -52,11 +91,22 @@ def first(attrs: dict[str, Any], *keys: str) -> Any:
     return None
 
 
+def as_text(raw: Any) -> str | None:
+    """An attribute value for a text column: the sender chose its type, and an agent name
+    sent as a number or a list must not fail the batch (Arrow refuses non-strings there)."""
+    if raw is None or isinstance(raw, str):
+        return raw
+    return to_json(raw)
+
+
 def as_int(raw: Any) -> int | None:
+    """A token count for a BIGINT column; None when it is not a number or does not fit (a
+    double of 1e300 or inf would otherwise overflow the column and fail the batch)."""
     try:
-        return None if raw is None else int(raw)
-    except (TypeError, ValueError):
+        number = None if raw is None else int(raw)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and MIN_INT <= number <= MAX_INT else None
 
 
 def kind_name(kind: int) -> str:

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from swarmscope.server.alerting import Alerting
@@ -43,6 +43,22 @@ class WebhookMessage(BaseModel):
     alerts: list[WebhookAlert] = Field(min_length=1)
 
 
+def _lone_surrogate(value: Any) -> bool:
+    """Whether any text in ``value`` holds a lone surrogate (JSON's ``"\\ud800"`` decodes to
+    one), which no UTF-8 answer can carry."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_lone_surrogate(key) or _lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(item) for item in value)
+    return False
+
+
 def _instant(moment: datetime) -> str:
     if moment.year == 1:  # Go's zero time: a firing alert has no end yet
         return timestamp(None)
@@ -72,6 +88,12 @@ def routes(alerting: Alerting) -> APIRouter:
         status_code=200,
     )
     async def alertmanager_webhook(message: WebhookMessage) -> dict[str, Any]:
+        # Refused at the door: kept in the inbox, such an alert made every later
+        # GET /api/alerts fail to encode its answer (a 500 until the server restarted).
+        if _lone_surrogate(message.model_dump()):
+            raise HTTPException(
+                400, "the message's text must be valid Unicode: it has a lone surrogate"
+            )
         alerts = [
             {
                 **alert.model_dump(exclude={"startsAt", "endsAt"}),

@@ -31,7 +31,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from swarmscope.ops.dashboards import DASHBOARDS, DASHBOARDS_BY_UID, Dashboard, Panel
 from swarmscope.ops.query import Query as PanelQuery
 from swarmscope.ops.query import Up
-from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.server.api.params import MAX_NS, BadParameter, time_ns
 from swarmscope.server.context import Context
 from swarmscope.server.evaluate import Batch, RangeSeries, Steps, instant, steps
 from swarmscope.server.promql import duration_ms
@@ -134,6 +134,17 @@ def parse_window(start: str | None, end: str | None, step: str | None) -> Window
 
 
 def _step_ns(text: str) -> int:
+    """The step in nanoseconds, at most a 64-bit number of them (about 292 years): the
+    evaluation's times and SQL are 64-bit, and a step of 1e300 seconds, or a duration of a
+    few hundred digits, overflowed them."""
+    step_ns = _parsed_step_ns(text)
+    if step_ns > MAX_NS:
+        raise BadParameter(f"step must be at most {MAX_NS // 10**9} seconds (about 292 years)")
+    return int(step_ns)
+
+
+def _parsed_step_ns(text: str) -> float | int:
+    """Seconds (a float, compared before it becomes an int) or a Prometheus duration."""
     try:
         seconds = float(text)
     except ValueError:
@@ -143,7 +154,7 @@ def _step_ns(text: str) -> int:
             raise BadParameter("step must be seconds or a duration like 30s") from None
     if not math.isfinite(seconds) or seconds < 0.001:
         raise BadParameter("step must be at least 0.001 seconds")
-    return int(seconds * 1e9)
+    return seconds * 1e9
 
 
 def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -> dict[str, Any]:

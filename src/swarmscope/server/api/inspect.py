@@ -24,11 +24,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from swarmscope.server.api.logs import LOG_AGENT, SEVERITY_RANK, all_of, iso, level_rank
-from swarmscope.server.api.params import time_ns
+from swarmscope.server.api.params import MAX_NS, time_ns
 from swarmscope.server.context import Context
 from swarmscope.server.store import Store
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
+# A settle time whose nanoseconds, taken from now, stay a 64-bit time: about 146 years.
+MAX_SETTLE_S = 2**62 / 1e9
 
 
 def attribute(key: str, table: str = "") -> str:
@@ -542,14 +544,21 @@ def routes(context: Context) -> APIRouter:
         trace_id: str | None = None,
         start: TIME = None,
         end: TIME = None,
-        slow_ms: Annotated[float, Query(ge=0, description="slower handoffs are a problem")] = (
-            1000.0
-        ),
-        max_bytes: Annotated[int, Query(ge=0, description="larger payloads are a problem")] = (
-            256 * 1024
-        ),
+        slow_ms: Annotated[
+            float,
+            Query(ge=0, allow_inf_nan=False, description="slower handoffs are a problem"),
+        ] = 1000.0,
+        max_bytes: Annotated[
+            int, Query(ge=0, le=MAX_NS, description="larger payloads are a problem")
+        ] = 256 * 1024,
         settle_s: Annotated[
-            float, Query(ge=0, description="age before a handoff with no target run counts")
+            float,
+            Query(
+                ge=0,
+                le=MAX_SETTLE_S,
+                allow_inf_nan=False,
+                description="age before a handoff with no target run counts",
+            ),
         ] = 30.0,
         limit: Annotated[int, Query(ge=1, le=500, description="rows per list")] = 20,
     ) -> dict[str, Any]:

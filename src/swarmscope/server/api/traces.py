@@ -19,7 +19,7 @@ def routes(context: Context) -> APIRouter:
         service: str | None = None,
         agent: str | None = None,
         status: Literal["ok", "error"] | None = None,
-        min_duration_ms: Annotated[float | None, Query(ge=0)] = None,
+        min_duration_ms: Annotated[float | None, Query(ge=0, allow_inf_nan=False)] = None,
         start: Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")] = None,
         end: Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")] = None,
         attribute: Annotated[

@@ -188,7 +188,8 @@ def _keys(leaf: Leaf, row: dict[str, Any]) -> list[LabelKey]:
     if leaf.part != "bucket":
         return [group]
     return [
-        tuple(sorted((*group, ("le", format_le(bound))))) for bound in (*row["bounds"], math.inf)
+        tuple(sorted((*group, ("le", format_le(bound)))))
+        for bound in (*(row["bounds"] or ()), math.inf)
     ]
 
 
@@ -208,7 +209,7 @@ def _values(
         befores, afters = [[r["lv"]] for r in inside], [[r["fv"]] for r in inside]
     else:
         firsts, lasts = list(accumulate(row["fvs"])), list(accumulate(row["lvs"]))
-        if not len(firsts) == len(lasts) == len(row["bounds"]) + 1:
+        if not len(firsts) == len(lasts) == len(row["bounds"] or ()) + 1:
             return []
         befores = [list(accumulate(r["lvs"])) for r in inside]
         afters = [list(accumulate(r["fvs"])) for r in inside]
@@ -340,10 +341,13 @@ def _statement(leaves: list[Leaf]) -> str:
                len(buckets) = len(bounds) + 1 AS has_buckets
         FROM metric_points WHERE {_scan(leaves)}
     ),
-    -- Each series' labels, from one of its rows.
+    -- Each series' labels, from one of its rows: one with buckets where there is one (a
+    -- series also sent as a gauge has rows without bounds).
     named AS (
         SELECT name, hash(series) AS sid, series, service, labels, bounds
-        FROM metric_points WHERE rowid IN (SELECT min(r) FROM raw GROUP BY sid)
+        FROM metric_points WHERE rowid IN (
+            SELECT coalesce(min(r) FILTER (WHERE has_buckets), min(r)) FROM raw GROUP BY sid
+        )
     ),
     -- Every leaf's samples, with the slots a and b of the module's docstring; a sample in no
     -- window (a > b: steps farther apart than the window) is left out. Buckets are carried

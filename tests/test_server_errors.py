@@ -20,7 +20,7 @@ import pytest
 
 from loopback import serve
 from swarmscope.server.app import create_app
-from swarmscope.server.store import Store
+from swarmscope.server.store import Store, StoreFull
 
 BROKEN = "b" * 32
 # Loggers a traceback of the server's would go to: its own, and uvicorn's.
@@ -150,4 +150,27 @@ def test_clients_that_hang_up_mid_request_or_mid_response_leave_no_traceback(
         with _connect(url) as client:
             client.sendall(b"GET /api/overview HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
             assert client.recv(1024).startswith(b"HTTP/1.1 200 ")
+    assert logs.errors() == []
+
+
+def test_a_full_disk_under_a_query_is_503_with_its_reason(store, monkeypatch, logs):
+    """While DuckDB cannot reopen its file on a full disk, reads fail too: the client gets
+    the cause and when to retry, as the OTLP intake answers, not an internal error."""
+
+    def full(trace_id: str) -> list[dict[str, object]]:
+        raise StoreFull("the store's disk is full: No space left on device")
+
+    monkeypatch.setattr(store, "trace", full)
+    with serve(create_app(store)) as url:
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            connection.request("GET", f"/api/traces/{BROKEN}")
+            answer = connection.getresponse()
+            body = orjson.loads(answer.read())
+        finally:
+            connection.close()
+    assert answer.status == 503
+    assert answer.getheader("Retry-After") == "30"
+    assert body == {"error": "the store's disk is full: No space left on device", "status": 503}
     assert logs.errors() == []

@@ -5,6 +5,8 @@ re-raises after it has answered; uvicorn then logs the exception and closes the 
 so the next request a keep-alive client sends on it fails. This middleware sits inside that
 one: it answers, logs the traceback to the server's log, and returns normally.
 
+A full disk is a 503 with ``Retry-After`` and its reason, for queries as for intake.
+
 A client that goes away (``ClientDisconnect`` while its body is read) is no error of the
 server's: nobody is left to answer, so it is logged at debug level without a traceback.
 """
@@ -16,7 +18,8 @@ import logging
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from swarmscope.server.receiver import error
+from swarmscope.server.receiver import DISK_FULL_RETRY_SECONDS, error
+from swarmscope.server.store import StoreFull
 
 log = logging.getLogger("swarmscope.server")
 
@@ -43,6 +46,13 @@ class JsonErrors:
             await self.app(scope, receive, watched_send)
         except ClientDisconnect:
             log.debug("client went away during %s %s", scope["method"], scope["path"])
+        except StoreFull as problem:
+            # Reads too, while DuckDB cannot reopen its file: the cause, and when to retry.
+            if started:
+                raise
+            answer = error(503, str(problem))
+            answer.headers["Retry-After"] = str(DISK_FULL_RETRY_SECONDS)
+            await answer(scope, receive, send)
         except Exception as problem:
             if started:
                 # Half a response is out: only the server can end it (it closes the

@@ -85,7 +85,9 @@ def main() -> None:
     print(f"{'value':<22}{'us/call':>10}{'vs none':>10}{'extra ms':>10}")
     for name, times in rounds.items():
         median = statistics.median(times)
-        print(f"{name:<22}{median * 1e6:>10.1f}{median / base:>9.2f}x{(median - base) * 1e3:>10.3f}")
+        print(
+            f"{name:<22}{median * 1e6:>10.1f}{median / base:>9.2f}x{(median - base) * 1e3:>10.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ def test_a_10_mb_attribute_costs_the_caller_what_a_1_kb_one_does(telemetry):
 def test_an_exception_message_of_10_mb_is_cut_too(telemetry):
     """Python's traceback formatting copies the message (OpenTelemetry records it): linear
     in its size, some milliseconds for 10 MB, where the old scrubber never returned."""
+
     def fail(message: str) -> Callable[[], None]:
         def call() -> None:
             try:

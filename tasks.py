@@ -74,13 +74,13 @@ def system_packages() -> None:
 
 
 def demo(args: list[str]) -> None:
-    setup("")
+    setup("all")  # the SDK alone is `pip install swarmscope`; the demo runs every part
     run(BIN / "swarmscope", "demo", *args)
 
 
 def test(args: list[str]) -> None:
     system_packages()  # first: the install compiles with them
-    setup("test")
+    setup("all,test")
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
     run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))

@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
+import swarmscope.__main__ as entry
 from swarmscope import __version__
+from swarmscope.cli import COMMANDS, Placeholder, load
 
 
 def swarmscope(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -186,3 +189,102 @@ def test_serve_refuses_a_store_of_another_layout(tmp_path):
     assert result.returncode == 1
     assert "written by an earlier swarmscope" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- start-up: a command imports what it runs, and nothing else ----------------------------
+
+# Runs the command in-process as the entry point does, then writes its exit code and every
+# module the run imported to the file named first.
+PROBE = """
+import json, sys
+out, sys.argv = sys.argv[1], ["swarmscope", *sys.argv[2:]]
+from swarmscope.__main__ import main
+try:
+    main()
+    code = 0
+except SystemExit as exit:
+    code = exit.code
+with open(out, "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+SERVER_PACKAGES = {"duckdb", "pyarrow", "fastapi", "uvicorn", "plotly", "httpx", "yaml"}
+
+
+def imported_by(tmp_path, *args: str) -> set[str]:
+    """The modules ``swarmscope ARGS`` imports; the command must succeed."""
+    out = tmp_path / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["code"] == 0, result.stderr
+    return set(report["modules"])
+
+
+def ours(modules: set[str], *prefixes: str) -> set[str]:
+    return {m for m in modules if m.startswith(prefixes)}
+
+
+def test_version_imports_no_command_and_no_sdk(tmp_path):
+    modules = imported_by(tmp_path, "version")
+    assert not ours(
+        modules,
+        "swarmscope.commands",
+        "swarmscope.debug",
+        "swarmscope.demo",
+        "swarmscope.server",
+        "swarmscope.ops",
+        "swarmscope.instrument",
+        "swarmscope.telemetry",
+    )
+    tops = {m.split(".")[0] for m in modules}
+    assert tops.isdisjoint(SERVER_PACKAGES | {"structlog", "opentelemetry"})
+
+
+def test_a_commands_help_imports_its_module_only(tmp_path):
+    modules = imported_by(tmp_path, "traces", "list", "--help")
+    assert "swarmscope.debug.traces" in modules
+    assert not ours(
+        modules,
+        "swarmscope.commands",
+        "swarmscope.demo",
+        "swarmscope.debug.agents",
+        "swarmscope.ops",
+    )
+    assert {m.split(".")[0] for m in modules}.isdisjoint(SERVER_PACKAGES)
+
+
+def test_the_top_level_help_lists_every_command_importing_none(tmp_path):
+    modules = imported_by(tmp_path, "--help")
+    targets = {lazy.target.split(":")[0] for lazy in COMMANDS.values()}
+    assert modules.isdisjoint(targets)
+    listed = swarmscope("--help").stdout
+    for name in ("version", *COMMANDS):
+        assert f" {name} " in listed
+
+
+def test_the_top_level_help_lines_are_the_commands_own():
+    """The table's one-liners are what each command says of itself once imported."""
+    for name, lazy in COMMANDS.items():
+        command = load(name)
+        assert command.name == name
+        assert command.get_short_help_str(limit=1000) == Placeholder(
+            name=name, help=lazy.help
+        ).get_short_help_str(limit=1000)
+
+
+def test_without_the_server_extra_the_command_says_so_in_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(entry, "SERVER_MODULES", ("typer", "swarmscope_no_such_module"))
+    with pytest.raises(SystemExit) as exit:
+        entry.main()
+    assert exit.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "pip install 'swarmscope[server]'" in captured.err
+    assert "swarmscope_no_such_module" in captured.err and "typer" not in captured.err

@@ -16,7 +16,7 @@ import yaml
 
 from loopback import free_port
 from swarmscope.catalog import METRICS_BY_NAME
-from swarmscope.cli import TracesBackend
+from swarmscope.commands.stack import TracesBackend
 from swarmscope.ops.alerts import ALERTS
 from swarmscope.ops.backends import TRACE_STORES
 from swarmscope.ops.bundle import export

@@ -9,63 +9,161 @@ semantic conventions) and structlog JSON logs::
     with ss.agent_run("zoho_data_scout", operation="account_analysis"):
         with ss.tool_call("fetch_accounts"):
             ...
+
+The root holds the lifecycle and the concept calls, and imports none of them until one is
+first used (PEP 562): ``import swarmscope`` sits at the top of every module of an app, often
+in processes that never record anything (a CLI, a migration, a test collector), so it costs
+what ``_version`` costs and no more. The first name looked up imports its module and is kept
+in this module's namespace, so later lookups are plain attribute reads on the hot path.
+Type checkers and IDEs read the same names from the ``TYPE_CHECKING`` imports below.
 """
 
+from __future__ import annotations
+
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING
+
 from swarmscope._version import __version__
-from swarmscope.config import ConfigError, Settings
-from swarmscope.instrument.agents import (
-    agent_memory,
-    agent_run,
-    memory_event,
-    queue_depth,
-    queue_wait,
-    retry,
-    state_transition,
-)
-from swarmscope.instrument.data import cache_lookup, db_pool, db_query
-from swarmscope.instrument.errors import (
-    ErrorCategory,
-    ErrorSeverity,
-    categorize_http_status,
-    record_unhandled,
-    recovery_attempt,
-    track_error,
-)
-from swarmscope.instrument.handoffs import handoff
-from swarmscope.instrument.hitl import approval, frontend_approval
-from swarmscope.instrument.integrations import (
-    BreakerState,
-    CircuitBreaker,
-    CircuitOpenError,
-    integration_call,
-    integration_health,
-)
-from swarmscope.instrument.llm import llm_call
-from swarmscope.instrument.orchestration import orchestration
-from swarmscope.instrument.recommendations import recommendation
-from swarmscope.instrument.security import (
-    audit,
-    auth_failure,
-    guardrail_violation,
-    rate_limit_rejected,
-    rbac_denied,
-)
-from swarmscope.instrument.tools import a2a_delegation, mcp_credential_error, mcp_tool, tool_call
-from swarmscope.instrument.ui import (
-    ag_ui_event,
-    copilotkit_action,
-    frontend_event,
-    sse_connection,
-    user_action,
-)
-from swarmscope.instrument.workflows import route, workflow, workflow_node
-from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
-from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from swarmscope.config import ConfigError, Settings
+    from swarmscope.instrument.agents import (
+        agent_memory,
+        agent_run,
+        memory_event,
+        queue_depth,
+        queue_wait,
+        retry,
+        state_transition,
+    )
+    from swarmscope.instrument.data import cache_lookup, db_pool, db_query
+    from swarmscope.instrument.errors import (
+        ErrorCategory,
+        ErrorSeverity,
+        categorize_http_status,
+        record_unhandled,
+        recovery_attempt,
+        track_error,
+    )
+    from swarmscope.instrument.handoffs import handoff
+    from swarmscope.instrument.hitl import approval, frontend_approval
+    from swarmscope.instrument.integrations import (
+        BreakerState,
+        CircuitBreaker,
+        CircuitOpenError,
+        integration_call,
+        integration_health,
+    )
+    from swarmscope.instrument.llm import llm_call
+    from swarmscope.instrument.orchestration import orchestration
+    from swarmscope.instrument.recommendations import recommendation
+    from swarmscope.instrument.security import (
+        audit,
+        auth_failure,
+        guardrail_violation,
+        rate_limit_rejected,
+        rbac_denied,
+    )
+    from swarmscope.instrument.tools import (
+        a2a_delegation,
+        mcp_credential_error,
+        mcp_tool,
+        tool_call,
+    )
+    from swarmscope.instrument.ui import (
+        ag_ui_event,
+        copilotkit_action,
+        frontend_event,
+        sse_connection,
+        user_action,
+    )
+    from swarmscope.instrument.workflows import route, workflow, workflow_node
+    from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
+    from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
+
+# Where each lazy name lives: module -> the names it gives the root. Kept in step with the
+# TYPE_CHECKING imports above (a test compares the two).
+_MODULES: dict[str, tuple[str, ...]] = {
+    "swarmscope.config": ("ConfigError", "Settings"),
+    "swarmscope.instrument.agents": (
+        "agent_memory",
+        "agent_run",
+        "memory_event",
+        "queue_depth",
+        "queue_wait",
+        "retry",
+        "state_transition",
+    ),
+    "swarmscope.instrument.data": ("cache_lookup", "db_pool", "db_query"),
+    "swarmscope.instrument.errors": (
+        "ErrorCategory",
+        "ErrorSeverity",
+        "categorize_http_status",
+        "record_unhandled",
+        "recovery_attempt",
+        "track_error",
+    ),
+    "swarmscope.instrument.handoffs": ("handoff",),
+    "swarmscope.instrument.hitl": ("approval", "frontend_approval"),
+    "swarmscope.instrument.integrations": (
+        "BreakerState",
+        "CircuitBreaker",
+        "CircuitOpenError",
+        "integration_call",
+        "integration_health",
+    ),
+    "swarmscope.instrument.llm": ("llm_call",),
+    "swarmscope.instrument.orchestration": ("orchestration",),
+    "swarmscope.instrument.recommendations": ("recommendation",),
+    "swarmscope.instrument.security": (
+        "audit",
+        "auth_failure",
+        "guardrail_violation",
+        "rate_limit_rejected",
+        "rbac_denied",
+    ),
+    "swarmscope.instrument.tools": (
+        "a2a_delegation",
+        "mcp_credential_error",
+        "mcp_tool",
+        "tool_call",
+    ),
+    "swarmscope.instrument.ui": (
+        "ag_ui_event",
+        "copilotkit_action",
+        "frontend_event",
+        "sse_connection",
+        "user_action",
+    ),
+    "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
+    "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
+    "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
+}
+_LAZY: dict[str, str] = {name: module for module, names in _MODULES.items() for name in names}
 
 
-def get_logger(name: str | None = None) -> object:
+def __getattr__(name: str) -> Any:
+    """Import the module behind a root name on its first use and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The lazy names too, so ``dir(swarmscope)`` and completion show the whole root."""
+    return sorted({*globals(), *_LAZY})
+
+
+def get_logger(name: str | None = None) -> Any:
     """A structlog logger whose lines carry trace ids and go through swarmscope's pipeline."""
     import structlog
+
+    from swarmscope.telemetry.runtime import current
 
     current()
     return structlog.get_logger(name)

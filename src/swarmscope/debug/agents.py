@@ -308,8 +308,3 @@ def _problems(problems: dict[str, Any]) -> Any:
         f" · {big['count']} oversized"
     )
     return table(title, ("problem", "time (UTC)", "trace", "detail"), rows)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("inspect-agent")(inspect_agent)
-    app.command("debug-handoff")(debug_handoff)

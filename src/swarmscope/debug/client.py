@@ -4,15 +4,19 @@ The commands run where the on-call engineer is, which is often not where the ser
 they read the API (as the console does) rather than the DuckDB file. Whatever goes wrong on
 the way (nothing listening, a timeout, a key missing, a proxy answering HTML) becomes a
 ``CommandError`` whose message fits on one line; the commands print it and exit.
+
+httpx is imported when a client is made, not with this module: every debugging command's
+module imports this one, and its ``--help`` should not wait for an HTTP stack it never uses.
 """
 
 from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_SERVER = "http://127.0.0.1:4318"
 USAGE = 2  # the exit code of a usage error, as Typer's own
@@ -45,6 +49,8 @@ class Api:
         self.base_url = base_url.rstrip("/")
         key = os.environ.get("SWARMSCOPE_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        import httpx
+
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def __enter__(self) -> Api:
@@ -60,6 +66,8 @@ class Api:
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON answer of ``GET path``; parameters that are None are left out."""
+        import httpx
+
         query = {key: value for key, value in (params or {}).items() if value is not None}
         try:
             response = self._http.get(path, params=query)

@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from swarmscope.debug.client import Api, CommandError, NotFound, reason
 
 SETTLE_S = 2.0
@@ -72,6 +70,8 @@ def send(recorded: dict[str, Any], target: str | None, timeout: float = 30.0) ->
     headers = {**recorded["headers"], REPLAY_OF_HEADER: _replay_of(recorded)}
     body = recorded["body"]
     replay.sent_s = time.time()
+    import httpx  # here, not at the top: `replay --help` has no use for it
+
     try:
         response = httpx.request(
             recorded["method"],

@@ -262,8 +262,3 @@ def _error_now(result: dict[str, Any]) -> str:
     if result["result"] == "fixed":
         return "-"
     return (result.get("replay") or {}).get("first_error") or "-"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("replay")(replay)
-    app.command("replay-failed")(replay_failed)

@@ -3,6 +3,10 @@
 A full ``calc_price`` walks the price database each time; an app makes thousands of calls
 to a handful of models, so the model's price is resolved once and flat per-token prices are
 applied with plain arithmetic. Tiered prices fall back to the library's own calculation.
+
+``genai_prices`` is imported on the first lookup, not with this module: loading its price
+snapshot takes longer than importing the rest of the SDK, and an app that never records an
+LLM call's usage should not pay for it at start-up.
 """
 
 from __future__ import annotations
@@ -11,8 +15,6 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-from genai_prices import Usage, calc_price
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Price:
                 + output_tokens * (self.output_per_token or 0.0)
                 + cache_read_tokens * (self.cache_read_per_token or 0.0)
             )
+        from genai_prices import Usage
+
         usage = Usage(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
@@ -50,6 +54,8 @@ def price_for(model: str, provider: str | None) -> Price | None:
     key = (model, provider)
     if key in _cache:
         return _cache[key]
+    from genai_prices import Usage, calc_price
+
     try:
         found = calc_price(Usage(input_tokens=0, output_tokens=0), model, provider_id=provider)
         model_price = found.model_price

@@ -6,6 +6,10 @@ of cumulative points, named as Prometheus names them, so queries written for Pro
 read the same series from either place. The push runs on its own daemon thread; a failed
 push is counted on ``telemetry_dropped_total{signal="metrics"}`` and the next one carries
 the then-current totals, so nothing is lost but resolution.
+
+The HTTP client is ``requests``, which the OTLP exporter package already depends on for the
+spans and logs: the SDK's three signals leave the process through one HTTP stack, and an app
+installs no second one for this. The runtime imports this module only when it pushes.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpx
 import psutil
+import requests
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
@@ -32,7 +36,8 @@ from swarmscope import __version__
 from swarmscope.telemetry.export_queue import call_within
 
 _PROCESS_START_NS = int(psutil.Process().create_time() * 1e9)
-# Per HTTP phase (connect, write, read), as httpx counts it; a closing push gets less.
+# Per HTTP phase (connecting, then each read of the answer), as requests counts it; a
+# closing push gets less.
 _PUSH_TIMEOUT = 5.0
 
 
@@ -178,9 +183,11 @@ class MetricPusher:
         self._interval = interval
         self._dropped = dropped
         self._exported = exported
-        self._client = httpx.Client(timeout=_PUSH_TIMEOUT, headers=otlp_headers("METRICS"))
+        self._session = requests.Session()
+        self._session.headers.update(otlp_headers("METRICS"))
+        self._closed = False  # set, under the push lock, once the final push is done
         self._stop = threading.Event()
-        # One push at a time: the interval's and the final one share the client.
+        # One push at a time: the interval's and the final one share the session.
         self._lock = threading.Lock()
         # Guards the counting: pushes started and not yet counted, and whether close gave up.
         self._outcomes = threading.Lock()
@@ -211,7 +218,7 @@ class MetricPusher:
         """One pending push: post the registry and count the outcome unless close gave up."""
         with self._lock:
             # An interval push that waited behind the final one: that one carried the totals.
-            skipped = self._client.is_closed
+            skipped = self._closed
             ok, points = (False, 0) if skipped else self._send(deadline)
         with self._outcomes:
             if self._abandoned:
@@ -236,9 +243,9 @@ class MetricPusher:
                 len(getattr(metric, metric.WhichOneof("data")).data_points)
                 for metric in request.resource_metrics[0].scope_metrics[0].metrics
             )
-            answer = self._client.post(
+            answer = self._session.post(
                 self._endpoint,
-                content=request.SerializeToString(),
+                data=request.SerializeToString(),
                 headers={"content-type": "application/x-protobuf"},
                 timeout=timeout,
             )
@@ -264,7 +271,8 @@ class MetricPusher:
                 self._push(deadline)
             finally:
                 with self._lock:
-                    self._client.close()
+                    self._closed = True
+                    self._session.close()
 
         finished = call_within(final_push, deadline - time.monotonic(), "metrics-final-push")
         if not finished:

@@ -13,7 +13,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -28,7 +28,6 @@ from swarmscope.catalog import EVENTS_BY_NAME
 from swarmscope.config import ConfigError, Settings
 from swarmscope.telemetry.export_queue import call_within, seconds_left
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
-from swarmscope.telemetry.metric_push import MetricPusher
 from swarmscope.telemetry.metrics import MetricSet, multiprocess_dir
 from swarmscope.telemetry.redact import Redactor
 from swarmscope.telemetry.tracing import (
@@ -36,6 +35,11 @@ from swarmscope.telemetry.tracing import (
     QueueSpanProcessor,
     build_tracer_provider,
 )
+
+if TYPE_CHECKING:
+    # Imported by ``_build`` when metrics are pushed: the protobuf messages and the HTTP
+    # client are not loaded into an app that only serves /metrics.
+    from swarmscope.telemetry.metric_push import MetricPusher
 
 
 @dataclass
@@ -206,6 +210,8 @@ def _build(
     metric_pusher = None
     # Under a multiprocess server each worker holds part of the totals: scrape /metrics there.
     if settings.exporter("metrics") == "otlp" and multiprocess_dir() is None:
+        from swarmscope.telemetry.metric_push import MetricPusher
+
         metric_pusher = MetricPusher(
             metrics.registry,
             settings.signal_endpoint("metrics"),

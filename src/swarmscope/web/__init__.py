@@ -10,7 +10,19 @@ In an app::
     @health_check("database", timeout=1.0)
     async def database() -> bool:
         return await db.ping()
+
+It comes with the ``web`` extra (Starlette, which a Starlette or FastAPI app has already);
+without it, importing this package says so rather than failing on a module deep inside.
 """
+
+try:
+    import starlette  # noqa: F401
+except ModuleNotFoundError as error:
+    raise ModuleNotFoundError(
+        "swarmscope.web instruments Starlette and FastAPI apps and needs Starlette: "
+        "pip install 'swarmscope[web]'",
+        name=error.name,
+    ) from None
 
 from swarmscope.web.exchange import UNMATCHED, new_request_id
 from swarmscope.web.health import CheckResult, HealthChecks, default_health, health_check

@@ -1,0 +1,88 @@
+"""``swarmscope serve``: the local server that receives OTLP and serves the console and API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from swarmscope.config import ConfigError, Settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (OTLP/HTTP's is 4318; 0 picks one).")] = 4318,
+    data: Annotated[Path, typer.Option(help="Directory of the DuckDB store.")] = Path(
+        "swarmscope-data"
+    ),
+    namespace: Annotated[
+        str, typer.Option(help="Metric name prefix the apps use (dashboards and alerts).")
+    ] = "swarmscope",
+    retention: Annotated[float, typer.Option(help="Days of data kept.", min=0.001)] = 7.0,
+    max_size_mb: Annotated[
+        int, typer.Option(help="Store size kept under this many MB (oldest data goes).", min=1)
+    ] = 2048,
+    alert_webhook: Annotated[
+        str | None, typer.Option(help="URL alerts are posted to (Alertmanager webhook shape).")
+    ] = None,
+    alertmanager: Annotated[
+        str | None, typer.Option(help="Alertmanager base URL alerts are sent to.")
+    ] = None,
+    alert_time_scale: Annotated[
+        float,
+        typer.Option(help="Shrink alert windows and `for` (0.05: an hour in 3 min).", min=0.001),
+    ] = 1.0,
+    external_url: Annotated[
+        str | None, typer.Option(help="URL people reach this server at, for alert links.")
+    ] = None,
+    decode_processes: Annotated[
+        int | None,
+        typer.Option(help="Processes decoding OTLP (default: one per CPU; 0: none).", min=0),
+    ] = None,
+) -> None:
+    """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
+
+    Set SWARMSCOPE_API_KEY to require that key from every client (receiver, API, console).
+    """
+    import duckdb
+
+    from swarmscope.server.retention import Retention
+    from swarmscope.server.run import listen
+    from swarmscope.server.run import serve as run_server
+    from swarmscope.server.settings import ServerSettings
+    from swarmscope.server.store import StoreError
+
+    if data.exists() and not data.is_dir():
+        raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")
+    try:
+        Settings.load(namespace=namespace)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    for option, url in (
+        ("--alert-webhook", alert_webhook),
+        ("--alertmanager", alertmanager),
+        ("--external-url", external_url),
+    ):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint=option)
+    settings = ServerSettings(
+        namespace=namespace,
+        retention=Retention(max_age_seconds=retention * 86400, max_bytes=max_size_mb * 1024**2),
+        alert_webhook_url=alert_webhook,
+        alertmanager_url=alertmanager,
+        alert_time_scale=alert_time_scale,
+        external_url=external_url.rstrip("/") if external_url else None,
+        decode_processes=(os.cpu_count() or 1) if decode_processes is None else decode_processes,
+    )
+    try:
+        listener = listen(host, port)
+    except OSError as error:
+        typer.echo(f"swarmscope serve: {error}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        run_server(listener, data, settings, ready=lambda line: typer.echo(line))
+    except (StoreError, duckdb.IOException) as error:
+        typer.echo(f"swarmscope serve: {error}", err=True)
+        raise typer.Exit(1) from None

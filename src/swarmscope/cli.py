@@ -80,24 +80,24 @@ def load(name: str) -> Any:
     return typer.main.get_group(holder).commands[name]
 
 
-class Placeholder(TyperCommand):
-    """A command not imported yet: its name and one-line help, and nothing to run."""
+class Listed(TyperCommand):
+    """A command listed but not imported yet: its name and one-line help."""
 
 
 class LazyGroup(TyperGroup):
-    """The root group: a placeholder per table entry until that command is resolved.
+    """The root group: a listed command per table entry until that command is resolved.
 
-    Placeholders carry the name and the one-line help, which is all the top-level help and
+    Listed commands carry the name and the one-line help, which is all the top-level help and
     Click's "did you mean" suggestions read; resolving a name swaps in the real command.
     """
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         for name, entry in COMMANDS.items():
-            self.commands[name] = Placeholder(name=name, help=entry.help)
+            self.commands[name] = Listed(name=name, help=entry.help)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and isinstance(self.commands.get(args[0]), Placeholder):
+        if args and isinstance(self.commands.get(args[0]), Listed):
             self.commands[args[0]] = load(args[0])
         return super().resolve_command(ctx, args)
 

@@ -11,7 +11,7 @@ import pytest
 
 import swarmscope.__main__ as entry
 from swarmscope import __version__
-from swarmscope.cli import COMMANDS, Placeholder, load
+from swarmscope.cli import COMMANDS, Listed, load
 
 
 def swarmscope(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -273,7 +273,7 @@ def test_the_top_level_help_lines_are_the_commands_own():
     for name, lazy in COMMANDS.items():
         command = load(name)
         assert command.name == name
-        assert command.get_short_help_str(limit=1000) == Placeholder(
+        assert command.get_short_help_str(limit=1000) == Listed(
             name=name, help=lazy.help
         ).get_short_help_str(limit=1000)
 

@@ -212,3 +212,17 @@ def test_sdk_disabled_turns_every_exporter_off(raw):
     assert Settings.load(env={"OTEL_SDK_DISABLED": "false"}).sdk_disabled is False
     with pytest.raises(ConfigError, match="OTEL_SDK_DISABLED"):
         Settings.load(env={"OTEL_SDK_DISABLED": "maybe"})
+
+
+def test_every_setting_is_declared_with_its_sources_and_check_beside_it():
+    """One declaration per setting: a field added without ``setting(...)`` fails here."""
+    import dataclasses
+
+    for spec in dataclasses.fields(Settings):
+        assert set(spec.metadata) == {"env", "parse", "check"}, spec.name
+        for variable in spec.metadata["env"]:
+            assert variable.startswith(("SWARMSCOPE_", "OTEL_")), variable
+
+
+def test_a_list_of_patterns_is_taken_as_a_tuple():
+    assert Settings.load(env={}, redact_patterns=["ACCT-\\d+"]).redact_patterns == ("ACCT-\\d+",)

@@ -16,6 +16,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 MetricKind = Literal["counter", "gauge", "histogram", "summary"]
+# How a gauge's values from gunicorn workers add up: prometheus-client's multiprocess modes.
+MultiprocessMode = Literal[
+    "all",
+    "liveall",
+    "min",
+    "livemin",
+    "max",
+    "livemax",
+    "sum",
+    "livesum",
+    "mostrecent",
+    "livemostrecent",
+]
 
 # The first plan's "recoverable" vocabulary for statuses; instrumentation emits these only.
 SUCCESS = "success"
@@ -35,7 +48,7 @@ class MetricSpec:
     group: str = "core"
     source: str = "plan1"
     # How gauges add up across gunicorn workers in multiprocess mode.
-    multiprocess_mode: str = "livesum"
+    multiprocess_mode: MultiprocessMode = "livesum"
 
     def full_name(self, namespace: str) -> str:
         return f"{namespace}_{self.name}"
@@ -70,7 +83,7 @@ def _m(
     *,
     group: str,
     source: str = "plan1",
-    multiprocess_mode: str = "livesum",
+    multiprocess_mode: MultiprocessMode = "livesum",
 ) -> MetricSpec:
     return MetricSpec(name, kind, help, labels, buckets, group, source, multiprocess_mode)
 

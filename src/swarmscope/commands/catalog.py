@@ -21,6 +21,7 @@ def catalog(
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    rows: list[dict[str, object]]
     if events:
         rows = [
             {"event": e.name, "level": e.level, "group": e.group, "description": e.description}

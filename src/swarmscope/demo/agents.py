@@ -87,27 +87,28 @@ class Step:
 
     async def tool(self, agent: str, name: str, args: str, result: str) -> None:
         call_id = f"call_{uuid.uuid4().hex[:10]}"
-        await self.emit(ToolCallStartEvent(toolCallId=call_id, toolCallName=name), agent)
-        await self.emit(ToolCallArgsEvent(toolCallId=call_id, delta=args), agent)
-        await self.emit(ToolCallEndEvent(toolCallId=call_id), agent)
+        await self.emit(ToolCallStartEvent(tool_call_id=call_id, tool_call_name=name), agent)
+        await self.emit(ToolCallArgsEvent(tool_call_id=call_id, delta=args), agent)
+        await self.emit(ToolCallEndEvent(tool_call_id=call_id), agent)
         await self.emit(
-            ToolCallResultEvent(messageId=f"msg_{call_id}", toolCallId=call_id, content=result),
+            ToolCallResultEvent(message_id=f"msg_{call_id}", tool_call_id=call_id, content=result),
             agent,
         )
 
     async def say(self, agent: str, text: str) -> None:
         message_id = f"msg_{uuid.uuid4().hex[:10]}"
-        await self.emit(TextMessageStartEvent(messageId=message_id, role="assistant"), agent)
+        await self.emit(TextMessageStartEvent(message_id=message_id, role="assistant"), agent)
         for start in range(0, len(text), 80):
             await self.emit(
-                TextMessageContentEvent(messageId=message_id, delta=text[start : start + 80]), agent
+                TextMessageContentEvent(message_id=message_id, delta=text[start : start + 80]),
+                agent,
             )
-        await self.emit(TextMessageEndEvent(messageId=message_id), agent)
+        await self.emit(TextMessageEndEvent(message_id=message_id), agent)
 
     async def progress(self, agent: str, stage: str) -> None:
-        await self.emit(
-            StateDeltaEvent(delta=[{"op": "replace", "path": "/stage", "value": stage}]), agent
-        )
+        # The patch is validated from its JSON form: ag-ui-protocol exports no operation class.
+        delta = [{"op": "replace", "path": "/stage", "value": stage}]
+        await self.emit(StateDeltaEvent.model_validate({"delta": delta}), agent)
 
 
 async def ask_llm(
@@ -138,7 +139,7 @@ async def ask_llm(
 async def scout(services: Services, step: Step) -> dict[str, Any]:
     account_id = step.run.account_id
     async with ss.agent_run(SCOUT, operation=OPERATION, account_id=account_id):
-        await step.emit(StepStartedEvent(stepName=SCOUT), SCOUT)
+        await step.emit(StepStartedEvent(step_name=SCOUT), SCOUT)
         ss.state_transition("idle", "fetching")
         async with ss.tool_call("fetch_account", account_id=account_id):
             account = await services.crm.get_account(account_id)
@@ -154,7 +155,7 @@ async def scout(services: Services, step: Step) -> dict[str, Any]:
             "revenue": account.annual_revenue,
             "deals": deals,
         }
-        await step.emit(StepFinishedEvent(stepName=SCOUT), SCOUT)
+        await step.emit(StepFinishedEvent(step_name=SCOUT), SCOUT)
         ss.handoff(SCOUT, ANALYST, data=data)
         return data
 
@@ -162,7 +163,7 @@ async def scout(services: Services, step: Step) -> dict[str, Any]:
 async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[str, Any]:
     account_id = step.run.account_id
     async with ss.agent_run(ANALYST, operation=OPERATION, account_id=account_id):
-        await step.emit(StepStartedEvent(stepName=ANALYST), ANALYST)
+        await step.emit(StepStartedEvent(step_name=ANALYST), ANALYST)
         async with (
             ss.tool_call("recall_history", account_id=account_id),
             ss.integration_call("cognee", "search"),
@@ -197,7 +198,7 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
             services.memory.store(account_id, {"sentiment": sentiment, "summary": summary[:200]})
         ss.agent_memory(ANALYST, len(json.dumps(insight)))
         await step.progress(ANALYST, "analysed")
-        await step.emit(StepFinishedEvent(stepName=ANALYST), ANALYST)
+        await step.emit(StepFinishedEvent(step_name=ANALYST), ANALYST)
         ss.handoff(ANALYST, AUTHOR, data=insight)
         return insight
 
@@ -240,14 +241,14 @@ async def author(services: Services, step: Step, insight: dict[str, Any]) -> dic
     rng = services.config.rng(f"author:{account_id}:{step.run.sequence}")
     guard = services.config.rng(f"guardrail:{account_id}:{step.run.sequence}")
     async with ss.agent_run(AUTHOR, operation=OPERATION, account_id=account_id):
-        await step.emit(StepStartedEvent(stepName=AUTHOR), AUTHOR)
+        await step.emit(StepStartedEvent(step_name=AUTHOR), AUTHOR)
         text = await ask_llm(
             services,
             "gpt-4o",
             f"Recommend next actions for {account_id}: {insight['summary'][:100]}",
         )
         await step.say(AUTHOR, text[:240])
-        recommendations = []
+        recommendations: list[dict[str, Any]] = []
         for index in range(rng.randint(1, 3)):
             kind = rng.choice(["upsell", "renewal", "retention", "support_escalation"])
             priority = rng.choice(["low", "medium", "high"])
@@ -297,7 +298,7 @@ async def author(services: Services, step: Step, insight: dict[str, Any]) -> dic
             elif decision[0] == "rejected":
                 tracked.rejected(decision[1] or "unspecified")
             decided.append({**rec, "decision": decision[0], "reason": decision[1]})
-        await step.emit(StepFinishedEvent(stepName=AUTHOR), AUTHOR)
+        await step.emit(StepFinishedEvent(step_name=AUTHOR), AUTHOR)
         return {"recommendations": decided}
 
 
@@ -339,7 +340,7 @@ async def orchestrate(services: Services, run: Run) -> None:
 
 async def _analyse(services: Services, run: Run) -> None:
     step = Step(services, run)
-    await step.emit(RunStartedEvent(threadId=run.thread_id, runId=run.run_id))
+    await step.emit(RunStartedEvent(thread_id=run.thread_id, run_id=run.run_id))
     try:
         async with (
             ss.orchestration(OPERATION, account_id=run.account_id),
@@ -360,7 +361,7 @@ async def _analyse(services: Services, run: Run) -> None:
         await step.emit(RunErrorEvent(message=run.error, code=type(error).__name__))
     else:
         run.status, run.result = "completed", result
-        await step.emit(RunFinishedEvent(threadId=run.thread_id, runId=run.run_id, result=result))
+        await step.emit(RunFinishedEvent(thread_id=run.thread_id, run_id=run.run_id, result=result))
         in_background(services, notify_owner(services, run), "notify_owner")
     finally:
         run.finished = time.time()
@@ -385,9 +386,11 @@ def in_background(services: Services, job: Any, name: str) -> None:
 
     def done(finished: asyncio.Task[None]) -> None:
         services.background.discard(finished)
-        if finished.cancelled() or finished.exception() is None:
+        if finished.cancelled():
             return
         error = finished.exception()
+        if error is None:
+            return
         ss.record_unhandled(error, module=__name__)
         ss.get_logger(__name__).error(
             "background_task_failed", task=name, error_type=type(error).__name__, error=str(error)

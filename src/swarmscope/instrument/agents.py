@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from contextvars import Token
 from typing import Any
 
@@ -40,7 +41,7 @@ class AgentRun(Operation):
         self.session_id = session_id
         self.attrs = attrs
         self._agent_token: Token[str | None] | None = None
-        self._log_tokens: dict[str, Any] = {}
+        self._log_tokens: Mapping[str, Token[Any]] = {}
 
     def span_name(self) -> str:
         return f"invoke_agent {self.agent}"

@@ -10,11 +10,12 @@ store instead of by Prometheus.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from swarmscope.catalog import METRICS_BY_NAME
 
 
+@runtime_checkable
 class Query(Protocol):
     def promql(self, namespace: str) -> str: ...
 

@@ -70,11 +70,13 @@ def start(directory: Path, ports: StackPorts) -> list[subprocess.Popen[bytes]]:
     ]
     processes = [subprocess.Popen(command) for command in commands]
     deadline = time.monotonic() + 30
-    for process, port in zip(processes, (ports.prometheus, ports.alertmanager), strict=True):
+    ready = zip(processes, commands, (ports.prometheus, ports.alertmanager), strict=True)
+    for process, command, port in ready:
+        name = Path(command[0]).name
         while True:
             if process.poll() is not None:
                 stop(processes)
-                raise StackError(f"{Path(process.args[0]).name} exited with {process.returncode}")
+                raise StackError(f"{name} exited with {process.returncode}")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/-/ready", timeout=1).status_code == 200:
                     break
@@ -82,7 +84,7 @@ def start(directory: Path, ports: StackPorts) -> list[subprocess.Popen[bytes]]:
                 pass
             if time.monotonic() > deadline:
                 stop(processes)
-                raise StackError(f"{Path(process.args[0]).name} was not ready within 30 s")
+                raise StackError(f"{name} was not ready within 30 s")
             time.sleep(0.2)
     return processes
 

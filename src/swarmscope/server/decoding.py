@@ -62,8 +62,8 @@ def decode(
     message = otlp.parse(otlp.new_request(signal), raw, content_type)
     if signal == "logs":
         return Decoded((("logs", arrow_batch(LogRow, otlp.log_rows(message))),), 0, "")
-    rows, rejected, reason = otlp.metric_rows(message)
-    return Decoded((("metric_points", arrow_batch(MetricRow, rows)),), rejected, reason)
+    points, rejected, reason = otlp.metric_rows(message)
+    return Decoded((("metric_points", arrow_batch(MetricRow, points)),), rejected, reason)
 
 
 # glibc's mallopt parameter for the size from which a block gets its own mmap.

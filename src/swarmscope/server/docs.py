@@ -47,7 +47,7 @@ def _asset(name: str) -> Asset:
 def routes(title: str, openapi_url: str) -> list[BaseRoute]:
     """``/api/docs`` and Swagger UI's files (each read on its first request, as Plotly is)."""
     prefix = f"/static/vendor/fastapi-offline-{version('fastapi-offline')}"
-    page = get_swagger_ui_html(
+    rendered = get_swagger_ui_html(
         openapi_url=openapi_url,
         title=f"{title} - API docs",
         swagger_js_url=f"{prefix}/swagger-ui-bundle.js",
@@ -55,7 +55,8 @@ def routes(title: str, openapi_url: str) -> list[BaseRoute]:
         swagger_favicon_url=f"{prefix}/favicon.png",
         # No badge fetched from the public validator: every request stays on this origin.
         swagger_ui_parameters={"validatorUrl": None},
-    ).body.decode()
+    )
+    page = bytes(rendered.body).decode()  # a response's body may be a memoryview
     headers = {"cache-control": "no-cache", CSP: policy(*_INLINE_SCRIPT.findall(page))}
 
     async def docs(request: Request) -> Response:

@@ -35,7 +35,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 try:
     from swarmscope.server import otlp_wire
 except ImportError:  # built without a C compiler: spans are read through protobuf
-    otlp_wire = None
+    # mypy has no type for "this module or None"; the one reader checks for None.
+    otlp_wire = None  # type: ignore[assignment]
 
 from swarmscope.server.rows import (
     SPAN_COLUMNS,

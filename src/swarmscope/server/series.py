@@ -150,7 +150,8 @@ def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
     frames: list[Frame] = [{} for _ in leaves]
     if not leaves:
         return frames
-    samples, resets = [], {}
+    samples: list[dict[str, Any]] = []
+    resets: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for row in store.rows(_statement(leaves)):
         if row["kind"] == "reset":
             resets.setdefault((row["leaf"], row["sid"]), []).append(row)

@@ -99,7 +99,10 @@ class Store:
         # into the file every 128 MB rather than DuckDB's 16 MB: each fold recompresses the
         # row groups it touches, and folding less often cut the insert's CPU by 40%. The
         # price is a longer log to replay after a crash.
-        self._config = {"memory_limit": memory_limit, "checkpoint_threshold": "128MB"}
+        self._config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "checkpoint_threshold": "128MB",
+        }
         self._db = duckdb.connect(str(path), config=self._config)
         # Set when DuckDB refuses the connection for good after a fatal error.
         self._invalidated = False
@@ -263,8 +266,10 @@ class Store:
         limit: int = 50,
     ) -> list[dict[str, Any]]:
         """One summary per trace, newest first; filters keep traces with a matching span."""
-        conditions, params = [], []
-        where, where_params = [], []
+        conditions: list[str] = []
+        params: list[object] = []
+        where: list[str] = []
+        where_params: list[object] = []
         for column, wanted in (("service", service), ("agent", agent)):
             if wanted is not None:
                 conditions.append(f"bool_or({column} = ?)")

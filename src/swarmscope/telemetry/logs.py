@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 import structlog
 from opentelemetry import trace
 from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.context import Context
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
@@ -84,6 +85,14 @@ def add_level_and_time(logger: Any, method: str, event: EventDict) -> EventDict:
     return event
 
 
+class _QueueArgs(TypedDict):
+    """The settings both of the pipeline's export queues take."""
+
+    max_size: int
+    batch_size: int
+    interval: float
+
+
 class LogPipeline:
     """Where every log event goes: local output (stream, rotating files) and OTLP, each queued."""
 
@@ -112,7 +121,7 @@ class LogPipeline:
         self._files = _open_files(settings)
         self.exporter = None if settings.sdk_disabled else exporter or _build_log_exporter(settings)
         self._exporter_timeout = ExporterTimeout(self.exporter)
-        queue_args = {
+        queue_args: _QueueArgs = {
             "max_size": settings.queue_size,
             "batch_size": settings.export_batch_size,
             "interval": settings.export_interval_seconds,
@@ -240,9 +249,7 @@ class LogPipeline:
         timestamp = raw.get("timestamp")
         record = LogRecord(
             timestamp=int(timestamp * 1e9) if isinstance(timestamp, float) else time.time_ns(),
-            trace_id=int(trace_id, 16) if trace_id else None,
-            span_id=int(span_id, 16) if span_id else None,
-            trace_flags=trace.TraceFlags(1) if trace_id else None,
+            context=_span_context(trace_id, span_id),
             severity_text=level.upper(),
             severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
             body=str(clean.pop("message", name)),
@@ -347,6 +354,21 @@ class _IsoClock:
             prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             self._cached = (second, prefix)
         return f"{prefix}.{int((timestamp - second) * 1e6):06d}Z"
+
+
+def _span_context(trace_id: str | None, span_id: str | None) -> Context | None:
+    """The context an OpenTelemetry record takes its trace and span from: the ids the event
+    was stamped with in the caller's thread, as a sampled span's. The record is built later,
+    in the export thread, so the current context there is not the event's."""
+    if not trace_id:
+        return None
+    ids = SpanContext(
+        trace_id=int(trace_id, 16),
+        span_id=int(span_id, 16) if span_id else 0,
+        is_remote=False,
+        trace_flags=trace.TraceFlags(1),
+    )
+    return trace.set_span_in_context(trace.NonRecordingSpan(ids))
 
 
 def _attribute(value: Any) -> Any:

@@ -18,7 +18,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import psutil
@@ -152,7 +152,13 @@ def _add_summary(metrics: Any, family: Family, now_ns: int) -> None:
         point.count, point.sum = int(entry.get("count", 0)), entry.get("sum", 0.0)
 
 
-def otlp_headers(signal: str) -> dict[str, str]:
+def _point_count(metric: Metric) -> int:
+    """How many data points the metric carries, whichever kind of data it holds."""
+    kind = metric.WhichOneof("data")
+    return 0 if kind is None else len(getattr(metric, kind).data_points)
+
+
+def otlp_headers(signal: str) -> Mapping[str, str]:
     """Headers the OTLP environment variables ask for (an API key, say), as exporters read them."""
     raw = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_HEADERS") or os.environ.get(
         "OTEL_EXPORTER_OTLP_HEADERS", ""
@@ -240,7 +246,7 @@ class MetricPusher:
         try:
             request = encode(self._registry.collect(), self._resource, time.time_ns())
             points = sum(
-                len(getattr(metric, metric.WhichOneof("data")).data_points)
+                _point_count(metric)
                 for metric in request.resource_metrics[0].scope_metrics[0].metrics
             )
             answer = self._session.post(

@@ -26,7 +26,7 @@ from prometheus_client import disable_created_metrics
 from swarmscope._version import __version__
 from swarmscope.catalog import EVENTS_BY_NAME
 from swarmscope.config import ConfigError, Settings
-from swarmscope.telemetry.export_queue import call_within, seconds_left
+from swarmscope.telemetry.export_queue import ExportQueue, call_within, seconds_left
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
 from swarmscope.telemetry.metrics import MetricSet, multiprocess_dir
 from swarmscope.telemetry.redact import Redactor
@@ -118,7 +118,7 @@ class Runtime:
 
     def _wait_for_queues(self, until: float) -> None:
         """Wait until the span and log workers have exported everything, or until ``until``."""
-        queues = [self.logs.local, self.logs.remote]
+        queues: list[ExportQueue[Any] | None] = [self.logs.local, self.logs.remote]
         if self.span_processor is not None:
             queues.append(self.span_processor.queue)
         for queue in queues:

@@ -156,7 +156,7 @@ def _as_async(check: Check) -> Callable[[], Awaitable[CheckResultValue]]:
         result = await asyncio.to_thread(check)
         if inspect.isawaitable(result):
             result = await result
-        return result  # type: ignore[return-value]
+        return result
 
     return in_thread
 

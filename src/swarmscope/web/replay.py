@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from opentelemetry.trace import Link, Span, SpanContext, TraceFlags
@@ -77,7 +77,7 @@ class Recording:
         self.body += chunk
 
     def write(
-        self, span: Span, scope: dict[str, Any], headers: dict[str, str], redactor: Redactor
+        self, span: Span, scope: Mapping[str, Any], headers: dict[str, str], redactor: Redactor
     ) -> None:
         """Put the request on the span, scrubbed; a body over the cap marks it unreplayable."""
         query = scope.get("query_string", b"").decode("latin-1")

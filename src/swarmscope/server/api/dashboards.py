@@ -273,9 +273,11 @@ def _order(item: RangeSeries) -> tuple[Any, ...]:
 
 
 def _nodes(query: PanelQuery) -> Iterator[PanelQuery]:
-    """The query and every query inside it."""
+    """The query and every query inside it (each kind of query is a dataclass)."""
     yield query
-    for field in dataclasses.fields(query):  # type: ignore[arg-type]
+    if not dataclasses.is_dataclass(query):
+        return
+    for field in dataclasses.fields(query):
         value = getattr(query, field.name)
-        if hasattr(value, "promql") and dataclasses.is_dataclass(value):
+        if isinstance(value, PanelQuery) and dataclasses.is_dataclass(value):
             yield from _nodes(value)

@@ -60,7 +60,7 @@ def routes(context: Context) -> APIRouter:
 def tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Spans nested under their parents; spans whose parent is missing become roots."""
     nodes = {span["span_id"]: {**span, "children": []} for span in spans}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_span_id"]) if node["parent_span_id"] else None
         (parent["children"] if parent is not None else roots).append(node)

@@ -1,7 +1,7 @@
 """The project's two entry points, needing nothing but python3.
 
     python3 tasks.py demo [ARGS...]   set up .venv and run `swarmscope demo ARGS...`
-    python3 tasks.py test [ARGS...]   set up .venv, lint, and run the whole test suite
+    python3 tasks.py test [ARGS...]   set up .venv, lint, type-check, and run the whole test suite
 
 Setup is idempotent: the virtual environment is created once and the package reinstalled
 only when what the build reads changed (pyproject.toml, setup.py, the compiled modules).
@@ -83,6 +83,7 @@ def test(args: list[str]) -> None:
     setup("all,test")
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
     run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
+    run(BIN / "mypy")  # src/swarmscope, as [tool.mypy] in pyproject.toml says
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from swarmscope.config import ConfigError, Settings
+    from swarmscope.exceptions import SwarmscopeError
     from swarmscope.instrument.agents import (
         agent_memory,
         agent_run,
@@ -87,6 +88,7 @@ if TYPE_CHECKING:
 # TYPE_CHECKING imports above (a test compares the two).
 _MODULES: dict[str, tuple[str, ...]] = {
     "swarmscope.config": ("ConfigError", "Settings"),
+    "swarmscope.exceptions": ("SwarmscopeError",),
     "swarmscope.instrument.agents": (
         "agent_memory",
         "agent_run",
@@ -177,6 +179,7 @@ __all__ = [
     "ErrorCategory",
     "ErrorSeverity",
     "Settings",
+    "SwarmscopeError",
     "__version__",
     "a2a_delegation",
     "ag_ui_event",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.exceptions import ConfigError
 from swarmscope.telemetry.secrets import compile_pattern
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -35,10 +36,6 @@ SAMPLERS = (
     "parentbased_traceidratio",
 )
 LOG_STREAMS = ("stdout", "stderr", "none")
-
-
-class ConfigError(ValueError):
-    """A setting has a value swarmscope cannot use; the message names the setting."""
 
 
 def _bool(raw: str) -> bool:

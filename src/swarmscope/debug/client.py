@@ -15,23 +15,13 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from swarmscope.exceptions import CommandError, NotFound
+
 if TYPE_CHECKING:
     import httpx
 
 DEFAULT_SERVER = "http://127.0.0.1:4318"
 USAGE = 2  # the exit code of a usage error, as Typer's own
-
-
-class CommandError(Exception):
-    """A failure the user can act on: printed as one line, exit ``code`` (1 by default)."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class NotFound(CommandError):
-    """The server has no such thing (404); the message is the server's."""
 
 
 def reason(error: BaseException) -> str:

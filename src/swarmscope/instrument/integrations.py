@@ -16,6 +16,7 @@ from typing import Any, Self
 from opentelemetry.trace import SpanKind
 
 from swarmscope.catalog import NAMED_INTEGRATIONS
+from swarmscope.exceptions import CircuitOpenError
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
@@ -30,10 +31,6 @@ class BreakerState(enum.IntEnum):
     CLOSED = 0
     OPEN = 1
     HALF_OPEN = 2
-
-
-class CircuitOpenError(RuntimeError):
-    """Raised on entering a call whose circuit breaker is open: the call was not attempted."""
 
 
 class CircuitBreaker:

@@ -16,11 +16,9 @@ from types import FrameType
 
 import httpx
 
+from swarmscope.exceptions import StackError
+
 ALERTMANAGER_BINARIES = ("prometheus-alertmanager", "alertmanager")
-
-
-class StackError(RuntimeError):
-    """The stack cannot start; the message says what to do."""
 
 
 @dataclass(frozen=True)

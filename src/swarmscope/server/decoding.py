@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from swarmscope.exceptions import WorkerLost
 from swarmscope.server import otlp
 from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, arrow_batch
 
@@ -138,7 +139,3 @@ class Decoder:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class WorkerLost(Exception):
-    """The request's decode worker died before answering; nothing of it was stored."""

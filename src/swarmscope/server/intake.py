@@ -21,19 +21,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from swarmscope.exceptions import Full, NeverFits
 from swarmscope.server.store import Store
 
 log = logging.getLogger("swarmscope.server")
-
-
-class Full(Exception):
-    """The queue holds as many rows, or the server as many request bytes, as it may; the
-    client should retry later."""
-
-
-class NeverFits(Exception):
-    """A request larger than the whole queue or the whole byte budget: it would be refused
-    for ever, so it is no 503 but a 413 telling the client to send smaller batches."""
 
 
 class ByteBudget:

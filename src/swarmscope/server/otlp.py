@@ -38,6 +38,7 @@ except ImportError:  # built without a C compiler: spans are read through protob
     # mypy has no type for "this module or None"; the one reader checks for None.
     otlp_wire = None  # type: ignore[assignment]
 
+from swarmscope.exceptions import BadPayload, TooLarge, UnsupportedMediaType
 from swarmscope.server.rows import (
     SPAN_COLUMNS,
     LogRow,
@@ -66,18 +67,6 @@ from swarmscope.server.span_fields import (
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _ID_FIELDS = re.compile(r'"(traceId|spanId|parentSpanId)"\s*:\s*"([0-9a-fA-F]*)"')
-
-
-class BadPayload(ValueError):
-    """The body is not a valid OTLP request; the message says why (answered with 400)."""
-
-
-class UnsupportedMediaType(ValueError):
-    """Neither protobuf nor JSON (answered with 415)."""
-
-
-class TooLarge(ValueError):
-    """The body, once decompressed, is over the limit (answered with 413)."""
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from swarmscope.exceptions import TimeOutOfRange
+
 KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUS = ("unset", "ok", "error")
 # OpenInference's span kinds, as the GenAI operation they correspond to.
@@ -33,11 +35,6 @@ LAST_TIME = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=MAX_TIME_N
 LAST_TIME_TEXT = LAST_TIME.isoformat().replace("+00:00", "Z")
 # Token counts are stored as BIGINT too.
 MIN_INT, MAX_INT = -(2**63), 2**63 - 1
-
-
-class TimeOutOfRange(ValueError):
-    """An OTLP time past ``MAX_TIME_NS``: the request is refused (400) with this reason, as
-    storing it would overflow the column and a clamped time would be a made-up one."""
 
 
 def time_out_of_range(what: str, field: str, ns: int) -> TimeOutOfRange:

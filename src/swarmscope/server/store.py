@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from swarmscope.exceptions import StoreError, StoreFull
 from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, SpanRow, arrow_batch
 
 log = logging.getLogger("swarmscope.server")
@@ -72,15 +73,6 @@ _COLUMNS_QUERY = (
 
 def _field_names(row_type: type) -> list[str]:
     return [field.name for field in dataclasses.fields(row_type)]
-
-
-class StoreError(Exception):
-    """The store file cannot be used (its layout is another version's)."""
-
-
-class StoreFull(Exception):
-    """The disk (or the quota) has no room for a write; nothing of it was kept. Retrying
-    once space is freed succeeds."""
 
 
 # The OS's words for "no room", as DuckDB quotes them in its errors.

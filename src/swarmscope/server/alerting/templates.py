@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable
 
+from swarmscope.exceptions import Unsupported
 from swarmscope.ops.rule_tests import go_value
 
 log = logging.getLogger("swarmscope.server.alerting")
@@ -24,10 +25,6 @@ log = logging.getLogger("swarmscope.server.alerting")
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _LABEL = re.compile(r"(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)")
 _warned: set[str] = set()
-
-
-class Unsupported(ValueError):
-    """Template syntax outside the forms this module expands."""
 
 
 def go_g4(value: float) -> str:

@@ -7,6 +7,8 @@ import re
 import time
 from datetime import datetime
 
+from swarmscope.exceptions import BadParameter
+
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 # Times are signed 64-bit nanoseconds wherever they go (the store's BIGINT columns, the SQL
@@ -14,10 +16,6 @@ _UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 # as an overflow further down.
 MIN_NS, MAX_NS = -(2**63), 2**63 - 1
 _RANGE = "between 1677-09-21 and 2262-04-11 UTC (64-bit nanoseconds since 1970)"
-
-
-class BadParameter(ValueError):
-    """A query parameter that cannot be understood; answered with 400 and the reason."""
 
 
 def time_ns(name: str, text: str | None, now_ns: int | None = None) -> int | None:

@@ -377,16 +377,17 @@ def assert_links_to(span: dict[str, Any], trace_id: str, span_id: str) -> None:
     assert link.get("attributes", {}).get("swarmscope.link", "replay_of") == "replay_of"
 
 
-def crm_failure(outcome: dict[str, Any]) -> bool:
-    """Whether the run failed because of the CRM (a retried CRM call in a run that went on
-    to succeed is no failure of the run)."""
+def crm_outage(outcome: dict[str, Any]) -> bool:
+    """Whether the run failed on the CRM's outage (503s). The healthy demo's CRM still
+    rate-limits 8% of calls, so a run can fail on three 429s in a row, or on the breaker they
+    open, now and then: that is the app at work, not the fault the replay escaped."""
     why = [e["message"] for e in outcome["error_spans"] if e["span"].startswith("orchestrate ")]
-    return any("Crm" in text or "circuit breaker for zoho" in text for text in why)
+    return any("CrmUnavailable" in text for text in why)
 
 
 def test_a_failed_run_replays_successfully_once_the_fault_is_off(world: World, healthy_app: str):
     # The healthy demo's model still fails 2% of calls; a replay that hits one is tried again
-    # with another failed run, but it must not fail because of the CRM.
+    # with another failed run, but it must not fail on the CRM's outage.
     for trace_id in sorted(world.failed_runs())[:3]:
         replayed = as_json(
             "replay", trace_id, "--execute", "--target", healthy_app, "--server", world.server
@@ -399,7 +400,7 @@ def test_a_failed_run_replays_successfully_once_the_fault_is_off(world: World, h
         assert_links_to(request, trace_id, original["span_id"])
         assert request["attributes"]["swarmscope.replay.of"] == trace_id
         outcome = httpx.get(f"{world.server}/api/requests/{new}").json()["outcome"]
-        assert not crm_failure(outcome), outcome
+        assert not crm_outage(outcome), outcome
         if replayed["fixed"]:
             assert outcome["orchestration"] == "ok"
             # An approval that times out is an error span of a run that still succeeds.
@@ -431,4 +432,4 @@ def test_replay_failed_replays_every_failed_run(world: World, healthy_app: str):
         outcome = httpx.get(f"{world.server}/api/requests/{result['replay_trace_id']}").json()
         assert outcome["replay_of"] == result["original_trace_id"]
         assert (result["result"] == "fixed") == (outcome["outcome"]["orchestration"] == "ok")
-        assert not crm_failure(outcome["outcome"])
+        assert not crm_outage(outcome["outcome"])

@@ -743,8 +743,8 @@ def _path_value(rng: random.Random, name: str) -> str:
 def _filled_path(rng: random.Random, endpoint: Endpoint) -> str:
     path = endpoint.path
     for name in endpoint.path_params:
-        placeholder = next(part for part in path.split("/") if part.startswith("{" + name))
-        path = path.replace(placeholder, _path_value(rng, name), 1)
+        template = next(part for part in path.split("/") if part.startswith("{" + name))
+        path = path.replace(template, _path_value(rng, name), 1)
     return path
 
 

@@ -137,12 +137,12 @@ def _own(extras: tuple[str, ...]) -> list[Requirement]:
 def _closure(extras: tuple[str, ...]) -> set[str]:
     """The distributions swarmscope with ``extras`` installs: its requirements and theirs."""
     seen: set[str] = set()
-    todo = _own(extras)
-    while todo:
-        requirement = todo.pop()
+    pending = _own(extras)
+    while pending:
+        requirement = pending.pop()
         name = _normal(requirement.name)
         if name == "swarmscope":  # an extra naming others, as server names web
-            todo.extend(_own(tuple(requirement.extras)))
+            pending.extend(_own(tuple(requirement.extras)))
             continue
         if name in seen:
             continue
@@ -150,7 +150,7 @@ def _closure(extras: tuple[str, ...]) -> set[str]:
         for text in importlib.metadata.requires(requirement.name) or []:
             nested = Requirement(text)
             if nested.marker is None or nested.marker.evaluate({"extra": ""}):
-                todo.append(nested)
+                pending.append(nested)
     return seen
 
 

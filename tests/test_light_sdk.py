@@ -46,7 +46,7 @@ def test_import_loads_no_extra_package():
     assert loaded.isdisjoint(HEAVY + LATER), sorted(loaded & set(HEAVY + LATER))
 
 
-def test_a_call_loads_the_price_table_only_when_it_needs_a_price():
+def test_the_price_table_loads_off_the_apps_thread_when_a_first_llm_call_starts():
     setup = (
         "import swarmscope as ss\n"
         "from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter\n"
@@ -54,16 +54,18 @@ def test_a_call_loads_the_price_table_only_when_it_needs_a_price():
         "with ss.agent_run('a'):\n"
         "    with ss.tool_call('x'):\n"
         "        pass\n"
-        "    with ss.llm_call('gpt-4o', provider='openai') as llm:\n"
-        "        pass\n"
     )
     before = _loaded_after(setup)
     # rich is here: structlog imports it when installed (every extra is, in this venv).
     assert before.isdisjoint({*HEAVY, "genai_prices", "requests"} - {"rich"}), sorted(before)
     after = _loaded_after(
         setup
-        + "    with ss.llm_call('gpt-4o', provider='openai') as llm:\n"
-        + "        llm.record_usage(input_tokens=812, output_tokens=164)\n"
+        + "from swarmscope.instrument import pricing\n"
+        + "with ss.llm_call('gpt-4o', provider='openai') as llm:\n"
+        + "    assert pricing.warmed(timeout=60)\n"
+        + "    assert ('gpt-4o', 'openai') in pricing._cache\n"
+        + "    llm.record_usage(input_tokens=812, output_tokens=164)\n"
+        + "assert llm.cost_usd and llm.cost_usd > 0\n"
     )
     assert "genai_prices" in after
 

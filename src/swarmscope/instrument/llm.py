@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind
 
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields
-from swarmscope.instrument.pricing import price_for
+from swarmscope.instrument.pricing import price_for, warm
 from swarmscope.telemetry.runtime import Runtime
 
 _warned_missing: set[tuple[str, str]] = set()
@@ -61,6 +61,9 @@ class LlmCall(Operation):
         if self._agent_name:
             attributes["gen_ai.agent.name"] = self._agent_name
         return attributes
+
+    def on_start(self, rt: Runtime) -> None:
+        warm(self.model, self.provider)
 
     def record_usage(
         self,

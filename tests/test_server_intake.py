@@ -16,31 +16,20 @@ import duckdb
 import httpx
 import psutil
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 import swarmscope as ss
 from loopback import serve
+from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
 from swarmscope.server.otlp import SpanRow
 from swarmscope.server.retention import Retention
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 
-PROTOBUF = {"content-type": "application/x-protobuf"}
-
 
 def batch(first: int, size: int = 512) -> bytes:
     """An OTLP request of ``size`` spans with distinct ids starting at ``first``."""
-    request = ExportTraceServiceRequest()
-    group = request.resource_spans.add()
-    group.resource.attributes.add(key="service.name").value.string_value = "load"
-    spans = group.scope_spans.add().spans
-    for number in range(first, first + size):
-        span = spans.add(name="execute_tool lookup", start_time_unix_nano=time.time_ns())
-        span.trace_id = number.to_bytes(16, "big")
-        span.span_id = (number + 1).to_bytes(8, "big")
-        span.end_time_unix_nano = span.start_time_unix_nano + 1_000_000
-    return request.SerializeToString()
+    return span_request(first, size, "load")
 
 
 @pytest.fixture

@@ -18,32 +18,18 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from loopback import serve
+from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store import Store
 
-PROTOBUF = {"content-type": "application/x-protobuf"}
 GZIP = {**PROTOBUF, "content-encoding": "gzip"}
 
 
 def spans(first: int, count: int, padding: int = 0) -> bytes:
-    """An OTLP traces request of ``count`` spans, trace ids from ``first`` on, each with an
-    attribute of ``padding`` characters (large bodies, or ones gzip shrinks a lot)."""
-    request = ExportTraceServiceRequest()
-    group = request.resource_spans.add()
-    group.resource.attributes.add(key="service.name").value.string_value = "limits"
-    scope_spans = group.scope_spans.add().spans
-    for number in range(first, first + count):
-        span = scope_spans.add(name="chat gpt-4o", start_time_unix_nano=time.time_ns())
-        span.trace_id = number.to_bytes(16, "big")
-        span.span_id = (number + 1).to_bytes(8, "big")
-        span.end_time_unix_nano = span.start_time_unix_nano + 1_000_000
-        if padding:
-            span.attributes.add(key="gen_ai.prompt").value.string_value = "p" * padding
-    return request.SerializeToString()
+    return span_request(first, count, "limits", padding)
 
 
 def stored_trace_ids(store: Store) -> set[int]:

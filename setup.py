@@ -12,13 +12,13 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "swarmscope.server.otlp_wire",
-            ["src/swarmscope/server/otlp_wire.pyx"],
+            "swarmscope.server.intake.otlp_wire",
+            ["src/swarmscope/server/intake/otlp_wire.pyx"],
             optional=True,
         ),
         Extension(
-            "swarmscope.server.span_fields",
-            ["src/swarmscope/server/span_fields.py"],
+            "swarmscope.server.intake.span_fields",
+            ["src/swarmscope/server/intake/span_fields.py"],
             optional=True,
         ),
     ]

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from server_fuzzing import Case, Outcome, cases, send
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 MiB = 1024 * 1024
 

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from server_ingest import peak_rss_mb, started
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 RSS_FLOOR_MB = 500
 DASHBOARD_FLOOR_SECONDS = 1.0

@@ -669,13 +669,13 @@ HINTS: dict[str, tuple[str, ...]] = {
 
 
 def _dashboard_ids() -> tuple[str, ...]:
-    from swarmscope.ops.dashboards import DASHBOARDS
+    from swarmscope.definitions.dashboards import DASHBOARDS
 
     return tuple(dashboard.uid for dashboard in DASHBOARDS)
 
 
 def _runbook_names() -> tuple[str, ...]:
-    from swarmscope.ops.alerts import ALERTS
+    from swarmscope.definitions.alerts import ALERTS
 
     return tuple(str(rule.runbook) for rule in ALERTS)
 

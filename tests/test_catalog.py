@@ -7,7 +7,7 @@ import re
 
 from prometheus_client import Histogram, generate_latest
 
-from swarmscope.catalog import EVENTS, METRICS, METRICS_BY_NAME, SEED_ALIASES
+from swarmscope.conventions.catalog import EVENTS, METRICS, METRICS_BY_NAME, SEED_ALIASES
 
 # What prometheus-client gives a Histogram declared without buckets, as the seeds do twice.
 PROMETHEUS_DEFAULTS = list(Histogram.DEFAULT_BUCKETS[:-1])

@@ -238,7 +238,7 @@ def test_version_imports_no_command_and_no_sdk(tmp_path):
         "swarmscope.debug",
         "swarmscope.demo",
         "swarmscope.server",
-        "swarmscope.ops",
+        "swarmscope.stack",
         "swarmscope.instrument",
         "swarmscope.telemetry",
     )
@@ -254,7 +254,7 @@ def test_a_commands_help_imports_its_module_only(tmp_path):
         "swarmscope.commands",
         "swarmscope.demo",
         "swarmscope.debug.agents",
-        "swarmscope.ops",
+        "swarmscope.stack",
     )
     assert {m.split(".")[0] for m in modules}.isdisjoint(SERVER_PACKAGES)
 

@@ -23,7 +23,7 @@ from loopback import serve
 from swarmscope.cli import app
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 from swarmscope.web import instrument_app, replayable
 from swarmscope.web.replay import MAX_BODY_BYTES
 

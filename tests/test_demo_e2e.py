@@ -28,7 +28,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from swarmscope.catalog import METRICS
+from swarmscope.conventions.catalog import METRICS
 from test_demo_api import EVENTS, assert_valid_run
 
 NAMESPACE = "sergas"

@@ -15,15 +15,15 @@ from swarmscope import exceptions
 RAISED_IN = {
     "swarmscope.config": ["ConfigError"],
     "swarmscope.instrument.integrations": ["CircuitOpenError"],
-    "swarmscope.ops.stack": ["StackError"],
+    "swarmscope.stack.local": ["StackError"],
     "swarmscope.debug.client": ["CommandError", "NotFound"],
-    "swarmscope.server.store": ["StoreError", "StoreFull"],
-    "swarmscope.server.otlp": ["BadPayload", "UnsupportedMediaType", "TooLarge"],
-    "swarmscope.server.intake": ["Full", "NeverFits"],
-    "swarmscope.server.decoding": ["WorkerLost"],
+    "swarmscope.server.store.database": ["StoreError", "StoreFull"],
+    "swarmscope.server.intake.otlp": ["BadPayload", "UnsupportedMediaType", "TooLarge"],
+    "swarmscope.server.intake.queue": ["Full", "NeverFits"],
+    "swarmscope.server.intake.decoding": ["WorkerLost"],
     "swarmscope.server.api.params": ["BadParameter"],
     "swarmscope.server.alerting.templates": ["Unsupported"],
-    "swarmscope.server.span_fields": ["TimeOutOfRange"],
+    "swarmscope.server.intake.span_fields": ["TimeOutOfRange"],
 }
 
 

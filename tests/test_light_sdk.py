@@ -105,8 +105,8 @@ def test_type_checkers_see_the_names_the_root_resolves():
 # -- every import of the SDK comes with `pip install swarmscope` --------------------------
 
 # The SDK's modules; swarmscope.web needs the web extra on top of the base.
-SDK = ("__init__.py", "_version.py", "catalog.py", "config.py", "propagation.py")
-SDK_DIRS = ("instrument", "telemetry")
+SDK = ("__init__.py", "_version.py", "config.py", "propagation.py")
+SDK_DIRS = ("conventions", "instrument", "telemetry")
 
 
 def _imported_packages(paths: list[Path]) -> set[str]:

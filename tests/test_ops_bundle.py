@@ -15,13 +15,13 @@ import pytest
 import yaml
 
 from loopback import free_port
-from swarmscope.catalog import METRICS_BY_NAME
 from swarmscope.commands.stack import TracesBackend
-from swarmscope.ops.alerts import ALERTS
-from swarmscope.ops.backends import TRACE_STORES
-from swarmscope.ops.bundle import export
-from swarmscope.ops.rule_tests import TEST_FILES
-from swarmscope.ops.stack import ALERTMANAGER_BINARIES
+from swarmscope.conventions.catalog import METRICS_BY_NAME
+from swarmscope.definitions.alerts import ALERTS
+from swarmscope.stack.backends import TRACE_STORES
+from swarmscope.stack.bundle import export
+from swarmscope.stack.local import ALERTMANAGER_BINARIES
+from swarmscope.stack.rule_tests import TEST_FILES
 
 NAMESPACE = "sergas"
 

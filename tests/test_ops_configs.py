@@ -20,7 +20,7 @@ import structlog
 import yaml
 
 import swarmscope as ss
-from swarmscope.ops.bundle import export
+from swarmscope.stack.bundle import export
 from swarmscope.telemetry.logs import LEVELS
 
 ID_FIELDS = {"trace_id", "span_id", "agent_id", "request_id", "session_id"}

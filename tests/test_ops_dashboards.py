@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from swarmscope.catalog import METRICS
-from swarmscope.ops.backends import TRACE_STORES
-from swarmscope.ops.dashboards import DASHBOARDS, Dashboard
-from swarmscope.ops.grafana import SCHEMA_VERSION, dashboard_files, dashboard_json, provisioning
-from swarmscope.ops.logship import LABELS, STRUCTURED_METADATA
+from swarmscope.conventions.catalog import METRICS
+from swarmscope.definitions.dashboards import DASHBOARDS, Dashboard
+from swarmscope.stack.backends import TRACE_STORES
+from swarmscope.stack.grafana import SCHEMA_VERSION, dashboard_files, dashboard_json, provisioning
+from swarmscope.stack.logship import LABELS, STRUCTURED_METADATA
 
 NAMESPACE = "sergas"
 

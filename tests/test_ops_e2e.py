@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from loopback import free_port
-from swarmscope.ops.bundle import export
+from swarmscope.stack.bundle import export
 
 
 @pytest.fixture

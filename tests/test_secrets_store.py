@@ -22,7 +22,7 @@ from loopback import serve
 from replay_app import replayable_app
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 AWS_SECRETS = [
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",

@@ -29,11 +29,11 @@ import httpx
 import pytest
 
 from loopback import free_port
-from swarmscope.catalog import METRICS_BY_NAME
-from swarmscope.ops.dashboards import DASHBOARDS_BY_UID, Panel
-from swarmscope.ops.query import Quantile, Query, Rate, Ratio
-from swarmscope.server.evaluate import evaluate_at
-from swarmscope.server.store import Store
+from swarmscope.conventions.catalog import METRICS_BY_NAME
+from swarmscope.definitions.dashboards import DASHBOARDS_BY_UID, Panel
+from swarmscope.definitions.query import Quantile, Query, Rate, Ratio
+from swarmscope.server.query.evaluate import evaluate_at
+from swarmscope.server.store.database import Store
 from test_server_evaluate import prometheus
 
 NS = "sergas"

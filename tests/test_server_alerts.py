@@ -28,9 +28,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from loopback import free_port, serve
-from swarmscope.ops.alerts import ALERTS, AlertRule
-from swarmscope.ops.query import Current, Series
-from swarmscope.ops.stack import ALERTMANAGER_BINARIES, stop
+from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.query import Current, Series
 from swarmscope.server.alerting import Alerting
 from swarmscope.server.alerting.inbox import Inbox
 from swarmscope.server.alerting.notify import (
@@ -43,9 +42,10 @@ from swarmscope.server.alerting.rules import compile_rule
 from swarmscope.server.alerting.states import RESOLVED_RETENTION_SECONDS, Active, RuleAlerts
 from swarmscope.server.alerting.templates import render
 from swarmscope.server.app import create_app
-from swarmscope.server.otlp import MetricRow
+from swarmscope.server.intake.otlp import MetricRow
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
+from swarmscope.stack.local import ALERTMANAGER_BINARIES, stop
 
 SPIKE = next(rule for rule in ALERTS if rule.name == "AgentExecutionFailureSpike")
 RUNBOOK = "/runbooks"  # rules compiled on their own link to the server's path

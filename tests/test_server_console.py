@@ -30,7 +30,7 @@ from loopback import serve
 from swarmscope.server.app import create_app
 from swarmscope.server.console import plotly_path
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

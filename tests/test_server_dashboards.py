@@ -20,13 +20,13 @@ import pytest
 
 import swarmscope as ss
 from loopback import serve
-from swarmscope.ops.dashboards import DASHBOARDS, Dashboard, Panel, Target
-from swarmscope.ops.query import Rate, Series
+from swarmscope.definitions.dashboards import DASHBOARDS, Dashboard, Panel, Target
+from swarmscope.definitions.query import Rate, Series
 from swarmscope.server.api.dashboards import Window, render
 from swarmscope.server.app import create_app
-from swarmscope.server.otlp import MetricRow
+from swarmscope.server.intake.otlp import MetricRow
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 from swarmscope.telemetry.metric_push import encode
 from test_server_evaluate import row
 

@@ -20,7 +20,7 @@ import pytest
 
 from loopback import serve
 from swarmscope.server.app import create_app
-from swarmscope.server.store import Store, StoreFull
+from swarmscope.server.store.database import Store, StoreFull
 
 BROKEN = "b" * 32
 # Loggers a traceback of the server's would go to: its own, and uvicorn's.

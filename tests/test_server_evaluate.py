@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from loopback import free_port
-from swarmscope.ops.query import (
+from swarmscope.definitions.query import (
     Buckets,
     Change,
     Current,
@@ -40,10 +40,10 @@ from swarmscope.ops.query import (
     TopK,
     Up,
 )
-from swarmscope.server.evaluate import Batch, Sample, evaluate_at, evaluate_range
-from swarmscope.server.otlp import MetricRow
-from swarmscope.server.promql import format_le
-from swarmscope.server.store import Store
+from swarmscope.server.intake.otlp import MetricRow
+from swarmscope.server.query.evaluate import Batch, Sample, evaluate_at, evaluate_range
+from swarmscope.server.query.promql import format_le
+from swarmscope.server.store.database import Store
 
 NS = "sergas"
 MS = 1_000_000

@@ -26,11 +26,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from starlette.testclient import TestClient
 
 from server_fuzzing import Outcome, allowed, cases, endpoints, otlp_json, send
-from swarmscope.server import otlp
 from swarmscope.server.app import create_app
-from swarmscope.server.receiver import error
+from swarmscope.server.intake import otlp
+from swarmscope.server.intake.receiver import error
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 # Fixed, so CI runs the same cases every time; the environment can ask for others.
 SEED = int(os.environ.get("SWARMSCOPE_FUZZ_SEED", "20240611"))

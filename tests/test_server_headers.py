@@ -19,7 +19,7 @@ from swarmscope.server.app import create_app
 from swarmscope.server.docs import swagger_ui_dir
 from swarmscope.server.headers import script_hash
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 KEY = "headers-test-key"
 

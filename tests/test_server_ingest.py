@@ -18,7 +18,7 @@ import swarmscope as ss
 from loopback import serve
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ import swarmscope as ss
 from loopback import serve
 from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
-from swarmscope.server.otlp import SpanRow
-from swarmscope.server.retention import Retention
+from swarmscope.server.intake.otlp import SpanRow
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.retention import Retention
 
 
 def batch(first: int, size: int = 512) -> bytes:

@@ -23,7 +23,7 @@ from loopback import serve
 from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 GZIP = {**PROTOBUF, "content-encoding": "gzip"}
 

@@ -20,7 +20,7 @@ from opentelemetry.sdk.resources import Resource
 import swarmscope as ss
 from loopback import serve
 from swarmscope.server.app import create_app
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 
 @pytest.fixture

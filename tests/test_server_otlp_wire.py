@@ -17,15 +17,15 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
-from swarmscope.server import otlp
-from swarmscope.server.decoding import decode
+from swarmscope.server.intake import otlp
+from swarmscope.server.intake.decoding import decode
 
 otlp_wire = otlp.otlp_wire
 
 
 def test_the_test_command_builds_the_compiled_reader():
     # A build without a compiler falls back silently; the suite must not.
-    assert otlp_wire is not None, "swarmscope.server.otlp_wire was not compiled"
+    assert otlp_wire is not None, "swarmscope.server.intake.otlp_wire was not compiled"
 
 
 def _value(rng: random.Random, depth: int = 0) -> AnyValue:

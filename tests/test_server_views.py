@@ -22,8 +22,8 @@ import structlog
 import swarmscope as ss
 from loopback import serve
 from swarmscope.server.app import create_app
-from swarmscope.server.otlp import LogRow
-from swarmscope.server.store import Store
+from swarmscope.server.intake.otlp import LogRow
+from swarmscope.server.store.database import Store
 
 SERVICE = "views-test"
 RANKS = {"debug": 1, "info": 2, "warning": 3, "error": 4, "critical": 5}

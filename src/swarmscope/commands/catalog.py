@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from swarmscope.catalog import EVENTS, METRICS
 from swarmscope.config import ConfigError, Settings
+from swarmscope.conventions.catalog import EVENTS, METRICS
 
 
 def catalog(

@@ -48,11 +48,11 @@ def serve(
     """
     import duckdb
 
-    from swarmscope.server.retention import Retention
     from swarmscope.server.run import listen
     from swarmscope.server.run import serve as run_server
     from swarmscope.server.settings import ServerSettings
-    from swarmscope.server.store import StoreError
+    from swarmscope.server.store.database import StoreError
+    from swarmscope.server.store.retention import Retention
 
     if data.exists() and not data.is_dir():
         raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")

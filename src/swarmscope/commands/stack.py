@@ -16,7 +16,7 @@ stack = typer.Typer(
 
 
 class TracesBackend(StrEnum):
-    """The trace stores of ``swarmscope.ops.backends.TRACE_STORES``."""
+    """The trace stores of ``swarmscope.stack.backends.TRACE_STORES``."""
 
     tempo = "tempo"
     jaeger = "jaeger"
@@ -59,7 +59,7 @@ def stack_export(
     """Write every config of the production stack, generated from the catalog: Prometheus
     (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
     provisioning, OTel Collector, Alloy, Loki, Tempo or Jaeger, docker-compose, runbooks."""
-    from swarmscope.ops.bundle import export
+    from swarmscope.stack.bundle import export
 
     try:
         Settings.load(namespace=namespace)
@@ -89,7 +89,7 @@ def stack_up(
     alertmanager_port: Annotated[int, typer.Option(help="Alertmanager port on 127.0.0.1.")] = 9093,
 ) -> None:
     """Run Prometheus and Alertmanager from an exported bundle until Ctrl-C."""
-    from swarmscope.ops.stack import StackError, StackPorts, run
+    from swarmscope.stack.local import StackError, StackPorts, run
 
     try:
         run(directory, StackPorts(prometheus_port, alertmanager_port))

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from swarmscope.debug.client import CommandError, reason
-from swarmscope.ops.logship import LABELS, STRUCTURED_METADATA
 from swarmscope.server.api.logs import LEVELS, LogQuery, iso
+from swarmscope.stack.logship import LABELS, STRUCTURED_METADATA
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 # Asks Loki 3 to answer structured metadata apart from the stream's labels (as Grafana does);

@@ -19,7 +19,7 @@ import orjson
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from swarmscope.catalog import FAILURE, SUCCESS
+from swarmscope.conventions.catalog import FAILURE, SUCCESS
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current

@@ -15,7 +15,7 @@ from typing import Any, Self
 
 from opentelemetry.trace import SpanKind
 
-from swarmscope.catalog import NAMED_INTEGRATIONS
+from swarmscope.conventions.catalog import NAMED_INTEGRATIONS
 from swarmscope.exceptions import CircuitOpenError
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely

@@ -24,7 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from swarmscope.catalog import FAILURE, SUCCESS, TIMEOUT
+from swarmscope.conventions.catalog import FAILURE, SUCCESS, TIMEOUT
 from swarmscope.telemetry.runtime import Runtime, current
 
 CANCELLED = "cancelled"

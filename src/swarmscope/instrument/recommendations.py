@@ -6,7 +6,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from swarmscope.catalog import confidence_tier
+from swarmscope.conventions.catalog import confidence_tier
 from swarmscope.instrument.operation import current_agent, safely
 from swarmscope.telemetry.runtime import current
 

@@ -33,13 +33,13 @@ from swarmscope.server.api import (
 from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
-from swarmscope.server.decoding import Decoder
 from swarmscope.server.errors import JsonErrors
 from swarmscope.server.headers import SecurityHeaders
-from swarmscope.server.intake import Intake
-from swarmscope.server.receiver import error, receiver_routes
+from swarmscope.server.intake.decoding import Decoder
+from swarmscope.server.intake.queue import Intake
+from swarmscope.server.intake.receiver import error, receiver_routes
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 
 def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:

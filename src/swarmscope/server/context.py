@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import logging
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from swarmscope.server.receiver import DISK_FULL_RETRY_SECONDS, error
-from swarmscope.server.store import StoreFull
+from swarmscope.server.intake.receiver import DISK_FULL_RETRY_SECONDS, error
+from swarmscope.server.store.database import StoreFull
 
 log = logging.getLogger("swarmscope.server")
 

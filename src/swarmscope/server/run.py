@@ -10,9 +10,9 @@ from pathlib import Path
 import uvicorn
 
 from swarmscope.server.app import create_app
-from swarmscope.server.decoding import give_large_blocks_back
+from swarmscope.server.intake.decoding import give_large_blocks_back
 from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 STORE_FILE = "swarmscope.duckdb"
 READY = "swarmscope server listening on"

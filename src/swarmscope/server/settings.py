@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from swarmscope.server.retention import Retention
+from swarmscope.server.store.retention import Retention
 
 MiB = 1024 * 1024
 

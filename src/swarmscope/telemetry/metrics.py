@@ -27,7 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from swarmscope.catalog import METRICS, SCRAPE_TIME_METRICS, MetricSpec
+from swarmscope.conventions.catalog import METRICS, SCRAPE_TIME_METRICS, MetricSpec
 
 OTHER = "other"
 UNKNOWN = "unknown"

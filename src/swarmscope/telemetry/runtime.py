@@ -24,8 +24,8 @@ from opentelemetry.trace import SpanContext
 from prometheus_client import disable_created_metrics
 
 from swarmscope._version import __version__
-from swarmscope.catalog import EVENTS_BY_NAME
 from swarmscope.config import ConfigError, Settings
+from swarmscope.conventions.catalog import EVENTS_BY_NAME
 from swarmscope.telemetry.export_queue import ExportQueue, call_within, seconds_left
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
 from swarmscope.telemetry.metrics import MetricSet, multiprocess_dir

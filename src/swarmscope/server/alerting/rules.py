@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from swarmscope.ops.alerts import ALERTS, AlertRule
-from swarmscope.ops.prometheus import alert_rule, scale, scale_windows
-from swarmscope.ops.query import Query
+from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.query import Query
 from swarmscope.server.alerting.states import Active
 from swarmscope.server.alerting.templates import render
-from swarmscope.server.evaluate import Batch, Sample, evaluate_at
-from swarmscope.server.promql import duration_ms
-from swarmscope.server.store import Store
+from swarmscope.server.query.evaluate import Batch, Sample, evaluate_at
+from swarmscope.server.query.promql import duration_ms
+from swarmscope.server.store.database import Store
+from swarmscope.stack.prometheus import alert_rule, scale, scale_windows
 
 # Where the server serves each alert's runbook (``api/runbooks``); alerts link there.
 RUNBOOKS_PATH = "/runbooks"

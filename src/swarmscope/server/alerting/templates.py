@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from swarmscope.exceptions import Unsupported
-from swarmscope.ops.rule_tests import go_value
+from swarmscope.stack.rule_tests import go_value
 
 log = logging.getLogger("swarmscope.server.alerting")
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query
 from swarmscope.server.api.logs import all_of
 from swarmscope.server.api.params import time_ns
 from swarmscope.server.context import Context
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 _ORCHESTRATE = "name LIKE 'orchestrate %'"

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Query
 from swarmscope.server.api.logs import LOG_AGENT, all_of, iso
 from swarmscope.server.api.params import time_ns
 from swarmscope.server.context import Context
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 # The prefix test is pushed into the scan as a range, so most rows never reach the IN list.

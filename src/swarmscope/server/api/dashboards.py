@@ -28,14 +28,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from swarmscope.ops.dashboards import DASHBOARDS, DASHBOARDS_BY_UID, Dashboard, Panel
-from swarmscope.ops.query import Query as PanelQuery
-from swarmscope.ops.query import Up
+from swarmscope.definitions.dashboards import DASHBOARDS, DASHBOARDS_BY_UID, Dashboard, Panel
+from swarmscope.definitions.query import Query as PanelQuery
+from swarmscope.definitions.query import Up
 from swarmscope.server.api.params import MAX_NS, BadParameter, time_ns
 from swarmscope.server.context import Context
-from swarmscope.server.evaluate import Batch, RangeSeries, Steps, instant, steps
-from swarmscope.server.promql import duration_ms
-from swarmscope.server.store import Store
+from swarmscope.server.query.evaluate import Batch, RangeSeries, Steps, instant, steps
+from swarmscope.server.query.promql import duration_ms
+from swarmscope.server.store.database import Store
 
 DEFAULT_RANGE_NS = 3600 * 10**9
 # About this many points per series unless a step is asked for; never more than MAX_POINTS.

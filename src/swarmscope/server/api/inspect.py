@@ -26,7 +26,7 @@ from fastapi import APIRouter, HTTPException, Query
 from swarmscope.server.api.logs import LOG_AGENT, SEVERITY_RANK, all_of, iso, level_rank
 from swarmscope.server.api.params import MAX_NS, time_ns
 from swarmscope.server.context import Context
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 # A settle time whose nanoseconds, taken from now, stay a 64-bit time: about 146 years.

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query
 
 from swarmscope.server.api.params import BadParameter, time_ns
 from swarmscope.server.context import Context
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 LEVELS = {"trace": 0, "debug": 1, "info": 2, "warning": 3, "error": 4, "critical": 5}
 _ALIASES = {"warn": "warning", "fatal": "critical", "err": "error"}

@@ -16,7 +16,7 @@ from swarmscope.server.api.approvals import pending_count
 from swarmscope.server.api.logs import LEVELS, SEVERITY_RANK, iso
 from swarmscope.server.api.params import BadParameter, time_ns
 from swarmscope.server.context import Context
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 # The GenAI operations that are one call to a model.
 LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from swarmscope.ops.alerts import ALERTS
-from swarmscope.ops.bundle import runbook
+from swarmscope.definitions.alerts import ALERTS
 from swarmscope.server.alerting.rules import RUNBOOKS_PATH
 from swarmscope.server.context import Context
+from swarmscope.stack.bundle import runbook
 
 
 def routes(context: Context) -> APIRouter:

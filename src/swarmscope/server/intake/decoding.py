@@ -23,8 +23,8 @@ from typing import Any
 import pyarrow as pa
 
 from swarmscope.exceptions import WorkerLost
-from swarmscope.server import otlp
-from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, arrow_batch
+from swarmscope.server.intake import otlp
+from swarmscope.server.store.rows import LogRow, MetricRow, ResourceRow, arrow_batch
 
 REJECTED_FIELDS = {
     "traces": "rejected_spans",

@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from swarmscope.exceptions import StoreError, StoreFull
-from swarmscope.server.rows import LogRow, MetricRow, ResourceRow, SpanRow, arrow_batch
+from swarmscope.server.store.rows import LogRow, MetricRow, ResourceRow, SpanRow, arrow_batch
 
 log = logging.getLogger("swarmscope.server")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarmscope.ops.backends import TEMPO, TraceStore
-from swarmscope.ops.dashboards import DASHBOARDS, Dashboard, Panel, Target
-from swarmscope.ops.query import Buckets
+from swarmscope.definitions.dashboards import DASHBOARDS, Dashboard, Panel, Target
+from swarmscope.definitions.query import Buckets
+from swarmscope.stack.backends import TEMPO, TraceStore
 
 SCHEMA_VERSION = 39
 DASHBOARDS_PATH = "/var/lib/grafana/dashboards"

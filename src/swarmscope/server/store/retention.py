@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from swarmscope.server.store import TIME_COLUMNS, Store
+from swarmscope.server.store.database import TIME_COLUMNS, Store
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from swarmscope.exceptions import Full, NeverFits
-from swarmscope.server.store import Store
+from swarmscope.server.store.database import Store
 
 log = logging.getLogger("swarmscope.server")
 

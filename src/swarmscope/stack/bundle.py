@@ -8,22 +8,22 @@ from typing import Any
 
 import yaml
 
-from swarmscope.ops.alertmanager import alertmanager_config
-from swarmscope.ops.alerts import ALERTS
-from swarmscope.ops.backends import TRACE_STORES, loki_config, tempo_config
-from swarmscope.ops.collector import collector_config
-from swarmscope.ops.compose import LOG_DIR_VARIABLE, compose_config
-from swarmscope.ops.dashboards import DASHBOARDS
-from swarmscope.ops.grafana import dashboard_files, provisioning
-from swarmscope.ops.logship import alloy_config
-from swarmscope.ops.prometheus import (
+from swarmscope.definitions.alerts import ALERTS
+from swarmscope.definitions.dashboards import DASHBOARDS
+from swarmscope.definitions.query import Up
+from swarmscope.stack.alertmanager import alertmanager_config
+from swarmscope.stack.backends import TRACE_STORES, loki_config, tempo_config
+from swarmscope.stack.collector import collector_config
+from swarmscope.stack.compose import LOG_DIR_VARIABLE, compose_config
+from swarmscope.stack.grafana import dashboard_files, provisioning
+from swarmscope.stack.logship import alloy_config
+from swarmscope.stack.prometheus import (
     alerting_rules,
     prometheus_config,
     recording_rules,
     scale,
 )
-from swarmscope.ops.query import Up
-from swarmscope.ops.rule_tests import alert_test_files
+from swarmscope.stack.rule_tests import alert_test_files
 
 SECRETS = {
     "slack_api_url": "the Slack incoming-webhook URL",

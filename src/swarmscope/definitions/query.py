@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from swarmscope.catalog import METRICS_BY_NAME
+from swarmscope.conventions.catalog import METRICS_BY_NAME
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swarmscope.ops.query import (
+from swarmscope.definitions.query import (
     Change,
     Current,
     Increase,

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 
-from swarmscope.server import otlp
-from swarmscope.server.decoding import REJECTED_FIELDS, Decoded, Decoder, WorkerLost
-from swarmscope.server.intake import Full, Intake, NeverFits, Reservation
-from swarmscope.server.store import StoreFull
+from swarmscope.server.intake import otlp
+from swarmscope.server.intake.decoding import REJECTED_FIELDS, Decoded, Decoder, WorkerLost
+from swarmscope.server.intake.queue import Full, Intake, NeverFits, Reservation
+from swarmscope.server.store.database import StoreFull
 
 RETRY_AFTER_SECONDS = 2
 # A full disk frees no space in two seconds: ask exporters to wait longer for it.

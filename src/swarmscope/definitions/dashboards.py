@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from swarmscope.ops.query import (
+from swarmscope.definitions.query import (
     Buckets,
     Current,
     Difference,

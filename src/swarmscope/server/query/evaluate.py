@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from swarmscope.ops.query import (
+from swarmscope.definitions.query import (
     Buckets,
     Change,
     Current,
@@ -57,9 +57,9 @@ from swarmscope.ops.query import (
     TopK,
     Up,
 )
-from swarmscope.server.promql import bucket_quantile, divide, duration_ms
-from swarmscope.server.series import NS_PER_MS, Frame, LabelKey, Leaf, compute, pushes
-from swarmscope.server.store import Store
+from swarmscope.server.query.promql import bucket_quantile, divide, duration_ms
+from swarmscope.server.query.series import NS_PER_MS, Frame, LabelKey, Leaf, compute, pushes
+from swarmscope.server.store.database import Store
 
 # Prometheus refuses range queries with more points than this per series.
 MAX_POINTS = 11_000

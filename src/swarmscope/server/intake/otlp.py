@@ -33,20 +33,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 try:
-    from swarmscope.server import otlp_wire
+    from swarmscope.server.intake import otlp_wire
 except ImportError:  # built without a C compiler: spans are read through protobuf
     # mypy has no type for "this module or None"; the one reader checks for None.
     otlp_wire = None  # type: ignore[assignment]
 
 from swarmscope.exceptions import BadPayload, TooLarge, UnsupportedMediaType
-from swarmscope.server.rows import (
-    SPAN_COLUMNS,
-    LogRow,
-    MetricRow,
-    SpanRow,
-    columns_to_arrow,
-)
-from swarmscope.server.span_fields import (
+from swarmscope.server.intake.span_fields import (
     LAST_TIME_TEXT,
     MAX_TIME_NS,
     TimeOutOfRange,
@@ -62,6 +55,13 @@ from swarmscope.server.span_fields import (
     status_name,
     time_out_of_range,
     to_json,
+)
+from swarmscope.server.store.rows import (
+    SPAN_COLUMNS,
+    LogRow,
+    MetricRow,
+    SpanRow,
+    columns_to_arrow,
 )
 
 PROTOBUF = "application/x-protobuf"

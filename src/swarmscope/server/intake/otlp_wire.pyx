@@ -20,7 +20,7 @@ from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyU
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy
 
-from swarmscope.server.span_fields import (
+from swarmscope.server.intake.span_fields import (
     check_span_times,
     derived,
     events_json,

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from swarmscope.catalog import METRICS_BY_NAME
-from swarmscope.ops.alerts import ALERTS, AlertRule
-from swarmscope.ops.query import (
+from swarmscope.conventions.catalog import METRICS_BY_NAME
+from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.query import (
     Change,
     Current,
     Increase,

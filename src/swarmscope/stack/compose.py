@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarmscope.ops import backends, collector, logship
-from swarmscope.ops.grafana import DASHBOARDS_PATH
+from swarmscope.stack import backends, collector, logship
+from swarmscope.stack.grafana import DASHBOARDS_PATH
 
 PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0"
 ALERTMANAGER_IMAGE = "prom/alertmanager:v0.28.1"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarmscope.ops.backends import TEMPO, TraceStore
+from swarmscope.stack.backends import TEMPO, TraceStore
 
 IMAGE = "otel/opentelemetry-collector-contrib:0.150.0"
 CONFIG_PATH = "/etc/otelcol-contrib/config.yaml"

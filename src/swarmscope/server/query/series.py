@@ -46,8 +46,8 @@ from typing import Any
 
 import duckdb
 
-from swarmscope.server.promql import extrapolated, format_le
-from swarmscope.server.store import Store
+from swarmscope.server.query.promql import extrapolated, format_le
+from swarmscope.server.store.database import Store
 
 NS_PER_MS = 1_000_000
 # Instant selectors see a series' latest sample up to this long before the evaluation time.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from swarmscope.catalog import SEED_ALIASES
-from swarmscope.ops.alerts import ALERTS, AlertRule
-from swarmscope.ops.query import Quantile, Ratio
+from swarmscope.conventions.catalog import SEED_ALIASES
+from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.query import Quantile, Ratio
 
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -1,0 +1,1 @@
+"""Intake: OTLP/HTTP in, decoded to rows off the event loop, committed by one writer."""

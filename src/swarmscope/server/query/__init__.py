@@ -1,0 +1,1 @@
+"""The query engine: the definitions' queries evaluated over the store, Prometheus-exact."""

@@ -1,0 +1,1 @@
+"""The store: one DuckDB file, its tables' columns, retention."""

@@ -22,7 +22,7 @@ RAISED_IN = {
     "swarmscope.server.intake.queue": ["Full", "NeverFits"],
     "swarmscope.server.intake.decoding": ["WorkerLost"],
     "swarmscope.server.api.params": ["BadParameter"],
-    "swarmscope.server.alerting.templates": ["Unsupported"],
+    "swarmscope.definitions.templates": ["Unsupported"],
     "swarmscope.server.intake.span_fields": ["TimeOutOfRange"],
 }
 

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from loopback import free_port, serve
 from swarmscope.definitions.alerts import ALERTS, AlertRule
 from swarmscope.definitions.query import Current, Series
+from swarmscope.definitions.templates import render
 from swarmscope.server.alerting import Alerting
 from swarmscope.server.alerting.inbox import Inbox
 from swarmscope.server.alerting.notify import (
@@ -40,7 +41,6 @@ from swarmscope.server.alerting.notify import (
 )
 from swarmscope.server.alerting.rules import compile_rule
 from swarmscope.server.alerting.states import RESOLVED_RETENTION_SECONDS, Active, RuleAlerts
-from swarmscope.server.alerting.templates import render
 from swarmscope.server.app import create_app
 from swarmscope.server.intake.otlp import MetricRow
 from swarmscope.server.settings import ServerSettings

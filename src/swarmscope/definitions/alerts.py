@@ -9,8 +9,10 @@ them; each alert that several plans describe is defined once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from swarmscope.definitions.durations import scale
 from swarmscope.definitions.query import (
     Change,
     Current,
@@ -24,6 +26,7 @@ from swarmscope.definitions.query import (
     Series,
     Sum,
     Up,
+    scaled_query,
 )
 
 GIB = 1 / 1024**3
@@ -45,6 +48,26 @@ class AlertRule:
 
     def expr(self, namespace: str) -> str:
         return f"{self.query.promql(namespace)} {self.op} {self.threshold:g}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels every alert of the rule carries, whoever evaluates it: Alertmanager
+        routes on them, so Prometheus's alerts and the server's must agree."""
+        return {"severity": self.severity, "team": self.team}
+
+    def annotations(self, runbook_base: str) -> dict[str, str]:
+        """The annotation templates, and the runbook's address under ``runbook_base``."""
+        return {
+            "summary": self.summary,
+            "description": self.description,
+            "runbook_url": f"{runbook_base.rstrip('/')}/{self.runbook}",
+        }
+
+    def scaled(self, factor: float) -> AlertRule:
+        """The rule with its query's windows and offsets and its ``for`` times ``factor``."""
+        return dataclasses.replace(
+            self, query=scaled_query(self.query, factor), for_=scale(self.for_, factor)
+        )
 
     @property
     def runbook(self) -> str:

@@ -9,10 +9,12 @@ store instead of by Prometheus.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from swarmscope.conventions.catalog import METRICS_BY_NAME
+from swarmscope.definitions.durations import scale
 
 
 @runtime_checkable
@@ -22,6 +24,28 @@ class Query(Protocol):
     def metrics(self) -> set[str]:
         """The catalog families the query reads."""
         ...
+
+
+Q = TypeVar("Q", bound=Query)
+# The fields of a query that hold a duration: its range window and its offset.
+_DURATIONS = ("window", "ago")
+
+
+def scaled_query(query: Q, factor: float) -> Q:
+    """``query`` with every range window and offset in its tree multiplied by ``factor``
+    (:func:`~swarmscope.definitions.durations.scale`): the Prometheus rules of a test stack
+    and the server's alerts run the same definitions faster. Factor 1 is the query itself."""
+    if factor == 1:
+        return query
+    tree: Any = query
+    changes: dict[str, Any] = {}
+    for node in dataclasses.fields(tree):
+        value = getattr(tree, node.name)
+        if node.name in _DURATIONS:
+            changes[node.name] = scale(value, factor)
+        elif isinstance(value, Query):
+            changes[node.name] = scaled_query(value, factor)
+    return dataclasses.replace(tree, **changes)
 
 
 @dataclass(frozen=True)

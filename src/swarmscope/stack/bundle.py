@@ -9,20 +9,15 @@ from typing import Any
 import yaml
 
 from swarmscope.definitions.alerts import ALERTS
-from swarmscope.definitions.dashboards import DASHBOARDS
-from swarmscope.definitions.query import Up
+from swarmscope.definitions.durations import scale
+from swarmscope.definitions.runbooks import runbook
 from swarmscope.stack.alertmanager import alertmanager_config
 from swarmscope.stack.backends import TRACE_STORES, loki_config, tempo_config
 from swarmscope.stack.collector import collector_config
 from swarmscope.stack.compose import LOG_DIR_VARIABLE, compose_config
 from swarmscope.stack.grafana import dashboard_files, provisioning
 from swarmscope.stack.logship import alloy_config
-from swarmscope.stack.prometheus import (
-    alerting_rules,
-    prometheus_config,
-    recording_rules,
-    scale,
-)
+from swarmscope.stack.prometheus import alerting_rules, prometheus_config, recording_rules
 from swarmscope.stack.rule_tests import alert_test_files
 
 SECRETS = {
@@ -134,48 +129,4 @@ def _logs_readme() -> str:
         f"`{LOG_DIR_VARIABLE}` at the directory the app writes to.\n"
         "Send logs either here or over OTLP to the Collector, not both: Loki would get each "
         "line twice.\n"
-    )
-
-
-def _families(query: Any) -> set[str]:
-    """The catalog families a query reads, and ``up`` for the scrape-health query."""
-    return query.metrics() | ({"up"} if isinstance(query, Up) else set())
-
-
-def runbook(rule: Any, namespace: str) -> str:
-    """An alert's runbook in Markdown: what it measures and where to look first."""
-    read = _families(rule.query)
-    boards = [
-        f"- {board.title}: `grafana/dashboards/{board.uid}.json`"
-        for board in DASHBOARDS
-        if any(read & _families(t.query) for panel in board.panels for t in panel.queries)
-    ]
-    return "\n".join(
-        [
-            f"# {rule.name}",
-            "",
-            f"**Severity:** {rule.severity} · **Team:** {rule.team} · **Fires after:** {rule.for_}",
-            "",
-            f"{rule.summary}. The notification reads: `{rule.description}`",
-            "",
-            "## What it measures",
-            "",
-            "```promql",
-            rule.expr(namespace),
-            "```",
-            "",
-            "## Dashboards with the same series",
-            "",
-            *boards,
-            "",
-            "## First steps",
-            "",
-            "1. Read the newest failed traces of the agent, endpoint or integration named in the "
-            "alert's labels (every span and log line carries the trace id).",
-            "2. Search the JSON logs of those traces for `level=error` events.",
-            "3. Check the dependencies this area relies on (CRM, LLM provider, database): "
-            f"`{namespace}_circuit_breaker_state` and `{namespace}_integration_health_status` "
-            "on /metrics.",
-            "",
-        ]
     )

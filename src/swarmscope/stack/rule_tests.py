@@ -10,7 +10,6 @@ sit on the window's edges), so annotations are compared exactly.
 
 from __future__ import annotations
 
-import decimal
 import math
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from swarmscope.conventions.catalog import METRICS_BY_NAME
 from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.durations import seconds
 from swarmscope.definitions.query import (
     Change,
     Current,
@@ -32,13 +32,14 @@ from swarmscope.definitions.query import (
     Sum,
     Up,
 )
+from swarmscope.definitions.templates import render
 
-_UNITS = {"m": 1, "h": 60, "d": 1440}
 _INVERSE = {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}
 
 
 def minutes(duration: str) -> int:
-    return int(float(duration[:-1]) * _UNITS[duration[-1]])
+    """Whole minutes: the cases' series have a sample a minute."""
+    return int(seconds(duration) // 60)
 
 
 @dataclass
@@ -199,36 +200,6 @@ def _complement(query: Query) -> Query:
     return Rate(Series(query.series.metric, inverted), query.window, query.by)
 
 
-def go_value(value: float) -> str:
-    """``{{ $value }}`` as Prometheus's templates print a float64: Go's ``%v``, that is the
-    shortest digits, in exponent form below 1e-4 or from 1e6 on."""
-    if value == 0:
-        return "0"
-    if math.isinf(value) or math.isnan(value):
-        return {True: "+Inf", False: "-Inf"}[value > 0] if math.isinf(value) else "NaN"
-    sign, digits, exponent = decimal.Decimal(repr(value)).normalize().as_tuple()
-    text = "".join(map(str, digits))
-    power = len(text) + int(exponent) - 1
-    prefix = "-" if sign else ""
-    if power < -4 or power >= 6:
-        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        return f"{prefix}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
-    point = power + 1
-    if point <= 0:
-        return f"{prefix}0.{'0' * -point}{text}"
-    if point >= len(text):
-        return f"{prefix}{text}{'0' * (point - len(text))}"
-    return f"{prefix}{text[:point]}.{text[point:]}"
-
-
-def render(template: str, labels: dict[str, str], value: float) -> str:
-    text = re.sub(
-        r"\{\{ \$value \| humanizePercentage \}\}", lambda _: "%.4g%%" % (value * 100), template
-    )
-    text = re.sub(r"\{\{ \$value \}\}", lambda _: go_value(value), text)
-    return re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels.get(m.group(1), ""), text)
-
-
 def _targets(rule: AlertRule) -> tuple[float, float]:
     """A value that fires the alert and one that keeps it silent."""
     threshold, op = rule.threshold, rule.op
@@ -252,7 +223,6 @@ _DAY = 1440
 def alert_test_files(namespace: str, runbook_base: str) -> dict[str, dict[str, Any]]:
     """The promtool test files, by name: for every alert a firing and a silent case, in the
     daily file when the case needs a day of series, otherwise in ``alerts_test.yml``."""
-    base = runbook_base.rstrip("/")
     tests: dict[str, list[dict[str, Any]]] = {name: [] for name in TEST_FILES}
     for rule in ALERTS:
         fire, calm = _targets(rule)
@@ -269,14 +239,14 @@ def alert_test_files(namespace: str, runbook_base: str) -> dict[str, dict[str, A
             case = synthesizer.build(rule.query, target, {})
             expected: list[dict[str, Any]] = []
             if fires:
-                labels = {**case.labels, "severity": rule.severity, "team": rule.team}
+                # The annotations Prometheus renders for this case's sample.
+                description = render(rule.description, case.labels, float(case.value))
                 expected.append(
                     {
-                        "exp_labels": labels,
+                        "exp_labels": {**case.labels, **rule.labels},
                         "exp_annotations": {
-                            "summary": rule.summary,
-                            "description": render(rule.description, case.labels, case.value),
-                            "runbook_url": f"{base}/{rule.runbook}",
+                            **rule.annotations(runbook_base),
+                            "description": description,
                         },
                     }
                 )

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
+from swarmscope.definitions.numbers import go_value
 from swarmscope.server.alerting.inbox import Inbox
 from swarmscope.server.alerting.notify import (
     AlertmanagerNotifier,
@@ -36,7 +37,6 @@ from swarmscope.server.alerting.rules import (
 from swarmscope.server.alerting.states import Alert, RuleAlerts
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
-from swarmscope.stack.rule_tests import go_value
 
 log = logging.getLogger("swarmscope.server.alerting")
 

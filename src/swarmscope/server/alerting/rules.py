@@ -1,27 +1,24 @@
-"""The bundle's alert rules as the server evaluates them: the same labels, annotations and
+"""The alert definitions as the server evaluates them: the same labels, annotations and
 ``for`` that ``swarmscope stack export`` writes for Prometheus, windows scaled alike.
 
-The rule file's entry (``ops.prometheus.alert_rule``) is the single source of the static
-labels, annotation templates and scaled ``for``, so an alert from the server and one from
-Prometheus carry identical label sets and route the same way in Alertmanager.
+Both read them from the definition (``AlertRule.labels``, ``.annotations``, ``.scaled``), so
+an alert from the server and one from Prometheus carry identical label sets and route the
+same way in Alertmanager.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.durations import seconds
 from swarmscope.definitions.query import Query
+from swarmscope.definitions.templates import render
 from swarmscope.server.alerting.states import Active
-from swarmscope.server.alerting.templates import render
 from swarmscope.server.query.evaluate import Batch, Sample, evaluate_at
-from swarmscope.server.query.promql import duration_ms
 from swarmscope.server.store.database import Store
-from swarmscope.stack.prometheus import alert_rule, scale, scale_windows
 
 # Where the server serves each alert's runbook (``api/runbooks``); alerts link there.
 RUNBOOKS_PATH = "/runbooks"
@@ -33,22 +30,6 @@ COMPARE: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-# Query fields that hold a duration: range windows and offsets.
-_DURATIONS = ("window", "ago")
-
-
-def scaled(query: Any, factor: float) -> Any:
-    """The query with every window and offset multiplied by ``factor``, as the export does."""
-    if factor == 1:
-        return query
-    changes = {}
-    for field in dataclasses.fields(query):
-        value = getattr(query, field.name)
-        if field.name in _DURATIONS:
-            changes[field.name] = scale(value, factor)
-        elif hasattr(value, "promql"):
-            changes[field.name] = scaled(value, factor)
-    return dataclasses.replace(query, **changes)
 
 
 @dataclass(frozen=True)
@@ -119,17 +100,17 @@ def evaluate_rules(
 def compile_rule(
     rule: AlertRule, namespace: str, time_scale: float = 1.0, runbook_base: str = RUNBOOKS_PATH
 ) -> Rule:
-    entry = alert_rule(rule, namespace, runbook_base, time_scale)
+    scaled = rule.scaled(time_scale)
     return Rule(
         name=rule.name,
         severity=rule.severity,
-        query=scaled(rule.query, time_scale),
+        query=scaled.query,
         op=rule.op,
         threshold=rule.threshold,
-        hold_seconds=duration_ms(entry["for"]) / 1000,
-        labels=dict(entry["labels"]),
-        annotations=dict(entry["annotations"]),
-        expr=scale_windows(rule.expr(namespace), time_scale),
+        hold_seconds=seconds(scaled.for_),
+        labels=rule.labels,
+        annotations=rule.annotations(runbook_base),
+        expr=scaled.expr(namespace),
     )
 
 

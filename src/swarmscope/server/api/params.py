@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 from datetime import datetime
 
+from swarmscope.definitions import durations
 from swarmscope.exceptions import BadParameter
 
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
-_UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 # Times are signed 64-bit nanoseconds wherever they go (the store's BIGINT columns, the SQL
 # bound to them): a bound outside that range is refused here, by name, rather than failing
 # as an overflow further down.
@@ -34,9 +32,12 @@ def time_ns(name: str, text: str | None, now_ns: int | None = None) -> int | Non
 
 
 def _parsed_ns(name: str, text: str, now_ns: int) -> int:
-    relative = _RELATIVE.match(text)
-    if relative:
-        return now_ns - _whole_ns(name, float(relative.group(1)) * _UNITS[relative.group(2)])
+    try:
+        ago = durations.seconds(text)
+    except ValueError:
+        pass
+    else:
+        return now_ns - _whole_ns(name, ago)
     try:
         seconds = float(text)
     except ValueError:

@@ -10,9 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from swarmscope.definitions.alerts import ALERTS
+from swarmscope.definitions.runbooks import runbook
 from swarmscope.server.alerting.rules import RUNBOOKS_PATH
 from swarmscope.server.context import Context
-from swarmscope.stack.bundle import runbook
 
 
 def routes(context: Context) -> APIRouter:

@@ -10,29 +10,22 @@ counter's zero, Go's float division, the canonical form of ``le`` values.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from decimal import Decimal
 from functools import lru_cache
 
-# Prometheus's duration syntax: units from years to milliseconds, largest first, each once.
-_DURATION = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
-)
-_UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
+from swarmscope.definitions.durations import milliseconds
+from swarmscope.definitions.numbers import le_value
 
 
 def duration_ms(text: str) -> int:
-    """A Prometheus duration (``30s``, ``5m``, ``1h30m``, ``1d``) in milliseconds."""
-    match = _DURATION.match(text or "")
-    if match is None or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a Prometheus duration (like 30s, 5m, 1h or 1d)")
-    total = sum(
-        int(amount) * unit for amount, unit in zip(match.groups(), _UNIT_MS, strict=True) if amount
-    )
-    if total <= 0:
+    """A range window, offset or step (``30s``, ``5m``, ``1h30m``, ``1d``) in whole
+    milliseconds; ``ValueError`` unless it is a positive, finite duration."""
+    found = milliseconds(text)
+    if not found > 0:
         raise ValueError(f"{text!r} is not a positive duration")
-    return total
+    if not math.isfinite(found):
+        raise ValueError(f"{text!r} is too long a duration")
+    return round(found)
 
 
 def extrapolated(
@@ -122,34 +115,9 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
     return start + (end - start) * (rank / count)
 
 
-@lru_cache(maxsize=4096)
-def format_le(bound: float) -> str:
-    """An ``le`` label value in the canonical form Prometheus normalizes them to.
-
-    Go's shortest ``%g`` (exponent from 1e+06 and below 1e-04) with ``.0`` added to whole
-    numbers: ``0.005``, ``1.0``, ``100000.0``, ``1e+06``, ``+Inf``.
-    """
-    if bound == math.inf:
-        return "+Inf"
-    if bound == -math.inf:
-        return "-Inf"
-    if math.isnan(bound):
-        return "NaN"
-    if bound == 0:
-        return "0.0"
-    _, digits, exponent = Decimal(repr(abs(bound))).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits))
-    power = len(text) + exponent - 1
-    minus = "-" if bound < 0 else ""
-    if power < -4 or power >= 6:
-        mantissa = text[0] + (f".{text[1:]}" if len(text) > 1 else "")
-        return f"{minus}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
-    if exponent >= 0:
-        return f"{minus}{text}{'0' * exponent}.0"
-    point = len(text) + exponent
-    whole = text[:point] if point > 0 else "0"
-    return f"{minus}{whole}.{'0' * max(-point, 0)}{text[max(point, 0) :]}"
+# An ``le`` label value in the canonical form Prometheus normalizes them to; cached, since the
+# same few bounds are formatted for every bucket sample read.
+format_le = lru_cache(maxsize=4096)(le_value)
 
 
 def divide(numerator: float, denominator: float) -> float:

@@ -1,10 +1,11 @@
-"""Annotation templates expanded as Prometheus expands them, for the forms the rules use.
+"""Alert annotation templates expanded as Prometheus expands them, for the forms rules use.
 
 Prometheus renders annotations with Go's text/template and ``missingkey=zero``: so
 ``{{ $labels.x }}`` is the sample's label (empty when missing), ``{{ $value }}`` is Go's
 ``%v`` of a float64, and ``{{ $value | humanizePercentage }}`` is ``%.4g`` of value * 100
-with a ``%``. The server writes the very strings Prometheus would, so a receiver routing or
-deduplicating on annotations cannot tell which of the two evaluated the rule.
+with a ``%``. The server's alerts carry the very strings Prometheus would write, so a
+receiver routing or deduplicating on annotations cannot tell which of the two evaluated the
+rule; the promtool rule tests expect the same strings from Prometheus itself.
 
 Anything else (other functions, trim markers, control structures) is left as written and
 logged once: an annotation showing its raw template is better than an alert that is lost.
@@ -13,27 +14,17 @@ logged once: an annotation showing its raw template is better than an alert that
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Callable
 
+from swarmscope.definitions.numbers import go_g4, go_value
 from swarmscope.exceptions import Unsupported
-from swarmscope.stack.rule_tests import go_value
 
-log = logging.getLogger("swarmscope.server.alerting")
+log = logging.getLogger(__name__)
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _LABEL = re.compile(r"(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)")
 _warned: set[str] = set()
-
-
-def go_g4(value: float) -> str:
-    """Go's ``%.4g``: as C's, except for how NaN and the infinities are spelled."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return f"{value:.4g}"
 
 
 def humanize_percentage(value: float | str) -> str:

@@ -19,7 +19,7 @@ from typing import Literal
 AttributeType = Literal["string", "int", "double", "boolean", "string[]"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Attribute:
     """One attribute key: what its value is and what it means."""
 

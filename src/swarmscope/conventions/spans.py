@@ -23,7 +23,7 @@ SpanKindName = Literal["unspecified", "internal", "server", "client", "producer"
 INSTRUMENTATION_SCOPE = "swarmscope"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Operation:
     """One value of ``gen_ai.operation.name``."""
 
@@ -56,7 +56,7 @@ RETRIEVE = _operation("retrieve", "An OpenInference RETRIEVER span.")
 LLM_OPERATIONS = tuple(name for name, op in OPERATIONS.items() if op.llm)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SpanName:
     """One family of span names: ``"{prefix} {subject}"``."""
 

@@ -1,7 +1,8 @@
 """The contract: every name swarmscope writes or reads across a boundary, declared once.
 
 Metric families and log events (``catalog``), span names, kinds and operations (``spans``)
-and attribute keys (``attributes``). The SDK emits these names, the server's SQL and the
-console read them, the ops definitions query them. This package imports nothing else of
-swarmscope, so any part (or another language's generator) can depend on it alone.
+and attribute keys (``attributes``); other instrumentors' names mapped onto these sit beside
+them, one module each (``openinference``). The SDK emits these names, the server's intake
+and the console read them, the ops definitions query them. This package imports nothing
+else of swarmscope, so any part (or another language's generator) can depend on it alone.
 """

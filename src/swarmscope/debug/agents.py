@@ -10,6 +10,7 @@ import typer
 from rich.console import Group
 from rich.text import Text
 
+from swarmscope.conventions.spans import HANDOFF
 from swarmscope.debug.client import DEFAULT_SERVER, Api, CommandError
 from swarmscope.debug.options import Json, Server, Since, Until, console, print_json, reported
 from swarmscope.debug.render import level, message, ms, number, percent, table, usd, when
@@ -222,7 +223,7 @@ def _handoff_view(report: dict[str, Any]) -> Group:
     latency = report["latency"]
     parts: list[Any] = [
         Text.assemble(
-            ("handoff ", "bold"),
+            (f"{HANDOFF} ", "bold"),
             (f"{report['from_agent']} → {report['to_agent']}", "bold cyan"),
             f" · {report['handoffs']} handoffs · {report['failures']} failed"
             f" ({percent(report['failure_rate'])}) · {latency['arrivals']} timed arrivals",

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.conventions.attributes import SWARMSCOPE_REPLAY_OF
+from swarmscope.conventions.spans import ORCHESTRATE
 from swarmscope.debug.client import Api, CommandError, NotFound, reason
 
 SETTLE_S = 2.0
@@ -134,7 +136,7 @@ def _find(api: Api, replay: Replay) -> str | None:
     answer = api.get(
         "/api/traces",
         {
-            "attribute": f"swarmscope.replay.of={replay.original['trace_id']}",
+            "attribute": f"{SWARMSCOPE_REPLAY_OF}={replay.original['trace_id']}",
             "start": f"{replay.sent_s - _CLOCK_SLACK_S:.3f}",
             "limit": 1,
         },
@@ -147,7 +149,7 @@ def facts(recorded: dict[str, Any] | None) -> dict[str, Any]:
     outcome = (recorded or {}).get("outcome") or {}
     errors = outcome.get("error_spans") or []
     # The orchestration's error says why the run failed; an inner one may have been retried.
-    errors = [e for e in errors if e["span"].startswith("orchestrate ")] or errors
+    errors = [e for e in errors if e["span"].startswith(f"{ORCHESTRATE} ")] or errors
     return {
         "trace": (recorded or {}).get("trace_id"),
         "status": (recorded or {}).get("status_code"),

@@ -9,6 +9,13 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
+from swarmscope.conventions.attributes import (
+    EXCEPTION_MESSAGE,
+    EXCEPTION_TYPE,
+    HTTP_RESPONSE_STATUS_CODE,
+    SWARMSCOPE_LLM_COST_USD,
+)
+from swarmscope.conventions.spans import EVENT_EXCEPTION
 from swarmscope.debug.client import DEFAULT_SERVER, Api, CommandError
 from swarmscope.debug.options import Json, Server, Since, Until, console, print_json, reported
 from swarmscope.debug.render import clock, details, level, message, ms, table, usd, when
@@ -125,7 +132,7 @@ def _walk(nodes: list[dict[str, Any]]) -> Any:
 
 
 def _cost(span: dict[str, Any]) -> float | None:
-    value = (span.get("attributes") or {}).get("swarmscope.llm.cost_usd")
+    value = (span.get("attributes") or {}).get(SWARMSCOPE_LLM_COST_USD)
     return float(value) if isinstance(value, int | float) else None
 
 
@@ -148,7 +155,7 @@ def _label(span: dict[str, Any], parent_service: str | None) -> Text:
     cost = _cost(span)
     if cost is not None:
         facts.append(f"cost {usd(cost)}")
-    status_code = (span.get("attributes") or {}).get("http.response.status_code")
+    status_code = (span.get("attributes") or {}).get(HTTP_RESPONSE_STATUS_CODE)
     if status_code is not None:
         facts.append(f"status {status_code}")
     if facts:
@@ -163,9 +170,9 @@ def _error(span: dict[str, Any]) -> str:
     if span.get("status_message"):
         return str(span["status_message"])
     for event in span.get("events") or []:
-        if event.get("name") == "exception":
+        if event.get("name") == EVENT_EXCEPTION:
             attrs = event.get("attributes") or {}
-            return f"{attrs.get('exception.type', 'error')}: {attrs.get('exception.message', '')}"
+            return f"{attrs.get(EXCEPTION_TYPE, 'error')}: {attrs.get(EXCEPTION_MESSAGE, '')}"
     return "error"
 
 

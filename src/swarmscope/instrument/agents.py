@@ -15,6 +15,13 @@ from typing import Any
 
 import structlog
 
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    GEN_AI_CONVERSATION_ID,
+    GEN_AI_OPERATION_NAME,
+    SWARMSCOPE_OPERATION,
+)
+from swarmscope.conventions.spans import EVENT_RETRY, EVENT_STATE_TRANSITION, INVOKE_AGENT
 from swarmscope.instrument import handoffs
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import (
@@ -44,17 +51,17 @@ class AgentRun(Operation):
         self._log_tokens: Mapping[str, Token[Any]] = {}
 
     def span_name(self) -> str:
-        return f"invoke_agent {self.agent}"
+        return f"{INVOKE_AGENT} {self.agent}"
 
     def span_attributes(self) -> dict[str, Any]:
         attributes = {
-            "gen_ai.operation.name": "invoke_agent",
-            "gen_ai.agent.name": self.agent,
-            "swarmscope.operation": self.operation,
+            GEN_AI_OPERATION_NAME: INVOKE_AGENT,
+            GEN_AI_AGENT_NAME: self.agent,
+            SWARMSCOPE_OPERATION: self.operation,
             **self.attrs,
         }
         if self.session_id:
-            attributes["gen_ai.conversation.id"] = self.session_id
+            attributes[GEN_AI_CONVERSATION_ID] = self.session_id
         return attributes
 
     def on_start(self, rt: Runtime) -> None:
@@ -122,7 +129,7 @@ def state_transition(
         rt = current()
         name = _agent(agent)
         rt.metrics["agent_state_transitions_total"].child(name, from_state, to_state).inc()
-        span_event("state_transition", {"from_state": from_state, "to_state": to_state})
+        span_event(EVENT_STATE_TRANSITION, {"from_state": from_state, "to_state": to_state})
         rt.event(
             "state_transition",
             {"agent_id": name, "from_state": from_state, "to_state": to_state, **fields},
@@ -145,7 +152,7 @@ def retry(
         name = _agent(agent)
         rt.metrics["agent_retries_total"].child(name, operation, reason).inc()
         span_event(
-            "retry", {"operation": operation, "retry_reason": reason, "attempt": attempt or 0}
+            EVENT_RETRY, {"operation": operation, "retry_reason": reason, "attempt": attempt or 0}
         )
         rt.event(
             "retry_attempted",

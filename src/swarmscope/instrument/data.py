@@ -6,6 +6,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
+from swarmscope.conventions.attributes import DB_OPERATION_NAME, DB_SYSTEM_NAME
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
@@ -26,9 +27,9 @@ class DbQuery(Operation):
         return f"{self.operation} {self.system}" if self.system else self.operation
 
     def span_attributes(self) -> dict[str, Any]:
-        attributes: dict[str, Any] = {"db.operation.name": self.operation, **self.attrs}
+        attributes: dict[str, Any] = {DB_OPERATION_NAME: self.operation, **self.attrs}
         if self.system:
-            attributes["db.system.name"] = self.system
+            attributes[DB_SYSTEM_NAME] = self.system
         return attributes
 
     def on_start(self, rt: Runtime) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from swarmscope.conventions.attributes import ERROR_CATEGORY, SWARMSCOPE_RECOVERY_STRATEGY
+from swarmscope.conventions.spans import RECOVER
 from swarmscope.instrument.operation import Operation, current_agent, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -116,7 +118,7 @@ def track_error(
             return
         span = trace.get_current_span()
         if span.is_recording():
-            span.record_exception(error, attributes={"error.category": str(category)})
+            span.record_exception(error, attributes={ERROR_CATEGORY: str(category)})
             if str(severity) in (ErrorSeverity.HIGH, ErrorSeverity.CRITICAL):
                 span.set_status(Status(StatusCode.ERROR, str(category)))
         rt.event(
@@ -146,10 +148,10 @@ class Recovery(Operation):
         self.strategy = strategy
 
     def span_name(self) -> str:
-        return f"recover {self.strategy}"
+        return f"{RECOVER} {self.strategy}"
 
     def span_attributes(self) -> dict[str, Any]:
-        return {"error.category": self.category, "swarmscope.recovery.strategy": self.strategy}
+        return {ERROR_CATEGORY: self.category, SWARMSCOPE_RECOVERY_STRATEGY: self.strategy}
 
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         succeeded = "true" if status == "success" else "false"

@@ -19,7 +19,19 @@ import orjson
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    SWARMSCOPE_HANDOFF_DATA_BYTES,
+    SWARMSCOPE_HANDOFF_DATA_KEYS,
+    SWARMSCOPE_HANDOFF_FROM_AGENT,
+    SWARMSCOPE_HANDOFF_LATENCY_MS,
+    SWARMSCOPE_HANDOFF_REASON,
+    SWARMSCOPE_HANDOFF_TO_AGENT,
+    SWARMSCOPE_LINK,
+)
 from swarmscope.conventions.catalog import FAILURE, SUCCESS
+from swarmscope.conventions.spans import HANDOFF, LINK_HANDOFF
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
@@ -62,17 +74,17 @@ def _record(
     size = _payload_size(data)
     status = SUCCESS if error is None else FAILURE
     attributes: dict[str, Any] = {
-        "gen_ai.operation.name": "handoff",
-        "gen_ai.agent.name": from_agent,
-        "swarmscope.handoff.from_agent": from_agent,
-        "swarmscope.handoff.to_agent": to_agent,
-        "swarmscope.handoff.data_keys": keys,
-        "swarmscope.handoff.data_bytes": size,
+        GEN_AI_OPERATION_NAME: HANDOFF,
+        GEN_AI_AGENT_NAME: from_agent,
+        SWARMSCOPE_HANDOFF_FROM_AGENT: from_agent,
+        SWARMSCOPE_HANDOFF_TO_AGENT: to_agent,
+        SWARMSCOPE_HANDOFF_DATA_KEYS: keys,
+        SWARMSCOPE_HANDOFF_DATA_BYTES: size,
     }
     if reason:
-        attributes["swarmscope.handoff.reason"] = reason
+        attributes[SWARMSCOPE_HANDOFF_REASON] = reason
     span = rt.tracer.start_span(
-        f"handoff {from_agent} -> {to_agent}", attributes=rt.redactor.fields(attributes)
+        f"{HANDOFF} {from_agent} -> {to_agent}", attributes=rt.redactor.fields(attributes)
     )
     try:
         rt.metrics["agent_handoffs_total"].child(from_agent, to_agent, status).inc()
@@ -102,7 +114,7 @@ def _record(
                 ErrorCategory.AGENT_HANDOFF_FAILED,
                 ErrorSeverity.HIGH,
                 from_agent,
-                "handoff",
+                HANDOFF,
             )
             fields |= error_fields(error)
             with trace.use_span(span, end_on_exit=False):
@@ -120,9 +132,9 @@ def arrive(rt: Runtime, agent: str, span: trace.Span) -> None:
         return
     latency = perf_counter() - pending.at
     rt.metrics["agent_handoff_duration_seconds"].child(pending.from_agent, agent).observe(latency)
-    span.add_link(pending.span_context, {"swarmscope.link": "handoff"})
-    span.set_attribute("swarmscope.handoff.from_agent", pending.from_agent)
-    span.set_attribute("swarmscope.handoff.latency_ms", round(latency * 1000, 3))
+    span.add_link(pending.span_context, {SWARMSCOPE_LINK: LINK_HANDOFF})
+    span.set_attribute(SWARMSCOPE_HANDOFF_FROM_AGENT, pending.from_agent)
+    span.set_attribute(SWARMSCOPE_HANDOFF_LATENCY_MS, round(latency * 1000, 3))
 
 
 def _payload_size(data: Any) -> int:

@@ -18,6 +18,15 @@ from typing import Any, TypeVar
 
 from opentelemetry.trace import Status, StatusCode
 
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    SWARMSCOPE_APPROVAL_DECISION,
+    SWARMSCOPE_APPROVAL_ID,
+    SWARMSCOPE_APPROVAL_REASON,
+    SWARMSCOPE_APPROVAL_TIMEOUT_S,
+    SWARMSCOPE_APPROVAL_TYPE,
+)
+from swarmscope.conventions.spans import HITL_APPROVAL
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -48,17 +57,17 @@ class Approval(Operation):
         self._agent_name: str | None = None
 
     def span_name(self) -> str:
-        return f"hitl_approval {self.approval_type}"
+        return f"{HITL_APPROVAL} {self.approval_type}"
 
     def span_attributes(self) -> dict[str, Any]:
         self._agent_name = self.agent or current_agent.get()
-        attributes: dict[str, Any] = {"swarmscope.approval.type": self.approval_type, **self.attrs}
+        attributes: dict[str, Any] = {SWARMSCOPE_APPROVAL_TYPE: self.approval_type, **self.attrs}
         if self._agent_name:
-            attributes["gen_ai.agent.name"] = self._agent_name
+            attributes[GEN_AI_AGENT_NAME] = self._agent_name
         if self.approval_id:
-            attributes["swarmscope.approval.id"] = self.approval_id
+            attributes[SWARMSCOPE_APPROVAL_ID] = self.approval_id
         if self.timeout is not None:
-            attributes["swarmscope.approval.timeout_s"] = self.timeout
+            attributes[SWARMSCOPE_APPROVAL_TIMEOUT_S] = self.timeout
         return attributes
 
     def on_start(self, rt: Runtime) -> None:
@@ -84,9 +93,9 @@ class Approval(Operation):
             rt.metrics["hitl_approval_latency_seconds"].child(
                 self.approval_type, self._agent_name
             ).observe(latency)
-            self.set_attribute("swarmscope.approval.decision", decision)
+            self.set_attribute(SWARMSCOPE_APPROVAL_DECISION, decision)
             if reason:
-                self.set_attribute("swarmscope.approval.reason", reason)
+                self.set_attribute(SWARMSCOPE_APPROVAL_REASON, reason)
             self.event(
                 rt,
                 "hitl_approval_received",
@@ -113,7 +122,7 @@ class Approval(Operation):
             rt.metrics["hitl_approval_timeouts_total"].child(
                 self.approval_type, self._agent_name
             ).inc()
-            self.set_attribute("swarmscope.approval.decision", "timeout")
+            self.set_attribute(SWARMSCOPE_APPROVAL_DECISION, "timeout")
             self.mark_failed("timeout")
             self.span.set_status(Status(StatusCode.ERROR, "approval timed out"))
             self.event(

@@ -11,6 +11,19 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    SWARMSCOPE_LLM_COST_USD,
+)
+from swarmscope.conventions.spans import CHAT
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields
 from swarmscope.instrument.pricing import price_for, warm
@@ -30,7 +43,7 @@ class LlmCall(Operation):
         model: str,
         provider: str | None = None,
         agent: str | None = None,
-        operation: str = "chat",
+        operation: str = CHAT,
         **attrs: Any,
     ) -> None:
         self.model = model
@@ -51,15 +64,15 @@ class LlmCall(Operation):
     def span_attributes(self) -> dict[str, Any]:
         self._agent_name = self.agent or current_agent.get()
         attributes: dict[str, Any] = {
-            "gen_ai.operation.name": self.operation,
-            "gen_ai.request.model": self.model,
+            GEN_AI_OPERATION_NAME: self.operation,
+            GEN_AI_REQUEST_MODEL: self.model,
             **self.attrs,
         }
         if self.provider:
-            attributes["gen_ai.provider.name"] = self.provider
-            attributes["gen_ai.system"] = self.provider
+            attributes[GEN_AI_PROVIDER_NAME] = self.provider
+            attributes[GEN_AI_SYSTEM] = self.provider
         if self._agent_name:
-            attributes["gen_ai.agent.name"] = self._agent_name
+            attributes[GEN_AI_AGENT_NAME] = self._agent_name
         return attributes
 
     def on_start(self, rt: Runtime) -> None:
@@ -79,9 +92,9 @@ class LlmCall(Operation):
         self.output_tokens += int(output_tokens)
         self.cache_read_tokens += int(cache_read_tokens)
         if response_model:
-            self.set_attribute("gen_ai.response.model", response_model)
+            self.set_attribute(GEN_AI_RESPONSE_MODEL, response_model)
         if finish_reason:
-            self.set_attribute("gen_ai.response.finish_reasons", [finish_reason])
+            self.set_attribute(GEN_AI_RESPONSE_FINISH_REASONS, [finish_reason])
 
     def cache_hit(self) -> None:
         """The response came from a cache rather than the model."""
@@ -101,8 +114,8 @@ class LlmCall(Operation):
         if self.output_tokens:
             tokens.child(model, provider, agent, "output").inc(self.output_tokens)
         span = self.span
-        span.set_attribute("gen_ai.usage.input_tokens", self.input_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", self.output_tokens)
+        span.set_attribute(GEN_AI_USAGE_INPUT_TOKENS, self.input_tokens)
+        span.set_attribute(GEN_AI_USAGE_OUTPUT_TOKENS, self.output_tokens)
         if self.input_tokens or self.output_tokens:
             self._record_cost(rt, model, provider, agent)
         fields: dict[str, Any] = {
@@ -132,14 +145,14 @@ class LlmCall(Operation):
             return
         self.cost_usd = price.cost(self.input_tokens, self.output_tokens, self.cache_read_tokens)
         rt.metrics["llm_cost_usd_total"].child(model, provider, agent).inc(self.cost_usd)
-        self.span.set_attribute("swarmscope.llm.cost_usd", self.cost_usd)
+        self.span.set_attribute(SWARMSCOPE_LLM_COST_USD, self.cost_usd)
 
 
 def llm_call(
     model: str,
     provider: str | None = None,
     agent: str | None = None,
-    operation: str = "chat",
+    operation: str = CHAT,
     **attrs: Any,
 ) -> LlmCall:
     """Instrument one LLM request; ``agent`` defaults to the enclosing ``agent_run``."""

@@ -24,6 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from swarmscope.conventions.attributes import ERROR_TYPE
 from swarmscope.conventions.catalog import FAILURE, SUCCESS, TIMEOUT
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -187,10 +188,10 @@ class Operation(ABC):
                 message = rt.redactor.text(f"{type(error).__name__}: {error}")
                 span.set_status(Status(StatusCode.ERROR, message))
                 span.record_exception(error)
-                span.set_attribute("error.type", type(error).__qualname__)
+                span.set_attribute(ERROR_TYPE, type(error).__qualname__)
             elif status != SUCCESS:
                 span.set_status(Status(StatusCode.ERROR, status))
-                span.set_attribute("error.type", status)
+                span.set_attribute(ERROR_TYPE, status)
             self.on_end(rt, status, error)
         except Exception:
             self._count_error("end")

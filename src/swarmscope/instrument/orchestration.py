@@ -9,6 +9,8 @@ from __future__ import annotations
 from contextvars import ContextVar, Token
 from typing import Any
 
+from swarmscope.conventions.attributes import SWARMSCOPE_OPERATION, SWARMSCOPE_ORCHESTRATION_STEPS
+from swarmscope.conventions.spans import ORCHESTRATE
 from swarmscope.instrument.operation import Operation, error_fields
 from swarmscope.telemetry.runtime import Runtime
 
@@ -25,10 +27,10 @@ class Orchestration(Operation):
         self._context_token: Token[Orchestration | None] | None = None
 
     def span_name(self) -> str:
-        return f"orchestrate {self.operation}"
+        return f"{ORCHESTRATE} {self.operation}"
 
     def span_attributes(self) -> dict[str, Any]:
-        return {"swarmscope.operation": self.operation, **self.attrs}
+        return {SWARMSCOPE_OPERATION: self.operation, **self.attrs}
 
     def agent_started(self, rt: Runtime, agent: str) -> None:
         self.steps += 1
@@ -51,7 +53,7 @@ class Orchestration(Operation):
                 self.duration
             )
             rt.metrics["orchestration_steps_total"].child(self.operation).observe(self.steps)
-            self.set_attribute("swarmscope.orchestration.steps", self.steps)
+            self.set_attribute(SWARMSCOPE_ORCHESTRATION_STEPS, self.steps)
             fields: dict[str, Any] = {
                 "operation": self.operation,
                 "status": status,

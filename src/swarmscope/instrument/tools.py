@@ -6,6 +6,21 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_TOOL_TYPE,
+    MCP_METHOD_NAME,
+    SERVER_ADDRESS,
+    SWARMSCOPE_A2A_TARGET_AGENT,
+)
+from swarmscope.conventions.spans import (
+    EXECUTE_TOOL,
+    INVOKE_AGENT,
+    MCP_TOOLS_CALL,
+    TOOL_TYPE_EXTENSION,
+)
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.propagation import inject_headers
@@ -24,14 +39,14 @@ class ToolCall(Operation):
         self._agent_name: str | None = None
 
     def span_name(self) -> str:
-        return f"execute_tool {self.tool}"
+        return f"{EXECUTE_TOOL} {self.tool}"
 
     def span_attributes(self) -> dict[str, Any]:
         self._agent_name = self.agent or current_agent.get()
         # The agent is on the parent invoke_agent span; two attributes keep this span cheap.
         attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": self.tool,
+            GEN_AI_OPERATION_NAME: EXECUTE_TOOL,
+            GEN_AI_TOOL_NAME: self.tool,
         }
         if self.attrs:
             attributes.update(self.attrs)
@@ -91,18 +106,18 @@ class McpToolInvocation(Operation):
         self.attrs = attrs
 
     def span_name(self) -> str:
-        return f"tools/call {self.tool}"
+        return f"{MCP_TOOLS_CALL} {self.tool}"
 
     def span_attributes(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
-            "mcp.method.name": "tools/call",
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": self.tool,
-            "gen_ai.tool.type": "extension",
+            MCP_METHOD_NAME: MCP_TOOLS_CALL,
+            GEN_AI_OPERATION_NAME: EXECUTE_TOOL,
+            GEN_AI_TOOL_NAME: self.tool,
+            GEN_AI_TOOL_TYPE: TOOL_TYPE_EXTENSION,
             **self.attrs,
         }
         if self.server:
-            attributes["server.address"] = self.server
+            attributes[SERVER_ADDRESS] = self.server
         return attributes
 
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
@@ -153,13 +168,13 @@ class A2ADelegation(Operation):
         self.attrs = attrs
 
     def span_name(self) -> str:
-        return f"invoke_agent {self.target_agent}"
+        return f"{INVOKE_AGENT} {self.target_agent}"
 
     def span_attributes(self) -> dict[str, Any]:
         return {
-            "gen_ai.operation.name": "invoke_agent",
-            "gen_ai.agent.name": self.target_agent,
-            "swarmscope.a2a.target_agent": self.target_agent,
+            GEN_AI_OPERATION_NAME: INVOKE_AGENT,
+            GEN_AI_AGENT_NAME: self.target_agent,
+            SWARMSCOPE_A2A_TARGET_AGENT: self.target_agent,
             **self.attrs,
         }
 

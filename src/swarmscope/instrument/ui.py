@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_COPILOTKIT_ACTION,
+    SWARMSCOPE_SSE_MESSAGES,
+    SWARMSCOPE_SSE_STREAM,
+)
+from swarmscope.conventions.spans import COPILOTKIT_ACTION, SSE
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -18,10 +24,10 @@ class CopilotKitAction(Operation):
         self.attrs = attrs
 
     def span_name(self) -> str:
-        return f"copilotkit_action {self.action}"
+        return f"{COPILOTKIT_ACTION} {self.action}"
 
     def span_attributes(self) -> dict[str, Any]:
-        return {"swarmscope.copilotkit.action": self.action, **self.attrs}
+        return {SWARMSCOPE_COPILOTKIT_ACTION: self.action, **self.attrs}
 
     def on_start(self, rt: Runtime) -> None:
         if rt.logs_at("debug"):
@@ -58,10 +64,10 @@ class SseConnection(Operation):
         self.received_messages = 0
 
     def span_name(self) -> str:
-        return f"sse {self.stream}"
+        return f"{SSE} {self.stream}"
 
     def span_attributes(self) -> dict[str, Any]:
-        return {"swarmscope.sse.stream": self.stream, **self.attrs}
+        return {SWARMSCOPE_SSE_STREAM: self.stream, **self.attrs}
 
     def on_start(self, rt: Runtime) -> None:
         rt.metrics["sse_connections_active"].child().inc()
@@ -85,7 +91,7 @@ class SseConnection(Operation):
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         rt.metrics["sse_connections_active"].child().dec()
         rt.metrics["sse_connection_duration_seconds"].child().observe(self.duration)
-        self.set_attribute("swarmscope.sse.messages", self.messages)
+        self.set_attribute(SWARMSCOPE_SSE_MESSAGES, self.messages)
         self.event(
             rt,
             "sse_connection_closed",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.conventions.attributes import SWARMSCOPE_WORKFLOW_NAME, SWARMSCOPE_WORKFLOW_NODE
+from swarmscope.conventions.spans import WORKFLOW, WORKFLOW_NODE
 from swarmscope.instrument.operation import Operation, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
@@ -18,10 +20,10 @@ class Workflow(Operation):
         self.attrs = attrs
 
     def span_name(self) -> str:
-        return f"workflow {self.name}"
+        return f"{WORKFLOW} {self.name}"
 
     def span_attributes(self) -> dict[str, Any]:
-        return {"swarmscope.workflow.name": self.name, **self.attrs}
+        return {SWARMSCOPE_WORKFLOW_NAME: self.name, **self.attrs}
 
     def on_start(self, rt: Runtime) -> None:
         self.event(rt, "workflow_started", {"workflow_name": self.name, **self.attrs})
@@ -49,12 +51,12 @@ class WorkflowNode(Operation):
         self.attrs = attrs
 
     def span_name(self) -> str:
-        return f"workflow_node {self.node}"
+        return f"{WORKFLOW_NODE} {self.node}"
 
     def span_attributes(self) -> dict[str, Any]:
         return {
-            "swarmscope.workflow.name": self.workflow,
-            "swarmscope.workflow.node": self.node,
+            SWARMSCOPE_WORKFLOW_NAME: self.workflow,
+            SWARMSCOPE_WORKFLOW_NODE: self.node,
             **self.attrs,
         }
 

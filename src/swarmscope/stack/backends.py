@@ -17,6 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.conventions.attributes import (
+    DEPLOYMENT_ENVIRONMENT_NAME,
+    SERVICE_NAME,
+    SERVICE_NAMESPACE,
+)
+
 LOKI_IMAGE = "grafana/loki:3.5.3"
 LOKI_CONFIG_PATH = "/etc/loki/loki-config.yaml"
 LOKI_DATA = "/loki"
@@ -110,9 +116,9 @@ def loki_config(retention: str = "744h") -> dict[str, Any]:
                         {
                             "action": "index_label",
                             "attributes": [
-                                "service.name",
-                                "service.namespace",
-                                "deployment.environment.name",
+                                SERVICE_NAME,
+                                SERVICE_NAMESPACE,
+                                DEPLOYMENT_ENVIRONMENT_NAME,
                             ],
                         }
                     ]

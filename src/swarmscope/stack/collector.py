@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.conventions.attributes import GEN_AI_AGENT_NAME, GEN_AI_OPERATION_NAME
 from swarmscope.stack.backends import TEMPO, TraceStore
 
 IMAGE = "otel/opentelemetry-collector-contrib:0.150.0"
@@ -39,7 +40,7 @@ DURATION_BUCKETS = [
     "120s",
 ]
 # Span attributes that become metric labels: bounded vocabularies only (never ids).
-SPAN_METRIC_DIMENSIONS = ("gen_ai.operation.name", "gen_ai.agent.name")
+SPAN_METRIC_DIMENSIONS = (GEN_AI_OPERATION_NAME, GEN_AI_AGENT_NAME)
 
 
 def collector_config(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.conventions.attributes import GEN_AI_AGENT_NAME, SERVICE_NAME
 from swarmscope.definitions.dashboards import DASHBOARDS, Dashboard, Panel, Target
 from swarmscope.definitions.query import Buckets
 from swarmscope.stack.backends import TEMPO, TraceStore
@@ -263,7 +264,7 @@ def _traces(traces: TraceStore, namespace: str) -> dict[str, Any]:
             "spanEndTimeShift": "5m",
             "filterByTraceID": False,
             "filterBySpanID": False,
-            "tags": [{"key": "service.name", "value": "service_name"}],
+            "tags": [{"key": SERVICE_NAME, "value": "service_name"}],
             "customQuery": True,
             "query": f'{{$${{__tags}}}} | {TRACE_ID_FIELD}="$${{__span.traceId}}"',
         },
@@ -271,7 +272,7 @@ def _traces(traces: TraceStore, namespace: str) -> dict[str, Any]:
             "datasourceUid": PROMETHEUS_UID,
             "spanStartTimeShift": "-5m",
             "spanEndTimeShift": "5m",
-            "tags": [{"key": "gen_ai.agent.name", "value": "agent_type"}],
+            "tags": [{"key": GEN_AI_AGENT_NAME, "value": "agent_type"}],
             "queries": [
                 {
                     "name": "Agent sessions per second",

@@ -25,6 +25,16 @@ from prometheus_client import disable_created_metrics
 
 from swarmscope._version import __version__
 from swarmscope.config import ConfigError, Settings
+from swarmscope.conventions.attributes import (
+    DEPLOYMENT_ENVIRONMENT_NAME,
+    HOST_NAME,
+    SERVICE_INSTANCE_ID,
+    SERVICE_NAME,
+    SERVICE_NAMESPACE,
+    SERVICE_VERSION,
+    TELEMETRY_DISTRO_NAME,
+    TELEMETRY_DISTRO_VERSION,
+)
 from swarmscope.conventions.catalog import EVENTS_BY_NAME
 from swarmscope.telemetry.export_queue import ExportQueue, call_within, seconds_left
 from swarmscope.telemetry.logs import LEVELS, LogPipeline, StdlibBridge, configure_structlog
@@ -170,13 +180,13 @@ def _build(
     redactor = Redactor(settings.redact_patterns)
     resource = Resource.create(
         {
-            "service.name": settings.service_name,
-            "service.namespace": settings.namespace,
-            "service.version": settings.service_version,
-            "deployment.environment.name": settings.environment,
-            "host.name": settings.hostname,
-            "telemetry.distro.name": "swarmscope",
-            "telemetry.distro.version": __version__,
+            SERVICE_NAME: settings.service_name,
+            SERVICE_NAMESPACE: settings.namespace,
+            SERVICE_VERSION: settings.service_version,
+            DEPLOYMENT_ENVIRONMENT_NAME: settings.environment,
+            HOST_NAME: settings.hostname,
+            TELEMETRY_DISTRO_NAME: "swarmscope",
+            TELEMETRY_DISTRO_VERSION: __version__,
         }
     )
 
@@ -215,7 +225,7 @@ def _build(
         metric_pusher = MetricPusher(
             metrics.registry,
             settings.signal_endpoint("metrics"),
-            {**resource.attributes, "service.instance.id": f"{settings.hostname}:{os.getpid()}"},
+            {**resource.attributes, SERVICE_INSTANCE_ID: f"{settings.hostname}:{os.getpid()}"},
             settings.metrics_export_interval_seconds,
             lambda reason, count: dropped("metrics", reason, count),
             lambda count: exported("metrics", count),

@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Status
 
 from swarmscope.config import Settings
+from swarmscope.conventions.spans import INSTRUMENTATION_SCOPE
 from swarmscope.telemetry.export_queue import (
     ExporterTimeout,
     ExportQueue,
@@ -35,7 +36,7 @@ from swarmscope.telemetry.otlp_encoding import TraceEncoder
 from swarmscope.telemetry.redact import Redactor
 
 # The tracer (instrumentation scope) name of swarmscope's own spans.
-TRACER_NAME = "swarmscope"
+TRACER_NAME = INSTRUMENTATION_SCOPE
 
 
 class QueueSpanProcessor(SpanProcessor):

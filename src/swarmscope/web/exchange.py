@@ -32,6 +32,24 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
+from swarmscope.conventions.attributes import (
+    CLIENT_ADDRESS,
+    ERROR_TYPE,
+    HTTP_REQUEST_METHOD,
+    HTTP_REQUEST_METHOD_ORIGINAL,
+    HTTP_RESPONSE_STATUS_CODE,
+    HTTP_ROUTE,
+    NETWORK_PROTOCOL_VERSION,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+    SESSION_ID,
+    SWARMSCOPE_CLIENT_DISCONNECTED,
+    SWARMSCOPE_REPLAY_OF,
+    URL_PATH,
+    URL_SCHEME,
+    USER_AGENT_ORIGINAL,
+    USER_ID,
+)
 from swarmscope.instrument.errors import record_unhandled
 from swarmscope.instrument.operation import safely
 from swarmscope.telemetry.runtime import current
@@ -48,7 +66,7 @@ KNOWN_METHODS = frozenset(
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _TRACE_HEADER = b"x-trace-id"
 # Span attributes that come from the client and may hold personal data or secrets.
-_USER_DATA = ("url.path", "user_agent.original", "session.id", "user.id")
+_USER_DATA = (URL_PATH, USER_AGENT_ORIGINAL, SESSION_ID, USER_ID)
 _REQUEST_HEADER = b"x-request-id"
 
 
@@ -131,7 +149,7 @@ class Exchange:
         parent = None if outer else propagate.extract(headers)
         links, replay_of = replay_link(headers)
         if replay_of is not None:
-            attributes["swarmscope.replay.of"] = replay_of
+            attributes[SWARMSCOPE_REPLAY_OF] = replay_of
         span = rt.tracer.start_span(
             f"{method} {template}" if template else method,
             context=parent,
@@ -267,7 +285,7 @@ class Exchange:
             )
             if self.status is not None or failed:
                 # A crash before the response started is answered 500 by the server.
-                span.set_attribute("http.response.status_code", self.status or status)
+                span.set_attribute(HTTP_RESPONSE_STATUS_CODE, self.status or status)
             fields: dict[str, Any] = {
                 "method": method,
                 "path": self.path,
@@ -282,19 +300,19 @@ class Exchange:
                 span.record_exception(error)
                 description = rt.redactor.text(f"{type(error).__name__}: {error}")
                 span.set_status(Status(StatusCode.ERROR, description))
-                span.set_attribute("error.type", type(error).__qualname__)
+                span.set_attribute(ERROR_TYPE, type(error).__qualname__)
                 fields["error_type"] = type(error).__name__
                 fields["error_message"] = str(error)
                 rt.event("request_failed", fields, span_context=span.get_span_context())
                 return
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
-                span.set_attribute("error.type", str(status))
+                span.set_attribute(ERROR_TYPE, str(status))
             if cancelled:
                 fields["cancelled"] = True
             elif self.disconnected or error is not None:
                 fields["client_disconnected"] = True
-                span.set_attribute("swarmscope.client_disconnected", True)
+                span.set_attribute(SWARMSCOPE_CLIENT_DISCONNECTED, True)
             rt.event("request_completed", fields, span_context=span.get_span_context())
         finally:
             span.end()
@@ -316,7 +334,7 @@ class Exchange:
         if template is None:
             return UNMATCHED
         self.span.update_name(f"{self.method} {template}")
-        self.span.set_attribute("http.route", template)
+        self.span.set_attribute(HTTP_ROUTE, template)
         return template
 
     def _is_disconnect(self, error: BaseException) -> bool:
@@ -354,30 +372,30 @@ def _span_attributes(
 ) -> dict[str, Any]:
     """HTTP server span attributes per the OpenTelemetry semantic conventions."""
     attributes: dict[str, Any] = {
-        "http.request.method": method,
-        "url.path": path,
-        "url.scheme": scope.get("scheme") or "http",
+        HTTP_REQUEST_METHOD: method,
+        URL_PATH: path,
+        URL_SCHEME: scope.get("scheme") or "http",
     }
     if method != raw_method:
-        attributes["http.request.method_original"] = raw_method
+        attributes[HTTP_REQUEST_METHOD_ORIGINAL] = raw_method
     if template:
-        attributes["http.route"] = template
+        attributes[HTTP_ROUTE] = template
     if scope.get("http_version"):
-        attributes["network.protocol.version"] = scope["http_version"]
+        attributes[NETWORK_PROTOCOL_VERSION] = scope["http_version"]
     address, port = _server_address(scope, headers)
     if address:
-        attributes["server.address"] = address
+        attributes[SERVER_ADDRESS] = address
         if port:
-            attributes["server.port"] = port
+            attributes[SERVER_PORT] = port
     client = scope.get("client")
     if client:
-        attributes["client.address"] = client[0]
+        attributes[CLIENT_ADDRESS] = client[0]
     if "user-agent" in headers:
-        attributes["user_agent.original"] = headers["user-agent"]
+        attributes[USER_AGENT_ORIGINAL] = headers["user-agent"]
     if "x-session-id" in headers:
-        attributes["session.id"] = headers["x-session-id"]
+        attributes[SESSION_ID] = headers["x-session-id"]
     if "x-user-id" in headers:
-        attributes["user.id"] = headers["x-user-id"]
+        attributes[USER_ID] = headers["x-user-id"]
     return attributes
 
 

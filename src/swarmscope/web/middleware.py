@@ -31,13 +31,14 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from swarmscope.conventions.attributes import ASGI_SCOPE_REQUEST_ID
 from swarmscope.web.exchange import open_exchange
 from swarmscope.web.routing import route_path
 
 DEFAULT_EXCLUDED_PATHS = ("/metrics", "/health/live", "/health/ready")
 # Set in the scope of a request already being recorded: a second instance (a mounted app
 # instrumented on its own) lets it through instead of counting it twice.
-SCOPE_KEY = "swarmscope.request_id"
+SCOPE_KEY = ASGI_SCOPE_REQUEST_ID
 
 
 class SwarmscopeMiddleware:

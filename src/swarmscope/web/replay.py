@@ -20,6 +20,15 @@ from typing import Any, TypeVar
 
 from opentelemetry.trace import Link, Span, SpanContext, TraceFlags
 
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_LINK,
+    SWARMSCOPE_REPLAY_BODY,
+    SWARMSCOPE_REPLAY_BODY_TOO_LARGE,
+    SWARMSCOPE_REPLAY_HEADERS,
+    SWARMSCOPE_REPLAY_METHOD,
+    SWARMSCOPE_REPLAY_TARGET,
+)
+from swarmscope.conventions.spans import LINK_REPLAY_OF
 from swarmscope.telemetry.redact import Redactor
 
 MAX_BODY_BYTES = 64 * 1024
@@ -55,7 +64,7 @@ def replay_link(headers: dict[str, str]) -> tuple[list[Link], str | None]:
     )
     if not context.is_valid:
         return [], None
-    return [Link(context, {"swarmscope.link": "replay_of"})], match.group(1)
+    return [Link(context, {SWARMSCOPE_LINK: LINK_REPLAY_OF})], match.group(1)
 
 
 class Recording:
@@ -83,13 +92,13 @@ class Recording:
         query = scope.get("query_string", b"").decode("latin-1")
         target = scope.get("path", "/") + (f"?{query}" if query else "")
         kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
-        span.set_attribute("swarmscope.replay.method", scope.get("method", "GET"))
-        span.set_attribute("swarmscope.replay.target", redactor.text(target))
-        span.set_attribute("swarmscope.replay.headers", json.dumps(redactor.value(kept)))
+        span.set_attribute(SWARMSCOPE_REPLAY_METHOD, scope.get("method", "GET"))
+        span.set_attribute(SWARMSCOPE_REPLAY_TARGET, redactor.text(target))
+        span.set_attribute(SWARMSCOPE_REPLAY_HEADERS, json.dumps(redactor.value(kept)))
         if self.too_large:
-            span.set_attribute("swarmscope.replay.body_too_large", True)
+            span.set_attribute(SWARMSCOPE_REPLAY_BODY_TOO_LARGE, True)
             return
-        span.set_attribute("swarmscope.replay.body", _scrubbed_body(bytes(self.body), redactor))
+        span.set_attribute(SWARMSCOPE_REPLAY_BODY, _scrubbed_body(bytes(self.body), redactor))
 
 
 def _scrubbed_body(body: bytes, redactor: Redactor) -> str:

@@ -32,6 +32,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from swarmscope.conventions.attributes import GEN_AI_AGENT_NAME, SERVICE_INSTANCE_ID
+from swarmscope.conventions.openinference import AGENT_NAME
+
 try:
     from swarmscope.server.intake import otlp_wire
 except ImportError:  # built without a C compiler: spans are read through protobuf
@@ -331,9 +334,7 @@ def log_rows(request: ExportLogsServiceRequest) -> list[LogRow]:
                 body=body if isinstance(body, str) else to_json(body),
                 service=service,
                 agent=as_text(
-                    first(
-                        attrs, "agent", "agent_id", "agent_type", "gen_ai.agent.name", "agent.name"
-                    )
+                    first(attrs, "agent", "agent_id", "agent_type", GEN_AI_AGENT_NAME, AGENT_NAME)
                 ),
                 attributes=to_json(attrs),
             )
@@ -386,7 +387,7 @@ def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], 
     for metric, service, resource in items(request.resource_metrics, "scope_metrics", "metrics"):
         # Two processes of one service (workers, replicas) are two series, as two scrape
         # targets would be in Prometheus: their counters must not be read as one.
-        instance = str(resource.get("service.instance.id", ""))
+        instance = str(resource.get(SERVICE_INSTANCE_ID, ""))
         data = metric.WhichOneof("data")
         if data in ("sum", "histogram") and (
             getattr(metric, data).aggregation_temporality != _CUMULATIVE

@@ -13,19 +13,28 @@ from typing import Any
 
 import orjson
 
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    SERVICE_NAME,
+)
+from swarmscope.conventions.openinference import (
+    AGENT_NAME,
+    LLM_MODEL_NAME,
+    LLM_TOKEN_COUNT_COMPLETION,
+    LLM_TOKEN_COUNT_PROMPT,
+    OPENINFERENCE_KINDS,
+    OPENINFERENCE_SPAN_KIND,
+    TOOL_NAME,
+)
+from swarmscope.conventions.spans import SPAN_KINDS
 from swarmscope.exceptions import TimeOutOfRange
 
-KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUS = ("unset", "ok", "error")
-# OpenInference's span kinds, as the GenAI operation they correspond to.
-OPENINFERENCE_KINDS = {
-    "LLM": "chat",
-    "TOOL": "execute_tool",
-    "AGENT": "invoke_agent",
-    "CHAIN": "chain",
-    "RETRIEVER": "retrieve",
-    "EMBEDDING": "embeddings",
-}
 
 
 # The store keeps times as signed 64-bit nanoseconds (BIGINT); OTLP's are unsigned (fixed64),
@@ -60,7 +69,7 @@ def check_span_times(name: str, span_id: bytes, start_ns: int, end_ns: int) -> N
 
 
 def service_name(resource: dict[str, Any]) -> str:
-    return str(resource.get("service.name", "unknown_service"))
+    return str(resource.get(SERVICE_NAME, "unknown_service"))
 
 
 def derived(
@@ -69,13 +78,13 @@ def derived(
     """The operation, agent, tool, model, input and output tokens a span's attributes name."""
     get = attrs.get
     return (
-        as_text(get("gen_ai.operation.name"))
-        or OPENINFERENCE_KINDS.get(str(get("openinference.span.kind")).upper()),
-        as_text(first(attrs, "gen_ai.agent.name", "agent.name")),
-        as_text(first(attrs, "gen_ai.tool.name", "tool.name")),
-        as_text(first(attrs, "gen_ai.request.model", "llm.model_name")),
-        as_int(first(attrs, "gen_ai.usage.input_tokens", "llm.token_count.prompt")),
-        as_int(first(attrs, "gen_ai.usage.output_tokens", "llm.token_count.completion")),
+        as_text(get(GEN_AI_OPERATION_NAME))
+        or OPENINFERENCE_KINDS.get(str(get(OPENINFERENCE_SPAN_KIND)).upper()),
+        as_text(first(attrs, GEN_AI_AGENT_NAME, AGENT_NAME)),
+        as_text(first(attrs, GEN_AI_TOOL_NAME, TOOL_NAME)),
+        as_text(first(attrs, GEN_AI_REQUEST_MODEL, LLM_MODEL_NAME)),
+        as_int(first(attrs, GEN_AI_USAGE_INPUT_TOKENS, LLM_TOKEN_COUNT_PROMPT)),
+        as_int(first(attrs, GEN_AI_USAGE_OUTPUT_TOKENS, LLM_TOKEN_COUNT_COMPLETION)),
     )
 
 
@@ -107,7 +116,7 @@ def as_int(raw: Any) -> int | None:
 
 
 def kind_name(kind: int) -> str:
-    return KINDS[kind] if 0 <= kind < len(KINDS) else "unspecified"
+    return SPAN_KINDS[kind] if 0 <= kind < len(SPAN_KINDS) else "unspecified"
 
 
 def status_name(code: int) -> str:

@@ -1,6 +1,7 @@
 // Overview: the last hour in a few numbers, each a link into the view that explains it.
 
 import { getJSON } from "../api.js";
+import { ATTRIBUTES, OPERATIONS } from "../conventions.js";
 import { count, h, heading, percent } from "../dom.js";
 
 function tile(label, value, href, detail) {
@@ -41,7 +42,7 @@ export async function render(page, where, signal) {
       tile(
         "LLM calls",
         count(llm.calls),
-        `#/traces?attribute=${encodeURIComponent("gen_ai.operation.name=chat")}&${since}`,
+        `#/traces?attribute=${encodeURIComponent(`${ATTRIBUTES.GEN_AI_OPERATION_NAME}=${OPERATIONS.CHAT}`)}&${since}`,
       ),
       tile(
         "LLM tokens",
@@ -62,7 +63,7 @@ export async function render(page, where, signal) {
       "LLM calls by model",
       Object.entries(llm.calls_by_model || {}).map(([model, n]) => [
         model,
-        `#/traces?attribute=${encodeURIComponent(`gen_ai.request.model=${model}`)}&${since}`,
+        `#/traces?attribute=${encodeURIComponent(`${ATTRIBUTES.GEN_AI_REQUEST_MODEL}=${model}`)}&${since}`,
         n,
       ]),
     ),

@@ -2,31 +2,32 @@
 // coloured by what the span does) and the selected span's attributes and events beside it.
 
 import { getJSON } from "../api.js";
+import { ATTRIBUTES, LLM_OPERATIONS, OPERATIONS, SPAN_PREFIXES } from "../conventions.js";
 import { badge, count, h, heading, ms, table, text } from "../dom.js";
 
 const KINDS = {
-  orchestrate: "orchestration",
-  invoke_agent: "agent",
-  execute_tool: "tool",
-  chat: "LLM call",
-  handoff: "handoff",
+  [SPAN_PREFIXES.ORCHESTRATE]: "orchestration",
+  [OPERATIONS.INVOKE_AGENT]: "agent",
+  [OPERATIONS.EXECUTE_TOOL]: "tool",
+  [OPERATIONS.CHAT]: "LLM call",
+  [OPERATIONS.HANDOFF]: "handoff",
   approval: "approval",
   server: "HTTP server",
   client: "client call",
   internal: "other",
 };
-const LLM_OPERATIONS = new Set(["chat", "text_completion", "generate_content", "embeddings"]);
+const LLM = new Set(LLM_OPERATIONS);
 
 /** The colour family of a span: its GenAI operation, else what its name or kind says. */
 export function kindOf(span) {
   const operation = span.operation || "";
-  if (LLM_OPERATIONS.has(operation)) return "chat";
+  if (LLM.has(operation)) return OPERATIONS.CHAT;
   if (operation in KINDS) return operation;
   const name = span.name || "";
-  if (name.startsWith("hitl_approval") || span.attributes?.["swarmscope.approval.type"]) {
+  if (name.startsWith(SPAN_PREFIXES.HITL_APPROVAL) || span.attributes?.[ATTRIBUTES.SWARMSCOPE_APPROVAL_TYPE]) {
     return "approval";
   }
-  if (name.startsWith("orchestrate ")) return "orchestrate";
+  if (name.startsWith(`${SPAN_PREFIXES.ORCHESTRATE} `)) return SPAN_PREFIXES.ORCHESTRATE;
   if (span.kind === "server" || span.kind === "client") return span.kind;
   return "internal";
 }

@@ -1,0 +1,128 @@
+"""Every span swarmscope emits or reads: its name, kind, GenAI operation, events and links.
+
+A span's name is ``"<prefix> <subject>"`` (``invoke_agent planner``) where the GenAI semantic
+conventions give one; the prefix is a module-level constant, so the SDK writes
+``f"{INVOKE_AGENT} {agent}"`` and a reader matches ``name.startswith(INVOKE_AGENT + " ")``.
+``SPAN_NAMES`` files each with the kind it is started with and what its subject is.
+``OPERATIONS`` lists the values of ``gen_ai.operation.name`` swarmscope writes or reads,
+standard and its own (``handoff``).
+
+Only standard-library imports, so importing this costs microseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# The OTLP span kinds, indexed by their number on the wire (SPAN_KIND_UNSPECIFIED is 0).
+SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
+SpanKindName = Literal["unspecified", "internal", "server", "client", "producer", "consumer"]
+
+# The instrumentation scope (tracer name) of swarmscope's own spans.
+INSTRUMENTATION_SCOPE = "swarmscope"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One value of ``gen_ai.operation.name``."""
+
+    name: str
+    meaning: str
+    # An LLM call: what the console counts and colours as one.
+    llm: bool = False
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def _operation(name: str, meaning: str, *, llm: bool = False) -> str:
+    OPERATIONS[name] = Operation(name, meaning, llm)
+    return name
+
+
+CHAT = _operation("chat", "An LLM chat completion.", llm=True)
+TEXT_COMPLETION = _operation("text_completion", "An LLM text completion.", llm=True)
+GENERATE_CONTENT = _operation("generate_content", "An LLM multimodal generation.", llm=True)
+EMBEDDINGS = _operation("embeddings", "An embeddings request.", llm=True)
+INVOKE_AGENT = _operation("invoke_agent", "An agent's run, in process or remote (A2A).")
+EXECUTE_TOOL = _operation("execute_tool", "A tool call, a function or an MCP tool.")
+# Ours: the GenAI conventions have no handoff operation.
+HANDOFF = _operation("handoff", "One agent handing work to another.")
+# Read from OpenInference spans (openinference.OPENINFERENCE_KINDS), never written.
+CHAIN = _operation("chain", "An OpenInference CHAIN span.")
+RETRIEVE = _operation("retrieve", "An OpenInference RETRIEVER span.")
+
+LLM_OPERATIONS = tuple(name for name, op in OPERATIONS.items() if op.llm)
+
+
+@dataclass(frozen=True)
+class SpanName:
+    """One family of span names: ``"{prefix} {subject}"``."""
+
+    # The first word; empty where the name starts with a value (an LLM call's operation).
+    prefix: str
+    subject: str
+    kind: SpanKindName
+    meaning: str
+
+
+SPAN_NAMES: dict[str, SpanName] = {}
+
+
+def _span(prefix: str, subject: str, kind: SpanKindName, meaning: str) -> str:
+    SPAN_NAMES[f"{prefix} {subject}".strip()] = SpanName(prefix, subject, kind, meaning)
+    return prefix
+
+
+# The prefixes that are GenAI operations are the constants above.
+_span(INVOKE_AGENT, "{agent}", "internal", "An agent's run (agents.agent_run).")
+_span(INVOKE_AGENT, "{target_agent}", "client", "A task delegated to a remote agent (A2A).")
+_span(EXECUTE_TOOL, "{tool}", "internal", "A tool call (tools.tool_call).")
+_span("", "{operation} {model}", "client", "An LLM call; operation is one of LLM_OPERATIONS.")
+_span(HANDOFF, "{from_agent} -> {to_agent}", "internal", "An instant: work handed on.")
+# Also the value of mcp.method.name on the span.
+MCP_TOOLS_CALL = _span("tools/call", "{tool}", "client", "An MCP tools/call request.")
+HITL_APPROVAL = _span("hitl_approval", "{approval_type}", "internal", "A wait for a human.")
+WORKFLOW = _span("workflow", "{name}", "internal", "A workflow's run.")
+WORKFLOW_NODE = _span("workflow_node", "{node}", "internal", "One node of a workflow.")
+ORCHESTRATE = _span("orchestrate", "{operation}", "internal", "An orchestrator's run.")
+RECOVER = _span("recover", "{strategy}", "internal", "Recovering from an error.")
+COPILOTKIT_ACTION = _span("copilotkit_action", "{action}", "internal", "A CopilotKit action.")
+SSE = _span("sse", "{stream}", "internal", "A server-sent event stream.")
+_span("", "{operation} {system}", "client", "A database query (data.db_query).")
+_span("", "{integration} {operation}", "client", "A call to an external system.")
+_span("", "{method} {route}", "server", "An HTTP request the web middleware served.")
+
+# gen_ai.tool.type of an MCP tool.
+TOOL_TYPE_EXTENSION = "extension"
+
+# Values of swarmscope.link on a span link: why the span links to another.
+LINK_HANDOFF = "handoff"  # an agent run to the handoff that started it
+LINK_REPLAY_OF = "replay_of"  # a replayed request to the request it replays
+LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF)
+
+# Span events swarmscope adds (the standard "exception" event is the SDK's).
+EVENT_EXCEPTION = "exception"
+EVENT_STATE_TRANSITION = "state_transition"
+EVENT_RETRY = "retry"
+EVENT_AUDIT = "audit"
+EVENT_AUTH_FAILED = "auth_failed"
+EVENT_RBAC_DENIED = "rbac_denied"
+EVENT_RATE_LIMIT_REJECTED = "rate_limit_rejected"
+EVENT_GUARDRAIL_VIOLATION = "guardrail_violation"
+SPAN_EVENTS = (
+    EVENT_EXCEPTION,
+    EVENT_STATE_TRANSITION,
+    EVENT_RETRY,
+    EVENT_AUDIT,
+    EVENT_AUTH_FAILED,
+    EVENT_RBAC_DENIED,
+    EVENT_RATE_LIMIT_REJECTED,
+    EVENT_GUARDRAIL_VIOLATION,
+)
+
+
+def prefixes() -> tuple[str, ...]:
+    """The fixed first words of span names, each as it starts a name (with its space)."""
+    return tuple(sorted({f"{name.prefix} " for name in SPAN_NAMES.values() if name.prefix}))

@@ -43,7 +43,7 @@ from swarmscope.server.store.database import Store
 
 
 def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
-    settings = settings or ServerSettings()
+    settings = settings or ServerSettings.load()
     context = Context(store, settings)
     intake = Intake(
         store,

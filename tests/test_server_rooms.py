@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import swarmscope
+from swarmscope import api_words
 from swarmscope.server.app import create_app
 from swarmscope.server.store.database import Store
 
@@ -170,3 +171,45 @@ def test_routes_answer_the_same_in_any_order(tmp_path):
         assert '"agent": "planner"' in expected["/api/agents/planner"][1]
     finally:
         store.close()
+
+
+def cli_requests() -> Iterator[tuple[str, str, set[str]]]:
+    """Each ``api.get(PATH, {...})`` of the debugging commands: where, the path's name in
+    ``api_words``, and the query parameters it sends."""
+    for path in modules(PACKAGE / "debug"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "api"
+            ):
+                continue
+            target = node.args[0]
+            if isinstance(target, ast.Call):  # PATH.format(...)
+                target = target.func.value  # type: ignore[attr-defined]
+            assert isinstance(target, ast.Name), f"{path.name}:{node.lineno}: a path literal"
+            sent = node.args[1] if len(node.args) > 1 else ast.Dict(keys=[], values=[])
+            assert isinstance(sent, ast.Dict)
+            keys = {key.value for key in sent.keys if isinstance(key, ast.Constant)}
+            yield f"{path.name}:{node.lineno}", target.id, keys
+
+
+def test_the_cli_asks_for_paths_and_parameters_the_server_declares(tmp_path):
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        document = create_app(store).openapi()
+    finally:
+        store.close()
+    declared = {
+        path: {param["name"] for param in operation["get"].get("parameters", [])}
+        for path, operation in document["paths"].items()
+        if "get" in operation
+    }
+    requests = list(cli_requests())
+    assert len(requests) >= 9
+    for where, name, sent in requests:
+        path = getattr(api_words, name)
+        assert path in declared, f"{where}: the server has no GET {path}"
+        assert sent <= declared[path], f"{where}: {sorted(sent - declared[path])} undeclared"

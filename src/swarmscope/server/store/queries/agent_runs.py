@@ -19,8 +19,6 @@ def _cost(table: str = "") -> str:
     return f"TRY_CAST({attribute('swarmscope.llm.cost_usd', table)} AS DOUBLE)"
 
 
-# -- one agent ---------------------------------------------------------------------------------
-
 _RUNS = """
     SELECT count(*) AS runs,
            count(*) FILTER (WHERE status = 'error') AS errors,

@@ -3,7 +3,6 @@ problems among them (slow, never picked up, oversized)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,9 +120,6 @@ class HandoffQuery:
             self.from_agent,
             *params,
         ]
-
-
-Rows = Callable[..., list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,8 @@ def endpoints(app: Any) -> list[Endpoint]:
     """Each path and method the app answers, with the query parameters it declares."""
     found: dict[tuple[str, str], Endpoint] = {}
     for route in _flat_routes(list(app.routes)):
-        path = getattr(route, "path", None)
+        # The template as documented: ``{agent}``, not ``{agent:agent_name}``.
+        path = getattr(route, "path_format", None) or getattr(route, "path", None)
         if not path:
             continue
         dependant = getattr(route, "dependant", None)

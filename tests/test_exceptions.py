@@ -21,7 +21,7 @@ RAISED_IN = {
     "swarmscope.server.intake.otlp": ["BadPayload", "UnsupportedMediaType", "TooLarge"],
     "swarmscope.server.intake.queue": ["Full", "NeverFits"],
     "swarmscope.server.intake.decoding": ["WorkerLost"],
-    "swarmscope.server.api.params": ["BadParameter"],
+    "swarmscope.api_words": ["BadParameter"],
     "swarmscope.definitions.templates": ["Unsupported"],
     "swarmscope.server.intake.span_fields": ["TimeOutOfRange"],
 }

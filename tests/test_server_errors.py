@@ -11,8 +11,9 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -66,15 +67,15 @@ def logs() -> Iterator[Recorder]:
 
 @pytest.fixture
 def failing_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
-    """The store, whose lookup of trace ``BROKEN`` raises as a failing database would."""
-    real_trace = store.trace
+    """The store, whose reads of trace ``BROKEN`` raise as a failing database would."""
+    real_rows = store.rows
 
-    def trace(trace_id: str) -> list[dict[str, object]]:
-        if trace_id == BROKEN:
+    def rows(query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if BROKEN in params:
             raise RuntimeError("the disk is on fire")
-        return real_trace(trace_id)
+        return real_rows(query, params)
 
-    monkeypatch.setattr(store, "trace", trace)
+    monkeypatch.setattr(store, "rows", rows)
     return store
 
 
@@ -157,10 +158,10 @@ def test_a_full_disk_under_a_query_is_503_with_its_reason(store, monkeypatch, lo
     """While DuckDB cannot reopen its file on a full disk, reads fail too: the client gets
     the cause and when to retry, as the OTLP intake answers, not an internal error."""
 
-    def full(trace_id: str) -> list[dict[str, object]]:
+    def full(query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise StoreFull("the store's disk is full: No space left on device")
 
-    monkeypatch.setattr(store, "trace", full)
+    monkeypatch.setattr(store, "rows", full)
     with serve(create_app(store)) as url:
         parts = urlsplit(url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)

@@ -8,16 +8,21 @@ tool and one configured in code behave the same way.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import re
 import socket
-import typing
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.exceptions import ConfigError
+from swarmscope.settings_fields import (
+    check_fields,
+    one_of,
+    parse_bool,
+    positive,
+    read_fields,
+    setting,
+)
 from swarmscope.telemetry.secrets import compile_pattern
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -36,15 +41,6 @@ SAMPLERS = (
     "parentbased_traceidratio",
 )
 LOG_STREAMS = ("stdout", "stderr", "none")
-
-
-def _bool(raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("expected true or false")
 
 
 def _patterns(raw: str) -> tuple[str, ...]:
@@ -66,31 +62,6 @@ def _is_re2(patterns: tuple[str, ...]) -> bool:
                 " backreferences or lookaround"
             ) from None
     return True
-
-
-def setting(
-    default: Any = dataclasses.MISSING,
-    *,
-    env: tuple[str, ...] = (),
-    parse: Callable[[str], Any] = str,
-    check: Callable[[Any], object] | None = None,
-    factory: Callable[[], Any] | None = None,
-) -> Any:
-    """A settings field with everything about it in one place: its default, the variables
-    that set it in order of precedence (``parse`` reads their text), and ``check``, which
-    says whether a value of the right type is usable (``ConfigError`` names it if not)."""
-    metadata = {"env": env, "parse": parse, "check": check}
-    if factory is not None:
-        return field(default_factory=factory, metadata=metadata)
-    return field(default=default, metadata=metadata)
-
-
-def _one_of(choices: tuple[str, ...]) -> Callable[[Any], bool]:
-    return lambda value: value in choices
-
-
-def _positive(value: float) -> bool:
-    return value > 0
 
 
 @dataclass(frozen=True)
@@ -121,29 +92,29 @@ class Settings:
         "none",
         env=("SWARMSCOPE_TRACES_EXPORTER", "OTEL_TRACES_EXPORTER"),
         parse=str.lower,
-        check=_one_of(EXPORTERS),
+        check=one_of(EXPORTERS),
     )
     logs_exporter: str = setting(
         "none",
         env=("SWARMSCOPE_LOGS_EXPORTER", "OTEL_LOGS_EXPORTER"),
         parse=str.lower,
-        check=_one_of(EXPORTERS),
+        check=one_of(EXPORTERS),
     )
     metrics_exporter: str = setting(
         "none",
         env=("SWARMSCOPE_METRICS_EXPORTER", "OTEL_METRICS_EXPORTER"),
         parse=str.lower,
-        check=_one_of(METRICS_EXPORTERS),
+        check=one_of(METRICS_EXPORTERS),
     )
     metrics_export_interval_seconds: float = setting(
-        10.0, env=("OTEL_METRIC_EXPORT_INTERVAL",), parse=_seconds_from_millis, check=_positive
+        10.0, env=("OTEL_METRIC_EXPORT_INTERVAL",), parse=_seconds_from_millis, check=positive
     )
     # The spec's sampler names; ``sample_ratio`` is the argument of the ratio samplers only.
     traces_sampler: str = setting(
         "parentbased_traceidratio",
         env=("SWARMSCOPE_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER"),
         parse=str.lower,
-        check=_one_of(SAMPLERS),
+        check=one_of(SAMPLERS),
     )
     sample_ratio: float = setting(
         1.0,
@@ -155,44 +126,44 @@ class Settings:
     # instrumentation still runs, metrics still count for /metrics, log lines still go to
     # the local stream and files.
     sdk_disabled: bool = setting(
-        False, env=("SWARMSCOPE_SDK_DISABLED", "OTEL_SDK_DISABLED"), parse=_bool
+        False, env=("SWARMSCOPE_SDK_DISABLED", "OTEL_SDK_DISABLED"), parse=parse_bool
     )
 
     log_level: str = setting(
-        "info", env=("SWARMSCOPE_LOG_LEVEL",), parse=str.lower, check=_one_of(LOG_LEVELS)
+        "info", env=("SWARMSCOPE_LOG_LEVEL",), parse=str.lower, check=one_of(LOG_LEVELS)
     )
     log_format: str = setting(
-        "json", env=("SWARMSCOPE_LOG_FORMAT",), parse=str.lower, check=_one_of(LOG_FORMATS)
+        "json", env=("SWARMSCOPE_LOG_FORMAT",), parse=str.lower, check=one_of(LOG_FORMATS)
     )
     log_stream: str = setting(
-        "stdout", env=("SWARMSCOPE_LOG_STREAM",), parse=str.lower, check=_one_of(LOG_STREAMS)
+        "stdout", env=("SWARMSCOPE_LOG_STREAM",), parse=str.lower, check=one_of(LOG_STREAMS)
     )
     log_file: str | None = setting(None, env=("SWARMSCOPE_LOG_FILE",))
     log_file_max_bytes: int = setting(
-        10 * 1024 * 1024, env=("SWARMSCOPE_LOG_FILE_MAX_BYTES",), parse=int, check=_positive
+        10 * 1024 * 1024, env=("SWARMSCOPE_LOG_FILE_MAX_BYTES",), parse=int, check=positive
     )
     log_file_backups: int = setting(
         5, env=("SWARMSCOPE_LOG_FILE_BACKUPS",), parse=int, check=lambda value: value >= 0
     )
     capture_stdlib_logging: bool = setting(
-        True, env=("SWARMSCOPE_CAPTURE_STDLIB_LOGGING",), parse=_bool
+        True, env=("SWARMSCOPE_CAPTURE_STDLIB_LOGGING",), parse=parse_bool
     )
 
     # Never hurt the host: bounded queues and bounded label vocabularies.
     queue_size: int = setting(
-        4096, env=("SWARMSCOPE_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE"), parse=int, check=_positive
+        4096, env=("SWARMSCOPE_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE"), parse=int, check=positive
     )
     export_batch_size: int = setting(
         512,
         env=("SWARMSCOPE_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
         parse=int,
-        check=_positive,
+        check=positive,
     )
     export_interval_seconds: float = setting(
-        1.0, env=("OTEL_BSP_SCHEDULE_DELAY",), parse=_seconds_from_millis, check=_positive
+        1.0, env=("OTEL_BSP_SCHEDULE_DELAY",), parse=_seconds_from_millis, check=positive
     )
     max_label_values: int = setting(
-        200, env=("SWARMSCOPE_MAX_LABEL_VALUES",), parse=int, check=_positive
+        200, env=("SWARMSCOPE_MAX_LABEL_VALUES",), parse=int, check=positive
     )
     redact_patterns: tuple[str, ...] = setting(
         (), env=("SWARMSCOPE_REDACT_PATTERNS",), parse=_patterns, check=_is_re2
@@ -201,22 +172,7 @@ class Settings:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from keyword arguments, falling back to the environment."""
-        env = os.environ if env is None else env
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):
-            given = overrides.get(spec.name)
-            if given is not None:
-                # A list where a tuple is declared is what callers mean: take it.
-                values[spec.name] = tuple(given) if isinstance(given, list) else given
-                continue
-            for variable in spec.metadata["env"]:
-                raw = env.get(variable)
-                if raw is not None and raw.strip() != "":
-                    values[spec.name] = _parse(variable, raw.strip(), spec.metadata["parse"])
-                    break
+        values = read_fields(cls, env, overrides)
         for signal in SIGNALS:
             # An endpoint, the signal's own or the shared one, turns its exporter on.
             if f"{signal}_endpoint" in values or "otlp_endpoint" in values:
@@ -228,14 +184,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        hints = typing.get_type_hints(type(self))
-        for spec in dataclasses.fields(self):
-            value = getattr(self, spec.name)
-            if not _has_type(value, hints[spec.name]):
-                raise ConfigError(f"{spec.name}: {value!r} is not a {_type_word(hints[spec.name])}")
-            check = spec.metadata["check"]
-            if check is not None and value is not None and not check(value):
-                raise ConfigError(f"{spec.name}: {value!r} is not a valid value")
+        check_fields(self)
         for signal in SIGNALS:
             if getattr(self, f"{signal}_exporter") != "otlp" or self.sdk_disabled:
                 continue
@@ -257,36 +206,3 @@ class Settings:
             return specific
         base = (self.otlp_endpoint or "").rstrip("/")
         return f"{base}/v1/{signal}"
-
-
-def _has_type(value: object, hint: object) -> bool:
-    """Whether ``value`` fits a settings field's annotation (a number is no bool; an int
-    is a float, as Python's own typing reads it)."""
-    if hint is bool:
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if hint is float:
-        return isinstance(value, int | float)
-    if hint == tuple[str, ...]:
-        return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
-    if hint == str | None:
-        return value is None or isinstance(value, str)
-    return isinstance(value, hint) if isinstance(hint, type) else True
-
-
-def _type_word(hint: object) -> str:
-    if hint is float:
-        return "number"
-    if hint == str | None:
-        return "str or None"
-    if hint == tuple[str, ...]:
-        return "tuple of str"
-    return getattr(hint, "__name__", "value")
-
-
-def _parse(variable: str, raw: str, parse: Callable[[str], Any]) -> Any:
-    try:
-        return parse(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{variable}={raw!r}: {exc}") from None

@@ -45,6 +45,9 @@ def serve(
     """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
 
     Set SWARMSCOPE_API_KEY to require that key from every client (receiver, API, console).
+    SWARMSCOPE_MAX_BODY_BYTES, SWARMSCOPE_MAX_QUEUED_ROWS and SWARMSCOPE_MAX_INFLIGHT_BYTES
+    bound the intake; the options win over SWARMSCOPE_ALERT_WEBHOOK_URL,
+    SWARMSCOPE_ALERTMANAGER_URL and SWARMSCOPE_EXTERNAL_URL.
     """
     import duckdb
 
@@ -60,22 +63,21 @@ def serve(
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
-    for option, url in (
-        ("--alert-webhook", alert_webhook),
-        ("--alertmanager", alertmanager),
-        ("--external-url", external_url),
-    ):
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint=option)
-    settings = ServerSettings(
-        namespace=namespace,
-        retention=Retention(max_age_seconds=retention * 86400, max_bytes=max_size_mb * 1024**2),
-        alert_webhook_url=alert_webhook,
-        alertmanager_url=alertmanager,
-        alert_time_scale=alert_time_scale,
-        external_url=external_url.rstrip("/") if external_url else None,
-        decode_processes=(os.cpu_count() or 1) if decode_processes is None else decode_processes,
-    )
+    try:
+        settings = ServerSettings.load(
+            namespace=namespace,
+            retention=Retention(max_age_seconds=retention * 86400, max_bytes=max_size_mb * 1024**2),
+            alert_webhook_url=alert_webhook,
+            alertmanager_url=alertmanager,
+            alert_time_scale=alert_time_scale,
+            external_url=external_url.rstrip("/") if external_url else None,
+            decode_processes=(os.cpu_count() or 1)
+            if decode_processes is None
+            else decode_processes,
+        )
+    except ConfigError as error:
+        typer.echo(f"swarmscope serve: {error}", err=True)
+        raise typer.Exit(2) from None
     try:
         listener = listen(host, port)
     except OSError as error:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Group
 from rich.text import Text
 
+from swarmscope.api_words import AGENT, HANDOFFS
 from swarmscope.conventions.spans import HANDOFF
 from swarmscope.debug.client import DEFAULT_SERVER, Api, CommandError
 from swarmscope.debug.options import Json, Server, Since, Until, console, print_json, reported
@@ -39,7 +40,7 @@ def inspect_agent(
     """
     with Api(server) as api:
         report = api.get(
-            f"/api/agents/{agent}",
+            AGENT.format(agent=agent),
             {
                 "start": since,
                 "end": until,
@@ -196,7 +197,7 @@ def debug_handoff(
     """
     with Api(server) as api:
         report = api.get(
-            "/api/handoffs",
+            HANDOFFS,
             {
                 "from_agent": from_agent,
                 "to_agent": to_agent,

@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from swarmscope.api_words import LEVELS, LOGS, LogQuery, level_rank, time_ns
 from swarmscope.debug.client import DEFAULT_SERVER, Api, CommandError
 from swarmscope.debug.options import Json, Server, Since, Until, console, print_json, reported
 from swarmscope.debug.render import details, level, message, table, when
-from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.exceptions import BadParameter
 
 logs_app = typer.Typer(help="Search logs.", no_args_is_help=True)
 
@@ -19,9 +20,6 @@ def _level(name: str | None) -> str | None:
     """The level's canonical name (``warn`` is ``warning``), checked before any request."""
     if name is None:
         return None
-    # Imported here: the server's modules load FastAPI and DuckDB, slow for every command.
-    from swarmscope.server.api.logs import LEVELS, level_rank
-
     try:
         rank = level_rank(name)
     except BadParameter as error:
@@ -59,7 +57,6 @@ def search(
     minimum = level_name
     if loki is not None:
         from swarmscope.debug.loki import search_loki
-        from swarmscope.server.api.logs import LEVELS, LogQuery
 
         records = search_loki(
             loki,
@@ -77,7 +74,7 @@ def search(
     else:
         with Api(server) as api:
             records = api.get(
-                "/api/logs",
+                LOGS,
                 {
                     "text": text,
                     "level": minimum,

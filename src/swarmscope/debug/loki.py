@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
+from swarmscope.api_words import LEVELS, LogQuery, iso
 from swarmscope.debug.client import CommandError, reason
-from swarmscope.server.api.logs import LEVELS, LogQuery, iso
 from swarmscope.stack.logship import LABELS, STRUCTURED_METADATA
 
 QUERY_RANGE = "/loki/api/v1/query_range"

@@ -11,8 +11,9 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from swarmscope.api_words import time_ns
 from swarmscope.debug.client import CommandError
-from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.exceptions import BadParameter
 
 
 def _time(text: str | None) -> str | None:

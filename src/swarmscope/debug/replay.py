@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.api_words import REQUEST, TRACES
 from swarmscope.conventions.attributes import SWARMSCOPE_REPLAY_OF
 from swarmscope.conventions.spans import ORCHESTRATE
 from swarmscope.debug.client import Api, CommandError, NotFound, reason
@@ -112,7 +113,7 @@ def _look(api: Api, replay: Replay) -> None:
         if replay.trace_id is None:
             return
     try:
-        seen = api.get(f"/api/requests/{replay.trace_id}")
+        seen = api.get(REQUEST.format(trace_id=replay.trace_id))
     except NotFound:
         return
     replay.seen = seen
@@ -134,7 +135,7 @@ def _look(api: Api, replay: Replay) -> None:
 def _find(api: Api, replay: Replay) -> str | None:
     """The replay's trace, for an app that does not answer with ``x-trace-id``."""
     answer = api.get(
-        "/api/traces",
+        TRACES,
         {
             "attribute": f"{SWARMSCOPE_REPLAY_OF}={replay.original['trace_id']}",
             "start": f"{replay.sent_s - _CLOCK_SLACK_S:.3f}",

@@ -9,6 +9,7 @@ import typer
 from rich.console import Group
 from rich.text import Text
 
+from swarmscope.api_words import REQUEST, REQUESTS
 from swarmscope.debug.client import DEFAULT_SERVER, Api, CommandError
 from swarmscope.debug.options import Json, Server, Since, Until, console, print_json, reported
 from swarmscope.debug.render import ms, table, when
@@ -38,7 +39,7 @@ def replay(
 ) -> None:
     """Show the request a trace recorded; with --execute, send it again and compare the runs."""
     with Api(server) as api:
-        recorded = api.get(f"/api/requests/{trace_id}")  # NotFound: exit 1
+        recorded = api.get(REQUEST.format(trace_id=trace_id))  # NotFound: exit 1
         if not execute:
             if as_json:
                 print_json(recorded)
@@ -72,7 +73,7 @@ def replay_failed(
     """
     with Api(server) as api:
         failed = api.get(
-            "/api/requests", {"failed": "true", "start": since, "end": until, "limit": limit}
+            REQUESTS, {"failed": "true", "start": since, "end": until, "limit": limit}
         )["requests"]
         if not failed:
             raise CommandError(f"no failed run with a recorded request since {since}", 1)

@@ -9,6 +9,7 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
+from swarmscope.api_words import LOGS, TRACE, TRACES
 from swarmscope.conventions.attributes import (
     EXCEPTION_MESSAGE,
     EXCEPTION_TYPE,
@@ -47,7 +48,7 @@ def list_traces(
     """Traces, newest first."""
     with Api(server) as api:
         answer = api.get(
-            "/api/traces",
+            TRACES,
             {
                 "status": "error" if failed else None,
                 "start": since,
@@ -89,8 +90,8 @@ def show_trace(
 ) -> None:
     """The span tree: durations, agents, tools, tokens, cost, errors, and each span's logs."""
     with Api(server) as api:
-        trace = api.get(f"/api/traces/{trace_id}")  # NotFound: exit 1
-        logs = api.get("/api/logs", {"trace_id": trace_id, "limit": MAX_LOGS})["logs"]
+        trace = api.get(TRACE.format(trace_id=trace_id))  # NotFound: exit 1
+        logs = api.get(LOGS, {"trace_id": trace_id, "limit": MAX_LOGS})["logs"]
     logs.sort(key=lambda record: record["time_ns"])
     if as_json:
         print_json({**trace, "logs": logs})

@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from swarmscope import __version__
+from swarmscope._version import __version__
+from swarmscope.exceptions import BadParameter
 from swarmscope.server import console, docs
 from swarmscope.server.alerting import Alerting
 from swarmscope.server.api import (
@@ -30,7 +31,6 @@ from swarmscope.server.api import (
     runbooks,
     traces,
 )
-from swarmscope.server.api.params import BadParameter
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
 from swarmscope.server.errors import JsonErrors
@@ -43,7 +43,7 @@ from swarmscope.server.store.database import Store
 
 
 def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
-    settings = settings or ServerSettings()
+    settings = settings or ServerSettings.load()
     context = Context(store, settings)
     intake = Intake(
         store,
@@ -86,7 +86,6 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(approvals.routes(context))
     app.include_router(overview.routes(context))
     app.include_router(dashboards.routes(context))
-    # After agents': /api/agents/{agent} must not take /api/agents/graph.
     app.include_router(inspect.routes(context))
     app.include_router(runbooks.routes(context))
 
@@ -109,7 +108,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
         return answer
 
     app.router.routes.extend(docs.routes(app.title, app.openapi_url or "/openapi.json"))
-    # Last: the console answers only `/` and `/static/...`, after every API route.
+    # No two routes match one path (tests/test_server_rooms.py): their order is free.
     app.router.routes.extend(console.routes())
     # Each added middleware wraps the ones before it: headers outermost (a 401 or 500 has
     # them too), then the 500s (not a handler for Exception: Starlette's re-raises after

@@ -1,22 +1,44 @@
-"""What an embedded server is told at start: limits, retention, key, alert destinations."""
+"""What an embedded server is told at start: limits, retention, key, alert destinations.
+
+Declared with ``setting(...)`` as the SDK's settings are: each field's default, the
+variables that set it and its check sit beside it. ``ServerSettings.load(**overrides)``
+takes ``swarmscope serve``'s flags first and the environment second; any way a value
+arrives, a bad one is a ``ConfigError`` that names the field.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from swarmscope.server.store.retention import Retention
+from swarmscope.settings_fields import check_fields, positive, read_fields, setting
 
 MiB = 1024 * 1024
+
+
+def _http_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def _not_negative(value: float) -> bool:
+    return value >= 0
 
 
 @dataclass(frozen=True)
 class ServerSettings:
     # Metric names in dashboards and alerts are read under this prefix, as the SDK wrote them.
-    namespace: str = "swarmscope"
-    max_body_bytes: int = 16 * MiB
-    max_queued_rows: int = 200_000
-    max_inflight_bytes: int = 32 * MiB
+    namespace: str = setting("swarmscope")
+    max_body_bytes: int = setting(
+        16 * MiB, env=("SWARMSCOPE_MAX_BODY_BYTES",), parse=int, check=positive
+    )
+    max_queued_rows: int = setting(
+        200_000, env=("SWARMSCOPE_MAX_QUEUED_ROWS",), parse=int, check=positive
+    )
+    max_inflight_bytes: int = setting(
+        32 * MiB, env=("SWARMSCOPE_MAX_INFLIGHT_BYTES",), parse=int, check=positive
+    )
     """Bytes of OTLP requests held at once: bodies being read, waiting for a decode worker,
     being decoded (a compressed body counts inflated too) or waiting to be committed. Past
     it a request gets 503 and ``Retry-After`` before its body is read; one that needs more
@@ -35,18 +57,28 @@ class ServerSettings:
     memory cost the 1 GiB floor does not allow.
     """
     # Worker processes decoding OTLP bodies; 0 decodes on a thread of the server process.
-    decode_processes: int = 0
+    decode_processes: int = setting(0, check=_not_negative)
     retention: Retention = field(default_factory=Retention)
-    housekeeping_seconds: float = 60.0
+    housekeeping_seconds: float = setting(60.0, check=positive)
     # With a key, every request must carry it (receiver, API and console alike).
-    api_key: str | None = field(
-        default_factory=lambda: os.environ.get("SWARMSCOPE_API_KEY") or None
+    api_key: str | None = setting(None, env=("SWARMSCOPE_API_KEY",))
+    alert_webhook_url: str | None = setting(
+        None, env=("SWARMSCOPE_ALERT_WEBHOOK_URL",), check=_http_url
     )
-    alert_webhook_url: str | None = None
-    alertmanager_url: str | None = None
-    alert_interval_seconds: float = 15.0
+    alertmanager_url: str | None = setting(
+        None, env=("SWARMSCOPE_ALERTMANAGER_URL",), check=_http_url
+    )
+    alert_interval_seconds: float = setting(15.0, check=positive)
     # Alert rules' windows and `for` are multiplied by this, as `swarmscope stack export
     # --time-scale` does for Prometheus: a test or a demo sees a five-minute alert in seconds.
-    alert_time_scale: float = 1.0
+    alert_time_scale: float = setting(1.0, check=positive)
     # Where people reach this server, for links in alert notifications; None: no links.
-    external_url: str | None = None
+    external_url: str | None = setting(None, env=("SWARMSCOPE_EXTERNAL_URL",), check=_http_url)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
+        """Settings from keyword arguments (None: not given), falling back to the environment."""
+        return cls(**read_fields(cls, env, overrides))

@@ -28,10 +28,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from swarmscope.api_words import MAX_NS, time_ns
 from swarmscope.definitions.dashboards import DASHBOARDS, DASHBOARDS_BY_UID, Dashboard, Panel
 from swarmscope.definitions.query import Query as PanelQuery
 from swarmscope.definitions.query import Up
-from swarmscope.server.api.params import MAX_NS, BadParameter, time_ns
+from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
 from swarmscope.server.query.evaluate import Batch, RangeSeries, Steps, instant, steps
 from swarmscope.server.query.promql import duration_ms

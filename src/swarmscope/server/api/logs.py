@@ -12,47 +12,25 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.api_words import LOGS, LogQuery, iso, level_rank, time_ns
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.logs import newest_records
 
-LEVELS = {"trace": 0, "debug": 1, "info": 2, "warning": 3, "error": 4, "critical": 5}
-_ALIASES = {"warn": "warning", "fatal": "critical", "err": "error"}
-# Severity text to rank; unknown or empty text ranks as info, OTLP's default.
-SEVERITY_RANK = """CASE
-    WHEN severity LIKE 'trace%' THEN 0
-    WHEN severity LIKE 'debug%' THEN 1
-    WHEN severity LIKE 'warn%' THEN 3
-    WHEN severity LIKE 'err%' THEN 4
-    WHEN severity LIKE 'crit%' OR severity LIKE 'fatal%' OR severity LIKE 'emerg%'
-         OR severity LIKE 'alert%' THEN 5
-    ELSE 2 END"""
-# The agent a record belongs to, wherever its sender put it.
-LOG_AGENT = "coalesce(agent, attributes ->> 'agent_id')"
 # How far back the successive passes of a newest-first search look.
 WINDOWS_NS = (15 * 60 * 10**9, 3 * 3600 * 10**9, 24 * 3600 * 10**9)
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 
 
-def level_rank(text: str) -> int:
-    """The rank of a level name a user typed; 400 for a name no logger uses."""
-    name = text.strip().lower()
-    name = _ALIASES.get(name, name)
-    if name not in LEVELS:
-        raise BadParameter(f"level must be one of {', '.join(LEVELS)} (or warn)")
-    return LEVELS[name]
-
-
 def routes(context: Context) -> APIRouter:
     router = APIRouter(tags=["logs"])
 
-    @router.get("/api/logs", summary="Log records, newest first")
+    @router.get(LOGS, summary="Log records, newest first")
     async def list_logs(
         text: Annotated[
             str | None, Query(description="substring of the message, event or attributes")
@@ -83,56 +61,6 @@ def routes(context: Context) -> APIRouter:
     return router
 
 
-@dataclass(frozen=True)
-class LogQuery:
-    """The filters of one search; ``None`` leaves a filter out."""
-
-    text: str | None = None
-    min_rank: int | None = None
-    trace_id: str | None = None
-    agent: str | None = None
-    service: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-    limit: int = 100
-
-    def where(self) -> tuple[str, list[Any]]:
-        # Body and event are few distinct strings (dictionary-compressed): lowering them is
-        # cheap. Attributes are unique per record: a case-blind regex spares a lowered copy.
-        text = None if self.text is None else self.text.lower()
-        matches_text = (
-            "(contains(lower(body), ?) OR contains(lower(coalesce(event, '')), ?)"
-            " OR regexp_matches(attributes::VARCHAR, ?, 'i'))"
-        )
-        return all_of(
-            ("time_ns >= ?", self.since_ns),
-            ("time_ns <= ?", self.until_ns),
-            ("trace_id = ?", self.trace_id),
-            ("service = ?", self.service),
-            (f"{LOG_AGENT} = ?", self.agent),
-            (f"{SEVERITY_RANK} >= ?", self.min_rank),
-            (matches_text, None if text is None else [text, text, literal_pattern(text)]),
-        )
-
-
-def literal_pattern(text: str) -> str:
-    """A regular expression (RE2) matching ``text`` literally: punctuation as code points."""
-    return "".join(char if char.isalnum() else f"\\x{{{ord(char):x}}}" for char in text)
-
-
-def all_of(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:
-    """A WHERE condition from ``(clause, value)`` pairs, leaving out those whose value is None.
-
-    A list value fills a clause with several placeholders.
-    """
-    conditions, params = ["true"], []
-    for clause, wanted in filters:
-        if wanted is not None:
-            conditions.append(clause)
-            params.extend(wanted if isinstance(wanted, list) else [wanted])
-    return " AND ".join(conditions), params
-
-
 def search(store: Store, query: LogQuery, now_ns: int | None = None) -> list[dict[str, Any]]:
     """The newest ``limit`` matching records.
 
@@ -160,21 +88,7 @@ def search(store: Store, query: LogQuery, now_ns: int | None = None) -> list[dic
 
 
 def _search(store: Store, query: LogQuery) -> list[dict[str, Any]]:
-    where, params = query.where()
-    rows = store.rows(
-        f"""
-        SELECT time_ns, severity, event, body, service, {LOG_AGENT} AS agent, trace_id,
-               span_id, attributes
-        FROM logs WHERE {where} ORDER BY time_ns DESC LIMIT ?
-        """,
-        [*params, query.limit],
-    )
-    return [_shaped(row) for row in rows]
-
-
-def iso(ns: int) -> str:
-    """An instant in nanoseconds as ISO 8601 UTC with microseconds."""
-    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat().replace("+00:00", "Z")
+    return [_shaped(row) for row in newest_records(store, query)]
 
 
 def _shaped(row: dict[str, Any]) -> dict[str, Any]:

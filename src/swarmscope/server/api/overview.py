@@ -12,31 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from swarmscope.server.api.approvals import pending_count
-from swarmscope.server.api.logs import LEVELS, SEVERITY_RANK, iso
-from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.api_words import LEVELS, iso, time_ns
+from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.approvals import pending_count
+from swarmscope.server.store.queries.logs import records_by_level
+from swarmscope.server.store.queries.overview import span_totals
 
-# The GenAI operations that are one call to a model.
-LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")
-_LLM = f"operation IN {LLM_OPERATIONS!r}"
-_SPANS = f"""
-    SELECT count(*) AS spans,
-           count(DISTINCT trace_id) AS traces,
-           count(DISTINCT trace_id) FILTER (WHERE status = 'error') AS error_traces,
-           list(DISTINCT service ORDER BY service) FILTER (WHERE service IS NOT NULL) AS services,
-           list(DISTINCT agent ORDER BY agent) FILTER (WHERE agent IS NOT NULL) AS agents,
-           count(*) FILTER (WHERE {_LLM}) AS llm_calls,
-           coalesce(sum(input_tokens) FILTER (WHERE {_LLM}), 0) AS input_tokens,
-           coalesce(sum(output_tokens) FILTER (WHERE {_LLM}), 0) AS output_tokens,
-           histogram(coalesce(model, 'unknown')) FILTER (WHERE {_LLM}) AS by_model
-    FROM spans WHERE start_ns >= ? AND start_ns <= ?
-"""
-_LOGS = f"""
-    SELECT {SEVERITY_RANK} AS rank, count(*) AS records
-    FROM logs WHERE time_ns >= ? AND time_ns <= ? GROUP BY rank ORDER BY rank
-"""
 _LEVEL_NAMES = {rank: name for name, rank in LEVELS.items()}
 
 
@@ -59,8 +42,8 @@ def routes(context: Context) -> APIRouter:
 
 
 def overview(store: Store, since_ns: int, until_ns: int) -> dict[str, Any]:
-    [spans] = store.rows(_SPANS, [since_ns, until_ns])
-    levels = store.rows(_LOGS, [since_ns, until_ns])
+    spans = span_totals(store, since_ns, until_ns)
+    levels = records_by_level(store, since_ns, until_ns)
     traces = spans["traces"]
     return {
         "window": {"start": iso(since_ns), "end": iso(until_ns)},

@@ -7,14 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from swarmscope.server.api.params import BadParameter, time_ns
+from swarmscope.api_words import TRACE, TRACES, time_ns
+from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
+from swarmscope.server.store.queries.traces import trace_spans, trace_summaries
 
 
 def routes(context: Context) -> APIRouter:
     router = APIRouter(tags=["traces"])
 
-    @router.get("/api/traces", summary="Traces, newest first")
+    @router.get(TRACES, summary="Traces, newest first")
     async def list_traces(
         service: str | None = None,
         agent: str | None = None,
@@ -34,7 +36,8 @@ def routes(context: Context) -> APIRouter:
                 raise BadParameter("attribute must be key=value")
             match = (key, wanted)
         traces = await asyncio.to_thread(
-            context.store.traces,
+            trace_summaries,
+            context.store,
             service,
             agent,
             status,
@@ -46,10 +49,10 @@ def routes(context: Context) -> APIRouter:
         )
         return {"traces": traces, "count": len(traces)}
 
-    @router.get("/api/traces/{trace_id}", summary="The span tree of one trace")
+    @router.get(TRACE, summary="The span tree of one trace")
     async def get_trace(trace_id: str) -> dict[str, Any]:
         trace_id = trace_id.lower()
-        spans = await asyncio.to_thread(context.store.trace, trace_id)
+        spans = await asyncio.to_thread(trace_spans, context.store, trace_id)
         if not spans:
             raise HTTPException(404, f"unknown trace {trace_id}")
         return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}

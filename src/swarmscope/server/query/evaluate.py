@@ -58,8 +58,9 @@ from swarmscope.definitions.query import (
     Up,
 )
 from swarmscope.server.query.promql import bucket_quantile, divide, duration_ms
-from swarmscope.server.query.series import NS_PER_MS, Frame, LabelKey, Leaf, compute, pushes
+from swarmscope.server.query.series import Frame, LabelKey, compute
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, push_times
 
 # Prometheus refuses range queries with more points than this per series.
 MAX_POINTS = 11_000
@@ -166,7 +167,7 @@ class Batch:
             computed = dict(zip(leaves, compute(store, leaves), strict=True))
         except duckdb.InvalidInputException as problem:
             raise ValueError(str(problem)) from None
-        pushed = {} if self._plan.pushes is None else pushes(store, *self._plan.pushes)
+        pushed = {} if self._plan.pushes is None else push_times(store, *self._plan.pushes)
         context = _Context(self.namespace, self._plan, computed, pushed)
         return [_range_series(_evaluate(query, context, at), at) for query, at in self._jobs]
 

@@ -6,6 +6,12 @@ import time
 from dataclasses import dataclass
 
 from swarmscope.server.store.database import TIME_COLUMNS, Store
+from swarmscope.server.store.queries.housekeeping import (
+    checkpoint,
+    delete_before,
+    delete_unused_resources,
+    time_span,
+)
 
 
 @dataclass(frozen=True)
@@ -18,40 +24,24 @@ class Retention:
         then the resources no span refers to any more."""
         now_ns = time.time_ns() if now_ns is None else now_ns
         if self.max_age_seconds is not None:
-            _delete_before(store, now_ns - int(self.max_age_seconds * 1e9))
+            delete_before(store, now_ns - int(self.max_age_seconds * 1e9))
         if self.max_bytes is not None:
             self._shrink(store, self.max_bytes)
-        store.execute(
-            "DELETE FROM resources WHERE resource_id NOT IN (SELECT resource_id FROM spans)"
-        )
+        delete_unused_resources(store)
 
     @staticmethod
     def _shrink(store: Store, max_bytes: int) -> None:
-        store.execute("CHECKPOINT")
+        checkpoint(store)
         # Each pass drops the oldest tenth of the time span held; a few passes always suffice.
         for _ in range(20):
             before = store.used_bytes()
             if before <= max_bytes:
                 return
-            oldest, newest = _time_span(store)
+            oldest, newest = time_span(store)
             if oldest is None or newest is None:
                 return
-            _delete_before(store, oldest + max((newest - oldest) // 10, 1))
-            store.execute("CHECKPOINT")
+            delete_before(store, oldest + max((newest - oldest) // 10, 1))
+            checkpoint(store)
             if store.used_bytes() >= before:
                 for table in TIME_COLUMNS:
                     store.compact(table)
-
-
-def _delete_before(store: Store, cutoff_ns: int) -> None:
-    for table, column in TIME_COLUMNS.items():
-        store.execute(f"DELETE FROM {table} WHERE {column} < ?", [cutoff_ns])
-
-
-def _time_span(store: Store) -> tuple[int | None, int | None]:
-    parts = " UNION ALL ".join(
-        f"SELECT min({column}) AS lo, max({column}) AS hi FROM {table}"
-        for table, column in TIME_COLUMNS.items()
-    )
-    [row] = store.rows(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({parts})")
-    return row["lo"], row["hi"]

@@ -1,14 +1,36 @@
-"""Query parameters the views share: time bounds and limits."""
+"""The words the server's query API and its clients (the CLI's debugging commands) share.
+
+Paths, the grammar of time and level parameters, and the filters of a log search. The
+server's routers register these paths and parse with these functions; the CLI builds its
+requests (and its Loki search) from them. It lives at the package root, not in
+``swarmscope.server``, because a client must not import the server (FastAPI, DuckDB) to
+name a path; and not in ``swarmscope.conventions``, which is the contract of the telemetry
+an app emits, not of the HTTP API that reads it back. It imports nothing of swarmscope but
+its exceptions and the duration grammar, so either side loads it in a few milliseconds.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from swarmscope.definitions import durations
 from swarmscope.exceptions import BadParameter
 
+# -- paths (a ``{name}`` is a path parameter: ``TRACE.format(trace_id=...)``) ------------------
+
+TRACES = "/api/traces"
+TRACE = "/api/traces/{trace_id}"
+LOGS = "/api/logs"
+AGENT_GRAPH = "/api/agents/graph"
+AGENT = "/api/agents/{agent}"
+HANDOFFS = "/api/handoffs"
+REQUESTS = "/api/requests"
+REQUEST = "/api/requests/{trace_id}"
+
+# -- times -------------------------------------------------------------------------------------
 # Times are signed 64-bit nanoseconds wherever they go (the store's BIGINT columns, the SQL
 # bound to them): a bound outside that range is refused here, by name, rather than failing
 # as an overflow further down.
@@ -68,3 +90,37 @@ def _instant_ns(name: str, text: str) -> int:
         return int(instant.timestamp() * 1e9)
     except (OverflowError, ValueError):
         raise BadParameter(f"{name} must be {_RANGE}") from None
+
+
+def iso(ns: int) -> str:
+    """An instant in nanoseconds as ISO 8601 UTC with microseconds, as answers write times."""
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- log levels and searches -------------------------------------------------------------------
+
+LEVELS = {"trace": 0, "debug": 1, "info": 2, "warning": 3, "error": 4, "critical": 5}
+_ALIASES = {"warn": "warning", "fatal": "critical", "err": "error"}
+
+
+def level_rank(text: str) -> int:
+    """The rank of a level name a user typed; ``BadParameter`` for a name no logger uses."""
+    name = text.strip().lower()
+    name = _ALIASES.get(name, name)
+    if name not in LEVELS:
+        raise BadParameter(f"level must be one of {', '.join(LEVELS)} (or warn)")
+    return LEVELS[name]
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """The filters of one log search (``/api/logs``, or LogQL); ``None`` leaves one out."""
+
+    text: str | None = None
+    min_rank: int | None = None
+    trace_id: str | None = None
+    agent: str | None = None
+    service: str | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+    limit: int = 100

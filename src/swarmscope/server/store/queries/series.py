@@ -1,0 +1,302 @@
+"""Metric points read as Prometheus series: what each window of a query's leaves holds.
+
+The statements of the metric query engine (``server.query``): a query's leaves are read in
+one statement (``window_edges``), built from the leaves' names, matchers and windows; the
+engine's module ``query.series`` says what the rows mean and turns them into values.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from swarmscope.server.store.database import Store
+
+NS_PER_MS = 1_000_000
+# Instant selectors see a series' latest sample up to this long before the evaluation time.
+LOOKBACK_MS = 5 * 60_000
+PARTS = ("value", "count", "sum", "bucket")
+# How a leaf combines the series of one group (the engine applies them, Prometheus-style).
+AGGREGATES = ("sum", "max", "min")
+# The process that pushed a series: ``service.instance.id`` is the series key's second item
+# (keys written before it was recorded have three items and fall back to the service).
+_INSTANCE = (
+    "CASE WHEN json_array_length(series) = 4 "
+    "THEN coalesce(nullif(json_extract_string(series, '$[1]'), ''), service) ELSE service END"
+)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One range function or selector over one family, aggregated by ``by``.
+
+    Evaluated at ``start_ms + k * step_ms`` for ``k < steps``. ``range_ms`` 0 is an instant
+    selector (latest sample within the lookback); otherwise ``rate`` (counter, per second),
+    ``increase`` (counter) or ``delta`` (neither). ``part`` ``bucket`` reads the cumulative
+    bucket series, grouped by ``by`` and ``le``.
+    """
+
+    name: str
+    part: str
+    where: tuple[tuple[str, str, str], ...]
+    by: tuple[str, ...]
+    range_ms: int
+    counter: bool
+    per_second: bool
+    aggregate: str
+    start_ms: int
+    step_ms: int
+    steps: int
+
+    def __post_init__(self) -> None:
+        if self.part not in PARTS:
+            raise ValueError(f"unknown series part {self.part!r}")
+        if self.aggregate not in AGGREGATES:
+            raise ValueError(f"unknown aggregate {self.aggregate!r} (use max, min or sum)")
+        if self.steps < 1 or self.step_ms < 1:
+            raise ValueError("a leaf needs at least one evaluation time, 1 ms or more apart")
+        for label, op, wanted in self.where:
+            if op not in ("=", "!=", "=~", "!~"):
+                raise ValueError(f"unknown matcher {op!r}")
+            if op in ("=~", "!~") and (problem := regex_problem(wanted)) is not None:
+                raise ValueError(f"bad regex {wanted!r} for {label}: {problem}")
+
+    @property
+    def reach_ms(self) -> int:
+        """How far before an evaluation time a sample counts."""
+        return self.range_ms or LOOKBACK_MS
+
+    def labels(self) -> tuple[str, ...]:
+        """The ``by`` labels, in the order the SQL returns their values."""
+        return tuple(sorted(set(self.by) - {"le"}))
+
+
+@functools.lru_cache(maxsize=1024)
+def regex_problem(pattern: str) -> str | None:
+    """Why DuckDB refuses ``pattern`` (RE2 syntax: no lookarounds, no backreferences), or None.
+
+    Asked of DuckDB itself, on a constant, when the query is built. In a statement DuckDB
+    2.0 compiles a pattern only when it first evaluates it, which a condition before it
+    that no row passes (the family's name, say) skips: a bad pattern over a family with no
+    points ran without a word, and failed once points arrived. Python's ``re`` is no judge:
+    it reads what RE2 refuses and refuses what RE2 reads. A connection of its own (in
+    memory, some 15 ms, once per pattern) is safe from any thread or forked process.
+    """
+    try:
+        with duckdb.connect() as check:
+            check.execute("SELECT regexp_full_match('', ?)", [pattern]).fetchall()
+    except duckdb.InvalidInputException as refused:
+        return str(refused).removeprefix("Invalid Input Error: ")
+    return None
+
+
+def push_times(store: Store, first_ms: int, last_ms: int) -> dict[tuple[str, str], list[int]]:
+    """When each (service, instance) pushed, in ms: one group per push, not per point."""
+    rows = store.rows(
+        f"""
+        SELECT service, {_INSTANCE} AS instance,
+               list(time_ns // {NS_PER_MS} ORDER BY time_ns) AS times
+        FROM (
+            SELECT service, time_ns, any_value(series) AS series FROM metric_points
+            WHERE time_ns BETWEEN ? AND ? GROUP BY service, time_ns
+        )
+        GROUP BY service, instance
+        """,
+        [first_ms * NS_PER_MS, last_ms * NS_PER_MS + NS_PER_MS - 1],
+    )
+    return {(row["service"], row["instance"]): row["times"] for row in rows}
+
+
+def window_edges(store: Store, leaves: list[Leaf]) -> list[dict[str, Any]]:
+    """Per leaf, series and evaluation time, the window's first and last sample and count
+    (``kind`` ``sample``), and each counter reset (``kind`` ``reset``)."""
+    return store.rows(_statement(leaves))
+
+
+def _text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _label(label: str) -> str:
+    """A label's value in a point row ('' when missing, as Prometheus reads it)."""
+    if label == "job":
+        return "service"
+    if label == "instance":
+        return _INSTANCE
+    return f"coalesce(labels[{_text(label)}], '')"
+
+
+def _matcher(label: str, op: str, wanted: str) -> str:
+    have = _label(label)
+    if op == "=":
+        return f"{have} = {_text(wanted)}"
+    if op == "!=":
+        return f"{have} <> {_text(wanted)}"
+    # DuckDB's regexes are RE2, like Prometheus's; fully anchored, like Prometheus's.
+    found = f"regexp_full_match({have}, {_text(wanted)})"
+    return found if op == "=~" else f"NOT {found}"
+
+
+def _window(leaf: Leaf) -> tuple[int, int]:
+    """The times (ms, closed) of the samples the leaf's evaluation times can see."""
+    return leaf.start_ms - leaf.reach_ms, leaf.start_ms + (leaf.steps - 1) * leaf.step_ms
+
+
+def _groups(index: int, leaf: Leaf) -> str:
+    """Each matching series of the leaf and the values of its ``by`` labels (its group)."""
+    group = f"[{', '.join(_label(label) for label in leaf.labels())}]::VARCHAR[]"
+    matching = " AND ".join(_matcher(*matcher) for matcher in leaf.where) or "true"
+    return (
+        f"SELECT {index} AS leaf, sid, {group} AS g, bounds FROM named "
+        f"WHERE name = {_text(leaf.name)} AND {matching}"
+    )
+
+
+def _scan(leaves: list[Leaf]) -> str:
+    """The rows every leaf needs: its name over its window (windows of one name merged).
+
+    ``IN`` and the outer bounds are what DuckDB filters inside the scan; a name read over a
+    shorter span than the others (or over two, with an offset) is narrowed after that.
+    """
+    windows: dict[str, list[list[int]]] = {}
+    for leaf in sorted(leaves, key=_window):
+        first, last = _window(leaf)
+        spans = windows.setdefault(leaf.name, [])
+        if spans and first <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], last)
+        else:
+            spans.append([first, last])
+    outer = (min(_window(leaf)[0] for leaf in leaves), max(_window(leaf)[1] for leaf in leaves))
+
+    def between(first: int, last: int) -> str:
+        return f"time_ns BETWEEN {first * NS_PER_MS} AND {last * NS_PER_MS + NS_PER_MS - 1}"
+
+    names = ", ".join(_text(name) for name in sorted(windows))
+    condition = f"name IN ({names}) AND {between(*outer)}"
+    narrower = [
+        f"(name = {_text(name)} AND {between(first, last)})"
+        for name, spans in sorted(windows.items())
+        for first, last in spans
+    ]
+    if any(spans != [list(outer)] for spans in windows.values()):
+        condition += f" AND ({' OR '.join(narrower)})"
+    return condition
+
+
+def _statement(leaves: list[Leaf]) -> str:
+    settings = ", ".join(
+        f"({index}, {_text(leaf.name)}, {_text(leaf.part)}, {leaf.start_ms}, {leaf.step_ms}, "
+        f"{leaf.steps}, {leaf.reach_ms}, {_window(leaf)[0]}, {_window(leaf)[1]}, "
+        f"{leaf.counter and leaf.range_ms > 0})"
+        for index, leaf in enumerate(leaves)
+    )
+    groups = " UNION ALL ".join(_groups(index, leaf) for index, leaf in enumerate(leaves))
+    return f"""
+    WITH
+    leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
+        AS (VALUES {settings}),
+    -- The samples every leaf needs, as numbers (labels are read once per series below).
+    raw AS MATERIALIZED (
+        SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
+               start_ns AS origin, value, count, sum,
+               len(buckets) = len(bounds) + 1 AS has_buckets
+        FROM metric_points WHERE {_scan(leaves)}
+    ),
+    -- Each series' labels, from one of its rows: one with buckets where there is one (a
+    -- series also sent as a gauge has rows without bounds).
+    named AS (
+        SELECT name, hash(series) AS sid, series, service, labels, bounds
+        FROM metric_points WHERE rowid IN (
+            SELECT coalesce(min(r) FILTER (WHERE has_buckets), min(r)) FROM raw GROUP BY sid
+        )
+    ),
+    -- Every leaf's samples, with the slots a and b of the module's docstring; a sample in no
+    -- window (a > b: steps farther apart than the window) is left out. Buckets are carried
+    -- as the row (r) they are in, and read for the few rows the answer needs.
+    points AS MATERIALIZED (
+        SELECT * FROM (
+            SELECT leaf, sid, origin, t, r,
+                   CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
+                   END AS v,
+                   greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
+                   least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
+                       AS b
+            FROM raw JOIN leaves USING (name)
+            WHERE t BETWEEN first_ms AND last_ms
+              AND CASE part WHEN 'value' THEN value IS NOT NULL
+                            WHEN 'count' THEN count IS NOT NULL
+                            WHEN 'sum' THEN sum IS NOT NULL
+                            ELSE coalesce(has_buckets, false) END
+        )
+        WHERE a <= b
+    ),
+    groups AS MATERIALIZED ({groups}),
+    -- Per slot a: its latest sample, and how many samples up to it.
+    upto AS (
+        SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY a) AS until_here
+        FROM (
+            SELECT leaf, sid, a, max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr,
+                   count(*) AS n
+            FROM points GROUP BY leaf, sid, a
+        )
+    ),
+    -- Per slot b: its earliest sample, and how many samples from it on.
+    onward AS (
+        SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY b DESC) AS from_here,
+               sum(n) OVER (PARTITION BY leaf, sid) AS total
+        FROM (
+            SELECT leaf, sid, b, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
+                   count(*) AS n
+            FROM points GROUP BY leaf, sid, b
+        )
+    ),
+    grid AS (
+        SELECT leaf, sid, g, bounds, part = 'bucket' AS bucket, unnest(range(steps)) AS k
+        FROM groups JOIN leaves USING (leaf)
+    ),
+    -- Window k's last sample: the latest with a <= k; its first: the earliest with b >= k.
+    -- Every sample has a <= k or b >= k, so the window holds until_here + from_here - total.
+    edges AS (
+        SELECT grid.leaf, grid.sid, grid.k, grid.g, grid.bounds, grid.bucket,
+               upto.lt, upto.lv, upto.lr, onward.ft, onward.fv, onward.fr,
+               upto.until_here + onward.from_here - onward.total AS n
+        FROM grid
+        ASOF JOIN upto ON grid.leaf = upto.leaf AND grid.sid = upto.sid AND grid.k >= upto.a
+        ASOF LEFT JOIN onward
+            ON grid.leaf = onward.leaf AND grid.sid = onward.sid AND grid.k <= onward.b
+    ),
+    -- A counter's stretches with one start time; each one after the first is a reset:
+    -- the last sample before it (lt, lv) and the first after it (ft, fv).
+    resets AS (
+        SELECT leaf, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt, lag(lv) OVER w AS lv,
+               lag(lr) OVER w AS lr, ft, fv, fr
+        FROM (
+            SELECT leaf, sid, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
+                   max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr
+            FROM points JOIN leaves USING (leaf) WHERE counter GROUP BY leaf, sid, origin
+        ) JOIN leaves USING (leaf)
+        WINDOW w AS (PARTITION BY leaf, sid ORDER BY ft)
+    ),
+    answer AS (
+        SELECT 'sample' AS kind, leaf, sid, k, g, bounds, bucket, lt, lv, lr, ft, fv, fr, n
+        FROM edges
+        UNION ALL
+        SELECT 'reset', leaf, sid, NULL, NULL, NULL, bucket, lt, lv, lr, ft, fv, fr, NULL
+        FROM resets WHERE lt IS NOT NULL
+    ),
+    -- Bucket counts only for the rows of the answer.
+    counts AS (
+        SELECT rowid AS r, buckets FROM metric_points
+        WHERE rowid IN (
+            SELECT lr FROM answer WHERE bucket UNION SELECT fr FROM answer WHERE bucket
+        )
+    )
+    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs
+    FROM answer
+    LEFT JOIN counts last ON last.r = answer.lr
+    LEFT JOIN counts first ON first.r = answer.fr
+    """

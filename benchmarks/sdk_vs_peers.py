@@ -20,6 +20,7 @@ the CPU time of the whole process, so the export threads' work counts as much as
 caller's. The best of ``--repeats`` rounds is reported, with its ratio to the bare span.
 
     python benchmarks/sdk_vs_peers.py [--calls 5000] [--repeats 7] [--venvs benchmarks/.venvs]
+    python benchmarks/sdk_vs_peers.py --compare-src ../before/src   # a change's effect, same run
 
 To profile one contestant with every thread, serve it alone under py-spy:
 ``yes 5000 | head -50 | py-spy record -o out.svg -- python benchmarks/sdk_vs_peers.py --serve swarmscope``.
@@ -55,17 +56,26 @@ Setup = Callable[[], tuple[Callable[[], None], Callable[[], None]]]
 
 
 # -- inside a contestant's process ---------------------------------------------------------
+# What each contestant's exporters were handed, so a run shows that none dropped spans and
+# did less work than asked.
+EXPORTED = {"spans": 0, "logs": 0}
+# Every queue holds a whole round: the batch processors' default (2048) drops the rest.
+QUEUE_SIZE = 65536
+
+
 def discarding_exporters() -> tuple[Any, Any]:
-    """A span exporter and a log record exporter that accept everything and keep nothing."""
+    """A span exporter and a log record exporter that count what they get and keep nothing."""
     from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
     class DropSpans(SpanExporter):
         def export(self, spans: Any) -> SpanExportResult:
+            EXPORTED["spans"] += len(spans)
             return SpanExportResult.SUCCESS
 
     class DropLogs(LogRecordExporter):
         def export(self, batch: Any) -> LogRecordExportResult:
+            EXPORTED["logs"] += len(batch)
             return LogRecordExportResult.SUCCESS
 
         def shutdown(self) -> None:
@@ -77,12 +87,17 @@ def discarding_exporters() -> tuple[Any, Any]:
     return DropSpans(), DropLogs()
 
 
-def batched_provider() -> Any:
-    from opentelemetry.sdk.trace import TracerProvider
+def batch_processor(exporter: Any) -> Any:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    return BatchSpanProcessor(exporter, max_queue_size=QUEUE_SIZE)
+
+
+def batched_provider() -> Any:
+    from opentelemetry.sdk.trace import TracerProvider
+
     provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(discarding_exporters()[0]))
+    provider.add_span_processor(batch_processor(discarding_exporters()[0]))
     return provider
 
 
@@ -107,6 +122,7 @@ def swarmscope_call(otel_log: bool) -> tuple[Callable[[], None], Callable[[], No
         log_exporter=logs if otel_log else None,
         log_stream="none" if otel_log else "stdout",
         capture_stdlib_logging=False,
+        queue_size=QUEUE_SIZE,
     )
 
     def call() -> None:
@@ -153,15 +169,16 @@ def openlit_call() -> tuple[Callable[[], None], Callable[[], None]]:
 def logfire_call() -> tuple[Callable[[], None], Callable[[], None]]:
     import logfire
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     spans, logs = discarding_exporters()
     logfire.configure(
         send_to_logfire=False,
         console=False,
         service_name="bench",
-        additional_span_processors=[BatchSpanProcessor(spans)],
-        advanced=logfire.AdvancedOptions(log_record_processors=[BatchLogRecordProcessor(logs)]),
+        additional_span_processors=[batch_processor(spans)],
+        advanced=logfire.AdvancedOptions(
+            log_record_processors=[BatchLogRecordProcessor(logs, max_queue_size=QUEUE_SIZE)]
+        ),
         metrics=False,
         inspect_arguments=False,
     )
@@ -187,6 +204,7 @@ def timed_round(
     call: Callable[[], None], flush: Callable[[], None], calls: int
 ) -> dict[str, float]:
     """CPU and wall time per call, in µs, for ``calls`` calls and the flush that exports them."""
+    before = dict(EXPORTED)
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(calls):
         call()
@@ -194,6 +212,7 @@ def timed_round(
     return {
         "cpu_us": (time.process_time() - cpu) / calls * 1e6,
         "wall_us": (time.perf_counter() - wall) / calls * 1e6,
+        **{f"{kind}_per_call": (EXPORTED[kind] - before[kind]) / calls for kind in EXPORTED},
     }
 
 
@@ -232,15 +251,21 @@ def version_of(python: Path, package: str) -> str:
 class Contestant:
     """A contestant's process, kept open and asked for one round at a time."""
 
-    def __init__(self, label: str, name: str, python: Path) -> None:
+    def __init__(self, label: str, name: str, python: Path, src: Path | None = None) -> None:
+        """``src``: a source tree whose ``swarmscope`` the process imports instead of the
+        installed one."""
         self.label = label
         self.rounds: list[dict[str, float]] = []
+        env = dict(os.environ)
+        if src is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
             [str(python), str(HERE), "--serve", name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             bufsize=1,
+            env=env,
         )
 
     def round(self, calls: int) -> dict[str, float]:
@@ -267,6 +292,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--venvs", type=Path, default=HERE.parent / ".venvs")
     parser.add_argument("--only", nargs="*", help="contestant labels to run (default: all)")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also run swarmscope from this source tree (another checkout's src/), same run",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -282,6 +312,8 @@ def main() -> None:
             otel = version_of(python, "opentelemetry-sdk")
             versions[peer] = f"{version_of(python, PEER_PACKAGES[peer])} (opentelemetry-sdk {otel})"
         contestants.append(Contestant(label, name, python))
+        if args.compare_src and name.startswith("swarmscope"):
+            contestants.append(Contestant(f"{label} @src", name, python, args.compare_src))
     try:
         for contestant in contestants:  # warm-up: first-use imports, caches, thread start
             contestant.round(min(args.calls, 1000))
@@ -295,12 +327,16 @@ def main() -> None:
     print(", ".join(f"{name} {version}" for name, version in versions.items()))
     print(f"{args.calls} calls a round, best of {args.repeats}; CPU = process time, all threads")
     print(
-        f"{'contestant':32s} {'CPU us/call':>12s} {'x bare':>7s} {'wall us/call':>13s} {'x bare':>7s}"
+        f"{'contestant':32s} {'CPU us/call':>12s} {'x bare':>7s} {'wall us/call':>13s}"
+        f" {'x bare':>7s} {'spans+logs/call':>16s}"
     )
     for c in contestants:
         cpu, wall = c.best("cpu_us"), c.best("wall_us")
+        # What the exporters got in the least productive round (a JSON line is not counted).
+        exported = f"{c.best('spans_per_call'):.2f} + {c.best('logs_per_call'):.2f}"
         print(
-            f"{c.label:32s} {cpu:12.1f} {cpu / bare_cpu:7.2f} {wall:13.1f} {wall / bare_wall:7.2f}"
+            f"{c.label:32s} {cpu:12.1f} {cpu / bare_cpu:7.2f} {wall:13.1f}"
+            f" {wall / bare_wall:7.2f} {exported:>16s}"
         )
     by_label = {c.label: c.best("cpu_us") for c in contestants}
     ours = by_label.get("swarmscope (JSON line)")

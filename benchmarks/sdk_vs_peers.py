@@ -44,6 +44,28 @@ HERE = Path(__file__).resolve()
 # Peers and the packages that bring them; swarmscope, the bare span and the hand-written
 # way run in the interpreter that runs this script.
 PEER_PACKAGES = {"openlit": "openlit", "logfire": "logfire"}
+# The pip installs that make each peer's environment, in order. pip's resolver gives up on
+# OpenLIT's pins (its instrumentation extras against opentelemetry-semantic-conventions), so
+# OpenLIT goes in alone and then what it imports at init.
+PEER_INSTALLS = {
+    "openlit": [
+        ["--no-deps", "openlit"],
+        [
+            "opentelemetry-sdk",
+            "opentelemetry-exporter-otlp-proto-http",
+            "opentelemetry-instrumentation",
+            "opentelemetry-semantic-conventions>=0.59b0",
+            "requests",
+            "schedule",
+            "pydantic",
+            "xmltodict",
+            "anthropic",
+            "openai",
+            "boto3",
+        ],
+    ],
+    "logfire": [["logfire"]],
+}
 CONTESTANTS = {
     "bare OTel span": ("bare", None),
     "swarmscope (JSON line)": ("swarmscope", None),
@@ -238,7 +260,8 @@ def peer_python(venvs: Path, peer: str) -> Path:
     if not python.exists():
         print(f"creating {venvs / peer} with {PEER_PACKAGES[peer]} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venvs / peer)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", PEER_PACKAGES[peer]], check=True)
+        for packages in PEER_INSTALLS[peer]:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
     return python
 
 

@@ -79,8 +79,11 @@ def exported_provider(endpoint: str) -> TracerProvider:
     return provider
 
 
-def seeds_style(endpoint: str, log_path: Path) -> tuple[Callable[[], None], Callable[[], None]]:
-    provider = exported_provider(endpoint)
+def seeds_style(
+    provider: TracerProvider, handler: logging.Handler
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The seeds' hand-written tool call, its spans going to ``provider``, its lines to ``handler``
+    (``sdk_vs_peers.py`` runs it with a discarding exporter)."""
     tracer = provider.get_tracer("seeds")
     registry = CollectorRegistry()
     calls = Counter(
@@ -96,7 +99,6 @@ def seeds_style(endpoint: str, log_path: Path) -> tuple[Callable[[], None], Call
         buckets=[0.1, 0.5, 1, 2, 5, 10, 30],
         registry=registry,
     )
-    handler = logging.FileHandler(log_path)
     handler.setFormatter(logging.Formatter("%(message)s"))
     stdlib_logger = logging.getLogger("seeds.agents")
     stdlib_logger.handlers = [handler]
@@ -189,7 +191,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, otlp_sink() as endpoint:
         variants = {
             "swarmscope tool_call": swarmscope_style(endpoint, Path(tmp) / "ours.log"),
-            "seeds by hand": seeds_style(endpoint, Path(tmp) / "hand.log"),
+            "seeds by hand": seeds_style(
+                exported_provider(endpoint), logging.FileHandler(Path(tmp) / "hand.log")
+            ),
             "bare OTel span": bare_span(endpoint),
         }
         for call, flush in variants.values():  # warm-up: caches, first-use imports

@@ -258,6 +258,21 @@ def test_otlp_log_records_carry_trace_context(telemetry):
     assert outside.severity_text == "WARNING"
 
 
+def test_otlp_log_records_take_ids_an_app_logs_as_hex_text(telemetry):
+    """An app that logs ids of its own (from another tracer, say) gets them on the record."""
+    structlog.get_logger("myapp").info(
+        "relayed", trace_id="0af7651916cd43dd8448eb211c80319c", span_id="b7ad6b7169203331"
+    )
+    telemetry.rt.flush(timeout=10)
+    [record] = [
+        r.log_record
+        for r in telemetry.log_exporter.get_finished_logs()
+        if r.log_record.event_name == "relayed"
+    ]
+    assert record.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    assert record.span_id == 0xB7AD6B7169203331
+
+
 def test_console_logs_exporter_prints_each_record_as_exported(start, capsys):
     """logs_exporter="console": the OpenTelemetry log records, with trace context, on stdout."""
     rt = start(logs_exporter="console", log_file=None)

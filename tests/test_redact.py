@@ -274,3 +274,18 @@ def test_span_status_descriptions_are_scrubbed_on_export(telemetry):
     assert any("password=[REDACTED]" in text for text in descriptions)
     assert any(text == f"token {REDACTED}" for text in descriptions)
     assert not any("hunter2" in text or "sk-abc" in text for text in descriptions)
+
+
+def test_events_added_through_opentelemetry_on_sdk_spans_are_scrubbed(telemetry):
+    """Span events are looked at on export too, not only the exception ones swarmscope adds."""
+    with ss.tool_call("lookup"):
+        trace.get_current_span().add_event("retry", {"api_key": "k-123", "note": "bob@example.com"})
+    with ss.tool_call("clean"):
+        pass
+
+    [retry] = telemetry.span("execute_tool lookup").events
+    assert retry.attributes["api_key"] == REDACTED
+    assert retry.attributes["note"] == REDACTED
+    clean = telemetry.span("execute_tool clean")
+    assert not clean.events
+    assert clean.attributes["gen_ai.tool.name"] == "clean"

@@ -103,7 +103,9 @@ class Operation(ABC):
     # -- what users call -----------------------------------------------------------------
     @property
     def duration_ms(self) -> float:
-        return round(self.duration * 1000, 3)
+        # Whole microseconds, in milliseconds: ``round(x, 3)`` on a float costs several
+        # times more, and this runs on every instrumented call.
+        return round(self.duration * 1_000_000) / 1000
 
     @property
     def span(self) -> trace.Span:

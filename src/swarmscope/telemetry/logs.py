@@ -193,6 +193,7 @@ class LogPipeline:
 
     # -- export threads --------------------------------------------------------------------
     def _prepare(self, event: EventDict) -> dict[str, Any]:
+        """The event as a line holds it: scrubbed, time and ids written out, service fields."""
         clean = self._redactor.fields(event, keep=_PIPELINE_FIELDS)
         timestamp = clean.get("timestamp")
         if isinstance(timestamp, float):
@@ -234,19 +235,25 @@ class LogPipeline:
         records = []
         for event in events:
             try:
-                records.append(self._to_otel(self._prepare(event), event))
+                records.append(self._to_otel(event))
             except Exception:
                 self._on_drop("logs", "render_failed", 1)
         return not records or self.exporter.export(records) is LogRecordExportResult.SUCCESS
 
-    def _to_otel(self, clean: dict[str, Any], raw: EventDict) -> ReadableLogRecord:
+    def _to_otel(self, event: EventDict) -> ReadableLogRecord:
+        """The event as an OpenTelemetry log record: scrubbed fields become attributes.
+
+        Time and ids go into the record's own fields as the event holds them (numbers), not
+        through the text a line writes.
+        """
+        clean = self._redactor.fields(event, keep=_PIPELINE_FIELDS)
         level = clean.pop("level", "info")
         trace_id = clean.pop("trace_id", None)
         span_id = clean.pop("span_id", None)
+        timestamp = clean.pop("timestamp", None)
         name = str(clean.pop("event", ""))
-        for key in ("timestamp", *self._static):
+        for key in self._static:
             clean.pop(key, None)
-        timestamp = raw.get("timestamp")
         record = LogRecord(
             timestamp=int(timestamp * 1e9) if isinstance(timestamp, float) else time.time_ns(),
             context=_span_context(trace_id, span_id),
@@ -356,19 +363,23 @@ class _IsoClock:
         return f"{prefix}.{int((timestamp - second) * 1e6):06d}Z"
 
 
-def _span_context(trace_id: str | None, span_id: str | None) -> Context | None:
+def _span_context(trace_id: int | str | None, span_id: int | str | None) -> Context | None:
     """The context an OpenTelemetry record takes its trace and span from: the ids the event
-    was stamped with in the caller's thread, as a sampled span's. The record is built later,
-    in the export thread, so the current context there is not the event's."""
+    was stamped with in the caller's thread (numbers, or hex text from an app's own fields),
+    as a sampled span's. The record is built later, in the export thread, so the current
+    context there is not the event's."""
     if not trace_id:
         return None
     ids = SpanContext(
-        trace_id=int(trace_id, 16),
-        span_id=int(span_id, 16) if span_id else 0,
+        trace_id=int(trace_id, 16) if isinstance(trace_id, str) else trace_id,
+        span_id=(int(span_id, 16) if isinstance(span_id, str) else span_id) or 0,
         is_remote=False,
-        trace_flags=trace.TraceFlags(1),
+        trace_flags=_SAMPLED,
     )
     return trace.set_span_in_context(trace.NonRecordingSpan(ids))
+
+
+_SAMPLED = trace.TraceFlags(1)
 
 
 def _attribute(value: Any) -> Any:

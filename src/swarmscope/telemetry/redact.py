@@ -85,10 +85,22 @@ class Redactor:
     def fields(
         self, fields: Mapping[str, Any], keep: frozenset[str] = frozenset()
     ) -> dict[str, Any]:
-        """A scrubbed copy of a log event or attribute map; fields named in ``keep`` are left."""
+        """A scrubbed copy of a log event or attribute map; fields named in ``keep`` are left.
+
+        Runs for every exported log line: a known harmless name holding a number, a flag or
+        a string already seen clean is copied without a call to ``field``.
+        """
+        keys, memo = self._keys, self._memo
         clean = dict(fields)
         for key, value in fields.items():
             if key in keep:
+                continue
+            kind = type(value)
+            if keys.get(key) is False and (
+                kind is bool
+                or kind is float
+                or (kind is str and len(value) <= _MEMO_MAX_LENGTH and memo.get(value) == value)
+            ):
                 continue
             scrubbed = self.field(key, value)
             if scrubbed is not value:

@@ -9,7 +9,8 @@ and every span it could not take is counted on ``telemetry_dropped_total{signal=
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -109,20 +110,20 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
     Every span is looked at whole, swarmscope's own too: they scrub what the SDK sets, but
     the app can still set attributes on them through OpenTelemetry's API
     (``trace.get_current_span().set_attribute(...)``), and other instrumentations put
-    exception messages in a span's status. Clean attribute maps cost a few dict lookups per
+    exception messages in a span's status. Clean attribute maps cost two dict lookups per
     attribute, on the export thread.
     """
-    attributes = span.attributes or {}
-    description = span.status.description
     status = span.status
+    description = status.description
     if description:
         clean = redactor.text(description)
         if clean != description:
-            status = Status(span.status.status_code, clean)
+            status = Status(status.status_code, clean)
+    events = span.events if _has_events(span) else ()
     dirty = (
         status is not span.status
-        or redactor.needs_scrubbing(attributes)
-        or any(redactor.needs_scrubbing(event.attributes or {}) for event in span.events)
+        or redactor.needs_scrubbing(_attributes_of(span))
+        or any(redactor.needs_scrubbing(event.attributes or {}) for event in events)
     )
     if not dirty:
         return span
@@ -131,10 +132,10 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
         context=span.context,
         parent=span.parent,
         resource=span.resource,
-        attributes=redactor.fields(attributes),
+        attributes=redactor.fields(span.attributes or {}),
         events=[
             Event(event.name, redactor.fields(event.attributes or {}), event.timestamp)
-            for event in span.events
+            for event in events
         ],
         links=span.links,
         kind=span.kind,
@@ -143,6 +144,23 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
+
+
+def _attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
+    """The span's attributes, read straight from the dict inside the SDK's ``BoundedAttributes``.
+
+    ``span.attributes`` wraps that in a read-only proxy whose every key is looked up through
+    ``Mapping``'s generic methods, which cost more than the scrubbing check itself. An ended
+    span's attributes no longer change. A span of another shape gets the public property.
+    """
+    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    return inner if type(inner) is dict else (span.attributes or {})
+
+
+def _has_events(span: ReadableSpan) -> bool:
+    """Whether the span has events, without ``span.events`` copying them (most have none)."""
+    events = getattr(span, "_events", None)
+    return events is None or len(events) > 0
 
 
 def otlp_span_exporter(endpoint: str) -> SpanExporter:

@@ -36,12 +36,12 @@ from ag_ui.core import (
 )
 
 import swarmscope as ss
-from swarmscope.demo.access import Access
-from swarmscope.demo.crm import ZohoClient
-from swarmscope.demo.llm import SimulatedLLM
-from swarmscope.demo.memory import MemoryStore
-from swarmscope.demo.runs import Run, RunStore
-from swarmscope.demo.world import DemoConfig, Occasionally
+from account_manager.access import Access
+from account_manager.crm import ZohoClient
+from account_manager.llm import SimulatedLLM
+from account_manager.memory import MemoryStore
+from account_manager.runs import Run, RunStore
+from account_manager.world import DemoConfig, Occasionally
 
 SCOUT, ANALYST, AUTHOR = "zoho_data_scout", "memory_analyst", "recommendation_author"
 OPERATION = "account_analysis"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import swarmscope as ss
-from swarmscope.demo.world import Account, DemoConfig
+from account_manager.world import Account, DemoConfig
 
 
 class CrmUnavailable(ConnectionError):

@@ -25,6 +25,7 @@ from rich.table import Table
 import swarmscope as ss
 from account_manager import load
 from account_manager.api import build_services, create_app
+from account_manager.catalog import CATALOG
 from account_manager.serving import start_server
 from account_manager.world import DemoConfig
 from swarmscope.config import Settings
@@ -300,6 +301,7 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         print(f"swarmscope demo: {error}", file=sys.stderr)
         return 1
     ss.init(
+        catalog=CATALOG,
         service_name=SERVICE,
         namespace=options.namespace,
         log_stream="none",

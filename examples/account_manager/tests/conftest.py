@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from account_manager.catalog import CATALOG
+from swarmscope.app_catalog import AppCatalog, register, unregister
 
 PRODUCT_TESTS = Path(__file__).resolve().parents[3] / "tests"
 sys.path.insert(0, str(PRODUCT_TESTS))  # loopback, otlp_requests
@@ -25,3 +31,19 @@ def _load_product_conftest():  # type: ignore[no-untyped-def]
 
 _product = _load_product_conftest()
 telemetry = _product.telemetry
+
+
+# Importing the catalog registers its families (its rules and panels read them); the product's
+# tests share this process and know swarmscope's catalog only, so it is registered for each
+# of the example's tests and no longer.
+unregister(CATALOG)
+
+
+@pytest.fixture(autouse=True)
+def app_catalog() -> Iterator[AppCatalog]:
+    """The account manager's catalog, registered before ``telemetry`` starts swarmscope."""
+    register(CATALOG)
+    try:
+        yield CATALOG
+    finally:
+        unregister(CATALOG)

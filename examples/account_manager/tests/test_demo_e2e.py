@@ -29,6 +29,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from test_demo_api import EVENTS, assert_valid_run
 
+from account_manager.catalog import METRICS as APP_METRICS
 from swarmscope.conventions.catalog import METRICS
 
 NAMESPACE = "sergas"
@@ -223,7 +224,7 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     # Every family of the demo's groups has samples.
     samples = parse(last_scrape)
     empty = []
-    for spec in METRICS:
+    for spec in (*METRICS, *APP_METRICS):
         if spec.group not in GROUPS:
             continue
         name = spec.full_name(NAMESPACE)

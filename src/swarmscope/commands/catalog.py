@@ -35,7 +35,6 @@ def catalog(
                 "labels": list(m.labels),
                 "buckets": list(m.buckets) if m.buckets else None,
                 "group": m.group,
-                "source": m.source,
                 "help": m.help,
             }
             for m in METRICS

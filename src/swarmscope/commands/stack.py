@@ -55,16 +55,30 @@ def stack_export(
         TracesBackend,
         typer.Option(help="Where the Collector sends spans and Grafana reads them."),
     ] = TracesBackend.tempo,
+    catalog: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODULE:ATTR",
+            help="An app's own catalog (swarmscope.app_catalog.AppCatalog) whose alert rules, "
+            "recording rules and dashboards join swarmscope's; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Write every config of the production stack, generated from the catalog: Prometheus
     (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
     provisioning, OTel Collector, Alloy, Loki, Tempo or Jaeger, docker-compose, runbooks."""
+    from swarmscope.app_catalog import load
     from swarmscope.stack.bundle import export
 
     try:
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    for target in catalog or ():
+        try:
+            load(target)
+        except ConfigError as error:
+            raise typer.BadParameter(str(error), param_hint="--catalog") from None
     if directory.exists() and not directory.is_dir():
         raise typer.BadParameter(
             f"{directory} exists and is not a directory", param_hint="DIRECTORY"

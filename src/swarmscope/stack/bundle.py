@@ -1,4 +1,5 @@
-"""``swarmscope stack export DIR``: every file the production stack needs, from the catalog."""
+"""``swarmscope stack export DIR``: every file the production stack needs, from the catalog
+and the registered app catalogs (``swarmscope.app_catalog``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 
 import yaml
 
-from swarmscope.definitions.alerts import ALERTS
-from swarmscope.definitions.dashboards import DASHBOARDS
+from swarmscope.app_catalog import every_alert, every_dashboard
 from swarmscope.definitions.query import Up
 from swarmscope.stack.alertmanager import alertmanager_config
 from swarmscope.stack.backends import TRACE_STORES, loki_config, tempo_config
@@ -85,7 +85,7 @@ def export(
     if time_scale == 1:
         for name, tests in alert_test_files(namespace, runbook_base=runbook_base).items():
             files[f"prometheus/tests/{name}"] = _yaml(tests)
-    for rule in ALERTS:
+    for rule in every_alert():
         files[f"runbooks/{rule.runbook}"] = runbook(rule, namespace)
     written = []
     for relative, text in files.items():
@@ -147,7 +147,7 @@ def runbook(rule: Any, namespace: str) -> str:
     read = _families(rule.query)
     boards = [
         f"- {board.title}: `grafana/dashboards/{board.uid}.json`"
-        for board in DASHBOARDS
+        for board in every_dashboard()
         if any(read & _families(t.query) for panel in board.panels for t in panel.queries)
     ]
     return "\n".join(

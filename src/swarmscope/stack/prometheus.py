@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from swarmscope.conventions.catalog import SEED_ALIASES
-from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.app_catalog import every_alert, registered
+from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.query import Quantile, Ratio
 
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -34,13 +34,13 @@ def expensive(query: Any) -> bool:
 
 
 def recorded_name(rule: AlertRule, namespace: str) -> str:
-    """``level:metric:operation`` naming: ``sergas:agent_execution_failure_spike:value``.
+    """``level:metric:operation`` naming: ``myapp:agent_execution_failure_spike:value``.
 
     Alerts that hold one expression to different thresholds (AgentExecutionFailureSpike and
     AgentFailureRateCritical, DatabasePoolExhausted and DatabaseConnectionsNearLimit) read one
-    recorded series, named after the first of them in ``ALERTS``.
+    recorded series, named after the first of them.
     """
-    first = next(other for other in ALERTS if other.query == rule.query)
+    first = next(other for other in every_alert() if other.query == rule.query)
     snake = re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])", "_", first.name).lower()
     return f"{namespace}:{snake}:value"
 
@@ -70,7 +70,7 @@ def alert_rule(
 def alerting_rules(namespace: str, runbook_base: str, time_scale: float = 1.0) -> dict[str, Any]:
     """``rules/alerts.yml``: one group per area, critical and warning alike."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for rule in ALERTS:
+    for rule in every_alert():
         groups.setdefault(rule.group, []).append(
             alert_rule(rule, namespace, runbook_base, time_scale)
         )
@@ -84,10 +84,13 @@ def alerting_rules(namespace: str, runbook_base: str, time_scale: float = 1.0) -
 
 def recording_rules(namespace: str, time_scale: float = 1.0) -> dict[str, Any]:
     """``rules/recording.yml``: the expensive alert expressions, each recorded once per
-    interval however many alerts read it, and the seed plans' other metric names."""
+    interval however many alerts read it, and each registered app catalog's recording rules
+    (one group per app)."""
     interval = scale("30s", time_scale)
     recorded = {
-        recorded_name(rule, namespace): rule.query for rule in ALERTS if expensive(rule.query)
+        recorded_name(rule, namespace): rule.query
+        for rule in every_alert()
+        if expensive(rule.query)
     }
     return {
         "groups": [
@@ -99,17 +102,21 @@ def recording_rules(namespace: str, time_scale: float = 1.0) -> dict[str, Any]:
                     for name, query in recorded.items()
                 ],
             },
-            {
-                "name": f"{namespace}_seed_names",
-                "interval": interval,
-                "rules": [
-                    {
-                        "record": f"{namespace}_{alias.name}",
-                        "expr": scale_windows(alias.expr.format(ns=namespace), time_scale),
-                    }
-                    for alias in SEED_ALIASES
-                ],
-            },
+            *(
+                {
+                    "name": f"{namespace}_{app.name}",
+                    "interval": interval,
+                    "rules": [
+                        {
+                            "record": f"{namespace}_{rule.name}",
+                            "expr": scale_windows(rule.expr.format(ns=namespace), time_scale),
+                        }
+                        for rule in app.recording_rules
+                    ],
+                }
+                for app in registered()
+                if app.recording_rules
+            ),
         ]
     }
 

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.app_catalog import every_alert
 from swarmscope.conventions.catalog import METRICS_BY_NAME
-from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.query import (
     Change,
     Current,
@@ -254,7 +255,7 @@ def alert_test_files(namespace: str, runbook_base: str) -> dict[str, dict[str, A
     daily file when the case needs a day of series, otherwise in ``alerts_test.yml``."""
     base = runbook_base.rstrip("/")
     tests: dict[str, list[dict[str, Any]]] = {name: [] for name in TEST_FILES}
-    for rule in ALERTS:
+    for rule in every_alert():
         fire, calm = _targets(rule)
         eval_minutes = max(_windows(rule.query) or [5]) + minutes(rule.for_) + 5
         if any(isinstance(q, Offset) for q in vars(rule.query).values()):

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import typer
 import yaml
 from prometheus_client import generate_latest
 from typer.testing import CliRunner
@@ -240,3 +241,20 @@ def test_stack_export_loads_catalogs_and_says_which_one_is_wrong(tmp_path: Path,
     assert registered() == (shop,)
     assert (tmp_path / "grafana/dashboards/shop.json").is_file()
     assert (tmp_path / "runbooks/OrderFailuresHigh.md").is_file()
+
+
+def test_the_catalog_command_lists_an_apps_families_and_events(shop: AppCatalog):
+    from swarmscope.commands.catalog import catalog
+
+    unregister(shop)
+    app = typer.Typer()
+    app.command()(catalog)
+    listed = CliRunner().invoke(
+        app, ["--namespace", "myapp", "--json", "--catalog", "test_app_catalog:SHOP"]
+    )
+    assert listed.exit_code == 0, listed.output
+    rows = {row["name"]: row for row in json.loads(listed.output)}
+    assert rows["myapp_checkout_duration_seconds"]["buckets"] == [0.1, 0.5, 1, 5]
+    assert "myapp_agent_sessions_total" in rows
+    events = CliRunner().invoke(app, ["--events", "--json", "--catalog", "test_app_catalog:SHOP"])
+    assert "order_placed" in {row["event"] for row in json.loads(events.output)}

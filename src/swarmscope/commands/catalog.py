@@ -7,25 +7,39 @@ from typing import Annotated
 
 import typer
 
+from swarmscope.app_catalog import every_metric, load, registered
 from swarmscope.config import ConfigError, Settings
-from swarmscope.conventions.catalog import EVENTS, METRICS
+from swarmscope.conventions.catalog import EVENTS
 
 
 def catalog(
     namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     events: Annotated[bool, typer.Option("--events", help="List log events instead.")] = False,
+    catalog: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODULE:ATTR",
+            help="An app's own catalog (swarmscope.app_catalog.AppCatalog) to list too; "
+            "repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """List every metric family (or log event) swarmscope emits."""
     try:
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    for target in catalog or ():
+        try:
+            load(target)
+        except ConfigError as error:
+            raise typer.BadParameter(str(error), param_hint="--catalog") from None
     rows: list[dict[str, object]]
     if events:
         rows = [
             {"event": e.name, "level": e.level, "group": e.group, "description": e.description}
-            for e in EVENTS
+            for e in (*EVENTS, *(event for app in registered() for event in app.events))
         ]
     else:
         rows = [
@@ -37,7 +51,7 @@ def catalog(
                 "group": m.group,
                 "help": m.help,
             }
-            for m in METRICS
+            for m in every_metric()
         ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

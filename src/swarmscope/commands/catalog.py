@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from swarmscope.app_catalog import every_metric, load, registered
+from swarmscope.app_catalog import every_metric, registered
+from swarmscope.commands.app_catalogs import CatalogOption, load_catalogs
 from swarmscope.config import ConfigError, Settings
 from swarmscope.conventions.catalog import EVENTS
 
@@ -16,25 +17,14 @@ def catalog(
     namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     events: Annotated[bool, typer.Option("--events", help="List log events instead.")] = False,
-    catalog: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="MODULE:ATTR",
-            help="An app's own catalog (swarmscope.app_catalog.AppCatalog) to list too; "
-            "repeatable.",
-        ),
-    ] = None,
+    catalog: CatalogOption = None,
 ) -> None:
     """List every metric family (or log event) swarmscope emits."""
     try:
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
-    for target in catalog or ():
-        try:
-            load(target)
-        except ConfigError as error:
-            raise typer.BadParameter(str(error), param_hint="--catalog") from None
+    load_catalogs(catalog)
     rows: list[dict[str, object]]
     if events:
         rows = [

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from swarmscope.commands.app_catalogs import CatalogOption, load_catalogs
 from swarmscope.config import ConfigError, Settings
 
 stack = typer.Typer(
@@ -55,30 +56,18 @@ def stack_export(
         TracesBackend,
         typer.Option(help="Where the Collector sends spans and Grafana reads them."),
     ] = TracesBackend.tempo,
-    catalog: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="MODULE:ATTR",
-            help="An app's own catalog (swarmscope.app_catalog.AppCatalog) whose alert rules, "
-            "recording rules and dashboards join swarmscope's; repeatable.",
-        ),
-    ] = None,
+    catalog: CatalogOption = None,
 ) -> None:
     """Write every config of the production stack, generated from the catalog: Prometheus
     (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
     provisioning, OTel Collector, Alloy, Loki, Tempo or Jaeger, docker-compose, runbooks."""
-    from swarmscope.app_catalog import load
     from swarmscope.stack.bundle import export
 
     try:
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
-    for target in catalog or ():
-        try:
-            load(target)
-        except ConfigError as error:
-            raise typer.BadParameter(str(error), param_hint="--catalog") from None
+    load_catalogs(catalog)
     if directory.exists() and not directory.is_dir():
         raise typer.BadParameter(
             f"{directory} exists and is not a directory", param_hint="DIRECTORY"

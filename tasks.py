@@ -3,8 +3,10 @@
     python3 tasks.py demo [ARGS...]   set up .venv and run `swarmscope demo ARGS...`
     python3 tasks.py test [ARGS...]   set up .venv, lint, type-check, and run the whole test suite
 
-Setup is idempotent: the virtual environment is created once and the package reinstalled
-only when what the build reads changed (pyproject.toml, setup.py, the compiled modules).
+Setup is idempotent: the virtual environment is created once and the packages reinstalled
+only when what the build reads changed (pyproject.toml, setup.py, the compiled modules, the
+example's pyproject.toml). Both tasks install the example app in examples/account_manager
+beside swarmscope: it is what `swarmscope demo` runs, and its tests are part of the suite.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+EXAMPLE = ROOT / "examples" / "account_manager"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -35,13 +38,28 @@ def setup(extras: str) -> None:
     # The compiled modules' sources too: an editable install does not rebuild them, and a
     # stale compiled module is imported in place of its edited source.
     compiled = re.findall(r'"(src/[^"]+\.pyx?)"', (ROOT / "setup.py").read_text())
-    built_from = [ROOT / "pyproject.toml", ROOT / "setup.py", *(ROOT / path for path in compiled)]
+    built_from = [
+        ROOT / "pyproject.toml",
+        ROOT / "setup.py",
+        EXAMPLE / "pyproject.toml",
+        *(ROOT / path for path in compiled),
+    ]
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in built_from)).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     target = f".[{extras}]" if extras else "."
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "--editable", target)
+    run(
+        BIN / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--editable",
+        target,
+        "--editable",
+        EXAMPLE,
+    )
     stamp.write_text(digest)
 
 
@@ -81,8 +99,9 @@ def demo(args: list[str]) -> None:
 def test(args: list[str]) -> None:
     system_packages()  # first: the install compiles with them
     setup("all,test")
-    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
-    run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "tasks.py", "setup.py")
+    linted = ("src", "tests", "examples", "benchmarks", "tasks.py", "setup.py")
+    run(BIN / "ruff", "check", *linted)
+    run(BIN / "ruff", "format", "--check", *linted)
     run(BIN / "mypy")  # src/swarmscope, as [tool.mypy] in pyproject.toml says
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
 

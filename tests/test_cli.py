@@ -8,6 +8,7 @@ import sys
 
 import duckdb
 import pytest
+import typer
 
 import swarmscope.__main__ as entry
 from swarmscope import __version__
@@ -45,98 +46,6 @@ def test_bad_input_is_a_usage_error_not_a_traceback():
     result = swarmscope("catalog", "--namespace", "bad-name")
     assert result.returncode == 2
     assert "namespace" in result.stderr and "Traceback" not in result.stderr
-    result = swarmscope("demo", "--rate", "-1")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    result = swarmscope("demo", "--faults", "crm-outage,meteor-strike")
-    assert result.returncode == 2 and "meteor-strike" in result.stderr
-    result = swarmscope("demo", "--faults", "crm-outage,meteor-strike")
-    assert result.returncode == 2 and "meteor-strike" in result.stderr
-
-
-def test_demo_runs_the_instrumented_service_and_writes_correlated_logs(tmp_path):
-    log_file = tmp_path / "demo.log"
-    result = swarmscope(
-        "demo",
-        "--duration",
-        "3",
-        "--port",
-        "0",
-        "--rate",
-        "8",
-        "--approval-timeout",
-        "0.5",
-        "--namespace",
-        "sergas",
-        "--log-dir",
-        str(tmp_path),
-        "--server-port",
-        "0",
-        "--data",
-        str(tmp_path / "data"),
-        timeout=90,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "/metrics" in result.stdout and str(log_file) in result.stdout
-    console = next(
-        line.split()[1] for line in result.stdout.splitlines() if line.startswith("console")
-    )
-    assert console.startswith("http://127.0.0.1:") and console.endswith("/")
-    # Both services sent all three signals to the embedded server, which kept them.
-    store = duckdb.connect(str(tmp_path / "data" / "swarmscope.duckdb"), read_only=True)
-    for table in ("spans", "logs", "metric_points"):
-        services = {
-            row[0] for row in store.execute(f"SELECT DISTINCT service FROM {table}").fetchall()
-        }
-        assert services == {"swarmscope-demo", "swarmscope-compliance"}, table
-    [[sessions]] = store.execute(
-        "SELECT count(*) FROM metric_points WHERE name = 'sergas_agent_sessions_total'"
-    ).fetchall()
-    assert sessions > 0
-    store.close()
-    compliance = [
-        json.loads(line) for line in (tmp_path / "compliance.log").read_text().splitlines()
-    ]
-    assert {line["service"] for line in compliance} == {"swarmscope-compliance"}
-    final = next(line for line in result.stdout.splitlines() if line.startswith("final"))
-    assert "runs finished 0 " not in final
-    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
-    completed = [line for line in lines if line["event"] == "orchestration_completed"]
-    assert completed, "no orchestration finished"
-    trace_id = completed[0]["trace_id"]
-    same_trace = {line["event"] for line in lines if line.get("trace_id") == trace_id}
-    assert {
-        "request_completed",
-        "agent_execution_started",
-        "tool_call_completed",
-        "llm_call_completed",
-        "agent_handoff",
-    } <= same_trace
-
-
-def test_demo_on_a_taken_port_says_so(tmp_path):
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = swarmscope(
-            "demo",
-            "--port",
-            str(port),
-            "--duration",
-            "1",
-            "--log-dir",
-            str(tmp_path),
-            "--server-port",
-            "0",
-            "--data",
-            str(tmp_path / "data"),
-            timeout=60,
-        )
-    assert result.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_serve_answers_and_rejects_a_file_as_data_dir(tmp_path):
@@ -236,7 +145,7 @@ def test_version_imports_no_command_and_no_sdk(tmp_path):
         modules,
         "swarmscope.commands",
         "swarmscope.debug",
-        "swarmscope.demo",
+        "account_manager",
         "swarmscope.server",
         "swarmscope.stack",
         "swarmscope.instrument",
@@ -252,7 +161,7 @@ def test_a_commands_help_imports_its_module_only(tmp_path):
     assert not ours(
         modules,
         "swarmscope.commands",
-        "swarmscope.demo",
+        "account_manager",
         "swarmscope.debug.agents",
         "swarmscope.stack",
     )
@@ -288,3 +197,22 @@ def test_without_the_server_extra_the_command_says_so_in_one_line(monkeypatch, c
     assert captured.err.count("\n") == 1
     assert "pip install 'swarmscope[server]'" in captured.err
     assert "swarmscope_no_such_module" in captured.err and "typer" not in captured.err
+
+
+def test_demo_runs_the_installed_demo_and_says_so_when_there_is_none():
+    import json as json_module
+    from importlib.metadata import EntryPoint
+
+    from typer.testing import CliRunner
+
+    from swarmscope.commands.demo import GROUP, installed_demo
+
+    found = (EntryPoint("b", "json:dumps", GROUP), EntryPoint("a", "json:loads", GROUP))
+    assert installed_demo(found) is json_module.loads  # the first by name
+    app = typer.Typer()
+    app.command("demo")(installed_demo(()))
+    result = CliRunner().invoke(app, [])
+    assert result.exit_code == 1
+    assert "no demo is installed" in result.output and "examples/account_manager" in result.output
+    # The repository's example is installed by tasks.py: `swarmscope demo` runs its command.
+    assert "--faults" in swarmscope("demo", "--help").stdout

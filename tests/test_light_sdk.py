@@ -105,7 +105,7 @@ def test_type_checkers_see_the_names_the_root_resolves():
 # -- every import of the SDK comes with `pip install swarmscope` --------------------------
 
 # The SDK's modules; swarmscope.web needs the web extra on top of the base.
-SDK = ("__init__.py", "_version.py", "config.py", "propagation.py")
+SDK = ("__init__.py", "_version.py", "app_catalog.py", "config.py", "propagation.py")
 SDK_DIRS = ("conventions", "instrument", "telemetry")
 
 

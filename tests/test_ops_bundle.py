@@ -192,7 +192,7 @@ def test_expressions_name_only_exported_metrics(bundle: Path):
                 recorded.add(rule.get("record"))
                 for name in re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[)", rule["expr"]):
                     assert name in exported or name == "up", f"{rule} reads unknown {name}"
-    assert f"{NAMESPACE}_agent_success_rate" in recorded
+    assert f"{NAMESPACE}:agent_execution_failure_spike:value" in recorded
 
 
 def test_secrets_are_referenced_by_file_never_written(bundle: Path):

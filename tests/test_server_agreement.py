@@ -43,7 +43,7 @@ PANELS = [
     ("llm-usage-cost", "LLM Call Rate"),
     ("llm-usage-cost", "Token Usage by Type"),
     ("multi-agent-orchestration", "Orchestration Success Rate"),
-    ("integration-health", "Zoho API Success Rate"),
+    ("integration-health", "Integration Call Latency P95"),
     ("integration-health", "Integration Call Success Rate"),
     ("cache-database", "Cache Hit Rate"),
     ("llm-usage-cost", "LLM Call Latency"),

@@ -303,7 +303,7 @@ def test_alertmanager_gets_firing_every_round_and_resolved_until_accepted(sink):
 
 def rule(name: str, query: Any, threshold: float) -> AlertRule:
     return AlertRule(
-        name, query, ">", threshold, "1m", "warning", "agents", "s", "{{ $value }}", "g", "t"
+        name, query, ">", threshold, "1m", "warning", "agents", "s", "{{ $value }}", "g"
     )
 
 

@@ -5,8 +5,8 @@ semantic conventions) and structlog JSON logs::
 
     import swarmscope as ss
 
-    ss.init(service_name="account-manager", namespace="sergas")
-    with ss.agent_run("zoho_data_scout", operation="account_analysis"):
+    ss.init(service_name="support-desk", namespace="support")
+    with ss.agent_run("ticket_triage", operation="classify"):
         with ss.tool_call("fetch_accounts"):
             ...
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         retry,
         state_transition,
     )
+    from swarmscope.instrument.app_signals import event, metric
     from swarmscope.instrument.data import cache_lookup, db_pool, db_query
     from swarmscope.instrument.errors import (
         ErrorCategory,
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
     )
     from swarmscope.instrument.llm import llm_call
     from swarmscope.instrument.orchestration import orchestration
-    from swarmscope.instrument.recommendations import recommendation
     from swarmscope.instrument.security import (
         audit,
         auth_failure,
@@ -98,6 +98,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "retry",
         "state_transition",
     ),
+    "swarmscope.instrument.app_signals": ("event", "metric"),
     "swarmscope.instrument.data": ("cache_lookup", "db_pool", "db_query"),
     "swarmscope.instrument.errors": (
         "ErrorCategory",
@@ -118,7 +119,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "swarmscope.instrument.llm": ("llm_call",),
     "swarmscope.instrument.orchestration": ("orchestration",),
-    "swarmscope.instrument.recommendations": ("recommendation",),
     "swarmscope.instrument.security": (
         "audit",
         "auth_failure",
@@ -196,6 +196,7 @@ __all__ = [
     "current_trace_id",
     "db_pool",
     "db_query",
+    "event",
     "frontend_approval",
     "frontend_event",
     "get_logger",
@@ -210,12 +211,12 @@ __all__ = [
     "mcp_credential_error",
     "mcp_tool",
     "memory_event",
+    "metric",
     "orchestration",
     "queue_depth",
     "queue_wait",
     "rate_limit_rejected",
     "rbac_denied",
-    "recommendation",
     "record_unhandled",
     "recovery_attempt",
     "retry",

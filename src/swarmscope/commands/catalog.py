@@ -7,25 +7,29 @@ from typing import Annotated
 
 import typer
 
+from swarmscope.app_catalog import every_metric, registered
+from swarmscope.commands.app_catalogs import CatalogOption, load_catalogs
 from swarmscope.config import ConfigError, Settings
-from swarmscope.conventions.catalog import EVENTS, METRICS
+from swarmscope.conventions.catalog import EVENTS
 
 
 def catalog(
     namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     events: Annotated[bool, typer.Option("--events", help="List log events instead.")] = False,
+    catalog: CatalogOption = None,
 ) -> None:
     """List every metric family (or log event) swarmscope emits."""
     try:
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    load_catalogs(catalog)
     rows: list[dict[str, object]]
     if events:
         rows = [
             {"event": e.name, "level": e.level, "group": e.group, "description": e.description}
-            for e in EVENTS
+            for e in (*EVENTS, *(event for app in registered() for event in app.events))
         ]
     else:
         rows = [
@@ -35,10 +39,9 @@ def catalog(
                 "labels": list(m.labels),
                 "buckets": list(m.buckets) if m.buckets else None,
                 "group": m.group,
-                "source": m.source,
                 "help": m.help,
             }
-            for m in METRICS
+            for m in every_metric()
         ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

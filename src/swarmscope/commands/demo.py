@@ -1,53 +1,42 @@
-"""``swarmscope demo``: the reference multi-agent system under simulated load."""
+"""``swarmscope demo``: run the demo an installed package registers.
+
+swarmscope ships no demo of its own. A package declares one as an entry point in the group
+``swarmscope.demo`` whose object is a Typer command function (its options and help are
+the command's); the repository's ``examples/account_manager`` is one, and the README's
+commands install it. With none installed, the command says how to get one and exits 1.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 import typer
 
-from swarmscope.config import ConfigError, Settings
-from swarmscope.demo.world import FAULTS, DemoConfig, FaultError, parse_faults
+from swarmscope.conventions.plugins import DEMO_GROUP as GROUP
+
+INSTALL_HINT = "pip install -e examples/account_manager (from a clone of swarmscope's repository)"
 
 
-def demo(
-    duration: Annotated[
-        float | None, typer.Option(help="Seconds to run; without it, until Ctrl-C.", min=0.5)
-    ] = None,
-    rate: Annotated[float, typer.Option(help="Analyses started per second.", min=0.1)] = 2.0,
-    seed: Annotated[int, typer.Option(help="Seed for the simulated world.")] = 7,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8000,
-    namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
-    faults: Annotated[
-        str, typer.Option(help=f"Failure modes to switch on, comma-separated: {', '.join(FAULTS)}.")
-    ] = "",
-    approval_timeout: Annotated[
-        float, typer.Option(help="Seconds an approval waits for a person.", min=0.1)
-    ] = 5.0,
-    log_dir: Annotated[Path, typer.Option(help="Where the JSON logs go.")] = Path(
-        "swarmscope-logs"
-    ),
-    server_port: Annotated[
-        int, typer.Option(help="Port of the embedded server and console (0 picks one).")
-    ] = 4318,
-    data: Annotated[Path, typer.Option(help="Directory of the embedded server's store.")] = Path(
-        "swarmscope-data"
-    ),
-) -> None:
-    """Run the reference multi-agent system under simulated load.
+def installed_demo(found: tuple[EntryPoint, ...] | None = None) -> Callable[..., Any]:
+    """The command the first installed demo (by entry point name) registers, or one that
+    explains none is installed."""
+    demos = sorted(found if found is not None else entry_points(group=GROUP), key=lambda e: e.name)
+    if not demos:
+        return no_demo_installed
+    command: Callable[..., Any] = demos[0].load()
+    return command
 
-    Telemetry goes to an embedded `swarmscope serve` (its console URL is printed), or to
-    OTEL_EXPORTER_OTLP_ENDPOINT when that is set.
-    """
-    from swarmscope.demo.runner import DemoOptions, run_demo
 
-    try:
-        Settings.load(namespace=namespace)
-        fault_set = parse_faults(faults)
-    except (ConfigError, FaultError) as error:
-        hint = "--faults" if isinstance(error, FaultError) else "--namespace"
-        raise typer.BadParameter(str(error), param_hint=hint) from None
-    config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
-    options = DemoOptions(duration, rate, port, namespace, log_dir, config, server_port, data)
-    raise typer.Exit(run_demo(options))
+def no_demo_installed() -> None:
+    """Run the reference multi-agent system under simulated load."""
+    typer.echo(
+        f"swarmscope demo: no demo is installed (none registers the entry point group "
+        f"{GROUP!r}). Install the reference one: {INSTALL_HINT}",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+demo = installed_demo()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from swarmscope.commands.app_catalogs import CatalogOption, load_catalogs
 from swarmscope.config import ConfigError, Settings
 
 stack = typer.Typer(
@@ -55,6 +56,7 @@ def stack_export(
         TracesBackend,
         typer.Option(help="Where the Collector sends spans and Grafana reads them."),
     ] = TracesBackend.tempo,
+    catalog: CatalogOption = None,
 ) -> None:
     """Write every config of the production stack, generated from the catalog: Prometheus
     (scrape, alert and recording rules, rule tests), Alertmanager, Grafana dashboards and
@@ -65,6 +67,7 @@ def stack_export(
         Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
+    load_catalogs(catalog)
     if directory.exists() and not directory.is_dir():
         raise typer.BadParameter(
             f"{directory} exists and is not a directory", param_hint="DIRECTORY"

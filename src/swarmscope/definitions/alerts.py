@@ -1,10 +1,10 @@
-"""Every alert of the seed plans, as data, with the seeds' expression defects corrected.
+"""Every alert swarmscope defines over its catalog, as data.
 
-Corrections: failure "rates" are ratios (failures / attempts), not counts per second compared
-to a percentage; the SSE drop alert looks at the gauge's change (``delta``) rather than
-``rate`` of a gauge; alerts on metrics nobody exports (plan 2's disk alert on node-exporter
-series, plan 5's host memory and disk) are left out, since swarmscope's apps do not export
-them; each alert that several plans describe is defined once.
+Failure "rates" are ratios (failures / attempts), never counts per second compared to a
+percentage; the SSE drop alert looks at the gauge's change (``delta``) rather than ``rate``
+of a gauge; there are no alerts on host disk or memory, which swarmscope's apps do not
+export. Each alert is defined once: alerts that hold one expression to two thresholds (a
+warning and a critical level) share its recorded series.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ class AlertRule:
     summary: str
     description: str
     group: str
-    source: str
 
     def expr(self, namespace: str) -> str:
         return f"{self.query.promql(namespace)} {self.op} {self.threshold:g}"
@@ -95,15 +94,12 @@ def _rule(
     summary: str,
     description: str,
     group: str,
-    source: str,
 ) -> AlertRule:
-    return AlertRule(
-        name, query, op, threshold, for_, severity, team, summary, description, group, source
-    )
+    return AlertRule(name, query, op, threshold, for_, severity, team, summary, description, group)
 
 
 ALERTS: tuple[AlertRule, ...] = (
-    # --- plan 1: agents, critical ---
+    # --- agents, critical ---
     _rule(
         "AgentExecutionFailureSpike",
         _failure_ratio("agent_sessions_total", ("agent_type",)),
@@ -115,7 +111,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High agent execution failure rate",
         "Agent {{ $labels.agent_type }} fails {{ $value | humanizePercentage }} of its runs",
         "agents",
-        "plan1",
     ),
     _rule(
         "HITLApprovalTimeoutSpike",
@@ -132,7 +127,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "{{ $labels.approval_type }} approvals time out {{ $value | humanizePercentage }} "
         "of the time",
         "hitl",
-        "plan1",
     ),
     _rule(
         "AgentHandoffFailure",
@@ -149,7 +143,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Agent handoff failures detected",
         "Handoff from {{ $labels.from_agent }} to {{ $labels.to_agent }} is failing",
         "agents",
-        "plan1",
     ),
     _rule(
         "CopilotKitActionFailureSpike",
@@ -162,7 +155,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High CopilotKit action failure rate",
         "Action {{ $labels.action_name }} fails {{ $value | humanizePercentage }} of the time",
         "ui",
-        "plan1",
     ),
     _rule(
         "AgentQueueDepthCritical",
@@ -175,7 +167,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Agent queue depth critical",
         "{{ $labels.agent_type }} queue has {{ $value }} pending tasks",
         "agents",
-        "plan1",
     ),
     _rule(
         "SSEConnectionDropSpike",
@@ -188,9 +179,8 @@ ALERTS: tuple[AlertRule, ...] = (
         "SSE connections dropping rapidly",
         "SSE connections fell by {{ $value }} in 5 minutes",
         "ui",
-        "plan1",
     ),
-    # --- plan 1: warnings ---
+    # --- warnings ---
     _rule(
         "HighAgentExecutionLatency",
         Quantile(0.95, Series("agent_session_duration_seconds"), "5m", ("agent_type",)),
@@ -202,7 +192,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High agent execution latency",
         "{{ $labels.agent_type }} P95 latency is {{ $value }}s (threshold: 60s)",
         "agents",
-        "plan1",
     ),
     _rule(
         "HighHITLApprovalLatency",
@@ -215,20 +204,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High HITL approval latency",
         "{{ $labels.approval_type }} P95 latency is {{ $value }}s (threshold: 300s)",
         "hitl",
-        "plan1",
-    ),
-    _rule(
-        "LowRecommendationConfidence",
-        Quantile(0.5, Series("recommendation_confidence_score"), "1h", ("recommendation_type",)),
-        "<",
-        0.7,
-        "1h",
-        "warning",
-        "ml",
-        "Low recommendation confidence scores",
-        "{{ $labels.recommendation_type }} median confidence is {{ $value }} (threshold: 0.7)",
-        "recommendations",
-        "plan1",
     ),
     _rule(
         "HighAgentMemoryUsage",
@@ -241,7 +216,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High agent memory usage",
         "{{ $labels.agent_type }} uses {{ $value }}GiB (threshold: 2GiB)",
         "agents",
-        "plan1",
     ),
     _rule(
         "PendingHITLApprovalsAccumulating",
@@ -254,9 +228,8 @@ ALERTS: tuple[AlertRule, ...] = (
         "HITL approvals accumulating",
         "{{ $labels.approval_type }} has {{ $value }} pending approvals",
         "hitl",
-        "plan1",
     ),
-    # --- plan 2: service ---
+    # --- service ---
     _rule(
         "HighErrorRate",
         Ratio(
@@ -271,7 +244,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High error rate detected",
         "{{ $value | humanizePercentage }} of requests fail with 5xx (threshold: 5%)",
         "service",
-        "plan2",
     ),
     _rule(
         "ServiceDown",
@@ -284,7 +256,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Service is down",
         "{{ $labels.instance }} is unreachable",
         "service",
-        "plan2",
     ),
     _rule(
         "DatabasePoolExhausted",
@@ -300,7 +271,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Database connection pool exhausted",
         "Pool usage: {{ $value | humanizePercentage }}",
         "dependencies",
-        "plan2",
     ),
     _rule(
         "CircuitBreakerOpen",
@@ -313,7 +283,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Circuit breaker open",
         "The circuit breaker for {{ $labels.integration_name }} is open",
         "dependencies",
-        "plan2",
     ),
     _rule(
         "HighResponseTime",
@@ -326,7 +295,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High API response time",
         "P95 latency: {{ $value }}s (threshold: 2s)",
         "latency",
-        "plan2",
     ),
     _rule(
         "HighMemoryUsage",
@@ -339,9 +307,8 @@ ALERTS: tuple[AlertRule, ...] = (
         "High memory usage",
         "Memory usage: {{ $value }}GiB (threshold: 3GiB)",
         "resources",
-        "plan2",
     ),
-    # --- plan 3: dependencies, latency, security, token quota ---
+    # --- dependencies, latency, security, token quota ---
     _rule(
         "LLMHighErrorRate",
         _failure_ratio("llm_requests_total", ("provider",)),
@@ -353,7 +320,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "LLM API failing",
         "{{ $labels.provider }} calls fail {{ $value | humanizePercentage }} of the time",
         "dependencies",
-        "plan3",
     ),
     _rule(
         "DependencyUnhealthy",
@@ -366,11 +332,10 @@ ALERTS: tuple[AlertRule, ...] = (
         "A dependency fails its readiness check",
         "{{ $labels.integration_name }} has been unhealthy for 5 minutes",
         "dependencies",
-        "plan3",
     ),
     _rule(
         "HighLatencyP99",
-        # Plan 2's buckets end at 5 s, so a P99 can never exceed 5: alert just below it.
+        # The family's buckets end at 5 s, so a P99 can never exceed 5: alert just below it.
         Quantile(0.99, Series("http_request_duration_seconds"), "5m", ("endpoint",)),
         ">",
         4.5,
@@ -380,7 +345,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Very high endpoint latency",
         "{{ $labels.endpoint }} P99 latency is {{ $value }}s (threshold: 4.5s)",
         "latency",
-        "plan3",
     ),
     _rule(
         "AuthFailureSpike",
@@ -393,7 +357,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Spike in authentication failures",
         "{{ $value }} authentication failures per second",
         "security",
-        "plan3",
     ),
     _rule(
         "GuardrailViolationsHigh",
@@ -406,11 +369,10 @@ ALERTS: tuple[AlertRule, ...] = (
         "High rate of guardrail violations",
         "{{ $value }} guardrail violations per second",
         "security",
-        "plan3",
     ),
     _rule(
         "UnauthorizedAccessAttempts",
-        # Plan 3's "suspicious activity in audit logs (unauthorized admin tool access)".
+        # Suspicious activity: repeated access refused by role (an admin tool, say).
         Rate(Series("rbac_denials_total"), "5m", ("resource",)),
         ">",
         0.1,
@@ -420,7 +382,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Repeated access denied by role",
         "{{ $labels.resource }} refuses {{ $value }} requests per second for lack of a role",
         "security",
-        "plan3",
     ),
     _rule(
         "ElevatedClientErrors",
@@ -436,7 +397,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Elevated rate of 4xx answers",
         "{{ $value | humanizePercentage }} of requests answered 4xx",
         "service",
-        "plan3",
     ),
     _rule(
         "MCPToolErrorRate",
@@ -449,7 +409,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "MCP tool failing",
         "{{ $labels.tool_name }} fails {{ $value | humanizePercentage }} of invocations",
         "dependencies",
-        "plan3",
     ),
     _rule(
         "A2ADelegationErrorRate",
@@ -463,7 +422,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Delegations to {{ $labels.target_agent }} fail {{ $value | humanizePercentage }} "
         "of the time",
         "dependencies",
-        "plan3",
     ),
     _rule(
         "ToolLatencyHigh",
@@ -476,7 +434,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Tool calls slow",
         "{{ $labels.tool_name }} P95 is {{ $value }}s (threshold: 10s)",
         "latency",
-        "plan3",
     ),
     _rule(
         "A2ADelegationLatencyHigh",
@@ -489,7 +446,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "A2A delegations slow",
         "Delegations to {{ $labels.target_agent }} take {{ $value }}s at P95 (threshold: 30s)",
         "latency",
-        "plan3",
     ),
     _rule(
         "LLMLatencyHigh",
@@ -502,7 +458,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "LLM latency increasing",
         "{{ $labels.model }} P95 is {{ $value }}s (threshold: 20s)",
         "latency",
-        "plan3",
     ),
     _rule(
         "HighCPUUsage",
@@ -516,7 +471,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "CPU utilisation high",
         "{{ $labels.instance }} uses {{ $value | humanizePercentage }} of a core",
         "resources",
-        "plan3",
     ),
     _rule(
         "DatabaseConnectionsNearLimit",
@@ -532,7 +486,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Database connections approaching the limit",
         "Pool usage: {{ $value | humanizePercentage }}",
         "dependencies",
-        "plan3",
     ),
     _rule(
         "LLMTokenQuotaApproaching",
@@ -545,7 +498,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "LLM token usage approaching the daily quota",
         "{{ $value }} tokens in the last 24h (budget: 50M)",
         "llm",
-        "plan3",
     ),
     _rule(
         "CacheMissRateHigh",
@@ -564,7 +516,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "High cache miss rate",
         "{{ $labels.cache_name }} misses {{ $value | humanizePercentage }} of lookups",
         "resources",
-        "plan3",
     ),
     _rule(
         "CacheLatencyHigh",
@@ -577,9 +528,8 @@ ALERTS: tuple[AlertRule, ...] = (
         "Cache lookups slow",
         "{{ $labels.cache_name }} P95 lookup is {{ $value }}s (threshold: 0.05s)",
         "resources",
-        "plan3",
     ),
-    # --- plan 5's thresholds ---
+    # --- workload: failure, backlog, response time, token and error trends ---
     _rule(
         "AgentFailureRateCritical",
         _failure_ratio("agent_sessions_total", ("agent_type",)),
@@ -591,7 +541,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Most runs of an agent fail",
         "Agent {{ $labels.agent_type }} fails {{ $value | humanizePercentage }} of its runs",
         "agents",
-        "plan5",
     ),
     _rule(
         "TaskQueueBacklog",
@@ -604,7 +553,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Task queue backlog",
         "{{ $value }} tasks waiting across agents (threshold: 100)",
         "agents",
-        "plan5",
     ),
     _rule(
         "AgentResponseTimeHigh",
@@ -617,7 +565,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Agents slow to respond",
         "{{ $labels.agent_type }} P95 is {{ $value }}s (threshold: 30s)",
         "agents",
-        "plan5",
     ),
     _rule(
         "TokenUsageSpike",
@@ -633,7 +580,6 @@ ALERTS: tuple[AlertRule, ...] = (
         "Token usage spike",
         "Token use is {{ $value }}x the same hour yesterday (threshold: +200%)",
         "llm",
-        "plan5",
     ),
     _rule(
         "ErrorRateElevated",
@@ -646,6 +592,5 @@ ALERTS: tuple[AlertRule, ...] = (
         "Error rate above 10%",
         "{{ $value | humanizePercentage }} errors per orchestration",
         "agents",
-        "plan5",
     ),
 )

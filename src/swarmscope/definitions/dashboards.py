@@ -1,23 +1,16 @@
-"""Every dashboard of the seed plans, as data over the query vocabulary.
+"""Every dashboard swarmscope defines over its catalog, as data over the query vocabulary.
 
 A panel says what it measures (a rate, a share, a quantile, a gauge's value) over catalog
 families; ``ops.grafana`` writes Grafana JSON from it, and the server can compute the same
 figures from its store. Only catalog names can be written, so a panel cannot query a metric
 the SDK does not export.
 
-Corrections of the seeds: shares are ratios shown as percentages (``percentunit``), never
-counts; gauges are read as values, never ``rate()``-ed; quantiles aggregate ``by (..., le)``
-(the seeds' ``histogram_quantile(...) by (x)`` does not parse); lifetime counter sums
-(``sum(counter) by (x)``) become increases over a window, which survive restarts; plan 1's
-undefined families map to ``errors_total``, ``exceptions_unhandled_total``,
-``cache_hits_total`` and ``db_query_duration_seconds``. What no swarmscope app exports
-(disk, network interfaces, Kubernetes pod counts, a cache "set" counter) is left out and
-said so in the panel's description where a seed asked for it.
-
-Dashboards that several plans describe are defined once: plan 2's System Overview serves
-plan 3's Overview, plan 5's API dashboard is part of Performance Overview, plan 3's Resource
-Utilization and plan 5's System dashboard are System Resources, plan 4's Cost Tracking is LLM
-Usage and Cost.
+Shares are ratios shown as percentages (``percentunit``), never counts; gauges are read as
+values, never ``rate()``-ed; quantiles aggregate ``by (..., le)``; breakdowns of counters are
+increases over a window, which survive restarts, never lifetime sums. What no swarmscope app
+exports (disk, network interfaces, Kubernetes pod counts) has no panel. Each question is
+answered on one dashboard: the system overview, performance (with the HTTP API), LLM usage
+and cost, system resources...
 """
 
 from __future__ import annotations
@@ -134,7 +127,7 @@ HEALTH = ((0, "down"), (1, "healthy"))
 GOOD_SHARE = ((0, "red"), (0.8, "yellow"), (0.95, "green"))
 
 
-# --- plan 1 ---
+# --- agents, approvals, the front end, errors, performance ---
 
 # Panels that several dashboards show, defined once.
 TOOL_CALL_DISTRIBUTION_PANEL = Panel(
@@ -269,7 +262,7 @@ ORCHESTRATION = Dashboard(
             "Retry attempts per second by agent and reason.",
         ),
     ),
-    "Agent coordination and handoffs (plan 1).",
+    "Agent coordination and handoffs.",
 )
 
 HITL = Dashboard(
@@ -339,7 +332,7 @@ HITL = Dashboard(
             "Approved decisions / all decisions.",
         ),
     ),
-    "Human-in-the-loop approval flows (plan 1).",
+    "Human-in-the-loop approval flows.",
 )
 
 STREAMING = Dashboard(
@@ -416,7 +409,7 @@ STREAMING = Dashboard(
             "95th percentile server time of the requests the front end makes, by endpoint.",
         ),
     ),
-    "Front-end integration and streaming (plan 1).",
+    "Front-end integration and streaming.",
 )
 
 ERRORS = Dashboard(
@@ -504,7 +497,7 @@ ERRORS = Dashboard(
             f"Exceptions that escaped the app in the last {BREAKDOWN}.",
         ),
     ),
-    "Errors across the stack (plan 1).",
+    "Errors across the stack.",
 )
 
 PERFORMANCE = Dashboard(
@@ -596,7 +589,7 @@ PERFORMANCE = Dashboard(
             mappings=HEALTH,
             thresholds=((0, "red"), (1, "green")),
         ),
-        # plan 5's API dashboard
+        # the HTTP API
         Panel(
             "Request Rate by Method",
             _t(_rate("http_requests_total", "method"), "{{method}}"),
@@ -620,10 +613,10 @@ PERFORMANCE = Dashboard(
             "Requests the app's rate limiter refused, by limit key.",
         ),
     ),
-    "End-to-end performance (plan 1) and the API dashboard (plan 5).",
+    "End-to-end performance and the HTTP API.",
 )
 
-# --- plan 2 (plan 3's Overview is the same questions) ---
+# --- overview, agents, integrations ---
 
 SYSTEM_OVERVIEW = Dashboard(
     "system-overview",
@@ -657,7 +650,7 @@ SYSTEM_OVERVIEW = Dashboard(
             ),
             "timeseries",
             "percentunit",
-            "401 and 403 answers / all answers (plan 3's key 4xx).",
+            "401 and 403 answers / all answers.",
         ),
         Panel(
             "Response Time",
@@ -702,12 +695,12 @@ SYSTEM_OVERVIEW = Dashboard(
             ),
             "stat",
             None,
-            "Zoho, Cognee, database and the other dependencies (1 healthy, 0 down).",
+            "Each dependency by name: CRM, memory store, database... (1 healthy, 0 down).",
             mappings=HEALTH,
             thresholds=((0, "red"), (1, "green")),
         ),
     ),
-    "High-level health (plan 2's System Overview, plan 3's Overview).",
+    "High-level health: traffic, errors, latency, agents, dependencies.",
 )
 
 AGENT_PERFORMANCE = Dashboard(
@@ -746,41 +739,8 @@ AGENT_PERFORMANCE = Dashboard(
             "s",
             "95th percentile tool call time by tool.",
         ),
-        Panel(
-            "Recommendation Generation",
-            _t(
-                Increase(Series("recommendations_generated_total"), "1h", ("recommendation_type",)),
-                "{{recommendation_type}}",
-            ),
-            "timeseries",
-            "short",
-            "Recommendations generated per hour, by type.",
-        ),
-        Panel(
-            "Confidence Scores",
-            _t(Buckets(Series("recommendation_confidence_score"), "1h"), "{{le}}"),
-            "heatmap",
-            "percentunit",
-            "Distribution of recommendation confidence.",
-        ),
-        Panel(
-            "Approval Rate",
-            _t(
-                Ratio(
-                    _rate("recommendations_approved_total", window="1h"),
-                    Sum(
-                        _rate("recommendations_approved_total", window="1h"),
-                        _rate("recommendations_rejected_total", window="1h"),
-                    ),
-                ),
-                "approved",
-            ),
-            "timeseries",
-            "percentunit",
-            "Approved / (approved + rejected) recommendations.",
-        ),
     ),
-    "Agent sessions, tools and recommendations (plan 2; plan 4's Agent Performance).",
+    "Agent sessions and tools.",
 )
 
 INTEGRATIONS = Dashboard(
@@ -789,38 +749,11 @@ INTEGRATIONS = Dashboard(
     ("swarmscope", "integrations"),
     (
         Panel(
-            "Zoho API Calls per Tier",
-            _t(_rate("zoho_api_calls_total", "tier"), "{{tier}}"),
-            "timeseries",
-            "reqps",
-            "Zoho CRM calls per second by API tier.",
-        ),
-        Panel(
-            "Zoho API Success Rate",
-            _t(_share("zoho_api_calls_total", "tier"), "{{tier}}"),
-            "timeseries",
-            "percentunit",
-            "Successful Zoho calls / all Zoho calls, by tier.",
-        ),
-        Panel(
-            "Zoho API Latency P95",
-            _t(
-                Quantile(0.95, Series("zoho_api_call_duration_seconds"), "5m", ("tier",)),
-                "{{tier}}",
-            ),
-            "timeseries",
-            "s",
-            "95th percentile Zoho call time by tier.",
-        ),
-        Panel(
             "Circuit Breaker States",
             (
                 Target(
                     Current(Series("circuit_breaker_state"), "max", ("integration_name",)),
                     "{{integration_name}}",
-                ),
-                Target(
-                    Current(Series("zoho_circuit_breaker_state"), "max", ("tier",)), "zoho {{tier}}"
                 ),
             ),
             "stat",
@@ -857,23 +790,6 @@ INTEGRATIONS = Dashboard(
             "timeseries",
             "ops",
             "429 answers from integrations per second.",
-        ),
-        Panel(
-            "Cognee Query Latency P99",
-            _t(
-                Quantile(0.99, Series("cognee_query_duration_seconds"), "5m", ("operation",)),
-                "{{operation}}",
-            ),
-            "timeseries",
-            "s",
-            "99th percentile Cognee query time by operation.",
-        ),
-        Panel(
-            "Cognee Success Rate",
-            _t(_share("cognee_queries_total"), "success"),
-            "timeseries",
-            "percentunit",
-            "Successful Cognee queries / all queries.",
         ),
         Panel(
             "Database Connection Pool Usage",
@@ -913,7 +829,7 @@ INTEGRATIONS = Dashboard(
             ),
             "timeseries",
             "percentunit",
-            "Plan 2's Redis panel: hits / lookups per cache.",
+            "Hits / lookups per cache.",
         ),
         Panel(
             "Cache Latency P95",
@@ -926,10 +842,10 @@ INTEGRATIONS = Dashboard(
             "95th percentile cache lookup time per cache.",
         ),
     ),
-    "External dependencies: Zoho, Cognee, database, cache, breakers, rate limits (plan 2).",
+    "External dependencies by name: calls, latency, breakers, rate limits, database, cache.",
 )
 
-# --- plan 3 ---
+# --- LLM calls, MCP, A2A, security, resources ---
 
 LLM = Dashboard(
     "llm-usage-cost",
@@ -1005,7 +921,7 @@ LLM = Dashboard(
             ),
             "timeseries",
             "currencyUSD",
-            "Plan 4's average task cost.",
+            "Estimated LLM cost per orchestration.",
         ),
         Panel(
             "Calls Without a Price",
@@ -1022,7 +938,7 @@ LLM = Dashboard(
             "Calls served from the provider's prompt cache.",
         ),
     ),
-    "LLM calls, tokens and estimated cost (plan 3; plan 4's Cost Tracking).",
+    "LLM calls, tokens and estimated cost.",
 )
 
 MCP = Dashboard(
@@ -1069,7 +985,7 @@ MCP = Dashboard(
             "Invocations that failed for missing credentials.",
         ),
     ),
-    "MCP tool invocations (plan 3).",
+    "MCP tool invocations.",
 )
 
 A2A = Dashboard(
@@ -1111,7 +1027,7 @@ A2A = Dashboard(
             "ERROR_NETWORK, ERROR_HTTP... per second.",
         ),
     ),
-    "Agent-to-agent delegation (plan 3).",
+    "Agent-to-agent delegation.",
 )
 
 SECURITY = Dashboard(
@@ -1164,7 +1080,7 @@ SECURITY = Dashboard(
             f"Critical-severity errors in the last {BREAKDOWN}.",
         ),
     ),
-    "Audit, authentication, RBAC and guardrails (plan 3).",
+    "Audit, authentication, RBAC and guardrails.",
 )
 
 SYSTEM = Dashboard(
@@ -1230,13 +1146,6 @@ SYSTEM = Dashboard(
             stacked=True,
         ),
         Panel(
-            "Vector Store Operations",
-            _t(_rate("cognee_queries_total", "operation"), "{{operation}}"),
-            "timeseries",
-            "ops",
-            "Cognee (memory and vector store) queries per second.",
-        ),
-        Panel(
             "LLM Request Rate by Model",
             _t(_rate("llm_requests_total", "model"), "{{model}}"),
             "timeseries",
@@ -1267,10 +1176,10 @@ SYSTEM = Dashboard(
             "swarmscope's own health: exports, label values folded into 'other', swallowed errors.",
         ),
     ),
-    "Process resources and dependencies (plan 3's Resource Utilization, plan 5's System).",
+    "Process resources and dependencies.",
 )
 
-# --- plan 5 ---
+# --- caches and the database, workflows ---
 
 CACHE_DB = Dashboard(
     "cache-database",
@@ -1320,8 +1229,7 @@ CACHE_DB = Dashboard(
             _t(_failures("db_queries_total", "operation"), "{{operation}}"),
             "timeseries",
             "percentunit",
-            "Failed queries / all queries (plan 5's cache error graph has no metric; this is "
-            "the storage error share).",
+            "Failed queries / all queries.",
         ),
         Panel(
             "Database Query Latency P95",
@@ -1334,7 +1242,7 @@ CACHE_DB = Dashboard(
             "95th percentile query time by operation.",
         ),
     ),
-    "Caches and the database (plan 5's Cache dashboard).",
+    "Caches and the database.",
 )
 
 WORKFLOWS = Dashboard(
@@ -1423,7 +1331,7 @@ WORKFLOWS = Dashboard(
             thresholds=GOOD_SHARE,
         ),
     ),
-    "Workflow runs, recovery, reviews and routing (plan 5's Orchestration dashboard).",
+    "Workflow runs, recovery, reviews and routing.",
 )
 
 DASHBOARDS: tuple[Dashboard, ...] = (

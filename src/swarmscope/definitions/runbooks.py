@@ -6,8 +6,8 @@ serves the same text at ``/runbooks/<AlertName>.md``, where its alerts' ``runboo
 
 from __future__ import annotations
 
+from swarmscope.app_catalog import every_dashboard
 from swarmscope.definitions.alerts import AlertRule
-from swarmscope.definitions.dashboards import DASHBOARDS
 from swarmscope.definitions.query import Query, Up
 
 
@@ -21,7 +21,7 @@ def runbook(rule: AlertRule, namespace: str) -> str:
     read = _families(rule.query)
     boards = [
         f"- {board.title}: `grafana/dashboards/{board.uid}.json`"
-        for board in DASHBOARDS
+        for board in every_dashboard()
         if any(read & _families(t.query) for panel in board.panels for t in panel.queries)
     ]
     return "\n".join(

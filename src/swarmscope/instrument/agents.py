@@ -1,6 +1,6 @@
 """Agent runs and what happens inside them: state transitions, retries, queues, memory.
 
-``agent_run`` is the ``invoke_agent`` span of the GenAI conventions and the first plan's
+``agent_run`` is the ``invoke_agent`` span of the GenAI conventions and the catalog's
 session metrics. Inside it, tool and LLM calls inherit the agent, and every log line carries
 ``agent_id`` without the app passing it around.
 """
@@ -198,6 +198,6 @@ def agent_memory(agent: str, bytes_used: int, instance_id: str | None = None) ->
 
 
 def memory_event(kind: str, agent: str | None = None, **fields: Any) -> None:
-    """Plan 1's ``memory_stored`` / ``memory_retrieved`` events (``kind`` is 'stored' or 'retrieved')."""
+    """The ``memory_stored`` / ``memory_retrieved`` events (``kind`` is 'stored' or 'retrieved')."""
     name = "memory_stored" if kind == "stored" else "memory_retrieved"
     safely("memory", lambda: current().event(name, {"agent_id": _agent(agent), **fields}))

@@ -1,4 +1,4 @@
-"""Database queries, connection pools and cache lookups (plans 1, 2 and 5)."""
+"""Database queries, connection pools and cache lookups."""
 
 from __future__ import annotations
 

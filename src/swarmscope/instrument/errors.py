@@ -1,4 +1,4 @@
-"""Error tracking with the first plan's categories and severities, and recovery attempts.
+"""Error tracking with categories and severities, and recovery attempts.
 
 ``track_error`` counts an error once on ``errors_total{error_type,severity}`` and
 ``agent_errors_total{agent_type,error_type,operation}``, logs ``error_tracked`` and records
@@ -38,13 +38,11 @@ class ErrorCategory(enum.StrEnum):
     AGENT_HANDOFF_FAILED = "agent_handoff_failed"
     AGENT_STATE_INVALID = "agent_state_invalid"
     AGENT_TIMEOUT = "agent_timeout"
-    ZOHO_API_ERROR = "zoho_api_error"
-    ZOHO_RATE_LIMIT = "zoho_rate_limit"
-    ZOHO_AUTHENTICATION_ERROR = "zoho_authentication_error"
-    COGNEE_ERROR = "cognee_error"
     DATABASE_ERROR = "database_error"
     REDIS_ERROR = "redis_error"
     INTEGRATION_ERROR = "integration_error"
+    INTEGRATION_RATE_LIMIT = "integration_rate_limit"
+    INTEGRATION_AUTHENTICATION_ERROR = "integration_authentication_error"
     LLM_ERROR = "llm_error"
     HITL_TIMEOUT = "hitl_timeout"
     HITL_INVALID_RESPONSE = "hitl_invalid_response"
@@ -76,7 +74,7 @@ _HTTP_CATEGORIES = {
 
 
 def categorize_http_status(status_code: int) -> ErrorCategory:
-    """The plan's category for an HTTP error status."""
+    """The category of an HTTP error status."""
     return _HTTP_CATEGORIES.get(status_code, ErrorCategory.UNKNOWN)
 
 
@@ -173,7 +171,7 @@ class Recovery(Operation):
 
 
 def recovery_attempt(category: ErrorCategory | str, strategy: str) -> Recovery:
-    """Time one recovery attempt: ``with ss.recovery_attempt("zoho_rate_limit", "backoff"):``."""
+    """Time one recovery attempt: ``with ss.recovery_attempt("integration_rate_limit", "backoff"):``."""
     return Recovery(category, strategy)
 
 

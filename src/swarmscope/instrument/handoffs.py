@@ -1,7 +1,7 @@
 """Handoffs between agents: counted and logged when they happen, timed when the target starts.
 
 A handoff is a moment, not a block of code: ``handoff(a, b, data)`` records the span, the
-counter and ``agent_handoff`` at once. The latency the first plan measures is the time until
+counter and ``agent_handoff`` at once. Its latency is the time until
 agent ``b`` actually starts, so the handoff is remembered (bounded, per trace) and the next
 ``agent_run(b)`` in that trace observes ``agent_handoff_duration_seconds`` and links its
 span to the handoff's.

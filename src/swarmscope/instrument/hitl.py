@@ -184,6 +184,6 @@ def approval(
 
 
 def frontend_approval(kind: str, approval_type: str, **fields: Any) -> None:
-    """Plan 1's UI-side approval events: ``kind`` is 'requested' (prompt shown) or 'submitted'."""
+    """The UI-side approval events: ``kind`` is 'requested' (prompt shown) or 'submitted'."""
     name = "hitl_approval_requested" if kind == "requested" else "hitl_approval_submitted"
     safely("approval", lambda: current().event(name, {"approval_type": approval_type, **fields}))

@@ -1,8 +1,9 @@
 """Calls to external systems (CRM, vector store, any HTTP API), rate limits and circuit breakers.
 
-Every call feeds the generic ``integration_*`` families. Integrations the plans name (Zoho,
-Cognee) also feed their own families and event names, as declared in the catalog's
-``NAMED_INTEGRATIONS``. A ``CircuitBreaker`` publishes its state as a gauge on every change.
+Every call feeds the ``integration_*`` families, labelled with the integration's name, and
+logs the ``integration_call_*`` events. A ``CircuitBreaker`` publishes its state as a gauge
+on every change, and calls ``on_change`` (an app's own families of an integration hang there,
+as ``record`` hooks do on a call).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any, Self
 
 from opentelemetry.trace import SpanKind
 
-from swarmscope.conventions.catalog import NAMED_INTEGRATIONS
 from swarmscope.exceptions import CircuitOpenError
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields, safely
@@ -26,7 +26,7 @@ CIRCUIT_OPEN = "circuit_open"
 
 
 class BreakerState(enum.IntEnum):
-    """The gauge's values: 0 closed, 1 open, 2 half-open (plan 2's encoding)."""
+    """The gauge's values: 0 closed, 1 open, 2 half-open."""
 
     CLOSED = 0
     OPEN = 1
@@ -35,7 +35,8 @@ class BreakerState(enum.IntEnum):
 
 class CircuitBreaker:
     """Opens after ``failure_threshold`` consecutive failures, lets one probe through after
-    ``reset_timeout`` seconds (half-open), and closes again when a probe succeeds."""
+    ``reset_timeout`` seconds (half-open), and closes again when a probe succeeds.
+    ``on_change(breaker, state)`` runs on every change, inside swarmscope's error guard."""
 
     def __init__(
         self,
@@ -44,6 +45,7 @@ class CircuitBreaker:
         reset_timeout: float = 30.0,
         tier: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[CircuitBreaker, BreakerState], None] | None = None,
     ) -> None:
         if failure_threshold < 1 or reset_timeout <= 0:
             raise ValueError("failure_threshold must be >= 1 and reset_timeout > 0")
@@ -52,6 +54,7 @@ class CircuitBreaker:
         self.failure_threshold = failure_threshold
         self.reset_timeout = reset_timeout
         self._clock = clock
+        self._on_change = on_change
         self._lock = threading.Lock()
         self._state = BreakerState.CLOSED
         self._failures = 0
@@ -108,11 +111,10 @@ class CircuitBreaker:
         def record() -> None:
             rt = current()
             rt.metrics["circuit_breaker_state"].child(self.integration).set(int(state))
-            named = NAMED_INTEGRATIONS.get(self.integration)
-            if named is not None and named.breaker is not None:
-                rt.metrics[named.breaker].child(self.tier).set(int(state))
             if not announce:
                 return
+            if self._on_change is not None:
+                self._on_change(self, state)
             word = {BreakerState.OPEN: "opened", BreakerState.CLOSED: "closed"}.get(state)
             fields = {
                 "integration": self.integration,
@@ -121,10 +123,13 @@ class CircuitBreaker:
                 "consecutive_failures": self._failures,
             }
             rt.event(f"circuit_breaker_{word or 'half_opened'}", fields)
-            if named is not None and word is not None and self.integration == "zoho":
-                rt.event(f"zoho_circuit_breaker_{word}", dict(fields))
 
         safely("circuit_breaker", record)
+
+
+# What an app adds to a finished call: the call (``duration`` in seconds, 0 when an open
+# circuit refused it), its status and the error it raised, if any.
+OutcomeHook = Callable[["IntegrationCall", str, BaseException | None], None]
 
 
 class IntegrationCall(Operation):
@@ -139,14 +144,15 @@ class IntegrationCall(Operation):
         operation: str,
         tier: str | None = None,
         breaker: CircuitBreaker | None = None,
+        on_outcome: OutcomeHook | None = None,
         **attrs: Any,
     ) -> None:
         self.integration = integration
         self.operation = operation
         self.tier = tier
         self.breaker = breaker
+        self.on_outcome = on_outcome
         self.attrs = attrs
-        self.named = NAMED_INTEGRATIONS.get(integration)
 
     def __enter__(self) -> Self:
         self._check_breaker()
@@ -177,7 +183,7 @@ class IntegrationCall(Operation):
 
     def on_start(self, rt: Runtime) -> None:
         if rt.logs_at("debug"):
-            self.event(rt, self._event_name("started"), self._fields())
+            self.event(rt, "integration_call_started", self._fields())
 
     def rate_limited(self, retry_after: float | None = None) -> None:
         """The integration answered 429: counted, logged, and the call marked rate-limited."""
@@ -188,8 +194,6 @@ class IntegrationCall(Operation):
             rt.metrics["integration_rate_limit_hits_total"].child(self.integration).inc()
             fields = self._fields(retry_after_s=retry_after)
             rt.event("rate_limit_hit", fields)
-            if self.integration == "zoho":
-                rt.event("zoho_rate_limit_hit", dict(fields))
 
         safely(self.where, record)
 
@@ -208,34 +212,23 @@ class IntegrationCall(Operation):
         rt.metrics["integration_call_duration_seconds"].child(
             self.integration, self.operation
         ).observe(duration)
-        named = self.named
-        if named is not None:
-            if named.scope_label is not None:
-                rt.metrics[named.calls].child(self.tier, self.operation, status).inc()
-                rt.metrics[named.duration].child(self.tier, self.operation).observe(duration)
-            else:
-                rt.metrics[named.calls].child(self.operation, status).inc()
-                rt.metrics[named.duration].child(self.operation).observe(duration)
+        if self.on_outcome is not None:
+            self.on_outcome(self, status, error)
         fields = self._fields(status=status, duration_ms=round(duration * 1000, 3))
         if status == "success":
-            rt.event(self._event_name("completed"), fields)
+            rt.event("integration_call_completed", fields)
             return
-        category = {
-            "zoho": ErrorCategory.ZOHO_RATE_LIMIT
+        category = (
+            ErrorCategory.INTEGRATION_RATE_LIMIT
             if status == RATE_LIMITED
-            else ErrorCategory.ZOHO_API_ERROR,
-            "cognee": ErrorCategory.COGNEE_ERROR,
-        }.get(self.integration, ErrorCategory.INTEGRATION_ERROR)
+            else ErrorCategory.INTEGRATION_ERROR
+        )
         if status != CIRCUIT_OPEN:
             record_failure(
                 rt, error, category, ErrorSeverity.MEDIUM, current_agent.get(), self.operation
             )
         fields |= error_fields(error)
-        rt.event(self._event_name("failed"), fields)
-
-    def _event_name(self, outcome: str) -> str:
-        prefix = self.named.event_prefix if self.named is not None else "integration_call"
-        return f"{prefix}_{outcome}"
+        rt.event("integration_call_failed", fields)
 
     def _fields(self, **extra: Any) -> dict[str, Any]:
         fields: dict[str, Any] = {"integration": self.integration, "operation": self.operation}
@@ -254,10 +247,15 @@ def integration_call(
     *,
     tier: str | None = None,
     breaker: CircuitBreaker | None = None,
+    on_outcome: OutcomeHook | None = None,
     **attrs: Any,
 ) -> IntegrationCall:
-    """Instrument one external call; with ``breaker``, an open circuit raises ``CircuitOpenError``."""
-    return IntegrationCall(integration, operation, tier, breaker, **attrs)
+    """Instrument one external call; with ``breaker``, an open circuit raises ``CircuitOpenError``.
+
+    ``on_outcome(call, status, error)`` runs when the call ends (inside its span), or is
+    refused by an open circuit: where an app records its own families of this integration.
+    """
+    return IntegrationCall(integration, operation, tier, breaker, on_outcome, **attrs)
 
 
 _health: dict[str, bool] = {}

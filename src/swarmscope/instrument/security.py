@@ -1,5 +1,5 @@
-"""Security and audit events (plan 3): audit trail, authentication failures, RBAC, guardrails,
-and requests a local rate limiter refused (plan 5)."""
+"""Security and audit events: audit trail, authentication failures, RBAC, guardrails, and
+requests a local rate limiter refused."""
 
 from __future__ import annotations
 

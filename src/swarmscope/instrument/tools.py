@@ -28,7 +28,7 @@ from swarmscope.telemetry.runtime import Runtime, current
 
 
 class ToolCall(Operation):
-    """``execute_tool {tool}``: the first plan's tool metrics and events."""
+    """``execute_tool {tool}``: the catalog's tool metrics and events."""
 
     where = "tool_call"
 

@@ -81,7 +81,7 @@ class SseConnection(Operation):
         )
 
     def received(self, message_type: str, **fields: Any) -> None:
-        """Plan 1's ``sse_message_received`` (debug level), inside the stream's span."""
+        """Log ``sse_message_received`` (debug level), inside the stream's span."""
         self.received_messages += 1
         rt = self._rt
         if rt is not None and rt.logs_at("debug"):
@@ -136,5 +136,5 @@ def frontend_event(event_type: str, **fields: Any) -> None:
 
 
 def user_action(action: str, **fields: Any) -> None:
-    """Plan 1's ``user_action_triggered``: a person clicked something that starts work."""
+    """Log ``user_action_triggered``: a person clicked something that starts work."""
     safely("ui", lambda: current().event("user_action_triggered", {"action": action, **fields}))

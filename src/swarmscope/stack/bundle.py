@@ -1,4 +1,5 @@
-"""``swarmscope stack export DIR``: every file the production stack needs, from the catalog."""
+"""``swarmscope stack export DIR``: every file the production stack needs, from the catalog
+and the registered app catalogs (``swarmscope.app_catalog``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from swarmscope.definitions.alerts import ALERTS
+from swarmscope.app_catalog import every_alert
 from swarmscope.definitions.durations import scale
 from swarmscope.definitions.runbooks import runbook
 from swarmscope.stack.alertmanager import alertmanager_config
@@ -80,7 +81,7 @@ def export(
     if time_scale == 1:
         for name, tests in alert_test_files(namespace, runbook_base=runbook_base).items():
             files[f"prometheus/tests/{name}"] = _yaml(tests)
-    for rule in ALERTS:
+    for rule in every_alert():
         files[f"runbooks/{rule.runbook}"] = runbook(rule, namespace)
     written = []
     for relative, text in files.items():

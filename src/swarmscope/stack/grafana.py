@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.app_catalog import every_dashboard
 from swarmscope.conventions.attributes import GEN_AI_AGENT_NAME, SERVICE_NAME
-from swarmscope.definitions.dashboards import DASHBOARDS, Dashboard, Panel, Target
+from swarmscope.definitions.dashboards import Dashboard, Panel, Target
 from swarmscope.definitions.query import Buckets
 from swarmscope.stack.backends import TEMPO, TraceStore
 
@@ -62,7 +63,9 @@ def dashboard_json(dashboard: Dashboard, namespace: str) -> dict[str, Any]:
 
 def dashboard_files(namespace: str) -> dict[str, dict[str, Any]]:
     """``grafana/dashboards/<uid>.json`` for every dashboard, keyed by bundle-relative path."""
-    return {f"grafana/dashboards/{d.uid}.json": dashboard_json(d, namespace) for d in DASHBOARDS}
+    return {
+        f"grafana/dashboards/{d.uid}.json": dashboard_json(d, namespace) for d in every_dashboard()
+    }
 
 
 def _datasource_variable() -> dict[str, Any]:

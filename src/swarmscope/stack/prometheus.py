@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from swarmscope.conventions.catalog import SEED_ALIASES
-from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.app_catalog import every_alert, registered
+from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.durations import scale
 from swarmscope.definitions.query import Quantile, Ratio, scaled_query
 
 
 def _scaled_text(expr: str, factor: float) -> str:
-    """Every range ``[5m]`` of a PromQL text, scaled. Only the seed aliases need it: they are
-    PromQL text rather than query trees, and leave the product with the rest of the seeds'
-    vocabulary (issue 11); everything else is scaled on its query tree."""
+    """Every range ``[5m]`` of a PromQL text, scaled. Only an app's recording rules need it:
+    an app writes them as PromQL text; every alert and panel is scaled on its query tree."""
     return re.sub(r"\[(\d+[smhd])\]", lambda m: f"[{scale(m.group(1), factor)}]", expr)
 
 
@@ -26,13 +25,13 @@ def expensive(query: Any) -> bool:
 
 
 def recorded_name(rule: AlertRule, namespace: str) -> str:
-    """``level:metric:operation`` naming: ``sergas:agent_execution_failure_spike:value``.
+    """``level:metric:operation`` naming: ``myapp:agent_execution_failure_spike:value``.
 
     Alerts that hold one expression to different thresholds (AgentExecutionFailureSpike and
     AgentFailureRateCritical, DatabasePoolExhausted and DatabaseConnectionsNearLimit) read one
-    recorded series, named after the first of them in ``ALERTS``.
+    recorded series, named after the first of them.
     """
-    first = next(other for other in ALERTS if other.query == rule.query)
+    first = next(other for other in every_alert() if other.query == rule.query)
     snake = re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])", "_", first.name).lower()
     return f"{namespace}:{snake}:value"
 
@@ -61,7 +60,7 @@ def alert_rule(
 def alerting_rules(namespace: str, runbook_base: str, time_scale: float = 1.0) -> dict[str, Any]:
     """``rules/alerts.yml``: one group per area, critical and warning alike."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for rule in ALERTS:
+    for rule in every_alert():
         groups.setdefault(rule.group, []).append(
             alert_rule(rule, namespace, runbook_base, time_scale)
         )
@@ -75,10 +74,13 @@ def alerting_rules(namespace: str, runbook_base: str, time_scale: float = 1.0) -
 
 def recording_rules(namespace: str, time_scale: float = 1.0) -> dict[str, Any]:
     """``rules/recording.yml``: the expensive alert expressions, each recorded once per
-    interval however many alerts read it, and the seed plans' other metric names."""
+    interval however many alerts read it, and each registered app catalog's recording rules
+    (one group per app)."""
     interval = scale("30s", time_scale)
     recorded = {
-        recorded_name(rule, namespace): rule.query for rule in ALERTS if expensive(rule.query)
+        recorded_name(rule, namespace): rule.query
+        for rule in every_alert()
+        if expensive(rule.query)
     }
     return {
         "groups": [
@@ -90,17 +92,21 @@ def recording_rules(namespace: str, time_scale: float = 1.0) -> dict[str, Any]:
                     for name, query in recorded.items()
                 ],
             },
-            {
-                "name": f"{namespace}_seed_names",
-                "interval": interval,
-                "rules": [
-                    {
-                        "record": f"{namespace}_{alias.name}",
-                        "expr": _scaled_text(alias.expr.format(ns=namespace), time_scale),
-                    }
-                    for alias in SEED_ALIASES
-                ],
-            },
+            *(
+                {
+                    "name": f"{namespace}_{app.name}",
+                    "interval": interval,
+                    "rules": [
+                        {
+                            "record": f"{namespace}_{rule.name}",
+                            "expr": _scaled_text(rule.expr.format(ns=namespace), time_scale),
+                        }
+                        for rule in app.recording_rules
+                    ],
+                }
+                for app in registered()
+                if app.recording_rules
+            ),
         ]
     }
 

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.app_catalog import every_alert
 from swarmscope.conventions.catalog import METRICS_BY_NAME
-from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.durations import seconds
 from swarmscope.definitions.query import (
     Change,
@@ -224,7 +225,7 @@ def alert_test_files(namespace: str, runbook_base: str) -> dict[str, dict[str, A
     """The promtool test files, by name: for every alert a firing and a silent case, in the
     daily file when the case needs a day of series, otherwise in ``alerts_test.yml``."""
     tests: dict[str, list[dict[str, Any]]] = {name: [] for name in TEST_FILES}
-    for rule in ALERTS:
+    for rule in every_alert():
         fire, calm = _targets(rule)
         eval_minutes = max(_windows(rule.query) or [5]) + minutes(rule.for_) + 5
         if any(isinstance(q, Offset) for q in vars(rule.query).values()):

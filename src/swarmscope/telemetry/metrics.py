@@ -139,7 +139,7 @@ class MetricSet(dict[str, Family]):
 
 
 class ProcessCollector(Collector):
-    """Plan 2's process families, read from the OS when Prometheus scrapes."""
+    """The catalog's process families, read from the OS when Prometheus scrapes."""
 
     def __init__(self, namespace: str, specs: Iterable[MetricSpec]) -> None:
         self._process = psutil.Process()

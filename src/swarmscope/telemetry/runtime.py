@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanContext
 from prometheus_client import disable_created_metrics
 
 from swarmscope._version import __version__
+from swarmscope.app_catalog import AppCatalog, every_metric, register
 from swarmscope.config import ConfigError, Settings
 from swarmscope.conventions.attributes import (
     DEPLOYMENT_ENVIRONMENT_NAME,
@@ -76,7 +77,7 @@ class Runtime:
         ``fields`` becomes the event (it is not copied: build a new dict per call).
         ``span_context`` saves a context lookup when the caller holds the span already.
         """
-        level = level or _EVENT_LEVELS[name]
+        level = level or EVENTS_BY_NAME[name].level
         if LEVELS[level] >= self.logs.threshold:
             self.logs.sdk_event(name, level, fields, span_context)
 
@@ -140,7 +141,6 @@ class Runtime:
 # shutdown timeout (and at most this many seconds) is left.
 _METRIC_PUSH_SHARE = 0.25
 _METRIC_PUSH_MAX = 2.0
-_EVENT_LEVELS = {name: spec.level for name, spec in EVENTS_BY_NAME.items()}
 _lock = threading.RLock()
 _runtime: Runtime | None = None
 
@@ -148,20 +148,28 @@ _runtime: Runtime | None = None
 def init(
     span_exporter: SpanExporter | None = None,
     log_exporter: LogRecordExporter | None = None,
+    catalog: AppCatalog | None = None,
     **settings: Any,
 ) -> Runtime:
     """Start swarmscope once; later calls return the running instance.
 
     ``span_exporter`` and ``log_exporter`` replace the OTLP/console exporters chosen by the
     settings (tests pass in-memory exporters; apps can pass any OpenTelemetry exporter).
+    ``catalog`` is the app's own families and events (``swarmscope.app_catalog``), exported
+    beside swarmscope's.
     """
     global _runtime
+    if catalog is not None:
+        register(catalog)
     with _lock:
         if _runtime is not None:
             wanted = Settings.load(**settings) if settings else None
-            if wanted is not None and wanted != _runtime.settings:
+            late = catalog is not None and any(
+                m.name not in _runtime.metrics for m in catalog.metrics
+            )
+            if late or (wanted is not None and wanted != _runtime.settings):
                 warnings.warn(
-                    "swarmscope.init() was already called with other settings; "
+                    "swarmscope.init() was already called with other settings or catalog; "
                     "call swarmscope.shutdown() first to change them",
                     stacklevel=2,
                 )
@@ -176,7 +184,7 @@ def _build(
     log_exporter: LogRecordExporter | None,
 ) -> Runtime:
     disable_created_metrics()
-    metrics = MetricSet(settings.namespace, settings.max_label_values)
+    metrics = MetricSet(settings.namespace, settings.max_label_values, specs=every_metric())
     redactor = Redactor(settings.redact_patterns)
     resource = Resource.create(
         {

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import swarmscope as ss
-from swarmscope.demo.world import Account, DemoConfig
+from account_manager.integrations import CRM, CRM_RATE_LIMIT, crm_breaker_changed, crm_outcome
+from account_manager.world import Account, DemoConfig
 
 
 class CrmUnavailable(ConnectionError):
@@ -48,7 +49,10 @@ class ZohoClient:
         self._rng = config.rng("crm")
         self._clock = clock
         self._started = clock()
-        self.breaker = ss.CircuitBreaker("zoho", failure_threshold=3, reset_timeout=1.5, tier="api")
+        self.breaker = ss.CircuitBreaker(
+            CRM, failure_threshold=3, reset_timeout=1.5, tier="api", on_change=crm_breaker_changed
+        )
+        ss.metric("zoho_circuit_breaker_state").child("api").set(int(self.breaker.state))
 
     def is_down(self) -> bool:
         if not self.config.has("crm-outage"):
@@ -77,20 +81,32 @@ class ZohoClient:
         for attempt in range(1, 4):
             try:
                 async with ss.integration_call(
-                    "zoho", operation, tier=tier, breaker=self.breaker, account_id=account_id
+                    CRM,
+                    operation,
+                    tier=tier,
+                    breaker=self.breaker,
+                    on_outcome=crm_outcome,
+                    account_id=account_id,
                 ) as call:
+                    ss.event("zoho_api_call_started", operation=operation, tier=tier)
                     await asyncio.sleep(self._rng.uniform(0.01, 0.06) * self.config.speed)
                     if self.is_down():
                         raise CrmUnavailable("zoho answered 503 Service Unavailable")
                     if self._rng.random() < rate_limit_chance:
                         retry_after = round(self._rng.uniform(0.02, 0.1), 3)
                         call.rate_limited(retry_after=retry_after)
+                        ss.event(
+                            "zoho_rate_limit_hit",
+                            operation=operation,
+                            tier=tier,
+                            retry_after_s=retry_after,
+                        )
                         raise CrmRateLimited(retry_after)
                     return answer()
             except CrmRateLimited as limited:
                 if attempt == 3:
                     raise
                 ss.retry(operation, reason="rate_limit", attempt=attempt, max_attempts=3)
-                async with ss.recovery_attempt(ss.ErrorCategory.ZOHO_RATE_LIMIT, "backoff"):
+                async with ss.recovery_attempt(CRM_RATE_LIMIT, "backoff"):
                     await asyncio.sleep(limited.retry_after * self.config.speed)
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from swarmscope.demo import llm
-from swarmscope.demo.llm import LLMError, SimulatedLLM
-from swarmscope.demo.world import DemoConfig
+from account_manager import llm
+from account_manager.llm import LLMError, SimulatedLLM
+from account_manager.world import DemoConfig
 
 PROMPTS = [f"Summarise account ACC-{n:05d}" for n in range(1, 301)]
 

@@ -3,7 +3,7 @@
 It runs as its own process with its own service name and port, so one trace crosses two
 services: the author's ``a2a_delegation`` span is the parent of this service's SERVER span.
 
-    python -m swarmscope.demo.compliance --port 0 --namespace swarmscope --log-file F
+    python -m account_manager.compliance --port 0 --namespace swarmscope --log-file F
 prints the port it listens on, then serves until terminated.
 """
 
@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 import swarmscope as ss
-from swarmscope.demo.serving import start_server
+from account_manager.serving import start_server
 from swarmscope.web import instrument_app
 
 SERVICE = "swarmscope-compliance"

@@ -28,11 +28,11 @@ from ag_ui.core import Event, EventType
 from opentelemetry.trace import SpanKind
 from pydantic import TypeAdapter
 
+from account_manager.access import ANALYSTS, APPROVERS, token_for
+from account_manager.agents import Services, in_background
+from account_manager.api import build_services, create_app
+from account_manager.world import DemoConfig, account_ids
 from loopback import serve
-from swarmscope.demo.access import ANALYSTS, APPROVERS, token_for
-from swarmscope.demo.agents import Services, in_background
-from swarmscope.demo.api import build_services, create_app
-from swarmscope.demo.world import DemoConfig, account_ids
 
 SEED = 3
 SPEED = 0.2
@@ -821,7 +821,7 @@ def test_an_exception_escaping_a_background_job_is_counted_as_unhandled(telemetr
             await eventually(lambda: asyncio.sleep(0, not services.background), "the jobs")
 
     run(main)
-    labels = {"exception_type": "ConnectionResetError", "module": "swarmscope.demo.agents"}
+    labels = {"exception_type": "ConnectionResetError", "module": "account_manager.agents"}
     assert telemetry.metric("exceptions_unhandled_total", **labels) == 1
     assert family_total(telemetry, "exceptions_unhandled_total") == 1
     [logged] = telemetry.events("background_task_failed")

@@ -1,7 +1,7 @@
 """Simulated people: users who start analyses (some watch them live), approvers who answer
 (or don't), and the readiness probe of an orchestrator.
 
-Each person sends the bearer token ``swarmscope.demo.access`` issued them, and a few percent
+Each person sends the bearer token ``account_manager.access`` issued them, and a few percent
 of them misbehave as people do: a client still holding its expired token (401, then it
 refreshes and retries), a revoked token (401), a user re-running a batch of accounts at once
 (429 for those over the limit), an analyst pressing "approve" without the role (403, then an
@@ -17,8 +17,8 @@ import random
 
 import httpx
 
-from swarmscope.demo.access import ANALYSTS, APPROVERS, User, token_for
-from swarmscope.demo.world import DemoConfig, Occasionally, account_ids
+from account_manager.access import ANALYSTS, APPROVERS, User, token_for
+from account_manager.world import DemoConfig, Occasionally, account_ids
 
 BATCH = 7  # accounts a user re-runs at once: more than the rate limit's burst of 5
 

@@ -1,6 +1,6 @@
 """Who may call the demo API: bearer tokens, roles, and a per-user rate limit.
 
-The simulated people of ``swarmscope.demo.load`` carry tokens issued here. A request without
+The simulated people of ``account_manager.load`` carry tokens issued here. A request without
 an ``Authorization`` header is the local operator (so ``curl`` and the README's examples
 work) and is neither limited nor refused. A token that is unknown or has expired is a 401,
 a user without the approver role deciding an approval a 403, and a user starting analyses
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 import swarmscope as ss
-from swarmscope.demo.world import DemoConfig
+from account_manager.world import DemoConfig
 
 OPERATOR_ROLE = "operator"
 APPROVER_ROLE = "approver"

@@ -11,7 +11,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
-from swarmscope.demo.world import DemoConfig
+from account_manager.world import DemoConfig
 
 
 class LLMError(RuntimeError):

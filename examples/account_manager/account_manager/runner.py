@@ -23,11 +23,12 @@ from rich.live import Live
 from rich.table import Table
 
 import swarmscope as ss
+from account_manager import load
+from account_manager.api import build_services, create_app
+from account_manager.catalog import CATALOG
+from account_manager.serving import start_server
+from account_manager.world import DemoConfig
 from swarmscope.config import Settings
-from swarmscope.demo import load
-from swarmscope.demo.api import build_services, create_app
-from swarmscope.demo.serving import start_server
-from swarmscope.demo.world import DemoConfig
 from swarmscope.server.run import READY
 
 SERVICE = "swarmscope-demo"
@@ -95,7 +96,7 @@ def start_compliance(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
     command = [
         sys.executable,
         "-m",
-        "swarmscope.demo.compliance",
+        "account_manager.compliance",
         "--port",
         "0",
         "--namespace",
@@ -300,6 +301,7 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         print(f"swarmscope demo: {error}", file=sys.stderr)
         return 1
     ss.init(
+        catalog=CATALOG,
         service_name=SERVICE,
         namespace=options.namespace,
         log_stream="none",

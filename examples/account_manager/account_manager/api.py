@@ -9,7 +9,7 @@
 
 plus ``/metrics`` and ``/health/*`` from ``swarmscope.web``. Errors are JSON: unknown account
 or run 404, malformed body 422, deciding an approval twice 409. With a bearer token (see
-``swarmscope.demo.access``): an unknown or expired one 401, deciding without the approver role
+``account_manager.access``): an unknown or expired one 401, deciding without the approver role
 403, starting analyses faster than the per-user limit 429; without one, the local operator.
 """
 
@@ -29,13 +29,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 import swarmscope as ss
-from swarmscope.demo.access import APPROVER_ROLE, Access
-from swarmscope.demo.agents import Services, orchestrate
-from swarmscope.demo.crm import ZohoClient
-from swarmscope.demo.llm import SimulatedLLM
-from swarmscope.demo.memory import MemoryStore
-from swarmscope.demo.runs import AlreadyDecided, RunStore
-from swarmscope.demo.world import DemoConfig, make_accounts
+from account_manager.access import APPROVER_ROLE, Access
+from account_manager.agents import Services, orchestrate
+from account_manager.crm import ZohoClient
+from account_manager.llm import SimulatedLLM
+from account_manager.memory import MemoryStore
+from account_manager.runs import AlreadyDecided, RunStore
+from account_manager.world import DemoConfig, make_accounts
 from swarmscope.web import HealthChecks, instrument_app, replayable
 
 

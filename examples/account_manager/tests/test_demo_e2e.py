@@ -27,9 +27,10 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-from swarmscope.conventions.catalog import METRICS
 from test_demo_api import EVENTS, assert_valid_run
+
+from account_manager.catalog import METRICS as APP_METRICS
+from swarmscope.conventions.catalog import METRICS
 
 NAMESPACE = "sergas"
 GROUPS = (
@@ -223,7 +224,7 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
     # Every family of the demo's groups has samples.
     samples = parse(last_scrape)
     empty = []
-    for spec in METRICS:
+    for spec in (*METRICS, *APP_METRICS):
         if spec.group not in GROUPS:
             continue
         name = spec.full_name(NAMESPACE)
@@ -406,7 +407,7 @@ def test_compliance_service_flushes_its_spans_when_the_demo_stops_it(
     """The demo stops the compliance service with SIGTERM right after its last runs: the spans
     of a check answered a moment before must still reach the collector."""
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}"}
-    command = [sys.executable, "-m", "swarmscope.demo.compliance", "--port", "0"]
+    command = [sys.executable, "-m", "account_manager.compliance", "--port", "0"]
     command += ["--log-file", str(tmp_path / "compliance.log")]
     service = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

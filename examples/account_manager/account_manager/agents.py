@@ -36,12 +36,14 @@ from ag_ui.core import (
 )
 
 import swarmscope as ss
-from swarmscope.demo.access import Access
-from swarmscope.demo.crm import ZohoClient
-from swarmscope.demo.llm import SimulatedLLM
-from swarmscope.demo.memory import MemoryStore
-from swarmscope.demo.runs import Run, RunStore
-from swarmscope.demo.world import DemoConfig, Occasionally
+from account_manager.access import Access
+from account_manager.crm import ZohoClient
+from account_manager.integrations import memory_call
+from account_manager.llm import SimulatedLLM
+from account_manager.memory import MemoryStore
+from account_manager.recommendations import recommendation
+from account_manager.runs import Run, RunStore
+from account_manager.world import DemoConfig, Occasionally
 
 SCOUT, ANALYST, AUTHOR = "zoho_data_scout", "memory_analyst", "recommendation_author"
 OPERATION = "account_analysis"
@@ -166,7 +168,7 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
         await step.emit(StepStartedEvent(step_name=ANALYST), ANALYST)
         async with (
             ss.tool_call("recall_history", account_id=account_id),
-            ss.integration_call("cognee", "search"),
+            memory_call("search"),
         ):
             history = services.memory.history(account_id)
         await support_desk_credential(services)
@@ -194,7 +196,7 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
             "summary": summary[:200],
             "previous_insights": len(history),
         }
-        async with ss.integration_call("cognee", "add"):
+        async with memory_call("add"):
             services.memory.store(account_id, {"sentiment": sentiment, "summary": summary[:200]})
         ss.agent_memory(ANALYST, len(json.dumps(insight)))
         await step.progress(ANALYST, "analysed")
@@ -259,7 +261,7 @@ async def author(services: Services, step: Step, insight: dict[str, Any]) -> dic
         compliance = await check_compliance(services, account_id, recommendations)
         decided = []
         for rec in recommendations:
-            tracked = ss.recommendation(rec["type"], rec["priority"], rec["confidence"])
+            tracked = recommendation(rec["type"], rec["priority"], rec["confidence"], AUTHOR)
             verdict = compliance.get("verdicts", {}).get(rec["id"], "allowed")
             if verdict == "blocked":
                 ss.route(

@@ -1,0 +1,53 @@
+"""The command `swarmscope demo` runs: the account manager under simulated load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from account_manager.world import FAULTS, DemoConfig, FaultError, parse_faults
+from swarmscope.config import ConfigError, Settings
+
+
+def demo(
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to run; without it, until Ctrl-C.", min=0.5)
+    ] = None,
+    rate: Annotated[float, typer.Option(help="Analyses started per second.", min=0.1)] = 2.0,
+    seed: Annotated[int, typer.Option(help="Seed for the simulated world.")] = 7,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8000,
+    namespace: Annotated[str, typer.Option(help="Metric name prefix.")] = "swarmscope",
+    faults: Annotated[
+        str, typer.Option(help=f"Failure modes to switch on, comma-separated: {', '.join(FAULTS)}.")
+    ] = "",
+    approval_timeout: Annotated[
+        float, typer.Option(help="Seconds an approval waits for a person.", min=0.1)
+    ] = 5.0,
+    log_dir: Annotated[Path, typer.Option(help="Where the JSON logs go.")] = Path(
+        "swarmscope-logs"
+    ),
+    server_port: Annotated[
+        int, typer.Option(help="Port of the embedded server and console (0 picks one).")
+    ] = 4318,
+    data: Annotated[Path, typer.Option(help="Directory of the embedded server's store.")] = Path(
+        "swarmscope-data"
+    ),
+) -> None:
+    """Run the reference multi-agent system under simulated load.
+
+    Telemetry goes to an embedded `swarmscope serve` (its console URL is printed), or to
+    OTEL_EXPORTER_OTLP_ENDPOINT when that is set.
+    """
+    from account_manager.runner import DemoOptions, run_demo
+
+    try:
+        Settings.load(namespace=namespace)
+        fault_set = parse_faults(faults)
+    except (ConfigError, FaultError) as error:
+        hint = "--faults" if isinstance(error, FaultError) else "--namespace"
+        raise typer.BadParameter(str(error), param_hint=hint) from None
+    config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
+    options = DemoOptions(duration, rate, port, namespace, log_dir, config, server_port, data)
+    raise typer.Exit(run_demo(options))

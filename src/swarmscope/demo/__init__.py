@@ -1,1 +1,0 @@
-"""Reference systems that show swarmscope working: see ``quickstart``."""

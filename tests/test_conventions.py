@@ -24,10 +24,6 @@ from swarmscope.server.console import STATIC
 from swarmscope.server.console.conventions_js import OUTPUT, render
 
 SRC = Path(swarmscope.__file__).parent
-# Server SQL not linted yet: another change is gathering every statement into named queries
-# under server/store/; that module is to read its keys and span names from conventions next,
-# and then these paths leave this list.
-SERVER_SQL_NOT_YET_FROM_CONVENTIONS = ("server/api/", "server/query/", "server/store/")
 # Moving out of src/swarmscope into the example package (issue 11); they leave with the move.
 MOVING_TO_THE_EXAMPLE = ("instrument/integrations.py", "instrument/recommendations.py")
 # Strings that look like ours but are no attribute: the store's default file name.
@@ -119,7 +115,7 @@ def js_literals(source: str) -> list[tuple[int, str, str]]:
 
 
 def linted_python() -> list[Path]:
-    skipped = ("conventions/", *SERVER_SQL_NOT_YET_FROM_CONVENTIONS, *MOVING_TO_THE_EXAMPLE)
+    skipped = ("conventions/", *MOVING_TO_THE_EXAMPLE)
     return [
         path
         for path in sorted(SRC.rglob("*.py"))
@@ -181,8 +177,6 @@ def literals_in(
 def test_no_span_name_or_attribute_key_literal_in_python_outside_conventions():
     files = linted_python()
     assert len(files) > 60, "the walk found too few modules to mean anything"
-    for sql in SERVER_SQL_NOT_YET_FROM_CONVENTIONS:
-        assert any((SRC / sql).glob("*.py")), f"{sql} is listed but holds no module"
     found = literals_in(files, SRC, python_literals)
     assert not found, "take these from swarmscope.conventions:\n" + "\n".join(found)
 

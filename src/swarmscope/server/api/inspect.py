@@ -35,6 +35,7 @@ from swarmscope.api_words import (
     level_rank,
     time_ns,
 )
+from swarmscope.conventions.spans import EXECUTE_TOOL
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.agent_runs import AgentQuery, agent_rows
@@ -72,8 +73,8 @@ def agent_report(store: Store, query: AgentQuery) -> dict[str, Any]:
     return {
         "agent": query.agent,
         **summary,
-        "tools": [_call(row) for row in found.calls if row["operation"] == "execute_tool"],
-        "models": [_call(row) for row in found.calls if row["operation"] != "execute_tool"],
+        "tools": [_call(row) for row in found.calls if row["operation"] == EXECUTE_TOOL],
+        "models": [_call(row) for row in found.calls if row["operation"] != EXECUTE_TOOL],
         "error_kinds": found.error_kinds,
         "failures": [_timed(row, "start_ns") for row in found.failures],
         "sessions": found.sessions,
@@ -86,7 +87,7 @@ def agent_report(store: Store, query: AgentQuery) -> dict[str, Any]:
 def _call(row: dict[str, Any]) -> dict[str, Any]:
     shaped = {key: value for key, value in row.items() if key != "operation"}
     shaped["error_rate"] = rate(row["errors"], row["calls"])
-    if row["operation"] == "execute_tool":
+    if row["operation"] == EXECUTE_TOOL:
         for key in ("input_tokens", "output_tokens", "cost_usd"):
             shaped.pop(key)
     return shaped

@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.conventions import spans
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_HANDOFF_FROM_AGENT,
+    SWARMSCOPE_HANDOFF_LATENCY_MS,
+    SWARMSCOPE_HANDOFF_TO_AGENT,
+)
+from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.filters import ORCHESTRATE, all_of
+from swarmscope.server.store.queries.filters import (
+    ORCHESTRATE,
+    all_of,
+    attribute,
+    name_starts_with,
+)
 
 _NODES = f"""
     SELECT CASE WHEN {ORCHESTRATE} THEN name ELSE agent END AS id,
@@ -17,23 +29,23 @@ _NODES = f"""
            quantile_cont(duration_ms, 0.95) AS p95_ms,
            list(DISTINCT service ORDER BY service) AS services
     FROM spans
-    WHERE ((operation = 'invoke_agent' AND agent IS NOT NULL) OR {ORCHESTRATE}) AND {{where}}
+    WHERE ((operation = '{INVOKE_AGENT}' AND agent IS NOT NULL) OR {ORCHESTRATE}) AND {{where}}
     GROUP BY ALL ORDER BY kind DESC, id
 """
-_EDGES = """
+_EDGES = f"""
     WITH handoffs AS (
-        SELECT attributes ->> '$."swarmscope.handoff.from_agent"' AS source,
-               attributes ->> '$."swarmscope.handoff.to_agent"' AS target,
+        SELECT {attribute(SWARMSCOPE_HANDOFF_FROM_AGENT)} AS source,
+               {attribute(SWARMSCOPE_HANDOFF_TO_AGENT)} AS target,
                count(*) AS count,
                count(*) FILTER (WHERE status = 'error') AS failures
-        FROM spans WHERE operation = 'handoff' AND {where}
+        FROM spans WHERE operation = '{HANDOFF}' AND {{where}}
         GROUP BY ALL
     ), arrivals AS (
-        SELECT attributes ->> '$."swarmscope.handoff.from_agent"' AS source, agent AS target,
-               TRY_CAST(attributes ->> '$."swarmscope.handoff.latency_ms"' AS DOUBLE) AS ms
+        SELECT {attribute(SWARMSCOPE_HANDOFF_FROM_AGENT)} AS source, agent AS target,
+               TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) AS ms
         FROM spans
-        WHERE operation = 'invoke_agent' AND contains(attributes, 'swarmscope.handoff.latency_ms')
-              AND {where}
+        WHERE operation = '{INVOKE_AGENT}' AND contains(attributes, '{SWARMSCOPE_HANDOFF_LATENCY_MS}')
+              AND {{where}}
     ), latency AS (
         SELECT source, target, quantile_cont(ms, 0.5) AS p50_ms, quantile_cont(ms, 0.95) AS p95_ms
         FROM arrivals WHERE ms IS NOT NULL GROUP BY ALL
@@ -43,8 +55,8 @@ _EDGES = """
                count(*) FILTER (WHERE child.status = 'error') AS failures
         FROM spans AS child JOIN spans AS parent
              ON child.trace_id = parent.trace_id AND child.parent_span_id = parent.span_id
-        WHERE child.operation = 'invoke_agent' AND child.agent IS NOT NULL
-              AND parent.name LIKE 'orchestrate %' AND {child_where}
+        WHERE child.operation = '{INVOKE_AGENT}' AND child.agent IS NOT NULL
+              AND {name_starts_with(spans.ORCHESTRATE, "parent")} AND {{child_where}}
         GROUP BY ALL
     )
     SELECT 'handoff' AS kind, source, target, count, failures, p50_ms, p95_ms

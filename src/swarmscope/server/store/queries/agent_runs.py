@@ -6,20 +6,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.conventions.attributes import (
+    ERROR_TYPE,
+    GEN_AI_CONVERSATION_ID,
+    SESSION_ID,
+    SWARMSCOPE_LLM_COST_USD,
+)
+from swarmscope.conventions.spans import EXECUTE_TOOL, INVOKE_AGENT, LLM_OPERATIONS
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.filters import LOG_AGENT, SEVERITY_RANK, all_of, attribute
 
 _SESSION = (
-    f"coalesce({attribute('gen_ai.conversation.id')}, {attribute('session.id')},"
+    f"coalesce({attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
     f" {attribute('session_id')})"
 )
 
 
 def _cost(table: str = "") -> str:
-    return f"TRY_CAST({attribute('swarmscope.llm.cost_usd', table)} AS DOUBLE)"
+    return f"TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD, table)} AS DOUBLE)"
 
 
-_RUNS = """
+_RUNS = f"""
     SELECT count(*) AS runs,
            count(*) FILTER (WHERE status = 'error') AS errors,
            quantile_cont(duration_ms, 0.5) AS p50_ms,
@@ -29,7 +36,7 @@ _RUNS = """
            min(start_ns) AS first_ns,
            max(start_ns) AS last_ns,
            list(DISTINCT service ORDER BY service) AS services
-    FROM spans WHERE operation = 'invoke_agent' AND {where}
+    FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
 """
 # What ran inside the agent's runs: their descendants, down to (not into) a nested agent run,
 # so a sub-agent's tools are its own. Children start after their parent: the window's lower
@@ -39,7 +46,7 @@ _INSIDE = f"""
                           input_tokens, output_tokens, cost_usd, depth) AS (
         SELECT trace_id, span_id, operation, name, tool, model, status, duration_ms,
                input_tokens, output_tokens, {_cost()}, 0
-        FROM spans WHERE operation = 'invoke_agent' AND {{where}}
+        FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
         UNION ALL
         SELECT child.trace_id, child.span_id, child.operation, child.name, child.tool,
                child.model, child.status, child.duration_ms, child.input_tokens,
@@ -47,11 +54,11 @@ _INSIDE = f"""
                inside.depth + 1
         FROM inside JOIN spans AS child
              ON child.trace_id = inside.trace_id AND child.parent_span_id = inside.span_id
-        WHERE coalesce(child.operation, '') <> 'invoke_agent' AND inside.depth < 32
+        WHERE coalesce(child.operation, '') <> '{INVOKE_AGENT}' AND inside.depth < 32
               AND child.start_ns >= ?
     )
     SELECT operation,
-           CASE WHEN operation = 'execute_tool' THEN coalesce(tool, name)
+           CASE WHEN operation = '{EXECUTE_TOOL}' THEN coalesce(tool, name)
                 ELSE coalesce(model, name) END AS name,
            count(*) AS calls,
            count(*) FILTER (WHERE status = 'error') AS errors,
@@ -61,36 +68,35 @@ _INSIDE = f"""
            sum(output_tokens) AS output_tokens,
            sum(cost_usd) AS cost_usd
     FROM inside
-    WHERE depth > 0 AND operation IN ('execute_tool', 'chat', 'text_completion',
-                                      'generate_content', 'embeddings')
+    WHERE depth > 0 AND operation IN {(EXECUTE_TOOL, *LLM_OPERATIONS)!r}
     GROUP BY ALL ORDER BY calls DESC, name
 """
 _FAILURES = f"""
     SELECT trace_id, span_id, start_ns, duration_ms, status_message,
-           {attribute("error.type")} AS error_type
-    FROM spans WHERE operation = 'invoke_agent' AND status = 'error' AND {{where}}
+           {attribute(ERROR_TYPE)} AS error_type
+    FROM spans WHERE operation = '{INVOKE_AGENT}' AND status = 'error' AND {{where}}
     ORDER BY start_ns DESC LIMIT ?
 """
 _ERROR_KINDS = f"""
-    SELECT coalesce({attribute("error.type")}, nullif(status_message, ''), 'unknown') AS error,
+    SELECT coalesce({attribute(ERROR_TYPE)}, nullif(status_message, ''), 'unknown') AS error,
            count(*) AS count
-    FROM spans WHERE operation = 'invoke_agent' AND status = 'error' AND {{where}}
+    FROM spans WHERE operation = '{INVOKE_AGENT}' AND status = 'error' AND {{where}}
     GROUP BY ALL ORDER BY count DESC, error
 """
 _SESSIONS = f"""
     SELECT {_SESSION} AS session, count(*) AS runs,
            count(*) FILTER (WHERE status = 'error') AS errors,
            min(start_ns) AS first_ns, max(end_ns) AS last_ns
-    FROM spans WHERE operation = 'invoke_agent' AND {_SESSION} IS NOT NULL AND {{where}}
+    FROM spans WHERE operation = '{INVOKE_AGENT}' AND {_SESSION} IS NOT NULL AND {{where}}
     GROUP BY ALL ORDER BY last_ns DESC LIMIT 20
 """
 # An agent run is open when its start was logged (the log names the run's span) but the span
 # has not arrived: spans are exported when they end.
-_OPEN = """
+_OPEN = f"""
     SELECT l.trace_id, l.span_id, l.time_ns, l.service,
-           coalesce(l.attributes ->> 'session_id', l.attributes ->> 'session.id') AS session
+           coalesce(l.attributes ->> 'session_id', l.attributes ->> '{SESSION_ID}') AS session
     FROM logs AS l
-    WHERE l.event = 'agent_execution_started' AND l.span_id IS NOT NULL AND {where}
+    WHERE l.event = 'agent_execution_started' AND l.span_id IS NOT NULL AND {{where}}
           AND NOT EXISTS (SELECT 1 FROM spans AS s
                           WHERE s.trace_id = l.trace_id AND s.span_id = l.span_id)
     ORDER BY l.time_ns DESC
@@ -120,7 +126,7 @@ class AgentQuery:
 
     def logs(self) -> tuple[str, list[Any]]:
         """Conditions on log records, unqualified: they name the innermost table's columns."""
-        session = "coalesce(attributes ->> 'session_id', attributes ->> 'session.id')"
+        session = f"coalesce(attributes ->> 'session_id', attributes ->> '{SESSION_ID}')"
         return all_of(
             (f"{LOG_AGENT} = ?", self.agent),
             ("time_ns >= ?", self.since_ns),

@@ -6,8 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_APPROVAL_DECISION,
+    SWARMSCOPE_APPROVAL_ID,
+    SWARMSCOPE_APPROVAL_REASON,
+    SWARMSCOPE_APPROVAL_TIMEOUT_S,
+    SWARMSCOPE_APPROVAL_TYPE,
+)
+from swarmscope.conventions.spans import HITL_APPROVAL
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.filters import LOG_AGENT, all_of
+from swarmscope.server.store.queries.filters import LOG_AGENT, all_of, attribute, name_starts_with
 
 # The prefix test is pushed into the scan as a range, so most rows never reach the IN list.
 _EVENTS = (
@@ -18,12 +26,12 @@ _EVENTS = (
 _KNOWN = f"""
     WITH ended AS (
         SELECT trace_id, span_id, service, agent, start_ns, end_ns,
-               attributes ->> '$."swarmscope.approval.type"' AS approval_type,
-               attributes ->> '$."swarmscope.approval.id"' AS approval_id,
-               attributes ->> '$."swarmscope.approval.decision"' AS decision,
-               attributes ->> '$."swarmscope.approval.reason"' AS reason,
-               TRY_CAST(attributes ->> '$."swarmscope.approval.timeout_s"' AS DOUBLE) AS timeout_s
-        FROM spans WHERE name LIKE 'hitl_approval %' AND {{span_where}}
+               {attribute(SWARMSCOPE_APPROVAL_TYPE)} AS approval_type,
+               {attribute(SWARMSCOPE_APPROVAL_ID)} AS approval_id,
+               {attribute(SWARMSCOPE_APPROVAL_DECISION)} AS decision,
+               {attribute(SWARMSCOPE_APPROVAL_REASON)} AS reason,
+               TRY_CAST({attribute(SWARMSCOPE_APPROVAL_TIMEOUT_S)} AS DOUBLE) AS timeout_s
+        FROM spans WHERE {name_starts_with(HITL_APPROVAL)} AND {{span_where}}
     ), told AS (
         SELECT trace_id, span_id, any_value(service) AS service,
                min(time_ns) FILTER (WHERE event = 'hitl_approval_required') AS requested_ns,

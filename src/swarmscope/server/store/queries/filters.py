@@ -1,9 +1,11 @@
 """SQL fragments several named queries share: conditions built from optional filters, and
-how a span attribute, a log record's agent and its level are read."""
+how a span attribute or name family, a log record's agent and its level are read."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from swarmscope.conventions import spans
 
 # Severity text to rank; unknown or empty text ranks as info, OTLP's default.
 SEVERITY_RANK = """CASE
@@ -16,13 +18,22 @@ SEVERITY_RANK = """CASE
     ELSE 2 END"""
 # The agent a record belongs to, wherever its sender put it.
 LOG_AGENT = "coalesce(agent, attributes ->> 'agent_id')"
-ORCHESTRATE = "name LIKE 'orchestrate %'"
 
 
 def attribute(key: str, table: str = "") -> str:
     """SQL for a span attribute as text (keys have dots, so they are quoted in the path)."""
     prefix = f"{table}." if table else ""
     return f"{prefix}attributes ->> '$.\"{key}\"'"
+
+
+def name_starts_with(prefix: str, table: str = "") -> str:
+    """SQL: the span's name is one of the family ``prefix`` starts (``orchestrate plan``)."""
+    column = f"{table}.name" if table else "name"
+    return f"{column} LIKE '{prefix} %'"
+
+
+# An orchestrator's run.
+ORCHESTRATE = name_starts_with(spans.ORCHESTRATE)
 
 
 def all_of(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:

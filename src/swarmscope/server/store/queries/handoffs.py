@@ -6,27 +6,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_HANDOFF_DATA_BYTES,
+    SWARMSCOPE_HANDOFF_DATA_KEYS,
+    SWARMSCOPE_HANDOFF_FROM_AGENT,
+    SWARMSCOPE_HANDOFF_LATENCY_MS,
+    SWARMSCOPE_HANDOFF_TO_AGENT,
+)
+from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.filters import LOG_AGENT, all_of, attribute
 
 # Latency bucket upper bounds in ms; the last bucket is everything above.
 LATENCY_BOUNDS_MS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
-_FROM, _TO = "swarmscope.handoff.from_agent", "swarmscope.handoff.to_agent"
+_FROM, _TO = SWARMSCOPE_HANDOFF_FROM_AGENT, SWARMSCOPE_HANDOFF_TO_AGENT
 # The pair's handoff spans, and the target's runs that closed one of them: the latency of a
 # handoff is measured when the target starts, on its run's span.
 _PAIR = f"""
     WITH handoffs AS (
         SELECT trace_id, span_id, start_ns, status, status_message,
-               TRY_CAST({attribute("swarmscope.handoff.data_bytes")} AS BIGINT) AS bytes,
-               coalesce(attributes -> '$."swarmscope.handoff.data_keys"', '[]')::VARCHAR AS keys
+               TRY_CAST({attribute(SWARMSCOPE_HANDOFF_DATA_BYTES)} AS BIGINT) AS bytes,
+               coalesce(attributes -> '$."{SWARMSCOPE_HANDOFF_DATA_KEYS}"', '[]')::VARCHAR AS keys
         FROM spans
-        WHERE operation = 'handoff' AND {attribute(_FROM)} = ? AND {attribute(_TO)} = ?
+        WHERE operation = '{HANDOFF}' AND {attribute(_FROM)} = ? AND {attribute(_TO)} = ?
               AND {{where}}
     ), arrivals AS (
         SELECT trace_id, span_id, start_ns,
-               TRY_CAST({attribute("swarmscope.handoff.latency_ms")} AS DOUBLE) AS latency_ms
+               TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) AS latency_ms
         FROM spans
-        WHERE operation = 'invoke_agent' AND agent = ? AND {attribute(_FROM)} = ? AND {{where}}
+        WHERE operation = '{INVOKE_AGENT}' AND agent = ? AND {attribute(_FROM)} = ? AND {{where}}
     )
 """
 _COUNTS = """
@@ -79,7 +87,7 @@ _NEVER_RAN = f"""
     WHERE h.status <> 'error' AND h.start_ns <= ?
       AND NOT EXISTS (
           SELECT 1 FROM spans AS s
-          WHERE s.trace_id = h.trace_id AND s.operation = 'invoke_agent' AND s.agent = ?
+          WHERE s.trace_id = h.trace_id AND s.operation = '{INVOKE_AGENT}' AND s.agent = ?
                 AND s.start_ns >= h.start_ns)
       AND NOT EXISTS (
           SELECT 1 FROM logs AS l

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarmscope.conventions.spans import LLM_OPERATIONS
 from swarmscope.server.store.database import Store
 
-# The GenAI operations that are one call to a model.
-LLM_OPERATIONS = ("chat", "text_completion", "generate_content", "embeddings")
 _LLM = f"operation IN {LLM_OPERATIONS!r}"
 _SPANS = f"""
     SELECT count(*) AS spans,

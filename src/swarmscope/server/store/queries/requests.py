@@ -5,24 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.conventions.attributes import (
+    HTTP_RESPONSE_STATUS_CODE,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+    SWARMSCOPE_REPLAY_BODY,
+    SWARMSCOPE_REPLAY_BODY_TOO_LARGE,
+    SWARMSCOPE_REPLAY_HEADERS,
+    SWARMSCOPE_REPLAY_METHOD,
+    SWARMSCOPE_REPLAY_OF,
+    SWARMSCOPE_REPLAY_TARGET,
+    URL_SCHEME,
+)
+from swarmscope.conventions.spans import INVOKE_AGENT
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.filters import ORCHESTRATE, all_of, attribute
 
 _REQUEST_COLUMNS = f"""
     trace_id, span_id, start_ns, duration_ms, service, name,
-    {attribute("swarmscope.replay.method")} AS method,
-    {attribute("swarmscope.replay.target")} AS target,
-    {attribute("swarmscope.replay.headers")} AS headers,
-    {attribute("swarmscope.replay.body")} AS body,
-    coalesce(TRY_CAST({attribute("swarmscope.replay.body_too_large")} AS BOOLEAN), false)
+    {attribute(SWARMSCOPE_REPLAY_METHOD)} AS method,
+    {attribute(SWARMSCOPE_REPLAY_TARGET)} AS target,
+    {attribute(SWARMSCOPE_REPLAY_HEADERS)} AS headers,
+    {attribute(SWARMSCOPE_REPLAY_BODY)} AS body,
+    coalesce(TRY_CAST({attribute(SWARMSCOPE_REPLAY_BODY_TOO_LARGE)} AS BOOLEAN), false)
         AS body_too_large,
-    {attribute("url.scheme")} AS scheme,
-    {attribute("server.address")} AS address,
-    TRY_CAST({attribute("server.port")} AS INTEGER) AS port,
-    TRY_CAST({attribute("http.response.status_code")} AS INTEGER) AS status_code,
-    {attribute("swarmscope.replay.of")} AS replay_of
+    {attribute(URL_SCHEME)} AS scheme,
+    {attribute(SERVER_ADDRESS)} AS address,
+    TRY_CAST({attribute(SERVER_PORT)} AS INTEGER) AS port,
+    TRY_CAST({attribute(HTTP_RESPONSE_STATUS_CODE)} AS INTEGER) AS status_code,
+    {attribute(SWARMSCOPE_REPLAY_OF)} AS replay_of
 """
-_RECORDED = f"kind = 'server' AND {attribute('swarmscope.replay.method')} IS NOT NULL"
+_RECORDED = f"kind = 'server' AND {attribute(SWARMSCOPE_REPLAY_METHOD)} IS NOT NULL"
 # One recorded request per trace (the first), with whether its run failed: an orchestration
 # ended in error, or, without one, the request itself answered 5xx.
 _REQUESTS = f"""
@@ -44,7 +57,7 @@ _OUTCOMES = f"""
            (max(end_ns) - min(start_ns)) / 1e6 AS duration_ms,
            count(*) FILTER (WHERE status = 'error') AS errors,
            coalesce(list(agent ORDER BY start_ns)
-                    FILTER (WHERE operation = 'invoke_agent' AND agent IS NOT NULL), [])
+                    FILTER (WHERE operation = '{INVOKE_AGENT}' AND agent IS NOT NULL), [])
                AS agents,
            CASE WHEN bool_or({ORCHESTRATE} AND status = 'error') THEN 'error'
                 WHEN bool_or({ORCHESTRATE}) THEN 'ok' END AS orchestration,
@@ -69,6 +82,11 @@ _OPEN_IN_TRACES = """
           AND NOT EXISTS (SELECT 1 FROM spans AS s
                           WHERE s.trace_id = l.trace_id AND s.span_id = l.span_id)
     GROUP BY ALL
+"""
+_REPLAYS = f"""
+    SELECT trace_id FROM spans
+    WHERE kind = 'server' AND {attribute(SWARMSCOPE_REPLAY_OF)} = ?
+    ORDER BY start_ns
 """
 
 
@@ -113,12 +131,7 @@ def outcome_rows(store: Store, trace_ids: list[str]) -> OutcomeRows:
 
 def replays_of(store: Store, trace_id: str) -> list[str]:
     """The traces that replayed this trace's recorded request, oldest first."""
-    rows = store.rows(
-        f"""SELECT trace_id FROM spans
-            WHERE kind = 'server' AND {attribute("swarmscope.replay.of")} = ?
-            ORDER BY start_ns""",
-        [trace_id],
-    )
+    rows = store.rows(_REPLAYS, [trace_id])
     return [row["trace_id"] for row in rows]
 
 

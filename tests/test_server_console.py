@@ -323,6 +323,33 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
     console.assert_clean()
 
 
+def test_a_namespace_without_metrics_is_a_banner_and_the_selector_offers_the_stored(
+    browser: Browser, store: Store, server: str
+):
+    # ``server`` has filled the store: the demo's metrics are under swarmscope_.
+    with serve(create_app(store, ServerSettings(namespace="nowhere"))) as url:
+        watched = watch(browser, base_url=url)
+        page = watched.page
+        page.goto("/#/dashboards/cache-database")
+        banner = page.locator(".namespace-notice")
+        expect(banner).to_be_visible()
+        expect(banner).to_have_text(
+            "No metrics under nowhere_; this server holds swarmscope. "
+            "Start serve with --namespace swarmscope or choose it."
+        )
+        selector = page.locator("select.namespace")
+        expect(selector).to_have_value("nowhere")
+        with page.expect_response(lambda answer: "/api/dashboards/" in answer.url) as sent:
+            selector.select_option("swarmscope")
+        assert dict(parse_qsl(urlsplit(sent.value.url).query))["namespace"] == "swarmscope"
+        expect(page).to_have_url(f"{url}/#/dashboards/cache-database?range=1h&namespace=swarmscope")
+        expect(page.locator(".namespace-notice")).to_be_hidden()
+        expect(page.locator("select.namespace")).to_have_value("swarmscope")
+        watched.shot("dashboard-namespace")
+        watched.assert_clean()
+        page.context.close()
+
+
 def test_with_an_api_key_the_browser_is_challenged(browser: Browser, store: Store):
     with serve(create_app(store, ServerSettings(api_key=KEY))) as url:
         # Without credentials the challenge goes unanswered (headless has no dialog).

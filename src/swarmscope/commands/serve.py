@@ -18,8 +18,13 @@ def serve(
         "swarmscope-data"
     ),
     namespace: Annotated[
-        str, typer.Option(help="Metric name prefix the apps use (dashboards and alerts).")
-    ] = "swarmscope",
+        str | None,
+        typer.Option(
+            help="Metric name prefix the apps use (dashboards, alerts). Default: what arrives"
+            " (the apps' service.namespace and metric names); with several, the console lets"
+            " you choose and alerts are evaluated for each."
+        ),
+    ] = None,
     retention: Annotated[float, typer.Option(help="Days of data kept.", min=0.001)] = 7.0,
     max_size_mb: Annotated[
         int, typer.Option(help="Store size kept under this many MB (oldest data goes).", min=1)
@@ -60,7 +65,8 @@ def serve(
     if data.exists() and not data.is_dir():
         raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")
     try:
-        Settings.load(namespace=namespace)
+        if namespace is not None:
+            Settings.load(namespace=namespace)
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
     try:

@@ -27,6 +27,7 @@ from swarmscope.server.api import (
     dashboards,
     inspect,
     logs,
+    namespaces,
     overview,
     runbooks,
     traces,
@@ -88,6 +89,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(dashboards.routes(context))
     app.include_router(inspect.routes(context))
     app.include_router(runbooks.routes(context))
+    app.include_router(namespaces.routes(context))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:

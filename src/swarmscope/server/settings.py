@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.server.namespaces import is_namespace
 from swarmscope.server.store.retention import Retention
 from swarmscope.settings_fields import check_fields, positive, read_fields, setting
 
@@ -28,8 +29,9 @@ def _not_negative(value: float) -> bool:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    # Metric names in dashboards and alerts are read under this prefix, as the SDK wrote them.
-    namespace: str = setting("swarmscope")
+    # Metric names in dashboards and alerts are read under this prefix, as the SDK wrote
+    # them. None: under the namespaces that arrive (``server.namespaces``), alerts for each.
+    namespace: str | None = setting(None, check=is_namespace)
     max_body_bytes: int = setting(
         16 * MiB, env=("SWARMSCOPE_MAX_BODY_BYTES",), parse=int, check=positive
     )

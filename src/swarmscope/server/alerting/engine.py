@@ -28,13 +28,16 @@ from swarmscope.server.alerting.notify import (
     timestamp,
 )
 from swarmscope.server.alerting.rules import (
+    NAMESPACE_LABEL,
     RUNBOOKS_PATH,
     Failure,
     Rule,
     compile_rules,
+    evaluate_in_namespaces,
     evaluate_rules,
 )
-from swarmscope.server.alerting.states import Alert, RuleAlerts
+from swarmscope.server.alerting.states import Active, Alert, RuleAlerts
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE, stored_namespaces, with_metrics
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
 
@@ -62,7 +65,7 @@ class Alerting:
             rules
             if rules is not None
             else compile_rules(
-                settings.namespace,
+                settings.namespace or DEFAULT_NAMESPACE,
                 settings.alert_time_scale,
                 f"{(settings.external_url or '').rstrip('/')}{RUNBOOKS_PATH}",
             )
@@ -115,7 +118,7 @@ class Alerting:
     def evaluate(self) -> None:
         """One round: every rule at the same instant, then the notifiers."""
         now = self.clock()
-        results = evaluate_rules(self.store, self.rules, self.settings.namespace, int(now * 1e9))
+        results = self._results(int(now * 1e9))
         with self._lock:
             for rule in self.rules:
                 result = results[rule.name]
@@ -133,6 +136,24 @@ class Alerting:
             if self._stop.is_set():
                 return
             notifier.send(outgoing, now)
+
+    def _results(self, at_ns: int) -> dict[str, list[Active] | Failure]:
+        """Under the configured namespace, or, with none, under each one that has metrics
+        stored, each alert labelled with its namespace. Before any metrics arrive the rules
+        are still evaluated once, so one the server cannot compute is reported."""
+        if self.settings.namespace is not None:
+            return evaluate_rules(self.store, self.rules, self.settings.namespace, at_ns)
+        try:
+            namespaces = list(with_metrics(stored_namespaces(self.store)))
+        except Exception as problem:
+            # As a rule whose read fails: reported, alerts kept, the next round tries again.
+            failure = Failure(
+                "error", f"reading the namespaces: {type(problem).__name__}: {problem}"
+            )
+            return {rule.name: failure for rule in self.rules}
+        if not namespaces:
+            return evaluate_rules(self.store, self.rules, DEFAULT_NAMESPACE, at_ns)
+        return evaluate_in_namespaces(self.store, self.rules, namespaces, at_ns)
 
     # --- views ---
 
@@ -171,7 +192,10 @@ class Alerting:
                 if failure is not None:
                     entries.append(_rule_entry(rule, failure.state, failure.reason))
                 elif alerts:
-                    entries.extend(_alert_entry(rule, alert) for alert in alerts)
+                    entries.extend(
+                        _alert_entry(rule, alert, self.settings.namespace is None)
+                        for alert in alerts
+                    )
                 else:
                     entries.append(_rule_entry(rule, "inactive"))
             evaluated_at = self.evaluated_at
@@ -204,9 +228,12 @@ def _rule_entry(rule: Rule, state: str, reason: str = "") -> dict[str, Any]:
     return entry
 
 
-def _alert_entry(rule: Rule, alert: Alert) -> dict[str, Any]:
+def _alert_entry(rule: Rule, alert: Alert, per_namespace: bool) -> dict[str, Any]:
+    namespace = alert.labels.get(NAMESPACE_LABEL) if per_namespace else None
     return {
         **_base(rule),
+        # An alert of one of several namespaces shows the query it was computed with.
+        **({"expr": rule.expr_in(namespace)} if namespace else {}),
         "state": alert.state,
         "labels": dict(alert.labels),
         "annotations": dict(alert.annotations),

@@ -20,6 +20,8 @@ from swarmscope.server.alerting.states import Active
 from swarmscope.server.query.evaluate import Batch, Sample, evaluate_at
 from swarmscope.server.store.database import Store
 
+# The label that says which namespace an alert is about, when the server serves several.
+NAMESPACE_LABEL = "namespace"
 # Where the server serves each alert's runbook (``api/runbooks``); alerts link there.
 RUNBOOKS_PATH = "/runbooks"
 COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -43,6 +45,10 @@ class Rule:
     labels: dict[str, str]
     annotations: dict[str, str]
     expr: str
+
+    def expr_in(self, namespace: str) -> str:
+        """The rule's PromQL under another namespace than the one it was compiled for."""
+        return f"{self.query.promql(namespace)} {self.op} {self.threshold:g}"
 
     def active(self, samples: list[Sample]) -> list[Active]:
         """The samples past the threshold, as labelled and annotated alerts."""
@@ -95,6 +101,30 @@ def evaluate_rules(
             except Exception as problem:
                 results[rule.name] = Failure("error", f"{type(problem).__name__}: {problem}")
     return results
+
+
+def evaluate_in_namespaces(
+    store: Store, rules: list[Rule], namespaces: list[str], at_ns: int
+) -> dict[str, list[Active] | Failure]:
+    """Every rule at one instant under each namespace, each alert labelled ``namespace``:
+    one store may hold several apps, each with its own metric prefix. A rule that fails
+    under one namespace is reported as failing (alerts keep their state meanwhile)."""
+    merged: dict[str, list[Active] | Failure] = {rule.name: [] for rule in rules}
+    for namespace in namespaces:
+        for name, result in evaluate_rules(store, rules, namespace, at_ns).items():
+            found = merged[name]
+            if isinstance(found, Failure):
+                continue
+            if isinstance(result, Failure):
+                merged[name] = Failure(result.state, f"under {namespace}: {result.reason}")
+            else:
+                found.extend(
+                    Active(
+                        {**alert.labels, NAMESPACE_LABEL: namespace}, alert.annotations, alert.value
+                    )
+                    for alert in result
+                )
+    return merged
 
 
 def compile_rule(

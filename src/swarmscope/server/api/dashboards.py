@@ -34,6 +34,7 @@ from swarmscope.definitions.query import Query as PanelQuery
 from swarmscope.definitions.query import Up
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
+from swarmscope.server.namespaces import checked, serve_namespace
 from swarmscope.server.query.evaluate import Batch, RangeSeries, Steps, instant, steps
 from swarmscope.server.query.promql import duration_ms
 from swarmscope.server.store.database import Store
@@ -94,17 +95,26 @@ def routes(context: Context) -> APIRouter:
                 f"points, at most {MAX_POINTS}"
             ),
         ] = None,
+        namespace: Annotated[
+            str | None,
+            Query(
+                description="the metric name prefix to read under; default the server's "
+                "--namespace, else the stored one with the latest metrics (GET /api/namespaces)"
+            ),
+        ] = None,
     ) -> Response:
         dashboard = DASHBOARDS_BY_UID.get(dashboard_id)
         if dashboard is None:
             raise HTTPException(404, f"unknown dashboard {dashboard_id!r}")
         window = parse_window(start, end, step)
-        namespace = context.settings.namespace
+        asked = checked(namespace)
 
         def answer() -> bytes:
             # Thousands of points: encoded here, in the worker thread, by orjson, not by
             # FastAPI's encoder walking every number on the event loop.
-            return orjson.dumps(render(context.store, dashboard, namespace, window))
+            served = serve_namespace(context.store, context.settings.namespace, asked)
+            body = render(context.store, dashboard, served.name, window)
+            return orjson.dumps({**body, "namespace": served.answer()})
 
         return Response(await asyncio.to_thread(answer), media_type="application/json")
 

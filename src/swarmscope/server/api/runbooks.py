@@ -6,13 +6,17 @@ embedded server has no such place, so it serves the runbooks and its alerts link
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from swarmscope.definitions.alerts import ALERTS
 from swarmscope.definitions.runbooks import runbook
 from swarmscope.server.alerting.rules import RUNBOOKS_PATH
 from swarmscope.server.context import Context
+from swarmscope.server.namespaces import checked, serve_namespace
 
 
 def routes(context: Context) -> APIRouter:
@@ -25,12 +29,22 @@ def routes(context: Context) -> APIRouter:
         response_class=PlainTextResponse,
         responses={404: {"description": "No alert has this runbook."}},
     )
-    async def read_runbook(name: str) -> Response:
+    async def read_runbook(
+        name: str,
+        namespace: Annotated[
+            str | None,
+            Query(description="the metric name prefix its queries name; default as dashboards"),
+        ] = None,
+    ) -> Response:
         rule = rules.get(name)
         if rule is None:
             return JSONResponse({"error": f"no alert has the runbook {name!r}"}, status_code=404)
+        asked = checked(namespace)
+        served = await asyncio.to_thread(
+            serve_namespace, context.store, context.settings.namespace, asked
+        )
         return PlainTextResponse(
-            runbook(rule, context.settings.namespace), media_type="text/markdown; charset=utf-8"
+            runbook(rule, served.name), media_type="text/markdown; charset=utf-8"
         )
 
     return router

@@ -235,29 +235,56 @@ async function fill(body, panel, bounds, step) {
   }
 }
 
+/**
+ * The selector lists the namespaces with metrics (shown when there is a choice, or when the
+ * one read is not among them), the one read selected; the banner says the server's notice.
+ */
+function showNamespace(selector, banner, namespace) {
+  if (!namespace) return;
+  const names = [...new Set([...(namespace.stored || []), namespace.served])];
+  selector.replaceChildren(...names.map((name) => h("option", { value: name, selected: name === namespace.served }, name)));
+  selector.value = namespace.served;
+  selector.hidden = names.length < 2;
+  banner.textContent = namespace.notice || "";
+  banner.hidden = !namespace.notice;
+}
+
 export async function render(page, where, signal) {
   const id = where.id;
   const range = RANGES.includes(where.params.get("range")) ? where.params.get("range") : "1h";
   const refresh = where.params.get("refresh") === "1";
-  const link = (r, on) => `#/dashboards/${encodeURIComponent(id)}?range=${r}${on ? "&refresh=1" : ""}`;
+  // The namespace chosen in the selector; none: the server's (asked, else what arrived).
+  const chosen = where.params.get("namespace") || "";
+  const link = (r, on, ns = chosen) =>
+    `#/dashboards/${encodeURIComponent(id)}?range=${r}${on ? "&refresh=1" : ""}${ns ? `&namespace=${encodeURIComponent(ns)}` : ""}`;
   const toggle = h("input", { type: "checkbox", checked: refresh });
   toggle.addEventListener("change", () => {
     location.hash = link(range, toggle.checked);
+  });
+  const selector = h("select", { class: "namespace", title: "The namespace whose metrics are shown" });
+  selector.hidden = true;
+  selector.addEventListener("change", () => {
+    location.hash = link(range, refresh, selector.value);
   });
   const title = h("span", {}, id);
   const head = heading(
     title,
     h("a", { href: "#/dashboards" }, "← Dashboards"),
+    selector,
     h("span", { class: "segmented" }, RANGES.map((r) => h("a", { href: link(r, refresh), class: r === range ? "on" : "" }, r))),
     h("label", { class: "refresh" }, toggle, ` every ${REFRESH_MS / 1000} s`),
   );
+  // Why panels are empty when the namespace read holds no metrics (the server's notice).
+  const banner = h("div", { class: "notice namespace-notice", role: "status" });
+  banner.hidden = true;
   const grid = h("div", { class: "panels" });
-  page.append(head, grid);
+  page.append(head, banner, grid);
 
   const bodies = new Map();
   const load = async () => {
-    const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range }, signal);
+    const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range, namespace: chosen }, signal);
     title.textContent = data.title || id;
+    showNamespace(selector, banner, data.namespace);
     const drawing = [];
     (data.panels || []).forEach((panel, index) => {
       let body = bodies.get(index);

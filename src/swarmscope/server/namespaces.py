@@ -1,0 +1,157 @@
+"""Which namespace the server reads metrics under: the one asked for, or what arrived.
+
+The SDK prefixes every metric with its app's namespace (``sergas_agent_sessions_total``) and
+sends the namespace as the resource attribute ``service.namespace``. The server learns the
+namespaces from those, so ``swarmscope serve`` needs no ``--namespace``: with one stored it
+is used, with several the most recently pushed is the default and a request may choose
+another (``?namespace=``). A namespace asked for (by a flag or a request) under which no
+metrics are stored is said in a notice, so a typo shows as a sentence, not as empty panels.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from swarmscope.api_words import iso
+from swarmscope.conventions.catalog import METRICS
+from swarmscope.exceptions import BadParameter
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.namespaces import metric_names, resource_namespaces
+
+# The SDK's own default namespace: what a server with no data and no flag reads under.
+DEFAULT_NAMESPACE = "swarmscope"
+# What the SDK accepts as a namespace (a Prometheus name's first word).
+_VALID = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+# Longest first: ``sergas_agent_errors_total`` is ``sergas`` + ``agent_errors_total``, not
+# ``sergas_agent`` + ``errors_total``.
+_FAMILIES = tuple(sorted((spec.name for spec in METRICS), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """One namespace the store holds data under."""
+
+    name: str
+    services: tuple[str, ...]
+    # The latest span end or metric point under it, in ns since the epoch.
+    last_seen_ns: int
+    # The latest metric point under it; None when only spans arrived under it.
+    last_metric_ns: int | None
+
+    def answer(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "services": list(self.services),
+            "last_seen": iso(self.last_seen_ns),
+            "last_metric": None if self.last_metric_ns is None else iso(self.last_metric_ns),
+        }
+
+
+@dataclass(frozen=True)
+class Served:
+    """The namespace a view reads metrics under, and what to tell its user about it."""
+
+    name: str
+    # What was asked for (``?namespace=``, else ``serve --namespace``); None: nothing.
+    asked: str | None
+    # The namespaces with metrics, most recently pushed first.
+    stored: tuple[str, ...]
+    notice: str | None
+
+    def answer(self) -> dict[str, Any]:
+        return {
+            "asked": self.asked,
+            "served": self.name,
+            "stored": list(self.stored),
+            "notice": self.notice,
+        }
+
+
+def is_namespace(text: str) -> bool:
+    """Whether ``text`` can prefix a metric name, as the SDK's namespace must."""
+    return _VALID.fullmatch(text) is not None
+
+
+def family_namespace(name: str, families: Iterable[str] = _FAMILIES) -> str | None:
+    """The namespace of a metric name ``<namespace>_<family>``, the family the longest that
+    fits; None for a name that is no catalog family under a namespace (or one without)."""
+    families = tuple(families)
+    if name in families:
+        return None
+    for family in families:
+        namespace = name.removesuffix(f"_{family}")
+        if namespace != name and is_namespace(namespace):
+            return namespace
+    return None
+
+
+def stored_namespaces(store: Store) -> list[Namespace]:
+    """Every namespace the store holds, those with the most recent metrics first, then the
+    ones with spans only (most recent first)."""
+    found: dict[str, tuple[set[str], int, int | None]] = {}
+    for row in metric_names(store):
+        namespace = family_namespace(row["name"])
+        if namespace is None:
+            continue
+        services, seen, metric = found.get(namespace, (set(), 0, None))
+        services.update(row["services"])
+        found[namespace] = (services, max(seen, row["last_ns"]), max(metric or 0, row["last_ns"]))
+    for row in resource_namespaces(store):
+        services, seen, metric = found.get(row["namespace"], (set(), 0, None))
+        services.update(row["services"] or ())
+        found[row["namespace"]] = (services, max(seen, row["last_ns"] or 0), metric)
+    namespaces = [
+        Namespace(name, tuple(sorted(services)), seen, metric)
+        for name, (services, seen, metric) in found.items()
+    ]
+    return sorted(
+        namespaces,
+        key=lambda n: (n.last_metric_ns is None, -(n.last_metric_ns or 0), -n.last_seen_ns),
+    )
+
+
+def with_metrics(namespaces: list[Namespace]) -> tuple[str, ...]:
+    """The names of those with metrics stored, in their order."""
+    return tuple(n.name for n in namespaces if n.last_metric_ns is not None)
+
+
+def checked(namespace: str | None) -> str | None:
+    """A namespace from a request, or a ``BadParameter`` when it cannot be one."""
+    if namespace in (None, ""):
+        return None
+    if not is_namespace(namespace):
+        raise BadParameter(
+            f"namespace {namespace!r} is not a metric name prefix (letters, digits, _)"
+        )
+    return namespace
+
+
+def serve_namespace(store: Store, configured: str | None, asked: str | None = None) -> Served:
+    """The namespace to read the store's metrics under (see ``choose``)."""
+    return choose(with_metrics(stored_namespaces(store)), configured, asked)
+
+
+def choose(stored: tuple[str, ...], configured: str | None, asked: str | None = None) -> Served:
+    """``asked`` (a request's), else ``configured`` (the server's), else the stored one with
+    the most recent metrics; with a notice when the one asked for holds no metrics."""
+    wanted = asked or configured
+    if wanted is None:
+        if stored:
+            return Served(stored[0], None, stored, None)
+        return Served(DEFAULT_NAMESPACE, None, stored, "No metrics have arrived yet.")
+    if wanted in stored:
+        return Served(wanted, wanted, stored, None)
+    return Served(wanted, wanted, stored, _mismatch(wanted, stored))
+
+
+def _mismatch(wanted: str, stored: tuple[str, ...]) -> str:
+    if not stored:
+        return f"No metrics under {wanted}_; none have arrived yet."
+    held = ", ".join(stored)
+    return (
+        f"No metrics under {wanted}_; this server holds {held}. "
+        f"Start serve with --namespace {stored[0]} or choose it."
+    )

@@ -83,12 +83,21 @@ def test_serve_answers_and_rejects_a_file_as_data_dir(tmp_path):
                 time.sleep(0.1)
         assert answer.json() == {"traces": [], "count": 0}
         assert (tmp_path / "data" / "swarmscope.duckdb").exists()
+        # Told no namespace, it serves what arrives, and says nothing has.
+        assert httpx.get(f"http://127.0.0.1:{port}/api/namespaces").json() == {
+            "namespaces": [],
+            "configured": None,
+            "served": "swarmscope",
+            "notice": "No metrics have arrived yet.",
+        }
     finally:
         server.terminate()
         server.wait(timeout=10)
     (tmp_path / "file").write_text("x")
     result = swarmscope("serve", "--data", str(tmp_path / "file"))
     assert result.returncode == 2 and "not a directory" in result.stderr
+    result = swarmscope("serve", "--namespace", "not-a-prefix", "--data", str(tmp_path / "d"))
+    assert result.returncode == 2 and "namespace" in result.stderr
 
 
 def test_serve_refuses_a_store_of_another_layout(tmp_path):

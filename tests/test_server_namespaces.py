@@ -215,6 +215,7 @@ def test_a_server_told_no_namespace_alerts_for_each_with_its_label(tmp_path: Pat
             "namespace": "alpha",
         }
         assert firing[1]["expr"] == "max by (agent_type) (beta_agent_queue_depth) > 5"
+        assert firing[1]["annotations"]["runbook_url"] == "/runbooks/QueueDeep.md?namespace=beta"
     finally:
         store.close()
 

@@ -88,9 +88,10 @@ def family_namespace(name: str, families: Iterable[str] = _FAMILIES) -> str | No
     return None
 
 
-def stored_namespaces(store: Store) -> list[Namespace]:
+def stored_namespaces(store: Store, spans: bool = True) -> list[Namespace]:
     """Every namespace the store holds, those with the most recent metrics first, then the
-    ones with spans only (most recent first)."""
+    ones with spans only (most recent first). ``spans`` False reads the metrics alone (what
+    a dashboard or an alert needs), sparing a scan of the spans."""
     found: dict[str, tuple[set[str], int, int | None]] = {}
     for row in metric_names(store):
         namespace = family_namespace(row["name"])
@@ -99,7 +100,7 @@ def stored_namespaces(store: Store) -> list[Namespace]:
         services, seen, metric = found.get(namespace, (set(), 0, None))
         services.update(row["services"])
         found[namespace] = (services, max(seen, row["last_ns"]), max(metric or 0, row["last_ns"]))
-    for row in resource_namespaces(store):
+    for row in resource_namespaces(store) if spans else ():
         services, seen, metric = found.get(row["namespace"], (set(), 0, None))
         services.update(row["services"] or ())
         found[row["namespace"]] = (services, max(seen, row["last_ns"] or 0), metric)
@@ -118,6 +119,11 @@ def with_metrics(namespaces: list[Namespace]) -> tuple[str, ...]:
     return tuple(n.name for n in namespaces if n.last_metric_ns is not None)
 
 
+def metric_namespaces(store: Store) -> tuple[str, ...]:
+    """The namespaces with metrics stored, the most recently pushed first."""
+    return with_metrics(stored_namespaces(store, spans=False))
+
+
 def checked(namespace: str | None) -> str | None:
     """A namespace from a request, or a ``BadParameter`` when it cannot be one."""
     if namespace in (None, ""):
@@ -131,7 +137,7 @@ def checked(namespace: str | None) -> str | None:
 
 def serve_namespace(store: Store, configured: str | None, asked: str | None = None) -> Served:
     """The namespace to read the store's metrics under (see ``choose``)."""
-    return choose(with_metrics(stored_namespaces(store)), configured, asked)
+    return choose(metric_namespaces(store), configured, asked)
 
 
 def choose(stored: tuple[str, ...], configured: str | None, asked: str | None = None) -> Served:

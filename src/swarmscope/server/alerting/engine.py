@@ -37,7 +37,7 @@ from swarmscope.server.alerting.rules import (
     evaluate_rules,
 )
 from swarmscope.server.alerting.states import Active, Alert, RuleAlerts
-from swarmscope.server.namespaces import DEFAULT_NAMESPACE, stored_namespaces, with_metrics
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE, metric_namespaces
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
 
@@ -144,7 +144,7 @@ class Alerting:
         if self.settings.namespace is not None:
             return evaluate_rules(self.store, self.rules, self.settings.namespace, at_ns)
         try:
-            namespaces = list(with_metrics(stored_namespaces(self.store)))
+            namespaces = list(metric_namespaces(self.store))
         except Exception as problem:
             # As a rule whose read fails: reported, alerts kept, the next round tries again.
             failure = Failure(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from swarmscope.definitions.alerts import ALERTS, AlertRule
 from swarmscope.definitions.durations import seconds
@@ -22,6 +23,7 @@ from swarmscope.server.store.database import Store
 
 # The label that says which namespace an alert is about, when the server serves several.
 NAMESPACE_LABEL = "namespace"
+RUNBOOK_URL = "runbook_url"
 # Where the server serves each alert's runbook (``api/runbooks``); alerts link there.
 RUNBOOKS_PATH = "/runbooks"
 COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -118,13 +120,17 @@ def evaluate_in_namespaces(
             if isinstance(result, Failure):
                 merged[name] = Failure(result.state, f"under {namespace}: {result.reason}")
             else:
-                found.extend(
-                    Active(
-                        {**alert.labels, NAMESPACE_LABEL: namespace}, alert.annotations, alert.value
-                    )
-                    for alert in result
-                )
+                found.extend(_in_namespace(alert, namespace) for alert in result)
     return merged
+
+
+def _in_namespace(alert: Active, namespace: str) -> Active:
+    """The alert labelled with its namespace, its runbook link showing that namespace's
+    queries (the runbook route reads ``?namespace=``)."""
+    annotations = dict(alert.annotations)
+    if RUNBOOK_URL in annotations:
+        annotations[RUNBOOK_URL] += f"?{urlencode({NAMESPACE_LABEL: namespace})}"
+    return Active({**alert.labels, NAMESPACE_LABEL: namespace}, annotations, alert.value)
 
 
 def compile_rule(

@@ -339,6 +339,7 @@ def test_a_namespace_without_metrics_is_a_banner_and_the_selector_offers_the_sto
         )
         selector = page.locator("select.namespace")
         expect(selector).to_have_value("nowhere")
+        watched.shot("dashboard-namespace-notice")
         with page.expect_response(lambda answer: "/api/dashboards/" in answer.url) as sent:
             selector.select_option("swarmscope")
         assert dict(parse_qsl(urlsplit(sent.value.url).query))["namespace"] == "swarmscope"
@@ -346,6 +347,12 @@ def test_a_namespace_without_metrics_is_a_banner_and_the_selector_offers_the_sto
         expect(page.locator(".namespace-notice")).to_be_hidden()
         expect(page.locator("select.namespace")).to_have_value("swarmscope")
         watched.shot("dashboard-namespace")
+        # The choice stays on the way back to the list and into another dashboard.
+        page.click("text=← Dashboards")
+        expect(page).to_have_url(f"{url}/#/dashboards?namespace=swarmscope")
+        with page.expect_response(lambda answer: "/api/dashboards/" in answer.url) as sent:
+            page.click("text=Multi-Agent Orchestration")
+        assert dict(parse_qsl(urlsplit(sent.value.url).query))["namespace"] == "swarmscope"
         watched.assert_clean()
         page.context.close()
 

@@ -269,7 +269,7 @@ export async function render(page, where, signal) {
   const title = h("span", {}, id);
   const head = heading(
     title,
-    h("a", { href: "#/dashboards" }, "← Dashboards"),
+    h("a", { href: `#/dashboards${chosen ? `?namespace=${encodeURIComponent(chosen)}` : ""}` }, "← Dashboards"),
     selector,
     h("span", { class: "segmented" }, RANGES.map((r) => h("a", { href: link(r, refresh), class: r === range ? "on" : "" }, r))),
     h("label", { class: "refresh" }, toggle, ` every ${REFRESH_MS / 1000} s`),

@@ -4,6 +4,9 @@ import { getJSON } from "../api.js";
 import { count, h, heading, table } from "../dom.js";
 
 export async function render(page, where, signal) {
+  // A namespace chosen on a dashboard stays chosen on the others.
+  const namespace = where.params.get("namespace");
+  const suffix = namespace ? `?namespace=${encodeURIComponent(namespace)}` : "";
   page.append(heading("Dashboards"));
   const data = await getJSON("/api/dashboards", {}, signal);
   // The list is {dashboards: [...]}, or a bare list from servers that answer it that way.
@@ -11,7 +14,7 @@ export async function render(page, where, signal) {
   page.append(
     table(
       [
-        { label: "Dashboard", cell: (d) => h("a", { href: `#/dashboards/${encodeURIComponent(d.id)}` }, d.title || d.id) },
+        { label: "Dashboard", cell: (d) => h("a", { href: `#/dashboards/${encodeURIComponent(d.id)}${suffix}` }, d.title || d.id) },
         { label: "Panels", cell: (d) => count(Array.isArray(d.panels) ? d.panels.length : d.panels), class: "num" },
         { label: "About", cell: (d) => d.description || "", class: "message" },
       ],

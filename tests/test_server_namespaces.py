@@ -184,7 +184,16 @@ def gauge(store: Store, at: float, namespace: str, value: float) -> None:
 def queue_rule() -> AlertRule:
     query = Current(Series("agent_queue_depth"), "max", ("agent_type",))
     return AlertRule(
-        "QueueDeep", query, ">", 5, "1m", "warning", "agents", "s", "{{ $value }}", "g", "t"
+        name="QueueDeep",
+        query=query,
+        op=">",
+        threshold=5,
+        for_="1m",
+        severity="warning",
+        team="agents",
+        summary="s",
+        description="{{ $value }}",
+        group="g",
     )
 
 
@@ -245,6 +254,8 @@ def test_a_metric_name_is_a_namespace_and_the_longest_family_that_fits():
     assert family_namespace("my_app_llm_cache_hits_total") == "my_app"
     assert family_namespace("agent_errors_total") is None
     assert family_namespace("http_server_duration") is None
+    # An app catalog's families count as the built-in ones do.
+    assert family_namespace("shop_orders_total", ("orders_total",)) == "shop"
 
 
 def test_the_choice_of_namespace():

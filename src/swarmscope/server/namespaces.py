@@ -11,12 +11,11 @@ metrics are stored is said in a notice, so a typo shows as a sentence, not as em
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.api_words import iso
-from swarmscope.conventions.catalog import METRICS
+from swarmscope.conventions.catalog import METRICS_BY_NAME
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.namespaces import metric_names, resource_namespaces
@@ -25,9 +24,6 @@ from swarmscope.server.store.queries.namespaces import metric_names, resource_na
 DEFAULT_NAMESPACE = "swarmscope"
 # What the SDK accepts as a namespace (a Prometheus name's first word).
 _VALID = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-# Longest first: ``sergas_agent_errors_total`` is ``sergas`` + ``agent_errors_total``, not
-# ``sergas_agent`` + ``errors_total``.
-_FAMILIES = tuple(sorted((spec.name for spec in METRICS), key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -75,10 +71,19 @@ def is_namespace(text: str) -> bool:
     return _VALID.fullmatch(text) is not None
 
 
-def family_namespace(name: str, families: Iterable[str] = _FAMILIES) -> str | None:
-    """The namespace of a metric name ``<namespace>_<family>``, the family the longest that
-    fits; None for a name that is no catalog family under a namespace (or one without)."""
-    families = tuple(families)
+def known_families() -> tuple[str, ...]:
+    """The catalog's family names, with those of any app catalog registered in this process
+    (``swarmscope.app_catalog``), longest first: ``sergas_agent_errors_total`` is ``sergas``
+    + ``agent_errors_total``, not ``sergas_agent`` + ``errors_total``. Read at each call,
+    since a catalog may be registered after this module is imported."""
+    return tuple(sorted(METRICS_BY_NAME, key=len, reverse=True))
+
+
+def family_namespace(name: str, families: tuple[str, ...] | None = None) -> str | None:
+    """The namespace of a metric name ``<namespace>_<family>``, the longest of ``families``
+    (default ``known_families()``) that fits; None for a name that is no family under a
+    namespace (or a family without one)."""
+    families = known_families() if families is None else families
     if name in families:
         return None
     for family in families:
@@ -93,8 +98,9 @@ def stored_namespaces(store: Store, spans: bool = True) -> list[Namespace]:
     ones with spans only (most recent first). ``spans`` False reads the metrics alone (what
     a dashboard or an alert needs), sparing a scan of the spans."""
     found: dict[str, tuple[set[str], int, int | None]] = {}
+    families = known_families()
     for row in metric_names(store):
-        namespace = family_namespace(row["name"])
+        namespace = family_namespace(row["name"], families)
         if namespace is None:
             continue
         services, seen, metric = found.get(namespace, (set(), 0, None))

@@ -27,9 +27,15 @@ from swarmscope.server.alerting import Alerting
 from swarmscope.server.alerting.rules import compile_rule
 from swarmscope.server.app import create_app
 from swarmscope.server.intake.otlp import MetricRow
-from swarmscope.server.namespaces import choose, family_namespace
+from swarmscope.server.namespaces import (
+    choose,
+    family_namespace,
+    metric_namespaces,
+    stored_namespaces,
+)
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import ResourceRow
 from swarmscope.telemetry.metric_push import encode
 
 T0 = int(time.time()) - 600
@@ -256,6 +262,29 @@ def test_a_metric_name_is_a_namespace_and_the_longest_family_that_fits():
     assert family_namespace("http_server_duration") is None
     # An app catalog's families count as the built-in ones do.
     assert family_namespace("shop_orders_total", ("orders_total",)) == "shop"
+
+
+def point(store: Store, name: str, service: str = "svc") -> None:
+    series = json.dumps([service, "", name, []])
+    row = MetricRow(T0 * 10**9, 0, service, name, "gauge", series, [], 1.0, *[None] * 4)
+    store.add("metric_points", [row])
+
+
+def test_a_family_unknown_here_does_not_make_a_namespace_of_its_own(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        # An app family ``zoho_circuit_breaker_state`` ends like the catalog's
+        # ``circuit_breaker_state``: it reads as ``shop_zoho``, which extends ``shop``.
+        point(store, "shop_agent_queue_depth")
+        point(store, "shop_zoho_circuit_breaker_state")
+        # Declared by a resource, ``shop_eu`` is a namespace of its own.
+        point(store, "shop_eu_agent_queue_depth", "eu")
+        resource = json.dumps({SERVICE_NAME: "eu", SERVICE_NAMESPACE: "shop_eu"})
+        store.add("resources", [ResourceRow("r1", resource)])
+        assert [n.name for n in stored_namespaces(store)] == ["shop", "shop_eu"]
+        assert metric_namespaces(store) == ("shop", "shop_eu")
+    finally:
+        store.close()
 
 
 def test_the_choice_of_namespace():

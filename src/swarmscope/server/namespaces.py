@@ -1,6 +1,6 @@
 """Which namespace the server reads metrics under: the one asked for, or what arrived.
 
-The SDK prefixes every metric with its app's namespace (``sergas_agent_sessions_total``) and
+The SDK prefixes every metric with its app's namespace (``shop_agent_sessions_total``) and
 sends the namespace as the resource attribute ``service.namespace``. The server learns the
 namespaces from those, so ``swarmscope serve`` needs no ``--namespace``: with one stored it
 is used, with several the most recently pushed is the default and a request may choose
@@ -11,6 +11,7 @@ metrics are stored is said in a notice, so a typo shows as a sentence, not as em
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,11 @@ from swarmscope.api_words import iso
 from swarmscope.conventions.catalog import METRICS_BY_NAME
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.namespaces import metric_names, resource_namespaces
+from swarmscope.server.store.queries.namespaces import (
+    declared_namespaces,
+    metric_names,
+    resource_namespaces,
+)
 
 # The SDK's own default namespace: what a server with no data and no flag reads under.
 DEFAULT_NAMESPACE = "swarmscope"
@@ -73,8 +78,8 @@ def is_namespace(text: str) -> bool:
 
 def known_families() -> tuple[str, ...]:
     """The catalog's family names, with those of any app catalog registered in this process
-    (``swarmscope.app_catalog``), longest first: ``sergas_agent_errors_total`` is ``sergas``
-    + ``agent_errors_total``, not ``sergas_agent`` + ``errors_total``. Read at each call,
+    (``swarmscope.app_catalog``), longest first: ``shop_agent_errors_total`` is ``shop``
+    + ``agent_errors_total``, not ``shop_agent`` + ``errors_total``. Read at each call,
     since a catalog may be registered after this module is imported."""
     return tuple(sorted(METRICS_BY_NAME, key=len, reverse=True))
 
@@ -93,26 +98,52 @@ def family_namespace(name: str, families: tuple[str, ...] | None = None) -> str 
     return None
 
 
+@dataclass
+class _Seen:
+    services: set[str]
+    last_ns: int = 0
+    last_metric_ns: int | None = None
+
+    def add(self, services: Iterable[str], last_ns: int | None, metric: bool) -> None:
+        self.services.update(services)
+        self.last_ns = max(self.last_ns, last_ns or 0)
+        if metric:
+            self.last_metric_ns = max(self.last_metric_ns or 0, last_ns or 0)
+
+
 def stored_namespaces(store: Store, spans: bool = True) -> list[Namespace]:
     """Every namespace the store holds, those with the most recent metrics first, then the
-    ones with spans only (most recent first). ``spans`` False reads the metrics alone (what
-    a dashboard or an alert needs), sparing a scan of the spans."""
-    found: dict[str, tuple[set[str], int, int | None]] = {}
+    ones with spans only (most recent first). ``spans`` False leaves out the spans' services
+    and times (what a dashboard or an alert needs), sparing a scan of the spans.
+
+    A family this process does not know (an app catalog registered in the app, not here)
+    can end like one it knows: ``shop_crm_circuit_breaker_state`` reads as the namespace
+    ``shop_crm``. So a namespace read from metric names alone that extends another one
+    found (``shop`` + ``_``) is taken as that one, unless a resource declares it.
+    """
+    declared = declared_namespaces(store)
+    found: dict[str, _Seen] = {}
     families = known_families()
     for row in metric_names(store):
         namespace = family_namespace(row["name"], families)
-        if namespace is None:
-            continue
-        services, seen, metric = found.get(namespace, (set(), 0, None))
-        services.update(row["services"])
-        found[namespace] = (services, max(seen, row["last_ns"]), max(metric or 0, row["last_ns"]))
+        if namespace is not None:
+            found.setdefault(namespace, _Seen(set())).add(row["services"], row["last_ns"], True)
     for row in resource_namespaces(store) if spans else ():
-        services, seen, metric = found.get(row["namespace"], (set(), 0, None))
-        services.update(row["services"] or ())
-        found[row["namespace"]] = (services, max(seen, row["last_ns"] or 0), metric)
+        found.setdefault(row["namespace"], _Seen(set())).add(
+            row["services"] or (), row["last_ns"], False
+        )
+    known = declared | set(found)
+    for name in sorted(set(found) - declared, key=len, reverse=True):
+        shorter = [other for other in known if name.startswith(f"{other}_")]
+        if shorter:
+            seen = found.pop(name)
+            into = found.setdefault(min(shorter, key=len), _Seen(set()))
+            into.add(seen.services, seen.last_ns, False)
+            if seen.last_metric_ns is not None:
+                into.add((), seen.last_metric_ns, True)
     namespaces = [
-        Namespace(name, tuple(sorted(services)), seen, metric)
-        for name, (services, seen, metric) in found.items()
+        Namespace(name, tuple(sorted(seen.services)), seen.last_ns, seen.last_metric_ns)
+        for name, seen in found.items()
     ]
     return sorted(
         namespaces,

@@ -2,7 +2,7 @@
 
 Two witnesses, read separately because they live in different tables: the resources spans
 arrive with (``service.namespace``, set by the SDK and by any OpenTelemetry client that
-declares one), and the names of metric points (``sergas_agent_sessions_total``), which is
+declares one), and the names of metric points (``shop_agent_sessions_total``), which is
 all a metric sender that sets no resource attribute leaves. Which names are a namespace
 and a family is the caller's business (``server.namespaces``); these return rows.
 """
@@ -32,6 +32,12 @@ _RESOURCE_NAMESPACES = """
     GROUP BY namespace
 """
 
+# The resources table is small (one row per distinct resource), unlike the spans.
+_DECLARED = """
+    SELECT DISTINCT json_extract_string(attributes, ?) AS namespace FROM resources
+    WHERE json_extract_string(attributes, ?) IS NOT NULL
+"""
+
 _METRIC_NAMES = """
     SELECT name, list(DISTINCT service ORDER BY service) AS services, max(time_ns) AS last_ns
     FROM metric_points GROUP BY name
@@ -41,6 +47,12 @@ _METRIC_NAMES = """
 def resource_namespaces(store: Store) -> list[dict[str, Any]]:
     """Each ``service.namespace`` spans were sent under: its services and latest span end."""
     return store.rows(_RESOURCE_NAMESPACES, [_NAMESPACE_PATH, _NAMESPACE_PATH])
+
+
+def declared_namespaces(store: Store) -> set[str]:
+    """Every ``service.namespace`` a stored resource declares, without reading the spans."""
+    rows = store.rows(_DECLARED, [_NAMESPACE_PATH, _NAMESPACE_PATH])
+    return {row["namespace"] for row in rows}
 
 
 def metric_names(store: Store) -> list[dict[str, Any]]:

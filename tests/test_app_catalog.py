@@ -1,15 +1,18 @@
 """An app's own catalog: validated like swarmscope's, exported on /metrics, in the stack's
-alert and recording rules (which promtool accepts and unit-tests) and in its dashboards."""
+alert and recording rules (which promtool accepts and unit-tests), in its dashboards, and
+in the embedded server's dashboards, runbooks and alerts."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 import typer
 import yaml
@@ -17,6 +20,7 @@ from prometheus_client import generate_latest
 from typer.testing import CliRunner
 
 import swarmscope as ss
+from loopback import serve
 from swarmscope.app_catalog import (
     AppCatalog,
     RecordingRule,
@@ -30,6 +34,11 @@ from swarmscope.conventions.catalog import METRICS_BY_NAME, EventSpec, MetricSpe
 from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.dashboards import Dashboard, Panel, Target
 from swarmscope.definitions.query import Quantile, Rate, Ratio, Series
+from swarmscope.server.alerting import Alerting
+from swarmscope.server.app import create_app
+from swarmscope.server.settings import ServerSettings
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import MetricRow
 from swarmscope.stack.bundle import export
 from swarmscope.stack.rule_tests import TEST_FILES
 from test_ops_bundle import tool
@@ -258,3 +267,58 @@ def test_the_catalog_command_lists_an_apps_families_and_events(shop: AppCatalog)
     assert "myapp_agent_sessions_total" in rows
     events = CliRunner().invoke(app, ["--events", "--json", "--catalog", "test_app_catalog:SHOP"])
     assert "order_placed" in {row["event"] for row in json.loads(events.output)}
+
+
+# --- the embedded server, told of the catalog by ``serve --catalog`` ---
+
+
+def orders(store: Store, at: float, region: str, status: str, total: float) -> None:
+    name = "shop_orders_total"
+    labels = [("region", region), ("status", status)]
+    series = json.dumps(["svc", "", name, labels])
+    point = MetricRow(
+        int(at * 1e9), 0, "svc", name, "counter", series, labels, total, None, None, None, None
+    )
+    store.add("metric_points", [point])
+
+
+def test_the_server_computes_the_apps_dashboard_serves_its_runbook_and_alerts(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    clock = [float(int(time.time()) - 600)]
+    try:
+        # Two minutes of orders in eu: 30 paid and 10 failed a minute, a quarter failing.
+        for minute in range(3):
+            orders(store, clock[0] + 60 * minute, "eu", "paid", 30.0 * minute)
+            orders(store, clock[0] + 60 * minute, "eu", "failed", 10.0 * minute)
+        with serve(create_app(store, ServerSettings(namespace="shop"))) as url:
+            listed = {d["id"] for d in httpx.get(f"{url}/api/dashboards").json()}
+            assert {"shop", "a2a-delegation"} <= listed
+            board = httpx.get(
+                f"{url}/api/dashboards/shop",
+                params={"start": clock[0], "end": clock[0] + 120, "step": "60s"},
+            ).json()
+            [failing] = [p for p in board["panels"] if p["title"] == "Order Failure Rate"]
+            assert failing["series"][0]["labels"] == {"region": "eu"}
+            assert failing["series"][0]["points"][-1][1] == pytest.approx(0.25)
+            runbook = httpx.get(f"{url}/runbooks/OrderFailuresHigh.md")
+            assert runbook.status_code == 200 and "shop_orders_total" in runbook.text
+        alerting = Alerting(store, ServerSettings(namespace="shop"), lambda: clock[0] + 120)
+        alerting.evaluate()
+        [entry] = [a for a in alerting.snapshot()["alerts"] if a["name"] == "OrderFailuresHigh"]
+        assert (entry["state"], entry["labels"]["region"], entry["value"]) == (
+            "pending",
+            "eu",
+            pytest.approx(0.25),
+        )
+    finally:
+        store.close()
+
+
+def test_serve_says_which_catalog_it_cannot_load(shop: AppCatalog):
+    from swarmscope.commands.serve import serve as serve_command
+
+    unregister(shop)
+    app = typer.Typer()
+    app.command()(serve_command)
+    result = CliRunner().invoke(app, ["--catalog", "test_app_catalog:ORDERS"])
+    assert result.exit_code == 2 and "not an AppCatalog" in result.output, result.output

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from swarmscope.commands.app_catalogs import CatalogOption, load_catalogs
 from swarmscope.config import ConfigError, Settings
 
 
@@ -46,6 +47,7 @@ def serve(
         int | None,
         typer.Option(help="Processes decoding OTLP (default: one per CPU; 0: none).", min=0),
     ] = None,
+    catalog: CatalogOption = None,
 ) -> None:
     """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
 
@@ -62,6 +64,7 @@ def serve(
     from swarmscope.server.store.database import StoreError
     from swarmscope.server.store.retention import Retention
 
+    load_catalogs(catalog)  # its dashboards, alerts and runbooks join swarmscope's
     if data.exists() and not data.is_dir():
         raise typer.BadParameter(f"{data} exists and is not a directory", param_hint="--data")
     try:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from swarmscope.definitions.alerts import ALERTS, AlertRule
+from swarmscope.app_catalog import every_alert
+from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.durations import seconds
 from swarmscope.definitions.query import Query
 from swarmscope.definitions.templates import render
@@ -153,4 +154,4 @@ def compile_rule(
 def compile_rules(
     namespace: str, time_scale: float = 1.0, runbook_base: str = RUNBOOKS_PATH
 ) -> list[Rule]:
-    return [compile_rule(rule, namespace, time_scale, runbook_base) for rule in ALERTS]
+    return [compile_rule(rule, namespace, time_scale, runbook_base) for rule in every_alert()]

@@ -1,7 +1,8 @@
-"""``GET /api/dashboards`` and ``GET /api/dashboards/{id}``: the ops bundle's dashboards, computed.
+"""``GET /api/dashboards`` and ``GET /api/dashboards/{id}``: the dashboards, computed.
 
-The panels Grafana gets as PromQL (``ops/dashboards.py``) are computed here from the server's
-own metric points (``server/evaluate.py``), with Prometheus's semantics: the console and
+The dashboards are swarmscope's and those of each app catalog ``serve --catalog`` registered.
+The panels Grafana gets as PromQL (``definitions/dashboards.py``) are computed here from the
+server's own metric points (``server/query/evaluate.py``), with Prometheus's semantics: the console and
 Grafana show the same figures for the same definitions. A whole dashboard is one SQL
 statement. Panel ids are Grafana's (position + 1); legends are Grafana's ``{{label}}``
 templates filled in with each series' labels.
@@ -29,7 +30,8 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from swarmscope.api_words import MAX_NS, time_ns
-from swarmscope.definitions.dashboards import DASHBOARDS, DASHBOARDS_BY_UID, Dashboard, Panel
+from swarmscope.app_catalog import every_dashboard
+from swarmscope.definitions.dashboards import Dashboard, Panel
 from swarmscope.definitions.query import Query as PanelQuery
 from swarmscope.definitions.query import Up
 from swarmscope.exceptions import BadParameter
@@ -71,7 +73,7 @@ def routes(context: Context) -> APIRouter:
                 "tags": list(dashboard.tags),
                 "panels": len(dashboard.panels),
             }
-            for dashboard in DASHBOARDS
+            for dashboard in every_dashboard()
         ]
 
     @router.get(
@@ -103,7 +105,7 @@ def routes(context: Context) -> APIRouter:
             ),
         ] = None,
     ) -> Response:
-        dashboard = DASHBOARDS_BY_UID.get(dashboard_id)
+        dashboard = next((d for d in every_dashboard() if d.uid == dashboard_id), None)
         if dashboard is None:
             raise HTTPException(404, f"unknown dashboard {dashboard_id!r}")
         window = parse_window(start, end, step)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from swarmscope.definitions.alerts import ALERTS
+from swarmscope.app_catalog import every_alert
 from swarmscope.definitions.runbooks import runbook
 from swarmscope.server.alerting.rules import RUNBOOKS_PATH
 from swarmscope.server.context import Context
@@ -21,7 +21,7 @@ from swarmscope.server.namespaces import checked, serve_namespace
 
 def routes(context: Context) -> APIRouter:
     router = APIRouter(tags=["alerts"])
-    rules = {rule.runbook: rule for rule in ALERTS}
+    rules = {rule.runbook: rule for rule in every_alert()}
 
     @router.get(
         f"{RUNBOOKS_PATH}/{{name}}",

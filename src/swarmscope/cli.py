@@ -6,6 +6,10 @@ took seconds before any command could start, ``swarmscope version`` included. He
 command tree is a table of names, one-line helps and where each command lives; the module is
 imported when its command is resolved, which is also when its own ``--help`` is printed.
 The top-level ``--help`` lists the table's one-liners without importing anything.
+
+Every Typer app of the command prints Click's plain help (``rich_markup_mode=None``):
+Typer's Rich help imports Rich's Markdown renderer and its parser, a third of what
+``traces list --help`` cost, for panels around the same text. Tables stay Rich's.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ def load(name: str) -> Any:
     ``command`` on the root app would have built it."""
     module, attribute = COMMANDS[name].target.split(":")
     target = getattr(import_module(module), attribute)
-    holder = typer.Typer(add_completion=False)
+    holder = typer.Typer(add_completion=False, rich_markup_mode=None)
     if isinstance(target, typer.Typer):
         holder.add_typer(target, name=name)
     else:
@@ -107,6 +111,7 @@ app = typer.Typer(
     help="Observability for multi-agent LLM systems: metrics, traces and logs that agree.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 

@@ -12,7 +12,9 @@ from swarmscope.commands.app_catalogs import CatalogOption, load_catalogs
 from swarmscope.config import ConfigError, Settings
 
 stack = typer.Typer(
-    help="The production stack: Prometheus, Alertmanager and friends.", no_args_is_help=True
+    help="The production stack: Prometheus, Alertmanager and friends.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

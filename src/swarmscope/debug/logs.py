@@ -13,7 +13,7 @@ from swarmscope.debug.options import Json, Server, Since, Until, console, print_
 from swarmscope.debug.render import details, level, message, table, when
 from swarmscope.exceptions import BadParameter
 
-logs_app = typer.Typer(help="Search logs.", no_args_is_help=True)
+logs_app = typer.Typer(help="Search logs.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _level(name: str | None) -> str | None:

@@ -24,8 +24,8 @@ from swarmscope.debug.render import clock, details, level, message, ms, table, u
 # The server returns at most this many log records per request.
 MAX_LOGS = 1000
 
-traces_app = typer.Typer(help="Find traces.", no_args_is_help=True)
-trace_app = typer.Typer(help="Look at one trace.", no_args_is_help=True)
+traces_app = typer.Typer(help="Find traces.", no_args_is_help=True, rich_markup_mode=None)
+trace_app = typer.Typer(help="Look at one trace.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @traces_app.command("list")

@@ -89,17 +89,18 @@ def test_any_opentelemetry_sdk_with_prometheus_names(store: Store):
         provider.shutdown()
     [requests] = points(store, "gen_ai_client_requests_total").values()
     assert requests["value"] == 5 and requests["kind"] == "counter"
-    [duration] = points(store, "gen_ai_client_operation_duration").values()
+    # Prometheus's OTLP translation appends the unit: s -> _seconds.
+    [duration] = points(store, "gen_ai_client_operation_duration_seconds").values()
     assert duration["kind"] == "histogram" and duration["count"] == 1
 
 
 def test_what_cannot_be_stored_is_reported_as_partial_success(store: Store):
     request = ExportMetricsServiceRequest()
     metrics = request.resource_metrics.add().scope_metrics.add().metrics
-    delta = metrics.add(name="requests")
-    delta.sum.aggregation_temporality = 1  # delta
-    delta.sum.is_monotonic = True
-    delta.sum.data_points.add(as_int=3, time_unix_nano=1)
+    unknown = metrics.add(name="requests")
+    unknown.sum.aggregation_temporality = 0  # unspecified: neither delta nor cumulative
+    unknown.sum.is_monotonic = True
+    unknown.sum.data_points.add(as_int=3, time_unix_nano=1)
     kept = metrics.add(name="queue_depth")
     kept.gauge.data_points.add(as_double=7, time_unix_nano=1)
     with serve(create_app(store)) as url:
@@ -111,5 +112,5 @@ def test_what_cannot_be_stored_is_reported_as_partial_success(store: Store):
     assert answer.status_code == 200
     response = ExportMetricsServiceResponse.FromString(answer.content)
     assert response.partial_success.rejected_data_points == 1
-    assert "cumulative" in response.partial_success.error_message
+    assert "temporality unspecified" in response.partial_success.error_message
     assert points(store, "queue_depth")["{}"]["value"] == 7

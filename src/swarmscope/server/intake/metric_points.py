@@ -201,6 +201,14 @@ def _exponential(
     labels: list[tuple[str, str]],
     delta: bool,
 ) -> None:
+    if not metric_expo.MIN_SCALE <= point.scale <= metric_expo.MAX_SCALE:
+        batch.refuse(
+            BAD_BUCKETS,
+            1,
+            f"{otlp_name}: scale {point.scale} is outside OTLP's"
+            f" {metric_expo.MIN_SCALE}..{metric_expo.MAX_SCALE}",
+        )
+        return
     expo = metric_expo.from_point(point)
     head = (point.time_unix_nano, point.start_time_unix_nano, service, name, kind, series)
     count, total = float(point.count), point.sum
@@ -241,7 +249,9 @@ def _summary(
         )
     )  # fmt: skip
     for quantile in point.quantile_values:
-        tagged = sorted([*labels, ("quantile", le_value(quantile.quantile))])
+        # The quantile is the series' own label, over any attribute of that name.
+        kept = [pair for pair in labels if pair[0] != "quantile"]
+        tagged = sorted([*kept, ("quantile", le_value(quantile.quantile))])
         key = json.dumps([service, instance, name, tagged], separators=(",", ":"))
         batch.rows.append(
             MetricRow(

@@ -158,6 +158,13 @@ def test_official_sdk_metrics_read_back_with_prometheus_names(store: Store, delt
         assert requests["unit"] == "{request}" and requests["services"] == [service]
         assert {"route", "job", "instance"} <= set(requests["labels"])
 
+        # The resource's other attributes, as Prometheus keeps them.
+        info = api.get(
+            "/api/metrics/target_info",
+            params={"by": "telemetry_sdk_language,instance", "match": f'job="{service}"'},
+        )
+        assert last_values(info) == {"instance=pod-1,telemetry_sdk_language=python": 1.0}
+
         # Cumulative totals, whatever the temporality sent.
         by_route = {"by": "route", "fn": "value", "match": f'job="{service}"'}
         totals = last_values(api.get("/api/metrics/app_requests_total", params=by_route))

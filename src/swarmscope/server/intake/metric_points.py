@@ -13,6 +13,12 @@ goes to the writer beside the rows:
   them in OTLP's partial success too.
 - Each metric's type, unit and description become a ``MetricFamilyRow``.
 
+Resources are as Prometheus keeps them: every series has ``job`` (``service.name``) and
+``instance`` (``service.instance.id``, else the service) labels, and the other resource
+attributes are the labels of a ``target_info`` gauge of value 1. Prometheus's ``job`` is
+``service.namespace/service.name``; here it stays ``service.name``, the name the console,
+the traces and the SDK's own dashboards use, and the namespace is the metric prefix.
+
 Exponential histograms are stored with explicit bounds (``metric_expo`` says why).
 Summaries are stored as Prometheus exposes them: ``name_count`` and ``name_sum`` (one row
 with ``count`` and ``sum``) and one series per quantile, ``name{quantile="0.9"}`` (rows
@@ -30,7 +36,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from swarmscope.conventions.attributes import SERVICE_INSTANCE_ID
+from swarmscope.conventions.attributes import (
+    SERVICE_INSTANCE_ID,
+    SERVICE_NAME,
+    SERVICE_NAMESPACE,
+)
 from swarmscope.definitions.numbers import le_value
 from swarmscope.server.intake import metric_expo
 from swarmscope.server.intake.metric_names import label_name, metric_name
@@ -38,6 +48,9 @@ from swarmscope.server.intake.span_fields import LAST_TIME_TEXT, MAX_TIME_NS, se
 from swarmscope.server.store.rows import DeltaRow, MetricFamilyRow, MetricRow
 
 _DELTA, _CUMULATIVE = 1, 2
+# Resource attributes every series carries as job and instance, left out of target_info.
+_PROMOTED = frozenset({SERVICE_NAME, SERVICE_NAMESPACE, SERVICE_INSTANCE_ID})
+TARGET_INFO = "target_info"
 # Refusal reasons: the keys the server counts refused points under.
 TIME_OUT_OF_RANGE = "time_out_of_range"
 NO_DATA = "no_data"
@@ -114,10 +127,46 @@ def metric_batch(request: ExportMetricsServiceRequest) -> MetricBatch:
         # Two processes of one service (workers, replicas) are two series, as two scrape
         # targets would be in Prometheus: their counters must not be read as one.
         instance = resource.get(SERVICE_INSTANCE_ID, "")
+        before = len(batch.rows), len(batch.deltas)
         for scope in group.scope_metrics:
             for metric in scope.metrics:
                 _metric(batch, metric, service, instance)
+        _target_info(batch, resource, service, instance, before)
     return batch
+
+
+def _target_info(
+    batch: MetricBatch,
+    resource: dict[str, str],
+    service: str,
+    instance: str,
+    before: tuple[int, int],
+) -> None:
+    """The resource's other attributes as ``target_info{job, instance, ...} 1``, as
+    Prometheus keeps them (``job`` and ``instance`` are every series' own labels), at the
+    time of the group's latest point; none for a resource with nothing more to say."""
+    named: dict[str, str] = {}
+    for key in sorted(resource):
+        if key not in _PROMOTED:
+            label = label_name(key)
+            have = named.get(label)
+            named[label] = resource[key] if have is None else f"{have};{resource[key]}"
+    times = [row.time_ns for row in batch.rows[before[0] :]]
+    times += [row.time_ns for row in batch.deltas[before[1] :]]
+    if not named or not times:
+        return
+    labels = sorted(named.items())
+    series = json.dumps([service, instance, TARGET_INFO, labels], separators=(",", ":"))
+    at = max(times)
+    batch.rows.append(
+        MetricRow(
+            at, at, service, TARGET_INFO, "gauge", series, labels, 1.0, None, None, None, None
+        )
+    )
+    batch.families.setdefault(
+        (TARGET_INFO, service),
+        MetricFamilyRow(TARGET_INFO, service, "gauge", "", "Target metadata"),
+    )
 
 
 def _metric(batch: MetricBatch, metric: Any, service: str, instance: str) -> None:

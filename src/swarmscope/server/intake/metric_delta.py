@@ -12,8 +12,9 @@ and the end of the last interval it added:
   intervals were lost) starts the series again from its own value, with its own start time,
   which the engine reads as a counter reset (never a negative rate);
 - a point ending at or before the last one (a retry, a duplicate, a late arrival) or
-  starting before the last one ended (overlapping intervals) is refused and counted: adding
-  it would count its observations twice.
+  starting before the last one ended (overlapping intervals) is refused, counted and
+  logged: adding it would count its observations twice. (It is not in the request's
+  partial success: the request was decoded, and its answer built, without this state.)
 
 Restarts: the totals live in memory and are loaded, the first time a stream is seen, from
 its latest stored point (one statement per batch for all new streams), so a server
@@ -122,7 +123,8 @@ class MetricWriter:
         return kept
 
     def forget(self) -> None:
-        """Drop every running total: the next delta of each stream loads its total from the store again."""
+        """Drop every running total (after a failed write, say): the next delta of each
+        stream loads its total from the store again."""
         self._streams.clear()
 
     def _accumulate(self, deltas: list[dict[str, Any]]) -> list[MetricRow]:

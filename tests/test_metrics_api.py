@@ -250,17 +250,14 @@ def _total(store: Store, name: str) -> list[tuple[int, float]]:
     return [(row["start_ns"], row["value"]) for row in rows]
 
 
-def test_deltas_add_up_across_a_server_restart_and_duplicates_are_counted_once(
-    store: Store, caplog: pytest.LogCaptureFixture
-):
+def test_deltas_add_up_across_a_server_restart_and_duplicates_are_counted_once(store: Store):
     t0 = 1_900_000_000 * 10**9
     second = 10**9
     with serve(create_app(store)) as url:
         _post(url, _delta_request(4, t0, t0 + second))
         _post(url, _delta_request(4, t0, t0 + second))  # a retry of the same interval
         _post(url, _delta_request(6, t0 + second, t0 + 2 * second))
-        with caplog.at_level(logging.WARNING, logger="swarmscope.server"):
-            listed = httpx.get(f"{url}/api/metrics", timeout=30).json()
+        listed = httpx.get(f"{url}/api/metrics", timeout=30).json()
     assert listed["refused"] == {"delta_out_of_order": 1}
     assert _total(store, "rows_loaded_total") == [(t0, 4.0), (t0, 10.0)]
     # A new server on the same store goes on from the stored total.
@@ -268,6 +265,10 @@ def test_deltas_add_up_across_a_server_restart_and_duplicates_are_counted_once(
         _post(url, _delta_request(5, t0 + 2 * second, t0 + 3 * second))
         # A gap (the sender lost an interval or restarted): the series starts again.
         _post(url, _delta_request(1, t0 + 5 * second, t0 + 6 * second))
+        # Overlapping the last interval: its observations would count twice.
+        _post(url, _delta_request(9, t0 + 5 * second + second // 2, t0 + 7 * second))
+        listed = httpx.get(f"{url}/api/metrics", timeout=30).json()
+    assert listed["refused"] == {"delta_overlap": 1}
     assert _total(store, "rows_loaded_total")[2:] == [(t0, 15.0), (t0 + 5 * second, 1.0)]
 
 

@@ -96,7 +96,8 @@ def _labels(key_values: Any) -> list[tuple[str, str]]:
     have their values joined with ``;`` (in key order), as the translator joins them. A key
     sent twice is one attribute, the last value winning (the store's MAP column refuses
     duplicate keys: a 500 for the whole request)."""
-    raw = {kv.key: _value(kv.value) for kv in key_values}
+    # Most values are strings: read that field first (this runs for every attribute).
+    raw = {kv.key: kv.value.string_value or _value(kv.value) for kv in key_values}
     named: dict[str, str] = {}
     for key in sorted(raw):
         label = label_name(key)

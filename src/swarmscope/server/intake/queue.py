@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from swarmscope.exceptions import Full, NeverFits
+from swarmscope.server.intake.metric_delta import MetricWriter
 from swarmscope.server.store.database import Store
 
 log = logging.getLogger("swarmscope.server")
@@ -117,6 +118,8 @@ class Intake:
         self.store = store
         self.max_rows = max_rows
         self.budget = ByteBudget(max_bytes)
+        # Delta metrics to cumulative, refused points counted: in commit order, here.
+        self.metrics = MetricWriter(store)
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
         self._cond = threading.Condition()
@@ -187,8 +190,10 @@ class Intake:
 
     def _commit(self, taken: list[_Pending]) -> None:
         try:
-            self.store.write([batch for pending in taken for batch in pending.batches])
+            batches = [batch for pending in taken for batch in pending.batches]
+            self.store.write(self.metrics.prepare(batches))
         except Exception as error:
+            self.metrics.forget()
             for pending in taken:
                 pending.done.set_exception(error)
         else:

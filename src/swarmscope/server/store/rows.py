@@ -76,6 +76,41 @@ class MetricRow:
     buckets: list[float] | None
 
 
+@dataclass(frozen=True)
+class DeltaRow(MetricRow):
+    """A delta point on its way to the accumulator (``intake/metric_delta.py``), never
+    stored as such: its ``time_ns``/``start_ns`` are the interval it counts. An exponential
+    histogram's carries its ``scale`` and positive ``offset``, with ``buckets`` the zero
+    and negative count followed by the positive bucket counts (``bounds`` None)."""
+
+    scale: int | None
+    offset: int | None
+
+
+@dataclass(frozen=True)
+class MetricFamilyRow:
+    """What a sender says of a metric: its type, unit and description, per service.
+
+    Kept once per (name, service): the first description a service sends stays.
+    """
+
+    name: str
+    service: str
+    kind: str
+    unit: str
+    help: str
+
+
+@dataclass(frozen=True)
+class RefusalRow:
+    """Points a request sent that the server does not keep, and why: counted and logged by
+    the writer (``intake/metric_delta.py``), never stored."""
+
+    reason: str
+    points: int
+    detail: str
+
+
 # Arrow types for the columns whose Python values alone do not say their SQL type.
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "start_ns": pa.int64(),
@@ -90,6 +125,9 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "labels": pa.map_(pa.string(), pa.string()),
     "bounds": pa.list_(pa.float64()),
     "buckets": pa.list_(pa.float64()),
+    "scale": pa.int64(),
+    "offset": pa.int64(),
+    "points": pa.int64(),
 }
 
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from swarmscope.exceptions import Full, NeverFits
 from swarmscope.server.intake.metric_delta import MetricWriter
+from swarmscope.server.intake.span_metrics import SpanMetrics
 from swarmscope.server.store.database import Store
 
 log = logging.getLogger("swarmscope.server")
@@ -120,6 +121,8 @@ class Intake:
         self.budget = ByteBudget(max_bytes)
         # Delta metrics to cumulative, refused points counted: in commit order, here.
         self.metrics = MetricWriter(store)
+        # The catalog's families counted from spans, for apps that push no metrics.
+        self.span_metrics = SpanMetrics()
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
         self._cond = threading.Condition()
@@ -191,6 +194,9 @@ class Intake:
     def _commit(self, taken: list[_Pending]) -> None:
         try:
             batches = [batch for pending in taken for batch in pending.batches]
+            derived = self.span_metrics.deltas(batches)
+            if derived is not None:
+                batches.append(("metric_deltas", derived))
             self.store.write(self.metrics.prepare(batches))
         except Exception as error:
             self.metrics.forget()

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import DERIVED_FROM_SPANS, PUSHED
 
 NS_PER_MS = 1_000_000
 # Instant selectors see a series' latest sample up to this long before the evaluation time.
@@ -200,11 +201,22 @@ def _statement(leaves: list[Leaf]) -> str:
     leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
         AS (VALUES {settings}),
     -- The samples every leaf needs, as numbers (labels are read once per series below).
-    raw AS MATERIALIZED (
+    scanned AS MATERIALIZED (
         SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
                start_ns AS origin, value, count, sum,
-               len(buckets) = len(bounds) + 1 AS has_buckets
+               len(buckets) = len(bounds) + 1 AS has_buckets,
+               service, coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
         FROM metric_points WHERE {_scan(leaves)}
+    ),
+    -- A family a service pushes is read from its pushes; what the server counted from the
+    -- same service's spans would count its runs twice.
+    raw AS MATERIALIZED (
+        SELECT * EXCLUDE (service, derived) FROM scanned WHERE NOT derived
+        UNION ALL
+        SELECT d.* EXCLUDE (service, derived) FROM scanned AS d
+        ANTI JOIN (SELECT DISTINCT service, name FROM scanned WHERE NOT derived) AS pushed
+            USING (service, name)
+        WHERE d.derived
     ),
     -- Each series' labels, from one of its rows: one with buckets where there is one (a
     -- series also sent as a gauge has rows without bounds).

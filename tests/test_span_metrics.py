@@ -126,6 +126,7 @@ def test_an_app_that_pushes_no_metrics_fills_the_agent_tool_and_llm_families(sto
         [success] = [p for p in board["panels"] if p["title"] == "Session Success Rate"]
         assert success["series"][0]["labels"] == {"agent_type": "planner"}
         assert success["series"][0]["points"][-1][1] == pytest.approx(0.75)
+        assert success["sources"] == ["spans"]
 
 
 def test_the_totals_go_on_after_the_server_restarts(tmp_path: Path):
@@ -167,6 +168,13 @@ def test_a_run_the_sdk_pushed_and_traced_is_counted_once(store: Store):
         assert totals(store, "agent_sessions_total", "sergas", "agent_type") == {
             ("memory_analyst",): 3.0
         }
+        end = time.time()
+        board = httpx.get(
+            f"{url}/api/dashboards/agent-performance",
+            params={"start": end - 120, "end": end, "namespace": "sergas"},
+        ).json()
+        [success] = [p for p in board["panels"] if p["title"] == "Session Success Rate"]
+        assert success["sources"] == ["pushed"]
 
 
 def test_a_namespace_is_written_as_a_metric_name_prefix():

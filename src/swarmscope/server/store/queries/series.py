@@ -111,6 +111,29 @@ def push_times(store: Store, first_ms: int, last_ms: int) -> dict[tuple[str, str
     return {(row["service"], row["instance"]): row["times"] for row in rows}
 
 
+def family_sources(
+    store: Store, names: list[str], first_ns: int, last_ns: int
+) -> dict[str, set[str]]:
+    """Where each family's figures come from between the two times: ``pushed`` for the
+    services that push it, ``spans`` for those the server counts from spans only (as the
+    series statement below reads them)."""
+    if not names:
+        return {}
+    rows = store.rows(
+        f"""
+        SELECT name, bool_or(coalesce(source, '{PUSHED}') <> '{DERIVED_FROM_SPANS}') AS pushed
+        FROM metric_points
+        WHERE name IN ({", ".join("?" for _ in names)}) AND time_ns BETWEEN ? AND ?
+        GROUP BY name, service
+        """,
+        [*names, first_ns, last_ns],
+    )
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["name"], set()).add(PUSHED if row["pushed"] else DERIVED_FROM_SPANS)
+    return found
+
+
 def window_edges(store: Store, leaves: list[Leaf]) -> list[dict[str, Any]]:
     """Per leaf, series and evaluation time, the window's first and last sample and count
     (``kind`` ``sample``), and each counter reset (``kind`` ``reset``)."""

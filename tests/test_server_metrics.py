@@ -20,6 +20,8 @@ from opentelemetry.sdk.resources import Resource
 import swarmscope as ss
 from loopback import serve
 from swarmscope.server.app import create_app
+from swarmscope.server.intake.metric_expo import Expo, from_explicit, merged
+from swarmscope.server.intake.metric_names import label_name, metric_name
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.rows import PUSHED
 
@@ -116,3 +118,60 @@ def test_what_cannot_be_stored_is_reported_as_partial_success(store: Store):
     assert response.partial_success.rejected_data_points == 1
     assert "temporality unspecified" in response.partial_success.error_message
     assert points(store, "queue_depth")["{}"]["value"] == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "kind", "monotonic", "expected"),
+    [
+        (
+            "http.server.request.duration",
+            "s",
+            "histogram",
+            False,
+            "http_server_request_duration_seconds",
+        ),
+        ("system.memory.usage", "By", "gauge", False, "system_memory_usage_bytes"),
+        ("net.io", "By/s", "sum", True, "net_io_bytes_per_second_total"),
+        ("app.requests", "{request}", "sum", True, "app_requests_total"),
+        ("requests.count", "1", "sum", True, "requests_count_total"),
+        ("cpu.utilization", "1", "gauge", False, "cpu_utilization_ratio"),
+        ("ratio.used", "1", "gauge", False, "used_ratio"),
+        ("total.requests", "", "sum", True, "requests_total"),
+        ("queue.depth", "{item}", "sum", False, "queue_depth"),
+        ("latency_seconds", "s", "histogram", False, "latency_seconds"),
+        ("2xx.responses", "", "gauge", False, "_2xx_responses"),
+        ("odd__name..x", "ms", "summary", False, "odd_name_x_milliseconds"),
+        # Names in Prometheus's form already (the swarmscope SDK's push) are kept.
+        ("shop_agent_sessions_total", "", "sum", True, "shop_agent_sessions_total"),
+        (
+            "shop_tool_call_duration_seconds",
+            "",
+            "histogram",
+            False,
+            "shop_tool_call_duration_seconds",
+        ),
+    ],
+)
+def test_names_as_prometheus_translates_otlp(
+    name: str, unit: str, kind: str, monotonic: bool, expected: str
+):
+    assert metric_name(name, unit, kind, monotonic) == expected
+
+
+def test_label_names_as_prometheus_translates_attributes():
+    assert label_name("http.route") == "http_route"
+    assert label_name("2fa") == "key_2fa"
+    assert label_name("agent_type") == "agent_type"
+
+
+def test_exponential_buckets_merge_on_the_coarser_scale():
+    fine = Expo(scale=2, offset=4, counts=(1.0, 2.0, 3.0, 4.0), low=1.0)
+    coarse = fine.downscaled(1)
+    # Buckets 4,5 -> 2 and 6,7 -> 3 at scale 1: parents hold their children's counts.
+    assert coarse == Expo(scale=1, offset=2, counts=(3.0, 7.0), low=1.0)
+    fine_bounds, _ = fine.explicit()
+    coarse_bounds, coarse_counts = coarse.explicit()
+    assert set(coarse_bounds) <= set(fine_bounds) and coarse_counts == [1.0, 3.0, 7.0, 0.0]
+    total = merged(fine, Expo(scale=1, offset=3, counts=(5.0,), low=0.0))
+    assert total == Expo(scale=1, offset=2, counts=(3.0, 12.0), low=1.0)
+    assert from_explicit(*total.explicit()) == total

@@ -27,6 +27,7 @@ from swarmscope.server.api import (
     dashboards,
     inspect,
     logs,
+    metrics,
     namespaces,
     overview,
     runbooks,
@@ -90,6 +91,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(inspect.routes(context))
     app.include_router(runbooks.routes(context))
     app.include_router(namespaces.routes(context))
+    app.include_router(metrics.routes(context, intake.metrics.refusals))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:

@@ -12,14 +12,15 @@ and the end of the last interval it added:
   intervals were lost) starts the series again from its own value, with its own start time,
   which the engine reads as a counter reset (never a negative rate);
 - a point ending at or before the last one (a retry, a duplicate, a late arrival) or
-  starting before the last one ended (overlapping intervals) is refused and counted: adding
-  it would count its observations twice.
+  starting before the last one ended (overlapping intervals) is refused, counted and
+  logged: adding it would count its observations twice. (It is not in the request's
+  partial success: the request was decoded, and its answer built, without this state.)
 
-Restarts: the totals live in memory and are seeded, the first time a stream is seen, from
+Restarts: the totals live in memory and are loaded, the first time a stream is seen, from
 its latest stored point (one statement per batch for all new streams), so a server
 restarted between two deltas goes on adding to the stored total; a gap or an overlap
 between the stored point and the next delta is handled as above. After a failed write the
-memory is dropped and reseeded from what was stored. A histogram whose bounds change
+memory is dropped and loaded again from what was stored. A histogram whose bounds change
 starts again too; exponential histograms are merged on the coarser scale (``metric_expo``).
 
 Runs on the writer thread, in commit order, so state follows what is stored; cumulative
@@ -52,7 +53,7 @@ ZERO_LEAD_NS = 1_000_000
 OUT_OF_ORDER = "delta_out_of_order"
 OVERLAP = "delta_overlap"
 OVERFLOW = "bucket_bound_overflow"
-# Streams kept in memory; past this, all are forgotten and reseeded from the store.
+# Streams kept in memory; past this, all are forgotten and loaded again from the store.
 MAX_STREAMS = 200_000
 # A reason is logged at most this often (with the count since): a broken sender pushes
 # every few seconds, and its log line would drown the others.
@@ -125,14 +126,15 @@ class MetricWriter:
         return kept
 
     def forget(self) -> None:
-        """Drop every running total: the next delta of each stream reseeds from the store."""
+        """Drop every running total (after a failed write, say): the next delta of each
+        stream loads its total from the store again."""
         self._streams.clear()
 
     def _accumulate(self, deltas: list[dict[str, Any]]) -> list[MetricRow]:
         deltas.sort(key=lambda row: (row["series"], row["time_ns"]))
         if len(self._streams) > MAX_STREAMS:
             self.forget()
-        self._seed(deltas)
+        self._load_stored(deltas)
         rows = []
         for point in deltas:
             new = point["source"] == DERIVED_FROM_SPANS and point["series"] not in self._streams
@@ -146,7 +148,7 @@ class MetricWriter:
                 rows.append(row)
         return rows
 
-    def _seed(self, deltas: list[dict[str, Any]]) -> None:
+    def _load_stored(self, deltas: list[dict[str, Any]]) -> None:
         """Load the latest stored point of every stream not in memory, in one statement."""
         new = {row["series"]: row["name"] for row in deltas if row["series"] not in self._streams}
         if not new:
@@ -238,7 +240,7 @@ def _adds_to(stream: _Stream, point: dict[str, Any]) -> bool:
     of the same bounds, an exponential histogram to one."""
     if point["scale"] is not None:
         if stream.expo is None and stream.count is not None and stream.bounds is not None:
-            # Seeded from the store: read its buckets back as an exponential histogram.
+            # Loaded from the store: read its buckets back as an exponential histogram.
             stream.expo = metric_expo.from_explicit(stream.bounds, stream.buckets or [])
         return stream.expo is not None
     if point["value"] is not None:

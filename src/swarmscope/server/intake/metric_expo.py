@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 # The OpenTelemetry SDKs' default maximum of buckets per histogram (per sign).
 MAX_BUCKETS = 160
-# The highest scale OTLP allows; a histogram with only a zero count has no scale to speak of.
-MAX_SCALE = 20
+# The scales OTLP allows; a histogram with only a zero count is given the highest.
+MIN_SCALE, MAX_SCALE = -10, 20
 
 
 def bound(scale: int, index: int) -> float:

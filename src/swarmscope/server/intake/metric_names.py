@@ -11,7 +11,7 @@ in braces, ``{request}``, is an annotation and adds nothing), a monotonic sum en
 it elsewhere), and a name starting with a digit gets a leading ``_``.
 
 Names already in Prometheus's form, like those the swarmscope SDK pushes
-(``sergas_agent_sessions_total`` without a unit), come out unchanged.
+(``shop_agent_sessions_total`` without a unit), come out unchanged.
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ goes to the writer beside the rows:
   them in OTLP's partial success too.
 - Each metric's type, unit and description become a ``MetricFamilyRow``.
 
+Resources are as Prometheus keeps them: every series has ``job`` (``service.name``) and
+``instance`` (``service.instance.id``, else the service) labels, and the other resource
+attributes are the labels of a ``target_info`` gauge of value 1. Prometheus's ``job`` is
+``service.namespace/service.name``; here it stays ``service.name``, the name the console,
+the traces and the SDK's own dashboards use, and the namespace is the metric prefix.
+
 Exponential histograms are stored with explicit bounds (``metric_expo`` says why).
 Summaries are stored as Prometheus exposes them: ``name_count`` and ``name_sum`` (one row
 with ``count`` and ``sum``) and one series per quantile, ``name{quantile="0.9"}`` (rows
@@ -30,7 +36,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from swarmscope.conventions.attributes import SERVICE_INSTANCE_ID
+from swarmscope.conventions.attributes import (
+    SERVICE_INSTANCE_ID,
+    SERVICE_NAME,
+    SERVICE_NAMESPACE,
+)
 from swarmscope.definitions.numbers import le_value
 from swarmscope.server.intake import metric_expo
 from swarmscope.server.intake.metric_names import label_name, metric_name
@@ -38,6 +48,9 @@ from swarmscope.server.intake.span_fields import LAST_TIME_TEXT, MAX_TIME_NS, se
 from swarmscope.server.store.rows import DeltaRow, MetricFamilyRow, MetricRow
 
 _DELTA, _CUMULATIVE = 1, 2
+# Resource attributes every series carries as job and instance, left out of target_info.
+_PROMOTED = frozenset({SERVICE_NAME, SERVICE_NAMESPACE, SERVICE_INSTANCE_ID})
+TARGET_INFO = "target_info"
 # Refusal reasons: the keys the server counts refused points under.
 TIME_OUT_OF_RANGE = "time_out_of_range"
 NO_DATA = "no_data"
@@ -83,7 +96,8 @@ def _labels(key_values: Any) -> list[tuple[str, str]]:
     have their values joined with ``;`` (in key order), as the translator joins them. A key
     sent twice is one attribute, the last value winning (the store's MAP column refuses
     duplicate keys: a 500 for the whole request)."""
-    raw = {kv.key: _value(kv.value) for kv in key_values}
+    # Most values are strings: read that field first (this runs for every attribute).
+    raw = {kv.key: kv.value.string_value or _value(kv.value) for kv in key_values}
     named: dict[str, str] = {}
     for key in sorted(raw):
         label = label_name(key)
@@ -114,10 +128,46 @@ def metric_batch(request: ExportMetricsServiceRequest) -> MetricBatch:
         # Two processes of one service (workers, replicas) are two series, as two scrape
         # targets would be in Prometheus: their counters must not be read as one.
         instance = resource.get(SERVICE_INSTANCE_ID, "")
+        before = len(batch.rows), len(batch.deltas)
         for scope in group.scope_metrics:
             for metric in scope.metrics:
                 _metric(batch, metric, service, instance)
+        _target_info(batch, resource, service, instance, before)
     return batch
+
+
+def _target_info(
+    batch: MetricBatch,
+    resource: dict[str, str],
+    service: str,
+    instance: str,
+    before: tuple[int, int],
+) -> None:
+    """The resource's other attributes as ``target_info{job, instance, ...} 1``, as
+    Prometheus keeps them (``job`` and ``instance`` are every series' own labels), at the
+    time of the group's latest point; none for a resource with nothing more to say."""
+    named: dict[str, str] = {}
+    for key in sorted(resource):
+        if key not in _PROMOTED:
+            label = label_name(key)
+            have = named.get(label)
+            named[label] = resource[key] if have is None else f"{have};{resource[key]}"
+    times = [row.time_ns for row in batch.rows[before[0] :]]
+    times += [row.time_ns for row in batch.deltas[before[1] :]]
+    if not named or not times:
+        return
+    labels = sorted(named.items())
+    series = json.dumps([service, instance, TARGET_INFO, labels], separators=(",", ":"))
+    at = max(times)
+    batch.rows.append(
+        MetricRow(
+            at, at, service, TARGET_INFO, "gauge", series, labels, 1.0, None, None, None, None
+        )
+    )
+    batch.families.setdefault(
+        (TARGET_INFO, service),
+        MetricFamilyRow(TARGET_INFO, service, "gauge", "", "Target metadata"),
+    )
 
 
 def _metric(batch: MetricBatch, metric: Any, service: str, instance: str) -> None:
@@ -201,6 +251,14 @@ def _exponential(
     labels: list[tuple[str, str]],
     delta: bool,
 ) -> None:
+    if not metric_expo.MIN_SCALE <= point.scale <= metric_expo.MAX_SCALE:
+        batch.refuse(
+            BAD_BUCKETS,
+            1,
+            f"{otlp_name}: scale {point.scale} is outside OTLP's"
+            f" {metric_expo.MIN_SCALE}..{metric_expo.MAX_SCALE}",
+        )
+        return
     expo = metric_expo.from_point(point)
     head = (point.time_unix_nano, point.start_time_unix_nano, service, name, kind, series)
     count, total = float(point.count), point.sum
@@ -251,7 +309,9 @@ def _summary(
         )
     )  # fmt: skip
     for quantile in point.quantile_values:
-        tagged = sorted([*labels, ("quantile", le_value(quantile.quantile))])
+        # The quantile is the series' own label, over any attribute of that name.
+        kept = [pair for pair in labels if pair[0] != "quantile"]
+        tagged = sorted([*kept, ("quantile", le_value(quantile.quantile))])
         key = json.dumps([service, instance, name, tagged], separators=(",", ":"))
         batch.rows.append(
             MetricRow(

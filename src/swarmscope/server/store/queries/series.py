@@ -325,12 +325,13 @@ def _statement(leaves: list[Leaf]) -> str:
     ),
     -- Bucket counts only for the rows of the answer.
     counts AS (
-        SELECT rowid AS r, buckets FROM metric_points
+        SELECT rowid AS r, bounds, buckets FROM metric_points
         WHERE rowid IN (
             SELECT lr FROM answer WHERE bucket UNION SELECT fr FROM answer WHERE bucket
         )
     )
-    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs
+    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs,
+           last.bounds AS lbs, first.bounds AS fbs
     FROM answer
     LEFT JOIN counts last ON last.r = answer.lr
     LEFT JOIN counts first ON first.r = answer.fr

@@ -23,6 +23,7 @@ from swarmscope.server.app import create_app
 from swarmscope.server.intake.metric_expo import Expo, from_explicit, merged
 from swarmscope.server.intake.metric_names import label_name, metric_name
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import PUSHED
 
 
 @pytest.fixture
@@ -32,14 +33,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-def points(store: Store, name: str) -> dict[str, dict]:
-    """The latest point of each series of ``name``, keyed by its labels as JSON."""
+def points(store: Store, name: str, source: str = PUSHED) -> dict[str, dict]:
+    """The latest point of each series of ``name`` pushed by a sender (or derived by the
+    server from spans: ``source``), keyed by its labels as JSON."""
     rows = store.rows(
         "SELECT arg_max(map_entries(labels), time_ns) AS labels, arg_max(value, time_ns) AS value,"
         " arg_max(count, time_ns) AS count, arg_max(buckets, time_ns) AS buckets,"
         " any_value(bounds) AS bounds, any_value(kind) AS kind"
-        " FROM metric_points WHERE name = ? GROUP BY series",
-        [name],
+        " FROM metric_points WHERE name = ? AND source = ? GROUP BY series",
+        [name, source],
     )
     return {
         json.dumps({entry["key"]: entry["value"] for entry in row["labels"]}, sort_keys=True): row

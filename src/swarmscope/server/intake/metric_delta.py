@@ -29,6 +29,7 @@ points never come here.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -43,10 +44,12 @@ from swarmscope.server.intake import metric_expo
 from swarmscope.server.intake.metric_expo import Expo
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.metrics import last_points
-from swarmscope.server.store.rows import MetricRow, arrow_batch
+from swarmscope.server.store.rows import DERIVED_FROM_SPANS, MetricRow, arrow_batch
 
 log = logging.getLogger("swarmscope.server")
 
+# How long before a derived series' first count its zero sample is (the engine reads ms).
+ZERO_LEAD_NS = 1_000_000
 OUT_OF_ORDER = "delta_out_of_order"
 OVERLAP = "delta_overlap"
 OVERFLOW = "bucket_bound_overflow"
@@ -134,7 +137,13 @@ class MetricWriter:
         self._load_stored(deltas)
         rows = []
         for point in deltas:
+            new = point["source"] == DERIVED_FROM_SPANS and point["series"] not in self._streams
             row = self._add(point)
+            if row is not None and new:
+                zero = _zero_before(row)
+                self._streams[point["series"]].start_ns = zero.start_ns
+                rows.append(zero)
+                row = dataclasses.replace(row, start_ns=zero.start_ns)
             if row is not None:
                 rows.append(row)
         return rows
@@ -204,7 +213,26 @@ class MetricWriter:
             stream.total,
             stream.bounds,
             stream.buckets,
+            point["source"],
         )
+
+
+def _zero_before(row: MetricRow) -> MetricRow:
+    """A series the server counts from spans began at zero just before its first count, as
+    a counter an app registers at start-up does: without that sample its first commit's
+    runs would be in no increase, and a rate would need two commits to show anything."""
+    at = row.time_ns - ZERO_LEAD_NS
+    zero = [0.0] * len(row.buckets) if row.buckets is not None else None
+    counted = row.count is not None
+    return dataclasses.replace(
+        row,
+        time_ns=at,
+        start_ns=at,
+        value=None if row.value is None else 0.0,
+        count=0.0 if counted else None,
+        sum=0.0 if counted else None,
+        buckets=zero,
+    )
 
 
 def _adds_to(stream: _Stream, point: dict[str, Any]) -> bool:

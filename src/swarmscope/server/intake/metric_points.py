@@ -235,7 +235,7 @@ def _metric(batch: MetricBatch, metric: Any, service: str, instance: str) -> Non
             value = _number(point)
         fields = (time_ns, start_ns, service, name, kind, series, labels, value, count, total)
         if delta:
-            batch.deltas.append(DeltaRow(*fields, bounds, buckets, None, None))
+            batch.deltas.append(DeltaRow(*fields, bounds, buckets))
         else:
             batch.rows.append(MetricRow(*fields, bounds, buckets))
 
@@ -265,7 +265,17 @@ def _exponential(
     if delta:
         counts = [expo.low, *expo.counts]
         batch.deltas.append(
-            DeltaRow(*head, labels, None, count, total, None, counts, expo.scale, expo.offset)
+            DeltaRow(
+                *head,
+                labels,
+                None,
+                count,
+                total,
+                None,
+                counts,
+                scale=expo.scale,
+                offset=expo.offset,
+            )
         )
         return
     try:

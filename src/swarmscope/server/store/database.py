@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE TABLE IF NOT EXISTS metric_points (
     time_ns BIGINT, start_ns BIGINT, service VARCHAR, name VARCHAR, kind VARCHAR,
     series VARCHAR, labels MAP(VARCHAR, VARCHAR), value DOUBLE, count DOUBLE, sum DOUBLE,
-    bounds DOUBLE[], buckets DOUBLE[]
+    bounds DOUBLE[], buckets DOUBLE[], source VARCHAR
 );
 CREATE TABLE IF NOT EXISTS metric_families (
     name VARCHAR, service VARCHAR, kind VARCHAR, unit VARCHAR, help VARCHAR,

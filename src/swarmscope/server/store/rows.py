@@ -53,6 +53,11 @@ class LogRow:
     attributes: str
 
 
+# The values of a metric point's ``source``.
+PUSHED = "pushed"
+DERIVED_FROM_SPANS = "spans"
+
+
 @dataclass(frozen=True)
 class MetricRow:
     """One data point: a counter or gauge value, or a histogram's count, sum and buckets.
@@ -74,6 +79,9 @@ class MetricRow:
     sum: float | None
     bounds: list[float] | None
     buckets: list[float] | None
+    # Who made the point: a sender that pushed it, or the server counting spans
+    # (``intake/span_metrics.py``); queries prefer a service's pushed series.
+    source: str = PUSHED
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,8 @@ class DeltaRow(MetricRow):
     histogram's carries its ``scale`` and positive ``offset``, with ``buckets`` the zero
     and negative count followed by the positive bucket counts (``bounds`` None)."""
 
-    scale: int | None
-    offset: int | None
+    scale: int | None = None
+    offset: int | None = None
 
 
 @dataclass(frozen=True)

@@ -339,7 +339,8 @@ def main() -> None:
         f" {args.clients} client processes x {args.threads} connections, {os.cpu_count()} cores"
     )
     with tempfile.TemporaryDirectory() as data:
-        serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
+        serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--grpc-port", "-1"]
+        serve += ["--data", data]
         if args.decode_processes is not None:
             serve += ["--decode-processes", str(args.decode_processes)]
         with started(serve) as (url, process):

@@ -70,17 +70,18 @@ def server(tmp_path: Path, **settings: object) -> Iterator[Server]:
         store.close()
 
 
-def export_raw(address: str, body: bytes, key: str | None = None) -> bytes:
+def export_raw(address: str, body: bytes, key: str | None = None, gzip: bool = False) -> bytes:
     """One trace Export call with ``body`` as the message's bytes; raises ``grpc.RpcError``."""
     metadata = () if key is None else (("authorization", f"Bearer {key}"),)
-    with grpc.insecure_channel(address) as channel:
+    compression = grpc.Compression.Gzip if gzip else None
+    with grpc.insecure_channel(address, compression=compression) as channel:
         call = channel.unary_unary(EXPORT_TRACES)
         return bytes(call(body, metadata=metadata, timeout=60))
 
 
-def refusal(address: str, body: bytes, key: str | None = None) -> grpc.RpcError:
+def refusal(address: str, body: bytes, key: str | None = None, gzip: bool = False) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as caught:
-        export_raw(address, body, key)
+        export_raw(address, body, key, gzip)
     return caught.value
 
 
@@ -169,15 +170,20 @@ def test_malformed_and_oversized_messages_are_refused_for_good(tmp_path: Path):
         garbage = refusal(live.grpc, b"\xff\x00not protobuf")
         assert garbage.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "not an OTLP protobuf message" in garbage.details()
-        too_large = refusal(live.grpc, span_request(0, 10, "big", padding=250_000))
+        too_large = refusal(live.grpc, span_request(0, 10, "big", padding=25_000))
         assert too_large.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        # Compressed, it is a few kilobytes: the limit holds for what it inflates to.
+        inflates = refusal(live.grpc, span_request(0, 10, "big", padding=250_000), gzip=True)
+        assert inflates.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        # What fits, compressed, is stored.
+        assert export_raw(live.grpc, span_request(0, 10, "small"), gzip=True) == b""
         # More spans than the queue ever holds: retrying cannot help (HTTP's 413).
         never_fits = refusal(live.grpc, span_request(0, 512, "many"))
         assert never_fits.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert "send smaller batches" in never_fits.details()
-        for refused in (garbage, too_large, never_fits):
+        for refused in (garbage, too_large, inflates, never_fits):
             assert retry_delay(refused) is None
-        assert live.store.rows("SELECT count(*) AS n FROM spans") == [{"n": 0}]
+        assert live.store.rows("SELECT DISTINCT service FROM spans") == [{"service": "small"}]
 
 
 def test_a_full_queue_is_unavailable_with_a_retry_delay_and_keeps_what_it_took(tmp_path: Path):

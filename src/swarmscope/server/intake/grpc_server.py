@@ -1,9 +1,10 @@
 """A gRPC server on a thread and event loop of its own, for the OTLP/gRPC intake.
 
 Why a thread of its own: the HTTP side runs on uvicorn's loop, which is uvloop when it is
-installed, and grpc's asyncio server supports only asyncio's own loop. The intake it feeds
-is shared safely across loops: ``Intake.submit`` answers with a thread-safe future, the
-byte budget takes a lock, and decoding runs on a thread or in the worker processes.
+installed, and grpc's asyncio server is built and tested on asyncio's own loop; its own
+loop also keeps gRPC's calls from waiting behind HTTP's callbacks. The intake it feeds is
+shared safely across loops: ``Intake.submit`` answers with a thread-safe future, the byte
+budget takes a lock, and decoding runs on a thread or in the worker processes.
 
 Why bind apart from start: ``swarmscope serve`` binds both ports before it opens the
 store, so a taken port is an error at start (as the HTTP port's is) and port 0 has a

@@ -330,3 +330,12 @@ def test_serve_refuses_a_taken_grpc_port_and_can_go_without_grpc(tmp_path: Path)
         process.wait(timeout=60)
     assert line.startswith(READY) and "gRPC" not in line
     assert line.removeprefix(READY).split() == [line.split()[-1]]
+
+
+def test_a_store_failure_is_internal_with_its_reason(tmp_path: Path):
+    with server(tmp_path) as live:
+        live.store.close()  # the database is gone from under the intake
+        failed = refusal(live.grpc, span_request(0, 1, "lost"))
+    assert failed.code() == grpc.StatusCode.INTERNAL
+    assert failed.details().startswith("internal error: ")
+    assert retry_delay(failed) is None

@@ -14,7 +14,8 @@ It is the HTTP receiver (``receiver.py``) over another transport, with its promi
 * the same durability: a call is answered once its rows are committed;
 * the same partial success: spans the store refuses are counted in the response's
   ``rejected_spans`` with the reason, the rest stored;
-* malformed protobuf is INVALID_ARGUMENT with the parser's reason (not retried).
+* malformed protobuf is INVALID_ARGUMENT with the parser's reason (not retried); an
+  unexpected failure is INTERNAL with its reason, the traceback in the server's log.
 
 grpc reads a message whole before its handler runs, so the byte budget counts a call's
 bytes from then on; what grpc holds before is bounded per call by the message limit.
@@ -23,6 +24,7 @@ bytes from then on; what grpc holds before is bounded per call by the message li
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -46,6 +48,8 @@ from swarmscope.server.intake.receiver import (
     RETRY_AFTER_SECONDS,
     export_response,
 )
+
+log = logging.getLogger("swarmscope.server")
 
 # Each signal's service, as opentelemetry-proto's generated stubs declare it.
 SERVICES = {
@@ -104,6 +108,11 @@ def otlp_services(
                 decoded = await store(intake, decoder, signal, body, max_body_bytes)
             except Refusal as refusal:
                 await _abort(context, refusal)
+            except Exception as problem:
+                # As HTTP's 500: the reason to the client, the traceback to the server's log.
+                log.exception("OTLP/gRPC %s export failed", signal)
+                reason = f"internal error: {type(problem).__name__}: {problem}"
+                await _abort(context, Refusal(grpc.StatusCode.INTERNAL, reason))
             return bytes(export_response(signal, decoded).SerializeToString())
 
         return handle

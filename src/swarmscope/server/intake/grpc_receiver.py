@@ -64,7 +64,7 @@ STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
 @dataclass(frozen=True)
-class Refusal(Exception):
+class Refusal:
     """Why a call is not stored: its status code, reason, and the delay to retry after
     (None: retrying the same request cannot help)."""
 
@@ -91,6 +91,8 @@ def busy(reason: str, seconds: float = RETRY_AFTER_SECONDS) -> Refusal:
     return Refusal(grpc.StatusCode.UNAVAILABLE, reason, seconds)
 
 
+UNAUTHENTICATED = Refusal(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong API key")
+
 Handler = Callable[[bytes, grpc.aio.ServicerContext[bytes, bytes]], Coroutine[Any, Any, bytes]]
 
 
@@ -102,18 +104,18 @@ def otlp_services(
 
     def export(signal: str) -> Handler:
         async def handle(body: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+            if key is not None and not carries_key(_headers(context), key):
+                await _abort(context, UNAUTHENTICATED)
             try:
-                if key is not None and not carries_key(_headers(context), key):
-                    raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong API key")
-                decoded = await store(intake, decoder, signal, body, max_body_bytes)
-            except Refusal as refusal:
-                await _abort(context, refusal)
+                outcome = await store(intake, decoder, signal, body, max_body_bytes)
             except Exception as problem:
                 # As HTTP's 500: the reason to the client, the traceback to the server's log.
                 log.exception("OTLP/gRPC %s export failed", signal)
                 reason = f"internal error: {type(problem).__name__}: {problem}"
-                await _abort(context, Refusal(grpc.StatusCode.INTERNAL, reason))
-            return bytes(export_response(signal, decoded).SerializeToString())
+                outcome = Refusal(grpc.StatusCode.INTERNAL, reason)
+            if isinstance(outcome, Refusal):
+                await _abort(context, outcome)
+            return bytes(export_response(signal, outcome).SerializeToString())
 
         return handle
 
@@ -127,10 +129,10 @@ def otlp_services(
 
 async def store(
     intake: Intake, decoder: Decoder, signal: str, body: bytes, max_body_bytes: int
-) -> Decoded:
-    """Decode ``body`` and wait for its rows to be committed; ``Refusal`` if they are not."""
+) -> Decoded | Refusal:
+    """Decode ``body`` and wait for its rows to be committed; or why they were not."""
     if not intake.has_room():
-        raise busy("the write queue is full; retry later")
+        return busy("the write queue is full; retry later")
     # Released on every way out: answers, refusals, a call cancelled, a worker lost.
     with intake.budget.reservation() as reservation:
         try:
@@ -139,13 +141,13 @@ async def store(
             if decoded.rows:
                 await asyncio.wrap_future(intake.submit(decoded.batches))
         except (Full, WorkerLost) as problem:
-            raise busy(str(problem)) from None
+            return busy(str(problem))
         except StoreFull as problem:
-            raise busy(str(problem), DISK_FULL_RETRY_SECONDS) from None
+            return busy(str(problem), DISK_FULL_RETRY_SECONDS)
         except (NeverFits, TooLarge) as problem:
-            raise Refusal(grpc.StatusCode.RESOURCE_EXHAUSTED, str(problem)) from None
+            return Refusal(grpc.StatusCode.RESOURCE_EXHAUSTED, str(problem))
         except BadPayload as problem:
-            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(problem)) from None
+            return Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(problem))
     return decoded
 
 

@@ -93,6 +93,8 @@ def test_an_origin_not_listed_gets_no_cors_header(tmp_path: Path):
     assert preflight.status_code == 405 and cors_headers(preflight) == {}
     # The request itself is answered (a program may send an Origin); its browser hides it.
     assert sent.status_code == 200 and cors_headers(sent) == {}
+    # A cache keeps answers apart by origin: this one must not reach an allowed page.
+    assert sent.headers["vary"].lower() == "origin"
 
 
 def test_by_default_no_origin_is_allowed_loopback_included(tmp_path: Path):

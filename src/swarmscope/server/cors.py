@@ -73,8 +73,11 @@ class Cors:
             await self.app(scope, receive, send)
             return
         origin = _header(scope, b"origin")
-        if origin is None or not self.allows(origin):
+        if origin is None:
             await self.app(scope, receive, send)
+            return
+        if not self.allows(origin):
+            await self.app(scope, receive, self._varied(send))
             return
         if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method"):
             await self._preflight(origin, send)
@@ -88,6 +91,18 @@ class Cors:
             await send(message)
 
         await self.app(scope, receive, send_readable)
+
+    def _varied(self, send: Send) -> Send:
+        """``send``, saying the answer depends on the origin: a cache must not give an
+        answer without CORS headers to a page whose origin is allowed."""
+
+        async def send_varied(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message).add_vary_header("origin")
+            await send(message)
+
+        return send_varied
 
     def _allow(self, headers: MutableHeaders, origin: str) -> None:
         headers["access-control-allow-origin"] = ANY_ORIGIN if self.any else origin

@@ -332,6 +332,8 @@ def serve_and_load(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory() as data:
         serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
+        if _takes_grpc_port(env):
+            serve += ["--grpc-port", "-1"]  # HTTP is measured; several runs may overlap
         if args.decode_processes is not None:
             serve += ["--decode-processes", str(args.decode_processes)]
         with started(serve, env) as (url, process):
@@ -339,6 +341,18 @@ def serve_and_load(
         with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:
             [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
     return run, stored
+
+
+def _takes_grpc_port(env: dict[str, str]) -> bool:
+    """Whether the server's tree listens on OTLP/gRPC (a --compare-src tree may predate it)."""
+    helped = subprocess.run(
+        [sys.executable, "-m", "swarmscope", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    return "--grpc-port" in helped.stdout
 
 
 def main() -> None:

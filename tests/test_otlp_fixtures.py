@@ -32,6 +32,9 @@ MODEL_SPANS = {
     "openinference_openai_agents": 3,
     "logfire_openai_agents": 3,
     "logfire_pydantic_ai": 2,
+    "openinference_langgraph": 3,
+    "mcp": 0,
+    "otel_logging": 0,
 }
 MODEL_KEYS = ("gen_ai.request.model", "llm.model_name")
 INPUT_KEYS = ("gen_ai.usage.input_tokens", "llm.token_count.prompt")

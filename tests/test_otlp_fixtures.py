@@ -34,6 +34,9 @@ MODEL_SPANS = {
     "logfire_pydantic_ai": 2,
     "openinference_langgraph": 3,
     "mcp": 0,
+    "a2a": 0,
+    "vercel_ai": 3,
+    "vercel_ai_legacy": 2,
     "otel_logging": 0,
 }
 MODEL_KEYS = ("gen_ai.request.model", "llm.model_name")

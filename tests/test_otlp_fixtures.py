@@ -37,6 +37,7 @@ MODEL_SPANS = {
     "a2a": 0,
     "vercel_ai": 3,
     "vercel_ai_legacy": 2,
+    "traceloop": 3,
     "otel_logging": 0,
 }
 MODEL_KEYS = ("gen_ai.request.model", "llm.model_name")

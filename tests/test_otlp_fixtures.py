@@ -18,7 +18,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from loopback import serve
-from otlp_fixtures import conventions, load, log_records, spans
+from otlp_fixtures import REQUESTS, conventions, load, log_records, parsed, spans, time_fields
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
@@ -90,6 +90,21 @@ def post_all(server: str, convention: str) -> None:
     for signal, body in load(convention):
         answer = httpx.post(f"{server}/v1/{signal}", content=body, headers=PROTOBUF, timeout=30)
         assert answer.status_code == 200, f"{convention} {signal}: {answer.text}"
+
+
+@pytest.mark.parametrize("convention", ["genai_openai", "openinference_langgraph"])
+def test_load_moves_every_time_by_one_offset_to_now(convention: str):
+    """The latest instant lands on ``now_ns`` and every span keeps its duration and order."""
+    now_ns = 1_900_000_000_000_000_000
+    recorded = [stamp for _, request in parsed(convention) for stamp, _ in time_fields(request)]
+    moved = [
+        stamp
+        for signal, body in load(convention, now_ns=now_ns)
+        for stamp, _ in time_fields(REQUESTS[signal].FromString(body))
+    ]
+    assert max(moved) == now_ns and len(moved) == len(recorded)
+    offset = now_ns - max(recorded)
+    assert moved == [stamp + offset for stamp in recorded]
 
 
 def test_every_convention_is_recorded():

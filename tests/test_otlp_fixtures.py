@@ -146,12 +146,14 @@ def test_log_records_keep_their_trace_and_span(server: str, convention: str):
     post_all(server, convention)
     sent = log_records(convention)
     for trace_id in {record.trace_id.hex() for record in sent if record.trace_id}:
-        answer = httpx.get(f"{server}/api/logs", params={"trace_id": trace_id, "limit": 1000})
+        answer = httpx.get(
+            f"{server}/api/logs", params={"trace_id": trace_id, "limit": 1000}, timeout=30
+        )
         assert answer.status_code == 200, answer.text
         stored = sorted(log["span_id"] for log in answer.json()["logs"])
         assert stored == sorted(
             record.span_id.hex() for record in sent if record.trace_id.hex() == trace_id
         )
     untraced = [record for record in sent if not record.trace_id]
-    answer = httpx.get(f"{server}/api/logs", params={"limit": 1000})
+    answer = httpx.get(f"{server}/api/logs", params={"limit": 1000}, timeout=30)
     assert sum(1 for log in answer.json()["logs"] if not log["trace_id"]) == len(untraced)

@@ -22,14 +22,20 @@ LATENCY_BOUNDS_MS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 _FROM, _TO = SWARMSCOPE_HANDOFF_FROM_AGENT, SWARMSCOPE_HANDOFF_TO_AGENT
 # The pair's handoff spans, and the target's runs that closed one of them: the latency of a
 # handoff is measured when the target starts, on its run's span.
+# A handoff span names its ends (ours in attributes, and the handoff columns), or only its
+# target (the OpenAI Agents SDK's "handoff to X"): then it leaves the agent whose run is its
+# parent.
 _PAIR = f"""
     WITH handoffs AS (
-        SELECT trace_id, span_id, start_ns, status, status_message,
-               TRY_CAST({attribute(SWARMSCOPE_HANDOFF_DATA_BYTES)} AS BIGINT) AS bytes,
-               coalesce(attributes -> '$."{SWARMSCOPE_HANDOFF_DATA_KEYS}"', '[]')::VARCHAR AS keys
-        FROM spans
-        WHERE operation = '{HANDOFF}' AND {attribute(_FROM)} = ? AND {attribute(_TO)} = ?
-              AND {{where}}
+        SELECT h.trace_id, h.span_id, h.start_ns, h.status, h.status_message,
+               TRY_CAST({attribute(SWARMSCOPE_HANDOFF_DATA_BYTES, "h")} AS BIGINT) AS bytes,
+               coalesce(h.attributes -> '$."{SWARMSCOPE_HANDOFF_DATA_KEYS}"', '[]')::VARCHAR
+                   AS keys
+        FROM spans AS h LEFT JOIN spans AS p
+             ON p.trace_id = h.trace_id AND p.span_id = h.parent_span_id
+        WHERE h.operation = '{HANDOFF}'
+              AND coalesce(h.handoff_from, {attribute(_FROM, "h")}, p.agent) = ?
+              AND coalesce(h.handoff_to, {attribute(_TO, "h")}) = ? AND {{handoff_where}}
     ), arrivals AS (
         SELECT trace_id, span_id, start_ns,
                TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) AS latency_ms
@@ -120,7 +126,12 @@ class HandoffQuery:
             ("start_ns >= ?", self.since_ns),
             ("start_ns <= ?", self.until_ns),
         )
-        return _PAIR.format(where=where), [
+        handoff_where, _ = all_of(
+            ("h.trace_id = ?", self.trace_id),
+            ("h.start_ns >= ?", self.since_ns),
+            ("h.start_ns <= ?", self.until_ns),
+        )
+        return _PAIR.format(where=where, handoff_where=handoff_where), [
             self.from_agent,
             self.to_agent,
             *params,

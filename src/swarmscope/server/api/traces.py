@@ -1,4 +1,10 @@
-"""``GET /api/traces`` (summaries, filtered) and ``GET /api/traces/{trace_id}`` (the tree)."""
+"""``GET /api/traces`` (summaries, filtered) and ``GET /api/traces/{trace_id}`` (the tree).
+
+Each span of a tree has the agent model's columns (operation, agent, tool, model, provider,
+tokens, ``cost_usd`` as sent or priced at intake, session, handoff ends, wait) and, for an
+LLM call whose instrumentor captured them, its ``messages`` as ``[{role, content,
+tool_calls?}]``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from swarmscope.api_words import TRACE, TRACES, time_ns
+from swarmscope.conventions.messages import messages
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
 from swarmscope.server.store.queries.traces import trace_spans, trace_summaries
@@ -55,6 +62,9 @@ def routes(context: Context) -> APIRouter:
         spans = await asyncio.to_thread(trace_spans, context.store, trace_id)
         if not spans:
             raise HTTPException(404, f"unknown trace {trace_id}")
+        for span in spans:
+            # An LLM call's prompt and answer, whichever convention captured them.
+            span["messages"] = messages(span["attributes"] or {}, span["events"] or [])
         return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}
 
     return router

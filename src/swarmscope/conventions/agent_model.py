@@ -174,6 +174,9 @@ def derive(
     elif operation is None:
         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
 
+    if not isinstance(operation, str | None):
+        # A sender's operation that is no text (a list, say) names nothing we know.
+        return _fields(attrs, operation, agent, tool, session, handoff_from, handoff_to, wait)
     if operation == spans.EXECUTE_TOOL and tool is None:
         tool = _subject(name, _TOOL_PREFIXES)
     elif operation in _AGENT_OPERATIONS and agent is None:
@@ -187,9 +190,23 @@ def derive(
     if events and wait is None and _interrupted(events):
         wait = spans.WAIT_INTERRUPT
 
+    return _fields(attrs, operation, agent, tool, session, handoff_from, handoff_to, wait)
+
+
+def _fields(
+    attrs: dict[str, Any],
+    operation: Any,
+    agent: Any,
+    tool: Any,
+    session: Any,
+    handoff_from: Any,
+    handoff_to: Any,
+    wait: str | None,
+) -> AgentFields:
+    """The fields, with those read the same way in every convention looked up here."""
     provider = first(attrs, PROVIDER_KEYS)
-    if provider is not None and get(vercel.AI_MODEL_PROVIDER) == provider:
-        provider = str(provider).split(".", 1)[0]  # "openai.chat" -> "openai"
+    if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
+        provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
     return AgentFields(
         operation,
         agent,

@@ -16,6 +16,7 @@ of questions (dict lookups) and parses JSON only where a framework hid a field i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NamedTuple
 
 from swarmscope.conventions import attributes as gen
@@ -122,6 +123,74 @@ def first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
+# Every key the model reads, filed under what it says (a slot) with its rank there (0 is the
+# most preferred): ``derive`` walks a span's attributes once and asks each key one dict
+# lookup, rather than asking the span for each of the ~50 keys in turn.
+(
+    OPERATION,
+    AGENT,
+    TOOL,
+    MODEL,
+    INPUT,
+    OUTPUT,
+    PROVIDER,
+    COST,
+    SESSION,
+    CACHE_READ,
+    CACHE_CREATION,
+    REASONING,
+    HANDOFF_FROM,
+    HANDOFF_TO,
+    OPEN_KIND,
+    GRAPH_NODE,
+    GRAPH_PARENT,
+    METADATA,
+    OUTPUT_VALUE,
+    A2A_STATE,
+) = range(20)
+_SLOT_KEYS: dict[int, tuple[str, ...]] = {
+    OPERATION: (gen.GEN_AI_OPERATION_NAME,),
+    AGENT: AGENT_KEYS,
+    TOOL: TOOL_KEYS,
+    MODEL: MODEL_KEYS,
+    INPUT: INPUT_TOKEN_KEYS,
+    OUTPUT: OUTPUT_TOKEN_KEYS,
+    PROVIDER: PROVIDER_KEYS,
+    COST: COST_KEYS,
+    SESSION: SESSION_KEYS,
+    CACHE_READ: CACHE_READ_KEYS,
+    CACHE_CREATION: CACHE_CREATION_KEYS,
+    REASONING: REASONING_KEYS,
+    HANDOFF_FROM: (gen.SWARMSCOPE_HANDOFF_FROM_AGENT,),
+    HANDOFF_TO: (gen.SWARMSCOPE_HANDOFF_TO_AGENT,),
+    OPEN_KIND: (openinference.OPENINFERENCE_SPAN_KIND,),
+    GRAPH_NODE: (openinference.GRAPH_NODE_ID,),
+    GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
+    METADATA: (openinference.METADATA,),
+    OUTPUT_VALUE: (openinference.OUTPUT_VALUE,),
+    A2A_STATE: (gen.A2A_TASK_STATE,),
+}
+_SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
+_NO_RANK = (99,) * len(_SLOT_KEYS)
+_new_fields = tuple.__new__
+_NOTHING = (None,) * len(_SLOT_KEYS)
+
+
+def read_slots(attrs: dict[str, Any]) -> list[Any]:
+    """Per slot, the value of its most preferred key the span carries (not empty)."""
+    values = list(_NOTHING)
+    ranks = list(_NO_RANK)
+    slots = _SLOTS
+    for key, value in attrs.items():
+        slot = slots.get(key)
+        if slot is not None and value is not None and value != "":
+            at, rank = slot
+            if rank < ranks[at]:
+                values[at] = value
+                ranks[at] = rank
+    return values
+
+
 def derive(
     name: str,
     kind: str,
@@ -133,27 +202,25 @@ def derive(
     Values are as sent (a token count may be a string or a float): the caller types them
     for its columns.
     """
-    get = attrs.get
-    operation = get(gen.GEN_AI_OPERATION_NAME)
-    agent = first(attrs, AGENT_KEYS)
-    tool = first(attrs, TOOL_KEYS)
-    handoff_from = get(gen.SWARMSCOPE_HANDOFF_FROM_AGENT)
-    handoff_to = get(gen.SWARMSCOPE_HANDOFF_TO_AGENT)
-    session = first(attrs, SESSION_KEYS)
+    found = read_slots(attrs)
+    operation = found[OPERATION]
+    agent = found[AGENT]
+    tool = found[TOOL]
+    handoff_from = found[HANDOFF_FROM]
+    handoff_to = found[HANDOFF_TO]
+    session = found[SESSION]
     wait = None
 
-    open_kind = get(openinference.OPENINFERENCE_SPAN_KIND)
+    open_kind = found[OPEN_KIND]
     if open_kind is not None:
-        found = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
-        operation = operation or found
-        node = get(openinference.GRAPH_NODE_ID)
-        parent_node = get(openinference.GRAPH_NODE_PARENT_ID)
-        metadata = get(openinference.METADATA)
+        mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
+        operation = operation or mapped
+        metadata = found[METADATA]
         if metadata:
-            graph_node, thread = _langgraph(metadata)
+            graph_node, thread = langgraph_metadata(metadata)
             session = session or thread
             if (
-                found == spans.CHAIN
+                mapped == spans.CHAIN
                 and graph_node == name
                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
             ):
@@ -162,67 +229,55 @@ def derive(
         if name.startswith(openai_agents.HANDOFF_TO):
             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
         elif operation == spans.INVOKE_AGENT:
-            agent = agent or node or name
+            agent = agent or found[GRAPH_NODE] or name
+            parent_node = found[GRAPH_PARENT]
             if parent_node and parent_node != agent:
                 handoff_from = handoff_from or parent_node
         elif operation == spans.EXECUTE_TOOL:
             tool = tool or name
-        output = get(openinference.OUTPUT_VALUE)
+        output = found[OUTPUT_VALUE]
         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
             wait = spans.WAIT_INTERRUPT
 
     elif operation is None:
         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
 
-    if not isinstance(operation, str | None):
-        # A sender's operation that is no text (a list, say) names nothing we know.
-        return _fields(attrs, operation, agent, tool, session, handoff_from, handoff_to, wait)
-    if operation == spans.EXECUTE_TOOL and tool is None:
-        tool = _subject(name, _TOOL_PREFIXES)
-    elif operation in _AGENT_OPERATIONS and agent is None:
-        agent = _subject(name, _AGENT_PREFIXES)
+    if isinstance(operation, str):
+        if operation == spans.EXECUTE_TOOL and tool is None:
+            tool = _subject(name, _TOOL_PREFIXES)
+        elif operation in _AGENT_OPERATIONS and agent is None:
+            agent = _subject(name, _AGENT_PREFIXES)
     if name.startswith(_APPROVAL_PREFIX):
         wait = spans.WAIT_APPROVAL
-
-    state = get(gen.A2A_TASK_STATE)
+    state = found[A2A_STATE]
     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
         wait = spans.WAIT_INPUT_REQUIRED
     if events and wait is None and _interrupted(events):
         wait = spans.WAIT_INTERRUPT
 
-    return _fields(attrs, operation, agent, tool, session, handoff_from, handoff_to, wait)
-
-
-def _fields(
-    attrs: dict[str, Any],
-    operation: Any,
-    agent: Any,
-    tool: Any,
-    session: Any,
-    handoff_from: Any,
-    handoff_to: Any,
-    wait: str | None,
-) -> AgentFields:
-    """The fields, with those read the same way in every convention looked up here."""
-    provider = first(attrs, PROVIDER_KEYS)
+    provider = found[PROVIDER]
     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
-    return AgentFields(
-        operation,
-        agent,
-        tool,
-        first(attrs, MODEL_KEYS),
-        first(attrs, INPUT_TOKEN_KEYS),
-        first(attrs, OUTPUT_TOKEN_KEYS),
-        provider,
-        first(attrs, COST_KEYS),
-        session,
-        first(attrs, CACHE_READ_KEYS),
-        first(attrs, CACHE_CREATION_KEYS),
-        first(attrs, REASONING_KEYS),
-        handoff_from,
-        handoff_to,
-        wait,
+    # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
+    return _new_fields(
+        AgentFields,
+        (
+            operation,
+            agent,
+            tool,
+            found[MODEL],
+            found[INPUT],
+            found[OUTPUT],
+            provider,
+            found[COST],
+            session,
+            found[CACHE_READ],
+            found[CACHE_CREATION],
+            found[REASONING],
+            handoff_from,
+            handoff_to,
+            wait,
+        ),
     )
 
 
@@ -262,25 +317,60 @@ def _foreign_operation(
     return None, agent, tool
 
 
-def _langgraph(metadata: Any) -> tuple[str | None, str | None]:
+# LangGraph's fields in the metadata JSON, found without parsing all of it (it is on every
+# span of a LangGraph run, a few hundred bytes each): a string value, or a number.
+_METADATA_VALUE = {
+    key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
+    for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)
+}
+
+_METADATA_OPENING = {key: f'"{key}": "' for key in _METADATA_VALUE}
+
+
+def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
-    if isinstance(metadata, str):
-        if openinference.LANGGRAPH_NODE not in metadata and (
-            openinference.LANGGRAPH_THREAD_ID not in metadata
-        ):
-            return None, None
-        try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            return None, None
-    if not isinstance(metadata, dict):
+    if isinstance(metadata, dict):
+        node, thread = (
+            metadata.get(openinference.LANGGRAPH_NODE),
+            metadata.get(openinference.LANGGRAPH_THREAD_ID),
+        )
+        return (
+            node if isinstance(node, str) else None,
+            None if thread is None else str(thread),
+        )
+    if not isinstance(metadata, str):
         return None, None
-    node = metadata.get(openinference.LANGGRAPH_NODE)
-    thread = metadata.get(openinference.LANGGRAPH_THREAD_ID)
     return (
-        node if isinstance(node, str) else None,
-        None if thread is None else str(thread),
+        _metadata_value(metadata, openinference.LANGGRAPH_NODE),
+        _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),
     )
+
+
+def _metadata_value(metadata: str, key: str) -> str | None:
+    # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
+    # finds; any other spacing, a number or an escape goes through the expression.
+    opening = _METADATA_OPENING[key]
+    at = metadata.find(opening)
+    if at >= 0:
+        start = at + len(opening)
+        end = metadata.find('"', start)
+        if end >= 0 and "\\" not in metadata[start:end]:
+            return metadata[start:end]
+    at = metadata.find(f'"{key}"')
+    if at < 0:
+        return None
+    match = _METADATA_VALUE[key].match(metadata, at)
+    if match is None:
+        return None
+    text, number = match.groups()
+    if text is None:
+        return number
+    if "\\" in text:
+        try:
+            return str(json.loads(f'"{text}"'))
+        except ValueError:
+            return None
+    return text
 
 
 def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:

@@ -442,3 +442,23 @@ def test_a_store_written_before_the_agent_model_columns_opens_with_them(tmp_path
     finally:
         store.close()
     Store(path).close()  # and again: adding the columns is idempotent
+
+
+def test_logfire_agents_sdk_spans():
+    agent = fields(
+        "Agent run: {name!r}",
+        {"logfire.msg_template": "Agent run: {name!r}", "name": "Triage agent"},
+    )
+    assert (agent["operation"], agent["agent"]) == ("invoke_agent", "Triage agent")
+    handoff = fields(
+        "Handoff: {from_agent} → {to_agent}",
+        {"from_agent": "Triage agent", "to_agent": "Weather agent"},
+    )
+    assert (handoff["operation"], handoff["handoff_from"], handoff["handoff_to"]) == (
+        "handoff",
+        "Triage agent",
+        "Weather agent",
+    )
+    tool = fields("Function: {name}", {"name": "get_weather"})
+    assert (tool["operation"], tool["tool"]) == ("execute_tool", "get_weather")
+    assert fields("running tool", {"gen_ai.tool.name": "lookup"})["tool"] == "lookup"

@@ -2398,6 +2398,38 @@ static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key);
 /* PyObjectCompare.proto */
 static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_str_object(PyObject *op1, PyObject *op2, int pyop);
 
+/* pybuiltin_invalid.export */
+static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname);
+
+/* pyint_simplify.proto */
+static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none);
+
+/* PyObjectCompare.proto */
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolGe_int_int(PyObject *op1, PyObject *op2, int pyop);
+
+/* RaiseErrorWithObjectTypes.proto (used by PyNumberBinop) */
+#define __Pyx_RaiseErrorWithObjectTypes1(exc_type, message, arg, obj1, obj2) __Pyx_RaiseErrorWithTypes1(exc_type, message, arg, Py_TYPE(obj1), Py_TYPE(obj2))
+#define __Pyx_RaiseTypeErrorWithObjectTypes(message, obj1, obj2) __Pyx_RaiseTypeErrorWithTypes(message, Py_TYPE(obj1), Py_TYPE(obj2))
+#define __Pyx_RaiseTypeErrorWithTypes(message, type_obj1, type_obj2) __Pyx_RaiseErrorWithTypes1(PyExc_TypeError, "%.1s" message, "", type_obj1, type_obj2)
+CYTHON_UNUSED
+static void __Pyx_RaiseErrorWithTypes1(PyObject* exc_type, const char *message, const char *arg, PyTypeObject *type_obj1, PyTypeObject *type_obj2);
+
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Add_int_int(op1, op2)  PyNumber_Add(op1, op2)
+#define __Pyx_PyNumber_InPlaceAdd_int_int(op1, op2)  PyNumber_InPlaceAdd(op1, op2)
+#else
+#define __Pyx_PyNumber_Add_int_int(op1, op2)  __Pyx__PyNumber_Add_int_int(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceAdd_int_int(op1, op2)  __Pyx__PyNumber_Add_int_int(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_int_int(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
+/* PyUCS4InUnicode.proto */
+static CYTHON_INLINE int __Pyx_UnicodeContainsUCS4(Py_UCS4 character, PyObject* text, int eq);
+
+/* PyObjectCompare.proto */
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolLt_int_int(PyObject *op1, PyObject *op2, int pyop);
+
 /* GetTopmostException.proto (used by SaveResetException) */
 #if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
 static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
@@ -2416,12 +2448,6 @@ static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject 
 
 /* PyValueError_Check.proto */
 #define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
-
-/* pybuiltin_invalid.export */
-static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname);
-
-/* pyint_simplify.proto */
-static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none);
 
 /* CheckTypeForFreelists.proto */
 #if CYTHON_USE_FREELISTS
@@ -3033,6 +3059,7 @@ static PyObject *__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model
 static PyObject *__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank;
 static PyObject *__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key;
 static PyObject *__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key;
+static PyObject *__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key;
 /* #### Code section: typeinfo ### */
 /* #### Code section: before_global_var ### */
 #define __Pyx_MODULE_NAME "swarmscope.conventions.agent_model"
@@ -3135,7 +3162,7 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyUnicode_Type__rsplit;
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[10];
-    PyObject *__pyx_string_tab[270];
+    PyObject *__pyx_string_tab[277];
     PyObject *__pyx_number_tab[4];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3206,273 +3233,280 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_kp_u__3 __pyx_string_tab[0]
 #define __pyx_kp_u__6 __pyx_string_tab[1]
 #define __pyx_kp_u__4 __pyx_string_tab[2]
-#define __pyx_kp_u_s_s_d __pyx_string_tab[3]
-#define __pyx_kp_u_ __pyx_string_tab[4]
-#define __pyx_kp_u__2 __pyx_string_tab[5]
-#define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[6]
-#define __pyx_kp_u_What_a_span_is_in_the_agent_mode __pyx_string_tab[7]
-#define __pyx_kp_u__5 __pyx_string_tab[8]
-#define __pyx_kp_u_add_note __pyx_string_tab[9]
-#define __pyx_kp_u_dict_str_Any __pyx_string_tab[10]
-#define __pyx_kp_u_disable __pyx_string_tab[11]
-#define __pyx_kp_u_enable __pyx_string_tab[12]
-#define __pyx_kp_u_gc __pyx_string_tab[13]
-#define __pyx_kp_u_isenabled __pyx_string_tab[14]
-#define __pyx_kp_u_list_Any __pyx_string_tab[15]
-#define __pyx_kp_u_list_tuple_int_str_dict_str_Any_2 __pyx_string_tab[16]
-#define __pyx_kp_u_list_tuple_int_str_dict_str_Any __pyx_string_tab[17]
-#define __pyx_kp_u_src_swarmscope_conventions_agent __pyx_string_tab[18]
-#define __pyx_kp_u_str_None __pyx_string_tab[19]
-#define __pyx_kp_u_tuple_str_None_Any_Any __pyx_string_tab[20]
-#define __pyx_kp_u_tuple_str_None_str_None __pyx_string_tab[21]
-#define __pyx_kp_u_tuple_str __pyx_string_tab[22]
-#define __pyx_n_u_A2A_STATE __pyx_string_tab[23]
-#define __pyx_n_u_A2A_TASK_STATE __pyx_string_tab[24]
-#define __pyx_n_u_A2A_WAIT_STATES __pyx_string_tab[25]
-#define __pyx_n_u_AGENT __pyx_string_tab[26]
-#define __pyx_n_u_AGENT_KEYS __pyx_string_tab[27]
-#define __pyx_n_u_AGENT_NAME __pyx_string_tab[28]
-#define __pyx_n_u_AGENT_OPERATION_IDS __pyx_string_tab[29]
-#define __pyx_n_u_AGENT_RUN __pyx_string_tab[30]
-#define __pyx_n_u_AI_MODEL_ID __pyx_string_tab[31]
-#define __pyx_n_u_AI_MODEL_PROVIDER __pyx_string_tab[32]
-#define __pyx_n_u_AI_OPERATION_ID __pyx_string_tab[33]
-#define __pyx_n_u_AI_TELEMETRY_FUNCTION_ID __pyx_string_tab[34]
-#define __pyx_n_u_AI_TELEMETRY_METADATA __pyx_string_tab[35]
-#define __pyx_n_u_AI_TOOL_CALL_NAME __pyx_string_tab[36]
-#define __pyx_n_u_AI_USAGE_CACHED_INPUT_TOKENS __pyx_string_tab[37]
-#define __pyx_n_u_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[38]
-#define __pyx_n_u_AI_USAGE_INPUT_TOKENS __pyx_string_tab[39]
-#define __pyx_n_u_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[40]
-#define __pyx_n_u_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[41]
-#define __pyx_n_u_AI_USAGE_REASONING_TOKENS __pyx_string_tab[42]
-#define __pyx_n_u_AgentFields __pyx_string_tab[43]
-#define __pyx_n_u_Any __pyx_string_tab[44]
-#define __pyx_n_u_CACHE_CREATION __pyx_string_tab[45]
-#define __pyx_n_u_CACHE_CREATION_KEYS __pyx_string_tab[46]
-#define __pyx_n_u_CACHE_READ __pyx_string_tab[47]
-#define __pyx_n_u_CACHE_READ_KEYS __pyx_string_tab[48]
-#define __pyx_n_u_CHAIN __pyx_string_tab[49]
-#define __pyx_n_u_COST __pyx_string_tab[50]
-#define __pyx_n_u_COST_KEYS __pyx_string_tab[51]
-#define __pyx_n_u_CREATE_AGENT __pyx_string_tab[52]
-#define __pyx_n_u_EVENT_EXCEPTION __pyx_string_tab[53]
-#define __pyx_n_u_EXCEPTION_TYPE __pyx_string_tab[54]
-#define __pyx_n_u_EXECUTE_TOOL __pyx_string_tab[55]
-#define __pyx_n_u_GEN_AI_AGENT_NAME __pyx_string_tab[56]
-#define __pyx_n_u_GEN_AI_CONVERSATION_ID __pyx_string_tab[57]
-#define __pyx_n_u_GEN_AI_OPERATION_NAME __pyx_string_tab[58]
-#define __pyx_n_u_GEN_AI_PROVIDER_NAME __pyx_string_tab[59]
-#define __pyx_n_u_GEN_AI_REQUEST_MODEL __pyx_string_tab[60]
-#define __pyx_n_u_GEN_AI_RESPONSE_MODEL __pyx_string_tab[61]
-#define __pyx_n_u_GEN_AI_SYSTEM __pyx_string_tab[62]
-#define __pyx_n_u_GEN_AI_TOOL_NAME __pyx_string_tab[63]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU __pyx_string_tab[64]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU_2 __pyx_string_tab[65]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO __pyx_string_tab[66]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO_2 __pyx_string_tab[67]
-#define __pyx_n_u_GEN_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[68]
-#define __pyx_n_u_GEN_AI_USAGE_INPUT_TOKENS __pyx_string_tab[69]
-#define __pyx_n_u_GEN_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[70]
-#define __pyx_n_u_GEN_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[71]
-#define __pyx_n_u_GEN_AI_USAGE_REASONING_OUTPUT_TO __pyx_string_tab[72]
-#define __pyx_n_u_GRAPH_NODE __pyx_string_tab[73]
-#define __pyx_n_u_GRAPH_NODE_ID __pyx_string_tab[74]
-#define __pyx_n_u_GRAPH_NODE_PARENT_ID __pyx_string_tab[75]
-#define __pyx_n_u_GRAPH_PARENT __pyx_string_tab[76]
-#define __pyx_n_u_HANDOFF __pyx_string_tab[77]
-#define __pyx_n_u_HANDOFF_FROM __pyx_string_tab[78]
-#define __pyx_n_u_HANDOFF_TO __pyx_string_tab[79]
-#define __pyx_n_u_HITL_APPROVAL __pyx_string_tab[80]
-#define __pyx_n_u_INPUT __pyx_string_tab[81]
-#define __pyx_n_u_INPUT_TOKEN_KEYS __pyx_string_tab[82]
-#define __pyx_n_u_INVOKE_AGENT __pyx_string_tab[83]
-#define __pyx_n_u_LANGGRAPH_INTERNAL_NODES __pyx_string_tab[84]
-#define __pyx_n_u_LANGGRAPH_INTERRUPT __pyx_string_tab[85]
-#define __pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION __pyx_string_tab[86]
-#define __pyx_n_u_LANGGRAPH_NODE __pyx_string_tab[87]
-#define __pyx_n_u_LANGGRAPH_THREAD_ID __pyx_string_tab[88]
-#define __pyx_n_u_LLM_COST_TOTAL __pyx_string_tab[89]
-#define __pyx_n_u_LLM_MODEL_NAME __pyx_string_tab[90]
-#define __pyx_n_u_LLM_PROVIDER __pyx_string_tab[91]
-#define __pyx_n_u_LLM_REQUEST_TYPE __pyx_string_tab[92]
-#define __pyx_n_u_LLM_SYSTEM __pyx_string_tab[93]
-#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_READ __pyx_string_tab[94]
-#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_WRITE __pyx_string_tab[95]
-#define __pyx_n_u_LLM_TOKEN_COUNT_COMPLETION __pyx_string_tab[96]
-#define __pyx_n_u_LLM_TOKEN_COUNT_PROMPT __pyx_string_tab[97]
-#define __pyx_n_u_LLM_TOKEN_COUNT_REASONING __pyx_string_tab[98]
-#define __pyx_n_u_MCP_METHOD_NAME __pyx_string_tab[99]
-#define __pyx_n_u_MCP_REQUEST __pyx_string_tab[100]
-#define __pyx_n_u_MCP_SESSION_ID __pyx_string_tab[101]
-#define __pyx_n_u_MCP_TOOLS_CALL __pyx_string_tab[102]
-#define __pyx_n_u_METADATA __pyx_string_tab[103]
-#define __pyx_n_u_MODEL __pyx_string_tab[104]
-#define __pyx_n_u_MODEL_KEYS __pyx_string_tab[105]
-#define __pyx_n_u_NamedTuple __pyx_string_tab[106]
-#define __pyx_n_u_OPENINFERENCE_KINDS __pyx_string_tab[107]
-#define __pyx_n_u_OPENINFERENCE_SPAN_KIND __pyx_string_tab[108]
-#define __pyx_n_u_OPEN_KIND __pyx_string_tab[109]
-#define __pyx_n_u_OPERATION __pyx_string_tab[110]
-#define __pyx_n_u_OPERATION_COST __pyx_string_tab[111]
-#define __pyx_n_u_OPERATION_IDS __pyx_string_tab[112]
-#define __pyx_n_u_OUTPUT __pyx_string_tab[113]
-#define __pyx_n_u_OUTPUT_TOKEN_KEYS __pyx_string_tab[114]
-#define __pyx_n_u_OUTPUT_VALUE __pyx_string_tab[115]
-#define __pyx_n_u_PROVIDER __pyx_string_tab[116]
-#define __pyx_n_u_PROVIDER_KEYS __pyx_string_tab[117]
-#define __pyx_n_u_REASONING __pyx_string_tab[118]
-#define __pyx_n_u_REASONING_KEYS __pyx_string_tab[119]
-#define __pyx_n_u_REQUEST_TYPES __pyx_string_tab[120]
-#define __pyx_n_u_SESSION __pyx_string_tab[121]
-#define __pyx_n_u_SESSION_ID __pyx_string_tab[122]
-#define __pyx_n_u_SESSION_KEYS __pyx_string_tab[123]
-#define __pyx_n_u_SESSION_METADATA __pyx_string_tab[124]
-#define __pyx_n_u_SESSION_PROPERTIES __pyx_string_tab[125]
-#define __pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT __pyx_string_tab[126]
-#define __pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT __pyx_string_tab[127]
-#define __pyx_n_u_SWARMSCOPE_LLM_COST_USD __pyx_string_tab[128]
-#define __pyx_n_u_TOOL __pyx_string_tab[129]
-#define __pyx_n_u_TOOL_KEYS __pyx_string_tab[130]
-#define __pyx_n_u_TOOL_NAME __pyx_string_tab[131]
-#define __pyx_n_u_TRACELOOP_ASSOCIATION_PROPERTIES __pyx_string_tab[132]
-#define __pyx_n_u_TRACELOOP_ENTITY_NAME __pyx_string_tab[133]
-#define __pyx_n_u_TRACELOOP_KINDS __pyx_string_tab[134]
-#define __pyx_n_u_TRACELOOP_SPAN_KIND __pyx_string_tab[135]
-#define __pyx_n_u_WAIT_APPROVAL __pyx_string_tab[136]
-#define __pyx_n_u_WAIT_INPUT_REQUIRED __pyx_string_tab[137]
-#define __pyx_n_u_WAIT_INTERRUPT __pyx_string_tab[138]
-#define __pyx_n_u__8 __pyx_string_tab[139]
-#define __pyx_n_u_AGENT_OPERATIONS __pyx_string_tab[140]
-#define __pyx_n_u_AGENT_PREFIXES __pyx_string_tab[141]
-#define __pyx_n_u_APPROVAL_PREFIX __pyx_string_tab[142]
-#define __pyx_n_u_METADATA_VALUE __pyx_string_tab[143]
-#define __pyx_n_u_NAMED_BY_PREFIX __pyx_string_tab[144]
-#define __pyx_n_u_NOTHING __pyx_string_tab[145]
-#define __pyx_n_u_NO_RANK __pyx_string_tab[146]
-#define __pyx_n_u_SLOTS __pyx_string_tab[147]
-#define __pyx_n_u_SLOT_KEYS __pyx_string_tab[148]
-#define __pyx_n_u_TOOL_PREFIXES __pyx_string_tab[149]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[150]
-#define __pyx_n_u_annotate __pyx_string_tab[151]
-#define __pyx_n_u_annotations __pyx_string_tab[152]
-#define __pyx_n_u_class_getitem __pyx_string_tab[153]
-#define __pyx_n_u_doc __pyx_string_tab[154]
-#define __pyx_n_u_func __pyx_string_tab[155]
-#define __pyx_n_u_main __pyx_string_tab[156]
-#define __pyx_n_u_metaclass __pyx_string_tab[157]
-#define __pyx_n_u_module __pyx_string_tab[158]
-#define __pyx_n_u_mro_entries __pyx_string_tab[159]
-#define __pyx_n_u_name_2 __pyx_string_tab[160]
-#define __pyx_n_u_prepare __pyx_string_tab[161]
-#define __pyx_n_u_qualname __pyx_string_tab[162]
-#define __pyx_n_u_test __pyx_string_tab[163]
-#define __pyx_n_u_foreign_operation __pyx_string_tab[164]
-#define __pyx_n_u_interrupted __pyx_string_tab[165]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[166]
-#define __pyx_n_u_metadata_value __pyx_string_tab[167]
-#define __pyx_n_u_subject __pyx_string_tab[168]
-#define __pyx_n_u_agent __pyx_string_tab[169]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[170]
-#define __pyx_n_u_at __pyx_string_tab[171]
-#define __pyx_n_u_attributes __pyx_string_tab[172]
-#define __pyx_n_u_attrs __pyx_string_tab[173]
-#define __pyx_n_u_bool __pyx_string_tab[174]
-#define __pyx_n_u_cache_creation_tokens __pyx_string_tab[175]
-#define __pyx_n_u_cache_read_tokens __pyx_string_tab[176]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[177]
-#define __pyx_n_u_close __pyx_string_tab[178]
-#define __pyx_n_u_compile __pyx_string_tab[179]
-#define __pyx_n_u_cost_usd __pyx_string_tab[180]
-#define __pyx_n_u_derive __pyx_string_tab[181]
-#define __pyx_n_u_entity __pyx_string_tab[182]
-#define __pyx_n_u_enumerate __pyx_string_tab[183]
-#define __pyx_n_u_event_attrs __pyx_string_tab[184]
-#define __pyx_n_u_event_name __pyx_string_tab[185]
-#define __pyx_n_u_events __pyx_string_tab[186]
-#define __pyx_n_u_first __pyx_string_tab[187]
-#define __pyx_n_u_found __pyx_string_tab[188]
-#define __pyx_n_u_gen __pyx_string_tab[189]
-#define __pyx_n_u_genexpr __pyx_string_tab[190]
-#define __pyx_n_u_get __pyx_string_tab[191]
-#define __pyx_n_u_graph_node __pyx_string_tab[192]
-#define __pyx_n_u_groups __pyx_string_tab[193]
-#define __pyx_n_u_handoff_from __pyx_string_tab[194]
-#define __pyx_n_u_handoff_to __pyx_string_tab[195]
-#define __pyx_n_u_input_tokens __pyx_string_tab[196]
-#define __pyx_n_u_items __pyx_string_tab[197]
-#define __pyx_n_u_json __pyx_string_tab[198]
-#define __pyx_n_u_key __pyx_string_tab[199]
-#define __pyx_n_u_keys __pyx_string_tab[200]
-#define __pyx_n_u_kind __pyx_string_tab[201]
-#define __pyx_n_u_langgraph_metadata __pyx_string_tab[202]
-#define __pyx_n_u_loads __pyx_string_tab[203]
-#define __pyx_n_u_logfire __pyx_string_tab[204]
-#define __pyx_n_u_loop_kind __pyx_string_tab[205]
-#define __pyx_n_u_lower __pyx_string_tab[206]
-#define __pyx_n_u_mapped __pyx_string_tab[207]
-#define __pyx_n_u_match __pyx_string_tab[208]
-#define __pyx_n_u_metadata __pyx_string_tab[209]
-#define __pyx_n_u_method __pyx_string_tab[210]
-#define __pyx_n_u_model __pyx_string_tab[211]
-#define __pyx_n_u_name __pyx_string_tab[212]
-#define __pyx_n_u_next __pyx_string_tab[213]
-#define __pyx_n_u_node __pyx_string_tab[214]
-#define __pyx_n_u_number __pyx_string_tab[215]
-#define __pyx_n_u_open_kind __pyx_string_tab[216]
-#define __pyx_n_u_openai_agents __pyx_string_tab[217]
-#define __pyx_n_u_openinference __pyx_string_tab[218]
-#define __pyx_n_u_operation __pyx_string_tab[219]
-#define __pyx_n_u_operation_id __pyx_string_tab[220]
-#define __pyx_n_u_output __pyx_string_tab[221]
-#define __pyx_n_u_output_tokens __pyx_string_tab[222]
-#define __pyx_n_u_parent_node __pyx_string_tab[223]
-#define __pyx_n_u_pop __pyx_string_tab[224]
-#define __pyx_n_u_prefix __pyx_string_tab[225]
-#define __pyx_n_u_prefixes __pyx_string_tab[226]
-#define __pyx_n_u_provider __pyx_string_tab[227]
-#define __pyx_n_u_raised __pyx_string_tab[228]
-#define __pyx_n_u_rank __pyx_string_tab[229]
-#define __pyx_n_u_ranks __pyx_string_tab[230]
-#define __pyx_n_u_re __pyx_string_tab[231]
-#define __pyx_n_u_read_slots __pyx_string_tab[232]
-#define __pyx_n_u_reasoning_tokens __pyx_string_tab[233]
-#define __pyx_n_u_request_type __pyx_string_tab[234]
-#define __pyx_n_u_return __pyx_string_tab[235]
-#define __pyx_n_u_rsplit __pyx_string_tab[236]
-#define __pyx_n_u_send __pyx_string_tab[237]
-#define __pyx_n_u_session __pyx_string_tab[238]
-#define __pyx_n_u_setdefault __pyx_string_tab[239]
-#define __pyx_n_u_slot __pyx_string_tab[240]
-#define __pyx_n_u_slots __pyx_string_tab[241]
-#define __pyx_n_u_spans __pyx_string_tab[242]
-#define __pyx_n_u_split __pyx_string_tab[243]
-#define __pyx_n_u_state __pyx_string_tab[244]
-#define __pyx_n_u_str __pyx_string_tab[245]
-#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[246]
-#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[247]
-#define __pyx_n_u_text __pyx_string_tab[248]
-#define __pyx_n_u_thread __pyx_string_tab[249]
-#define __pyx_n_u_throw __pyx_string_tab[250]
-#define __pyx_n_u_tool __pyx_string_tab[251]
-#define __pyx_n_u_traceloop __pyx_string_tab[252]
-#define __pyx_n_u_typing __pyx_string_tab[253]
-#define __pyx_n_u_upper __pyx_string_tab[254]
-#define __pyx_n_u_value __pyx_string_tab[255]
-#define __pyx_n_u_values __pyx_string_tab[256]
-#define __pyx_n_u_vercel __pyx_string_tab[257]
-#define __pyx_n_u_vercel_ai __pyx_string_tab[258]
-#define __pyx_n_u_wait __pyx_string_tab[259]
-#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[260]
-#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[261]
-#define __pyx_kp_b_iso88591_a __pyx_string_tab[262]
-#define __pyx_kp_b_iso88591__7 __pyx_string_tab[263]
-#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[264]
-#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[265]
-#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[266]
-#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[267]
-#define __pyx_kp_b_iso88591_j_at1_s_A_q_O1D_az_vS_q_5_q_uCq __pyx_string_tab[268]
-#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[269]
+#define __pyx_kp_u__7 __pyx_string_tab[3]
+#define __pyx_kp_u_s_s_d __pyx_string_tab[4]
+#define __pyx_kp_u_ __pyx_string_tab[5]
+#define __pyx_kp_u__2 __pyx_string_tab[6]
+#define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[7]
+#define __pyx_kp_u_What_a_span_is_in_the_agent_mode __pyx_string_tab[8]
+#define __pyx_kp_u__5 __pyx_string_tab[9]
+#define __pyx_kp_u_add_note __pyx_string_tab[10]
+#define __pyx_kp_u_dict_str_Any __pyx_string_tab[11]
+#define __pyx_kp_u_disable __pyx_string_tab[12]
+#define __pyx_kp_u_enable __pyx_string_tab[13]
+#define __pyx_kp_u_gc __pyx_string_tab[14]
+#define __pyx_kp_u_isenabled __pyx_string_tab[15]
+#define __pyx_kp_u_list_Any __pyx_string_tab[16]
+#define __pyx_kp_u_list_tuple_int_str_dict_str_Any_2 __pyx_string_tab[17]
+#define __pyx_kp_u_list_tuple_int_str_dict_str_Any __pyx_string_tab[18]
+#define __pyx_kp_u_src_swarmscope_conventions_agent __pyx_string_tab[19]
+#define __pyx_kp_u_str_None __pyx_string_tab[20]
+#define __pyx_kp_u_tuple_str_None_Any_Any __pyx_string_tab[21]
+#define __pyx_kp_u_tuple_str_None_str_None __pyx_string_tab[22]
+#define __pyx_kp_u_tuple_str __pyx_string_tab[23]
+#define __pyx_n_u_A2A_STATE __pyx_string_tab[24]
+#define __pyx_n_u_A2A_TASK_STATE __pyx_string_tab[25]
+#define __pyx_n_u_A2A_WAIT_STATES __pyx_string_tab[26]
+#define __pyx_n_u_AGENT __pyx_string_tab[27]
+#define __pyx_n_u_AGENT_KEYS __pyx_string_tab[28]
+#define __pyx_n_u_AGENT_NAME __pyx_string_tab[29]
+#define __pyx_n_u_AGENT_OPERATION_IDS __pyx_string_tab[30]
+#define __pyx_n_u_AGENT_RUN __pyx_string_tab[31]
+#define __pyx_n_u_AI_MODEL_ID __pyx_string_tab[32]
+#define __pyx_n_u_AI_MODEL_PROVIDER __pyx_string_tab[33]
+#define __pyx_n_u_AI_OPERATION_ID __pyx_string_tab[34]
+#define __pyx_n_u_AI_TELEMETRY_FUNCTION_ID __pyx_string_tab[35]
+#define __pyx_n_u_AI_TELEMETRY_METADATA __pyx_string_tab[36]
+#define __pyx_n_u_AI_TOOL_CALL_NAME __pyx_string_tab[37]
+#define __pyx_n_u_AI_USAGE_CACHED_INPUT_TOKENS __pyx_string_tab[38]
+#define __pyx_n_u_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[39]
+#define __pyx_n_u_AI_USAGE_INPUT_TOKENS __pyx_string_tab[40]
+#define __pyx_n_u_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[41]
+#define __pyx_n_u_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[42]
+#define __pyx_n_u_AI_USAGE_REASONING_TOKENS __pyx_string_tab[43]
+#define __pyx_n_u_AgentFields __pyx_string_tab[44]
+#define __pyx_n_u_Any __pyx_string_tab[45]
+#define __pyx_n_u_CACHE_CREATION __pyx_string_tab[46]
+#define __pyx_n_u_CACHE_CREATION_KEYS __pyx_string_tab[47]
+#define __pyx_n_u_CACHE_READ __pyx_string_tab[48]
+#define __pyx_n_u_CACHE_READ_KEYS __pyx_string_tab[49]
+#define __pyx_n_u_CHAIN __pyx_string_tab[50]
+#define __pyx_n_u_COST __pyx_string_tab[51]
+#define __pyx_n_u_COST_KEYS __pyx_string_tab[52]
+#define __pyx_n_u_CREATE_AGENT __pyx_string_tab[53]
+#define __pyx_n_u_EVENT_EXCEPTION __pyx_string_tab[54]
+#define __pyx_n_u_EXCEPTION_TYPE __pyx_string_tab[55]
+#define __pyx_n_u_EXECUTE_TOOL __pyx_string_tab[56]
+#define __pyx_n_u_GEN_AI_AGENT_NAME __pyx_string_tab[57]
+#define __pyx_n_u_GEN_AI_CONVERSATION_ID __pyx_string_tab[58]
+#define __pyx_n_u_GEN_AI_OPERATION_NAME __pyx_string_tab[59]
+#define __pyx_n_u_GEN_AI_PROVIDER_NAME __pyx_string_tab[60]
+#define __pyx_n_u_GEN_AI_REQUEST_MODEL __pyx_string_tab[61]
+#define __pyx_n_u_GEN_AI_RESPONSE_MODEL __pyx_string_tab[62]
+#define __pyx_n_u_GEN_AI_SYSTEM __pyx_string_tab[63]
+#define __pyx_n_u_GEN_AI_TOOL_NAME __pyx_string_tab[64]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU __pyx_string_tab[65]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU_2 __pyx_string_tab[66]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO __pyx_string_tab[67]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO_2 __pyx_string_tab[68]
+#define __pyx_n_u_GEN_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[69]
+#define __pyx_n_u_GEN_AI_USAGE_INPUT_TOKENS __pyx_string_tab[70]
+#define __pyx_n_u_GEN_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[71]
+#define __pyx_n_u_GEN_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[72]
+#define __pyx_n_u_GEN_AI_USAGE_REASONING_OUTPUT_TO __pyx_string_tab[73]
+#define __pyx_n_u_GRAPH_NODE __pyx_string_tab[74]
+#define __pyx_n_u_GRAPH_NODE_ID __pyx_string_tab[75]
+#define __pyx_n_u_GRAPH_NODE_PARENT_ID __pyx_string_tab[76]
+#define __pyx_n_u_GRAPH_PARENT __pyx_string_tab[77]
+#define __pyx_n_u_HANDOFF __pyx_string_tab[78]
+#define __pyx_n_u_HANDOFF_FROM __pyx_string_tab[79]
+#define __pyx_n_u_HANDOFF_TO __pyx_string_tab[80]
+#define __pyx_n_u_HITL_APPROVAL __pyx_string_tab[81]
+#define __pyx_n_u_INPUT __pyx_string_tab[82]
+#define __pyx_n_u_INPUT_TOKEN_KEYS __pyx_string_tab[83]
+#define __pyx_n_u_INVOKE_AGENT __pyx_string_tab[84]
+#define __pyx_n_u_LANGGRAPH_INTERNAL_NODES __pyx_string_tab[85]
+#define __pyx_n_u_LANGGRAPH_INTERRUPT __pyx_string_tab[86]
+#define __pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION __pyx_string_tab[87]
+#define __pyx_n_u_LANGGRAPH_NODE __pyx_string_tab[88]
+#define __pyx_n_u_LANGGRAPH_THREAD_ID __pyx_string_tab[89]
+#define __pyx_n_u_LLM_COST_TOTAL __pyx_string_tab[90]
+#define __pyx_n_u_LLM_MODEL_NAME __pyx_string_tab[91]
+#define __pyx_n_u_LLM_PROVIDER __pyx_string_tab[92]
+#define __pyx_n_u_LLM_REQUEST_TYPE __pyx_string_tab[93]
+#define __pyx_n_u_LLM_SYSTEM __pyx_string_tab[94]
+#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_READ __pyx_string_tab[95]
+#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_WRITE __pyx_string_tab[96]
+#define __pyx_n_u_LLM_TOKEN_COUNT_COMPLETION __pyx_string_tab[97]
+#define __pyx_n_u_LLM_TOKEN_COUNT_PROMPT __pyx_string_tab[98]
+#define __pyx_n_u_LLM_TOKEN_COUNT_REASONING __pyx_string_tab[99]
+#define __pyx_n_u_MCP_METHOD_NAME __pyx_string_tab[100]
+#define __pyx_n_u_MCP_REQUEST __pyx_string_tab[101]
+#define __pyx_n_u_MCP_SESSION_ID __pyx_string_tab[102]
+#define __pyx_n_u_MCP_TOOLS_CALL __pyx_string_tab[103]
+#define __pyx_n_u_METADATA __pyx_string_tab[104]
+#define __pyx_n_u_MODEL __pyx_string_tab[105]
+#define __pyx_n_u_MODEL_KEYS __pyx_string_tab[106]
+#define __pyx_n_u_NamedTuple __pyx_string_tab[107]
+#define __pyx_n_u_OPENINFERENCE_KINDS __pyx_string_tab[108]
+#define __pyx_n_u_OPENINFERENCE_SPAN_KIND __pyx_string_tab[109]
+#define __pyx_n_u_OPEN_KIND __pyx_string_tab[110]
+#define __pyx_n_u_OPERATION __pyx_string_tab[111]
+#define __pyx_n_u_OPERATION_COST __pyx_string_tab[112]
+#define __pyx_n_u_OPERATION_IDS __pyx_string_tab[113]
+#define __pyx_n_u_OUTPUT __pyx_string_tab[114]
+#define __pyx_n_u_OUTPUT_TOKEN_KEYS __pyx_string_tab[115]
+#define __pyx_n_u_OUTPUT_VALUE __pyx_string_tab[116]
+#define __pyx_n_u_PROVIDER __pyx_string_tab[117]
+#define __pyx_n_u_PROVIDER_KEYS __pyx_string_tab[118]
+#define __pyx_n_u_REASONING __pyx_string_tab[119]
+#define __pyx_n_u_REASONING_KEYS __pyx_string_tab[120]
+#define __pyx_n_u_REQUEST_TYPES __pyx_string_tab[121]
+#define __pyx_n_u_SESSION __pyx_string_tab[122]
+#define __pyx_n_u_SESSION_ID __pyx_string_tab[123]
+#define __pyx_n_u_SESSION_KEYS __pyx_string_tab[124]
+#define __pyx_n_u_SESSION_METADATA __pyx_string_tab[125]
+#define __pyx_n_u_SESSION_PROPERTIES __pyx_string_tab[126]
+#define __pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT __pyx_string_tab[127]
+#define __pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT __pyx_string_tab[128]
+#define __pyx_n_u_SWARMSCOPE_LLM_COST_USD __pyx_string_tab[129]
+#define __pyx_n_u_TOOL __pyx_string_tab[130]
+#define __pyx_n_u_TOOL_KEYS __pyx_string_tab[131]
+#define __pyx_n_u_TOOL_NAME __pyx_string_tab[132]
+#define __pyx_n_u_TRACELOOP_ASSOCIATION_PROPERTIES __pyx_string_tab[133]
+#define __pyx_n_u_TRACELOOP_ENTITY_NAME __pyx_string_tab[134]
+#define __pyx_n_u_TRACELOOP_KINDS __pyx_string_tab[135]
+#define __pyx_n_u_TRACELOOP_SPAN_KIND __pyx_string_tab[136]
+#define __pyx_n_u_WAIT_APPROVAL __pyx_string_tab[137]
+#define __pyx_n_u_WAIT_INPUT_REQUIRED __pyx_string_tab[138]
+#define __pyx_n_u_WAIT_INTERRUPT __pyx_string_tab[139]
+#define __pyx_n_u__9 __pyx_string_tab[140]
+#define __pyx_n_u_AGENT_OPERATIONS __pyx_string_tab[141]
+#define __pyx_n_u_AGENT_PREFIXES __pyx_string_tab[142]
+#define __pyx_n_u_APPROVAL_PREFIX __pyx_string_tab[143]
+#define __pyx_n_u_METADATA_OPENING __pyx_string_tab[144]
+#define __pyx_n_u_METADATA_VALUE __pyx_string_tab[145]
+#define __pyx_n_u_NAMED_BY_PREFIX __pyx_string_tab[146]
+#define __pyx_n_u_NOTHING __pyx_string_tab[147]
+#define __pyx_n_u_NO_RANK __pyx_string_tab[148]
+#define __pyx_n_u_SLOTS __pyx_string_tab[149]
+#define __pyx_n_u_SLOT_KEYS __pyx_string_tab[150]
+#define __pyx_n_u_TOOL_PREFIXES __pyx_string_tab[151]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[152]
+#define __pyx_n_u_annotate __pyx_string_tab[153]
+#define __pyx_n_u_annotations __pyx_string_tab[154]
+#define __pyx_n_u_class_getitem __pyx_string_tab[155]
+#define __pyx_n_u_doc __pyx_string_tab[156]
+#define __pyx_n_u_func __pyx_string_tab[157]
+#define __pyx_n_u_main __pyx_string_tab[158]
+#define __pyx_n_u_metaclass __pyx_string_tab[159]
+#define __pyx_n_u_module __pyx_string_tab[160]
+#define __pyx_n_u_mro_entries __pyx_string_tab[161]
+#define __pyx_n_u_name_2 __pyx_string_tab[162]
+#define __pyx_n_u_new __pyx_string_tab[163]
+#define __pyx_n_u_prepare __pyx_string_tab[164]
+#define __pyx_n_u_qualname __pyx_string_tab[165]
+#define __pyx_n_u_test __pyx_string_tab[166]
+#define __pyx_n_u_foreign_operation __pyx_string_tab[167]
+#define __pyx_n_u_interrupted __pyx_string_tab[168]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[169]
+#define __pyx_n_u_metadata_value __pyx_string_tab[170]
+#define __pyx_n_u_new_fields __pyx_string_tab[171]
+#define __pyx_n_u_subject __pyx_string_tab[172]
+#define __pyx_n_u_agent __pyx_string_tab[173]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[174]
+#define __pyx_n_u_at __pyx_string_tab[175]
+#define __pyx_n_u_attributes __pyx_string_tab[176]
+#define __pyx_n_u_attrs __pyx_string_tab[177]
+#define __pyx_n_u_bool __pyx_string_tab[178]
+#define __pyx_n_u_cache_creation_tokens __pyx_string_tab[179]
+#define __pyx_n_u_cache_read_tokens __pyx_string_tab[180]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[181]
+#define __pyx_n_u_close __pyx_string_tab[182]
+#define __pyx_n_u_compile __pyx_string_tab[183]
+#define __pyx_n_u_cost_usd __pyx_string_tab[184]
+#define __pyx_n_u_derive __pyx_string_tab[185]
+#define __pyx_n_u_end __pyx_string_tab[186]
+#define __pyx_n_u_entity __pyx_string_tab[187]
+#define __pyx_n_u_enumerate __pyx_string_tab[188]
+#define __pyx_n_u_event_attrs __pyx_string_tab[189]
+#define __pyx_n_u_event_name __pyx_string_tab[190]
+#define __pyx_n_u_events __pyx_string_tab[191]
+#define __pyx_n_u_first __pyx_string_tab[192]
+#define __pyx_n_u_found __pyx_string_tab[193]
+#define __pyx_n_u_gen __pyx_string_tab[194]
+#define __pyx_n_u_genexpr __pyx_string_tab[195]
+#define __pyx_n_u_get __pyx_string_tab[196]
+#define __pyx_n_u_graph_node __pyx_string_tab[197]
+#define __pyx_n_u_groups __pyx_string_tab[198]
+#define __pyx_n_u_handoff_from __pyx_string_tab[199]
+#define __pyx_n_u_handoff_to __pyx_string_tab[200]
+#define __pyx_n_u_input_tokens __pyx_string_tab[201]
+#define __pyx_n_u_items __pyx_string_tab[202]
+#define __pyx_n_u_json __pyx_string_tab[203]
+#define __pyx_n_u_key __pyx_string_tab[204]
+#define __pyx_n_u_keys __pyx_string_tab[205]
+#define __pyx_n_u_kind __pyx_string_tab[206]
+#define __pyx_n_u_langgraph_metadata __pyx_string_tab[207]
+#define __pyx_n_u_loads __pyx_string_tab[208]
+#define __pyx_n_u_logfire __pyx_string_tab[209]
+#define __pyx_n_u_loop_kind __pyx_string_tab[210]
+#define __pyx_n_u_lower __pyx_string_tab[211]
+#define __pyx_n_u_mapped __pyx_string_tab[212]
+#define __pyx_n_u_match __pyx_string_tab[213]
+#define __pyx_n_u_metadata __pyx_string_tab[214]
+#define __pyx_n_u_method __pyx_string_tab[215]
+#define __pyx_n_u_model __pyx_string_tab[216]
+#define __pyx_n_u_name __pyx_string_tab[217]
+#define __pyx_n_u_next __pyx_string_tab[218]
+#define __pyx_n_u_node __pyx_string_tab[219]
+#define __pyx_n_u_number __pyx_string_tab[220]
+#define __pyx_n_u_open_kind __pyx_string_tab[221]
+#define __pyx_n_u_openai_agents __pyx_string_tab[222]
+#define __pyx_n_u_openinference __pyx_string_tab[223]
+#define __pyx_n_u_opening __pyx_string_tab[224]
+#define __pyx_n_u_operation __pyx_string_tab[225]
+#define __pyx_n_u_operation_id __pyx_string_tab[226]
+#define __pyx_n_u_output __pyx_string_tab[227]
+#define __pyx_n_u_output_tokens __pyx_string_tab[228]
+#define __pyx_n_u_parent_node __pyx_string_tab[229]
+#define __pyx_n_u_pop __pyx_string_tab[230]
+#define __pyx_n_u_prefix __pyx_string_tab[231]
+#define __pyx_n_u_prefixes __pyx_string_tab[232]
+#define __pyx_n_u_provider __pyx_string_tab[233]
+#define __pyx_n_u_raised __pyx_string_tab[234]
+#define __pyx_n_u_rank __pyx_string_tab[235]
+#define __pyx_n_u_ranks __pyx_string_tab[236]
+#define __pyx_n_u_re __pyx_string_tab[237]
+#define __pyx_n_u_read_slots __pyx_string_tab[238]
+#define __pyx_n_u_reasoning_tokens __pyx_string_tab[239]
+#define __pyx_n_u_request_type __pyx_string_tab[240]
+#define __pyx_n_u_return __pyx_string_tab[241]
+#define __pyx_n_u_rsplit __pyx_string_tab[242]
+#define __pyx_n_u_send __pyx_string_tab[243]
+#define __pyx_n_u_session __pyx_string_tab[244]
+#define __pyx_n_u_setdefault __pyx_string_tab[245]
+#define __pyx_n_u_slot __pyx_string_tab[246]
+#define __pyx_n_u_slots __pyx_string_tab[247]
+#define __pyx_n_u_spans __pyx_string_tab[248]
+#define __pyx_n_u_split __pyx_string_tab[249]
+#define __pyx_n_u_start __pyx_string_tab[250]
+#define __pyx_n_u_state __pyx_string_tab[251]
+#define __pyx_n_u_str __pyx_string_tab[252]
+#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[253]
+#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[254]
+#define __pyx_n_u_text __pyx_string_tab[255]
+#define __pyx_n_u_thread __pyx_string_tab[256]
+#define __pyx_n_u_throw __pyx_string_tab[257]
+#define __pyx_n_u_tool __pyx_string_tab[258]
+#define __pyx_n_u_traceloop __pyx_string_tab[259]
+#define __pyx_n_u_typing __pyx_string_tab[260]
+#define __pyx_n_u_upper __pyx_string_tab[261]
+#define __pyx_n_u_value __pyx_string_tab[262]
+#define __pyx_n_u_values __pyx_string_tab[263]
+#define __pyx_n_u_vercel __pyx_string_tab[264]
+#define __pyx_n_u_vercel_ai __pyx_string_tab[265]
+#define __pyx_n_u_wait __pyx_string_tab[266]
+#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[267]
+#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[268]
+#define __pyx_kp_b_iso88591_a __pyx_string_tab[269]
+#define __pyx_kp_b_iso88591__8 __pyx_string_tab[270]
+#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[271]
+#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[272]
+#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[273]
+#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[274]
+#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[275]
+#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[276]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_1 __pyx_number_tab[1]
 #define __pyx_int_20 __pyx_number_tab[2]
@@ -3502,7 +3536,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<270; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<277; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3540,7 +3574,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<270; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<277; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -4266,7 +4300,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_first(CYTHON_
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":178
+/* "swarmscope/conventions/agent_model.py":179
  * 
  * 
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:             # <<<<<<<<<<<<<<
@@ -4314,32 +4348,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_attrs,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 178, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 179, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 178, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 179, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "read_slots", 0) < (0)) __PYX_ERR(0, 178, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "read_slots", 0) < (0)) __PYX_ERR(0, 179, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, i); __PYX_ERR(0, 178, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, i); __PYX_ERR(0, 179, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 178, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 179, __pyx_L3_error)
     }
     __pyx_v_attrs = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 178, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 179, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -4350,7 +4384,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 178, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 179, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(__pyx_self, __pyx_v_attrs);
 
   /* function exit code */
@@ -4398,49 +4432,49 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("read_slots", 0);
 
-  /* "swarmscope/conventions/agent_model.py":180
+  /* "swarmscope/conventions/agent_model.py":181
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:
  *     """Per slot, the value of its most preferred key the span carries (not empty)."""
  *     values = list(_NOTHING)             # <<<<<<<<<<<<<<
  *     ranks = list(_NO_RANK)
  *     slots = _SLOTS
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NOTHING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 180, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NOTHING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 181, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PySequence_ListKeepNew(__pyx_t_1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 180, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PySequence_ListKeepNew(__pyx_t_1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 181, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_values = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":181
+  /* "swarmscope/conventions/agent_model.py":182
  *     """Per slot, the value of its most preferred key the span carries (not empty)."""
  *     values = list(_NOTHING)
  *     ranks = list(_NO_RANK)             # <<<<<<<<<<<<<<
  *     slots = _SLOTS
  *     for key, value in attrs.items():
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_NO_RANK); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 181, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_NO_RANK); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 182, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PySequence_ListKeepNew(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 181, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PySequence_ListKeepNew(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 182, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_ranks = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":182
+  /* "swarmscope/conventions/agent_model.py":183
  *     values = list(_NOTHING)
  *     ranks = list(_NO_RANK)
  *     slots = _SLOTS             # <<<<<<<<<<<<<<
  *     for key, value in attrs.items():
  *         slot = slots.get(key)
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SLOTS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 182, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SLOTS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 183, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_slots = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":183
+  /* "swarmscope/conventions/agent_model.py":184
  *     ranks = list(_NO_RANK)
  *     slots = _SLOTS
  *     for key, value in attrs.items():             # <<<<<<<<<<<<<<
@@ -4448,7 +4482,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
  *         if slot is not None and value is not None and value != "":
 */
   __pyx_t_3 = 0;
-  __pyx_t_2 = __Pyx_dict_iterator(__pyx_v_attrs, 1, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_4), (&__pyx_t_5)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 183, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_dict_iterator(__pyx_v_attrs, 1, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_4), (&__pyx_t_5)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 184, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_XDECREF(__pyx_t_1);
   __pyx_t_1 = __pyx_t_2;
@@ -4456,7 +4490,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   while (1) {
     __pyx_t_7 = __Pyx_dict_iter_next(__pyx_t_1, __pyx_t_4, &__pyx_t_3, &__pyx_t_2, &__pyx_t_6, NULL, __pyx_t_5);
     if (unlikely(__pyx_t_7 == 0)) break;
-    if (unlikely(__pyx_t_7 == -1)) __PYX_ERR(0, 183, __pyx_L1_error)
+    if (unlikely(__pyx_t_7 == -1)) __PYX_ERR(0, 184, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_XDECREF_SET(__pyx_v_key, __pyx_t_2);
@@ -4464,7 +4498,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
     __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_6);
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":184
+    /* "swarmscope/conventions/agent_model.py":185
  *     slots = _SLOTS
  *     for key, value in attrs.items():
  *         slot = slots.get(key)             # <<<<<<<<<<<<<<
@@ -4478,13 +4512,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
       PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_key};
       __pyx_t_6 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_8, (2-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 184, __pyx_L1_error)
+      if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 185, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
     }
     __Pyx_XDECREF_SET(__pyx_v_slot, __pyx_t_6);
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":185
+    /* "swarmscope/conventions/agent_model.py":186
  *     for key, value in attrs.items():
  *         slot = slots.get(key)
  *         if slot is not None and value is not None and value != "":             # <<<<<<<<<<<<<<
@@ -4509,7 +4543,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
 
       goto __pyx_L6_bool_binop_done;
     }
-    __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_str(__pyx_v_value, __pyx_mstate_global->__pyx_kp_u__3, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 185, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_str(__pyx_v_value, __pyx_mstate_global->__pyx_kp_u__3, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 186, __pyx_L1_error)
 
     __pyx_t_9 = __pyx_t_10;
 
@@ -4517,7 +4551,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
     if (__pyx_t_9) {
 
 
-      /* "swarmscope/conventions/agent_model.py":186
+      /* "swarmscope/conventions/agent_model.py":187
  *         slot = slots.get(key)
  *         if slot is not None and value is not None and value != "":
  *             at, rank = slot             # <<<<<<<<<<<<<<
@@ -4530,7 +4564,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
         if (unlikely(size != 2)) {
           if (size > 2) __Pyx_RaiseTooManyValuesError(2);
           else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-          __PYX_ERR(0, 186, __pyx_L1_error)
+          __PYX_ERR(0, 187, __pyx_L1_error)
         }
         #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
         if (likely(PyTuple_CheckExact(sequence))) {
@@ -4540,28 +4574,28 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
           __Pyx_INCREF(__pyx_t_2);
         } else {
           __pyx_t_6 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 186, __pyx_L1_error)
+          if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 187, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_6);
           __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 186, __pyx_L1_error)
+          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 187, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_2);
         }
         #else
-        __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 186, __pyx_L1_error)
+        __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 187, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
-        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 186, __pyx_L1_error)
+        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 187, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_2);
         #endif
       } else {
         Py_ssize_t index = -1;
-        __pyx_t_11 = PyObject_GetIter(__pyx_v_slot); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 186, __pyx_L1_error)
+        __pyx_t_11 = PyObject_GetIter(__pyx_v_slot); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 187, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_11);
         __pyx_t_12 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_11);
         index = 0; __pyx_t_6 = __pyx_t_12(__pyx_t_11); if (unlikely(!__pyx_t_6)) goto __pyx_L9_unpacking_failed;
         __Pyx_GOTREF(__pyx_t_6);
         index = 1; __pyx_t_2 = __pyx_t_12(__pyx_t_11); if (unlikely(!__pyx_t_2)) goto __pyx_L9_unpacking_failed;
         __Pyx_GOTREF(__pyx_t_2);
-        if (__Pyx_IternextUnpackEndCheck(__pyx_t_12(__pyx_t_11), 2) < (0)) __PYX_ERR(0, 186, __pyx_L1_error)
+        if (__Pyx_IternextUnpackEndCheck(__pyx_t_12(__pyx_t_11), 2) < (0)) __PYX_ERR(0, 187, __pyx_L1_error)
         __pyx_t_12 = NULL;
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         goto __pyx_L10_unpacking_done;
@@ -4569,7 +4603,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         __pyx_t_12 = NULL;
         if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-        __PYX_ERR(0, 186, __pyx_L1_error)
+        __PYX_ERR(0, 187, __pyx_L1_error)
         __pyx_L10_unpacking_done:;
       }
       __Pyx_XDECREF_SET(__pyx_v_at, __pyx_t_6);
@@ -4577,39 +4611,39 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
       __Pyx_XDECREF_SET(__pyx_v_rank, __pyx_t_2);
       __pyx_t_2 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":187
+      /* "swarmscope/conventions/agent_model.py":188
  *         if slot is not None and value is not None and value != "":
  *             at, rank = slot
  *             if rank < ranks[at]:             # <<<<<<<<<<<<<<
  *                 values[at] = value
  *                 ranks[at] = rank
 */
-      __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_ranks, __pyx_v_at); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 187, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_ranks, __pyx_v_at); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 188, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_9 = __Pyx_PyObject_CompareBoolLt_object_object(__pyx_v_rank, __pyx_t_2, Py_LT); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 187, __pyx_L1_error)
+      __pyx_t_9 = __Pyx_PyObject_CompareBoolLt_object_object(__pyx_v_rank, __pyx_t_2, Py_LT); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 188, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
       if (__pyx_t_9) {
 
 
-        /* "swarmscope/conventions/agent_model.py":188
+        /* "swarmscope/conventions/agent_model.py":189
  *             at, rank = slot
  *             if rank < ranks[at]:
  *                 values[at] = value             # <<<<<<<<<<<<<<
  *                 ranks[at] = rank
  *     return values
 */
-        if (unlikely((PyObject_SetItem(__pyx_v_values, __pyx_v_at, __pyx_v_value) < 0))) __PYX_ERR(0, 188, __pyx_L1_error)
+        if (unlikely((PyObject_SetItem(__pyx_v_values, __pyx_v_at, __pyx_v_value) < 0))) __PYX_ERR(0, 189, __pyx_L1_error)
 
-        /* "swarmscope/conventions/agent_model.py":189
+        /* "swarmscope/conventions/agent_model.py":190
  *             if rank < ranks[at]:
  *                 values[at] = value
  *                 ranks[at] = rank             # <<<<<<<<<<<<<<
  *     return values
  * 
 */
-        if (unlikely((PyObject_SetItem(__pyx_v_ranks, __pyx_v_at, __pyx_v_rank) < 0))) __PYX_ERR(0, 189, __pyx_L1_error)
+        if (unlikely((PyObject_SetItem(__pyx_v_ranks, __pyx_v_at, __pyx_v_rank) < 0))) __PYX_ERR(0, 190, __pyx_L1_error)
 
-        /* "swarmscope/conventions/agent_model.py":187
+        /* "swarmscope/conventions/agent_model.py":188
  *         if slot is not None and value is not None and value != "":
  *             at, rank = slot
  *             if rank < ranks[at]:             # <<<<<<<<<<<<<<
@@ -4618,7 +4652,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":185
+      /* "swarmscope/conventions/agent_model.py":186
  *     for key, value in attrs.items():
  *         slot = slots.get(key)
  *         if slot is not None and value is not None and value != "":             # <<<<<<<<<<<<<<
@@ -4629,7 +4663,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":190
+  /* "swarmscope/conventions/agent_model.py":191
  *                 values[at] = value
  *                 ranks[at] = rank
  *     return values             # <<<<<<<<<<<<<<
@@ -4647,7 +4681,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":178
+  /* "swarmscope/conventions/agent_model.py":179
  * 
  * 
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:             # <<<<<<<<<<<<<<
@@ -4677,7 +4711,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":193
+/* "swarmscope/conventions/agent_model.py":194
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
@@ -4728,32 +4762,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_kind,&__pyx_mstate_global->__pyx_n_u_attrs,&__pyx_mstate_global->__pyx_n_u_events,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 193, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 194, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 194, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 194, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 194, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 194, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "derive", 0) < (0)) __PYX_ERR(0, 193, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "derive", 0) < (0)) __PYX_ERR(0, 194, __pyx_L3_error)
 
-      /* "swarmscope/conventions/agent_model.py":197
+      /* "swarmscope/conventions/agent_model.py":198
  *     kind: str,
  *     attrs: dict[str, Any],
  *     events: list[tuple[int, str, dict[str, Any]]] | None = None,             # <<<<<<<<<<<<<<
@@ -4762,21 +4796,21 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 */
       if (!values[3]) values[3] = __Pyx_NewRef(((PyObject*)Py_None));
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, i); __PYX_ERR(0, 193, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, i); __PYX_ERR(0, 194, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 194, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 194, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 194, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 193, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 194, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -4789,7 +4823,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, __pyx_nargs); __PYX_ERR(0, 193, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, __pyx_nargs); __PYX_ERR(0, 194, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -4800,13 +4834,13 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 194, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_kind), (&PyUnicode_Type), 0, "kind", 2))) __PYX_ERR(0, 195, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 196, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 1, "events", 2))) __PYX_ERR(0, 197, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 195, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_kind), (&PyUnicode_Type), 0, "kind", 2))) __PYX_ERR(0, 196, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 197, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 1, "events", 2))) __PYX_ERR(0, 198, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_4derive(__pyx_self, __pyx_v_name, __pyx_v_kind, __pyx_v_attrs, __pyx_v_events);
 
-  /* "swarmscope/conventions/agent_model.py":193
+  /* "swarmscope/conventions/agent_model.py":194
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
@@ -4867,12 +4901,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   PyObject *__pyx_t_14 = NULL;
   PyObject *__pyx_t_15 = NULL;
   PyObject *__pyx_t_16 = NULL;
+  PyObject *__pyx_t_17 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("derive", 0);
 
-  /* "swarmscope/conventions/agent_model.py":204
+  /* "swarmscope/conventions/agent_model.py":205
  *     for its columns.
  *     """
  *     found = read_slots(attrs)             # <<<<<<<<<<<<<<
@@ -4880,7 +4915,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *     agent = found[AGENT]
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_read_slots); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 204, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_read_slots); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 205, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -4899,103 +4934,103 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 204, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 205, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_found = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":205
+  /* "swarmscope/conventions/agent_model.py":206
  *     """
  *     found = read_slots(attrs)
  *     operation = found[OPERATION]             # <<<<<<<<<<<<<<
  *     agent = found[AGENT]
  *     tool = found[TOOL]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 205, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 206, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 205, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 206, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_operation = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":206
+  /* "swarmscope/conventions/agent_model.py":207
  *     found = read_slots(attrs)
  *     operation = found[OPERATION]
  *     agent = found[AGENT]             # <<<<<<<<<<<<<<
  *     tool = found[TOOL]
  *     handoff_from = found[HANDOFF_FROM]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 206, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 207, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 206, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 207, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_agent = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":207
+  /* "swarmscope/conventions/agent_model.py":208
  *     operation = found[OPERATION]
  *     agent = found[AGENT]
  *     tool = found[TOOL]             # <<<<<<<<<<<<<<
  *     handoff_from = found[HANDOFF_FROM]
  *     handoff_to = found[HANDOFF_TO]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 207, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 208, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 207, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 208, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_tool = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":208
+  /* "swarmscope/conventions/agent_model.py":209
  *     agent = found[AGENT]
  *     tool = found[TOOL]
  *     handoff_from = found[HANDOFF_FROM]             # <<<<<<<<<<<<<<
  *     handoff_to = found[HANDOFF_TO]
  *     session = found[SESSION]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_FROM); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 208, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_FROM); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 209, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 208, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 209, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_handoff_from = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":209
+  /* "swarmscope/conventions/agent_model.py":210
  *     tool = found[TOOL]
  *     handoff_from = found[HANDOFF_FROM]
  *     handoff_to = found[HANDOFF_TO]             # <<<<<<<<<<<<<<
  *     session = found[SESSION]
  *     wait = None
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 209, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 210, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 209, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 210, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_handoff_to = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":210
+  /* "swarmscope/conventions/agent_model.py":211
  *     handoff_from = found[HANDOFF_FROM]
  *     handoff_to = found[HANDOFF_TO]
  *     session = found[SESSION]             # <<<<<<<<<<<<<<
  *     wait = None
  * 
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_SESSION); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 210, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_SESSION); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 211, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 210, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 211, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_session = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":211
+  /* "swarmscope/conventions/agent_model.py":212
  *     handoff_to = found[HANDOFF_TO]
  *     session = found[SESSION]
  *     wait = None             # <<<<<<<<<<<<<<
@@ -5005,22 +5040,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   __Pyx_INCREF(Py_None);
   __pyx_v_wait = Py_None;
 
-  /* "swarmscope/conventions/agent_model.py":213
+  /* "swarmscope/conventions/agent_model.py":214
  *     wait = None
  * 
  *     open_kind = found[OPEN_KIND]             # <<<<<<<<<<<<<<
  *     if open_kind is not None:
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPEN_KIND); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 213, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPEN_KIND); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 214, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 213, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 214, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_open_kind = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":214
+  /* "swarmscope/conventions/agent_model.py":215
  * 
  *     open_kind = found[OPEN_KIND]
  *     if open_kind is not None:             # <<<<<<<<<<<<<<
@@ -5031,21 +5066,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":215
+    /* "swarmscope/conventions/agent_model.py":216
  *     open_kind = found[OPEN_KIND]
  *     if open_kind is not None:
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())             # <<<<<<<<<<<<<<
  *         operation = operation or mapped
  *         metadata = found[METADATA]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 215, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 216, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_OPENINFERENCE_KINDS); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 215, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_OPENINFERENCE_KINDS); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 216, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_t_1 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_1);
-    __pyx_t_8 = __Pyx_PyObject_Unicode(__pyx_v_open_kind); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 215, __pyx_L1_error)
+    __pyx_t_8 = __Pyx_PyObject_Unicode(__pyx_v_open_kind); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 216, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
     __pyx_t_7 = __pyx_t_8;
     __Pyx_INCREF(__pyx_t_7);
@@ -5055,10 +5090,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_upper, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 215, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 216, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_2))||((__pyx_t_2) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(0, 215, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_2))||((__pyx_t_2) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(0, 216, __pyx_L1_error)
     __pyx_t_4 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_1, __pyx_t_2};
@@ -5066,20 +5101,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 215, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 216, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_v_mapped = __pyx_t_3;
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":216
+    /* "swarmscope/conventions/agent_model.py":217
  *     if open_kind is not None:
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
  *         operation = operation or mapped             # <<<<<<<<<<<<<<
  *         metadata = found[METADATA]
  *         if metadata:
 */
-    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_operation); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 216, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_operation); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 217, __pyx_L1_error)
     if (!__pyx_t_5) {
     } else {
       __Pyx_INCREF(__pyx_v_operation);
@@ -5092,33 +5127,33 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":217
+    /* "swarmscope/conventions/agent_model.py":218
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
  *         operation = operation or mapped
  *         metadata = found[METADATA]             # <<<<<<<<<<<<<<
  *         if metadata:
  *             graph_node, thread = langgraph_metadata(metadata)
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 217, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 218, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 217, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 218, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_v_metadata = __pyx_t_6;
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":218
+    /* "swarmscope/conventions/agent_model.py":219
  *         operation = operation or mapped
  *         metadata = found[METADATA]
  *         if metadata:             # <<<<<<<<<<<<<<
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread
 */
-    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 218, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 219, __pyx_L1_error)
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":219
+      /* "swarmscope/conventions/agent_model.py":220
  *         metadata = found[METADATA]
  *         if metadata:
  *             graph_node, thread = langgraph_metadata(metadata)             # <<<<<<<<<<<<<<
@@ -5126,7 +5161,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *             if (
 */
       __pyx_t_3 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_langgraph_metadata); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 219, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_langgraph_metadata); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 220, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -5145,7 +5180,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 219, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 220, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
       }
       if ((likely(PyTuple_CheckExact(__pyx_t_6))) || (PyList_CheckExact(__pyx_t_6))) {
@@ -5154,7 +5189,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         if (unlikely(size != 2)) {
           if (size > 2) __Pyx_RaiseTooManyValuesError(2);
           else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-          __PYX_ERR(0, 219, __pyx_L1_error)
+          __PYX_ERR(0, 220, __pyx_L1_error)
         }
         #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
         if (likely(PyTuple_CheckExact(sequence))) {
@@ -5164,22 +5199,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
           __Pyx_INCREF(__pyx_t_3);
         } else {
           __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 219, __pyx_L1_error)
+          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 220, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_2);
           __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 219, __pyx_L1_error)
+          if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 220, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_3);
         }
         #else
-        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 219, __pyx_L1_error)
+        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 220, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_2);
-        __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 219, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 220, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
         #endif
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       } else {
         Py_ssize_t index = -1;
-        __pyx_t_1 = PyObject_GetIter(__pyx_t_6); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 219, __pyx_L1_error)
+        __pyx_t_1 = PyObject_GetIter(__pyx_t_6); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 220, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_1);
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
         __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_1);
@@ -5187,7 +5222,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_GOTREF(__pyx_t_2);
         index = 1; __pyx_t_3 = __pyx_t_9(__pyx_t_1); if (unlikely(!__pyx_t_3)) goto __pyx_L7_unpacking_failed;
         __Pyx_GOTREF(__pyx_t_3);
-        if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_1), 2) < (0)) __PYX_ERR(0, 219, __pyx_L1_error)
+        if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_1), 2) < (0)) __PYX_ERR(0, 220, __pyx_L1_error)
         __pyx_t_9 = NULL;
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         goto __pyx_L8_unpacking_done;
@@ -5195,7 +5230,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         __pyx_t_9 = NULL;
         if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-        __PYX_ERR(0, 219, __pyx_L1_error)
+        __PYX_ERR(0, 220, __pyx_L1_error)
         __pyx_L8_unpacking_done:;
       }
       __pyx_v_graph_node = __pyx_t_2;
@@ -5203,14 +5238,14 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __pyx_v_thread = __pyx_t_3;
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":220
+      /* "swarmscope/conventions/agent_model.py":221
  *         if metadata:
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread             # <<<<<<<<<<<<<<
  *             if (
  *                 mapped == spans.CHAIN
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_session); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 220, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_session); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 221, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_session);
@@ -5223,37 +5258,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_session, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":222
+      /* "swarmscope/conventions/agent_model.py":223
  *             session = session or thread
  *             if (
  *                 mapped == spans.CHAIN             # <<<<<<<<<<<<<<
  *                 and graph_node == name
  *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 222, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_CHAIN); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 222, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_CHAIN); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_mapped, __pyx_t_3, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 222, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_mapped, __pyx_t_3, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (__pyx_t_10) {
-
-      } else {
-
-        __pyx_t_5 = __pyx_t_10;
-
-        goto __pyx_L12_bool_binop_done;
-      }
-
-      /* "swarmscope/conventions/agent_model.py":223
- *             if (
- *                 mapped == spans.CHAIN
- *                 and graph_node == name             # <<<<<<<<<<<<<<
- *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
- *             ):
-*/
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_graph_node, __pyx_v_name, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 223, __pyx_L1_error)
       if (__pyx_t_10) {
 
       } else {
@@ -5264,25 +5282,42 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       }
 
       /* "swarmscope/conventions/agent_model.py":224
+ *             if (
+ *                 mapped == spans.CHAIN
+ *                 and graph_node == name             # <<<<<<<<<<<<<<
+ *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
+ *             ):
+*/
+      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_graph_node, __pyx_v_name, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 224, __pyx_L1_error)
+      if (__pyx_t_10) {
+
+      } else {
+
+        __pyx_t_5 = __pyx_t_10;
+
+        goto __pyx_L12_bool_binop_done;
+      }
+
+      /* "swarmscope/conventions/agent_model.py":225
  *                 mapped == spans.CHAIN
  *                 and graph_node == name
  *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES             # <<<<<<<<<<<<<<
  *             ):
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 224, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 225, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERNAL_NODES); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 224, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERNAL_NODES); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 225, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_graph_node, __pyx_t_6, Py_NE)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 224, __pyx_L1_error)
+      __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_graph_node, __pyx_t_6, Py_NE)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 225, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
       __pyx_t_5 = __pyx_t_10;
 
       __pyx_L12_bool_binop_done:;
 
-      /* "swarmscope/conventions/agent_model.py":221
+      /* "swarmscope/conventions/agent_model.py":222
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread
  *             if (             # <<<<<<<<<<<<<<
@@ -5292,19 +5327,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       if (__pyx_t_5) {
 
 
-        /* "swarmscope/conventions/agent_model.py":227
+        /* "swarmscope/conventions/agent_model.py":228
  *             ):
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node             # <<<<<<<<<<<<<<
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
 */
-        __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 227, __pyx_L1_error)
+        __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 228, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
-        __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 227, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 228, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 227, __pyx_L1_error)
+        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 228, __pyx_L1_error)
         if (!__pyx_t_5) {
         } else {
           __Pyx_INCREF(__pyx_v_agent);
@@ -5319,7 +5354,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
         __pyx_t_6 = 0;
 
-        /* "swarmscope/conventions/agent_model.py":221
+        /* "swarmscope/conventions/agent_model.py":222
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread
  *             if (             # <<<<<<<<<<<<<<
@@ -5328,7 +5363,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":218
+      /* "swarmscope/conventions/agent_model.py":219
  *         operation = operation or mapped
  *         metadata = found[METADATA]
  *         if metadata:             # <<<<<<<<<<<<<<
@@ -5337,43 +5372,43 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":228
+    /* "swarmscope/conventions/agent_model.py":229
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):             # <<<<<<<<<<<<<<
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 228, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 228, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_3, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 228, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_3, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":229
+      /* "swarmscope/conventions/agent_model.py":230
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]             # <<<<<<<<<<<<<<
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 229, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 229, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_11 = PyObject_Length(__pyx_t_2); if (unlikely(__pyx_t_11 == ((Py_ssize_t)-1))) __PYX_ERR(0, 229, __pyx_L1_error)
+      __pyx_t_11 = PyObject_Length(__pyx_t_2); if (unlikely(__pyx_t_11 == ((Py_ssize_t)-1))) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_11, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 229, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_11, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
 
       __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_6);
@@ -5381,7 +5416,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_handoff_to, __pyx_t_2);
       __pyx_t_2 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":228
+      /* "swarmscope/conventions/agent_model.py":229
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):             # <<<<<<<<<<<<<<
@@ -5391,43 +5426,43 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L17;
     }
 
-    /* "swarmscope/conventions/agent_model.py":230
+    /* "swarmscope/conventions/agent_model.py":231
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 231, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 230, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 231, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 230, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 231, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":231
+      /* "swarmscope/conventions/agent_model.py":232
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name             # <<<<<<<<<<<<<<
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 231, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
         __pyx_t_6 = __pyx_v_agent;
         goto __pyx_L18_bool_binop_done;
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 231, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 232, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 231, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 232, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 231, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
       if (!__pyx_t_5) {
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       } else {
@@ -5442,29 +5477,29 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":232
+      /* "swarmscope/conventions/agent_model.py":233
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]             # <<<<<<<<<<<<<<
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 232, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 233, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 232, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 233, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __pyx_v_parent_node = __pyx_t_3;
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":233
+      /* "swarmscope/conventions/agent_model.py":234
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:             # <<<<<<<<<<<<<<
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:
 */
-      __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_v_parent_node); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 233, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_v_parent_node); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 234, __pyx_L1_error)
       if (__pyx_t_10) {
 
       } else {
@@ -5473,7 +5508,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
         goto __pyx_L22_bool_binop_done;
       }
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_object(__pyx_v_parent_node, __pyx_v_agent, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 233, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_object(__pyx_v_parent_node, __pyx_v_agent, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 234, __pyx_L1_error)
 
       __pyx_t_5 = __pyx_t_10;
 
@@ -5481,14 +5516,14 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       if (__pyx_t_5) {
 
 
-        /* "swarmscope/conventions/agent_model.py":234
+        /* "swarmscope/conventions/agent_model.py":235
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node             # <<<<<<<<<<<<<<
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name
 */
-        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_handoff_from); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 234, __pyx_L1_error)
+        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_handoff_from); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 235, __pyx_L1_error)
         if (!__pyx_t_5) {
         } else {
           __Pyx_INCREF(__pyx_v_handoff_from);
@@ -5501,7 +5536,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_DECREF_SET(__pyx_v_handoff_from, __pyx_t_3);
         __pyx_t_3 = 0;
 
-        /* "swarmscope/conventions/agent_model.py":233
+        /* "swarmscope/conventions/agent_model.py":234
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:             # <<<<<<<<<<<<<<
@@ -5510,7 +5545,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":230
+      /* "swarmscope/conventions/agent_model.py":231
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
@@ -5520,31 +5555,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L17;
     }
 
-    /* "swarmscope/conventions/agent_model.py":235
+    /* "swarmscope/conventions/agent_model.py":236
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 235, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 236, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 235, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 236, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 235, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 236, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":236
+      /* "swarmscope/conventions/agent_model.py":237
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name             # <<<<<<<<<<<<<<
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 236, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 237, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
@@ -5557,7 +5592,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":235
+      /* "swarmscope/conventions/agent_model.py":236
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
@@ -5567,22 +5602,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     }
     __pyx_L17:;
 
-    /* "swarmscope/conventions/agent_model.py":237
+    /* "swarmscope/conventions/agent_model.py":238
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]             # <<<<<<<<<<<<<<
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
  *             wait = spans.WAIT_INTERRUPT
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 237, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 238, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 237, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __pyx_v_output = __pyx_t_3;
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":238
+    /* "swarmscope/conventions/agent_model.py":239
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:             # <<<<<<<<<<<<<<
@@ -5598,12 +5633,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
       goto __pyx_L29_bool_binop_done;
     }
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 239, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 238, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 239, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_t_6, __pyx_v_output, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
+    __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_t_6, __pyx_v_output, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 239, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
     __pyx_t_5 = __pyx_t_10;
@@ -5612,22 +5647,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":239
+      /* "swarmscope/conventions/agent_model.py":240
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
  *             wait = spans.WAIT_INTERRUPT             # <<<<<<<<<<<<<<
  * 
  *     elif operation is None:
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 239, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 240, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 239, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 240, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":238
+      /* "swarmscope/conventions/agent_model.py":239
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:             # <<<<<<<<<<<<<<
@@ -5636,7 +5671,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":214
+    /* "swarmscope/conventions/agent_model.py":215
  * 
  *     open_kind = found[OPEN_KIND]
  *     if open_kind is not None:             # <<<<<<<<<<<<<<
@@ -5646,7 +5681,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     goto __pyx_L3;
   }
 
-  /* "swarmscope/conventions/agent_model.py":241
+  /* "swarmscope/conventions/agent_model.py":242
  *             wait = spans.WAIT_INTERRUPT
  * 
  *     elif operation is None:             # <<<<<<<<<<<<<<
@@ -5657,7 +5692,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":242
+    /* "swarmscope/conventions/agent_model.py":243
  * 
  *     elif operation is None:
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)             # <<<<<<<<<<<<<<
@@ -5665,7 +5700,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *     if isinstance(operation, str):
 */
     __pyx_t_6 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_foreign_operation); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 242, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_foreign_operation); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 243, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_4 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -5684,7 +5719,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (5-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 242, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 243, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
@@ -5693,7 +5728,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 242, __pyx_L1_error)
+        __PYX_ERR(0, 243, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       if (likely(PyTuple_CheckExact(sequence))) {
@@ -5705,27 +5740,27 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_INCREF(__pyx_t_1);
       } else {
         __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 242, __pyx_L1_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 243, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_2);
         __pyx_t_6 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 242, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 243, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_6);
         __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 242, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 243, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_1);
       }
       #else
-      __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 242, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 243, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 242, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 243, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 242, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 243, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
       Py_ssize_t index = -1;
-      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 242, __pyx_L1_error)
+      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 243, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_8);
@@ -5735,7 +5770,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_GOTREF(__pyx_t_6);
       index = 2; __pyx_t_1 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_1)) goto __pyx_L31_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_1);
-      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 3) < (0)) __PYX_ERR(0, 242, __pyx_L1_error)
+      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 3) < (0)) __PYX_ERR(0, 243, __pyx_L1_error)
       __pyx_t_9 = NULL;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       goto __pyx_L32_unpacking_done;
@@ -5743,7 +5778,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __pyx_t_9 = NULL;
       if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-      __PYX_ERR(0, 242, __pyx_L1_error)
+      __PYX_ERR(0, 243, __pyx_L1_error)
       __pyx_L32_unpacking_done:;
     }
     __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_2);
@@ -5753,7 +5788,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":241
+    /* "swarmscope/conventions/agent_model.py":242
  *             wait = spans.WAIT_INTERRUPT
  * 
  *     elif operation is None:             # <<<<<<<<<<<<<<
@@ -5763,7 +5798,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   }
   __pyx_L3:;
 
-  /* "swarmscope/conventions/agent_model.py":244
+  /* "swarmscope/conventions/agent_model.py":245
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
  * 
  *     if isinstance(operation, str):             # <<<<<<<<<<<<<<
@@ -5774,19 +5809,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":245
+    /* "swarmscope/conventions/agent_model.py":246
  * 
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:             # <<<<<<<<<<<<<<
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 245, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 246, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 245, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 246, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 245, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 246, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_10) {
 
@@ -5804,7 +5839,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":246
+      /* "swarmscope/conventions/agent_model.py":247
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)             # <<<<<<<<<<<<<<
@@ -5812,9 +5847,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *             agent = _subject(name, _AGENT_PREFIXES)
 */
       __pyx_t_3 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 246, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 247, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_TOOL_PREFIXES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 246, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_TOOL_PREFIXES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 247, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -5834,13 +5869,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 246, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 247, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_1);
       }
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":245
+      /* "swarmscope/conventions/agent_model.py":246
  * 
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:             # <<<<<<<<<<<<<<
@@ -5850,16 +5885,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L34;
     }
 
-    /* "swarmscope/conventions/agent_model.py":247
+    /* "swarmscope/conventions/agent_model.py":248
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:             # <<<<<<<<<<<<<<
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATIONS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 247, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATIONS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 248, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 247, __pyx_L1_error)
+    __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 248, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_10) {
 
@@ -5877,7 +5912,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":248
+      /* "swarmscope/conventions/agent_model.py":249
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)             # <<<<<<<<<<<<<<
@@ -5885,9 +5920,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *         wait = spans.WAIT_APPROVAL
 */
       __pyx_t_6 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 248, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT_PREFIXES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 248, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT_PREFIXES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -5907,13 +5942,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 248, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_1);
       }
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":247
+      /* "swarmscope/conventions/agent_model.py":248
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:             # <<<<<<<<<<<<<<
@@ -5923,7 +5958,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     }
     __pyx_L34:;
 
-    /* "swarmscope/conventions/agent_model.py":244
+    /* "swarmscope/conventions/agent_model.py":245
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
  * 
  *     if isinstance(operation, str):             # <<<<<<<<<<<<<<
@@ -5932,36 +5967,36 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":249
+  /* "swarmscope/conventions/agent_model.py":250
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):             # <<<<<<<<<<<<<<
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 250, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_1, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 249, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_1, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 250, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":250
+    /* "swarmscope/conventions/agent_model.py":251
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL             # <<<<<<<<<<<<<<
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_WAIT_APPROVAL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 250, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_WAIT_APPROVAL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 251, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_2);
     __pyx_t_2 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":249
+    /* "swarmscope/conventions/agent_model.py":250
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):             # <<<<<<<<<<<<<<
@@ -5970,22 +6005,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":251
+  /* "swarmscope/conventions/agent_model.py":252
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]             # <<<<<<<<<<<<<<
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 251, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 252, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_state = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":252
+  /* "swarmscope/conventions/agent_model.py":253
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:             # <<<<<<<<<<<<<<
@@ -6001,7 +6036,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
     goto __pyx_L41_bool_binop_done;
   }
-  __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_v_state); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 252, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_v_state); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 253, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_2 = __pyx_t_3;
   __Pyx_INCREF(__pyx_t_2);
@@ -6011,16 +6046,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 253, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 252, __pyx_L1_error)
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 252, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 253, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 253, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_A2A_WAIT_STATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 252, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_A2A_WAIT_STATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 253, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_t_1, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 252, __pyx_L1_error)
+  __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_t_1, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 253, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
@@ -6030,22 +6065,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":253
+    /* "swarmscope/conventions/agent_model.py":254
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED             # <<<<<<<<<<<<<<
  *     if events and wait is None and _interrupted(events):
  *         wait = spans.WAIT_INTERRUPT
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 253, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 254, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_WAIT_INPUT_REQUIRED); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 253, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_WAIT_INPUT_REQUIRED); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 254, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":252
+    /* "swarmscope/conventions/agent_model.py":253
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:             # <<<<<<<<<<<<<<
@@ -6054,7 +6089,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":254
+  /* "swarmscope/conventions/agent_model.py":255
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):             # <<<<<<<<<<<<<<
@@ -6065,7 +6100,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_v_events);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 254, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 255, __pyx_L1_error)
     __pyx_t_10 = (__pyx_temp != 0);
   }
 
@@ -6087,7 +6122,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     goto __pyx_L44_bool_binop_done;
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_interrupted); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 254, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_interrupted); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 255, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -6106,10 +6141,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 254, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 255, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 254, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 255, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
   __pyx_t_5 = __pyx_t_10;
@@ -6118,22 +6153,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":255
+    /* "swarmscope/conventions/agent_model.py":256
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):
  *         wait = spans.WAIT_INTERRUPT             # <<<<<<<<<<<<<<
  * 
  *     provider = found[PROVIDER]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 255, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 256, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 255, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 256, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":254
+    /* "swarmscope/conventions/agent_model.py":255
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):             # <<<<<<<<<<<<<<
@@ -6142,27 +6177,27 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":257
+  /* "swarmscope/conventions/agent_model.py":258
  *         wait = spans.WAIT_INTERRUPT
  * 
  *     provider = found[PROVIDER]             # <<<<<<<<<<<<<<
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 257, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 258, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 257, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 258, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_provider = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":258
+  /* "swarmscope/conventions/agent_model.py":259
  * 
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:             # <<<<<<<<<<<<<<
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
- *     return AgentFields(
+ *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
 */
   __pyx_t_10 = PyUnicode_Check(__pyx_v_provider); 
   if (__pyx_t_10) {
@@ -6173,15 +6208,15 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
     goto __pyx_L48_bool_binop_done;
   }
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 258, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_MODEL_PROVIDER); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 258, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_MODEL_PROVIDER); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 259, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 258, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_t_1, __pyx_v_provider, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 258, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_t_1, __pyx_v_provider, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 259, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
   __pyx_t_5 = __pyx_t_10;
@@ -6190,142 +6225,199 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":259
+    /* "swarmscope/conventions/agent_model.py":260
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"             # <<<<<<<<<<<<<<
- *     return AgentFields(
- *         operation,
+ *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
+ *     return _new_fields(
 */
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_provider, __pyx_mstate_global->__pyx_n_u_split); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_provider, __pyx_mstate_global->__pyx_n_u_split); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 260, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[0], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 259, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[0], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 260, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_3, 0, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_3, 0, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 260, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF_SET(__pyx_v_provider, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":258
+    /* "swarmscope/conventions/agent_model.py":259
  * 
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:             # <<<<<<<<<<<<<<
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
- *     return AgentFields(
+ *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":260
- *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
+  /* "swarmscope/conventions/agent_model.py":262
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
- *     return AgentFields(             # <<<<<<<<<<<<<<
- *         operation,
- *         agent,
+ *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
+ *     return _new_fields(             # <<<<<<<<<<<<<<
+ *         AgentFields,
+ *         (
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AgentFields); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 260, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_new_fields); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 262, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
 
-  /* "swarmscope/conventions/agent_model.py":264
- *         agent,
- *         tool,
- *         found[MODEL],             # <<<<<<<<<<<<<<
- *         found[INPUT],
- *         found[OUTPUT],
+  /* "swarmscope/conventions/agent_model.py":263
+ *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
+ *     return _new_fields(
+ *         AgentFields,             # <<<<<<<<<<<<<<
+ *         (
+ *             operation,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 264, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_AgentFields); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 263, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_8 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 264, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":265
- *         tool,
- *         found[MODEL],
- *         found[INPUT],             # <<<<<<<<<<<<<<
- *         found[OUTPUT],
- *         provider,
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 265, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_7 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 265, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_7);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":266
- *         found[MODEL],
- *         found[INPUT],
- *         found[OUTPUT],             # <<<<<<<<<<<<<<
- *         provider,
- *         found[COST],
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 266, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_12 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 266, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
   /* "swarmscope/conventions/agent_model.py":268
- *         found[OUTPUT],
- *         provider,
- *         found[COST],             # <<<<<<<<<<<<<<
- *         session,
- *         found[CACHE_READ],
+ *             agent,
+ *             tool,
+ *             found[MODEL],             # <<<<<<<<<<<<<<
+ *             found[INPUT],
+ *             found[OUTPUT],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 268, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_13 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 268, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 268, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_7 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 268, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":269
+ *             tool,
+ *             found[MODEL],
+ *             found[INPUT],             # <<<<<<<<<<<<<<
+ *             found[OUTPUT],
+ *             provider,
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 269, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_12 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 269, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
   /* "swarmscope/conventions/agent_model.py":270
- *         found[COST],
- *         session,
- *         found[CACHE_READ],             # <<<<<<<<<<<<<<
- *         found[CACHE_CREATION],
- *         found[REASONING],
+ *             found[MODEL],
+ *             found[INPUT],
+ *             found[OUTPUT],             # <<<<<<<<<<<<<<
+ *             provider,
+ *             found[COST],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 270, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_14 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 270, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":271
- *         session,
- *         found[CACHE_READ],
- *         found[CACHE_CREATION],             # <<<<<<<<<<<<<<
- *         found[REASONING],
- *         handoff_from,
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 271, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_15 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 271, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 270, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_13 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 270, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
   /* "swarmscope/conventions/agent_model.py":272
- *         found[CACHE_READ],
- *         found[CACHE_CREATION],
- *         found[REASONING],             # <<<<<<<<<<<<<<
- *         handoff_from,
- *         handoff_to,
+ *             found[OUTPUT],
+ *             provider,
+ *             found[COST],             # <<<<<<<<<<<<<<
+ *             session,
+ *             found[CACHE_READ],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 272, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_16 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 272, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
-  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 272, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_14 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 272, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":274
+ *             found[COST],
+ *             session,
+ *             found[CACHE_READ],             # <<<<<<<<<<<<<<
+ *             found[CACHE_CREATION],
+ *             found[REASONING],
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 274, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_15 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 274, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
   /* "swarmscope/conventions/agent_model.py":275
- *         handoff_from,
- *         handoff_to,
- *         wait,             # <<<<<<<<<<<<<<
- *     )
- * 
+ *             session,
+ *             found[CACHE_READ],
+ *             found[CACHE_CREATION],             # <<<<<<<<<<<<<<
+ *             found[REASONING],
+ *             handoff_from,
 */
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 275, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_16 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 275, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":276
+ *             found[CACHE_READ],
+ *             found[CACHE_CREATION],
+ *             found[REASONING],             # <<<<<<<<<<<<<<
+ *             handoff_from,
+ *             handoff_to,
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 276, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_17 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 276, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_17);
+  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":265
+ *         AgentFields,
+ *         (
+ *             operation,             # <<<<<<<<<<<<<<
+ *             agent,
+ *             tool,
+*/
+  __pyx_t_8 = PyTuple_New(15); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 265, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_INCREF(__pyx_v_operation);
+  __Pyx_GIVEREF(__pyx_v_operation);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_agent);
+  __Pyx_GIVEREF(__pyx_v_agent);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_tool);
+  __Pyx_GIVEREF(__pyx_v_tool);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_7);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 3, __pyx_t_7) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_12);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 4, __pyx_t_12) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_13);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 5, __pyx_t_13) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_provider);
+  __Pyx_GIVEREF(__pyx_v_provider);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 6, __pyx_v_provider) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_14);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 7, __pyx_t_14) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_session);
+  __Pyx_GIVEREF(__pyx_v_session);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 8, __pyx_v_session) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_15);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 9, __pyx_t_15) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_16);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 10, __pyx_t_16) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_17);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 11, __pyx_t_17) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_handoff_from);
+  __Pyx_GIVEREF(__pyx_v_handoff_from);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 12, __pyx_v_handoff_from) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_handoff_to);
+  __Pyx_GIVEREF(__pyx_v_handoff_to);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 13, __pyx_v_handoff_to) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_wait);
+  __Pyx_GIVEREF(__pyx_v_wait);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 14, __pyx_v_wait) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  __pyx_t_7 = 0;
+  __pyx_t_12 = 0;
+  __pyx_t_13 = 0;
+  __pyx_t_14 = 0;
+  __pyx_t_15 = 0;
+  __pyx_t_16 = 0;
+  __pyx_t_17 = 0;
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_2))) {
@@ -6339,18 +6431,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   }
   #endif
   {
-    PyObject *__pyx_callargs[16] = {__pyx_t_3, __pyx_v_operation, __pyx_v_agent, __pyx_v_tool, __pyx_t_8, __pyx_t_7, __pyx_t_12, __pyx_v_provider, __pyx_t_13, __pyx_v_session, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_v_handoff_from, __pyx_v_handoff_to, __pyx_v_wait};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (16-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_6, __pyx_t_8};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 260, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   {
@@ -6364,7 +6451,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":193
+  /* "swarmscope/conventions/agent_model.py":194
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
@@ -6385,6 +6472,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   __Pyx_XDECREF(__pyx_t_14);
   __Pyx_XDECREF(__pyx_t_15);
   __Pyx_XDECREF(__pyx_t_16);
+  __Pyx_XDECREF(__pyx_t_17);
   __Pyx_AddTraceback("swarmscope.conventions.agent_model.derive", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -6410,7 +6498,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":279
+/* "swarmscope/conventions/agent_model.py":284
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
@@ -6461,44 +6549,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_attrs,&__pyx_mstate_global->__pyx_n_u_agent,&__pyx_mstate_global->__pyx_n_u_tool,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 279, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 284, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 279, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 284, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 279, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 284, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 279, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 284, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 279, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 284, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_foreign_operation", 0) < (0)) __PYX_ERR(0, 279, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_foreign_operation", 0) < (0)) __PYX_ERR(0, 284, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, i); __PYX_ERR(0, 279, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, i); __PYX_ERR(0, 284, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 279, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 284, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 279, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 284, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 279, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 284, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 279, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 284, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_attrs = ((PyObject*)values[1]);
@@ -6507,7 +6595,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 279, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 284, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -6518,8 +6606,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 280, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 280, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 285, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 285, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_operation(__pyx_self, __pyx_v_name, __pyx_v_attrs, __pyx_v_agent, __pyx_v_tool);
 
   /* function exit code */
@@ -6569,37 +6657,37 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_INCREF(__pyx_v_tool);
 
-  /* "swarmscope/conventions/agent_model.py":284
+  /* "swarmscope/conventions/agent_model.py":289
  *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get             # <<<<<<<<<<<<<<
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_attrs, __pyx_mstate_global->__pyx_n_u_get); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 284, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_attrs, __pyx_mstate_global->__pyx_n_u_get); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 289, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_get = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":285
+  /* "swarmscope/conventions/agent_model.py":290
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)             # <<<<<<<<<<<<<<
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 285, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 290, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_SPAN_KIND); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 285, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_SPAN_KIND); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 290, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 285, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 290, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_loop_kind = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":286
+  /* "swarmscope/conventions/agent_model.py":291
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:             # <<<<<<<<<<<<<<
@@ -6610,21 +6698,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":287
+    /* "swarmscope/conventions/agent_model.py":292
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())             # <<<<<<<<<<<<<<
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 287, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 292, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_TRACELOOP_KINDS); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 287, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_TRACELOOP_KINDS); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 292, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_2 = __pyx_t_5;
     __Pyx_INCREF(__pyx_t_2);
-    __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_loop_kind); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 287, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_loop_kind); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 292, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __pyx_t_6 = __pyx_t_7;
     __Pyx_INCREF(__pyx_t_6);
@@ -6634,10 +6722,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 287, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 292, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 287, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 292, __pyx_L1_error)
     __pyx_t_8 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_t_4};
@@ -6645,55 +6733,55 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 287, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 292, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __pyx_v_operation = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":288
+    /* "swarmscope/conventions/agent_model.py":293
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)             # <<<<<<<<<<<<<<
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 288, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_ENTITY_NAME); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 288, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_ENTITY_NAME); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 293, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 288, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_v_entity = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":289
+    /* "swarmscope/conventions/agent_model.py":294
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 289, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 294, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 289, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 294, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 289, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 294, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":290
+      /* "swarmscope/conventions/agent_model.py":295
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity             # <<<<<<<<<<<<<<
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 290, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 295, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
@@ -6706,7 +6794,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_5);
       __pyx_t_5 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":289
+      /* "swarmscope/conventions/agent_model.py":294
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
@@ -6716,31 +6804,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       goto __pyx_L4;
     }
 
-    /* "swarmscope/conventions/agent_model.py":291
+    /* "swarmscope/conventions/agent_model.py":296
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or entity
  *         return operation, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 291, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 296, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 291, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 296, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 291, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 296, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":292
+      /* "swarmscope/conventions/agent_model.py":297
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity             # <<<<<<<<<<<<<<
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 292, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 297, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
@@ -6753,7 +6841,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":291
+      /* "swarmscope/conventions/agent_model.py":296
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
@@ -6763,24 +6851,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     }
     __pyx_L4:;
 
-    /* "swarmscope/conventions/agent_model.py":293
+    /* "swarmscope/conventions/agent_model.py":298
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity
  *         return operation, agent, tool             # <<<<<<<<<<<<<<
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:
 */
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 298, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_INCREF(__pyx_v_operation);
     __Pyx_GIVEREF(__pyx_v_operation);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 293, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 298, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 293, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 298, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 293, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 298, __pyx_L1_error);
     {
       PyObject *__pyx_temp;
       {
@@ -6792,7 +6880,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":286
+    /* "swarmscope/conventions/agent_model.py":291
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:             # <<<<<<<<<<<<<<
@@ -6801,25 +6889,25 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":294
+  /* "swarmscope/conventions/agent_model.py":299
  *             tool = tool or entity
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)             # <<<<<<<<<<<<<<
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 294, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_LLM_REQUEST_TYPE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 294, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_LLM_REQUEST_TYPE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 294, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_v_request_type = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":295
+  /* "swarmscope/conventions/agent_model.py":300
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:             # <<<<<<<<<<<<<<
@@ -6830,21 +6918,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":296
+    /* "swarmscope/conventions/agent_model.py":301
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool             # <<<<<<<<<<<<<<
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 296, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_REQUEST_TYPES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 296, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_REQUEST_TYPES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_5 = __pyx_t_2;
     __Pyx_INCREF(__pyx_t_5);
-    __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_v_request_type); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 296, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_v_request_type); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __pyx_t_7 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_7);
@@ -6854,10 +6942,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 296, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 296, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 301, __pyx_L1_error)
     __pyx_t_8 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_t_4};
@@ -6865,176 +6953,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 296, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 301, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 296, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 296, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_agent);
-    __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 296, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_tool);
-    __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 296, __pyx_L1_error);
-    __pyx_t_1 = 0;
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_2);
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    __pyx_t_2 = 0;
-    goto __pyx_L0;
-
-    /* "swarmscope/conventions/agent_model.py":295
- *         return operation, agent, tool
- *     request_type = get(traceloop.LLM_REQUEST_TYPE)
- *     if request_type is not None:             # <<<<<<<<<<<<<<
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
-*/
-  }
-
-  /* "swarmscope/conventions/agent_model.py":297
- *     if request_type is not None:
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)             # <<<<<<<<<<<<<<
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 297, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_OPERATION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 297, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 297, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 297, __pyx_L1_error)
-  if (!__pyx_t_3) {
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  } else {
-    __Pyx_INCREF(__pyx_t_1);
-    __pyx_t_2 = __pyx_t_1;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    goto __pyx_L10_bool_binop_done;
-  }
-  __Pyx_INCREF(__pyx_v_name);
-  __pyx_t_2 = __pyx_v_name;
-  __pyx_L10_bool_binop_done:;
-  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 297, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_v_operation_id = ((PyObject*)__pyx_t_1);
-  __pyx_t_1 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":298
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 298, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 298, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 298, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  if (__pyx_t_3) {
-
-
-    /* "swarmscope/conventions/agent_model.py":299
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 299, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATION_IDS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 299, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (__pyx_t_3) {
-
-
-      /* "swarmscope/conventions/agent_model.py":300
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
-*/
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 300, __pyx_L1_error)
-      if (!__pyx_t_3) {
-      } else {
-        __Pyx_INCREF(__pyx_v_agent);
-        __pyx_t_1 = __pyx_v_agent;
-        goto __pyx_L14_bool_binop_done;
-      }
-
-      /* "swarmscope/conventions/agent_model.py":284
- *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
- *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
- *     get = attrs.get             # <<<<<<<<<<<<<<
- *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
- *     if loop_kind is not None:
-*/
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 300, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-
-      /* "swarmscope/conventions/agent_model.py":300
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
-*/
-      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AI_TELEMETRY_FUNCTION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 300, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 300, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_INCREF(__pyx_t_2);
-      __pyx_t_1 = __pyx_t_2;
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_L14_bool_binop_done:;
-      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
-      __pyx_t_1 = 0;
-
-      /* "swarmscope/conventions/agent_model.py":299
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
-*/
-    }
-
-    /* "swarmscope/conventions/agent_model.py":301
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool             # <<<<<<<<<<<<<<
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 301, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 301, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_t_2, __pyx_v_operation_id); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 301, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GIVEREF(__pyx_t_1);
@@ -7057,186 +6978,161 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_2 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":298
+    /* "swarmscope/conventions/agent_model.py":300
+ *         return operation, agent, tool
+ *     request_type = get(traceloop.LLM_REQUEST_TYPE)
+ *     if request_type is not None:             # <<<<<<<<<<<<<<
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":302
+ *     if request_type is not None:
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)             # <<<<<<<<<<<<<<
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_OPERATION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 302, __pyx_L1_error)
+  if (!__pyx_t_3) {
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  } else {
+    __Pyx_INCREF(__pyx_t_1);
+    __pyx_t_2 = __pyx_t_1;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    goto __pyx_L10_bool_binop_done;
+  }
+  __Pyx_INCREF(__pyx_v_name);
+  __pyx_t_2 = __pyx_v_name;
+  __pyx_L10_bool_binop_done:;
+  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_v_operation_id = ((PyObject*)__pyx_t_1);
+  __pyx_t_1 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":303
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
  *         if operation_id in vercel.AGENT_OPERATION_IDS:
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
 */
-  }
-
-  /* "swarmscope/conventions/agent_model.py":302
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)             # <<<<<<<<<<<<<<
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 302, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_METHOD_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_v_method = __pyx_t_2;
-  __pyx_t_2 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":303
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:             # <<<<<<<<<<<<<<
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
-*/
-  __pyx_t_3 = (__pyx_v_method != Py_None);
+  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 303, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   if (__pyx_t_3) {
 
 
     /* "swarmscope/conventions/agent_model.py":304
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 304, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 304, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 304, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATION_IDS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 304, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 304, __pyx_L1_error)
+    __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 304, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
       /* "swarmscope/conventions/agent_model.py":305
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
- *         return spans.MCP_REQUEST, agent, tool
- *     if name == logfire.AGENT_RUN:
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 305, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 305, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-      __Pyx_GIVEREF(__pyx_t_2);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 305, __pyx_L1_error);
-      __Pyx_INCREF(__pyx_v_agent);
-      __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 305, __pyx_L1_error);
-      __Pyx_INCREF(__pyx_v_tool);
-      __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 305, __pyx_L1_error);
-      __pyx_t_2 = 0;
-      {
-        PyObject *__pyx_temp;
-        {
-          __pyx_temp = __pyx_r;
-          __pyx_r = ((PyObject*)__pyx_t_1);
-        }
-        __Pyx_XDECREF(__pyx_temp);
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 305, __pyx_L1_error)
+      if (!__pyx_t_3) {
+      } else {
+        __Pyx_INCREF(__pyx_v_agent);
+        __pyx_t_1 = __pyx_v_agent;
+        goto __pyx_L14_bool_binop_done;
       }
+
+      /* "swarmscope/conventions/agent_model.py":289
+ *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
+ *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
+ *     get = attrs.get             # <<<<<<<<<<<<<<
+ *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
+ *     if loop_kind is not None:
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+
+      /* "swarmscope/conventions/agent_model.py":305
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+*/
+      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AI_TELEMETRY_FUNCTION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 305, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __Pyx_INCREF(__pyx_t_2);
+      __pyx_t_1 = __pyx_t_2;
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_L14_bool_binop_done:;
+      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
       __pyx_t_1 = 0;
-      goto __pyx_L0;
 
       /* "swarmscope/conventions/agent_model.py":304
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
 */
     }
 
     /* "swarmscope/conventions/agent_model.py":306
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool             # <<<<<<<<<<<<<<
- *     if name == logfire.AGENT_RUN:
- *         return spans.INVOKE_AGENT, agent, tool
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool             # <<<<<<<<<<<<<<
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 306, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 306, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_agent);
-    __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_tool);
-    __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
-    __pyx_t_2 = 0;
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_1);
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    __pyx_t_1 = 0;
-    goto __pyx_L0;
-
-    /* "swarmscope/conventions/agent_model.py":303
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:             # <<<<<<<<<<<<<<
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
-*/
-  }
-
-  /* "swarmscope/conventions/agent_model.py":307
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool
- *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
- *         return spans.INVOKE_AGENT, agent, tool
- *     for prefix, operation in _NAMED_BY_PREFIX.items():
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 307, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 307, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 307, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  if (__pyx_t_3) {
-
-
-    /* "swarmscope/conventions/agent_model.py":308
- *         return spans.MCP_REQUEST, agent, tool
- *     if name == logfire.AGENT_RUN:
- *         return spans.INVOKE_AGENT, agent, tool             # <<<<<<<<<<<<<<
- *     for prefix, operation in _NAMED_BY_PREFIX.items():
- *         if name.startswith(prefix):
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 308, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 308, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_t_2, __pyx_v_operation_id); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 308, __pyx_L1_error)
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 306, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 308, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 308, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 308, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
     __pyx_t_1 = 0;
     {
       PyObject *__pyx_temp;
@@ -7249,7 +7145,199 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_2 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":307
+    /* "swarmscope/conventions/agent_model.py":303
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":307
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)             # <<<<<<<<<<<<<<
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 307, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_METHOD_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 307, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 307, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_v_method = __pyx_t_2;
+  __pyx_t_2 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":308
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:             # <<<<<<<<<<<<<<
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool
+*/
+  __pyx_t_3 = (__pyx_v_method != Py_None);
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":309
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 309, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 309, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 309, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (__pyx_t_3) {
+
+
+      /* "swarmscope/conventions/agent_model.py":310
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
+ *         return spans.MCP_REQUEST, agent, tool
+ *     if name == logfire.AGENT_RUN:
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __Pyx_GIVEREF(__pyx_t_2);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
+      __Pyx_INCREF(__pyx_v_agent);
+      __Pyx_GIVEREF(__pyx_v_agent);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
+      __Pyx_INCREF(__pyx_v_tool);
+      __Pyx_GIVEREF(__pyx_v_tool);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
+      __pyx_t_2 = 0;
+      {
+        PyObject *__pyx_temp;
+        {
+          __pyx_temp = __pyx_r;
+          __pyx_r = ((PyObject*)__pyx_t_1);
+        }
+        __Pyx_XDECREF(__pyx_temp);
+      }
+      __pyx_t_1 = 0;
+      goto __pyx_L0;
+
+      /* "swarmscope/conventions/agent_model.py":309
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool
+*/
+    }
+
+    /* "swarmscope/conventions/agent_model.py":311
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool             # <<<<<<<<<<<<<<
+ *     if name == logfire.AGENT_RUN:
+ *         return spans.INVOKE_AGENT, agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 311, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_GIVEREF(__pyx_t_2);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
+    __pyx_t_2 = 0;
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_1);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_1 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":308
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:             # <<<<<<<<<<<<<<
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":312
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool
+ *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
+ *         return spans.INVOKE_AGENT, agent, tool
+ *     for prefix, operation in _NAMED_BY_PREFIX.items():
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 312, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 312, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 312, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":313
+ *         return spans.MCP_REQUEST, agent, tool
+ *     if name == logfire.AGENT_RUN:
+ *         return spans.INVOKE_AGENT, agent, tool             # <<<<<<<<<<<<<<
+ *     for prefix, operation in _NAMED_BY_PREFIX.items():
+ *         if name.startswith(prefix):
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 313, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 313, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 313, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_GIVEREF(__pyx_t_1);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 313, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 313, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 313, __pyx_L1_error);
+    __pyx_t_1 = 0;
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_2);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_2 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":312
  *             return spans.EXECUTE_TOOL, agent, tool
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
@@ -7258,7 +7346,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":309
+  /* "swarmscope/conventions/agent_model.py":314
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():             # <<<<<<<<<<<<<<
@@ -7266,13 +7354,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
  *             return operation, agent, tool
 */
   __pyx_t_9 = 0;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 309, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 314, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if (unlikely(__pyx_t_1 == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "items");
-    __PYX_ERR(0, 309, __pyx_L1_error)
+    __PYX_ERR(0, 314, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_10), (&__pyx_t_11)); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 309, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_10), (&__pyx_t_11)); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 314, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_XDECREF(__pyx_t_2);
@@ -7281,7 +7369,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   while (1) {
     __pyx_t_12 = __Pyx_dict_iter_next(__pyx_t_2, __pyx_t_10, &__pyx_t_9, &__pyx_t_4, &__pyx_t_1, NULL, __pyx_t_11);
     if (unlikely(__pyx_t_12 == 0)) break;
-    if (unlikely(__pyx_t_12 == -1)) __PYX_ERR(0, 309, __pyx_L1_error)
+    if (unlikely(__pyx_t_12 == -1)) __PYX_ERR(0, 314, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_XDECREF_SET(__pyx_v_prefix, __pyx_t_4);
@@ -7289,35 +7377,35 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __Pyx_XDECREF_SET(__pyx_v_operation, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":310
+    /* "swarmscope/conventions/agent_model.py":315
  *         return spans.INVOKE_AGENT, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return operation, agent, tool
  *     return None, agent, tool
 */
-    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 310, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 315, __pyx_L1_error)
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":311
+      /* "swarmscope/conventions/agent_model.py":316
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):
  *             return operation, agent, tool             # <<<<<<<<<<<<<<
  *     return None, agent, tool
  * 
 */
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
+      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 316, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_INCREF(__pyx_v_operation);
       __Pyx_GIVEREF(__pyx_v_operation);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 316, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_agent);
       __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 316, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_tool);
       __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 316, __pyx_L1_error);
       {
         PyObject *__pyx_temp;
         {
@@ -7330,7 +7418,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":310
+      /* "swarmscope/conventions/agent_model.py":315
  *         return spans.INVOKE_AGENT, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -7341,24 +7429,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   }
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":312
+  /* "swarmscope/conventions/agent_model.py":317
  *         if name.startswith(prefix):
  *             return operation, agent, tool
  *     return None, agent, tool             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 312, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 317, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(Py_None);
   __Pyx_GIVEREF(Py_None);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, Py_None) != (0)) __PYX_ERR(0, 312, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, Py_None) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_GIVEREF(__pyx_v_agent);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 312, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_tool);
   __Pyx_GIVEREF(__pyx_v_tool);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 312, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
   {
     PyObject *__pyx_temp;
     {
@@ -7370,7 +7458,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":279
+  /* "swarmscope/conventions/agent_model.py":284
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
@@ -7404,7 +7492,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":323
+/* "swarmscope/conventions/agent_model.py":330
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -7452,32 +7540,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 323, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 330, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 323, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 330, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 323, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 330, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 323, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 330, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 323, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 330, __pyx_L3_error)
     }
     __pyx_v_metadata = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 323, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 330, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -7517,7 +7605,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("langgraph_metadata", 0);
 
-  /* "swarmscope/conventions/agent_model.py":325
+  /* "swarmscope/conventions/agent_model.py":332
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -7528,7 +7616,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_1) {
 
 
-    /* "swarmscope/conventions/agent_model.py":327
+    /* "swarmscope/conventions/agent_model.py":334
  *     if isinstance(metadata, dict):
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -7537,9 +7625,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 334, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 327, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 334, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -7548,11 +7636,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 334, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
 
-    /* "swarmscope/conventions/agent_model.py":328
+    /* "swarmscope/conventions/agent_model.py":335
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),
  *             metadata.get(openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -7561,9 +7649,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 328, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 335, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 328, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 335, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -7572,7 +7660,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 328, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 335, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __pyx_v_node = __pyx_t_2;
@@ -7580,7 +7668,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_v_thread = __pyx_t_5;
     __pyx_t_5 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":331
+    /* "swarmscope/conventions/agent_model.py":338
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
@@ -7597,7 +7685,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":332
+    /* "swarmscope/conventions/agent_model.py":339
  *         return (
  *             node if isinstance(node, str) else None,
  *             None if thread is None else str(thread),             # <<<<<<<<<<<<<<
@@ -7609,26 +7697,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __Pyx_INCREF(Py_None);
       __pyx_t_2 = Py_None;
     } else {
-      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 332, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 339, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __pyx_t_2 = __pyx_t_7;
       __pyx_t_7 = 0;
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":331
+    /* "swarmscope/conventions/agent_model.py":338
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
  *             None if thread is None else str(thread),
  *         )
 */
-    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 338, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_GIVEREF(__pyx_t_5);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 331, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
     __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 331, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
     __pyx_t_5 = 0;
     __pyx_t_2 = 0;
     {
@@ -7642,7 +7730,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_t_7 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":325
+    /* "swarmscope/conventions/agent_model.py":332
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -7651,7 +7739,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":334
+  /* "swarmscope/conventions/agent_model.py":341
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -7665,7 +7753,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_8) {
 
 
-    /* "swarmscope/conventions/agent_model.py":335
+    /* "swarmscope/conventions/agent_model.py":342
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -7683,7 +7771,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":334
+    /* "swarmscope/conventions/agent_model.py":341
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -7692,7 +7780,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":337
+  /* "swarmscope/conventions/agent_model.py":344
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -7700,11 +7788,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  *     )
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 337, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 344, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 337, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 344, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 337, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -7725,11 +7813,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 337, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 344, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
 
-  /* "swarmscope/conventions/agent_model.py":338
+  /* "swarmscope/conventions/agent_model.py":345
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -7737,11 +7825,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  * 
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 338, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 345, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 338, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 345, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 338, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 345, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -7762,23 +7850,23 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 338, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 345, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
 
-  /* "swarmscope/conventions/agent_model.py":337
+  /* "swarmscope/conventions/agent_model.py":344
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),
  *     )
 */
-  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 337, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 344, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 344, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 344, __pyx_L1_error);
   __pyx_t_7 = 0;
   __pyx_t_5 = 0;
   {
@@ -7792,7 +7880,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":323
+  /* "swarmscope/conventions/agent_model.py":330
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -7818,12 +7906,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":342
+/* "swarmscope/conventions/agent_model.py":349
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
- *     at = metadata.find(f'"{key}"')
- *     if at < 0:
+ *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
+ *     # finds; any other spacing, a number or an escape goes through the expression.
 */
 
 /* Python wrapper */
@@ -7866,39 +7954,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,&__pyx_mstate_global->__pyx_n_u_key,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 342, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 349, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 342, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 349, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 342, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 349, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 342, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 349, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 342, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 349, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 342, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 349, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 342, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 349, __pyx_L3_error)
     }
     __pyx_v_metadata = ((PyObject*)values[0]);
     __pyx_v_key = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 342, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 349, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -7909,8 +7997,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 342, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 342, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 349, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 349, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_value(__pyx_self, __pyx_v_metadata, __pyx_v_key);
 
   /* function exit code */
@@ -7931,69 +8019,241 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 }
 
 static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_value(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_metadata, PyObject *__pyx_v_key) {
-  Py_ssize_t __pyx_v_at;
+  PyObject *__pyx_v_opening = NULL;
+  PyObject *__pyx_v_at = NULL;
+  PyObject *__pyx_v_start = NULL;
+  Py_ssize_t __pyx_v_end;
   PyObject *__pyx_v_match = NULL;
   PyObject *__pyx_v_text = NULL;
   PyObject *__pyx_v_number = NULL;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1[3];
-  Py_ssize_t __pyx_t_2;
-  int __pyx_t_3;
-  PyObject *__pyx_t_4 = NULL;
-  int __pyx_t_5;
-  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  int __pyx_t_6;
   PyObject *__pyx_t_7 = NULL;
-  PyObject *__pyx_t_8 = NULL;
-  size_t __pyx_t_9;
-  PyObject *(*__pyx_t_10)(PyObject *);
+  PyObject *__pyx_t_8[3];
+  int __pyx_t_9;
+  PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
-  PyObject *__pyx_t_12 = NULL;
-  PyObject *__pyx_t_13 = NULL;
+  size_t __pyx_t_12;
+  PyObject *(*__pyx_t_13)(PyObject *);
   PyObject *__pyx_t_14 = NULL;
+  PyObject *__pyx_t_15 = NULL;
+  PyObject *__pyx_t_16 = NULL;
+  PyObject *__pyx_t_17 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_metadata_value", 0);
 
-  /* "swarmscope/conventions/agent_model.py":343
- * 
- * def _metadata_value(metadata: str, key: str) -> str | None:
+  /* "swarmscope/conventions/agent_model.py":352
+ *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
+ *     # finds; any other spacing, a number or an escape goes through the expression.
+ *     opening = _METADATA_OPENING[key]             # <<<<<<<<<<<<<<
+ *     at = metadata.find(opening)
+ *     if at >= 0:
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_v_opening = __pyx_t_2;
+  __pyx_t_2 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":353
+ *     # finds; any other spacing, a number or an escape goes through the expression.
+ *     opening = _METADATA_OPENING[key]
+ *     at = metadata.find(opening)             # <<<<<<<<<<<<<<
+ *     if at >= 0:
+ *         start = at + len(opening)
+*/
+  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 353, __pyx_L1_error)
+  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 353, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 353, __pyx_L1_error)
+  __pyx_v_at = ((PyObject*)__pyx_t_2);
+  __pyx_t_2 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":354
+ *     opening = _METADATA_OPENING[key]
+ *     at = metadata.find(opening)
+ *     if at >= 0:             # <<<<<<<<<<<<<<
+ *         start = at + len(opening)
+ *         end = metadata.find('"', start)
+*/
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 354, __pyx_L1_error)
+  if (__pyx_t_4) {
+
+
+    /* "swarmscope/conventions/agent_model.py":355
+ *     at = metadata.find(opening)
+ *     if at >= 0:
+ *         start = at + len(opening)             # <<<<<<<<<<<<<<
+ *         end = metadata.find('"', start)
+ *         if end >= 0 and "\\" not in metadata[start:end]:
+*/
+    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 355, __pyx_L1_error)
+    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 355, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+
+    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 355, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_v_start = ((PyObject*)__pyx_t_1);
+    __pyx_t_1 = 0;
+
+    /* "swarmscope/conventions/agent_model.py":356
+ *     if at >= 0:
+ *         start = at + len(opening)
+ *         end = metadata.find('"', start)             # <<<<<<<<<<<<<<
+ *         if end >= 0 and "\\" not in metadata[start:end]:
+ *             return metadata[start:end]
+*/
+    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 356, __pyx_L1_error)
+    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__4, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 356, __pyx_L1_error)
+
+    __pyx_v_end = __pyx_t_5;
+
+    /* "swarmscope/conventions/agent_model.py":357
+ *         start = at + len(opening)
+ *         end = metadata.find('"', start)
+ *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
+ *             return metadata[start:end]
+ *     at = metadata.find(f'"{key}"')
+*/
+    __pyx_t_6 = (__pyx_v_end >= 0);
+
+    if (__pyx_t_6) {
+
+    } else {
+
+      __pyx_t_4 = __pyx_t_6;
+
+      goto __pyx_L5_bool_binop_done;
+    }
+    __Pyx_INCREF(__pyx_v_start);
+    __pyx_t_7 = __pyx_v_start;
+    __pyx_t_6 = (__pyx_t_7 == ((PyObject*)Py_None));
+    if (__pyx_t_6) {
+
+      __pyx_t_5 = 0;
+    } else {
+      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 357, __pyx_L1_error)
+      __pyx_t_5 = __pyx_t_3;
+    }
+
+    __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 357, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+
+    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 357, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+
+    __pyx_t_4 = __pyx_t_6;
+
+    __pyx_L5_bool_binop_done:;
+    if (__pyx_t_4) {
+
+
+      /* "swarmscope/conventions/agent_model.py":358
+ *         end = metadata.find('"', start)
+ *         if end >= 0 and "\\" not in metadata[start:end]:
+ *             return metadata[start:end]             # <<<<<<<<<<<<<<
+ *     at = metadata.find(f'"{key}"')
+ *     if at < 0:
+*/
+      __Pyx_INCREF(__pyx_v_start);
+      __pyx_t_7 = __pyx_v_start;
+      __pyx_t_4 = (__pyx_t_7 == ((PyObject*)Py_None));
+      if (__pyx_t_4) {
+
+        __pyx_t_5 = 0;
+      } else {
+        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 358, __pyx_L1_error)
+        __pyx_t_5 = __pyx_t_3;
+      }
+
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 358, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+
+      {
+        PyObject *__pyx_temp;
+        {
+          __pyx_temp = __pyx_r;
+          __pyx_r = ((PyObject*)__pyx_t_1);
+        }
+        __Pyx_XDECREF(__pyx_temp);
+      }
+      __pyx_t_1 = 0;
+      goto __pyx_L0;
+
+      /* "swarmscope/conventions/agent_model.py":357
+ *         start = at + len(opening)
+ *         end = metadata.find('"', start)
+ *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
+ *             return metadata[start:end]
+ *     at = metadata.find(f'"{key}"')
+*/
+    }
+
+    /* "swarmscope/conventions/agent_model.py":354
+ *     opening = _METADATA_OPENING[key]
+ *     at = metadata.find(opening)
+ *     if at >= 0:             # <<<<<<<<<<<<<<
+ *         start = at + len(opening)
+ *         end = metadata.find('"', start)
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":359
+ *         if end >= 0 and "\\" not in metadata[start:end]:
+ *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')             # <<<<<<<<<<<<<<
  *     if at < 0:
  *         return None
 */
-  __pyx_t_1[0] = __pyx_mstate_global->__pyx_kp_u__4;
-  __pyx_t_1[1] = __pyx_v_key;
-  __pyx_t_1[2] = __pyx_mstate_global->__pyx_kp_u__4;
-  __pyx_t_2 = 2;
+  __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__4;
+  __pyx_t_8[1] = __pyx_v_key;
+  __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u__4;
+  __pyx_t_5 = 2;
   #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-  __pyx_t_2 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_1[1]);
+  __pyx_t_5 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[1]);
   #endif
-  __pyx_t_3 = 0;
+  __pyx_t_9 = 0;
   #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-  __pyx_t_3 |= __Pyx_PyUnicode_KIND_04(__pyx_t_1[1]);
+  __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
   #endif
-  __pyx_t_4 = __Pyx_PyUnicode_Join(__pyx_t_1, 3, __pyx_t_2, __pyx_t_3);
-  if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 343, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_4, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_2 == ((Py_ssize_t)-2))) __PYX_ERR(0, 343, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_v_at = __pyx_t_2;
+  __pyx_t_1 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
+  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 359, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 359, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 359, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
 
-  /* "swarmscope/conventions/agent_model.py":344
- * def _metadata_value(metadata: str, key: str) -> str | None:
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 359, __pyx_L1_error)
+  __Pyx_DECREF_SET(__pyx_v_at, ((PyObject*)__pyx_t_1));
+  __pyx_t_1 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":360
+ *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
 */
-  __pyx_t_5 = (__pyx_v_at < 0);
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 360, __pyx_L1_error)
+  if (__pyx_t_4) {
 
-  if (__pyx_t_5) {
 
-
-    /* "swarmscope/conventions/agent_model.py":345
+    /* "swarmscope/conventions/agent_model.py":361
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:
  *         return None             # <<<<<<<<<<<<<<
@@ -8010,8 +8270,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":344
- * def _metadata_value(metadata: str, key: str) -> str | None:
+    /* "swarmscope/conventions/agent_model.py":360
+ *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
  *         return None
@@ -8019,47 +8279,44 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":346
+  /* "swarmscope/conventions/agent_model.py":362
  *     if at < 0:
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)             # <<<<<<<<<<<<<<
  *     if match is None:
  *         return None
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 346, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_7);
-  __pyx_t_8 = __Pyx_PyObject_Dict_GetItem(__pyx_t_7, __pyx_v_key); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 346, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-  __pyx_t_6 = __pyx_t_8;
-  __Pyx_INCREF(__pyx_t_6);
-  __pyx_t_7 = PyLong_FromSsize_t(__pyx_v_at); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 346, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_7);
-  __pyx_t_9 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 362, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 362, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+  __pyx_t_2 = __pyx_t_11;
+  __Pyx_INCREF(__pyx_t_2);
+  __pyx_t_12 = 0;
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_6, __pyx_v_metadata, __pyx_t_7};
-    __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_9, (3-__pyx_t_9) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-    __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_v_metadata, __pyx_v_at};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_12, (3-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 362, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_match = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_match = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":347
+  /* "swarmscope/conventions/agent_model.py":363
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
  *         return None
  *     text, number = match.groups()
 */
-  __pyx_t_5 = (__pyx_v_match == Py_None);
-  if (__pyx_t_5) {
+  __pyx_t_4 = (__pyx_v_match == Py_None);
+  if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":348
+    /* "swarmscope/conventions/agent_model.py":364
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:
  *         return None             # <<<<<<<<<<<<<<
@@ -8076,7 +8333,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":347
+    /* "swarmscope/conventions/agent_model.py":363
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8085,111 +8342,111 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":349
+  /* "swarmscope/conventions/agent_model.py":365
  *     if match is None:
  *         return None
  *     text, number = match.groups()             # <<<<<<<<<<<<<<
  *     if text is None:
  *         return number
 */
-  __pyx_t_8 = __pyx_v_match;
-  __Pyx_INCREF(__pyx_t_8);
-  __pyx_t_9 = 0;
+  __pyx_t_11 = __pyx_v_match;
+  __Pyx_INCREF(__pyx_t_11);
+  __pyx_t_12 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_8, NULL};
-    __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_groups, __pyx_callargs+__pyx_t_9, (1-__pyx_t_9) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 349, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    PyObject *__pyx_callargs[2] = {__pyx_t_11, NULL};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_groups, __pyx_callargs+__pyx_t_12, (1-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
-    PyObject* sequence = __pyx_t_4;
+  if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
+    PyObject* sequence = __pyx_t_1;
     Py_ssize_t size = __Pyx_PySequence_SIZE(sequence);
     if (unlikely(size != 2)) {
       if (size > 2) __Pyx_RaiseTooManyValuesError(2);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 349, __pyx_L1_error)
+      __PYX_ERR(0, 365, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
-      __pyx_t_8 = PyTuple_GET_ITEM(sequence, 0);
-      __Pyx_INCREF(__pyx_t_8);
-      __pyx_t_7 = PyTuple_GET_ITEM(sequence, 1);
-      __Pyx_INCREF(__pyx_t_7);
+      __pyx_t_11 = PyTuple_GET_ITEM(sequence, 0);
+      __Pyx_INCREF(__pyx_t_11);
+      __pyx_t_2 = PyTuple_GET_ITEM(sequence, 1);
+      __Pyx_INCREF(__pyx_t_2);
     } else {
-      __pyx_t_8 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 349, __pyx_L1_error)
-      __Pyx_XGOTREF(__pyx_t_8);
-      __pyx_t_7 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 349, __pyx_L1_error)
-      __Pyx_XGOTREF(__pyx_t_7);
+      __pyx_t_11 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 365, __pyx_L1_error)
+      __Pyx_XGOTREF(__pyx_t_11);
+      __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 365, __pyx_L1_error)
+      __Pyx_XGOTREF(__pyx_t_2);
     }
     #else
-    __pyx_t_8 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 349, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_8);
-    __pyx_t_7 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 349, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_7);
+    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
     #endif
-    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_6 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 349, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_6);
-    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_10 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_6);
-    index = 0; __pyx_t_8 = __pyx_t_10(__pyx_t_6); if (unlikely(!__pyx_t_8)) goto __pyx_L5_unpacking_failed;
-    __Pyx_GOTREF(__pyx_t_8);
-    index = 1; __pyx_t_7 = __pyx_t_10(__pyx_t_6); if (unlikely(!__pyx_t_7)) goto __pyx_L5_unpacking_failed;
-    __Pyx_GOTREF(__pyx_t_7);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_10(__pyx_t_6), 2) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
-    __pyx_t_10 = NULL;
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    goto __pyx_L6_unpacking_done;
-    __pyx_L5_unpacking_failed:;
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    __pyx_t_10 = NULL;
+    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_13 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_10);
+    index = 0; __pyx_t_11 = __pyx_t_13(__pyx_t_10); if (unlikely(!__pyx_t_11)) goto __pyx_L9_unpacking_failed;
+    __Pyx_GOTREF(__pyx_t_11);
+    index = 1; __pyx_t_2 = __pyx_t_13(__pyx_t_10); if (unlikely(!__pyx_t_2)) goto __pyx_L9_unpacking_failed;
+    __Pyx_GOTREF(__pyx_t_2);
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __pyx_t_13 = NULL;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    goto __pyx_L10_unpacking_done;
+    __pyx_L9_unpacking_failed:;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __pyx_t_13 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 349, __pyx_L1_error)
-    __pyx_L6_unpacking_done:;
+    __PYX_ERR(0, 365, __pyx_L1_error)
+    __pyx_L10_unpacking_done:;
   }
-  __pyx_v_text = __pyx_t_8;
-  __pyx_t_8 = 0;
-  __pyx_v_number = __pyx_t_7;
-  __pyx_t_7 = 0;
+  __pyx_v_text = __pyx_t_11;
+  __pyx_t_11 = 0;
+  __pyx_v_number = __pyx_t_2;
+  __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":350
+  /* "swarmscope/conventions/agent_model.py":366
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
  *         return number
  *     if "\\" in text:
 */
-  __pyx_t_5 = (__pyx_v_text == Py_None);
-  if (__pyx_t_5) {
+  __pyx_t_4 = (__pyx_v_text == Py_None);
+  if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":351
+    /* "swarmscope/conventions/agent_model.py":367
  *     text, number = match.groups()
  *     if text is None:
  *         return number             # <<<<<<<<<<<<<<
  *     if "\\" in text:
  *         try:
 */
-    __pyx_t_4 = __pyx_v_number;
-    __Pyx_INCREF(__pyx_t_4);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 351, __pyx_L1_error)
+    __pyx_t_1 = __pyx_v_number;
+    __Pyx_INCREF(__pyx_t_1);
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 367, __pyx_L1_error)
     {
       PyObject *__pyx_temp;
       {
         __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_4);
+        __pyx_r = ((PyObject*)__pyx_t_1);
       }
       __Pyx_XDECREF(__pyx_temp);
     }
-    __pyx_t_4 = 0;
+    __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":350
+    /* "swarmscope/conventions/agent_model.py":366
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8198,18 +8455,18 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":352
+  /* "swarmscope/conventions/agent_model.py":368
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
  *         try:
  *             return str(json.loads(f'"{text}"'))
 */
-  __pyx_t_5 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 352, __pyx_L1_error)
-  if (__pyx_t_5) {
+  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 368, __pyx_L1_error)
+  if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":353
+    /* "swarmscope/conventions/agent_model.py":369
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8219,78 +8476,78 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     {
       __Pyx_PyThreadState_declare
       __Pyx_PyThreadState_assign
-      __Pyx_ExceptionSave(&__pyx_t_11, &__pyx_t_12, &__pyx_t_13);
-      __Pyx_XGOTREF(__pyx_t_11);
-      __Pyx_XGOTREF(__pyx_t_12);
-      __Pyx_XGOTREF(__pyx_t_13);
+      __Pyx_ExceptionSave(&__pyx_t_14, &__pyx_t_15, &__pyx_t_16);
+      __Pyx_XGOTREF(__pyx_t_14);
+      __Pyx_XGOTREF(__pyx_t_15);
+      __Pyx_XGOTREF(__pyx_t_16);
       /*try:*/ {
 
-        /* "swarmscope/conventions/agent_model.py":354
+        /* "swarmscope/conventions/agent_model.py":370
  *     if "\\" in text:
  *         try:
  *             return str(json.loads(f'"{text}"'))             # <<<<<<<<<<<<<<
  *         except ValueError:
  *             return None
 */
-        __pyx_t_7 = NULL;
-        __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 354, __pyx_L9_error)
-        __Pyx_GOTREF(__pyx_t_8);
-        __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 354, __pyx_L9_error)
-        __Pyx_GOTREF(__pyx_t_6);
-        __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-        __pyx_t_8 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 354, __pyx_L9_error)
-        __Pyx_GOTREF(__pyx_t_8);
-        __pyx_t_1[0] = __pyx_mstate_global->__pyx_kp_u__4;
-        __pyx_t_1[1] = __pyx_t_8;
-        __pyx_t_1[2] = __pyx_mstate_global->__pyx_kp_u__4;
-        __pyx_t_2 = 2;
+        __pyx_t_2 = NULL;
+        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __Pyx_GOTREF(__pyx_t_11);
+        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __Pyx_GOTREF(__pyx_t_10);
+        __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __Pyx_GOTREF(__pyx_t_11);
+        __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__4;
+        __pyx_t_8[1] = __pyx_t_11;
+        __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u__4;
+        __pyx_t_5 = 2;
         #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-        __pyx_t_2 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_1[1]);
+        __pyx_t_5 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[1]);
         #endif
-        __pyx_t_3 = 0;
+        __pyx_t_9 = 0;
         #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-        __pyx_t_3 |= __Pyx_PyUnicode_KIND_04(__pyx_t_1[1]);
+        __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
         #endif
-        __pyx_t_14 = __Pyx_PyUnicode_Join(__pyx_t_1, 3, __pyx_t_2, __pyx_t_3);
-        if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 354, __pyx_L9_error)
-        __Pyx_GOTREF(__pyx_t_14);
-        __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-        __pyx_t_9 = 1;
+        __pyx_t_17 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
+        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __Pyx_GOTREF(__pyx_t_17);
+        __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+        __pyx_t_12 = 1;
         #if CYTHON_UNPACK_METHODS
-        if (unlikely(PyMethod_Check(__pyx_t_6))) {
-          __pyx_t_7 = PyMethod_GET_SELF(__pyx_t_6);
-          assert(__pyx_t_7);
-          PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
-          __Pyx_INCREF(__pyx_t_7);
+        if (unlikely(PyMethod_Check(__pyx_t_10))) {
+          __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_10);
+          assert(__pyx_t_2);
+          PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+          __Pyx_INCREF(__pyx_t_2);
           __Pyx_INCREF(__pyx__function);
-          __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
-          __pyx_t_9 = 0;
+          __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+          __pyx_t_12 = 0;
         }
         #endif
         {
-          PyObject *__pyx_callargs[2] = {__pyx_t_7, __pyx_t_14};
-          __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-          __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
-          __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-          __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-          if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 354, __pyx_L9_error)
-          __Pyx_GOTREF(__pyx_t_4);
+          PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_t_17};
+          __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_12, (2-__pyx_t_12) | (__pyx_t_12*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+          __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+          __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
+          __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 370, __pyx_L13_error)
+          __Pyx_GOTREF(__pyx_t_1);
         }
-        __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_t_4); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 354, __pyx_L9_error)
-        __Pyx_GOTREF(__pyx_t_6);
-        __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __Pyx_GOTREF(__pyx_t_10);
+        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         {
           PyObject *__pyx_temp;
           {
             __pyx_temp = __pyx_r;
-            __pyx_r = ((PyObject*)__pyx_t_6);
+            __pyx_r = ((PyObject*)__pyx_t_10);
           }
           __Pyx_XDECREF(__pyx_temp);
         }
-        __pyx_t_6 = 0;
-        goto __pyx_L13_try_return;
+        __pyx_t_10 = 0;
+        goto __pyx_L17_try_return;
 
-        /* "swarmscope/conventions/agent_model.py":353
+        /* "swarmscope/conventions/agent_model.py":369
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8298,25 +8555,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
  *         except ValueError:
 */
       }
-      __pyx_L9_error:;
-      __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
-      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __pyx_L13_error:;
+      __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+      __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+      __Pyx_XDECREF(__pyx_t_17); __pyx_t_17 = 0;
+      __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
-      __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":355
+      /* "swarmscope/conventions/agent_model.py":371
  *         try:
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:             # <<<<<<<<<<<<<<
  *             return None
  *     return text
 */
-      __pyx_t_3 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
-      if (__pyx_t_3) {
+      __pyx_t_9 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_ValueError))));
+      if (__pyx_t_9) {
         __Pyx_ErrRestore(0,0,0);
 
-        /* "swarmscope/conventions/agent_model.py":356
+        /* "swarmscope/conventions/agent_model.py":372
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:
  *             return None             # <<<<<<<<<<<<<<
@@ -8331,38 +8589,38 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
           }
           __Pyx_XDECREF(__pyx_temp);
         }
-        goto __pyx_L12_except_return;
+        goto __pyx_L16_except_return;
       }
-      goto __pyx_L11_except_error;
+      goto __pyx_L15_except_error;
 
-      /* "swarmscope/conventions/agent_model.py":353
+      /* "swarmscope/conventions/agent_model.py":369
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:
 */
-      __pyx_L11_except_error:;
-      __Pyx_XGIVEREF(__pyx_t_11);
-      __Pyx_XGIVEREF(__pyx_t_12);
-      __Pyx_XGIVEREF(__pyx_t_13);
-      __Pyx_ExceptionReset(__pyx_t_11, __pyx_t_12, __pyx_t_13);
+      __pyx_L15_except_error:;
+      __Pyx_XGIVEREF(__pyx_t_14);
+      __Pyx_XGIVEREF(__pyx_t_15);
+      __Pyx_XGIVEREF(__pyx_t_16);
+      __Pyx_ExceptionReset(__pyx_t_14, __pyx_t_15, __pyx_t_16);
       goto __pyx_L1_error;
-      __pyx_L13_try_return:;
-      __Pyx_XGIVEREF(__pyx_t_11);
-      __Pyx_XGIVEREF(__pyx_t_12);
-      __Pyx_XGIVEREF(__pyx_t_13);
-      __Pyx_ExceptionReset(__pyx_t_11, __pyx_t_12, __pyx_t_13);
+      __pyx_L17_try_return:;
+      __Pyx_XGIVEREF(__pyx_t_14);
+      __Pyx_XGIVEREF(__pyx_t_15);
+      __Pyx_XGIVEREF(__pyx_t_16);
+      __Pyx_ExceptionReset(__pyx_t_14, __pyx_t_15, __pyx_t_16);
       goto __pyx_L0;
-      __pyx_L12_except_return:;
-      __Pyx_XGIVEREF(__pyx_t_11);
-      __Pyx_XGIVEREF(__pyx_t_12);
-      __Pyx_XGIVEREF(__pyx_t_13);
-      __Pyx_ExceptionReset(__pyx_t_11, __pyx_t_12, __pyx_t_13);
+      __pyx_L16_except_return:;
+      __Pyx_XGIVEREF(__pyx_t_14);
+      __Pyx_XGIVEREF(__pyx_t_15);
+      __Pyx_XGIVEREF(__pyx_t_16);
+      __Pyx_ExceptionReset(__pyx_t_14, __pyx_t_15, __pyx_t_16);
       goto __pyx_L0;
     }
 
-    /* "swarmscope/conventions/agent_model.py":352
+    /* "swarmscope/conventions/agent_model.py":368
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
@@ -8371,45 +8629,49 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":357
+  /* "swarmscope/conventions/agent_model.py":373
  *         except ValueError:
  *             return None
  *     return text             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_6 = __pyx_v_text;
-  __Pyx_INCREF(__pyx_t_6);
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 357, __pyx_L1_error)
+  __pyx_t_10 = __pyx_v_text;
+  __Pyx_INCREF(__pyx_t_10);
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 373, __pyx_L1_error)
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = ((PyObject*)__pyx_t_6);
+      __pyx_r = ((PyObject*)__pyx_t_10);
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_6 = 0;
+  __pyx_t_10 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":342
+  /* "swarmscope/conventions/agent_model.py":349
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
- *     at = metadata.find(f'"{key}"')
- *     if at < 0:
+ *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
+ *     # finds; any other spacing, a number or an escape goes through the expression.
 */
 
   /* function exit code */
   __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_4);
-  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
   __Pyx_XDECREF(__pyx_t_7);
-  __Pyx_XDECREF(__pyx_t_8);
-  __Pyx_XDECREF(__pyx_t_14);
+  __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_17);
   __Pyx_AddTraceback("swarmscope.conventions.agent_model._metadata_value", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_opening);
+  __Pyx_XDECREF(__pyx_v_at);
+  __Pyx_XDECREF(__pyx_v_start);
 
   __Pyx_XDECREF(__pyx_v_match);
   __Pyx_XDECREF(__pyx_v_text);
@@ -8419,7 +8681,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":360
+/* "swarmscope/conventions/agent_model.py":376
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -8467,32 +8729,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_events,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 360, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 376, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 360, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 376, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 360, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 376, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 360, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 376, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 360, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 376, __pyx_L3_error)
     }
     __pyx_v_events = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 360, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 376, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8503,7 +8765,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 360, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 376, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupted(__pyx_self, __pyx_v_events);
 
   /* function exit code */
@@ -8542,7 +8804,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_interrupted", 0);
 
-  /* "swarmscope/conventions/agent_model.py":362
+  /* "swarmscope/conventions/agent_model.py":378
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -8555,22 +8817,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     {
       Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 362, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 378, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
     __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_1, __pyx_t_2, __Pyx_ReferenceSharing_OwnStrongReference);
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 362, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 378, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 362, __pyx_L1_error)
+    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 378, __pyx_L1_error)
     if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
       Py_ssize_t size = __Pyx_PyTuple_GET_SIZE(sequence);
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 362, __pyx_L1_error)
+        __PYX_ERR(0, 378, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_4 = PyTuple_GET_ITEM(sequence, 0);
@@ -8580,20 +8842,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 2);
       __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 362, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 378, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 362, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 378, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 362, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 378, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 362, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 378, __pyx_L1_error)
     }
-    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 362, __pyx_L1_error)
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 362, __pyx_L1_error)
-    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 362, __pyx_L1_error)
+    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 378, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 378, __pyx_L1_error)
+    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 378, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v__, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
     __Pyx_XDECREF_SET(__pyx_v_event_name, ((PyObject*)__pyx_t_5));
@@ -8601,24 +8863,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     __Pyx_XDECREF_SET(__pyx_v_event_attrs, ((PyObject*)__pyx_t_6));
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":363
+    /* "swarmscope/conventions/agent_model.py":379
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 363, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 379, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 363, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 379, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 363, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 379, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_7) {
 
 
-      /* "swarmscope/conventions/agent_model.py":364
+      /* "swarmscope/conventions/agent_model.py":380
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))             # <<<<<<<<<<<<<<
@@ -8627,48 +8889,48 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       if (unlikely(__pyx_v_event_attrs == Py_None)) {
         PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "get");
-        __PYX_ERR(0, 364, __pyx_L1_error)
+        __PYX_ERR(0, 380, __pyx_L1_error)
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 364, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 380, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 364, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 380, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 364, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 380, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 364, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 380, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_XDECREF_SET(__pyx_v_raised, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":365
+      /* "swarmscope/conventions/agent_model.py":381
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
  *                 return True
  *     return False
 */
-      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 365, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 381, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 365, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 365, __pyx_L1_error)
+      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 381, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 381, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 365, __pyx_L1_error)
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 365, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 381, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 381, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 365, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 381, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 365, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 381, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
       if (__pyx_t_7) {
 
 
-        /* "swarmscope/conventions/agent_model.py":366
+        /* "swarmscope/conventions/agent_model.py":382
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True             # <<<<<<<<<<<<<<
@@ -8687,7 +8949,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         goto __pyx_L0;
 
-        /* "swarmscope/conventions/agent_model.py":365
+        /* "swarmscope/conventions/agent_model.py":381
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -8696,7 +8958,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":363
+      /* "swarmscope/conventions/agent_model.py":379
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -8705,7 +8967,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":362
+    /* "swarmscope/conventions/agent_model.py":378
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -8715,7 +8977,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":367
+  /* "swarmscope/conventions/agent_model.py":383
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True
  *     return False             # <<<<<<<<<<<<<<
@@ -8733,7 +8995,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":360
+  /* "swarmscope/conventions/agent_model.py":376
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -8760,7 +9022,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":370
+/* "swarmscope/conventions/agent_model.py":386
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -8809,39 +9071,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_prefixes,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 370, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 386, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 370, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 386, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 370, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 386, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 370, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 386, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 370, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 386, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 370, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 386, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 370, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 386, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_prefixes = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 370, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 386, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8852,8 +9114,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 370, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 370, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 386, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 386, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(__pyx_self, __pyx_v_name, __pyx_v_prefixes);
 
   /* function exit code */
@@ -8888,7 +9150,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_subject", 0);
 
-  /* "swarmscope/conventions/agent_model.py":372
+  /* "swarmscope/conventions/agent_model.py":388
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -8901,7 +9163,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     {
       Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 372, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 388, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
@@ -8911,24 +9173,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
     #endif
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 372, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 388, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 372, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 388, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v_prefix, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":373
+    /* "swarmscope/conventions/agent_model.py":389
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return name[len(prefix) :] or None
  *     return None
 */
-    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 373, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 389, __pyx_L1_error)
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":374
+      /* "swarmscope/conventions/agent_model.py":390
  *     for prefix in prefixes:
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None             # <<<<<<<<<<<<<<
@@ -8936,13 +9198,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
       if (unlikely(__pyx_v_prefix == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-        __PYX_ERR(0, 374, __pyx_L1_error)
+        __PYX_ERR(0, 390, __pyx_L1_error)
       }
-      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 374, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 374, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 390, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 390, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
 
-      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 374, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 390, __pyx_L1_error)
       if (!__pyx_t_4) {
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       } else {
@@ -8966,7 +9228,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":373
+      /* "swarmscope/conventions/agent_model.py":389
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -8975,7 +9237,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":372
+    /* "swarmscope/conventions/agent_model.py":388
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -8985,7 +9247,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":375
+  /* "swarmscope/conventions/agent_model.py":391
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None
  *     return None             # <<<<<<<<<<<<<<
@@ -9000,7 +9262,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":370
+  /* "swarmscope/conventions/agent_model.py":386
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -9483,6 +9745,7 @@ static int __Pyx_modinit_Global_init_code(__pyx_mstatetype *__pyx_mstate) {
   __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank = Py_None; Py_INCREF(Py_None);
   __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key = Py_None; Py_INCREF(Py_None);
   __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key = Py_None; Py_INCREF(Py_None);
+  __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key = Py_None; Py_INCREF(Py_None);
   __Pyx_RefNannyFinishContext();
   return 0;
 }
@@ -11546,7 +11809,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}             # <<<<<<<<<<<<<<
  * _NO_RANK = (99,) * len(_SLOT_KEYS)
- * _NOTHING = (None,) * len(_SLOT_KEYS)
+ * _new_fields = tuple.__new__
 */
   { /* enter inner scope */
     __pyx_t_4 = PyDict_New(); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 173, __pyx_L6_error)
@@ -11685,8 +11948,8 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
  * _NO_RANK = (99,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
+ * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)
- * 
 */
   __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 174, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -11701,56 +11964,68 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   /* "swarmscope/conventions/agent_model.py":175
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
  * _NO_RANK = (99,) * len(_SLOT_KEYS)
+ * _new_fields = tuple.__new__             # <<<<<<<<<<<<<<
+ * _NOTHING = (None,) * len(_SLOT_KEYS)
+ * 
+*/
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(((PyObject *)(&PyTuple_Type)), __pyx_mstate_global->__pyx_n_u_new); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_fields, __pyx_t_4) < (0)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":176
+ * _NO_RANK = (99,) * len(_SLOT_KEYS)
+ * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 176, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_27 = PyObject_Length(__pyx_t_4); if (unlikely(__pyx_t_27 == ((Py_ssize_t)-1))) __PYX_ERR(0, 175, __pyx_L1_error)
+  __pyx_t_27 = PyObject_Length(__pyx_t_4); if (unlikely(__pyx_t_27 == ((Py_ssize_t)-1))) __PYX_ERR(0, 176, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PySequence_Multiply(__pyx_mstate_global->__pyx_tuple[3], __pyx_t_27); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PySequence_Multiply(__pyx_mstate_global->__pyx_tuple[3], __pyx_t_27); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 176, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
 
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NOTHING, __pyx_t_4) < (0)) __PYX_ERR(0, 175, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NOTHING, __pyx_t_4) < (0)) __PYX_ERR(0, 176, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":178
+  /* "swarmscope/conventions/agent_model.py":179
  * 
  * 
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:             # <<<<<<<<<<<<<<
  *     """Per slot, the value of its most preferred key the span carries (not empty)."""
  *     values = list(_NOTHING)
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 179, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 178, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_list_Any) < (0)) __PYX_ERR(0, 178, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_3read_slots, 0, __pyx_mstate_global->__pyx_n_u_read_slots, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 178, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 179, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_list_Any) < (0)) __PYX_ERR(0, 179, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_3read_slots, 0, __pyx_mstate_global->__pyx_n_u_read_slots, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 179, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_read_slots, __pyx_t_24) < (0)) __PYX_ERR(0, 178, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_read_slots, __pyx_t_24) < (0)) __PYX_ERR(0, 179, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":193
+  /* "swarmscope/conventions/agent_model.py":194
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
  *     name: str,
  *     kind: str,
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 193, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 194, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 193, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_kind, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 193, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 193, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any) < (0)) __PYX_ERR(0, 193, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_AgentFields) < (0)) __PYX_ERR(0, 193, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_5derive, 0, __pyx_mstate_global->__pyx_n_u_derive, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 193, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_kind, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_AgentFields) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_5derive, 0, __pyx_mstate_global->__pyx_n_u_derive, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 194, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
@@ -11758,34 +12033,34 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_tuple[3]);
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_derive, __pyx_t_4) < (0)) __PYX_ERR(0, 193, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_derive, __pyx_t_4) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":279
+  /* "swarmscope/conventions/agent_model.py":284
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
  *     name: str, attrs: dict[str, Any], agent: Any, tool: Any
  * ) -> tuple[str | None, Any, Any]:
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 279, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 284, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 279, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 279, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_agent, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 279, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tool, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 279, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_Any_Any) < (0)) __PYX_ERR(0, 279, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_7_foreign_operation, 0, __pyx_mstate_global->__pyx_n_u_foreign_operation, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 279, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_agent, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tool, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_Any_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_7_foreign_operation, 0, __pyx_mstate_global->__pyx_n_u_foreign_operation, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 284, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_24) < (0)) __PYX_ERR(0, 279, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_24) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":317
+  /* "swarmscope/conventions/agent_model.py":322
  * # LangGraph's fields in the metadata JSON, found without parsing all of it (it is on every
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {             # <<<<<<<<<<<<<<
@@ -11793,29 +12068,29 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 317, __pyx_L15_error)
+    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 322, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_24);
 
-    /* "swarmscope/conventions/agent_model.py":319
+    /* "swarmscope/conventions/agent_model.py":324
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
  * }
  * 
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 319, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 319, __pyx_L15_error)
+    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 324, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_23);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 319, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 319, __pyx_L15_error)
+    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 324, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_22);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     {
       PyObject* __pyx_temp[2] = {__pyx_t_23, __pyx_t_22};
-      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 319, __pyx_L15_error)
+      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
     __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
@@ -11831,14 +12106,14 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_4 = __Pyx_PySequence_ITEM(__pyx_t_22, __pyx_t_27);
       #endif
       ++__pyx_t_27;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 319, __pyx_L15_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_XGOTREF(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key);
       __Pyx_DECREF_SET(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4);
       __Pyx_GIVEREF(__pyx_t_4);
       __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":318
+      /* "swarmscope/conventions/agent_model.py":323
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')             # <<<<<<<<<<<<<<
@@ -11846,12 +12121,12 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * }
 */
       __pyx_t_23 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 318, __pyx_L15_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 323, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_21);
-      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 318, __pyx_L15_error)
+      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 323, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_20);
       __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
-      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 318, __pyx_L15_error)
+      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 323, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_21);
       __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__4;
       __pyx_t_32[1] = __pyx_t_21;
@@ -11865,7 +12140,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
       #endif
       __pyx_t_19 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 318, __pyx_L15_error)
+      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 323, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_19);
       __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
       __pyx_t_9 = 1;
@@ -11886,13 +12161,13 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
         __Pyx_XDECREF(__pyx_t_23); __pyx_t_23 = 0;
         __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
         __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
-        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 318, __pyx_L15_error)
+        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 323, __pyx_L15_error)
         __Pyx_GOTREF(__pyx_t_4);
       }
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 318, __pyx_L15_error)
+      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 323, __pyx_L15_error)
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":319
+      /* "swarmscope/conventions/agent_model.py":324
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
@@ -11910,93 +12185,192 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L19_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 317, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 322, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":323
+  /* "swarmscope/conventions/agent_model.py":327
+ * }
+ * 
+ * _METADATA_OPENING = {key: f'"{key}": "' for key in _METADATA_VALUE}             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  { /* enter inner scope */
+    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 327, __pyx_L22_error)
+    __Pyx_GOTREF(__pyx_t_24);
+    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 327, __pyx_L22_error)
+    __Pyx_GOTREF(__pyx_t_22);
+    if (likely(PyList_CheckExact(__pyx_t_22)) || PyTuple_CheckExact(__pyx_t_22)) {
+      __pyx_t_4 = __pyx_t_22; __Pyx_INCREF(__pyx_t_4);
+      __pyx_t_27 = 0;
+      __pyx_t_31 = NULL;
+    } else {
+      __pyx_t_27 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_22); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L22_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 327, __pyx_L22_error)
+    }
+    __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+    for (;;) {
+      if (likely(!__pyx_t_31)) {
+        if (likely(PyList_CheckExact(__pyx_t_4))) {
+          {
+            Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_4);
+            #if !CYTHON_ASSUME_SAFE_SIZE
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 327, __pyx_L22_error)
+            #endif
+            if (__pyx_t_27 >= __pyx_temp) break;
+          }
+          __pyx_t_22 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_4, __pyx_t_27, __Pyx_ReferenceSharing_OwnStrongReference);
+          ++__pyx_t_27;
+        } else {
+          {
+            Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_4);
+            #if !CYTHON_ASSUME_SAFE_SIZE
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 327, __pyx_L22_error)
+            #endif
+            if (__pyx_t_27 >= __pyx_temp) break;
+          }
+          #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+          __pyx_t_22 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_4, __pyx_t_27));
+          #else
+          __pyx_t_22 = __Pyx_PySequence_ITEM(__pyx_t_4, __pyx_t_27);
+          #endif
+          ++__pyx_t_27;
+        }
+        if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 327, __pyx_L22_error)
+      } else {
+        __pyx_t_22 = __pyx_t_31(__pyx_t_4);
+        if (unlikely(!__pyx_t_22)) {
+          PyObject* exc_type = PyErr_Occurred();
+          if (exc_type) {
+            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 327, __pyx_L22_error)
+            PyErr_Clear();
+          }
+          break;
+        }
+      }
+      __Pyx_GOTREF(__pyx_t_22);
+      __Pyx_XGOTREF(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key);
+      __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_22);
+      __Pyx_GIVEREF(__pyx_t_22);
+      __pyx_t_22 = 0;
+      __pyx_t_22 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 327, __pyx_L22_error)
+      __Pyx_GOTREF(__pyx_t_22);
+      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__4;
+      __pyx_t_32[1] = __pyx_t_22;
+      __pyx_t_32[2] = __pyx_mstate_global->__pyx_kp_u__7;
+      __pyx_t_3 = 5;
+      #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
+      __pyx_t_3 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_32[1]);
+      #endif
+      __pyx_t_28 = 0;
+      #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
+      __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
+      #endif
+      __pyx_t_20 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
+      if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 327, __pyx_L22_error)
+      __Pyx_GOTREF(__pyx_t_20);
+      __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 327, __pyx_L22_error)
+      __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
+    }
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_GOTREF(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key);
+    __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, Py_None);
+    goto __pyx_L26_exit_scope;
+    __pyx_L22_error:;
+    __Pyx_GOTREF(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key);
+    __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, Py_None);
+    goto __pyx_L1_error;
+    __pyx_L26_exit_scope:;
+  } /* exit inner scope */
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_24) < (0)) __PYX_ERR(0, 327, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":330
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 330, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 323, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 323, __pyx_L1_error)
-  __pyx_t_22 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 323, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_22);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_22, __pyx_t_24);
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_22) < (0)) __PYX_ERR(0, 323, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":342
+  /* "swarmscope/conventions/agent_model.py":349
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
- *     at = metadata.find(f'"{key}"')
- *     if at < 0:
+ *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
+ *     # finds; any other spacing, a number or an escape goes through the expression.
 */
-  __pyx_t_22 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 342, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_22);
-  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 342, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 342, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 342, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 342, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 349, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 349, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_22);
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 342, __pyx_L1_error)
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":360
+  /* "swarmscope/conventions/agent_model.py":376
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 360, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 376, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 360, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 360, __pyx_L1_error)
-  __pyx_t_22 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 360, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 376, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_22);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_22, __pyx_t_24);
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_22) < (0)) __PYX_ERR(0, 360, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":370
+  /* "swarmscope/conventions/agent_model.py":386
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
 */
-  __pyx_t_22 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 370, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_22);
-  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 370, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 370, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 370, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 370, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 386, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 386, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_22);
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 370, __pyx_L1_error)
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
   /* "swarmscope/conventions/agent_model.py":1
@@ -12096,21 +12470,21 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
 
-  /* "swarmscope/conventions/agent_model.py":259
+  /* "swarmscope/conventions/agent_model.py":260
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"             # <<<<<<<<<<<<<<
- *     return AgentFields(
- *         operation,
+ *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
+ *     return _new_fields(
 */
   {
     PyObject* __pyx_temp[2] = {__pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1};
-    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 259, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 260, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
 
-  /* "swarmscope/conventions/agent_model.py":335
+  /* "swarmscope/conventions/agent_model.py":342
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -12119,7 +12493,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {Py_None, Py_None};
-    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 335, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 342, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[1]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
@@ -12128,8 +12502,8 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
  * _NO_RANK = (99,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
+ * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)
- * 
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_int_99};
@@ -12138,16 +12512,16 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "swarmscope/conventions/agent_model.py":175
- * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
+  /* "swarmscope/conventions/agent_model.py":176
  * _NO_RANK = (99,) * len(_SLOT_KEYS)
+ * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
  * 
  * 
 */
   {
     PyObject* __pyx_temp[1] = {Py_None};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 175, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 176, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -12188,41 +12562,41 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{7},{10},{12},{16},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{11},{12},{8},{18},{12},{13},{15},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{9},{12},{6},{13},{11},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{3},{22},{34},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{687},{359},{2},{2},{56},{50},{123},{83},{136},{121}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{7},{10},{12},{16},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{6},{13},{11},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{22},{34},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{690},{359},{2},{2},{56},{50},{123},{83},{228},{121}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2631 bytes) */
-static const char cstring[] = "x\332\215W\335s\323\326\022\307\003\201\000\241\304\023>\332\336\333^%\224\t\264\220\216K\200\016\264\303\250\266B\\\034\311\261\344\320\\B5\047\326q\"p$G\222\035\322\013sy\324\243\036\365\250G=\352\321\217y\344\321\217~\314\237\320?\241\273\347X\226\363q\347v\306\226\366\354\356\331\263\273\277\335\343\26507\267\341~\373\004\276w\236=\231\273\003\217W\277\317ml\274~\277\261\261p\367\333\273s\357\357\334\177\266a|w\367\356\3023\331\366\250\340m\023O(\356{\333\266%\230\256`\320\226\271I\035\342\321\326\276\340z\216\331\360\250\203J\226P\225\252\367\027\177\\\024\210e\010\016}C\033\236+\270\235\315F\213\270.u\005\273)lv\314\226gZ\202\267\337\246\356\202Pn\n\373vG\260(5\004\317\026\332\2407\276\301\333\246\226\340R\017\ta\236X\226\355\021\317\264-\035\266\233\326\326\274`\230\016\034bv)\356^\"-\227.\274Do\211\340\266\t\363\026\317\202\315d\213Z\236\260c\203\363O\005\331\266\250\260\267M\035\312dL\325\260\341<\260/\270d\177a\203\030\206\016\013j@p\257 \306{\202h\355\2776L\227l\266(\265\360\271\3250]N\031-\323\365^\241\002#\274N\273E_\231\226wO`;\217\332x\375\367\224\204\367\314K\327i|\357\356\021g\307m\330m\372}\303\266\272\020\007d\300\375\236E\244\263\210\026\332\373\260u\270\205[\316\326\314\"7{R\224\321\231\360\236\260\260\260\360Z\374A\324UM\324$$4Q}\221\255^\212e\215\257T\361\271$k\354\241\277\220\326\371R\227\305\025\211SJU\252\211ZY\221\365ri(\254\325e\261\254\257(%\251\002\314\021Y\255)k\345\022h\227\217l\202\245&U\244\025I\253\255\353Ku\271x\032\037\236bI\324Dd*JE/\212\225\nw\242\254\327\361X\340\024\227\245\222^\226\253u\rt^H\262\232\311\224\225jEbv\217INUW\352\332)\\p\177\245z\202[\223DU\221\313\362\363T\200\220-\231\264e\270\000\007sJ/\202\022\036~t\305\262\311Y\300)e\024\027,\213e\271\250\250\032~9\007\367I:K\261\264\206y\226~+JU45\"tm\275*I\277I\305:hb\242@Y\007_3\320\206\214\242\"\257I55\305`\310\315`\031SMa\033\347\325\244\325\272\004~1`G<\265\252\310\252t\204\251\256\253\232\2642\\0\344\306\254\214\001\227ee\034\221\277\253\247+\225\322)\272,\231\377""\307\336\t\235\223\266\216\027\317\021\351\3774\177\244\210\216H\216\024\322\021IVLGw\327\304\352\262.CZ3\nA\313\026U\261\206\000\247<\276\\\026\345\222\262\2644|\351KplJk\312rY\253\350b\025\301\025+,\210\261HX\275\225\3455\240y\351TD\37197]\206\342\253\311b\205\235\253\036\343\327\352U\355\024VV\250\231\020\267g+m\231\343P\252TVtV\361\232\242A\213\303\212\337\035X5\270J\213\021\351\264\010\261\346q\315k\r)\036DQ\251CN2\230O\227\274\254\2255\351\204h\204\371q\t\007\3578w\004\334J\261\212w\325\262Rb.\343r\350&\222\252\244\252\274\341p\205\355\240\262\233,\275\335X\254<`D@&;\324\320\360\316\206\306\004\353K\022\300Z\224\364\027e\271\244\036e\251UQf|d\247\004\357\345\254\2511\261G\256k^e\343\265\306\316\0352\2400\352R\232\360\321-\200\n\243p\263\202\345\354\014\020u\030k\026rJ\241fJ\247\201\247k8\005\374\323\312\260|)\326V\324\",\365\361\002\346\345x\212PSN\210F\265TWK\230kv\375\340\351\243{H\253\211E\251\242(U]TU\245X\346\211\311\234\310\344`\271\254\255\037\333\304p\310\226#\014\330\217g\332[l\301{\013\363S\256I\245!+\355\016\375\330\017\251:dTk\322R\3717I\035\231\032rFY\343\0101\247J\372/\353\251XV\264e\204DV\364\232(\303\217zE\321T\366d\321\363kxd\\\257\356\277\203o\t\206\023]\246\357\274\032m\352\372p\014\243\272>\242q \301%\233\333\364-\352\231\036\335A\206a7\360\325\354X\354\275CL\213\275\251G\270..l\243\323b\326v\034[\207_H\307\244L`A\211\343\273\355\3206q\030\271\333!\255\224\355Q\327C\333\266C\315-K\207\371\310\341\303!LU\324q:m\030\337t\323\325\033\266cw`\346\244\354X\203xD\357\222V\207\3520h\342\210\312\006)\342\356[\r\323^\030)\273\240\347\201+\233\035\017i\317q7m\273\325 \215m\2527\034:\034C\355\267\324r9\023xF\312h\341i\020\252\347\220\006\335$\215\267\215\226\355\322\206\275\3236[\360\002\277;\256aP\007\006W\034\347\274}juv\330HMq\276\323\331y\234\304h\031\3456M\307\365\232v\3072\300a\370\320wm\007R\275\345\220\3666\014\253\006\335\002\327\333.\314\341\206\335l\352M\307\336Ii\3176\255v\307\033\272\207\340\270o\\\333zK\367\341\343\2765-\243E\254-n)MR""\313&\206\333\262\267\340X\332\262\355\266\316\324\354=\352\354\220v\233\032;\304kl\247\312\360\336\266\r6\214\242\303\340\233\207\036AT\360O\001\220\261\330n$\210\251\263\204\273\2700\255&\014\341V\203\216\300\033C\321\000 \300i\376\034\272\216u\200I\001\333m\273\r\205\3214\337\361\047u\333\216\3355!\251\016\201\301\334p\210\365\026\277\256C\0312\020\212\0074\201\260\341\237\303\320\234Cw;XE\370o\304\201\311\331\261\034\267\3352=\030\354\r\370\377\341b]S\317\240M\322iy\314\002~\361\377\202\313\365\260\017`d\316F\364\205\261\021\375t\356\302\330\340\356A\236\274m\364\017\236\366\236\007\025\306J\006\363\315\377\342t \325\016+W\366p\273\324\0011\177\352\304\334#\246\36717\270t\031?\227\247\006\347\246|q0q\376\317\2513\023W\374_\003\022\354\016\316M\007\023\301j@P&\005\371`vp\356\262\3770\310\005\371\301\271\231\340a\230\013\201\310\007\327\271\362g>\r\n\201\210:\205\303l\353\205\217\177\0047\303\334`2\037|\325\377\372\207\344\233\204$no\266\367\344`\355Sa0y-\3705lD\371\301djp\022\266\017\246>\017/\366g\037$\205D\034L\335\010\266\231\312\324\225\301\364\315\300\ro\207\273\203\351k\301\213\320\215f9\261\027\355$\205?\317\237\311\3773\3741z\030_M\272=\365 \207\246\026\375\377\204\263\341\317qn0u3\370\020I\361\227\311b\262\333;\333+\364V>\345\007WR{S\327\202\245\360VX\217f\243\237b7\231\035L}\211\374\010\366]\365\337\207\213\341\373\370AL\006\323\377\n?\304\305xwl#\372}6,`|<\021p\352\023\010};\244\321b\364\241\277X\3764\363I\344z\271\303\2133\301\003\310\nD\3738\234\347\021.\365\346\017n~\312\035\262L\345\203\357\302UnB\r\047\302\337\343\305\270\223\024\023v\316\217a!\\\202\220\361\354\376\227\367\342Rr>i\364\362\350\373r(\206kQ\001\263\355\371O\271\033W\375\016\2421\202\356\302\307\256\3772\220\302k\241\032\345\242\033Q7V\223\263\311\303^n\244z\341\343\236o\004\267Yd\036\344a7Ie\207\347\330+X\035\014\275\3746\224\242kQ=\376&&q\267\377\220\3078\211>>\212\362\321\355\310\211\3631+\227\247\030\355\305\364s\305_\365\311\361\327\305S\250\023\032\370\301r\275\321\277q?~\005NC""\251\236?3q\331\277\355\263B=\013\265W\016W\307\352\355ZP\356\177u?\326\222|r+YM\336\034\234? \210\322\014\304\261\036\222,\311\253)\372\253\247\301z\025*h>b\025\017\310\005\373P\022p\306\207\3409\027\356\207\237EF<\213\325\021\177\350-\035\334>\330\373DRe\027j\357\021\242\374 !|W1\350r|\177\006\353\217\242|z4\207\204\241\326\r~\217\n\221\222<\356A\002\257\370*\364\333L\212\316V\3006?\016n\005\365p\226{y5\332\203\312d8\311\321|\234G\315\216_\364\367\202!W\211\036#\026\223\376dp\0053\262\226\024\262\326(\240\221\247\341V\264\212h=\302\324}$~\256\177&\337\317\317\367\347\237\366\240\227\047\375\013\220\344Ili-\314\303\271\223\\s\"\324\300i7f\216\024X\343\367\317\314\004\317\372s\217\022\202\333.\005\263\307NZ\014v1\255\341\013\266\215\357\000H\357\306\371C\210U\343\225:\345\227\370%\203W\022\230\231\360\327\003\312\262\305\342)\245\367\304\303\340B\320\tK\321\371h+\256\303\305\322\354\025{\000\3354\260w\261o;\301/\260\257\020\212\203\351\033\200\006f~\372:\264f3\024\207G\177\321\377\242x\300\"<\353\377\024\3747bU\3614h\204\327\241@\246\256Cy\344\302\177D\2458\027\317\364\357\375\334[E\253\335\340%t[=\232\213~\211\032\361L\274\002-\010\367\322\356\320\344\327\341\233x\022\032\347\334E\377sv#x!\353K\327\237\203h \200]\214K\001\267\320q\022\375\221\344yo\002\320C\361%\377.\340z\001\312p\010\345\356P0Z]\304\\>`\306\261\337nE\253\340\372\325\351q\034f\243\3171\251i\273\302\321\237A+A\271a\372\276\212\306\311C\264\207\0271\t\273\321\277cv\033>\017\037@ g\343B,\036\262[\005\357\2647Q\216W(\024\313\304`\022\202\016/E\367aCF\376\005\271\375-\264";
-    PyObject *data = __Pyx_DecompressString(cstring, 2631, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2705 bytes) */
+static const char cstring[] = "x\332\215W\315s\323\326\026\307\023B\002\004\022O\370h\373^[%\224Ii!\035\227\000\035h\207Qm\205\2708\222c\311I\363\010\325\334X\327\211\300\221\034INp\037\314c\351\245\226Zj\251\245\226^f\311\322K/\363\047\364Ox\347\334kY\316\307\233\327\031[:\367\234s\317\347\357^\037\013\363\363O\205\371\371-\367\273\247\360\375\366\371\323\371o\341\361\352\217\371\255\255\327\357\267\266\026\357}wo\376\375\267\017\236o\031\337\337\273\267\370\\\266=*x\273\304\023\362mo\327\266\004\323\025\014\3320\267\251C<\332h\013\256\347\2305\217:\250d\te\251\374`\351\247%\201X\206\340\3207\264\346\271\202\333\332\2565\210\353RW\260\353\302v\313lx\246%x\355&u\027\205b]h\333-\301\242\324\020<[h\202\336\350\006o\227Z\202K=$\204\005bY\266G<\323\266t\330nZ;\013\202a:\340\304<\240\270{\2314\\\272\270\201\321\022\301m\022\026-\372\202\315d\207Z\236\260gC\360\317\004\331\266\250p\270K\035\312dL\325\260\301\037\330\027\\\322^\334\"\206\241\303\202\032\220\334+\310\361\276 Z\355\327\206\351\222\355\006\245\026>wj\246\313)\243a\272\336+T`\204\327j6\350+\323\362\356\013l\347I\033\257\377\236\222\360\236E\351:\265\037\334C\342\354\2715\273I\177\250\331\326\001\344\001\025p\177`\031\351,\243\305f\033\266\016\266p\313\351\232Y\344f\317\212R:\025\336\027\026\027\027_\213?\212\272\252\211\232\204\204&\252/\323\325\206X\324\370J\025_H\262\306\036\372Ki\223/uY\\\2258\245\224\245\212\250\025\025Y/\026\006\302JU\026\213\372\252R\220J\300\034\222\345\212\262^,\200v\361\304&XjRIZ\225\264\312\246\276\\\225\363\347\361\341)\026DMD\246\242\224\364\274X*\361 \212z\025\335\002\047\277\"\025\364\242\\\256j\240\363R\222\325T\246\254\226K\022\263{Jr\256\272R\325\316\341B\370\253\3453\334\212$\252\212\\\224_$\002l\331\262I\033\206\013\355`A\351yPB\347\047W\254\232\234\005\234BJq\301\212X\224\363\212\252\341\227sp\237\244\263\022K\353Xg\351\367\274TFSCB\3276\313\222\364\273\224\257\202&\026\n\224u\2105m\332\200\221W\344u\251\242&=\030p\323\266\214\250&m\033\345U\244\265\252\004q\261\306\016yjY\221U\351\004S\335T5iu\260`\235""\033\2612\322\270\264*\243\035\371\273z\272R*\234\243\313\212\371\177\354\235\3219k\3534xNH\377\247\371\023 :!9\001\244\023\222\024L\047wW\304\362\212.CYS\n\233\226.\312b\005\033\234\360\370rE\224\013\312\362\362\340\245/\203\333\204\326\224\225\242V\322\30526W,\261$F2ax+\312\353@s\350\224D\371\0057]\004\360Ud\261\304\374\252\247\370\225jY;\207\225\0025\025\342\366t\245\255\360>\024J\245U\235!^S48\342\260\342w\007\242\006W\t\030\221N@\210\230\3075\307\032R<\211\274R\205\232\244m>_\262Q)j\322\031\321\260\347\247%\274y\247\271\303\306\255\346\313xW\255(\005\0262.\007a\"\251J\252\312\017\034\256\3608\250\354&Kn7\226+O\030; \223=jhxg\303\301\004\353\313\022\2645/\351/\213rA=\311R\313\242\314\370\310N\010~\226\323C\215\205=q]s\224\215b\215\371\0350\000\030U))\370\360\026@\205a\272)`9;m\210:\3105M9\241P3\241\223\304\2235x\201\370\264\",7\304\312\252\232\207\245>\n`\016\307s\204\232rF4\304RU-`\255\331\365\203\336\207\367\220V\021\363RIQ\312\272\250\252J\276\310\013\223\006\221\312\301rQ\333<\265\211\365!]\016{\300~<\223\263\305\026\374la}\212\025\2510`%\247C?\365C\252\016\030\345\212\264\\\374]R\207\246\006\234a\325t\216\201\027)\203\265\214EY\320\177\335L\364eE[A5Y\321+\242\014\277\362%ES\331\223\225\203\337\313Coz\271\375\016\276\005\230Vt\231\276\363*\264\256\353\203\271\214\352\372\220\306\t\005\227l\220\323w\250gzt\017\031\206]\303W\275e\261\367\0361-\366\246\036\341\272\270\260\215V\203Y\333sl\035~2\035\2232\201\005\230goz\210\257\246C\233\304a\234\375\026i$R\217\272\036\272\260\035j\356X:\314M\016\037\032a\332\242\216\323j\302X\247\233\256^\263\035\273\005\263(e\336\r\342\021\375\2004Z\224\231\257\263_i\035fQ\234b\331\254E\334\266U3\355\305\341>\027\266x\020\334v\313C\332s\334m\333n\324Hm\227\3525\207\016&U\373-\265\\\316\004\236\2210\032\350\030\222\367\034R\243\333\244\366\266\326\260]Z\263\367\232f\003^\220B\3135\014\352\300lK-\003\207>\257M\255\326\036\033\274)N\201:s\311I\314\235Qn\335t\\\257n\267,\003b\206\017}\327t\240\376;\016i\356\302Hk\320\035\210\276\351""\302\264n\330\365\272^w\354\275\204\366l\323j\266\274A\204\3301\367\215k[oi\033>\356[\3232\032\304\332\341\226\222\2225lb\270\r{\007\334\322\206m7u\246f\037Rg\2174\233\324\330#^m7Q\206\367\256m\260\221\025\003\206\330<\214\010\262\202\377\023\320\047\213\355F\202\230:\253\271\213\013\323\252\303\250n\325(_\354\014;:\322Z\003Z\002\261\363\347 \003\004\007\326\006\\4\355&\240\245n\276\343O\3526\035\373\300\204\362:\004\246x\303!\326[\374\272\016e=\202\214<\240\td\017\376\006\346\034\272\337Bh\341_\027\007\306l\307r\334f\303\364\340_\200\001\177V\\\304<\365\014Z\047\255\206\307,\340\027\377\\\270\\\317#\016>\020\237N:\324/\216\014\365\347s\027GF}\017j\346\355b\220\360\264\017=\000\034C\020\326\236\377)jA\331\035\006d\366p\017\250\003b\376\324\211yHL\357c\246\177\345*~\256N\365/Nu\304\376\370\245\277\246.\214_\353\374\346\023\177\277\177q\306\037\367\327|\2022\311\317\372s\375\213W;\217\374\214\237\355_\234\365\037\005\231\000\210\254\177\223+_\357P?\347\213\250\223;N\267N|\374\323\277\035d\372\223Y\377\313\336W?\306\337\304$v\273s\335\247G\353\237r\375\311\033\376oA-\314\366\047\023\203\223\260\275?\365Yp\2717\3670\316\305b\177\352\226\277\313T\246\256\365gn\373np7\330\357\317\334\360_\006n8\307\211\303p/\316\375u\351B\366\237\301O\341\243h:>\350\252G\0314\265\324\371w0\027\374\022e\372S\267\375\017\241\024}\021/\305\373\335\261n\256\273\372)\333\277\226\330\233\272\341/\007w\202j8\027\376\034\271\361\\\177\352\013\344\207\260o\272\363>X\n\336G\017#\322\237\371:\370\020\345\243\375\221\215\030\367X\220\303\374x!\300\353SH}7\240\341R\370\241\267T\3744\373I\344z\231\343\313\263\376C\250\nd\373$X\340\031.w\027\216n\177\312\034\263Je\375\357\2035nB\r\306\203?\242\245\250\025\347c\346\347\247 \027,C\312\350\273\367\305\375\250\020_\212k\335,\306\276\022\210\301z\230\303j{\235g<\214\351N\013\2731l\335\304\307\203\316\206/\0057\0025\314\204\267\302\203H\215\307\342G\335\314Pu\342\343a\307\360\357\262\314<\250\303~\234\310\216/\262\227\277\326\037D\371] \2057\302j\364MD\242""\203\336#\236\343$\306\3708\314\206wC\047\312Fs\307\000\205g\230\355\345c\350\335\340\223e\321\234z];\207:\243\201\037D\354\255\336\255\007\321+\210\033\320z\351\302\370\325\316\335\016\303\352\030\300\257\030\254\215@\356\206_\354}\371 \322\342l|\047^\213\337\034]:\"\330\250YHe3 i\235\327\022\000\254\235\327\331i\000\321B\310@\017\315\363\333\200\n\360\361\301\177\301\205\355\340zhDs\010\220\350Cw\371\350\356\321\341\047\222(\273\000\277\307\330\350\2071\341\273\362\376\001o\361/`\375q\230M\\\363\256\260\306\035\370\177\204\271P\211\237t\241o\327:*\034\271\331\244A;>\333\374\304\277\343W\2039\036\345tx\010\340d\255\222\303\205(\213\232\255N\276s\350\017\270J\370$\002S\223\235I\377\032Vd=\316\245\247#\207F\236\005;\341\032\236\335\307X\272\217\244\223\351]\310\366\262\013\275\205g]8\316\223\235\t(\362$\236j-\310\202\337I\2569\036h\020\264\033\261@r\354\354\367.\314\372\317{\363\217c\202\333\256\370s\247<-\371\373X\326\340%\333\306w@K\357E\331c\310U\343`\235\352\024\370=\203\267\022\230\031\357l\372\224U\213\345SH\256\212G\376\204\337\n\n\341\245p\047\252\302\335R\357\346\273\320\272\031`\357\343\321m\371\277\302\276\\ \366gnA7\260\36237\341t\326\003q\340\372\363\336\347\371#\226\341X\347g\377?!C\3053\277\026\334\004\200L\335\004xd\202\177\204\205(\023\315\366\356\377\322]C\253\007\376\006\034\270j8\037\376\032\326\242\331h\025N!\\M\373\003\223_\005o\242\3118\203\340\234\356]\377\232]#\027/w>Kn\312\211\217n\347Ng\r\3139\346\377\310<@2\327;\273,T)\314\362\212\271\376<$:\036l\204+\221\310Z6r\t\014\355yA\216[\234\207JAq\366\261f\nhaQH\370g\234\345G\037@4\020_\351\334\003\314L\004\373\tL\366\007\202\341\3522zz\310\214\343q\276\023\256AY\246gF{<\027~\206\rKn\003\021\343\047\010el\315\227\341(y\214\366\360\236\047\301A\370\257\210]\266/\202\207P\244\261(\027\211\307\354\322\302+\363M\230\341\350\007 \216\367\047\241\240\301\225\360\001lH\311\377\0029\005a\242";
+    PyObject *data = __Pyx_DecompressString(cstring, 2705, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3427 bytes) */
-static const char cstring[] = "\177 \"\"\\s*:\001\000\337(?:\"(\002\000[^\377\"\\\\]|\\\\.\377)*)\"|(-?\377\\d+)).?N\377ote that\377 Cython \377is delib\377erately \377stricter\376!\001n PEP-4\37784 and r\377ejects s\377ubclasse\377s of bui\377ltin typ\377es. If y\377ou need \317to p%\000%\tth\277en set\200\000e\377 \047annota\337tion_<\000in\277g\047 dirb\000i\375v\242\000o Fals\367e.W\252\001a sp\371a\251\002h\001he ag\277ent mo\272\000;\377 None whker\330\001e%\003do\236\000\376]\000 say.\\a\267dd_j\000ed\332\000[\376\341\000, Any]d\377isableen\336\002\001gcis\004\003dl\317ist[\035\001\004\002tu\377ple[int,\266\232!, 6\013]]\000\" \375|\241\002src/sw\377armscope\237/conv\305\000\377\000su/\315\002_\315\002.py\205@\200,\004y\003\006\007\266\002\272\003\t\017-\007]\376/\006, ...]A\3772A_STATE\336\005\001TASK\004\007WA\373IT\026\003SAGEN\275T\000\002_KEY\t\003_\357NAME\016\003OPE\377RATION_I\375D\026\004RUNAI_\237MODEL\022\000\002\006P\337ROVID+\000I_\374)\t(\000TELEME\377TRY_FUNC\370F\004\013\n\033\000ADATA\376)\001OOL_CAL\235L\177\003I_U\237\001\017\000C\377HED_INPU\377T_TOKENS}A\023\006OMPLE\240\002\234\013\014\032\022OUT2\020\274\000M\375PJ\016REASON\347INGl\005\201\204\001Fie\267lds\314`CA\222\000_\201C\"\000\236!\000\013\311\"\033\003B\000D\374\000\007\023\003HAINCOcST\000\001%\003B\001E_\212B\373EV\221@_EXCE\371P\367!\000\006_TYPE\177EXECUTE\202 \013OL\271@_\211@\271C\261A\n\004\177CONVERS\261E\320 \004\302G \010\257E_4\010RE\237QUEST\336C]\004R\177ESPONSE\010\n\277SYSTEM\177\004T\200\266Az\010\256H\233&\264J\267\004\007\036_\007OLD\031\020\323!0\035\023\016:\017\000\255m\211\n\344i\242\n\270j\274\n\274j\326\n\374\303g0\013RAPH_N\357ODEG\001\006_ID\216\002\010PAR\215a\014\005\t\003H\277ANDOFF\000\004_\357FROM\004\005TOH\277ITL_AP\220\206\001A\361L\260\205\002\257\205\010\344\206\002INVO\275K\351dLANGv\003I\177NTERNAL\212\002=S\t\014RUPT\000\020\237\204\007\330>\007\312\001L\007TH\246CDL\367LM_\355\204\002TOTA\001L\n\001\301\207\003\354\207\001\030\001\274\207\005$\001\375e\300\360\204\0014""\001\346c>\001\372\206\002E\000UN\363T_\330\205\007\004\023WRIT\201E$\016\250\207\006?\r\200\207\003U\r\375\206\006M\377CP_METHO\341D\236\211\002\013\001\245\205\004\026\001SES\021S\244\211\003$\001\213\205\001S\305\210\002\326\210\005\256\211\002\374\262\211\003\347\211\001NamedT\376\347\213\001OPENINF\375E\343@CE_KIN{DS\005\013SPAN\023\002\000&\001\001\005\222\212\003\227\212\007\313\207\001\242\212\n\343\210\003\343\210\t|\336\212\002\371\210\004VALUE\255\212\005\200\375\206\006\200\213\001\354\210\006\364\210\007\021\003\220\207\003\201\210\001S\200\345\004\351\007\365\005\301\213\001\201%\317\212\005\221%P\355R\313\213\001TI\245 WAR\177MSCOPE_\265\204\t\232\371\210\003S\013\017TO\n\016\303fU\303SD\367\207\001\372\207\002\277\214\001\377\207\006TR\377ACELOOP_?ASSOCI\302\214\003{\007~\026\007ENTITY\362\214\002\000+\007\203B:\007\373&\270\215\002\324\205\005\305\215\002\220\214\003\336\262\211\001IRED\014\004TE\255R\255\205\001__\272\215\014S\n\004P\177REFIXES\236\206\006\225_\014\003_\205\215\005_\235B\207\216\002D\367_BY\027\005NOTH\376\215\214\001NO_RANK?_SLOTS\001\002\274\216\002z\223\213\002_T\006_Pyx\001\000\377Dict_Nex\277tRef__\200\222\004e\303__\003\006\215\220\001\013\001\344\222\002_g\277etitem\034\001d\273oc#\001fun\003\002m\367ain3\001meta|&\003B\000modulI\002\377mro_entrwiesY\001nam`\002\277prepark\002q\367ual\017\005test\376\201\000foreign\347_op\220\224\001\231\223\001int\377errupted\377_is_coro\277utine_s\001d\377ata_valu\237e_sub\237\224\001\226\223\002a\177syncio.$\006\375s%\000ttribu\372e\000a\007\000sbool\377cache_cr}e\200\224\004okens\017\003.\021\000d_t\013\003lj\001\350\000\377tracebac\377kcloseco\317mpil\004\000\265\000us\177dderive\313\222\001\277tyenum\316\225\002e\302\334\222\001_k\002\005\003\201!\020\002sf\377irstfoun\377dgengene\367xpr\350 grap\177h_nodeg\345\000\377pshandof\277f_from\004\005t?oinput\230\004\231A\377sjsonkey\376\000\000skindla\363ngD\003\235%load\357slogt\000elo\367op_\"\002ower\377mappedma\347tch\312%\316@hod\310""\332\225\002\262A\231\000t\216\001\323\000be\237ropen9\002\005\001a\353i_\207\226\002s\022\001inf?erence\264F\273H\301d\263@\262\000\000\003\323$\204ant\356\351\002pop\226`fix\376\000\003esprovi\376\322 raisedrwank\000\001sre\225B\352\310\000t\t\000a\364\000ing\236\242Drequ\302a\212\230\001r\377eturnrsp\377litsends\367ess\345\225\001etde\337fault=\002lokts\327\227\001s\"\003ta\202\204\001\245r\231\226\007.\230\226\010\000\023.\256\226\010t\237extth\266a\003\000oCwt\337`\256b\354!\335\230\003u\350 \371r\252\204\002\257\204\002sverc\373el\000\003_aiwa\177it\200\001\330\n\013\000\000\377\330\013\014\330\004\014\210A\377\330\005\006\360\014\000\005\r\377\210J\220a\220q\330\004\177\020\220\005\220Q\220a\030\001\377E\220\021\220!\330\004\013\377\2105\220\001\220\021\330\004\277\023\2205\230\001\230\006\000\021\373\220\025\047\003\016\210e\2201\333\220A \0011\3401\007\007\200\377z\220\027\230\001\330\010\021\377\220\035\320\0362\260$\260\377a\260s\270!\270:\300\377V\3101\330\010\024\220J\277\230c\240\021\330\010I\005\010\377\013\2101\330\014\030\230\t\377\320!3\2601\260A\330\357\014\026\220h\036\002\014\r\330\377\020\027\220s\230%\230q\377\330\020\024\220K\230s\240\375!\003\003w\240m\2601\360\377\006\000\021\034\2308\2405\177\250\017\260v\270S\300p\000\377\013\2104\210{\230!\230\377=\250\001\330\014\027\220}\377\240E\250\032\2604\260q\377\270\003\2701\270M\310\021\373\330\rH\005\014\024\220F\230\377#\230U\240!\240<\250\277s\260!\330\014\032d\001\240\3765\000\017\210|\2304\230|\377\2503\250a\330\020\037\230\237}\250C\250q.\010\205!\003\321\230\307\000\201%\276\000:\263 h\230\377e\2404\240}\3204I\347\310\023\310\303\000\254\"\340\t\023s\2203\316 \353\0007\230\047\334\003\377F\270\047\300\027\310\001\340\375\004\246!\021\220+\230Q\330\376>\002S\230\005\230^\2504\377\250u\260C\260q\330\014\177\023\2208\2301\230F\360\000\376\261\001\320\032,\250D\260\006\337\260c\270\021\330\271\000H\230\277A\230V\2401\330A\000t{\210;\270B\010\017\210u\212A\373\014\210\264D\007\200v\210W\377""\220E\230\024\230S\240\001\377\240\026\240v\250S\260\003\347\2605\270\230@$\004\007\200w\257\210d\220%\336\"t\205 q\355\260\024\005\340\004I\002\220Q\330\376\237\004*\230E\240\024\240U\377\250$\250a\250v\3205\374\336\003\301@8\2306\240\021\240?%\240r\250\021\250\252b\212\000\347\330\010\t\000\000\001\002\r\210QO\210a\330\010\000\004\007\004\t\010\006\341\t\013\r\030\007?\001\253\204\001\026\320\026\267-\250[\262\000\005\006\356@\005\257\013\210%\210\244\204\002\003\371`I\371\230\231\004\353b\024\220I\320\035\377-\250T\260\021\260#\260\277Q\260j\300\006\300x\000\021\377\220\023\220A\220Y\230aV\333\047Q\330\367DQ\303Q\017\277`3\047\240\355\204\002\267@\220y\220`\247@\367}\220G\360A\017\210y\230\337\016\240d\250!\232a\250}\377\270F\300%\300w\310a\324\233\205\001)\001s\371`6\304\204\0013\260}a\230A}\220C\220v\332C\307=\230\003\247!s\005\215Cq\330\376\263@v\220^\2401\240O\377\2607\270!\330\004\r\210\347S\220\001\257\001\327Aw\210g\375\220\230b7\220#\220U\230\375!\221a5\230\017\240w\250|\321 \353AN\240\047\250\021\201a\277u\210C\210w\220\017\004O\373\2407\210A\010\210\010\220\rN\216!V\2601\336a\225\205\0031\326a\357;\230g\240\330@\013\2106\376\247\206\001\200a\210\001\320\000\021\377\320\021\047\320\047;\2701_\340\004\010\210\007\342 \010\212\207\001\327T\230\021u\000\010$\003\005\230\255T\305`s\250\204\0021\364\206\002\320\377\000\023\220?\320\"6\260\335a3\001\n\220![\0144\220}q\366\0001\230K\240s\232c\3671\320\000\320@)\250\021\340:\351\000T\337\207\003\014\210D\337\207\003\217\210\001>{\000\005\210Y\220e\251\"\320\204\002\365D\364\207\002\010\207\210\001\007\220u\230\377D\240\006\240g\250U\260\377$\260f\270C\270q\330\377\014\020\220\007\220q\330\014\372\374\204\001B5\0001\230A\330\020\367\026\220a\365\"\020\025\220Q\367\220f\230\240\210\003\320\000\031\320\367\031C\300\335\002\003\210<\220\373\177\240\221b;\220c\230\025\376\236`\014\025\220S\230\001\230\377\033\240D\250\001\250\023\320\367,=\270\247`\017\210v\220\377W\230A\230U\240\"\240\377B\240c\250\023\250M\270\365""\021\224\210\001q\371\004\036\230j\250\377\010\260\001\330\004\t\210\030\366\226\211\002t\230\223\206\002s\210\"\210uA\334Aq\347\211\001O\2301\264\002/a\240z\260\255Bv\345A\030\004\377\n\210)\2205\230\007\2305q\303Eq1\004\007\200\325A\243`\351\t\214\207\001\213\204\001t\353\205\002#\240Q\346\270\000\017\020\242\207\001\200E!\240\030\364\321!\317\207\003*\201 \010\016\210a\354\250\207\001\273!\035\240\000\010a\340\010\374M\000\205\212\001a\230v\240Z\250\335q\316\207\001G\2303\306\000\003\250\2671\250A\226\210\001t\210\320\210\001j\365\240\250\207\002v\204\207\001\005\330\010\027>\312@\n\240-\250q\000\010";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3427, 5154);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3533 bytes) */
+static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002_KEY\276\t\003_NAME\016\003O\377PERATION\367_ID\026\004RUNA\177I_MODEL\022\000~\002\006PROVID+\000\363I_)\t(\000TELE\377METRY_FU\343NCF\004\013\n\033\000ADA\373TA)\001OOL_CwALL\177\003I_U\237\001\376\017\000CHED_IN\377PUT_TOKE\367NSA\023\006OMPLqE\240\002\013\014\032\022OUT2\020\366\274\000MPJ\016REAS\237ONINGl\005\201\204\001F\337ields\314`CA\006\222\000_C\"\000\236!\000\013\311\"\033\003\362B\000D\000\007\023\003HAIN\217COST\000\001%\003B\001E\355_\212BEV\221@_EX\347CEP\367!\000\006_TY\377PEEXECUT-E\202 OL\271@_\211@\271C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\375E\010\nSYSTEM\002\177\004T\266Az\010\256H\233&\264J\267\004\036\007\036_OLD\031\020\323!0\035\000\023\016:\017\255m\211\n\344i\242\n\270j\274\n\360\274j\326\n\303g0\013RAPH\277_NODEG\001\006_;ID\002\010PAR\215a\014\005\376\t\003HANDOFF\276\000\004_FROM\004\005T\377OHITL_AP\306\220\206\001AL\260\205\002\257\205\010\344\206\002IN\367VOK\351dLANG\376v\003INTERNA\365L\212\002S\t\014RUPT`\000\020\237\204\007>\007\312\001L\007TH\246C\337DLLM_\355\204\002TO\007TAL\n\001\301\207\003\354\207\001\030\001\274\207\005\000$\001\375e\360\204\0014\001\346c>""\001\372\206\002E\000\317UNT_\330\205\007\004\023WR\007ITE$\016\250\207\006?\r\200\207\003U\r\376\375\206\006MCP_MET\207HOD\236\211\002\013\001\245\205\004\026\001SGESS\244\211\003$\001\213\205\001S\305\210\002\360\326\210\005\256\211\002\262\211\003\347\211\001Name\373dT\347\213\001OPENI\367NFE\343@CE_K\357INDS\005\013SPA\001N\023\002&\001\001\005\222\212\003\227\212\007\313\207\001\242\212\n\360\343\210\003\343\210\t\336\212\002\371\210\004VALU\001E\255\212\005\375\206\006\200\213\001\354\210\006\364\210\007\021\003\220\207\003\002\201\210\001S\345\004\351\007\365\005\301\213\001\201%\317\212\005\266\221%PR\313\213\001TI\245 W\377ARMSCOPEi_\265\204\t\371\210\003S\013\017TO\n\016\016\303fUSD\367\207\001\372\207\002\277\214\001\377\207\006\377TRACELOO\377P_ASSOCI\370\302\214\003{\007\026\007ENTIT\001Y\362\214\002+\007\203B:\007\373&\270\215\002\324\205\005x\305\215\002\220\214\003\262\211\001IRED\014\004\267TER\255\205\001__\272\215\014S\376\n\004PREFIXEUS\236\206\006_\014\003_\205\215\005_\221c\361G\007\007\256B\230\216\002D_BY\336(\005NOTH\236\214\001NO\377_RANK_SLGOTS\001\002\315\216\002\244\213\002_e\006\357_Pyx\001\000Dic\377t_NextRewf__\221\222\004e__\003\006\370\236\220\001\013\001\365\222\002_getiwtem\034\001doc#\001\367fun\003\002main\2363\001meta&\003B\000m\357odulI\002mro\377_entries\356Y\001nam`\002new~h\001preparr\002\357qual\026\005tes\375t\210\000foreig\317n_op\250\224\001\261\223\001in\377terrupte\377d_is_cor\177outine_z\001\377data_val\327ue_[\001f\241\216\002_s\363ub\302\224\001\271\223\002asyn\257cio./\006s0\000t_tribup\000a\007\000\377sboolcac\277he_cre\243\224\004o\317kens\017\003\021\000d_\345t\013\003lu\001\372\000tra\377cebackcl\377osecompi\371l\004\000\300\000usdde\177riveend\361\222\001\277tyenum\364\225\002e\302\202\223\001_n\002\005\003\226!\020\002sf\377irstfoun\377dgengene\367xpr\375 grap\177h_nodeg\363\000\377pshandof\277f_from\004\005t?oinput\233\004\256A\377sjsonkey\376\000\000skindla\363ngD\003\253%load\357slogt\000elo\367op_\"\002o""wer\377mappedma\347tch\330%\343@hod\310\200\226\002\307A\231\000t\216\001\323\000be\237ropen9\002\005\001a\353i_\255\226\002s\022\001inf\277erence\007\003g\004\311F\320Hd\310@\271\000\000\003\335$\231a\273nt\360\002pop\253`f\373ix\000\003espro\373vi\334 raise\337drank\000\001sr\251e\237B\317\000t\t\000a\373\000i{ng\254Drequ\327a\376\267\230\001returnr\277splits\235@s\367ess\222\226\001etde\337fault=\002lo\353ts\204\230\001s\"\003tar\257tsta\234\204\001r\313\226\007.\364\312\226\010\000\023.\340\226\010textsth\305a\003\000owt\356`(\275b\370!\217\231\003u\364 r\304\204\002\311\204\002\177svercel\000\003\377_aiwait\200\357\001\330\n\013\000\000\330\013\014\377\330\004\014\210A\330\005\006\377\360\014\000\005\r\210J\220\377a\220q\330\004\020\220\005\357\220Q\220a\030\001E\220\021\377\220!\330\004\013\2105\220\377\001\220\021\330\004\023\2205w\230\001\230\006\000\021\220\025\047\003\177\016\210e\2201\220A \001\3731\3401\007\007\200z\220\027\377\230\001\330\010\021\220\035\320\377\0362\260$\260a\260s\377\270!\270:\300V\3101\377\330\010\024\220J\230c\240\367\021\330\010I\005\010\013\2101\377\330\014\030\230\t\320!3\377\2601\260A\330\014\026\220\375h\036\002\014\r\330\020\027\220\377s\230%\230q\330\020\024\277\220K\230s\240!\003\003w\377\240m\2601\360\006\000\021\377\034\2308\2405\250\017\260\357v\270S\300p\000\013\2104\377\210{\230!\230=\250\001\377\330\014\027\220}\240E\250\377\032\2604\260q\270\003\270\1771\270M\310\021\330\rH\005\377\014\024\220F\230#\230U\377\240!\240<\250s\260!\327\330\014\032d\001\2405\000\017\210\377|\2304\230|\2503\250\377a\330\020\037\230}\250C3\250q.\010\205!\003\230\307\000\201%\372\276\000:\263 h\230e\2404\377\240}\3204I\310\023\310|\303\000\254\"\340\t\023\2203\316 \356\353\0007\230\047\334\003F\270\047\277\300\027\310\001\340\004\246!\021\337\220+\230Q\330>\002S\230\377\005\230^\2504\250u\260\377C\260q\330\014\023\2208\317\2301\230F\360\000\261\001\320\032\377,\250D\260\006\260c\270\373\021\330\271\000H\230A\230Vw\2401\330A\000t\210;\270Bo""\010\017\210u\212A\014\210\264D\377\007\200v\210W\220E\230\377\024\230S\240\001\240\026\240\377v\250S\260\003\2605\270\374\230@$\004\007\200w\210d\220\265%\336\"t\205 q\260\024\005\340\335\004I\002\220Q\330\237\004*\230\377E\240\024\240U\250$\250\237a\250v\3205\336\003\301@8\377\2306\240\021\240%\240r\237\250\021\250!\340\254`\212\000\330G\010\t\340\271@\274@\002\001\021\304b\031\014\000\004\007\004\r\330\t\005\000\007\021\016\372\"\000\r\256\204\001\026\320\026-\250\355[\265\000\005\006\361@\005\013\210k%\210\247\204\002\003\374`I\230\234\004\376\356b\024\220I\320\035-\250\377T\260\021\260#\260Q\260\337j\300\006\300a\205\204\001\023\220\337A\220Y\230a\336\047Q\330j\372DQ\306Q\017\302`\047\240\360\204\002\346\272@\220y\223`\252@}\220G\376\363A\017\210y\230\016\240d\373\250!\235a\250}\270F\300\237%\300w\310a\236\205\001)\001s\272\374`6\307\204\0013\260a\233A}\357\220C\220v\335C=\230\003\330\252!s\005\220Cq\330\266@v\220\377^\2401\240O\2607\270\377!\330\004\r\210S\220\001y\220\260\000\332Aw\210g\220\233b\1777\220#\220U\230!\224a?5\230\017\240w\250\326\000\356A\337N\240\047\250\021\204au\210\357C\210w\220\017\004O\2407\377\250!\330\004\010\210\010\220\235\r\216!V\2601\341a\230\205\0031\336\331a;\230g\240\333@\013\210\3756\252\206\001\200a\210\001\320\000\377\021\320\021\047\320\047;\270\2531\3407\000\007\342 \010\215\207\001T\353\230\021u\000\010$\003\005\230T\326\310`s\250\204\0021\367\206\002\320\000\377\023\220?\320\"6\260a\3563\001\n\220![\0144\220q\336\366\0001\230K\2403\001\004\013\357\2101\320\000\320@)\250\021u\340\351\000T\342\207\003\014\210D\342\207\003|\222\210\001\265\000\005\210Y\220e\251\"\352\323\204\002D\367\207\002\010\212\210\001\007\220u\377\230D\240\006\240g\250U\377\260$\260f\270C\270q\377\330\014\020\220\007\220q\330\365\014\377\204\001B5\0001\230A\330\357\020\026\220a\365\"\020\025\220\357Q\220f\230\243\210\003\320\000\031\357\320\031C\300\335\002\003\210<\367\220\177\240\221b;\220c\230\375\025\236`\014\025\220S\230\001\377\230\033\240D\250\001""\250\023\357\320,=\270\247`\017\210v\377\220W\230A\230U\240\"\377\240B\240c\250\023\250M\353\270\021\227\210\001q\371\004\036\230j\357\250\010\260\001\231\204\001\017\320\016w\037\230q\255a\t\210\030\242\211\005\377\007\200s\210#\210Q\330\356\314 \003\2202]\002\021\330\010\227\016\210h\246\002E\212\211\001\266\210\001s\377\220\"\220D\230\005\230W\237\240H\250A\250\257A\372\206\010\004\366H\005t\230\362\206\002s\210\"\210uA\270aq\306\212\001O\2301\220\"/a\240z\260\211bv\301a\030\004\377\n\210)\2205\230\007\2305q\237eq1\004\007\200\261a\377`\351\t\353\207\001\347\204\001t\312\206\002#\240Q\346\224 \017\020\201\210\001\334E!\240\030$\255A\256\210\003*\335 \275\000a\207\210\001\227A;\035\240\000\010a\340\010M\000\344\212\001\177a\230v\240Z\250q\255\210\001\367G\2303\242 \003\2501\250mA\365\210\001t\210\257\211\001j\240\207\210\002\275v\343\207\001\005\330\010\027\246`\n\017\240-\250q\000\010";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3533, 5303);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (5154 bytes) */
-static const char bytes[] = " \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_REASONINGMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAMODELMO""DEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceoperationoperation_idoutputoutput_tokensparent_nodepopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstatestrswarmscope.conventionsswarmscope.conventions.agent_modeltextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205\230\001\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J""\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\330\004\013\210;\220a\330\010\t\330\010\t\330\010\t\330\010\r\210Q\210a\330\010\r\210Q\210a\330\010\r\210Q\210a\330\010\t\330\010\r\210Q\210a\330\010\t\330\010\r\210Q\210a\330\010\r\210Q\210a\330\010\r\210Q\210a\330\010\t\330\010\t\330\010\t\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#""\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\330\010\013\2107\220#\220U\230!\330\014\023\2205\230\017\240w\250a\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330""\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
+    #else /* compression: none (5303 bytes) */
+static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_REASONINGMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAM""ODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutputoutput_tokensparent_nodepopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrswarmscope.conventionsswarmscope.conventions.agent_modeltextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205\230\001\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320""\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330\014\r\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j""\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\330\010\013\2107\220#\220U\230!\330\014\023\2205\230\017\240w\250a\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q""\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 260; i++) {
+    for (int i = 0; i < 267; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
-      if (likely(string) && i >= 23) PyUnicode_InternInPlace(&string);
+      if (likely(string) && i >= 24) PyUnicode_InternInPlace(&string);
       if (unlikely(!string)) {
         Py_XDECREF(data);
         __PYX_ERR(0, 1, __pyx_L1_error)
@@ -12230,8 +12604,8 @@ static const char bytes[] = " \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 260; i < 270; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-260].length;
+    for (int i = 267; i < 277; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-267].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -12241,14 +12615,14 @@ static const char bytes[] = " \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 270; i++) {
+    for (Py_ssize_t i = 0; i < 277; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 260;
+      PyObject **table = stringtab + 267;
       for (Py_ssize_t i=0; i<10; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -12337,7 +12711,7 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   {
     const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 98};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_key};
-    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_kp_b_iso88591__7, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_genexpr, __pyx_mstate->__pyx_kp_b_iso88591__8, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS|CO_GENERATOR), 101};
@@ -12350,37 +12724,37 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_first, __pyx_mstate->__pyx_kp_b_iso88591_1_q_T_6_T_s_1_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 178};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 179};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_values, __pyx_mstate->__pyx_n_u_ranks, __pyx_mstate->__pyx_n_u_slots, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_value, __pyx_mstate->__pyx_n_u_slot, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_rank};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_read_slots, __pyx_mstate->__pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 193};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 194};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u_found, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_handoff_from, __pyx_mstate->__pyx_n_u_handoff_to, __pyx_mstate->__pyx_n_u_session, __pyx_mstate->__pyx_n_u_wait, __pyx_mstate->__pyx_n_u_open_kind, __pyx_mstate->__pyx_n_u_mapped, __pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_graph_node, __pyx_mstate->__pyx_n_u_thread, __pyx_mstate->__pyx_n_u_parent_node, __pyx_mstate->__pyx_n_u_output, __pyx_mstate->__pyx_n_u_state, __pyx_mstate->__pyx_n_u_provider};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_derive, __pyx_mstate->__pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 279};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 284};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_get, __pyx_mstate->__pyx_n_u_loop_kind, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_entity, __pyx_mstate->__pyx_n_u_request_type, __pyx_mstate->__pyx_n_u_operation_id, __pyx_mstate->__pyx_n_u_method, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_foreign_operation, __pyx_mstate->__pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 323};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 330};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_node, __pyx_mstate->__pyx_n_u_thread};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_langgraph_metadata, __pyx_mstate->__pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 342};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_match, __pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_number};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_metadata_value, __pyx_mstate->__pyx_kp_b_iso88591_j_at1_s_A_q_O1D_az_vS_q_5_q_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 349};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_opening, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_end, __pyx_mstate->__pyx_n_u_match, __pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_number};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_metadata_value, __pyx_mstate->__pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 360};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u__8, __pyx_mstate->__pyx_n_u_event_name, __pyx_mstate->__pyx_n_u_event_attrs, __pyx_mstate->__pyx_n_u_raised};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 376};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u__9, __pyx_mstate->__pyx_n_u_event_name, __pyx_mstate->__pyx_n_u_event_attrs, __pyx_mstate->__pyx_n_u_raised};
     __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_interrupted, __pyx_mstate->__pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 370};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 386};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_prefixes, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_subject, __pyx_mstate->__pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
   }
@@ -16127,6 +16501,320 @@ __pyx_return_false:
     return 0;
 }
 
+/* pybuiltin_invalid (used by pyint_simplify) */
+static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname) {
+    __Pyx_TypeName obj_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE(obj));
+    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (unlikely(!obj_type_name)) return;
+    #endif
+    if (argname) {
+        PyErr_Format(PyExc_TypeError,
+            "Argument '%.200s' has incorrect type (expected %.5s, got " __Pyx_FMT_TYPENAME ")",
+            argname, builtin_type_name, obj_type_name
+        );
+    } else {
+        PyErr_Format(PyExc_TypeError,
+            "Expected %.5s, got " __Pyx_FMT_TYPENAME,
+            builtin_type_name, obj_type_name
+        );
+    }
+    __Pyx_DECREF_TypeName(obj_type_name);
+}
+
+/* pyint_simplify */
+static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname);
+static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none) {
+    PyObject *number = *number_var;
+    if (likely((accept_none && number == Py_None) || PyLong_CheckExact(number))) {
+        return 0;
+    }
+    return __Pyx__PyInt_FromNumber(number_var, argname);
+}
+static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname) {
+    PyObject *number = *number_var;
+    PyObject *int_object;
+    if (likely(PyNumber_Check(number))) {
+        int_object = PyNumber_Long(number);
+        if (unlikely(!int_object)) goto bad;
+    } else {
+        __Pyx_PyBuiltin_Invalid(number, "int", argname);
+        goto bad;
+    }
+    *number_var = int_object;
+    Py_DECREF(number);
+    return 0;
+bad:
+    *number_var = NULL;
+    Py_DECREF(number);
+    return -1;
+}
+
+/* PyObjectCompare */
+#if CYTHON_USE_PYLONG_INTERNALS
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolGe
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolGe
+static int __Pyx_PyObject_CompareIntIntBoolGe(PyObject *op1, PyObject *op2) {
+    Py_ssize_t cmp = __Pyx_PyLong_CompareSignAndSize(op1, op2);
+    if (cmp == 0) {
+        Py_ssize_t size = __Pyx_PyLong_DigitCount(op1);
+        if (size > 0) {
+            const digit* digits1 = __Pyx_PyLong_Digits(op1);
+            const digit* digits2 = __Pyx_PyLong_Digits(op2);
+            if (size == 1) {
+                cmp = (Py_ssize_t) digits1[0] - (Py_ssize_t) digits2[0];
+            } else if ((size == 2) && (8 * sizeof(Py_ssize_t) >= 2 * PyLong_SHIFT)) {
+                cmp = (Py_ssize_t) (((((size_t)digits1[1]) << PyLong_SHIFT) | (size_t)digits1[0])) - (Py_ssize_t) (((((size_t)digits2[1]) << PyLong_SHIFT) | (size_t)digits2[0]));
+            } else {
+                for (Py_ssize_t i=size-1; i >= 0 && !cmp; --i) {
+                    cmp = (Py_ssize_t) digits1[i] - (Py_ssize_t) digits2[i];
+                }
+            }
+        }
+        if (cmp == 0) return 1;
+        if (__Pyx_PyLong_IsNeg(op1)) cmp = -cmp;
+    }
+    return (cmp >= 0);
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolGe
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolGe
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CompareIntIntGe(PyObject *op1, PyObject *op2) {
+    int result = __Pyx_PyObject_CompareIntIntBoolGe(op1, op2);
+    if (unlikely(result == -1)) return NULL;
+    return __Pyx_NewRef(result ? Py_True : Py_False);
+}
+#endif
+#else
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolGe
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolGe
+static int __Pyx_PyObject_CompareIntIntBoolGe(PyObject *op1, PyObject *op2) {
+    int overflow1, overflow2;
+    long long iop1 = PyLong_AsLongLongAndOverflow(op1, &overflow1);
+    long long iop2 = PyLong_AsLongLongAndOverflow(op2, &overflow2);
+    if (likely(!(overflow1 | overflow2))) {
+        if (iop1 >= iop2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else if (overflow1 != overflow2) {
+        if (overflow1 >= overflow2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        return __Pyx_PyObject_RichCompareBool(op1, op2, Py_GE);
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolGe_int_int(PyObject *op1, PyObject *op2, int pyop) {
+    CYTHON_UNUSED_VAR(pyop);
+    if (unlikely(op1 == Py_None)) {
+        goto __pyx_richcmp;
+    }
+    if (unlikely(op2 == Py_None)) {
+        goto __pyx_richcmp;
+    }
+    if (op1 == op2) goto __pyx_return_true;
+    if (likely(op1 != Py_None)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (likely(op2 != Py_None)) {
+            return __Pyx_PyObject_CompareIntIntBoolGe(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    if ((0)) goto __pyx_richcmp;
+    if ((0)) goto __pyx_return_true;
+    if ((0)) goto __pyx_return_false;
+__pyx_richcmp:
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_GE);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+
+/* RaiseErrorWithObjectTypes (used by PyNumberBinop) */
+static void __Pyx_RaiseErrorWithTypes1(PyObject* exc_type, const char *message, const char *arg, PyTypeObject *type_obj1, PyTypeObject *type_obj2) {
+    __Pyx_TypeName type_name1 = __Pyx_PyType_GetFullyQualifiedName(type_obj1);
+    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (unlikely(!type_name1)) return;
+    #endif
+    __Pyx_TypeName type_name2 = __Pyx_PyType_GetFullyQualifiedName(type_obj2);
+    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (unlikely(!type_name2)) goto type2_failed;
+    #endif
+    PyErr_Format(exc_type, message, arg, type_name1, type_name2);
+    __Pyx_DECREF_TypeName(type_name2);
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+type2_failed:
+#endif
+    __Pyx_DECREF_TypeName(type_name1);
+}
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Add_xint_int
+#define __Pyx_DEFINED_PyNumber_Add_xint_int
+static PyObject* __Pyx_PyNumber_Add_xint_int(PyObject *op1, PyObject *op2, int inplace) {
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "+", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_int_int(PyObject *op1, PyObject *op2, int inplace) {
+    if (likely(op1 != Py_None)) {
+        if (likely(op2 != Py_None)) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                Py_ssize_t int_op1 = __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op2);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    Py_ssize_t int_op2 = __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op1);
+                    return PyLong_FromSsize_t(int_op1 + int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op1);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_add, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Add_xint_int(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+}
+#endif
+
+/* PyUCS4InUnicode */
+static CYTHON_INLINE int __Pyx_UnicodeContainsUCS4(Py_UCS4 character, PyObject* text, int eq) {
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_GRAAL)
+    int str_kind = PyUnicode_KIND(text);
+    if (character <= 0xFF && str_kind == 1) {
+        Py_ssize_t len_text = PyUnicode_GET_LENGTH(text);
+        return (memchr(PyUnicode_1BYTE_DATA(text), (unsigned char) character, (size_t) len_text) != NULL) == (eq == Py_EQ);
+    }
+    if (character > 0xFF && str_kind == 1) return (eq == Py_NE);
+    if (character > 0xFFFF && str_kind == 2) return (eq == Py_NE);
+#endif
+    Py_ssize_t idx = PyUnicode_FindChar(text, character, 0, PY_SSIZE_T_MAX, 1);
+    if (unlikely(idx == -2)) return -1;
+    int result = idx >= 0;
+    return (result == (eq == Py_EQ));
+}
+
+/* PyObjectCompare */
+#if CYTHON_USE_PYLONG_INTERNALS
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolLt
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolLt
+static int __Pyx_PyObject_CompareIntIntBoolLt(PyObject *op1, PyObject *op2) {
+    Py_ssize_t cmp = __Pyx_PyLong_CompareSignAndSize(op1, op2);
+    if (cmp == 0) {
+        Py_ssize_t size = __Pyx_PyLong_DigitCount(op1);
+        if (size > 0) {
+            const digit* digits1 = __Pyx_PyLong_Digits(op1);
+            const digit* digits2 = __Pyx_PyLong_Digits(op2);
+            if (size == 1) {
+                cmp = (Py_ssize_t) digits1[0] - (Py_ssize_t) digits2[0];
+            } else if ((size == 2) && (8 * sizeof(Py_ssize_t) >= 2 * PyLong_SHIFT)) {
+                cmp = (Py_ssize_t) (((((size_t)digits1[1]) << PyLong_SHIFT) | (size_t)digits1[0])) - (Py_ssize_t) (((((size_t)digits2[1]) << PyLong_SHIFT) | (size_t)digits2[0]));
+            } else {
+                for (Py_ssize_t i=size-1; i >= 0 && !cmp; --i) {
+                    cmp = (Py_ssize_t) digits1[i] - (Py_ssize_t) digits2[i];
+                }
+            }
+        }
+        if (cmp == 0) return 0;
+        if (__Pyx_PyLong_IsNeg(op1)) cmp = -cmp;
+    }
+    return (cmp < 0);
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolLt
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolLt
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CompareIntIntLt(PyObject *op1, PyObject *op2) {
+    int result = __Pyx_PyObject_CompareIntIntBoolLt(op1, op2);
+    if (unlikely(result == -1)) return NULL;
+    return __Pyx_NewRef(result ? Py_True : Py_False);
+}
+#endif
+#else
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolLt
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolLt
+static int __Pyx_PyObject_CompareIntIntBoolLt(PyObject *op1, PyObject *op2) {
+    int overflow1, overflow2;
+    long long iop1 = PyLong_AsLongLongAndOverflow(op1, &overflow1);
+    long long iop2 = PyLong_AsLongLongAndOverflow(op2, &overflow2);
+    if (likely(!(overflow1 | overflow2))) {
+        if (iop1 < iop2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else if (overflow1 != overflow2) {
+        if (overflow1 < overflow2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        return __Pyx_PyObject_RichCompareBool(op1, op2, Py_LT);
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolLt_int_int(PyObject *op1, PyObject *op2, int pyop) {
+    CYTHON_UNUSED_VAR(pyop);
+    if (unlikely(op1 == Py_None)) {
+        goto __pyx_richcmp;
+    }
+    if (unlikely(op2 == Py_None)) {
+        goto __pyx_richcmp;
+    }
+    if (op1 == op2) goto __pyx_return_false;
+    if (likely(op1 != Py_None)) {
+        if (op1 == op2) goto __pyx_return_false;
+        if (likely(op2 != Py_None)) {
+            return __Pyx_PyObject_CompareIntIntBoolLt(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    if ((0)) goto __pyx_richcmp;
+    if ((0)) goto __pyx_return_true;
+    if ((0)) goto __pyx_return_false;
+__pyx_richcmp:
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_LT);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+
 /* GetTopmostException (used by SaveResetException) */
 #if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
 static _PyErr_StackItem *
@@ -16208,54 +16896,6 @@ static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject 
   #endif
 }
 #endif
-
-/* pybuiltin_invalid (used by pyint_simplify) */
-static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname) {
-    __Pyx_TypeName obj_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE(obj));
-    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
-    if (unlikely(!obj_type_name)) return;
-    #endif
-    if (argname) {
-        PyErr_Format(PyExc_TypeError,
-            "Argument '%.200s' has incorrect type (expected %.5s, got " __Pyx_FMT_TYPENAME ")",
-            argname, builtin_type_name, obj_type_name
-        );
-    } else {
-        PyErr_Format(PyExc_TypeError,
-            "Expected %.5s, got " __Pyx_FMT_TYPENAME,
-            builtin_type_name, obj_type_name
-        );
-    }
-    __Pyx_DECREF_TypeName(obj_type_name);
-}
-
-/* pyint_simplify */
-static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname);
-static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none) {
-    PyObject *number = *number_var;
-    if (likely((accept_none && number == Py_None) || PyLong_CheckExact(number))) {
-        return 0;
-    }
-    return __Pyx__PyInt_FromNumber(number_var, argname);
-}
-static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname) {
-    PyObject *number = *number_var;
-    PyObject *int_object;
-    if (likely(PyNumber_Check(number))) {
-        int_object = PyNumber_Long(number);
-        if (unlikely(!int_object)) goto bad;
-    } else {
-        __Pyx_PyBuiltin_Invalid(number, "int", argname);
-        goto bad;
-    }
-    *number_var = int_object;
-    Py_DECREF(number);
-    return 0;
-bad:
-    *number_var = NULL;
-    Py_DECREF(number);
-    return -1;
-}
 
 /* AllocateExtensionType */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final) {

@@ -241,6 +241,9 @@ def derive(
 
     elif operation is None:
         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
+        if operation == spans.HANDOFF and handoff_to is None:
+            handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
+            handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
 
     if isinstance(operation, str):
         if operation == spans.EXECUTE_TOOL and tool is None:
@@ -311,6 +314,17 @@ def _foreign_operation(
         return spans.MCP_REQUEST, agent, tool
     if name == logfire.AGENT_RUN:
         return spans.INVOKE_AGENT, agent, tool
+    if name == logfire.RUNNING_TOOL:
+        return spans.EXECUTE_TOOL, agent, tool
+    template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+    if template in logfire.AGENTS_SDK_TEMPLATES:
+        operation = logfire.AGENTS_SDK_TEMPLATES[template]
+        subject = get(logfire.SPAN_DATA_NAME)
+        if template == logfire.AGENTS_SDK_AGENT:
+            agent = agent or subject
+        elif template == logfire.AGENTS_SDK_FUNCTION:
+            tool = tool or subject
+        return operation, agent, tool
     for prefix, operation in _NAMED_BY_PREFIX.items():
         if name.startswith(prefix):
             return operation, agent, tool

@@ -462,3 +462,11 @@ def test_logfire_agents_sdk_spans():
     tool = fields("Function: {name}", {"name": "get_weather"})
     assert (tool["operation"], tool["tool"]) == ("execute_tool", "get_weather")
     assert fields("running tool", {"gen_ai.tool.name": "lookup"})["tool"] == "lookup"
+
+
+def test_the_agents_sdk_trace_root_is_the_workflow_not_an_agent():
+    root = fields("Agent workflow", {"openinference.span.kind": "AGENT"})
+    assert (root["operation"], root["agent"]) == ("invoke_workflow", None)
+    # An agent span of an instrumentor version without graph.node.id still names its agent.
+    older = fields("Triage agent", {"openinference.span.kind": "AGENT", "llm.system": "openai"})
+    assert (older["operation"], older["agent"]) == ("invoke_agent", "Triage agent")

@@ -228,6 +228,12 @@ def derive(
                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
         if name.startswith(openai_agents.HANDOFF_TO):
             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+        elif operation == spans.INVOKE_AGENT and not (
+            agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
+        ):
+            # An AGENT span that says nothing else: the Agents SDK's trace root, the run of
+            # the whole workflow (its agents' spans name their agent and LLM system).
+            operation = spans.INVOKE_WORKFLOW
         elif operation == spans.INVOKE_AGENT:
             agent = agent or found[GRAPH_NODE] or name
             parent_node = found[GRAPH_PARENT]

@@ -15,9 +15,11 @@ from fastapi import APIRouter, HTTPException, Query
 
 from swarmscope.api_words import TRACE, TRACES, time_ns
 from swarmscope.conventions.messages import messages
+from swarmscope.conventions.spans import EVENT_INFERENCE_DETAILS
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
-from swarmscope.server.store.queries.traces import trace_spans, trace_summaries
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.traces import trace_events, trace_spans, trace_summaries
 
 
 def routes(context: Context) -> APIRouter:
@@ -59,15 +61,30 @@ def routes(context: Context) -> APIRouter:
     @router.get(TRACE, summary="The span tree of one trace")
     async def get_trace(trace_id: str) -> dict[str, Any]:
         trace_id = trace_id.lower()
-        spans = await asyncio.to_thread(trace_spans, context.store, trace_id)
+        spans = await asyncio.to_thread(spans_with_messages, context.store, trace_id)
         if not spans:
             raise HTTPException(404, f"unknown trace {trace_id}")
-        for span in spans:
-            # An LLM call's prompt and answer, whichever convention captured them.
-            span["messages"] = messages(span["attributes"] or {}, span["events"] or [])
         return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}
 
     return router
+
+
+def spans_with_messages(store: Store, trace_id: str) -> list[dict[str, Any]]:
+    """The trace's spans, each with its LLM messages: from its attributes or span events, or
+    from the log record the GenAI instrumentations write them in (the event
+    ``gen_ai.client.inference.operation.details``, which names the call's span)."""
+    spans = trace_spans(store, trace_id)
+    if not spans:
+        return spans
+    details: dict[str, list[dict[str, Any]]] = {}
+    for record in trace_events(store, trace_id, EVENT_INFERENCE_DETAILS):
+        details.setdefault(record["span_id"], []).append(
+            {"name": EVENT_INFERENCE_DETAILS, "attributes": record["attributes"]}
+        )
+    for span in spans:
+        events = (span["events"] or []) + details.get(span["span_id"], [])
+        span["messages"] = messages(span["attributes"] or {}, events)
+    return spans
 
 
 def tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -21,6 +21,18 @@ def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
     return rows
 
 
+def trace_events(store: Store, trace_id: str, event: str) -> list[dict[str, Any]]:
+    """The trace's log records of one event name (an LLM call's details, say), oldest first,
+    with their span id and decoded attributes."""
+    rows = store.rows(
+        "SELECT span_id, attributes FROM logs WHERE trace_id = ? AND event = ? ORDER BY time_ns",
+        [trace_id, event],
+    )
+    for row in rows:
+        row["attributes"] = json.loads(row["attributes"]) if row["attributes"] else {}
+    return rows
+
+
 def trace_summaries(
     store: Store,
     service: str | None = None,

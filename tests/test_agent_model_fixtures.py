@@ -1,0 +1,144 @@
+"""What real instrumentors send, read back as one agent model through a server's HTTP API.
+
+Each folder of ``tests/fixtures/otlp/`` holds the OTLP/HTTP bodies one instrumentor sent in
+a recorded scenario (see that folder's README). This module posts a folder's traces and
+logs to a fresh server, its times moved to now as one block (so windows and sessions behave
+as for live data, and the order of spans stays what was recorded), and asserts what a user
+reads back: agents, edges, handoffs, tools, tokens, the server's price, sessions, waits,
+messages and the agent of each log record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from genai_prices import Usage, calc_price
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from loopback import serve
+from swarmscope.server.app import create_app
+from swarmscope.server.store.database import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
+PROTOBUF = {"content-type": "application/x-protobuf"}
+
+
+def _bodies(folder: Path) -> list[tuple[str, Any]]:
+    """The folder's trace and log requests, parsed, in the order they were recorded."""
+    found: list[tuple[str, Any]] = []
+    for path in sorted(folder.glob("*.binpb")):
+        signal = path.name.split("-", 1)[0]
+        message = {"traces": ExportTraceServiceRequest, "logs": ExportLogsServiceRequest}.get(
+            signal
+        )
+        if message is not None:
+            request = message()
+            request.ParseFromString(path.read_bytes())
+            found.append((signal, request))
+    return found
+
+
+def _times(signal: str, request: Any) -> Iterator[tuple[Any, str]]:
+    """Every (message, time field) of a request."""
+    if signal == "traces":
+        for group in request.resource_spans:
+            for scope in group.scope_spans:
+                for span in scope.spans:
+                    yield span, "start_time_unix_nano"
+                    yield span, "end_time_unix_nano"
+                    for event in span.events:
+                        yield event, "time_unix_nano"
+    else:
+        for group in request.resource_logs:
+            for scope in group.scope_logs:
+                for record in scope.log_records:
+                    yield record, "time_unix_nano"
+                    yield record, "observed_time_unix_nano"
+
+
+def post_fixture(server: str, convention: str) -> None:
+    """Post a recorded folder to ``server``, all its times shifted by one offset to now."""
+    folder = FIXTURES / convention
+    if not folder.is_dir():
+        pytest.skip(f"no recorded fixture {folder.relative_to(Path(__file__).parent)} yet")
+    bodies = _bodies(folder)
+    latest = max(
+        getattr(item, field)
+        for signal, request in bodies
+        for item, field in _times(signal, request)
+    )
+    shift = time.time_ns() - latest - 10**9
+    for signal, request in bodies:
+        for item, field in _times(signal, request):
+            if getattr(item, field):
+                setattr(item, field, getattr(item, field) + shift)
+        response = httpx.post(
+            f"{server}/v1/{signal}", content=request.SerializeToString(), headers=PROTOBUF
+        )
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        with serve(create_app(store)) as url:
+            yield url
+    finally:
+        store.close()
+
+
+def get(server: str, path: str, **params: Any) -> Any:
+    response = httpx.get(f"{server}{path}", params=params, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def all_spans(server: str) -> list[dict[str, Any]]:
+    """Every span the server holds, flattened from the trace trees."""
+    found: list[dict[str, Any]] = []
+
+    def walk(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            found.append(node)
+            walk(node["children"])
+
+    for summary in get(server, "/api/traces", limit=1000)["traces"]:
+        walk(get(server, f"/api/traces/{summary['trace_id']}")["tree"])
+    return found
+
+
+def price(model: str, provider: str, input_tokens: int, output_tokens: int) -> float:
+    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+    return float(calc_price(usage, model, provider_id=provider).total_price)
+
+
+@pytest.mark.parametrize("convention", ["genai_openai", "genai_openai_latest"])
+def test_genai_llm_calls_are_priced_by_the_server(server: str, convention: str):
+    post_fixture(server, convention)
+    chats = [span for span in all_spans(server) if span["operation"] == "chat"]
+    assert len(chats) == 2
+    for chat in chats:
+        assert (chat["model"], chat["provider"]) == ("gpt-4o-mini", "openai")
+        expected = price("gpt-4o-mini", "openai", chat["input_tokens"], chat["output_tokens"])
+        assert chat["cost_usd"] == pytest.approx(expected) and chat["cost_usd"] > 0
+
+
+def test_genai_latest_messages_are_a_chat(server: str):
+    post_fixture(server, "genai_openai_latest")
+    chats = sorted(
+        (span for span in all_spans(server) if span["operation"] == "chat"),
+        key=lambda span: span["start_ns"],
+    )
+    asked, answered = chats
+    roles = [message["role"] for message in asked["messages"]]
+    assert roles[:2] == ["system", "user"] and roles[-1] == "assistant"
+    [call] = asked["messages"][-1]["tool_calls"]
+    assert call["name"] == "get_weather"
+    assert "sunny" in answered["messages"][-1]["content"]

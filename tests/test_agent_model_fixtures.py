@@ -142,3 +142,19 @@ def test_genai_latest_messages_are_a_chat(server: str):
     [call] = asked["messages"][-1]["tool_calls"]
     assert call["name"] == "get_weather"
     assert "sunny" in answered["messages"][-1]["content"]
+
+
+def test_handler_logs_are_their_spans_agents(server: str):
+    """The standard OTel logging handler sends text with its span's ids and no agent: the
+    record written in the agent's run and the one in its tool are the agent's."""
+    post_fixture(server, "otel_logging")
+    records = {log["body"]: log for log in get(server, "/api/logs")["logs"]}
+    assert records["planning 3 steps"]["agent"] == "planner"
+    assert records["lookup slow: 1200 ms"]["agent"] == "planner"  # written inside the tool
+    assert records["service starting"]["agent"] is None  # outside any span
+    planner = get(server, "/api/logs", agent="planner")["logs"]
+    assert sorted(log["body"] for log in planner) == [
+        "lookup slow: 1200 ms",
+        "planning 3 steps",
+        "step failed",
+    ]

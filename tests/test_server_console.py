@@ -15,6 +15,7 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -458,3 +459,33 @@ def test_a_script_injected_into_the_console_does_not_run(console: Watched):
     assert ran is False
     refused = [problem for problem in console.problems if problem.startswith("CSP violation:")]
     assert refused and all("script-src" in problem for problem in refused)
+
+
+def test_a_handler_log_without_an_event_shows_its_text_once(console: Watched, server: str):
+    """The standard OTel logging handler sends a body and no event name: the row shows the
+    text once (it was shown as the event and again as the text after it)."""
+    text = "handler text 7f3a shown once"
+    record = {
+        "timeUnixNano": str(time.time_ns()),
+        "severityText": "WARN",
+        "body": {"stringValue": text},
+    }
+    payload = {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "plain"}}]
+                },
+                "scopeLogs": [{"logRecords": [record]}],
+            }
+        ]
+    }
+    assert httpx.post(f"{server}/v1/logs", json=payload).status_code == 200
+    page = console.page
+    page.goto("/#/logs?text=7f3a")
+    rows = page.locator("table.grid tbody tr")
+    expect(rows).to_have_count(1)
+    message = rows.first.locator("td.message")
+    expect(message).to_contain_text(text)
+    assert message.inner_text().count(text) == 1
+    console.assert_clean()

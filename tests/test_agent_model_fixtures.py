@@ -158,3 +158,28 @@ def test_handler_logs_are_their_spans_agents(server: str):
         "planning 3 steps",
         "step failed",
     ]
+
+
+def test_openinference_agents_sdk_handoff_tools_and_cost(server: str):
+    post_fixture(server, "openinference_openai_agents")
+    graph = get(server, "/api/agents/graph")
+    nodes = {node["id"] for node in graph["nodes"]}
+    assert nodes == {"Triage agent", "Weather agent"}  # not the workflow's root span
+    edges = {(e["kind"], e["source"], e["target"]): e["count"] for e in graph["edges"]}
+    assert edges == {("handoff", "Triage agent", "Weather agent"): 1}
+    handoffs = get(
+        server, "/api/handoffs", from_agent="Triage agent", to_agent="Weather agent", settle_s=0
+    )
+    assert handoffs["handoffs"] == 1
+    weather = get(server, "/api/agents/Weather agent")
+    assert [tool["name"] for tool in weather["tools"]] == ["get_weather"]
+    [model] = weather["models"]
+    assert model["name"] == "gpt-4o-mini" and model["calls"] == 2
+    assert (model["input_tokens"], model["output_tokens"]) == (84, 34)
+    llm_calls = [span for span in all_spans(server) if span["operation"] == "chat"]
+    assert {span["cache_read_tokens"] for span in llm_calls} == {8}
+    for span in llm_calls:
+        # genai-prices with the cached tokens at the cache price (the instrumentor sent none).
+        usage = Usage(input_tokens=42, output_tokens=17, cache_read_tokens=8)
+        expected = float(calc_price(usage, "gpt-4o-mini").total_price)
+        assert span["cost_usd"] == pytest.approx(expected) and span["cost_usd"] > 0

@@ -9,14 +9,14 @@ from swarmscope.conventions import spans
 from swarmscope.conventions.attributes import (
     SWARMSCOPE_HANDOFF_FROM_AGENT,
     SWARMSCOPE_HANDOFF_LATENCY_MS,
-    SWARMSCOPE_HANDOFF_TO_AGENT,
 )
-from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
+from swarmscope.conventions.spans import INVOKE_AGENT
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.filters import (
     ORCHESTRATE,
     all_of,
     attribute,
+    handoff_spans,
     name_starts_with,
 )
 
@@ -32,7 +32,7 @@ _NODES = f"""
     WHERE ((operation = '{INVOKE_AGENT}' AND agent IS NOT NULL) OR {ORCHESTRATE}) AND {{where}}
     GROUP BY ALL ORDER BY kind DESC, id
 """
-_FROM, _TO = SWARMSCOPE_HANDOFF_FROM_AGENT, SWARMSCOPE_HANDOFF_TO_AGENT
+_FROM = SWARMSCOPE_HANDOFF_FROM_AGENT
 # The edges between agents, by the rule ``api.agents`` documents: explicit handoffs first
 # (handoff spans; agent runs that name the agent that handed to them), then, for pairs no
 # explicit handoff joins in that trace, an agent run nested in another's (delegation) or
@@ -48,13 +48,8 @@ _EDGES = f"""
                operation = '{INVOKE_AGENT}' AND agent IS NOT NULL AS is_run,
                {ORCHESTRATE} AS is_orchestrator
         FROM spans WHERE trace_id IN (SELECT trace_id FROM runs)
-    ), handoff_spans AS MATERIALIZED (
-        SELECT h.trace_id, h.status,
-               coalesce(h.handoff_from, {attribute(_FROM, "h")}, p.agent) AS source,
-               coalesce(h.handoff_to, {attribute(_TO, "h")}) AS target
-        FROM spans AS h LEFT JOIN scope AS p
-             ON p.trace_id = h.trace_id AND p.span_id = h.parent_span_id
-        WHERE h.operation = '{HANDOFF}' AND {{handoff_where}}
+    ), {handoff_spans("{handoff_where}")}, handoff_spans AS MATERIALIZED (
+        SELECT trace_id, status, source, target FROM handoffs_found
     ), arrived AS (
         SELECT r.trace_id, r.status, r.handed_by AS source, r.agent AS target FROM runs AS r
         WHERE r.handed_by IS NOT NULL AND r.handed_by <> r.agent

@@ -183,3 +183,35 @@ def test_openinference_agents_sdk_handoff_tools_and_cost(server: str):
         usage = Usage(input_tokens=42, output_tokens=17, cache_read_tokens=8)
         expected = float(calc_price(usage, "gpt-4o-mini").total_price)
         assert span["cost_usd"] == pytest.approx(expected) and span["cost_usd"] > 0
+
+
+def test_logfire_agents_sdk_handoff_and_tools(server: str):
+    post_fixture(server, "logfire_openai_agents")
+    graph = get(server, "/api/agents/graph")
+    assert {node["id"] for node in graph["nodes"]} == {"Triage agent", "Weather agent"}
+    edges = {(e["kind"], e["source"], e["target"]): e["count"] for e in graph["edges"]}
+    assert edges == {("handoff", "Triage agent", "Weather agent"): 1}
+    handoffs = get(
+        server, "/api/handoffs", from_agent="Triage agent", to_agent="Weather agent", settle_s=0
+    )
+    assert handoffs["handoffs"] == 1
+    weather = get(server, "/api/agents/Weather agent")
+    assert [tool["name"] for tool in weather["tools"]] == ["get_weather"]
+    [model] = weather["models"]
+    assert model["cost_usd"] > 0 and model["input_tokens"] == 84
+
+
+def test_pydantic_ai_keeps_its_own_cost_and_conversation(server: str):
+    post_fixture(server, "logfire_pydantic_ai")
+    agent = get(server, "/api/agents/weather_agent")
+    assert agent["runs"] == 1
+    [tool] = agent["tools"]
+    assert tool["name"] == "get_weather"
+    [model] = agent["models"]
+    assert (model["calls"], model["input_tokens"], model["output_tokens"]) == (2, 84, 34)
+    # pydantic-ai priced each call itself (operation.cost): the sum of what it sent.
+    assert model["cost_usd"] == pytest.approx(2 * 1.59e-05)
+    [session] = get(server, "/api/sessions")["sessions"]
+    assert (session["runs"], session["llm_calls"], session["agents"]) == (1, 2, ["weather_agent"])
+    # The agent span's aggregated usage is not counted again beside its calls'.
+    assert (session["input_tokens"], session["output_tokens"]) == (84, 34)

@@ -215,3 +215,43 @@ def test_pydantic_ai_keeps_its_own_cost_and_conversation(server: str):
     assert (session["runs"], session["llm_calls"], session["agents"]) == (1, 2, ["weather_agent"])
     # The agent span's aggregated usage is not counted again beside its calls'.
     assert (session["input_tokens"], session["output_tokens"]) == (84, 34)
+
+
+def test_langgraph_supervisor_worker_session_and_interrupt(server: str):
+    """A supervisor routes to a worker, which calls a tool; a review node interrupts for a
+    person, and the thread is resumed in a second run."""
+    post_fixture(server, "openinference_langgraph")
+    graph = get(server, "/api/agents/graph")
+    nodes = {node["id"]: node["runs"] for node in graph["nodes"]}
+    # LangGraph's nodes, not the runnables inside them nor its prebuilt tool node.
+    assert nodes == {"supervisor": 1, "worker": 2, "human_review": 2}
+    edges = {(e["kind"], e["source"], e["target"]): e["count"] for e in graph["edges"]}
+    assert edges[("sequence", "supervisor", "worker")] == 1
+    assert ("sequence", "worker", "human_review") in edges
+    # The flat graph runs its tool in LangGraph's tool node, beside the worker, not inside it.
+    [tool] = [span for span in all_spans(server) if span["operation"] == "execute_tool"]
+    assert (tool["tool"], tool["session"]) == ("get_weather", "thread-fixture-7")
+    worker = get(server, "/api/agents/worker")
+    [model] = worker["models"]
+    usage = Usage(input_tokens=42, output_tokens=17, cache_read_tokens=8)
+    one = float(calc_price(usage, "gpt-4o-mini", provider_id="openai").total_price)
+    assert model["calls"] == 2 and model["cost_usd"] == pytest.approx(2 * one)
+
+    [session] = get(server, "/api/sessions")["sessions"]
+    assert (session["id"], session["runs"], session["llm_calls"]) == ("thread-fixture-7", 2, 3)
+    assert session["waits"] == 1 and session["cost_usd"] == pytest.approx(3 * one)
+    first, resumed = get(server, "/api/sessions/thread-fixture-7")["runs"]
+    assert (first["root"], first["agent"], first["waits"], first["llm_calls"]) == (
+        "LangGraph",
+        "supervisor",
+        1,
+        3,
+    )
+    assert (resumed["agent"], resumed["waits"], resumed["llm_calls"]) == ("human_review", 0, 0)
+
+    [wait] = get(server, "/api/waits")["waits"]
+    assert (wait["kind"], wait["agent"], wait["session"]) == (
+        "interrupt",
+        "human_review",
+        "thread-fixture-7",
+    )

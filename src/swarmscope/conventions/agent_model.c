@@ -3162,7 +3162,7 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyUnicode_Type__rsplit;
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[10];
-    PyObject *__pyx_string_tab[277];
+    PyObject *__pyx_string_tab[288];
     PyObject *__pyx_number_tab[4];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3258,255 +3258,266 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_A2A_TASK_STATE __pyx_string_tab[25]
 #define __pyx_n_u_A2A_WAIT_STATES __pyx_string_tab[26]
 #define __pyx_n_u_AGENT __pyx_string_tab[27]
-#define __pyx_n_u_AGENT_KEYS __pyx_string_tab[28]
-#define __pyx_n_u_AGENT_NAME __pyx_string_tab[29]
-#define __pyx_n_u_AGENT_OPERATION_IDS __pyx_string_tab[30]
-#define __pyx_n_u_AGENT_RUN __pyx_string_tab[31]
-#define __pyx_n_u_AI_MODEL_ID __pyx_string_tab[32]
-#define __pyx_n_u_AI_MODEL_PROVIDER __pyx_string_tab[33]
-#define __pyx_n_u_AI_OPERATION_ID __pyx_string_tab[34]
-#define __pyx_n_u_AI_TELEMETRY_FUNCTION_ID __pyx_string_tab[35]
-#define __pyx_n_u_AI_TELEMETRY_METADATA __pyx_string_tab[36]
-#define __pyx_n_u_AI_TOOL_CALL_NAME __pyx_string_tab[37]
-#define __pyx_n_u_AI_USAGE_CACHED_INPUT_TOKENS __pyx_string_tab[38]
-#define __pyx_n_u_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[39]
-#define __pyx_n_u_AI_USAGE_INPUT_TOKENS __pyx_string_tab[40]
-#define __pyx_n_u_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[41]
-#define __pyx_n_u_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[42]
-#define __pyx_n_u_AI_USAGE_REASONING_TOKENS __pyx_string_tab[43]
-#define __pyx_n_u_AgentFields __pyx_string_tab[44]
-#define __pyx_n_u_Any __pyx_string_tab[45]
-#define __pyx_n_u_CACHE_CREATION __pyx_string_tab[46]
-#define __pyx_n_u_CACHE_CREATION_KEYS __pyx_string_tab[47]
-#define __pyx_n_u_CACHE_READ __pyx_string_tab[48]
-#define __pyx_n_u_CACHE_READ_KEYS __pyx_string_tab[49]
-#define __pyx_n_u_CHAIN __pyx_string_tab[50]
-#define __pyx_n_u_COST __pyx_string_tab[51]
-#define __pyx_n_u_COST_KEYS __pyx_string_tab[52]
-#define __pyx_n_u_CREATE_AGENT __pyx_string_tab[53]
-#define __pyx_n_u_EVENT_EXCEPTION __pyx_string_tab[54]
-#define __pyx_n_u_EXCEPTION_TYPE __pyx_string_tab[55]
-#define __pyx_n_u_EXECUTE_TOOL __pyx_string_tab[56]
-#define __pyx_n_u_GEN_AI_AGENT_NAME __pyx_string_tab[57]
-#define __pyx_n_u_GEN_AI_CONVERSATION_ID __pyx_string_tab[58]
-#define __pyx_n_u_GEN_AI_OPERATION_NAME __pyx_string_tab[59]
-#define __pyx_n_u_GEN_AI_PROVIDER_NAME __pyx_string_tab[60]
-#define __pyx_n_u_GEN_AI_REQUEST_MODEL __pyx_string_tab[61]
-#define __pyx_n_u_GEN_AI_RESPONSE_MODEL __pyx_string_tab[62]
-#define __pyx_n_u_GEN_AI_SYSTEM __pyx_string_tab[63]
-#define __pyx_n_u_GEN_AI_TOOL_NAME __pyx_string_tab[64]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU __pyx_string_tab[65]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU_2 __pyx_string_tab[66]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO __pyx_string_tab[67]
-#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO_2 __pyx_string_tab[68]
-#define __pyx_n_u_GEN_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[69]
-#define __pyx_n_u_GEN_AI_USAGE_INPUT_TOKENS __pyx_string_tab[70]
-#define __pyx_n_u_GEN_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[71]
-#define __pyx_n_u_GEN_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[72]
-#define __pyx_n_u_GEN_AI_USAGE_REASONING_OUTPUT_TO __pyx_string_tab[73]
-#define __pyx_n_u_GRAPH_NODE __pyx_string_tab[74]
-#define __pyx_n_u_GRAPH_NODE_ID __pyx_string_tab[75]
-#define __pyx_n_u_GRAPH_NODE_PARENT_ID __pyx_string_tab[76]
-#define __pyx_n_u_GRAPH_PARENT __pyx_string_tab[77]
-#define __pyx_n_u_HANDOFF __pyx_string_tab[78]
-#define __pyx_n_u_HANDOFF_FROM __pyx_string_tab[79]
-#define __pyx_n_u_HANDOFF_TO __pyx_string_tab[80]
-#define __pyx_n_u_HITL_APPROVAL __pyx_string_tab[81]
-#define __pyx_n_u_INPUT __pyx_string_tab[82]
-#define __pyx_n_u_INPUT_TOKEN_KEYS __pyx_string_tab[83]
-#define __pyx_n_u_INVOKE_AGENT __pyx_string_tab[84]
-#define __pyx_n_u_LANGGRAPH_INTERNAL_NODES __pyx_string_tab[85]
-#define __pyx_n_u_LANGGRAPH_INTERRUPT __pyx_string_tab[86]
-#define __pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION __pyx_string_tab[87]
-#define __pyx_n_u_LANGGRAPH_NODE __pyx_string_tab[88]
-#define __pyx_n_u_LANGGRAPH_THREAD_ID __pyx_string_tab[89]
-#define __pyx_n_u_LLM_COST_TOTAL __pyx_string_tab[90]
-#define __pyx_n_u_LLM_MODEL_NAME __pyx_string_tab[91]
-#define __pyx_n_u_LLM_PROVIDER __pyx_string_tab[92]
-#define __pyx_n_u_LLM_REQUEST_TYPE __pyx_string_tab[93]
-#define __pyx_n_u_LLM_SYSTEM __pyx_string_tab[94]
-#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_READ __pyx_string_tab[95]
-#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_WRITE __pyx_string_tab[96]
-#define __pyx_n_u_LLM_TOKEN_COUNT_COMPLETION __pyx_string_tab[97]
-#define __pyx_n_u_LLM_TOKEN_COUNT_PROMPT __pyx_string_tab[98]
-#define __pyx_n_u_LLM_TOKEN_COUNT_REASONING __pyx_string_tab[99]
-#define __pyx_n_u_MCP_METHOD_NAME __pyx_string_tab[100]
-#define __pyx_n_u_MCP_REQUEST __pyx_string_tab[101]
-#define __pyx_n_u_MCP_SESSION_ID __pyx_string_tab[102]
-#define __pyx_n_u_MCP_TOOLS_CALL __pyx_string_tab[103]
-#define __pyx_n_u_METADATA __pyx_string_tab[104]
-#define __pyx_n_u_MODEL __pyx_string_tab[105]
-#define __pyx_n_u_MODEL_KEYS __pyx_string_tab[106]
-#define __pyx_n_u_NamedTuple __pyx_string_tab[107]
-#define __pyx_n_u_OPENINFERENCE_KINDS __pyx_string_tab[108]
-#define __pyx_n_u_OPENINFERENCE_SPAN_KIND __pyx_string_tab[109]
-#define __pyx_n_u_OPEN_KIND __pyx_string_tab[110]
-#define __pyx_n_u_OPERATION __pyx_string_tab[111]
-#define __pyx_n_u_OPERATION_COST __pyx_string_tab[112]
-#define __pyx_n_u_OPERATION_IDS __pyx_string_tab[113]
-#define __pyx_n_u_OUTPUT __pyx_string_tab[114]
-#define __pyx_n_u_OUTPUT_TOKEN_KEYS __pyx_string_tab[115]
-#define __pyx_n_u_OUTPUT_VALUE __pyx_string_tab[116]
-#define __pyx_n_u_PROVIDER __pyx_string_tab[117]
-#define __pyx_n_u_PROVIDER_KEYS __pyx_string_tab[118]
-#define __pyx_n_u_REASONING __pyx_string_tab[119]
-#define __pyx_n_u_REASONING_KEYS __pyx_string_tab[120]
-#define __pyx_n_u_REQUEST_TYPES __pyx_string_tab[121]
-#define __pyx_n_u_SESSION __pyx_string_tab[122]
-#define __pyx_n_u_SESSION_ID __pyx_string_tab[123]
-#define __pyx_n_u_SESSION_KEYS __pyx_string_tab[124]
-#define __pyx_n_u_SESSION_METADATA __pyx_string_tab[125]
-#define __pyx_n_u_SESSION_PROPERTIES __pyx_string_tab[126]
-#define __pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT __pyx_string_tab[127]
-#define __pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT __pyx_string_tab[128]
-#define __pyx_n_u_SWARMSCOPE_LLM_COST_USD __pyx_string_tab[129]
-#define __pyx_n_u_TOOL __pyx_string_tab[130]
-#define __pyx_n_u_TOOL_KEYS __pyx_string_tab[131]
-#define __pyx_n_u_TOOL_NAME __pyx_string_tab[132]
-#define __pyx_n_u_TRACELOOP_ASSOCIATION_PROPERTIES __pyx_string_tab[133]
-#define __pyx_n_u_TRACELOOP_ENTITY_NAME __pyx_string_tab[134]
-#define __pyx_n_u_TRACELOOP_KINDS __pyx_string_tab[135]
-#define __pyx_n_u_TRACELOOP_SPAN_KIND __pyx_string_tab[136]
-#define __pyx_n_u_WAIT_APPROVAL __pyx_string_tab[137]
-#define __pyx_n_u_WAIT_INPUT_REQUIRED __pyx_string_tab[138]
-#define __pyx_n_u_WAIT_INTERRUPT __pyx_string_tab[139]
-#define __pyx_n_u__9 __pyx_string_tab[140]
-#define __pyx_n_u_AGENT_OPERATIONS __pyx_string_tab[141]
-#define __pyx_n_u_AGENT_PREFIXES __pyx_string_tab[142]
-#define __pyx_n_u_APPROVAL_PREFIX __pyx_string_tab[143]
-#define __pyx_n_u_METADATA_OPENING __pyx_string_tab[144]
-#define __pyx_n_u_METADATA_VALUE __pyx_string_tab[145]
-#define __pyx_n_u_NAMED_BY_PREFIX __pyx_string_tab[146]
-#define __pyx_n_u_NOTHING __pyx_string_tab[147]
-#define __pyx_n_u_NO_RANK __pyx_string_tab[148]
-#define __pyx_n_u_SLOTS __pyx_string_tab[149]
-#define __pyx_n_u_SLOT_KEYS __pyx_string_tab[150]
-#define __pyx_n_u_TOOL_PREFIXES __pyx_string_tab[151]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[152]
-#define __pyx_n_u_annotate __pyx_string_tab[153]
-#define __pyx_n_u_annotations __pyx_string_tab[154]
-#define __pyx_n_u_class_getitem __pyx_string_tab[155]
-#define __pyx_n_u_doc __pyx_string_tab[156]
-#define __pyx_n_u_func __pyx_string_tab[157]
-#define __pyx_n_u_main __pyx_string_tab[158]
-#define __pyx_n_u_metaclass __pyx_string_tab[159]
-#define __pyx_n_u_module __pyx_string_tab[160]
-#define __pyx_n_u_mro_entries __pyx_string_tab[161]
-#define __pyx_n_u_name_2 __pyx_string_tab[162]
-#define __pyx_n_u_new __pyx_string_tab[163]
-#define __pyx_n_u_prepare __pyx_string_tab[164]
-#define __pyx_n_u_qualname __pyx_string_tab[165]
-#define __pyx_n_u_test __pyx_string_tab[166]
-#define __pyx_n_u_foreign_operation __pyx_string_tab[167]
-#define __pyx_n_u_interrupted __pyx_string_tab[168]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[169]
-#define __pyx_n_u_metadata_value __pyx_string_tab[170]
-#define __pyx_n_u_new_fields __pyx_string_tab[171]
-#define __pyx_n_u_subject __pyx_string_tab[172]
-#define __pyx_n_u_agent __pyx_string_tab[173]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[174]
-#define __pyx_n_u_at __pyx_string_tab[175]
-#define __pyx_n_u_attributes __pyx_string_tab[176]
-#define __pyx_n_u_attrs __pyx_string_tab[177]
-#define __pyx_n_u_bool __pyx_string_tab[178]
-#define __pyx_n_u_cache_creation_tokens __pyx_string_tab[179]
-#define __pyx_n_u_cache_read_tokens __pyx_string_tab[180]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[181]
-#define __pyx_n_u_close __pyx_string_tab[182]
-#define __pyx_n_u_compile __pyx_string_tab[183]
-#define __pyx_n_u_cost_usd __pyx_string_tab[184]
-#define __pyx_n_u_derive __pyx_string_tab[185]
-#define __pyx_n_u_end __pyx_string_tab[186]
-#define __pyx_n_u_entity __pyx_string_tab[187]
-#define __pyx_n_u_enumerate __pyx_string_tab[188]
-#define __pyx_n_u_event_attrs __pyx_string_tab[189]
-#define __pyx_n_u_event_name __pyx_string_tab[190]
-#define __pyx_n_u_events __pyx_string_tab[191]
-#define __pyx_n_u_first __pyx_string_tab[192]
-#define __pyx_n_u_found __pyx_string_tab[193]
-#define __pyx_n_u_gen __pyx_string_tab[194]
-#define __pyx_n_u_genexpr __pyx_string_tab[195]
-#define __pyx_n_u_get __pyx_string_tab[196]
-#define __pyx_n_u_graph_node __pyx_string_tab[197]
-#define __pyx_n_u_groups __pyx_string_tab[198]
-#define __pyx_n_u_handoff_from __pyx_string_tab[199]
-#define __pyx_n_u_handoff_to __pyx_string_tab[200]
-#define __pyx_n_u_input_tokens __pyx_string_tab[201]
-#define __pyx_n_u_items __pyx_string_tab[202]
-#define __pyx_n_u_json __pyx_string_tab[203]
-#define __pyx_n_u_key __pyx_string_tab[204]
-#define __pyx_n_u_keys __pyx_string_tab[205]
-#define __pyx_n_u_kind __pyx_string_tab[206]
-#define __pyx_n_u_langgraph_metadata __pyx_string_tab[207]
-#define __pyx_n_u_loads __pyx_string_tab[208]
-#define __pyx_n_u_logfire __pyx_string_tab[209]
-#define __pyx_n_u_loop_kind __pyx_string_tab[210]
-#define __pyx_n_u_lower __pyx_string_tab[211]
-#define __pyx_n_u_mapped __pyx_string_tab[212]
-#define __pyx_n_u_match __pyx_string_tab[213]
-#define __pyx_n_u_metadata __pyx_string_tab[214]
-#define __pyx_n_u_method __pyx_string_tab[215]
-#define __pyx_n_u_model __pyx_string_tab[216]
-#define __pyx_n_u_name __pyx_string_tab[217]
-#define __pyx_n_u_next __pyx_string_tab[218]
-#define __pyx_n_u_node __pyx_string_tab[219]
-#define __pyx_n_u_number __pyx_string_tab[220]
-#define __pyx_n_u_open_kind __pyx_string_tab[221]
-#define __pyx_n_u_openai_agents __pyx_string_tab[222]
-#define __pyx_n_u_openinference __pyx_string_tab[223]
-#define __pyx_n_u_opening __pyx_string_tab[224]
-#define __pyx_n_u_operation __pyx_string_tab[225]
-#define __pyx_n_u_operation_id __pyx_string_tab[226]
-#define __pyx_n_u_output __pyx_string_tab[227]
-#define __pyx_n_u_output_tokens __pyx_string_tab[228]
-#define __pyx_n_u_parent_node __pyx_string_tab[229]
-#define __pyx_n_u_pop __pyx_string_tab[230]
-#define __pyx_n_u_prefix __pyx_string_tab[231]
-#define __pyx_n_u_prefixes __pyx_string_tab[232]
-#define __pyx_n_u_provider __pyx_string_tab[233]
-#define __pyx_n_u_raised __pyx_string_tab[234]
-#define __pyx_n_u_rank __pyx_string_tab[235]
-#define __pyx_n_u_ranks __pyx_string_tab[236]
-#define __pyx_n_u_re __pyx_string_tab[237]
-#define __pyx_n_u_read_slots __pyx_string_tab[238]
-#define __pyx_n_u_reasoning_tokens __pyx_string_tab[239]
-#define __pyx_n_u_request_type __pyx_string_tab[240]
-#define __pyx_n_u_return __pyx_string_tab[241]
-#define __pyx_n_u_rsplit __pyx_string_tab[242]
-#define __pyx_n_u_send __pyx_string_tab[243]
-#define __pyx_n_u_session __pyx_string_tab[244]
-#define __pyx_n_u_setdefault __pyx_string_tab[245]
-#define __pyx_n_u_slot __pyx_string_tab[246]
-#define __pyx_n_u_slots __pyx_string_tab[247]
-#define __pyx_n_u_spans __pyx_string_tab[248]
-#define __pyx_n_u_split __pyx_string_tab[249]
-#define __pyx_n_u_start __pyx_string_tab[250]
-#define __pyx_n_u_state __pyx_string_tab[251]
-#define __pyx_n_u_str __pyx_string_tab[252]
-#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[253]
-#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[254]
-#define __pyx_n_u_text __pyx_string_tab[255]
-#define __pyx_n_u_thread __pyx_string_tab[256]
-#define __pyx_n_u_throw __pyx_string_tab[257]
-#define __pyx_n_u_tool __pyx_string_tab[258]
-#define __pyx_n_u_traceloop __pyx_string_tab[259]
-#define __pyx_n_u_typing __pyx_string_tab[260]
-#define __pyx_n_u_upper __pyx_string_tab[261]
-#define __pyx_n_u_value __pyx_string_tab[262]
-#define __pyx_n_u_values __pyx_string_tab[263]
-#define __pyx_n_u_vercel __pyx_string_tab[264]
-#define __pyx_n_u_vercel_ai __pyx_string_tab[265]
-#define __pyx_n_u_wait __pyx_string_tab[266]
-#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[267]
-#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[268]
-#define __pyx_kp_b_iso88591_a __pyx_string_tab[269]
-#define __pyx_kp_b_iso88591__8 __pyx_string_tab[270]
-#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[271]
-#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[272]
-#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[273]
-#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[274]
-#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[275]
-#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[276]
+#define __pyx_n_u_AGENTS_SDK_AGENT __pyx_string_tab[28]
+#define __pyx_n_u_AGENTS_SDK_FUNCTION __pyx_string_tab[29]
+#define __pyx_n_u_AGENTS_SDK_TEMPLATES __pyx_string_tab[30]
+#define __pyx_n_u_AGENT_KEYS __pyx_string_tab[31]
+#define __pyx_n_u_AGENT_NAME __pyx_string_tab[32]
+#define __pyx_n_u_AGENT_OPERATION_IDS __pyx_string_tab[33]
+#define __pyx_n_u_AGENT_RUN __pyx_string_tab[34]
+#define __pyx_n_u_AI_MODEL_ID __pyx_string_tab[35]
+#define __pyx_n_u_AI_MODEL_PROVIDER __pyx_string_tab[36]
+#define __pyx_n_u_AI_OPERATION_ID __pyx_string_tab[37]
+#define __pyx_n_u_AI_TELEMETRY_FUNCTION_ID __pyx_string_tab[38]
+#define __pyx_n_u_AI_TELEMETRY_METADATA __pyx_string_tab[39]
+#define __pyx_n_u_AI_TOOL_CALL_NAME __pyx_string_tab[40]
+#define __pyx_n_u_AI_USAGE_CACHED_INPUT_TOKENS __pyx_string_tab[41]
+#define __pyx_n_u_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[42]
+#define __pyx_n_u_AI_USAGE_INPUT_TOKENS __pyx_string_tab[43]
+#define __pyx_n_u_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[44]
+#define __pyx_n_u_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[45]
+#define __pyx_n_u_AI_USAGE_REASONING_TOKENS __pyx_string_tab[46]
+#define __pyx_n_u_AgentFields __pyx_string_tab[47]
+#define __pyx_n_u_Any __pyx_string_tab[48]
+#define __pyx_n_u_CACHE_CREATION __pyx_string_tab[49]
+#define __pyx_n_u_CACHE_CREATION_KEYS __pyx_string_tab[50]
+#define __pyx_n_u_CACHE_READ __pyx_string_tab[51]
+#define __pyx_n_u_CACHE_READ_KEYS __pyx_string_tab[52]
+#define __pyx_n_u_CHAIN __pyx_string_tab[53]
+#define __pyx_n_u_COST __pyx_string_tab[54]
+#define __pyx_n_u_COST_KEYS __pyx_string_tab[55]
+#define __pyx_n_u_CREATE_AGENT __pyx_string_tab[56]
+#define __pyx_n_u_EVENT_EXCEPTION __pyx_string_tab[57]
+#define __pyx_n_u_EXCEPTION_TYPE __pyx_string_tab[58]
+#define __pyx_n_u_EXECUTE_TOOL __pyx_string_tab[59]
+#define __pyx_n_u_GEN_AI_AGENT_NAME __pyx_string_tab[60]
+#define __pyx_n_u_GEN_AI_CONVERSATION_ID __pyx_string_tab[61]
+#define __pyx_n_u_GEN_AI_OPERATION_NAME __pyx_string_tab[62]
+#define __pyx_n_u_GEN_AI_PROVIDER_NAME __pyx_string_tab[63]
+#define __pyx_n_u_GEN_AI_REQUEST_MODEL __pyx_string_tab[64]
+#define __pyx_n_u_GEN_AI_RESPONSE_MODEL __pyx_string_tab[65]
+#define __pyx_n_u_GEN_AI_SYSTEM __pyx_string_tab[66]
+#define __pyx_n_u_GEN_AI_TOOL_NAME __pyx_string_tab[67]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU __pyx_string_tab[68]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_CREATION_INPU_2 __pyx_string_tab[69]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO __pyx_string_tab[70]
+#define __pyx_n_u_GEN_AI_USAGE_CACHE_READ_INPUT_TO_2 __pyx_string_tab[71]
+#define __pyx_n_u_GEN_AI_USAGE_COMPLETION_TOKENS __pyx_string_tab[72]
+#define __pyx_n_u_GEN_AI_USAGE_INPUT_TOKENS __pyx_string_tab[73]
+#define __pyx_n_u_GEN_AI_USAGE_OUTPUT_TOKENS __pyx_string_tab[74]
+#define __pyx_n_u_GEN_AI_USAGE_PROMPT_TOKENS __pyx_string_tab[75]
+#define __pyx_n_u_GEN_AI_USAGE_REASONING_OUTPUT_TO __pyx_string_tab[76]
+#define __pyx_n_u_GRAPH_NODE __pyx_string_tab[77]
+#define __pyx_n_u_GRAPH_NODE_ID __pyx_string_tab[78]
+#define __pyx_n_u_GRAPH_NODE_PARENT_ID __pyx_string_tab[79]
+#define __pyx_n_u_GRAPH_PARENT __pyx_string_tab[80]
+#define __pyx_n_u_HANDOFF __pyx_string_tab[81]
+#define __pyx_n_u_HANDOFF_FROM __pyx_string_tab[82]
+#define __pyx_n_u_HANDOFF_TO __pyx_string_tab[83]
+#define __pyx_n_u_HITL_APPROVAL __pyx_string_tab[84]
+#define __pyx_n_u_INPUT __pyx_string_tab[85]
+#define __pyx_n_u_INPUT_TOKEN_KEYS __pyx_string_tab[86]
+#define __pyx_n_u_INVOKE_AGENT __pyx_string_tab[87]
+#define __pyx_n_u_INVOKE_WORKFLOW __pyx_string_tab[88]
+#define __pyx_n_u_LANGGRAPH_INTERNAL_NODES __pyx_string_tab[89]
+#define __pyx_n_u_LANGGRAPH_INTERRUPT __pyx_string_tab[90]
+#define __pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION __pyx_string_tab[91]
+#define __pyx_n_u_LANGGRAPH_NODE __pyx_string_tab[92]
+#define __pyx_n_u_LANGGRAPH_THREAD_ID __pyx_string_tab[93]
+#define __pyx_n_u_LLM_COST_TOTAL __pyx_string_tab[94]
+#define __pyx_n_u_LLM_MODEL_NAME __pyx_string_tab[95]
+#define __pyx_n_u_LLM_PROVIDER __pyx_string_tab[96]
+#define __pyx_n_u_LLM_REQUEST_TYPE __pyx_string_tab[97]
+#define __pyx_n_u_LLM_SYSTEM __pyx_string_tab[98]
+#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_READ __pyx_string_tab[99]
+#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_WRITE __pyx_string_tab[100]
+#define __pyx_n_u_LLM_TOKEN_COUNT_COMPLETION __pyx_string_tab[101]
+#define __pyx_n_u_LLM_TOKEN_COUNT_PROMPT __pyx_string_tab[102]
+#define __pyx_n_u_LLM_TOKEN_COUNT_REASONING __pyx_string_tab[103]
+#define __pyx_n_u_LOGFIRE_MSG_TEMPLATE __pyx_string_tab[104]
+#define __pyx_n_u_MCP_METHOD_NAME __pyx_string_tab[105]
+#define __pyx_n_u_MCP_REQUEST __pyx_string_tab[106]
+#define __pyx_n_u_MCP_SESSION_ID __pyx_string_tab[107]
+#define __pyx_n_u_MCP_TOOLS_CALL __pyx_string_tab[108]
+#define __pyx_n_u_METADATA __pyx_string_tab[109]
+#define __pyx_n_u_MODEL __pyx_string_tab[110]
+#define __pyx_n_u_MODEL_KEYS __pyx_string_tab[111]
+#define __pyx_n_u_NamedTuple __pyx_string_tab[112]
+#define __pyx_n_u_OPENINFERENCE_KINDS __pyx_string_tab[113]
+#define __pyx_n_u_OPENINFERENCE_SPAN_KIND __pyx_string_tab[114]
+#define __pyx_n_u_OPEN_KIND __pyx_string_tab[115]
+#define __pyx_n_u_OPERATION __pyx_string_tab[116]
+#define __pyx_n_u_OPERATION_COST __pyx_string_tab[117]
+#define __pyx_n_u_OPERATION_IDS __pyx_string_tab[118]
+#define __pyx_n_u_OUTPUT __pyx_string_tab[119]
+#define __pyx_n_u_OUTPUT_TOKEN_KEYS __pyx_string_tab[120]
+#define __pyx_n_u_OUTPUT_VALUE __pyx_string_tab[121]
+#define __pyx_n_u_PROVIDER __pyx_string_tab[122]
+#define __pyx_n_u_PROVIDER_KEYS __pyx_string_tab[123]
+#define __pyx_n_u_REASONING __pyx_string_tab[124]
+#define __pyx_n_u_REASONING_KEYS __pyx_string_tab[125]
+#define __pyx_n_u_REQUEST_TYPES __pyx_string_tab[126]
+#define __pyx_n_u_RUNNING_TOOL __pyx_string_tab[127]
+#define __pyx_n_u_SESSION __pyx_string_tab[128]
+#define __pyx_n_u_SESSION_ID __pyx_string_tab[129]
+#define __pyx_n_u_SESSION_KEYS __pyx_string_tab[130]
+#define __pyx_n_u_SESSION_METADATA __pyx_string_tab[131]
+#define __pyx_n_u_SESSION_PROPERTIES __pyx_string_tab[132]
+#define __pyx_n_u_SPAN_DATA_FROM_AGENT __pyx_string_tab[133]
+#define __pyx_n_u_SPAN_DATA_NAME __pyx_string_tab[134]
+#define __pyx_n_u_SPAN_DATA_TO_AGENT __pyx_string_tab[135]
+#define __pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT __pyx_string_tab[136]
+#define __pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT __pyx_string_tab[137]
+#define __pyx_n_u_SWARMSCOPE_LLM_COST_USD __pyx_string_tab[138]
+#define __pyx_n_u_TOOL __pyx_string_tab[139]
+#define __pyx_n_u_TOOL_KEYS __pyx_string_tab[140]
+#define __pyx_n_u_TOOL_NAME __pyx_string_tab[141]
+#define __pyx_n_u_TRACELOOP_ASSOCIATION_PROPERTIES __pyx_string_tab[142]
+#define __pyx_n_u_TRACELOOP_ENTITY_NAME __pyx_string_tab[143]
+#define __pyx_n_u_TRACELOOP_KINDS __pyx_string_tab[144]
+#define __pyx_n_u_TRACELOOP_SPAN_KIND __pyx_string_tab[145]
+#define __pyx_n_u_WAIT_APPROVAL __pyx_string_tab[146]
+#define __pyx_n_u_WAIT_INPUT_REQUIRED __pyx_string_tab[147]
+#define __pyx_n_u_WAIT_INTERRUPT __pyx_string_tab[148]
+#define __pyx_n_u__9 __pyx_string_tab[149]
+#define __pyx_n_u_AGENT_OPERATIONS __pyx_string_tab[150]
+#define __pyx_n_u_AGENT_PREFIXES __pyx_string_tab[151]
+#define __pyx_n_u_APPROVAL_PREFIX __pyx_string_tab[152]
+#define __pyx_n_u_METADATA_OPENING __pyx_string_tab[153]
+#define __pyx_n_u_METADATA_VALUE __pyx_string_tab[154]
+#define __pyx_n_u_NAMED_BY_PREFIX __pyx_string_tab[155]
+#define __pyx_n_u_NOTHING __pyx_string_tab[156]
+#define __pyx_n_u_NO_RANK __pyx_string_tab[157]
+#define __pyx_n_u_SLOTS __pyx_string_tab[158]
+#define __pyx_n_u_SLOT_KEYS __pyx_string_tab[159]
+#define __pyx_n_u_TOOL_PREFIXES __pyx_string_tab[160]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[161]
+#define __pyx_n_u_annotate __pyx_string_tab[162]
+#define __pyx_n_u_annotations __pyx_string_tab[163]
+#define __pyx_n_u_class_getitem __pyx_string_tab[164]
+#define __pyx_n_u_doc __pyx_string_tab[165]
+#define __pyx_n_u_func __pyx_string_tab[166]
+#define __pyx_n_u_main __pyx_string_tab[167]
+#define __pyx_n_u_metaclass __pyx_string_tab[168]
+#define __pyx_n_u_module __pyx_string_tab[169]
+#define __pyx_n_u_mro_entries __pyx_string_tab[170]
+#define __pyx_n_u_name_2 __pyx_string_tab[171]
+#define __pyx_n_u_new __pyx_string_tab[172]
+#define __pyx_n_u_prepare __pyx_string_tab[173]
+#define __pyx_n_u_qualname __pyx_string_tab[174]
+#define __pyx_n_u_test __pyx_string_tab[175]
+#define __pyx_n_u_foreign_operation __pyx_string_tab[176]
+#define __pyx_n_u_interrupted __pyx_string_tab[177]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[178]
+#define __pyx_n_u_metadata_value __pyx_string_tab[179]
+#define __pyx_n_u_new_fields __pyx_string_tab[180]
+#define __pyx_n_u_subject __pyx_string_tab[181]
+#define __pyx_n_u_agent __pyx_string_tab[182]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[183]
+#define __pyx_n_u_at __pyx_string_tab[184]
+#define __pyx_n_u_attributes __pyx_string_tab[185]
+#define __pyx_n_u_attrs __pyx_string_tab[186]
+#define __pyx_n_u_bool __pyx_string_tab[187]
+#define __pyx_n_u_cache_creation_tokens __pyx_string_tab[188]
+#define __pyx_n_u_cache_read_tokens __pyx_string_tab[189]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[190]
+#define __pyx_n_u_close __pyx_string_tab[191]
+#define __pyx_n_u_compile __pyx_string_tab[192]
+#define __pyx_n_u_cost_usd __pyx_string_tab[193]
+#define __pyx_n_u_derive __pyx_string_tab[194]
+#define __pyx_n_u_end __pyx_string_tab[195]
+#define __pyx_n_u_entity __pyx_string_tab[196]
+#define __pyx_n_u_enumerate __pyx_string_tab[197]
+#define __pyx_n_u_event_attrs __pyx_string_tab[198]
+#define __pyx_n_u_event_name __pyx_string_tab[199]
+#define __pyx_n_u_events __pyx_string_tab[200]
+#define __pyx_n_u_first __pyx_string_tab[201]
+#define __pyx_n_u_found __pyx_string_tab[202]
+#define __pyx_n_u_gen __pyx_string_tab[203]
+#define __pyx_n_u_genexpr __pyx_string_tab[204]
+#define __pyx_n_u_get __pyx_string_tab[205]
+#define __pyx_n_u_graph_node __pyx_string_tab[206]
+#define __pyx_n_u_groups __pyx_string_tab[207]
+#define __pyx_n_u_handoff_from __pyx_string_tab[208]
+#define __pyx_n_u_handoff_to __pyx_string_tab[209]
+#define __pyx_n_u_input_tokens __pyx_string_tab[210]
+#define __pyx_n_u_items __pyx_string_tab[211]
+#define __pyx_n_u_json __pyx_string_tab[212]
+#define __pyx_n_u_key __pyx_string_tab[213]
+#define __pyx_n_u_keys __pyx_string_tab[214]
+#define __pyx_n_u_kind __pyx_string_tab[215]
+#define __pyx_n_u_langgraph_metadata __pyx_string_tab[216]
+#define __pyx_n_u_loads __pyx_string_tab[217]
+#define __pyx_n_u_logfire __pyx_string_tab[218]
+#define __pyx_n_u_loop_kind __pyx_string_tab[219]
+#define __pyx_n_u_lower __pyx_string_tab[220]
+#define __pyx_n_u_mapped __pyx_string_tab[221]
+#define __pyx_n_u_match __pyx_string_tab[222]
+#define __pyx_n_u_metadata __pyx_string_tab[223]
+#define __pyx_n_u_method __pyx_string_tab[224]
+#define __pyx_n_u_model __pyx_string_tab[225]
+#define __pyx_n_u_name __pyx_string_tab[226]
+#define __pyx_n_u_next __pyx_string_tab[227]
+#define __pyx_n_u_node __pyx_string_tab[228]
+#define __pyx_n_u_number __pyx_string_tab[229]
+#define __pyx_n_u_open_kind __pyx_string_tab[230]
+#define __pyx_n_u_openai_agents __pyx_string_tab[231]
+#define __pyx_n_u_openinference __pyx_string_tab[232]
+#define __pyx_n_u_opening __pyx_string_tab[233]
+#define __pyx_n_u_operation __pyx_string_tab[234]
+#define __pyx_n_u_operation_id __pyx_string_tab[235]
+#define __pyx_n_u_output __pyx_string_tab[236]
+#define __pyx_n_u_output_tokens __pyx_string_tab[237]
+#define __pyx_n_u_parent_node __pyx_string_tab[238]
+#define __pyx_n_u_pop __pyx_string_tab[239]
+#define __pyx_n_u_prefix __pyx_string_tab[240]
+#define __pyx_n_u_prefixes __pyx_string_tab[241]
+#define __pyx_n_u_provider __pyx_string_tab[242]
+#define __pyx_n_u_raised __pyx_string_tab[243]
+#define __pyx_n_u_rank __pyx_string_tab[244]
+#define __pyx_n_u_ranks __pyx_string_tab[245]
+#define __pyx_n_u_re __pyx_string_tab[246]
+#define __pyx_n_u_read_slots __pyx_string_tab[247]
+#define __pyx_n_u_reasoning_tokens __pyx_string_tab[248]
+#define __pyx_n_u_request_type __pyx_string_tab[249]
+#define __pyx_n_u_return __pyx_string_tab[250]
+#define __pyx_n_u_rsplit __pyx_string_tab[251]
+#define __pyx_n_u_send __pyx_string_tab[252]
+#define __pyx_n_u_session __pyx_string_tab[253]
+#define __pyx_n_u_setdefault __pyx_string_tab[254]
+#define __pyx_n_u_slot __pyx_string_tab[255]
+#define __pyx_n_u_slots __pyx_string_tab[256]
+#define __pyx_n_u_spans __pyx_string_tab[257]
+#define __pyx_n_u_split __pyx_string_tab[258]
+#define __pyx_n_u_start __pyx_string_tab[259]
+#define __pyx_n_u_state __pyx_string_tab[260]
+#define __pyx_n_u_str __pyx_string_tab[261]
+#define __pyx_n_u_subject_2 __pyx_string_tab[262]
+#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[263]
+#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[264]
+#define __pyx_n_u_template __pyx_string_tab[265]
+#define __pyx_n_u_text __pyx_string_tab[266]
+#define __pyx_n_u_thread __pyx_string_tab[267]
+#define __pyx_n_u_throw __pyx_string_tab[268]
+#define __pyx_n_u_tool __pyx_string_tab[269]
+#define __pyx_n_u_traceloop __pyx_string_tab[270]
+#define __pyx_n_u_typing __pyx_string_tab[271]
+#define __pyx_n_u_upper __pyx_string_tab[272]
+#define __pyx_n_u_value __pyx_string_tab[273]
+#define __pyx_n_u_values __pyx_string_tab[274]
+#define __pyx_n_u_vercel __pyx_string_tab[275]
+#define __pyx_n_u_vercel_ai __pyx_string_tab[276]
+#define __pyx_n_u_wait __pyx_string_tab[277]
+#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[278]
+#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[279]
+#define __pyx_kp_b_iso88591_a __pyx_string_tab[280]
+#define __pyx_kp_b_iso88591__8 __pyx_string_tab[281]
+#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[282]
+#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[283]
+#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[284]
+#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[285]
+#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[286]
+#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[287]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_1 __pyx_number_tab[1]
 #define __pyx_int_20 __pyx_number_tab[2]
@@ -3536,7 +3547,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<277; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<288; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3574,7 +3585,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<277; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<288; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -4896,12 +4907,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   PyObject *(*__pyx_t_9)(PyObject *);
   int __pyx_t_10;
   Py_ssize_t __pyx_t_11;
-  PyObject *__pyx_t_12 = NULL;
+  int __pyx_t_12;
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
   PyObject *__pyx_t_15 = NULL;
   PyObject *__pyx_t_16 = NULL;
   PyObject *__pyx_t_17 = NULL;
+  PyObject *__pyx_t_18 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -5377,7 +5389,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):             # <<<<<<<<<<<<<<
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
- *         elif operation == spans.INVOKE_AGENT:
+ *         elif operation == spans.INVOKE_AGENT and not (
 */
     __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
@@ -5393,8 +5405,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]             # <<<<<<<<<<<<<<
- *         elif operation == spans.INVOKE_AGENT:
- *             agent = agent or found[GRAPH_NODE] or name
+ *         elif operation == spans.INVOKE_AGENT and not (
+ *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
 */
       __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 230, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
@@ -5421,7 +5433,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):             # <<<<<<<<<<<<<<
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
- *         elif operation == spans.INVOKE_AGENT:
+ *         elif operation == spans.INVOKE_AGENT and not (
 */
       goto __pyx_L17;
     }
@@ -5429,114 +5441,231 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     /* "swarmscope/conventions/agent_model.py":231
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
- *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
- *             agent = agent or found[GRAPH_NODE] or name
- *             parent_node = found[GRAPH_PARENT]
+ *         elif operation == spans.INVOKE_AGENT and not (             # <<<<<<<<<<<<<<
+ *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
+ *         ):
 */
     __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 231, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 231, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 231, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 231, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    if (__pyx_t_10) {
+
+    } else {
+
+      __pyx_t_5 = __pyx_t_10;
+
+      goto __pyx_L18_bool_binop_done;
+    }
+
+    /* "swarmscope/conventions/agent_model.py":232
+ *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+ *         elif operation == spans.INVOKE_AGENT and not (
+ *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]             # <<<<<<<<<<<<<<
+ *         ):
+ *             # An AGENT span that says nothing else: the Agents SDK's trace root, the run of
+*/
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    if (!__pyx_t_12) {
+
+    } else {
+
+      __pyx_t_10 = __pyx_t_12;
+
+      goto __pyx_L20_bool_binop_done;
+    }
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (!__pyx_t_12) {
+
+    } else {
+
+      __pyx_t_10 = __pyx_t_12;
+
+      goto __pyx_L20_bool_binop_done;
+    }
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    if (!__pyx_t_12) {
+
+    } else {
+
+      __pyx_t_10 = __pyx_t_12;
+
+      goto __pyx_L20_bool_binop_done;
+    }
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+
+    __pyx_t_10 = __pyx_t_12;
+
+    __pyx_L20_bool_binop_done:;
+
+    /* "swarmscope/conventions/agent_model.py":231
+ *         if name.startswith(openai_agents.HANDOFF_TO):
+ *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+ *         elif operation == spans.INVOKE_AGENT and not (             # <<<<<<<<<<<<<<
+ *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
+ *         ):
+*/
+    __pyx_t_12 = (!__pyx_t_10);
+
+
+
+    __pyx_t_5 = __pyx_t_12;
+
+    __pyx_L18_bool_binop_done:;
+    if (__pyx_t_5) {
+
+
+      /* "swarmscope/conventions/agent_model.py":236
+ *             # An AGENT span that says nothing else: the Agents SDK's trace root, the run of
+ *             # the whole workflow (its agents' spans name their agent and LLM system).
+ *             operation = spans.INVOKE_WORKFLOW             # <<<<<<<<<<<<<<
+ *         elif operation == spans.INVOKE_AGENT:
+ *             agent = agent or found[GRAPH_NODE] or name
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 236, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_WORKFLOW); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 236, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_2);
+      __pyx_t_2 = 0;
+
+      /* "swarmscope/conventions/agent_model.py":231
+ *         if name.startswith(openai_agents.HANDOFF_TO):
+ *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+ *         elif operation == spans.INVOKE_AGENT and not (             # <<<<<<<<<<<<<<
+ *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
+ *         ):
+*/
+      goto __pyx_L17;
+    }
+
+    /* "swarmscope/conventions/agent_model.py":237
+ *             # the whole workflow (its agents' spans name their agent and LLM system).
+ *             operation = spans.INVOKE_WORKFLOW
+ *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
+ *             agent = agent or found[GRAPH_NODE] or name
+ *             parent_node = found[GRAPH_PARENT]
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 237, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 237, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 237, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":232
- *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+      /* "swarmscope/conventions/agent_model.py":238
+ *             operation = spans.INVOKE_WORKFLOW
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name             # <<<<<<<<<<<<<<
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
         __pyx_t_6 = __pyx_v_agent;
-        goto __pyx_L18_bool_binop_done;
+        goto __pyx_L24_bool_binop_done;
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 232, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 238, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 232, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
       if (!__pyx_t_5) {
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       } else {
         __Pyx_INCREF(__pyx_t_3);
         __pyx_t_6 = __pyx_t_3;
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-        goto __pyx_L18_bool_binop_done;
+        goto __pyx_L24_bool_binop_done;
       }
       __Pyx_INCREF(__pyx_v_name);
       __pyx_t_6 = __pyx_v_name;
-      __pyx_L18_bool_binop_done:;
+      __pyx_L24_bool_binop_done:;
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":233
+      /* "swarmscope/conventions/agent_model.py":239
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]             # <<<<<<<<<<<<<<
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 233, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 239, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 233, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 239, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __pyx_v_parent_node = __pyx_t_3;
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":234
+      /* "swarmscope/conventions/agent_model.py":240
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:             # <<<<<<<<<<<<<<
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:
 */
-      __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_v_parent_node); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 234, __pyx_L1_error)
-      if (__pyx_t_10) {
+      __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_parent_node); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 240, __pyx_L1_error)
+      if (__pyx_t_12) {
 
       } else {
 
-        __pyx_t_5 = __pyx_t_10;
+        __pyx_t_5 = __pyx_t_12;
 
-        goto __pyx_L22_bool_binop_done;
+        goto __pyx_L28_bool_binop_done;
       }
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_object(__pyx_v_parent_node, __pyx_v_agent, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 234, __pyx_L1_error)
+      __pyx_t_12 = __Pyx_PyObject_CompareBoolNe_object_object(__pyx_v_parent_node, __pyx_v_agent, Py_NE); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 240, __pyx_L1_error)
 
-      __pyx_t_5 = __pyx_t_10;
+      __pyx_t_5 = __pyx_t_12;
 
-      __pyx_L22_bool_binop_done:;
+      __pyx_L28_bool_binop_done:;
       if (__pyx_t_5) {
 
 
-        /* "swarmscope/conventions/agent_model.py":235
+        /* "swarmscope/conventions/agent_model.py":241
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node             # <<<<<<<<<<<<<<
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name
 */
-        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_handoff_from); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 235, __pyx_L1_error)
+        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_handoff_from); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 241, __pyx_L1_error)
         if (!__pyx_t_5) {
         } else {
           __Pyx_INCREF(__pyx_v_handoff_from);
           __pyx_t_3 = __pyx_v_handoff_from;
-          goto __pyx_L24_bool_binop_done;
+          goto __pyx_L30_bool_binop_done;
         }
         __Pyx_INCREF(__pyx_v_parent_node);
         __pyx_t_3 = __pyx_v_parent_node;
-        __pyx_L24_bool_binop_done:;
+        __pyx_L30_bool_binop_done:;
         __Pyx_DECREF_SET(__pyx_v_handoff_from, __pyx_t_3);
         __pyx_t_3 = 0;
 
-        /* "swarmscope/conventions/agent_model.py":234
+        /* "swarmscope/conventions/agent_model.py":240
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:             # <<<<<<<<<<<<<<
@@ -5545,9 +5674,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":231
- *         if name.startswith(openai_agents.HANDOFF_TO):
- *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+      /* "swarmscope/conventions/agent_model.py":237
+ *             # the whole workflow (its agents' spans name their agent and LLM system).
+ *             operation = spans.INVOKE_WORKFLOW
  *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
@@ -5555,44 +5684,44 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L17;
     }
 
-    /* "swarmscope/conventions/agent_model.py":236
+    /* "swarmscope/conventions/agent_model.py":242
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 236, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 242, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 236, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 242, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 236, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 242, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":237
+      /* "swarmscope/conventions/agent_model.py":243
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name             # <<<<<<<<<<<<<<
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 237, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 243, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
         __pyx_t_6 = __pyx_v_tool;
-        goto __pyx_L26_bool_binop_done;
+        goto __pyx_L32_bool_binop_done;
       }
       __Pyx_INCREF(__pyx_v_name);
       __pyx_t_6 = __pyx_v_name;
-      __pyx_L26_bool_binop_done:;
+      __pyx_L32_bool_binop_done:;
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":236
+      /* "swarmscope/conventions/agent_model.py":242
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
@@ -5602,67 +5731,67 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     }
     __pyx_L17:;
 
-    /* "swarmscope/conventions/agent_model.py":238
+    /* "swarmscope/conventions/agent_model.py":244
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]             # <<<<<<<<<<<<<<
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
  *             wait = spans.WAIT_INTERRUPT
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 238, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __pyx_v_output = __pyx_t_3;
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":239
+    /* "swarmscope/conventions/agent_model.py":245
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:             # <<<<<<<<<<<<<<
  *             wait = spans.WAIT_INTERRUPT
  * 
 */
-    __pyx_t_10 = PyUnicode_Check(__pyx_v_output); 
-    if (__pyx_t_10) {
+    __pyx_t_12 = PyUnicode_Check(__pyx_v_output); 
+    if (__pyx_t_12) {
 
     } else {
 
-      __pyx_t_5 = __pyx_t_10;
+      __pyx_t_5 = __pyx_t_12;
 
-      goto __pyx_L29_bool_binop_done;
+      goto __pyx_L35_bool_binop_done;
     }
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 239, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 245, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 239, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 245, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_t_6, __pyx_v_output, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 239, __pyx_L1_error)
+    __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_t_6, __pyx_v_output, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 245, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    __pyx_L29_bool_binop_done:;
+    __pyx_L35_bool_binop_done:;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":240
+      /* "swarmscope/conventions/agent_model.py":246
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
  *             wait = spans.WAIT_INTERRUPT             # <<<<<<<<<<<<<<
  * 
  *     elif operation is None:
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 240, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 246, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 240, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 246, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":239
+      /* "swarmscope/conventions/agent_model.py":245
  *             tool = tool or name
  *         output = found[OUTPUT_VALUE]
  *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:             # <<<<<<<<<<<<<<
@@ -5681,26 +5810,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     goto __pyx_L3;
   }
 
-  /* "swarmscope/conventions/agent_model.py":242
+  /* "swarmscope/conventions/agent_model.py":248
  *             wait = spans.WAIT_INTERRUPT
  * 
  *     elif operation is None:             # <<<<<<<<<<<<<<
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
- * 
+ *         if operation == spans.HANDOFF and handoff_to is None:
 */
   __pyx_t_5 = (__pyx_v_operation == Py_None);
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":243
+    /* "swarmscope/conventions/agent_model.py":249
  * 
  *     elif operation is None:
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)             # <<<<<<<<<<<<<<
- * 
- *     if isinstance(operation, str):
+ *         if operation == spans.HANDOFF and handoff_to is None:
+ *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
 */
     __pyx_t_6 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_foreign_operation); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 243, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_foreign_operation); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_4 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -5719,7 +5848,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (5-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 243, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
@@ -5728,7 +5857,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 243, __pyx_L1_error)
+        __PYX_ERR(0, 249, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       if (likely(PyTuple_CheckExact(sequence))) {
@@ -5740,46 +5869,46 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_INCREF(__pyx_t_1);
       } else {
         __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 243, __pyx_L1_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_2);
         __pyx_t_6 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 243, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 249, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_6);
         __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 243, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_1);
       }
       #else
-      __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 243, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 243, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 243, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
       Py_ssize_t index = -1;
-      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 243, __pyx_L1_error)
+      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 249, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_8);
-      index = 0; __pyx_t_2 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_2)) goto __pyx_L31_unpacking_failed;
+      index = 0; __pyx_t_2 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_2)) goto __pyx_L37_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_2);
-      index = 1; __pyx_t_6 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_6)) goto __pyx_L31_unpacking_failed;
+      index = 1; __pyx_t_6 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_6)) goto __pyx_L37_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_6);
-      index = 2; __pyx_t_1 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_1)) goto __pyx_L31_unpacking_failed;
+      index = 2; __pyx_t_1 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_1)) goto __pyx_L37_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_1);
-      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 3) < (0)) __PYX_ERR(0, 243, __pyx_L1_error)
+      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 3) < (0)) __PYX_ERR(0, 249, __pyx_L1_error)
       __pyx_t_9 = NULL;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      goto __pyx_L32_unpacking_done;
-      __pyx_L31_unpacking_failed:;
+      goto __pyx_L38_unpacking_done;
+      __pyx_L37_unpacking_failed:;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __pyx_t_9 = NULL;
       if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-      __PYX_ERR(0, 243, __pyx_L1_error)
-      __pyx_L32_unpacking_done:;
+      __PYX_ERR(0, 249, __pyx_L1_error)
+      __pyx_L38_unpacking_done:;
     }
     __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_2);
     __pyx_t_2 = 0;
@@ -5788,18 +5917,93 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":242
+    /* "swarmscope/conventions/agent_model.py":250
+ *     elif operation is None:
+ *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
+ *         if operation == spans.HANDOFF and handoff_to is None:             # <<<<<<<<<<<<<<
+ *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
+ *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (__pyx_t_12) {
+
+    } else {
+
+      __pyx_t_5 = __pyx_t_12;
+
+      goto __pyx_L40_bool_binop_done;
+    }
+    __pyx_t_12 = (__pyx_v_handoff_to == Py_None);
+
+    __pyx_t_5 = __pyx_t_12;
+
+    __pyx_L40_bool_binop_done:;
+    if (__pyx_t_5) {
+
+
+      /* "swarmscope/conventions/agent_model.py":251
+ *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
+ *         if operation == spans.HANDOFF and handoff_to is None:
+ *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)             # <<<<<<<<<<<<<<
+ *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
+ * 
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_FROM_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 251, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_DECREF_SET(__pyx_v_handoff_from, __pyx_t_1);
+      __pyx_t_1 = 0;
+
+      /* "swarmscope/conventions/agent_model.py":252
+ *         if operation == spans.HANDOFF and handoff_to is None:
+ *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
+ *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)             # <<<<<<<<<<<<<<
+ * 
+ *     if isinstance(operation, str):
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_TO_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 252, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_DECREF_SET(__pyx_v_handoff_to, __pyx_t_1);
+      __pyx_t_1 = 0;
+
+      /* "swarmscope/conventions/agent_model.py":250
+ *     elif operation is None:
+ *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
+ *         if operation == spans.HANDOFF and handoff_to is None:             # <<<<<<<<<<<<<<
+ *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
+ *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
+*/
+    }
+
+    /* "swarmscope/conventions/agent_model.py":248
  *             wait = spans.WAIT_INTERRUPT
  * 
  *     elif operation is None:             # <<<<<<<<<<<<<<
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
- * 
+ *         if operation == spans.HANDOFF and handoff_to is None:
 */
   }
   __pyx_L3:;
 
-  /* "swarmscope/conventions/agent_model.py":245
- *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
+  /* "swarmscope/conventions/agent_model.py":254
+ *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
  * 
  *     if isinstance(operation, str):             # <<<<<<<<<<<<<<
  *         if operation == spans.EXECUTE_TOOL and tool is None:
@@ -5809,110 +6013,110 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":246
+    /* "swarmscope/conventions/agent_model.py":255
  * 
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:             # <<<<<<<<<<<<<<
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 246, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 246, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 255, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 246, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 255, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (__pyx_t_10) {
+    __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_3, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 255, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (__pyx_t_12) {
 
     } else {
 
-      __pyx_t_5 = __pyx_t_10;
+      __pyx_t_5 = __pyx_t_12;
 
-      goto __pyx_L35_bool_binop_done;
+      goto __pyx_L44_bool_binop_done;
     }
-    __pyx_t_10 = (__pyx_v_tool == Py_None);
+    __pyx_t_12 = (__pyx_v_tool == Py_None);
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    __pyx_L35_bool_binop_done:;
+    __pyx_L44_bool_binop_done:;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":247
+      /* "swarmscope/conventions/agent_model.py":256
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)             # <<<<<<<<<<<<<<
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
 */
-      __pyx_t_3 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 247, __pyx_L1_error)
+      __pyx_t_1 = NULL;
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 256, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_TOOL_PREFIXES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 247, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_TOOL_PREFIXES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 256, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
       if (unlikely(PyMethod_Check(__pyx_t_6))) {
-        __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_6);
-        assert(__pyx_t_3);
+        __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_6);
+        assert(__pyx_t_1);
         PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
-        __Pyx_INCREF(__pyx_t_3);
+        __Pyx_INCREF(__pyx_t_1);
         __Pyx_INCREF(__pyx__function);
         __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
         __pyx_t_4 = 0;
       }
       #endif
       {
-        PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_v_name, __pyx_t_2};
-        __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-        __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+        PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_v_name, __pyx_t_2};
+        __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 247, __pyx_L1_error)
-        __Pyx_GOTREF(__pyx_t_1);
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 256, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_3);
       }
-      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
-      __pyx_t_1 = 0;
+      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_3);
+      __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":246
+      /* "swarmscope/conventions/agent_model.py":255
  * 
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:             # <<<<<<<<<<<<<<
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
 */
-      goto __pyx_L34;
+      goto __pyx_L43;
     }
 
-    /* "swarmscope/conventions/agent_model.py":248
+    /* "swarmscope/conventions/agent_model.py":257
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:             # <<<<<<<<<<<<<<
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATIONS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 248, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 248, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (__pyx_t_10) {
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATIONS); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 257, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation, __pyx_t_3, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 257, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (__pyx_t_12) {
 
     } else {
 
-      __pyx_t_5 = __pyx_t_10;
+      __pyx_t_5 = __pyx_t_12;
 
-      goto __pyx_L37_bool_binop_done;
+      goto __pyx_L46_bool_binop_done;
     }
-    __pyx_t_10 = (__pyx_v_agent == Py_None);
+    __pyx_t_12 = (__pyx_v_agent == Py_None);
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    __pyx_L37_bool_binop_done:;
+    __pyx_L46_bool_binop_done:;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":249
+      /* "swarmscope/conventions/agent_model.py":258
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)             # <<<<<<<<<<<<<<
@@ -5920,10 +6124,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *         wait = spans.WAIT_APPROVAL
 */
       __pyx_t_6 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 258, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT_PREFIXES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 249, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_PREFIXES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 258, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
       if (unlikely(PyMethod_Check(__pyx_t_2))) {
@@ -5937,18 +6141,18 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       }
       #endif
       {
-        PyObject *__pyx_callargs[3] = {__pyx_t_6, __pyx_v_name, __pyx_t_3};
-        __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        PyObject *__pyx_callargs[3] = {__pyx_t_6, __pyx_v_name, __pyx_t_1};
+        __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-        __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
-        __Pyx_GOTREF(__pyx_t_1);
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 258, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_3);
       }
-      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
-      __pyx_t_1 = 0;
+      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_3);
+      __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":248
+      /* "swarmscope/conventions/agent_model.py":257
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:             # <<<<<<<<<<<<<<
@@ -5956,10 +6160,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *     if name.startswith(_APPROVAL_PREFIX):
 */
     }
-    __pyx_L34:;
+    __pyx_L43:;
 
-    /* "swarmscope/conventions/agent_model.py":245
- *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
+    /* "swarmscope/conventions/agent_model.py":254
+ *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
  * 
  *     if isinstance(operation, str):             # <<<<<<<<<<<<<<
  *         if operation == spans.EXECUTE_TOOL and tool is None:
@@ -5967,36 +6171,36 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":250
+  /* "swarmscope/conventions/agent_model.py":259
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):             # <<<<<<<<<<<<<<
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 250, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_1, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 250, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 259, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_3, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 259, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":251
+    /* "swarmscope/conventions/agent_model.py":260
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL             # <<<<<<<<<<<<<<
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_WAIT_APPROVAL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 251, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 260, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_WAIT_APPROVAL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 260, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_2);
     __pyx_t_2 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":250
+    /* "swarmscope/conventions/agent_model.py":259
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):             # <<<<<<<<<<<<<<
@@ -6005,82 +6209,82 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":252
+  /* "swarmscope/conventions/agent_model.py":261
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]             # <<<<<<<<<<<<<<
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 252, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 261, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 261, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_v_state = __pyx_t_1;
-  __pyx_t_1 = 0;
+  __pyx_v_state = __pyx_t_3;
+  __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":253
+  /* "swarmscope/conventions/agent_model.py":262
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:             # <<<<<<<<<<<<<<
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):
 */
-  __pyx_t_10 = (__pyx_v_state != Py_None);
-  if (__pyx_t_10) {
+  __pyx_t_12 = (__pyx_v_state != Py_None);
+  if (__pyx_t_12) {
 
   } else {
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L41_bool_binop_done;
+    goto __pyx_L50_bool_binop_done;
   }
-  __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_v_state); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 253, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __pyx_t_3;
+  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_v_state); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __pyx_t_1;
   __Pyx_INCREF(__pyx_t_2);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_2, NULL};
-    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 253, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 262, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
   }
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 253, __pyx_L1_error)
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 253, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_A2A_WAIT_STATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 253, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 262, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_A2A_WAIT_STATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 262, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_t_1, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 253, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_t_3, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 262, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  __pyx_t_5 = __pyx_t_10;
+  __pyx_t_5 = __pyx_t_12;
 
-  __pyx_L41_bool_binop_done:;
+  __pyx_L50_bool_binop_done:;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":254
+    /* "swarmscope/conventions/agent_model.py":263
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED             # <<<<<<<<<<<<<<
  *     if events and wait is None and _interrupted(events):
  *         wait = spans.WAIT_INTERRUPT
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 254, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 263, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_WAIT_INPUT_REQUIRED); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 254, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_WAIT_INPUT_REQUIRED); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 263, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_1);
-    __pyx_t_1 = 0;
+    __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
+    __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":253
+    /* "swarmscope/conventions/agent_model.py":262
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:             # <<<<<<<<<<<<<<
@@ -6089,86 +6293,86 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":255
+  /* "swarmscope/conventions/agent_model.py":264
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):             # <<<<<<<<<<<<<<
  *         wait = spans.WAIT_INTERRUPT
  * 
 */
-  if (__pyx_v_events == Py_None) __pyx_t_10 = 0;
+  if (__pyx_v_events == Py_None) __pyx_t_12 = 0;
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_v_events);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 255, __pyx_L1_error)
-    __pyx_t_10 = (__pyx_temp != 0);
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 264, __pyx_L1_error)
+    __pyx_t_12 = (__pyx_temp != 0);
   }
 
-  if (__pyx_t_10) {
+  if (__pyx_t_12) {
 
   } else {
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L44_bool_binop_done;
+    goto __pyx_L53_bool_binop_done;
   }
-  __pyx_t_10 = (__pyx_v_wait == Py_None);
-  if (__pyx_t_10) {
+  __pyx_t_12 = (__pyx_v_wait == Py_None);
+  if (__pyx_t_12) {
 
   } else {
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L44_bool_binop_done;
+    goto __pyx_L53_bool_binop_done;
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_interrupted); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 255, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_interrupted); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 264, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_3);
+  if (unlikely(PyMethod_Check(__pyx_t_1))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_1);
     assert(__pyx_t_2);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
     __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
     __pyx_t_4 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_events};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 255, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 264, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
   }
-  __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 255, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 264, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  __pyx_t_5 = __pyx_t_10;
+  __pyx_t_5 = __pyx_t_12;
 
-  __pyx_L44_bool_binop_done:;
+  __pyx_L53_bool_binop_done:;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":256
+    /* "swarmscope/conventions/agent_model.py":265
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):
  *         wait = spans.WAIT_INTERRUPT             # <<<<<<<<<<<<<<
  * 
  *     provider = found[PROVIDER]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 256, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 256, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 265, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
-    __pyx_t_3 = 0;
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 265, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_1);
+    __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":255
+    /* "swarmscope/conventions/agent_model.py":264
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):             # <<<<<<<<<<<<<<
@@ -6177,73 +6381,73 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":258
+  /* "swarmscope/conventions/agent_model.py":267
  *         wait = spans.WAIT_INTERRUPT
  * 
  *     provider = found[PROVIDER]             # <<<<<<<<<<<<<<
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 258, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 258, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 267, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_v_provider = __pyx_t_1;
-  __pyx_t_1 = 0;
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 267, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_v_provider = __pyx_t_3;
+  __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":259
+  /* "swarmscope/conventions/agent_model.py":268
  * 
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:             # <<<<<<<<<<<<<<
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
 */
-  __pyx_t_10 = PyUnicode_Check(__pyx_v_provider); 
-  if (__pyx_t_10) {
+  __pyx_t_12 = PyUnicode_Check(__pyx_v_provider); 
+  if (__pyx_t_12) {
 
   } else {
 
-    __pyx_t_5 = __pyx_t_10;
+    __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L48_bool_binop_done;
+    goto __pyx_L57_bool_binop_done;
   }
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_MODEL_PROVIDER); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 259, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 268, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AI_MODEL_PROVIDER); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 268, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_t_1, __pyx_v_provider, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 259, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 268, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_t_3, __pyx_v_provider, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 268, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  __pyx_t_5 = __pyx_t_10;
+  __pyx_t_5 = __pyx_t_12;
 
-  __pyx_L48_bool_binop_done:;
+  __pyx_L57_bool_binop_done:;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":260
+    /* "swarmscope/conventions/agent_model.py":269
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"             # <<<<<<<<<<<<<<
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
  *     return _new_fields(
 */
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_provider, __pyx_mstate_global->__pyx_n_u_split); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 260, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[0], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 260, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_provider, __pyx_mstate_global->__pyx_n_u_split); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 269, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_3, 0, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 260, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_Call(__pyx_t_3, __pyx_mstate_global->__pyx_tuple[0], NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 269, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF_SET(__pyx_v_provider, __pyx_t_1);
-    __pyx_t_1 = 0;
+    __pyx_t_3 = __Pyx_GetItemInt(__pyx_t_1, 0, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 269, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF_SET(__pyx_v_provider, __pyx_t_3);
+    __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":259
+    /* "swarmscope/conventions/agent_model.py":268
  * 
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:             # <<<<<<<<<<<<<<
@@ -6252,203 +6456,203 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":262
+  /* "swarmscope/conventions/agent_model.py":271
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
  *     return _new_fields(             # <<<<<<<<<<<<<<
  *         AgentFields,
  *         (
 */
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_new_fields); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 262, __pyx_L1_error)
+  __pyx_t_1 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_new_fields); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 271, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
 
-  /* "swarmscope/conventions/agent_model.py":263
+  /* "swarmscope/conventions/agent_model.py":272
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
  *     return _new_fields(
  *         AgentFields,             # <<<<<<<<<<<<<<
  *         (
  *             operation,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_AgentFields); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 263, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_AgentFields); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 272, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
 
-  /* "swarmscope/conventions/agent_model.py":268
+  /* "swarmscope/conventions/agent_model.py":277
  *             agent,
  *             tool,
  *             found[MODEL],             # <<<<<<<<<<<<<<
  *             found[INPUT],
  *             found[OUTPUT],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 268, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 277, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_7 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 268, __pyx_L1_error)
+  __pyx_t_7 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 277, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":269
+  /* "swarmscope/conventions/agent_model.py":278
  *             tool,
  *             found[MODEL],
  *             found[INPUT],             # <<<<<<<<<<<<<<
  *             found[OUTPUT],
  *             provider,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 269, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 278, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_12 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 269, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_13 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 278, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":270
+  /* "swarmscope/conventions/agent_model.py":279
  *             found[MODEL],
  *             found[INPUT],
  *             found[OUTPUT],             # <<<<<<<<<<<<<<
  *             provider,
  *             found[COST],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 270, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 279, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_13 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 270, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_14 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 279, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":272
+  /* "swarmscope/conventions/agent_model.py":281
  *             found[OUTPUT],
  *             provider,
  *             found[COST],             # <<<<<<<<<<<<<<
  *             session,
  *             found[CACHE_READ],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 272, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 281, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_14 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 272, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_15 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 281, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":274
+  /* "swarmscope/conventions/agent_model.py":283
  *             found[COST],
  *             session,
  *             found[CACHE_READ],             # <<<<<<<<<<<<<<
  *             found[CACHE_CREATION],
  *             found[REASONING],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 274, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 283, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_15 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 274, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_16 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 283, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":275
+  /* "swarmscope/conventions/agent_model.py":284
  *             session,
  *             found[CACHE_READ],
  *             found[CACHE_CREATION],             # <<<<<<<<<<<<<<
  *             found[REASONING],
  *             handoff_from,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 275, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 284, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_16 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 275, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_17 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 284, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_17);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":276
+  /* "swarmscope/conventions/agent_model.py":285
  *             found[CACHE_READ],
  *             found[CACHE_CREATION],
  *             found[REASONING],             # <<<<<<<<<<<<<<
  *             handoff_from,
  *             handoff_to,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 276, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 285, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_17 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 276, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_17);
+  __pyx_t_18 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 285, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_18);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":265
+  /* "swarmscope/conventions/agent_model.py":274
  *         AgentFields,
  *         (
  *             operation,             # <<<<<<<<<<<<<<
  *             agent,
  *             tool,
 */
-  __pyx_t_8 = PyTuple_New(15); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 265, __pyx_L1_error)
+  __pyx_t_8 = PyTuple_New(15); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 274, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_INCREF(__pyx_v_operation);
   __Pyx_GIVEREF(__pyx_v_operation);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_GIVEREF(__pyx_v_agent);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_tool);
   __Pyx_GIVEREF(__pyx_v_tool);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 3, __pyx_t_7) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_12);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 4, __pyx_t_12) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 3, __pyx_t_7) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_13);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 5, __pyx_t_13) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 4, __pyx_t_13) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_14);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 5, __pyx_t_14) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_provider);
   __Pyx_GIVEREF(__pyx_v_provider);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 6, __pyx_v_provider) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_14);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 7, __pyx_t_14) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 6, __pyx_v_provider) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_15);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 7, __pyx_t_15) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_session);
   __Pyx_GIVEREF(__pyx_v_session);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 8, __pyx_v_session) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_15);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 9, __pyx_t_15) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 8, __pyx_v_session) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_16);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 10, __pyx_t_16) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 9, __pyx_t_16) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_17);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 11, __pyx_t_17) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 10, __pyx_t_17) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_18);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 11, __pyx_t_18) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_handoff_from);
   __Pyx_GIVEREF(__pyx_v_handoff_from);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 12, __pyx_v_handoff_from) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 12, __pyx_v_handoff_from) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_handoff_to);
   __Pyx_GIVEREF(__pyx_v_handoff_to);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 13, __pyx_v_handoff_to) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 13, __pyx_v_handoff_to) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_wait);
   __Pyx_GIVEREF(__pyx_v_wait);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 14, __pyx_v_wait) != (0)) __PYX_ERR(0, 265, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 14, __pyx_v_wait) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
   __pyx_t_7 = 0;
-  __pyx_t_12 = 0;
   __pyx_t_13 = 0;
   __pyx_t_14 = 0;
   __pyx_t_15 = 0;
   __pyx_t_16 = 0;
   __pyx_t_17 = 0;
+  __pyx_t_18 = 0;
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_2))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_2);
-    assert(__pyx_t_3);
+    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_1);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-    __Pyx_INCREF(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_1);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
     __pyx_t_4 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_6, __pyx_t_8};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_t_6, __pyx_t_8};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 271, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
   }
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_1;
+      __pyx_r = __pyx_t_3;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_1 = 0;
+  __pyx_t_3 = 0;
   goto __pyx_L0;
 
   /* "swarmscope/conventions/agent_model.py":194
@@ -6467,12 +6671,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   __Pyx_XDECREF(__pyx_t_6);
   __Pyx_XDECREF(__pyx_t_7);
   __Pyx_XDECREF(__pyx_t_8);
-  __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
   __Pyx_XDECREF(__pyx_t_15);
   __Pyx_XDECREF(__pyx_t_16);
   __Pyx_XDECREF(__pyx_t_17);
+  __Pyx_XDECREF(__pyx_t_18);
   __Pyx_AddTraceback("swarmscope.conventions.agent_model.derive", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -6498,7 +6702,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":284
+/* "swarmscope/conventions/agent_model.py":293
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
@@ -6549,44 +6753,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_attrs,&__pyx_mstate_global->__pyx_n_u_agent,&__pyx_mstate_global->__pyx_n_u_tool,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 284, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 293, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 284, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 293, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 284, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 293, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 284, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 293, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 284, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 293, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_foreign_operation", 0) < (0)) __PYX_ERR(0, 284, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_foreign_operation", 0) < (0)) __PYX_ERR(0, 293, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, i); __PYX_ERR(0, 284, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, i); __PYX_ERR(0, 293, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 284, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 293, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 284, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 293, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 284, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 293, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 284, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 293, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_attrs = ((PyObject*)values[1]);
@@ -6595,7 +6799,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 284, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 293, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -6606,8 +6810,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 285, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 285, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 294, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 294, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_operation(__pyx_self, __pyx_v_name, __pyx_v_attrs, __pyx_v_agent, __pyx_v_tool);
 
   /* function exit code */
@@ -6635,6 +6839,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   PyObject *__pyx_v_request_type = NULL;
   PyObject *__pyx_v_operation_id = NULL;
   PyObject *__pyx_v_method = NULL;
+  PyObject *__pyx_v_template = NULL;
+  PyObject *__pyx_v_subject = NULL;
   PyObject *__pyx_v_prefix = NULL;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -6657,37 +6863,37 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_INCREF(__pyx_v_tool);
 
-  /* "swarmscope/conventions/agent_model.py":289
+  /* "swarmscope/conventions/agent_model.py":298
  *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get             # <<<<<<<<<<<<<<
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_attrs, __pyx_mstate_global->__pyx_n_u_get); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 289, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_attrs, __pyx_mstate_global->__pyx_n_u_get); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 298, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_get = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":290
+  /* "swarmscope/conventions/agent_model.py":299
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)             # <<<<<<<<<<<<<<
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 290, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_SPAN_KIND); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 290, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_SPAN_KIND); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 290, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_loop_kind = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":291
+  /* "swarmscope/conventions/agent_model.py":300
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:             # <<<<<<<<<<<<<<
@@ -6698,21 +6904,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":292
+    /* "swarmscope/conventions/agent_model.py":301
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())             # <<<<<<<<<<<<<<
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 292, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_TRACELOOP_KINDS); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 292, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_TRACELOOP_KINDS); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_2 = __pyx_t_5;
     __Pyx_INCREF(__pyx_t_2);
-    __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_loop_kind); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 292, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_loop_kind); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 301, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __pyx_t_6 = __pyx_t_7;
     __Pyx_INCREF(__pyx_t_6);
@@ -6722,10 +6928,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 292, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 292, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 301, __pyx_L1_error)
     __pyx_t_8 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_t_4};
@@ -6733,55 +6939,55 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 292, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 301, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __pyx_v_operation = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":293
+    /* "swarmscope/conventions/agent_model.py":302
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)             # <<<<<<<<<<<<<<
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_ENTITY_NAME); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 293, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_ENTITY_NAME); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 302, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_v_entity = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":294
+    /* "swarmscope/conventions/agent_model.py":303
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 294, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 303, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 294, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 303, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 294, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 303, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":295
+      /* "swarmscope/conventions/agent_model.py":304
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity             # <<<<<<<<<<<<<<
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 295, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 304, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
@@ -6794,7 +7000,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_5);
       __pyx_t_5 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":294
+      /* "swarmscope/conventions/agent_model.py":303
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
@@ -6804,31 +7010,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       goto __pyx_L4;
     }
 
-    /* "swarmscope/conventions/agent_model.py":296
+    /* "swarmscope/conventions/agent_model.py":305
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or entity
  *         return operation, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 296, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 305, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 296, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 305, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 296, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 305, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":297
+      /* "swarmscope/conventions/agent_model.py":306
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity             # <<<<<<<<<<<<<<
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 297, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 306, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
@@ -6841,7 +7047,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":296
+      /* "swarmscope/conventions/agent_model.py":305
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
@@ -6851,24 +7057,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     }
     __pyx_L4:;
 
-    /* "swarmscope/conventions/agent_model.py":298
+    /* "swarmscope/conventions/agent_model.py":307
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity
  *         return operation, agent, tool             # <<<<<<<<<<<<<<
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:
 */
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 298, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 307, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_INCREF(__pyx_v_operation);
     __Pyx_GIVEREF(__pyx_v_operation);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 298, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 307, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 298, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 307, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 298, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 307, __pyx_L1_error);
     {
       PyObject *__pyx_temp;
       {
@@ -6880,7 +7086,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":291
+    /* "swarmscope/conventions/agent_model.py":300
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:             # <<<<<<<<<<<<<<
@@ -6889,25 +7095,25 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":299
+  /* "swarmscope/conventions/agent_model.py":308
  *             tool = tool or entity
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)             # <<<<<<<<<<<<<<
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 308, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_LLM_REQUEST_TYPE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_LLM_REQUEST_TYPE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 308, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 308, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_v_request_type = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":300
+  /* "swarmscope/conventions/agent_model.py":309
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:             # <<<<<<<<<<<<<<
@@ -6918,21 +7124,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":301
+    /* "swarmscope/conventions/agent_model.py":310
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool             # <<<<<<<<<<<<<<
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 310, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_REQUEST_TYPES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_REQUEST_TYPES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_5 = __pyx_t_2;
     __Pyx_INCREF(__pyx_t_5);
-    __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_v_request_type); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_v_request_type); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 310, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __pyx_t_7 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_7);
@@ -6942,10 +7148,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 310, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 301, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 310, __pyx_L1_error)
     __pyx_t_8 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_t_4};
@@ -6953,19 +7159,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 301, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 301, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 301, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 301, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
     __pyx_t_1 = 0;
     {
       PyObject *__pyx_temp;
@@ -6978,7 +7184,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_2 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":300
+    /* "swarmscope/conventions/agent_model.py":309
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:             # <<<<<<<<<<<<<<
@@ -6987,22 +7193,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":302
+  /* "swarmscope/conventions/agent_model.py":311
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)             # <<<<<<<<<<<<<<
  *     if operation_id in vercel.OPERATION_IDS:
  *         if operation_id in vercel.AGENT_OPERATION_IDS:
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_OPERATION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_OPERATION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 302, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 311, __pyx_L1_error)
   if (!__pyx_t_3) {
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
@@ -7014,54 +7220,54 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __Pyx_INCREF(__pyx_v_name);
   __pyx_t_2 = __pyx_v_name;
   __pyx_L10_bool_binop_done:;
-  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_operation_id = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":303
+  /* "swarmscope/conventions/agent_model.py":312
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
  *         if operation_id in vercel.AGENT_OPERATION_IDS:
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 303, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 312, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 303, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 312, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 303, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 312, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":304
+    /* "swarmscope/conventions/agent_model.py":313
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:
  *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 304, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 313, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATION_IDS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 304, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATION_IDS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 313, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 304, __pyx_L1_error)
+    __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 313, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":305
+      /* "swarmscope/conventions/agent_model.py":314
  *     if operation_id in vercel.OPERATION_IDS:
  *         if operation_id in vercel.AGENT_OPERATION_IDS:
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 305, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 314, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
@@ -7069,27 +7275,27 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
         goto __pyx_L14_bool_binop_done;
       }
 
-      /* "swarmscope/conventions/agent_model.py":289
+      /* "swarmscope/conventions/agent_model.py":298
  *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get             # <<<<<<<<<<<<<<
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 314, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
 
-      /* "swarmscope/conventions/agent_model.py":305
+      /* "swarmscope/conventions/agent_model.py":314
  *     if operation_id in vercel.OPERATION_IDS:
  *         if operation_id in vercel.AGENT_OPERATION_IDS:
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)
 */
-      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AI_TELEMETRY_FUNCTION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 305, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AI_TELEMETRY_FUNCTION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 314, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 314, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_INCREF(__pyx_t_2);
@@ -7099,7 +7305,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":304
+      /* "swarmscope/conventions/agent_model.py":313
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:
  *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
@@ -7108,223 +7314,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":306
+    /* "swarmscope/conventions/agent_model.py":315
  *         if operation_id in vercel.AGENT_OPERATION_IDS:
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
  *         return vercel.OPERATION_IDS[operation_id], agent, tool             # <<<<<<<<<<<<<<
  *     method = get(gen.MCP_METHOD_NAME)
  *     if method is not None:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 306, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_t_2, __pyx_v_operation_id); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_t_2, __pyx_v_operation_id); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 306, __pyx_L1_error)
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 315, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 315, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 306, __pyx_L1_error);
-    __pyx_t_1 = 0;
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_2);
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    __pyx_t_2 = 0;
-    goto __pyx_L0;
-
-    /* "swarmscope/conventions/agent_model.py":303
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
-*/
-  }
-
-  /* "swarmscope/conventions/agent_model.py":307
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)             # <<<<<<<<<<<<<<
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 307, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_METHOD_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 307, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 307, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_v_method = __pyx_t_2;
-  __pyx_t_2 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":308
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:             # <<<<<<<<<<<<<<
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
-*/
-  __pyx_t_3 = (__pyx_v_method != Py_None);
-  if (__pyx_t_3) {
-
-
-    /* "swarmscope/conventions/agent_model.py":309
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 309, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 309, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 309, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (__pyx_t_3) {
-
-
-      /* "swarmscope/conventions/agent_model.py":310
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
- *         return spans.MCP_REQUEST, agent, tool
- *     if name == logfire.AGENT_RUN:
-*/
-      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-      __Pyx_GIVEREF(__pyx_t_2);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
-      __Pyx_INCREF(__pyx_v_agent);
-      __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
-      __Pyx_INCREF(__pyx_v_tool);
-      __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 310, __pyx_L1_error);
-      __pyx_t_2 = 0;
-      {
-        PyObject *__pyx_temp;
-        {
-          __pyx_temp = __pyx_r;
-          __pyx_r = ((PyObject*)__pyx_t_1);
-        }
-        __Pyx_XDECREF(__pyx_temp);
-      }
-      __pyx_t_1 = 0;
-      goto __pyx_L0;
-
-      /* "swarmscope/conventions/agent_model.py":309
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool
-*/
-    }
-
-    /* "swarmscope/conventions/agent_model.py":311
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool             # <<<<<<<<<<<<<<
- *     if name == logfire.AGENT_RUN:
- *         return spans.INVOKE_AGENT, agent, tool
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 311, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_agent);
-    __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_tool);
-    __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 311, __pyx_L1_error);
-    __pyx_t_2 = 0;
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_1);
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    __pyx_t_1 = 0;
-    goto __pyx_L0;
-
-    /* "swarmscope/conventions/agent_model.py":308
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:             # <<<<<<<<<<<<<<
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
-*/
-  }
-
-  /* "swarmscope/conventions/agent_model.py":312
- *             return spans.EXECUTE_TOOL, agent, tool
- *         return spans.MCP_REQUEST, agent, tool
- *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
- *         return spans.INVOKE_AGENT, agent, tool
- *     for prefix, operation in _NAMED_BY_PREFIX.items():
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 312, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 312, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 312, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  if (__pyx_t_3) {
-
-
-    /* "swarmscope/conventions/agent_model.py":313
- *         return spans.MCP_REQUEST, agent, tool
- *     if name == logfire.AGENT_RUN:
- *         return spans.INVOKE_AGENT, agent, tool             # <<<<<<<<<<<<<<
- *     for prefix, operation in _NAMED_BY_PREFIX.items():
- *         if name.startswith(prefix):
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 313, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 313, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 313, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 313, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_agent);
-    __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 313, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_tool);
-    __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 313, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 315, __pyx_L1_error);
     __pyx_t_1 = 0;
     {
       PyObject *__pyx_temp;
@@ -7338,29 +7352,496 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     goto __pyx_L0;
 
     /* "swarmscope/conventions/agent_model.py":312
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":316
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)             # <<<<<<<<<<<<<<
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_METHOD_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_v_method = __pyx_t_2;
+  __pyx_t_2 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":317
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:             # <<<<<<<<<<<<<<
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool
+*/
+  __pyx_t_3 = (__pyx_v_method != Py_None);
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":318
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 318, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 318, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 318, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (__pyx_t_3) {
+
+
+      /* "swarmscope/conventions/agent_model.py":319
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
+ *         return spans.MCP_REQUEST, agent, tool
+ *     if name == logfire.AGENT_RUN:
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 319, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 319, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 319, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __Pyx_GIVEREF(__pyx_t_2);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
+      __Pyx_INCREF(__pyx_v_agent);
+      __Pyx_GIVEREF(__pyx_v_agent);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
+      __Pyx_INCREF(__pyx_v_tool);
+      __Pyx_GIVEREF(__pyx_v_tool);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
+      __pyx_t_2 = 0;
+      {
+        PyObject *__pyx_temp;
+        {
+          __pyx_temp = __pyx_r;
+          __pyx_r = ((PyObject*)__pyx_t_1);
+        }
+        __Pyx_XDECREF(__pyx_temp);
+      }
+      __pyx_t_1 = 0;
+      goto __pyx_L0;
+
+      /* "swarmscope/conventions/agent_model.py":318
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:
+ *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool
+*/
+    }
+
+    /* "swarmscope/conventions/agent_model.py":320
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool             # <<<<<<<<<<<<<<
+ *     if name == logfire.AGENT_RUN:
+ *         return spans.INVOKE_AGENT, agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_GIVEREF(__pyx_t_2);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 320, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 320, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 320, __pyx_L1_error);
+    __pyx_t_2 = 0;
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_1);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_1 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":317
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:             # <<<<<<<<<<<<<<
+ *         if method == spans.MCP_TOOLS_CALL:
+ *             return spans.EXECUTE_TOOL, agent, tool
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":321
  *             return spans.EXECUTE_TOOL, agent, tool
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
  *         return spans.INVOKE_AGENT, agent, tool
- *     for prefix, operation in _NAMED_BY_PREFIX.items():
+ *     if name == logfire.RUNNING_TOOL:
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 321, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 321, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":322
+ *         return spans.MCP_REQUEST, agent, tool
+ *     if name == logfire.AGENT_RUN:
+ *         return spans.INVOKE_AGENT, agent, tool             # <<<<<<<<<<<<<<
+ *     if name == logfire.RUNNING_TOOL:
+ *         return spans.EXECUTE_TOOL, agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_GIVEREF(__pyx_t_1);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    __pyx_t_1 = 0;
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_2);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_2 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":321
+ *             return spans.EXECUTE_TOOL, agent, tool
+ *         return spans.MCP_REQUEST, agent, tool
+ *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
+ *         return spans.INVOKE_AGENT, agent, tool
+ *     if name == logfire.RUNNING_TOOL:
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":314
+  /* "swarmscope/conventions/agent_model.py":323
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
+ *     if name == logfire.RUNNING_TOOL:             # <<<<<<<<<<<<<<
+ *         return spans.EXECUTE_TOOL, agent, tool
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_RUNNING_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":324
+ *         return spans.INVOKE_AGENT, agent, tool
+ *     if name == logfire.RUNNING_TOOL:
+ *         return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+ *     if template in logfire.AGENTS_SDK_TEMPLATES:
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_GIVEREF(__pyx_t_2);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    __pyx_t_2 = 0;
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_1);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_1 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":323
+ *     if name == logfire.AGENT_RUN:
+ *         return spans.INVOKE_AGENT, agent, tool
+ *     if name == logfire.RUNNING_TOOL:             # <<<<<<<<<<<<<<
+ *         return spans.EXECUTE_TOOL, agent, tool
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":325
+ *     if name == logfire.RUNNING_TOOL:
+ *         return spans.EXECUTE_TOOL, agent, tool
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name             # <<<<<<<<<<<<<<
+ *     if template in logfire.AGENTS_SDK_TEMPLATES:
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_LOGFIRE_MSG_TEMPLATE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 325, __pyx_L1_error)
+  if (!__pyx_t_3) {
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  } else {
+    __Pyx_INCREF(__pyx_t_2);
+    __pyx_t_1 = __pyx_t_2;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    goto __pyx_L20_bool_binop_done;
+  }
+  __Pyx_INCREF(__pyx_v_name);
+  __pyx_t_1 = __pyx_v_name;
+  __pyx_L20_bool_binop_done:;
+  __pyx_v_template = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":326
+ *         return spans.EXECUTE_TOOL, agent, tool
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+ *     if template in logfire.AGENTS_SDK_TEMPLATES:             # <<<<<<<<<<<<<<
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
+ *         subject = get(logfire.SPAN_DATA_NAME)
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 326, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_template, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 326, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":327
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+ *     if template in logfire.AGENTS_SDK_TEMPLATES:
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]             # <<<<<<<<<<<<<<
+ *         subject = get(logfire.SPAN_DATA_NAME)
+ *         if template == logfire.AGENTS_SDK_AGENT:
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 327, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_t_1, __pyx_v_template); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_v_operation = __pyx_t_2;
+    __pyx_t_2 = 0;
+
+    /* "swarmscope/conventions/agent_model.py":328
+ *     if template in logfire.AGENTS_SDK_TEMPLATES:
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
+ *         subject = get(logfire.SPAN_DATA_NAME)             # <<<<<<<<<<<<<<
+ *         if template == logfire.AGENTS_SDK_AGENT:
+ *             agent = agent or subject
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 328, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 328, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 328, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_v_subject = __pyx_t_2;
+    __pyx_t_2 = 0;
+
+    /* "swarmscope/conventions/agent_model.py":329
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
+ *         subject = get(logfire.SPAN_DATA_NAME)
+ *         if template == logfire.AGENTS_SDK_AGENT:             # <<<<<<<<<<<<<<
+ *             agent = agent or subject
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (__pyx_t_3) {
+
+
+      /* "swarmscope/conventions/agent_model.py":330
+ *         subject = get(logfire.SPAN_DATA_NAME)
+ *         if template == logfire.AGENTS_SDK_AGENT:
+ *             agent = agent or subject             # <<<<<<<<<<<<<<
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:
+ *             tool = tool or subject
+*/
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 330, __pyx_L1_error)
+      if (!__pyx_t_3) {
+      } else {
+        __Pyx_INCREF(__pyx_v_agent);
+        __pyx_t_1 = __pyx_v_agent;
+        goto __pyx_L24_bool_binop_done;
+      }
+      __Pyx_INCREF(__pyx_v_subject);
+      __pyx_t_1 = __pyx_v_subject;
+      __pyx_L24_bool_binop_done:;
+      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
+      __pyx_t_1 = 0;
+
+      /* "swarmscope/conventions/agent_model.py":329
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
+ *         subject = get(logfire.SPAN_DATA_NAME)
+ *         if template == logfire.AGENTS_SDK_AGENT:             # <<<<<<<<<<<<<<
+ *             agent = agent or subject
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:
+*/
+      goto __pyx_L23;
+    }
+
+    /* "swarmscope/conventions/agent_model.py":331
+ *         if template == logfire.AGENTS_SDK_AGENT:
+ *             agent = agent or subject
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:             # <<<<<<<<<<<<<<
+ *             tool = tool or subject
+ *         return operation, agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_FUNCTION); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 331, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (__pyx_t_3) {
+
+
+      /* "swarmscope/conventions/agent_model.py":332
+ *             agent = agent or subject
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:
+ *             tool = tool or subject             # <<<<<<<<<<<<<<
+ *         return operation, agent, tool
+ *     for prefix, operation in _NAMED_BY_PREFIX.items():
+*/
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 332, __pyx_L1_error)
+      if (!__pyx_t_3) {
+      } else {
+        __Pyx_INCREF(__pyx_v_tool);
+        __pyx_t_2 = __pyx_v_tool;
+        goto __pyx_L26_bool_binop_done;
+      }
+      __Pyx_INCREF(__pyx_v_subject);
+      __pyx_t_2 = __pyx_v_subject;
+      __pyx_L26_bool_binop_done:;
+      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_2);
+      __pyx_t_2 = 0;
+
+      /* "swarmscope/conventions/agent_model.py":331
+ *         if template == logfire.AGENTS_SDK_AGENT:
+ *             agent = agent or subject
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:             # <<<<<<<<<<<<<<
+ *             tool = tool or subject
+ *         return operation, agent, tool
+*/
+    }
+    __pyx_L23:;
+
+    /* "swarmscope/conventions/agent_model.py":333
+ *         elif template == logfire.AGENTS_SDK_FUNCTION:
+ *             tool = tool or subject
+ *         return operation, agent, tool             # <<<<<<<<<<<<<<
+ *     for prefix, operation in _NAMED_BY_PREFIX.items():
+ *         if name.startswith(prefix):
+*/
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 333, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx_v_operation);
+    __Pyx_GIVEREF(__pyx_v_operation);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_2);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_2 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":326
+ *         return spans.EXECUTE_TOOL, agent, tool
+ *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
+ *     if template in logfire.AGENTS_SDK_TEMPLATES:             # <<<<<<<<<<<<<<
+ *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
+ *         subject = get(logfire.SPAN_DATA_NAME)
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":334
+ *             tool = tool or subject
+ *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():             # <<<<<<<<<<<<<<
  *         if name.startswith(prefix):
  *             return operation, agent, tool
 */
   __pyx_t_9 = 0;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 314, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 334, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if (unlikely(__pyx_t_1 == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "items");
-    __PYX_ERR(0, 314, __pyx_L1_error)
+    __PYX_ERR(0, 334, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_10), (&__pyx_t_11)); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 314, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_10), (&__pyx_t_11)); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 334, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_XDECREF(__pyx_t_2);
@@ -7369,7 +7850,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   while (1) {
     __pyx_t_12 = __Pyx_dict_iter_next(__pyx_t_2, __pyx_t_10, &__pyx_t_9, &__pyx_t_4, &__pyx_t_1, NULL, __pyx_t_11);
     if (unlikely(__pyx_t_12 == 0)) break;
-    if (unlikely(__pyx_t_12 == -1)) __PYX_ERR(0, 314, __pyx_L1_error)
+    if (unlikely(__pyx_t_12 == -1)) __PYX_ERR(0, 334, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_XDECREF_SET(__pyx_v_prefix, __pyx_t_4);
@@ -7377,35 +7858,35 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __Pyx_XDECREF_SET(__pyx_v_operation, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":315
- *         return spans.INVOKE_AGENT, agent, tool
+    /* "swarmscope/conventions/agent_model.py":335
+ *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return operation, agent, tool
  *     return None, agent, tool
 */
-    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 315, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 335, __pyx_L1_error)
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":316
+      /* "swarmscope/conventions/agent_model.py":336
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):
  *             return operation, agent, tool             # <<<<<<<<<<<<<<
  *     return None, agent, tool
  * 
 */
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 316, __pyx_L1_error)
+      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 336, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_INCREF(__pyx_v_operation);
       __Pyx_GIVEREF(__pyx_v_operation);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 316, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 336, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_agent);
       __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 316, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 336, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_tool);
       __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 316, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 336, __pyx_L1_error);
       {
         PyObject *__pyx_temp;
         {
@@ -7418,8 +7899,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":315
- *         return spans.INVOKE_AGENT, agent, tool
+      /* "swarmscope/conventions/agent_model.py":335
+ *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return operation, agent, tool
@@ -7429,24 +7910,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   }
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":317
+  /* "swarmscope/conventions/agent_model.py":337
  *         if name.startswith(prefix):
  *             return operation, agent, tool
  *     return None, agent, tool             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 317, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 337, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(Py_None);
   __Pyx_GIVEREF(Py_None);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, Py_None) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, Py_None) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_GIVEREF(__pyx_v_agent);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_tool);
   __Pyx_GIVEREF(__pyx_v_tool);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
   {
     PyObject *__pyx_temp;
     {
@@ -7458,7 +7939,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":284
+  /* "swarmscope/conventions/agent_model.py":293
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
@@ -7484,6 +7965,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __Pyx_XDECREF(__pyx_v_request_type);
   __Pyx_XDECREF(__pyx_v_operation_id);
   __Pyx_XDECREF(__pyx_v_method);
+  __Pyx_XDECREF(__pyx_v_template);
+  __Pyx_XDECREF(__pyx_v_subject);
   __Pyx_XDECREF(__pyx_v_prefix);
   __Pyx_XDECREF(__pyx_v_agent);
   __Pyx_XDECREF(__pyx_v_tool);
@@ -7492,7 +7975,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":330
+/* "swarmscope/conventions/agent_model.py":350
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -7540,32 +8023,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 330, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 350, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 350, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 330, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 350, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 330, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 350, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 330, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 350, __pyx_L3_error)
     }
     __pyx_v_metadata = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 330, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 350, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -7605,7 +8088,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("langgraph_metadata", 0);
 
-  /* "swarmscope/conventions/agent_model.py":332
+  /* "swarmscope/conventions/agent_model.py":352
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -7616,7 +8099,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_1) {
 
 
-    /* "swarmscope/conventions/agent_model.py":334
+    /* "swarmscope/conventions/agent_model.py":354
  *     if isinstance(metadata, dict):
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -7625,9 +8108,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 334, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 354, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 334, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 354, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -7636,11 +8119,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 334, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 354, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
 
-    /* "swarmscope/conventions/agent_model.py":335
+    /* "swarmscope/conventions/agent_model.py":355
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),
  *             metadata.get(openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -7649,9 +8132,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 335, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 355, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 335, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 355, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -7660,7 +8143,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 335, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 355, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __pyx_v_node = __pyx_t_2;
@@ -7668,7 +8151,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_v_thread = __pyx_t_5;
     __pyx_t_5 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":338
+    /* "swarmscope/conventions/agent_model.py":358
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
@@ -7685,7 +8168,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":339
+    /* "swarmscope/conventions/agent_model.py":359
  *         return (
  *             node if isinstance(node, str) else None,
  *             None if thread is None else str(thread),             # <<<<<<<<<<<<<<
@@ -7697,26 +8180,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __Pyx_INCREF(Py_None);
       __pyx_t_2 = Py_None;
     } else {
-      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 339, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 359, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __pyx_t_2 = __pyx_t_7;
       __pyx_t_7 = 0;
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":338
+    /* "swarmscope/conventions/agent_model.py":358
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
  *             None if thread is None else str(thread),
  *         )
 */
-    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 338, __pyx_L1_error)
+    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 358, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_GIVEREF(__pyx_t_5);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 358, __pyx_L1_error);
     __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 358, __pyx_L1_error);
     __pyx_t_5 = 0;
     __pyx_t_2 = 0;
     {
@@ -7730,7 +8213,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_t_7 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":332
+    /* "swarmscope/conventions/agent_model.py":352
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -7739,7 +8222,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":341
+  /* "swarmscope/conventions/agent_model.py":361
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -7753,7 +8236,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_8) {
 
 
-    /* "swarmscope/conventions/agent_model.py":342
+    /* "swarmscope/conventions/agent_model.py":362
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -7771,7 +8254,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":341
+    /* "swarmscope/conventions/agent_model.py":361
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -7780,7 +8263,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":344
+  /* "swarmscope/conventions/agent_model.py":364
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -7788,11 +8271,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  *     )
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 344, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 364, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 344, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 364, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 364, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -7813,11 +8296,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 344, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 364, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
 
-  /* "swarmscope/conventions/agent_model.py":345
+  /* "swarmscope/conventions/agent_model.py":365
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -7825,11 +8308,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  * 
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 345, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 365, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 345, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 365, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 345, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 365, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -7850,23 +8333,23 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 345, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 365, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
 
-  /* "swarmscope/conventions/agent_model.py":344
+  /* "swarmscope/conventions/agent_model.py":364
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),
  *     )
 */
-  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 344, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 364, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 344, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 364, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 344, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 364, __pyx_L1_error);
   __pyx_t_7 = 0;
   __pyx_t_5 = 0;
   {
@@ -7880,7 +8363,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":330
+  /* "swarmscope/conventions/agent_model.py":350
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -7906,7 +8389,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":349
+/* "swarmscope/conventions/agent_model.py":369
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
@@ -7954,39 +8437,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,&__pyx_mstate_global->__pyx_n_u_key,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 349, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 369, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 349, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 369, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 349, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 369, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 349, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 369, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 349, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 369, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 349, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 369, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 349, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 369, __pyx_L3_error)
     }
     __pyx_v_metadata = ((PyObject*)values[0]);
     __pyx_v_key = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 349, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 369, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -7997,8 +8480,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 349, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 349, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 369, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 369, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_value(__pyx_self, __pyx_v_metadata, __pyx_v_key);
 
   /* function exit code */
@@ -8050,77 +8533,77 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_metadata_value", 0);
 
-  /* "swarmscope/conventions/agent_model.py":352
+  /* "swarmscope/conventions/agent_model.py":372
  *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
  *     # finds; any other spacing, a number or an escape goes through the expression.
  *     opening = _METADATA_OPENING[key]             # <<<<<<<<<<<<<<
  *     at = metadata.find(opening)
  *     if at >= 0:
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 372, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 372, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_opening = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":353
+  /* "swarmscope/conventions/agent_model.py":373
  *     # finds; any other spacing, a number or an escape goes through the expression.
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)             # <<<<<<<<<<<<<<
  *     if at >= 0:
  *         start = at + len(opening)
 */
-  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 353, __pyx_L1_error)
-  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 353, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 373, __pyx_L1_error)
+  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 373, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
 
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 353, __pyx_L1_error)
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 373, __pyx_L1_error)
   __pyx_v_at = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":354
+  /* "swarmscope/conventions/agent_model.py":374
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)
  *     if at >= 0:             # <<<<<<<<<<<<<<
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
 */
-  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 354, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 374, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":355
+    /* "swarmscope/conventions/agent_model.py":375
  *     at = metadata.find(opening)
  *     if at >= 0:
  *         start = at + len(opening)             # <<<<<<<<<<<<<<
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:
 */
-    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 355, __pyx_L1_error)
-    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 355, __pyx_L1_error)
+    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 375, __pyx_L1_error)
+    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 375, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
 
-    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 355, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 375, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_v_start = ((PyObject*)__pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":356
+    /* "swarmscope/conventions/agent_model.py":376
  *     if at >= 0:
  *         start = at + len(opening)
  *         end = metadata.find('"', start)             # <<<<<<<<<<<<<<
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]
 */
-    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 356, __pyx_L1_error)
-    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__4, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 356, __pyx_L1_error)
+    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 376, __pyx_L1_error)
+    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__4, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 376, __pyx_L1_error)
 
     __pyx_v_end = __pyx_t_5;
 
-    /* "swarmscope/conventions/agent_model.py":357
+    /* "swarmscope/conventions/agent_model.py":377
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
@@ -8144,15 +8627,15 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 
       __pyx_t_5 = 0;
     } else {
-      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 357, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 377, __pyx_L1_error)
       __pyx_t_5 = __pyx_t_3;
     }
 
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 357, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 377, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
 
-    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 357, __pyx_L1_error)
+    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 377, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
     __pyx_t_4 = __pyx_t_6;
@@ -8161,7 +8644,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":358
+      /* "swarmscope/conventions/agent_model.py":378
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]             # <<<<<<<<<<<<<<
@@ -8175,12 +8658,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 
         __pyx_t_5 = 0;
       } else {
-        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 358, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 378, __pyx_L1_error)
         __pyx_t_5 = __pyx_t_3;
       }
 
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 358, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 378, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
 
       {
@@ -8194,7 +8677,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":357
+      /* "swarmscope/conventions/agent_model.py":377
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
@@ -8203,7 +8686,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":354
+    /* "swarmscope/conventions/agent_model.py":374
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)
  *     if at >= 0:             # <<<<<<<<<<<<<<
@@ -8212,7 +8695,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":359
+  /* "swarmscope/conventions/agent_model.py":379
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')             # <<<<<<<<<<<<<<
@@ -8231,29 +8714,29 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
   #endif
   __pyx_t_1 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 359, __pyx_L1_error)
+  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 359, __pyx_L1_error)
+  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 379, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 359, __pyx_L1_error)
+  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
 
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 359, __pyx_L1_error)
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 379, __pyx_L1_error)
   __Pyx_DECREF_SET(__pyx_v_at, ((PyObject*)__pyx_t_1));
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":360
+  /* "swarmscope/conventions/agent_model.py":380
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
 */
-  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 360, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 380, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":361
+    /* "swarmscope/conventions/agent_model.py":381
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:
  *         return None             # <<<<<<<<<<<<<<
@@ -8270,7 +8753,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":360
+    /* "swarmscope/conventions/agent_model.py":380
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
@@ -8279,16 +8762,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":362
+  /* "swarmscope/conventions/agent_model.py":382
  *     if at < 0:
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)             # <<<<<<<<<<<<<<
  *     if match is None:
  *         return None
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 362, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 382, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 362, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 382, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
   __pyx_t_2 = __pyx_t_11;
@@ -8299,13 +8782,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_12, (3-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 362, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 382, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_match = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":363
+  /* "swarmscope/conventions/agent_model.py":383
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8316,7 +8799,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":364
+    /* "swarmscope/conventions/agent_model.py":384
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:
  *         return None             # <<<<<<<<<<<<<<
@@ -8333,7 +8816,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":363
+    /* "swarmscope/conventions/agent_model.py":383
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8342,7 +8825,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":365
+  /* "swarmscope/conventions/agent_model.py":385
  *     if match is None:
  *         return None
  *     text, number = match.groups()             # <<<<<<<<<<<<<<
@@ -8356,7 +8839,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     PyObject *__pyx_callargs[2] = {__pyx_t_11, NULL};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_groups, __pyx_callargs+__pyx_t_12, (1-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 365, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
@@ -8365,7 +8848,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     if (unlikely(size != 2)) {
       if (size > 2) __Pyx_RaiseTooManyValuesError(2);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 365, __pyx_L1_error)
+      __PYX_ERR(0, 385, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -8375,22 +8858,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_INCREF(__pyx_t_2);
     } else {
       __pyx_t_11 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 365, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 385, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_11);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 365, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 385, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
     }
     #else
-    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_11);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 365, __pyx_L1_error)
+    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 385, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_13 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_10);
@@ -8398,7 +8881,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __Pyx_GOTREF(__pyx_t_11);
     index = 1; __pyx_t_2 = __pyx_t_13(__pyx_t_10); if (unlikely(!__pyx_t_2)) goto __pyx_L9_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_2);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 365, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 385, __pyx_L1_error)
     __pyx_t_13 = NULL;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     goto __pyx_L10_unpacking_done;
@@ -8406,7 +8889,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __pyx_t_13 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 365, __pyx_L1_error)
+    __PYX_ERR(0, 385, __pyx_L1_error)
     __pyx_L10_unpacking_done:;
   }
   __pyx_v_text = __pyx_t_11;
@@ -8414,7 +8897,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_v_number = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":366
+  /* "swarmscope/conventions/agent_model.py":386
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8425,7 +8908,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":367
+    /* "swarmscope/conventions/agent_model.py":387
  *     text, number = match.groups()
  *     if text is None:
  *         return number             # <<<<<<<<<<<<<<
@@ -8434,7 +8917,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
     __pyx_t_1 = __pyx_v_number;
     __Pyx_INCREF(__pyx_t_1);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 367, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 387, __pyx_L1_error)
     {
       PyObject *__pyx_temp;
       {
@@ -8446,7 +8929,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":366
+    /* "swarmscope/conventions/agent_model.py":386
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8455,18 +8938,18 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":368
+  /* "swarmscope/conventions/agent_model.py":388
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
  *         try:
  *             return str(json.loads(f'"{text}"'))
 */
-  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 368, __pyx_L1_error)
+  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 388, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":369
+    /* "swarmscope/conventions/agent_model.py":389
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8482,7 +8965,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_XGOTREF(__pyx_t_16);
       /*try:*/ {
 
-        /* "swarmscope/conventions/agent_model.py":370
+        /* "swarmscope/conventions/agent_model.py":390
  *     if "\\" in text:
  *         try:
  *             return str(json.loads(f'"{text}"'))             # <<<<<<<<<<<<<<
@@ -8490,12 +8973,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
  *             return None
 */
         __pyx_t_2 = NULL;
-        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 390, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_11);
-        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 390, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_10);
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 390, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_11);
         __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__4;
         __pyx_t_8[1] = __pyx_t_11;
@@ -8509,7 +8992,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
         __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
         #endif
         __pyx_t_17 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 370, __pyx_L13_error)
+        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 390, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_17);
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         __pyx_t_12 = 1;
@@ -8530,10 +9013,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
           __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
           __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
           __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 370, __pyx_L13_error)
+          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 390, __pyx_L13_error)
           __Pyx_GOTREF(__pyx_t_1);
         }
-        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 370, __pyx_L13_error)
+        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 390, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_10);
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         {
@@ -8547,7 +9030,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
         __pyx_t_10 = 0;
         goto __pyx_L17_try_return;
 
-        /* "swarmscope/conventions/agent_model.py":369
+        /* "swarmscope/conventions/agent_model.py":389
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8563,7 +9046,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":371
+      /* "swarmscope/conventions/agent_model.py":391
  *         try:
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:             # <<<<<<<<<<<<<<
@@ -8574,7 +9057,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       if (__pyx_t_9) {
         __Pyx_ErrRestore(0,0,0);
 
-        /* "swarmscope/conventions/agent_model.py":372
+        /* "swarmscope/conventions/agent_model.py":392
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:
  *             return None             # <<<<<<<<<<<<<<
@@ -8593,7 +9076,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       }
       goto __pyx_L15_except_error;
 
-      /* "swarmscope/conventions/agent_model.py":369
+      /* "swarmscope/conventions/agent_model.py":389
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8620,7 +9103,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       goto __pyx_L0;
     }
 
-    /* "swarmscope/conventions/agent_model.py":368
+    /* "swarmscope/conventions/agent_model.py":388
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
@@ -8629,7 +9112,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":373
+  /* "swarmscope/conventions/agent_model.py":393
  *         except ValueError:
  *             return None
  *     return text             # <<<<<<<<<<<<<<
@@ -8638,7 +9121,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   __pyx_t_10 = __pyx_v_text;
   __Pyx_INCREF(__pyx_t_10);
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 373, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 393, __pyx_L1_error)
   {
     PyObject *__pyx_temp;
     {
@@ -8650,7 +9133,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_t_10 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":349
+  /* "swarmscope/conventions/agent_model.py":369
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
@@ -8681,7 +9164,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":376
+/* "swarmscope/conventions/agent_model.py":396
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -8729,32 +9212,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_events,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 376, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 396, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 376, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 396, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 376, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 396, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 376, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 396, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 376, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 396, __pyx_L3_error)
     }
     __pyx_v_events = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 376, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 396, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8765,7 +9248,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 376, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 396, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupted(__pyx_self, __pyx_v_events);
 
   /* function exit code */
@@ -8804,7 +9287,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_interrupted", 0);
 
-  /* "swarmscope/conventions/agent_model.py":378
+  /* "swarmscope/conventions/agent_model.py":398
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -8817,22 +9300,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     {
       Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 378, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 398, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
     __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_1, __pyx_t_2, __Pyx_ReferenceSharing_OwnStrongReference);
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 378, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 398, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 378, __pyx_L1_error)
+    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 398, __pyx_L1_error)
     if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
       Py_ssize_t size = __Pyx_PyTuple_GET_SIZE(sequence);
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 378, __pyx_L1_error)
+        __PYX_ERR(0, 398, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_4 = PyTuple_GET_ITEM(sequence, 0);
@@ -8842,20 +9325,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 2);
       __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 378, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 378, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 378, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 378, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 398, __pyx_L1_error)
     }
-    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 378, __pyx_L1_error)
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 378, __pyx_L1_error)
-    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 378, __pyx_L1_error)
+    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 398, __pyx_L1_error)
+    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 398, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v__, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
     __Pyx_XDECREF_SET(__pyx_v_event_name, ((PyObject*)__pyx_t_5));
@@ -8863,24 +9346,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     __Pyx_XDECREF_SET(__pyx_v_event_attrs, ((PyObject*)__pyx_t_6));
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":379
+    /* "swarmscope/conventions/agent_model.py":399
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 379, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 399, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 379, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 399, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 379, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 399, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_7) {
 
 
-      /* "swarmscope/conventions/agent_model.py":380
+      /* "swarmscope/conventions/agent_model.py":400
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))             # <<<<<<<<<<<<<<
@@ -8889,48 +9372,48 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       if (unlikely(__pyx_v_event_attrs == Py_None)) {
         PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "get");
-        __PYX_ERR(0, 380, __pyx_L1_error)
+        __PYX_ERR(0, 400, __pyx_L1_error)
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 380, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 380, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 380, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 380, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_XDECREF_SET(__pyx_v_raised, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":381
+      /* "swarmscope/conventions/agent_model.py":401
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
  *                 return True
  *     return False
 */
-      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 381, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 401, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 381, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 381, __pyx_L1_error)
+      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 401, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 401, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 381, __pyx_L1_error)
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 381, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 401, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 401, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 381, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 401, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 381, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 401, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
       if (__pyx_t_7) {
 
 
-        /* "swarmscope/conventions/agent_model.py":382
+        /* "swarmscope/conventions/agent_model.py":402
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True             # <<<<<<<<<<<<<<
@@ -8949,7 +9432,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         goto __pyx_L0;
 
-        /* "swarmscope/conventions/agent_model.py":381
+        /* "swarmscope/conventions/agent_model.py":401
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -8958,7 +9441,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":379
+      /* "swarmscope/conventions/agent_model.py":399
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -8967,7 +9450,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":378
+    /* "swarmscope/conventions/agent_model.py":398
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -8977,7 +9460,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":383
+  /* "swarmscope/conventions/agent_model.py":403
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True
  *     return False             # <<<<<<<<<<<<<<
@@ -8995,7 +9478,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":376
+  /* "swarmscope/conventions/agent_model.py":396
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -9022,7 +9505,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":386
+/* "swarmscope/conventions/agent_model.py":406
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -9071,39 +9554,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_prefixes,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 386, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 406, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 386, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 406, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 386, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 406, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 386, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 406, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 386, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 406, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 386, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 406, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 386, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 406, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_prefixes = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 386, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 406, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9114,8 +9597,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 386, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 386, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 406, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 406, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(__pyx_self, __pyx_v_name, __pyx_v_prefixes);
 
   /* function exit code */
@@ -9150,7 +9633,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_subject", 0);
 
-  /* "swarmscope/conventions/agent_model.py":388
+  /* "swarmscope/conventions/agent_model.py":408
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -9163,7 +9646,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     {
       Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 388, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 408, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
@@ -9173,24 +9656,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
     #endif
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 388, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 408, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 388, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 408, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v_prefix, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":389
+    /* "swarmscope/conventions/agent_model.py":409
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return name[len(prefix) :] or None
  *     return None
 */
-    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 389, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 409, __pyx_L1_error)
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":390
+      /* "swarmscope/conventions/agent_model.py":410
  *     for prefix in prefixes:
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None             # <<<<<<<<<<<<<<
@@ -9198,13 +9681,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
       if (unlikely(__pyx_v_prefix == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-        __PYX_ERR(0, 390, __pyx_L1_error)
+        __PYX_ERR(0, 410, __pyx_L1_error)
       }
-      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 390, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 390, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 410, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 410, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
 
-      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 390, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 410, __pyx_L1_error)
       if (!__pyx_t_4) {
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       } else {
@@ -9228,7 +9711,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":389
+      /* "swarmscope/conventions/agent_model.py":409
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -9237,7 +9720,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":388
+    /* "swarmscope/conventions/agent_model.py":408
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -9247,7 +9730,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":391
+  /* "swarmscope/conventions/agent_model.py":411
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None
  *     return None             # <<<<<<<<<<<<<<
@@ -9262,7 +9745,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":386
+  /* "swarmscope/conventions/agent_model.py":406
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -12036,31 +12519,31 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_derive, __pyx_t_4) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":284
+  /* "swarmscope/conventions/agent_model.py":293
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
  *     name: str, attrs: dict[str, Any], agent: Any, tool: Any
  * ) -> tuple[str | None, Any, Any]:
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 284, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 293, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_agent, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tool, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_Any_Any) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_7_foreign_operation, 0, __pyx_mstate_global->__pyx_n_u_foreign_operation, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 284, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_agent, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tool, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_Any_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_7_foreign_operation, 0, __pyx_mstate_global->__pyx_n_u_foreign_operation, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 293, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_24) < (0)) __PYX_ERR(0, 284, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_24) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":322
+  /* "swarmscope/conventions/agent_model.py":342
  * # LangGraph's fields in the metadata JSON, found without parsing all of it (it is on every
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {             # <<<<<<<<<<<<<<
@@ -12068,29 +12551,29 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 322, __pyx_L15_error)
+    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 342, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_24);
 
-    /* "swarmscope/conventions/agent_model.py":324
+    /* "swarmscope/conventions/agent_model.py":344
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
  * }
  * 
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 324, __pyx_L15_error)
+    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 344, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_23);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 324, __pyx_L15_error)
+    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 344, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_22);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     {
       PyObject* __pyx_temp[2] = {__pyx_t_23, __pyx_t_22};
-      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
+      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
     __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
@@ -12106,14 +12589,14 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_4 = __Pyx_PySequence_ITEM(__pyx_t_22, __pyx_t_27);
       #endif
       ++__pyx_t_27;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L15_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_XGOTREF(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key);
       __Pyx_DECREF_SET(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4);
       __Pyx_GIVEREF(__pyx_t_4);
       __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":323
+      /* "swarmscope/conventions/agent_model.py":343
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')             # <<<<<<<<<<<<<<
@@ -12121,12 +12604,12 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * }
 */
       __pyx_t_23 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 323, __pyx_L15_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 343, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_21);
-      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 323, __pyx_L15_error)
+      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 343, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_20);
       __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
-      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 323, __pyx_L15_error)
+      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 343, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_21);
       __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__4;
       __pyx_t_32[1] = __pyx_t_21;
@@ -12140,7 +12623,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
       #endif
       __pyx_t_19 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 323, __pyx_L15_error)
+      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 343, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_19);
       __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
       __pyx_t_9 = 1;
@@ -12161,13 +12644,13 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
         __Pyx_XDECREF(__pyx_t_23); __pyx_t_23 = 0;
         __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
         __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
-        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 323, __pyx_L15_error)
+        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 343, __pyx_L15_error)
         __Pyx_GOTREF(__pyx_t_4);
       }
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 323, __pyx_L15_error)
+      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 343, __pyx_L15_error)
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":324
+      /* "swarmscope/conventions/agent_model.py":344
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
@@ -12185,10 +12668,10 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L19_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 322, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 342, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":327
+  /* "swarmscope/conventions/agent_model.py":347
  * }
  * 
  * _METADATA_OPENING = {key: f'"{key}": "' for key in _METADATA_VALUE}             # <<<<<<<<<<<<<<
@@ -12196,18 +12679,18 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * 
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 327, __pyx_L22_error)
+    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 347, __pyx_L22_error)
     __Pyx_GOTREF(__pyx_t_24);
-    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 327, __pyx_L22_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L22_error)
     __Pyx_GOTREF(__pyx_t_22);
     if (likely(PyList_CheckExact(__pyx_t_22)) || PyTuple_CheckExact(__pyx_t_22)) {
       __pyx_t_4 = __pyx_t_22; __Pyx_INCREF(__pyx_t_4);
       __pyx_t_27 = 0;
       __pyx_t_31 = NULL;
     } else {
-      __pyx_t_27 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_22); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L22_error)
+      __pyx_t_27 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_22); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 347, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 327, __pyx_L22_error)
+      __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 347, __pyx_L22_error)
     }
     __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
     for (;;) {
@@ -12216,7 +12699,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
           {
             Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_4);
             #if !CYTHON_ASSUME_SAFE_SIZE
-            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 327, __pyx_L22_error)
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 347, __pyx_L22_error)
             #endif
             if (__pyx_t_27 >= __pyx_temp) break;
           }
@@ -12226,7 +12709,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
           {
             Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_4);
             #if !CYTHON_ASSUME_SAFE_SIZE
-            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 327, __pyx_L22_error)
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 347, __pyx_L22_error)
             #endif
             if (__pyx_t_27 >= __pyx_temp) break;
           }
@@ -12237,13 +12720,13 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
           #endif
           ++__pyx_t_27;
         }
-        if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 327, __pyx_L22_error)
+        if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L22_error)
       } else {
         __pyx_t_22 = __pyx_t_31(__pyx_t_4);
         if (unlikely(!__pyx_t_22)) {
           PyObject* exc_type = PyErr_Occurred();
           if (exc_type) {
-            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 327, __pyx_L22_error)
+            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 347, __pyx_L22_error)
             PyErr_Clear();
           }
           break;
@@ -12254,7 +12737,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_22);
       __Pyx_GIVEREF(__pyx_t_22);
       __pyx_t_22 = 0;
-      __pyx_t_22 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 327, __pyx_L22_error)
+      __pyx_t_22 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_22);
       __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__4;
       __pyx_t_32[1] = __pyx_t_22;
@@ -12268,10 +12751,10 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
       #endif
       __pyx_t_20 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 327, __pyx_L22_error)
+      if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 347, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_20);
       __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 327, __pyx_L22_error)
+      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 347, __pyx_L22_error)
       __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
     }
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
@@ -12284,93 +12767,93 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L26_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_24) < (0)) __PYX_ERR(0, 327, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_24) < (0)) __PYX_ERR(0, 347, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":330
+  /* "swarmscope/conventions/agent_model.py":350
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 330, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 350, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 350, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 350, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 350, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 350, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":349
+  /* "swarmscope/conventions/agent_model.py":369
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
  *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
  *     # finds; any other spacing, a number or an escape goes through the expression.
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 349, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 369, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 349, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 369, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":376
+  /* "swarmscope/conventions/agent_model.py":396
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 376, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 396, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 376, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 396, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 396, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 396, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 396, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":386
+  /* "swarmscope/conventions/agent_model.py":406
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 386, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 406, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 386, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 406, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 386, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
   /* "swarmscope/conventions/agent_model.py":1
@@ -12470,7 +12953,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
 
-  /* "swarmscope/conventions/agent_model.py":260
+  /* "swarmscope/conventions/agent_model.py":269
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"             # <<<<<<<<<<<<<<
@@ -12479,12 +12962,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {__pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1};
-    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 260, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 269, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
 
-  /* "swarmscope/conventions/agent_model.py":342
+  /* "swarmscope/conventions/agent_model.py":362
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -12493,7 +12976,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {Py_None, Py_None};
-    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 342, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 362, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[1]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
@@ -12562,38 +13045,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{7},{10},{12},{16},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{6},{13},{11},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{22},{34},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{690},{359},{2},{2},{56},{50},{123},{83},{228},{121}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{16},{19},{20},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{15},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{20},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{12},{7},{10},{12},{16},{18},{20},{14},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{6},{13},{11},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{7},{22},{34},{8},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{780},{478},{2},{2},{56},{50},{123},{83},{228},{121}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2705 bytes) */
-static const char cstring[] = "x\332\215W\315s\323\326\026\307\023B\002\004\022O\370h\373^[%\224Ii!\035\227\000\035h\207Qm\205\2708\222c\311I\363\010\325\334X\327\211\300\221\034INp\037\314c\351\245\226Zj\251\245\226^f\311\322K/\363\047\364Ox\347\334kY\316\307\233\327\031[:\367\234s\317\347\357^\037\013\363\363O\205\371\371-\367\273\247\360\375\366\371\323\371o\341\361\352\217\371\255\255\327\357\267\266\026\357}wo\376\375\267\017\236o\031\337\337\273\267\370\\\266=*x\273\304\023\362mo\327\266\004\323\025\014\3320\267\251C<\332h\013\256\347\2305\217:\250d\te\251\374`\351\247%\201X\206\340\3207\264\346\271\202\333\332\2565\210\353RW\260\353\302v\313lx\246%x\355&u\027\205b]h\333-\301\242\324\020<[h\202\336\350\006o\227Z\202K=$\204\005bY\266G<\323\266t\330nZ;\013\202a:\340\304<\240\270{\2314\\\272\270\201\321\022\301m\022\026-\372\202\315d\207Z\236\260gC\360\317\004\331\266\250p\270K\035\312dL\325\260\301\037\330\027\\\322^\334\"\206\241\303\202\032\220\334+\310\361\276 Z\355\327\206\351\222\355\006\245\026>wj\246\313)\243a\272\336+T`\204\327j6\350+\323\362\356\013l\347I\033\257\377\236\222\360\236E\351:\265\037\334C\342\354\2715\273I\177\250\331\326\001\344\001\025p\177`\031\351,\243\305f\033\266\016\266p\313\351\232Y\344f\317\212R:\025\336\027\026\027\027_\213?\212\272\252\211\232\204\204&\252/\323\325\206X\324\370J\025_H\262\306\036\372Ki\223/uY\\\2258\245\224\245\212\250\025\025Y/\026\006\302JU\026\213\372\252R\220J\300\034\222\345\212\262^,\200v\361\304&XjRIZ\225\264\312\246\276\\\225\363\347\361\341)\026DMD\246\242\224\364\274X*\361 \212z\025\335\002\047\277\"\025\364\242\\\256j\240\363R\222\325T\246\254\226K\022\263{Jr\256\272R\325\316\341B\370\253\3453\334\212$\252\212\\\224_$\002l\331\262I\033\206\013\355`A\351yPB\347\047W\254\232\234\005\234BJq\301\212X\224\363\212\252\341\227sp\237\244\263\022K\353Xg\351\367\274TFSCB\3276\313\222\364\273\224\257\202&\026\n\224u\2105m\332\200\221W\344u\251\242&=\030p\323\266\214\250&m\033\345U\244\265\252\004q\261\306\016yjY\221U\351\004S\335T5iu\260`\235""\033\2612\322\270\264*\243\035\371\273z\272R*\234\243\313\212\371\177\354\235\3219k\3534xNH\377\247\371\023 :!9\001\244\023\222\024L\047wW\304\362\212.CYS\n\233\226.\312b\005\033\234\360\370rE\224\013\312\362\362\340\245/\203\333\204\326\224\225\242V\322\30526W,\261$F2ax+\312\353@s\350\224D\371\0057]\004\360Ud\261\304\374\252\247\370\225jY;\207\225\0025\025\342\366t\245\255\360>\024J\245U\235!^S48\342\260\342w\007\242\006W\t\030\221N@\210\230\3075\307\032R<\211\274R\205\232\244m>_\262Q)j\322\031\321\260\347\247%\274y\247\271\303\306\255\346\313xW\255(\005\0262.\007a\"\251J\252\312\017\034\256\3608\250\354&Kn7\226+O\030; \223=jhxg\303\301\004\353\313\022\2645/\351/\213rA=\311R\313\242\314\370\310N\010~\226\323C\215\205=q]s\224\215b\215\371\0350\000\030U))\370\360\026@\205a\272)`9;m\210:\3105M9\241P3\241\223\304\2235x\201\370\264\",7\304\312\252\232\207\245>\n`\016\307s\204\232rF4\304RU-`\255\331\365\203\336\207\367\220V\021\363RIQ\312\272\250\252J\276\310\013\223\006\221\312\301rQ\333<\265\211\365!]\016{\300~<\223\263\305\026\374la}\212\025\2510`%\247C?\365C\252\016\030\345\212\264\\\374]R\207\246\006\234a\325t\216\201\027)\203\265\214EY\320\177\335L\364eE[A5Y\321+\242\014\277\362%ES\331\223\225\203\337\313Coz\271\375\016\276\005\230Vt\231\276\363*\264\256\353\203\271\214\352\372\220\306\t\005\227l\220\323w\250gzt\017\031\206]\303W\275e\261\367\0361-\366\246\036\341\272\270\260\215V\203Y\333sl\035~2\035\2232\201\005\230goz\210\257\246C\233\304a\234\375\026i$R\217\272\036\272\260\035j\356X:\314M\016\037\032a\332\242\216\323j\302X\247\233\256^\263\035\273\005\263(e\336\r\342\021\375\2004Z\224\231\257\263_i\035fQ\234b\331\254E\334\266U3\355\305\341>\027\266x\020\334v\313C\332s\334m\333n\324Hm\227\3525\207\016&U\373-\265\\\316\004\236\2210\032\350\030\222\367\034R\243\333\244\366\266\326\260]Z\263\367\232f\003^\220B\3135\014\352\300lK-\003\207>\257M\255\326\036\033\274)N\201:s\311I\314\235Qn\335t\\\257n\267,\003b\206\017}\327t\240\376;\016i\356\302Hk\320\035\210\276\351""\302\264n\330\365\272^w\354\275\204\366l\323j\266\274A\204\3301\367\215k[oi\033>\356[\3232\032\304\332\341\226\222\2225lb\270\r{\007\334\322\206m7u\246f\037Rg\2174\233\324\330#^m7Q\206\367\256m\260\221\025\003\206\330<\214\010\262\202\377\023\320\047\213\355F\202\230:\253\271\213\013\323\252\303\250n\325(_\354\014;:\322Z\003Z\002\261\363\347 \003\004\007\326\006\\4\355&\240\245n\276\343O\3526\035\373\300\204\362:\004\246x\303!\326[\374\272\016e=\202\214<\240\td\017\376\006\346\034\272\337Bh\341_\027\007\306l\307r\334f\303\364\340_\200\001\177V\\\304<\365\014Z\047\255\206\307,\340\027\377\\\270\\\317#\016>\020\237N:\324/\216\014\365\347s\027GF}\017j\346\355b\220\360\264\017=\000\034C\020\326\236\377)jA\331\035\006d\366p\017\250\003b\376\324\211yHL\357c\246\177\345*~\256N\365/Nu\304\376\370\245\277\246.\214_\353\374\346\023\177\277\177q\306\037\367\327|\2022\311\317\372s\375\213W;\217\374\214\237\355_\234\365\037\005\231\000\210\254\177\223+_\357P?\347\213\250\223;N\267N|\374\323\277\035d\372\223Y\377\313\336W?\306\337\304$v\273s\335\247G\353\237r\375\311\033\376oA-\314\366\047\023\203\223\260\275?\365Yp\2717\3670\316\305b\177\352\226\277\313T\246\256\365gn\373np7\330\357\317\334\360_\006n8\307\211\303p/\316\375u\351B\366\237\301O\341\243h:>\350\252G\0314\265\324\371w0\027\374\022e\372S\267\375\017\241\024}\021/\305\373\335\261n\256\273\372)\333\277\226\330\233\272\341/\007w\202j8\027\376\034\271\361\\\177\352\013\344\207\260o\272\363>X\n\336G\017#\322\237\371:\370\020\345\243\375\221\215\030\367X\220\303\374x!\300\353SH}7\240\341R\370\241\267T\3744\373I\344z\231\343\313\263\376C\250\nd\373$X\340\031.w\027\216n\177\312\034\263Je\375\357\2035nB\r\306\203?\242\245\250\025\347c\346\347\247 \027,C\312\350\273\367\305\375\250\020_\212k\335,\306\276\022\210\301z\230\303j{\235g<\214\351N\013\2731l\335\304\307\203\316\206/\0057\0025\314\204\267\302\203H\215\307\342G\335\314Pu\342\343a\307\360\357\262\314<\250\303~\234\310\216/\262\227\277\326\037D\371] \2057\302j\364MD\242""\203\336#\236\343$\306\3708\314\206wC\047\312Fs\307\000\205g\230\355\345c\350\335\340\223e\321\234z];\207:\243\201\037D\354\255\336\255\007\321+\210\033\320z\351\302\370\325\316\335\016\303\352\030\300\257\030\254\215@\356\206_\354}\371 \322\342l|\047^\213\337\034]:\"\330\250YHe3 i\235\327\022\000\254\235\327\331i\000\321B\310@\017\315\363\333\200\n\360\361\301\177\301\205\355\340zhDs\010\220\350Cw\371\350\356\321\341\047\222(\273\000\277\307\330\350\2071\341\273\362\376\001o\361/`\375q\230M\\\363\256\260\306\035\370\177\204\271P\211\237t\241o\327:*\034\271\331\244A;>\333\374\304\277\343W\2039\036\345tx\010\340d\255\222\303\205(\213\232\255N\276s\350\017\270J\370$\002S\223\235I\377\032Vd=\316\245\247#\207F\236\005;\341\032\236\335\307X\272\217\244\223\351]\310\366\262\013\275\205g]8\316\223\235\t(\362$\236j-\310\202\337I\2569\036h\020\264\033\261@r\354\354\367.\314\372\317{\363\217c\202\333\256\370s\247<-\371\373X\326\340%\333\306w@K\357E\331c\310U\343`\235\352\024\370=\203\267\022\230\031\357l\372\224U\213\345SH\256\212G\376\204\337\n\n\341\245p\047\252\302\335R\357\346\273\320\272\031`\357\343\321m\371\277\302\276\\ \366gnA7\260\36237\341t\326\003q\340\372\363\336\347\371#\226\341X\347g\377?!C\3053\277\026\334\004\200L\335\004xd\202\177\204\205(\023\315\366\356\377\322]C\253\007\376\006\034\270j8\037\376\032\326\242\331h\025N!\\M\373\003\223_\005o\242\3118\203\340\234\356]\377\232]#\027/w>Kn\312\211\217n\347Ng\r\3139\346\377\310<@2\327;\273,T)\314\362\212\271\376<$:\036l\204+\221\310Z6r\t\014\355yA\216[\234\207JAq\366\261f\nhaQH\370g\234\345G\037@4\020_\351\334\003\314L\004\373\tL\366\007\202\341\3522zz\310\214\343q\276\023\256AY\246gF{<\027~\206\rKn\003\021\343\047\010el\315\227\341(y\214\366\360\236\047\301A\370\257\210]\266/\202\207P\244\261(\027\211\307\354\322\302+\363M\230\341\350\007 \216\367\047\241\240\301\225\360\001lH\311\377\0029\005a\242";
-    PyObject *data = __Pyx_DecompressString(cstring, 2705, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2879 bytes) */
+static const char cstring[] = "x\332\215\027MW\333V6>@ \t\004<\344\243I\247\255 \315\241\264\t\035\027H:I{rT[\200\213\261\214%C\231\220\352\010\353\331(1\222-\311\020:\311L\226^j\251\245\226Zj\351%\313,\275\364\222\237\220\2370\367\276gY\346\243gz\216-\335w\277\336\375\326{\334\354\3543nvv\327\376\366\031\374\277y\361l\366\033x\274\374}vw\367\325\273\335\335\205\371o\347g\337}\363\370\305\256\366\335\374\374\302\213\274\351\020\316\331W\035.}\354\354\233\006\247\333\234Fj\372\036\261T\207\324\2169\333\261\364\262C,d2\270\202Px\274\364\343\022\247\032\032g\221\327\244\354\330\234\335\334+\327T\333&6gV\270\275\246^st\203s\216\353\304^\340\262\025\356\330lr\006!\032\347\230\\\035\370\006\005\234}bp6q\020\340\346T\3030\035\325\321MC\001q\335\250\316q\232n\301&\372!A\351\025\265f\223\205m\264V\345\354\272J\255\305\275@X\255\022\303\341\016L0\3769\2277\r\302\035\355\023\213P\032e\325L\330\017\364s\266z\274\260\253j\232\002\013\242\201s/\301\307G\034o\034\277\322t[\335\253\021b\340\263Z\326m\006i5\335v^\"\003\005\234f\275F^\352\206\363\210\243\222gu\274\372kL\334;j\245m\225\277\267\217T\353\300.\233u\362}\3314\016\301\017\210\200\375=\365H\241\036-\324\217A\264\047\3024\307k\252\221\251\275H\212\341\230\370\210[XXx\305\377\300+\222\314\313\002\0022/\255\307\253m>+\263\225\304\257\ny\231>$E\312\254+\347\327+\245|Z\316\212\371\001\224,l\024r}Ye]\330\351Ay~C`\220X\020\212<\212)\331L\217X,\345\371\254\262!f\204\034 \373`\241(ne3\300\235=#\004KY\310\t\033\202\\\334\351\333p\036\017O>\303\313<\"E1\247\244\371\\\216\031\221UJ\270-`\322kBF\311\346\013%\031x\326\205\274\024\323DpC\240z\317Q.e\027K\362%X0\177\243p\001[\024xI\314g\363\253\021\0013\275\242\223\232fC\026\251QJ\032\230p\363\263+\032M\206\002L&\206\030a\215\317\346\323\242$\343\237aPN`Y\023\2660\316\302oi\241\200\252\372\200\"\357\024\004\3417!]\002N\014\0240+`k\234\264\036\"-\346\267\204\242\024\345\240\207\215\3232\300\032\245m\020W\0246K\002\330E\023\333\307I\0051/\tg\220\322\216\0045\324[\320\314\rh\031H\\\034\225\301\214\374U>E\314e.\341\245\301""\374?\372.\360\\\324u\276x\316P\377T\375\231\":C9SHg(q1\235\225.\362\2055%\017a\215!LZ\274(\360ELp\204c\3135>\237\021WVz/e\005\266\215`Y\\\313\3129\205/`r\371\034ub\300\023Zo\331\374\026\300\254tz\360\266X\\_\311\211\3339>\277\312v\312B-\026\363|\216\232!\235\303\027K\005\371\022T\\\2671\021\305\343\225\274\306\322\222\311\3456\024\332\000\262(C\307\303\212\215\022,\"\\E\265\211pT\223\330\002\270f\245\207\020\363)-\226 Dq\326/\247l\027\263\262p\201\324/\201\363\024\226\313\363\330~\036s\342\352J\266\010-!\255\366g\351F\272\200\343lM\314P7p\3313\035AI\220$\326\223\270\302\216\221\350\260\213\006 \365\237\005\001\223\224W\017\210&\343\327\000z\027v\\\021 \363iAY\317\3463\322Y\224T\340\363\024\217\350\010`\355\036\367=\006\373\314Dg\2058X\216t\337\036\002j\247$DI\350\017\nd\350\207 \256i\206\216\223$\301w\24279\301K\346w\354~\004\241T\004GA\210\326\260#\330*ga\211\316!\211\2269+\332\030\207q\216W\262\330\243o\363\305\r)\r*\224\301\036\371S\342%r\375\372,I\031\364\202N8\264\270?\352\344\"\237\026r\242XPxI\022\323Y\026\330\330\360\230\216m&\357\234\023\242y\214\227\375\034\322\317z\324\276t\301\332\027\343\013\005\227\351\241\242\216S\316}\253\245\036\242P\024V\262\277\tR_U\017\323\217\264\302jh5F\320\224S+3\312/;\021\177^\224\327\220-/*E>\017\347\217\234\210G\010x\322p\260\321\337\337M)\034\277\205\177\006\316QJ\236\274u\212\244\242(\275\023#Q\224>\214g\047\\\322#\246R%\216\356\220\003Dhf\031_\225\246A\337\007\252n\3207qT\306\213\013Sk\326\250\266\003\313T\340\253l\351\204\022\014\350\031\372&G\370\252[\244\256Z\024\323h\252\265\210\352\020\333\301-L\213\350UC\201\023\235\305\216\263p\016$\226\325\254\303\201S\321m\245lZf\023N\311\204\356\256\251\216\252\034\252\265&\241\352+\364 \240\300)\031\317\327\364\024\250\332\307FY7\027\372r6\2108`\334^\323A\330\261\354=\323\254\225\325\362>Q\312\026\351\235\241\3157\304\260\031\022pZ\204\250\341\306\340\274c\251e\262\247\226\337\224k\246M\312\346A]\257\301\013\\h\332\232F,8u\023C\303\343\250sL\214\346\001\275\022\020<\237*tK""\006\242\357\024\262+\272e;\025\263ih`3\374\310\333\272\005\361\257Zj}\037\016\333\032\251\202\365u\033\356\021\232Y\251(\025\313<\210`\307\324\215z\323\351Y\210\031\263_\333\246\361\206\034\303\317~\243\033ZM5\252LS\024\262\232\251jv\315\254\302\266\244f\232u\205\262\231G\304:P\353u\242\035\250Ny?b\206\367\276\251\321\3034\032\014\2669h\021x\0057\035\310\223A\245\021Pu\205\306\334\306\205nT\340\022a\224\t[T\373\031\035H\255\006)\001\333\331\263\347\001\026\007\306\006\266\250\233u\250\226\212\376\226=\211]\267\314C\035\302k\251p\277\320,\325x\203\177\333\"4G\340\221\003\260\n\336\303~=u\026i4\261\264\360Re\301\005\3002,\273^\323\035\270\237hp\215\262\261\346\211\243\221\212\332\2549T\003\376\361\332c3>G\265\360\201\365i\365\n+\276u,\014\334:.\307.\014\334E 7\365\032hr \204\316>\332\014O\363\310\201\372\243\005\205\251`\267\267&d\301\242uM\037\366!\261\200\314\236\212\252\037\251\272\363!\321\275~\003\1777\306\273\303\343-\276;r\365\323\370\225\221\211\326\257\256\3526\272\303S\356\210\273\351\252H\023\334\244;\323\035\276\321Zv\023n\262;<\355.{\t\017\200\244{\2331\337l\0217\345\362\310\223:\215EG?\374\341\336\365\022\335\261\244\373E\347\313\037\302\257C5\264\3333\355g\047[\037S\335\261[\356\257^\331Ov\307\"\205c \336\035\377\314\273\326\231Y\014S!\337\035\277\343\356S\226\361\211\356\324]\327\366\036z\215\356\324-w\335\263\375\031\006\034\371\007a\352\323\325+\311\277{?\372\313\301dx\330\226N\022\250j\251\365oo\306\3739Ht\307\357\272\357}!\270\037.\205\215\366P;\325\336\370\230\354N0}\377\t\344\020\364\377\315}\340\226\200\375\047\337\016\346\303\305\220\000\027\377i\354\312\304=o\304\333\214\230\033\335\361[\356\212\367\300+\3713\376O\201\035\316t\307\357#\336\207M&[\357\274%\357]\260\030\250\335\251\257\274\367A:h\014\010\242\223C^\n\203\301\242\006&>\2038\355{\304_\362\337w\226\262\037\247?\362\214/qzm\332]\204\020Bh\236zs,\034+\355\271\223\273\037\023LN\002\263v|-\370.\224\332\260\367\347\336\262?\354\363\376v\000\032\356y\267=\r\014|\032\314\234\322\034$\335""\357\300\207\276\334\357\301R\320\014\323!5\352G/\345\255@0\321\320\316\375GA&\274\032\226\333Itt\315\343\275-?\205ytZ\317\231\315\223\255&\346\271_\024\243\037\016[\333\256\340\335\362$?\341\337\361\017\003)\034\n\227\301\246\210u\364\303QKs\037\32208\020\264F\030\321N\207\351\313\335\354\366\254\374\326\023\374[~)\370:P\203\303\3162\013\310\030\332\370\304O\372\017}+H\242K7\320\230\356\330\265S\250\212\336/I\2559\367\232\270\004\272\300\201?\354\205;\235;\217\203\227`7\364\301\325+#7Z\017[\264\013\206\240\260\263\336\346@1\337r\263\235/\036c\331\204\017\302\315\360\365\311\325\023\025\263:\r\256\354xj\034\347\315\250Z6/+\203I(\3179\237\266\023d\332=\206\022\202=\336\273\253\214x\354\335\204\364\316`5\005\357\333+\047\017O\216>\252\021\263\r\225\372\004\253b1T\231T\332=d)\376\031\264?\361\223\321\326,+4q\207\356\357~\312\027\303\247m\310\333DK\202f\236\216\022Tu\251\360S\326\005\314\312I\377\010*\231\246*\357\317\005I\344l\266\322\255#\267\207\025\261\302\376\014;\331\262\335\031\367i\347~*\234\016\351.\307\020\313\247\240\034\002\270\332\371\374\037a\002\372n\014\373n\323\2552\333\377\tn\034A\004\343\260\335q\313\336]l\256\213a\033k\215\271\023\230\210\2550\025\267{\nY\237{U\177\023\207\321\023\314\330\007\265\225\350\\Iv\222s\235\271\347m\230Oc\255Q\310\355\030\216)\331K\242E\214s\304\223!Vv@\375O\321a\326\2712\355\276\350\314>\tU\024\273\356\316\234\333i\311m\240Y\336:\025c\022PI\363A\362\024B,\263\036\031oe\330\340\3041\013jFZ;.\241I\242\001\313D\263o\331\035u\233^\306\277\352W\203\022\014\313J;\335\206\212\231\002t\003\307K\323\375\005\344R\036\337\235\272\003E\200\t\237\272\r\321\253x|o\353{\235{\351\023\352\341P\353\047\367\277>-\306\347\020\303\333\030\325\333P\225\t\357s?\023$\202\351\316\243\237\333\233\250\365\320\335\206>/\371\263\376/~9\230\0166\240\371a\3266z*\277\364^\007ca\002{b\262s\363+:\352\206\257\265>\213F\377\350\007\273\365\240\265\211\341\034r\177\240;\20037[\373\324T\301O\262\210\331\356,8:\342m\373k\001OS60{\372\372\034/\3054\316B\244 8""\r\214\231\010\\\030\024\325\377#L\262\211\003\265\333#_o\315Ce\214z\215\250\016\033=B\177u\rwZ\244\312q\212<\3607!,\223S\2039\236\361?\303\204EC\210G\373i\025bj\276\360\007\301S\324\207\037.\325;\364\377\025\320\017\302\252\267\010A\032\nR\001\177Jg%\216\365\327~\2025\035\024\342Hw\014\002\352]\367\037\203@\014\376\017)\371\3505";
+    PyObject *data = __Pyx_DecompressString(cstring, 2879, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3533 bytes) */
-static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002_KEY\276\t\003_NAME\016\003O\377PERATION\367_ID\026\004RUNA\177I_MODEL\022\000~\002\006PROVID+\000\363I_)\t(\000TELE\377METRY_FU\343NCF\004\013\n\033\000ADA\373TA)\001OOL_CwALL\177\003I_U\237\001\376\017\000CHED_IN\377PUT_TOKE\367NSA\023\006OMPLqE\240\002\013\014\032\022OUT2\020\366\274\000MPJ\016REAS\237ONINGl\005\201\204\001F\337ields\314`CA\006\222\000_C\"\000\236!\000\013\311\"\033\003\362B\000D\000\007\023\003HAIN\217COST\000\001%\003B\001E\355_\212BEV\221@_EX\347CEP\367!\000\006_TY\377PEEXECUT-E\202 OL\271@_\211@\271C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\375E\010\nSYSTEM\002\177\004T\266Az\010\256H\233&\264J\267\004\036\007\036_OLD\031\020\323!0\035\000\023\016:\017\255m\211\n\344i\242\n\270j\274\n\360\274j\326\n\303g0\013RAPH\277_NODEG\001\006_;ID\002\010PAR\215a\014\005\376\t\003HANDOFF\276\000\004_FROM\004\005T\377OHITL_AP\306\220\206\001AL\260\205\002\257\205\010\344\206\002IN\367VOK\351dLANG\376v\003INTERNA\365L\212\002S\t\014RUPT`\000\020\237\204\007>\007\312\001L\007TH\246C\337DLLM_\355\204\002TO\007TAL\n\001\301\207\003\354\207\001\030\001\274\207\005\000$\001\375e\360\204\0014\001\346c>""\001\372\206\002E\000\317UNT_\330\205\007\004\023WR\007ITE$\016\250\207\006?\r\200\207\003U\r\376\375\206\006MCP_MET\207HOD\236\211\002\013\001\245\205\004\026\001SGESS\244\211\003$\001\213\205\001S\305\210\002\360\326\210\005\256\211\002\262\211\003\347\211\001Name\373dT\347\213\001OPENI\367NFE\343@CE_K\357INDS\005\013SPA\001N\023\002&\001\001\005\222\212\003\227\212\007\313\207\001\242\212\n\360\343\210\003\343\210\t\336\212\002\371\210\004VALU\001E\255\212\005\375\206\006\200\213\001\354\210\006\364\210\007\021\003\220\207\003\002\201\210\001S\345\004\351\007\365\005\301\213\001\201%\317\212\005\266\221%PR\313\213\001TI\245 W\377ARMSCOPEi_\265\204\t\371\210\003S\013\017TO\n\016\016\303fUSD\367\207\001\372\207\002\277\214\001\377\207\006\377TRACELOO\377P_ASSOCI\370\302\214\003{\007\026\007ENTIT\001Y\362\214\002+\007\203B:\007\373&\270\215\002\324\205\005x\305\215\002\220\214\003\262\211\001IRED\014\004\267TER\255\205\001__\272\215\014S\376\n\004PREFIXEUS\236\206\006_\014\003_\205\215\005_\221c\361G\007\007\256B\230\216\002D_BY\336(\005NOTH\236\214\001NO\377_RANK_SLGOTS\001\002\315\216\002\244\213\002_e\006\357_Pyx\001\000Dic\377t_NextRewf__\221\222\004e__\003\006\370\236\220\001\013\001\365\222\002_getiwtem\034\001doc#\001\367fun\003\002main\2363\001meta&\003B\000m\357odulI\002mro\377_entries\356Y\001nam`\002new~h\001preparr\002\357qual\026\005tes\375t\210\000foreig\317n_op\250\224\001\261\223\001in\377terrupte\377d_is_cor\177outine_z\001\377data_val\327ue_[\001f\241\216\002_s\363ub\302\224\001\271\223\002asyn\257cio./\006s0\000t_tribup\000a\007\000\377sboolcac\277he_cre\243\224\004o\317kens\017\003\021\000d_\345t\013\003lu\001\372\000tra\377cebackcl\377osecompi\371l\004\000\300\000usdde\177riveend\361\222\001\277tyenum\364\225\002e\302\202\223\001_n\002\005\003\226!\020\002sf\377irstfoun\377dgengene\367xpr\375 grap\177h_nodeg\363\000\377pshandof\277f_from\004\005t?oinput\233\004\256A\377sjsonkey\376\000\000skindla\363ngD\003\253%load\357slogt\000elo\367op_\"\002o""wer\377mappedma\347tch\330%\343@hod\310\200\226\002\307A\231\000t\216\001\323\000be\237ropen9\002\005\001a\353i_\255\226\002s\022\001inf\277erence\007\003g\004\311F\320Hd\310@\271\000\000\003\335$\231a\273nt\360\002pop\253`f\373ix\000\003espro\373vi\334 raise\337drank\000\001sr\251e\237B\317\000t\t\000a\373\000i{ng\254Drequ\327a\376\267\230\001returnr\277splits\235@s\367ess\222\226\001etde\337fault=\002lo\353ts\204\230\001s\"\003tar\257tsta\234\204\001r\313\226\007.\364\312\226\010\000\023.\340\226\010textsth\305a\003\000owt\356`(\275b\370!\217\231\003u\364 r\304\204\002\311\204\002\177svercel\000\003\377_aiwait\200\357\001\330\n\013\000\000\330\013\014\377\330\004\014\210A\330\005\006\377\360\014\000\005\r\210J\220\377a\220q\330\004\020\220\005\357\220Q\220a\030\001E\220\021\377\220!\330\004\013\2105\220\377\001\220\021\330\004\023\2205w\230\001\230\006\000\021\220\025\047\003\177\016\210e\2201\220A \001\3731\3401\007\007\200z\220\027\377\230\001\330\010\021\220\035\320\377\0362\260$\260a\260s\377\270!\270:\300V\3101\377\330\010\024\220J\230c\240\367\021\330\010I\005\010\013\2101\377\330\014\030\230\t\320!3\377\2601\260A\330\014\026\220\375h\036\002\014\r\330\020\027\220\377s\230%\230q\330\020\024\277\220K\230s\240!\003\003w\377\240m\2601\360\006\000\021\377\034\2308\2405\250\017\260\357v\270S\300p\000\013\2104\377\210{\230!\230=\250\001\377\330\014\027\220}\240E\250\377\032\2604\260q\270\003\270\1771\270M\310\021\330\rH\005\377\014\024\220F\230#\230U\377\240!\240<\250s\260!\327\330\014\032d\001\2405\000\017\210\377|\2304\230|\2503\250\377a\330\020\037\230}\250C3\250q.\010\205!\003\230\307\000\201%\372\276\000:\263 h\230e\2404\377\240}\3204I\310\023\310|\303\000\254\"\340\t\023\2203\316 \356\353\0007\230\047\334\003F\270\047\277\300\027\310\001\340\004\246!\021\337\220+\230Q\330>\002S\230\377\005\230^\2504\250u\260\377C\260q\330\014\023\2208\317\2301\230F\360\000\261\001\320\032\377,\250D\260\006\260c\270\373\021\330\271\000H\230A\230Vw\2401\330A\000t\210;\270Bo""\010\017\210u\212A\014\210\264D\377\007\200v\210W\220E\230\377\024\230S\240\001\240\026\240\377v\250S\260\003\2605\270\374\230@$\004\007\200w\210d\220\265%\336\"t\205 q\260\024\005\340\335\004I\002\220Q\330\237\004*\230\377E\240\024\240U\250$\250\237a\250v\3205\336\003\301@8\377\2306\240\021\240%\240r\237\250\021\250!\340\254`\212\000\330G\010\t\340\271@\274@\002\001\021\304b\031\014\000\004\007\004\r\330\t\005\000\007\021\016\372\"\000\r\256\204\001\026\320\026-\250\355[\265\000\005\006\361@\005\013\210k%\210\247\204\002\003\374`I\230\234\004\376\356b\024\220I\320\035-\250\377T\260\021\260#\260Q\260\337j\300\006\300a\205\204\001\023\220\337A\220Y\230a\336\047Q\330j\372DQ\306Q\017\302`\047\240\360\204\002\346\272@\220y\223`\252@}\220G\376\363A\017\210y\230\016\240d\373\250!\235a\250}\270F\300\237%\300w\310a\236\205\001)\001s\272\374`6\307\204\0013\260a\233A}\357\220C\220v\335C=\230\003\330\252!s\005\220Cq\330\266@v\220\377^\2401\240O\2607\270\377!\330\004\r\210S\220\001y\220\260\000\332Aw\210g\220\233b\1777\220#\220U\230!\224a?5\230\017\240w\250\326\000\356A\337N\240\047\250\021\204au\210\357C\210w\220\017\004O\2407\377\250!\330\004\010\210\010\220\235\r\216!V\2601\341a\230\205\0031\336\331a;\230g\240\333@\013\210\3756\252\206\001\200a\210\001\320\000\377\021\320\021\047\320\047;\270\2531\3407\000\007\342 \010\215\207\001T\353\230\021u\000\010$\003\005\230T\326\310`s\250\204\0021\367\206\002\320\000\377\023\220?\320\"6\260a\3563\001\n\220![\0144\220q\336\366\0001\230K\2403\001\004\013\357\2101\320\000\320@)\250\021u\340\351\000T\342\207\003\014\210D\342\207\003|\222\210\001\265\000\005\210Y\220e\251\"\352\323\204\002D\367\207\002\010\212\210\001\007\220u\377\230D\240\006\240g\250U\377\260$\260f\270C\270q\377\330\014\020\220\007\220q\330\365\014\377\204\001B5\0001\230A\330\357\020\026\220a\365\"\020\025\220\357Q\220f\230\243\210\003\320\000\031\357\320\031C\300\335\002\003\210<\367\220\177\240\221b;\220c\230\375\025\236`\014\025\220S\230\001\377\230\033\240D\250\001""\250\023\357\320,=\270\247`\017\210v\377\220W\230A\230U\240\"\377\240B\240c\250\023\250M\353\270\021\227\210\001q\371\004\036\230j\357\250\010\260\001\231\204\001\017\320\016w\037\230q\255a\t\210\030\242\211\005\377\007\200s\210#\210Q\330\356\314 \003\2202]\002\021\330\010\227\016\210h\246\002E\212\211\001\266\210\001s\377\220\"\220D\230\005\230W\237\240H\250A\250\257A\372\206\010\004\366H\005t\230\362\206\002s\210\"\210uA\270aq\306\212\001O\2301\220\"/a\240z\260\211bv\301a\030\004\377\n\210)\2205\230\007\2305q\237eq1\004\007\200\261a\377`\351\t\353\207\001\347\204\001t\312\206\002#\240Q\346\224 \017\020\201\210\001\334E!\240\030$\255A\256\210\003*\335 \275\000a\207\210\001\227A;\035\240\000\010a\340\010M\000\344\212\001\177a\230v\240Z\250q\255\210\001\367G\2303\242 \003\2501\250mA\365\210\001t\210\257\211\001j\240\207\210\002\275v\343\207\001\005\330\010\027\246`\n\017\240-\250q\000\010";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3533, 5303);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3788 bytes) */
+static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002S_SD\373K_\000\rFUNCT\367ION\030\010TEMPyLU\0006\003_KEY\003\004\357NAMEK\002_OPwERA3\001_ID \004\377RUNAI_MO\347DEL\022\000\002\006PRO\227VID+\000I(\n(\000T\377ELEMETRY\341_|\0052\003\016\007\033\000ADA\373TA)\001OOL_C\357ALL_\200\002I_U\374\326\001\017\000CHED_I\377NPUT_TOK\257ENSA\023\006O\304\000E8\240\002\013\014\032\022OUT2\020\274\000\373MPJ\016REASO\317NINGl\005\270\204\001Fi\377eldsAnyC\rA\222\000_C\"\000\325!\000\013\311\"\344\033\003B\000D\000\007\023\003HAI\037NCOST\000\001%\003B\001\355E\260CEV\310@_EX\347CEP\256A\000\006_TY\377PEEXECUT-E\202 OL\360@_\211@\245C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\235E\010\nSYS\301`\177\004T\200\266Az\010\256H\233&\264J\267\004\007\036_\007OLD\031\020\323!0\035\023\016:\017\000\255m\211\n\344i\242\n\270j\274\n\274j\326\n\374\303g0\013RAPH_N\357ODEG\001\006_ID\216\002\010PAR\215a\014\005\t\003H\277ANDOFF\000\004_\357FROM\004\005TOH\277ITL_AP\220\206\001A\361L\260\205\002\257\205\010\344\206\002INVO\371K\351d\005\004WORKF\177LOWLANG\205\003\377INTERNALz\231\002S\t\014RUPT\000\020\260\256\204\007>\007\331\001L\007TH\265CD\357LLM_\374\204\002TOT\003AL\n\001""\320\207\003\373\207\001\030\001\313\207\005$\001\200\214\204\005\377\204\0014\001\365c>\001\211\207\002E\000U\347NT_\347\205\007\004\023WRI\003TE$\016\267\207\006?\r\217\207\003U\r\214\207\006\377LOGFIRE_\357MSG_\304\211\005MCP\177_METHOD\274\210\002\370\013\001\310\205\004\026\001SESSI\237ON_ID$\001\256\205\001S\340\350\210\002\371\210\005\321\211\002\325\211\003\212\212\001Nam\367edT\301\214\001OPEN\357INFE\206`CE_\337KINDS\005\013SP\003AN\023\002&\001\001\005\265\212\003\272\212\007\356\207\001\340\305\212\n\206\211\003\206\211\t\201\213\002\234\211\004VAL\003UE\320\212\005\240\207\006\243\213\001\217\211\006\227\211\007\021\003\274\263\207\003\244\210\001SRUN\263\211\004O\001L\361\004\365\007\201%\360\213\001\215%\376\212\005\235%\033PR\372\213\001TI\261 \331\001\235\213\001\304\342\204\002\325\214\003S\013\006\252\214\001\004\007TO\376\031\004WARMSCO\207PE_\230\205\t\004\026%\020\227\204\006U\303SD\332\210\001\335\210\002\242\215\001\342\210\006TR\377ACELOOP_?ASSOCI\245\215\003\257\007~\026\007ENTITY\320\214\002\000+\007\303B:\007\273F\322\216\002\267\206\005\337\216\002\363\214\003t\225\212\001\356`D\014\004TER\201\206\001\353__\235\216\014S\n\004PRE_FIXES\201\207\006_\014\003\025_\350\215\005_\321cG\007\007\356B\366\215\002\357D_BY(\005NOT\375H\201\215\001NO_RAN\177K_SLOTS\001\002\364\260\217\002\207\214\002_e\006_Pyx\376\001\000Dict_Ne\177xtRef__\253\223\004\207e__\003\006\270\221\001\013\001\217\224\002_\177getitem\034\001wdoc#\001fun\003\002\357main3\001met\371a&\003B\000modul\376I\002mro_ent\357riesY\001nam\356`\002newh\001pre\367parr\002qual\336\026\005test\210\000fo\377reign_op\374\302\225\001\313\224\001interr\377upted_is\377_corouti\367ne_z\001data\177_value_[\001=f\204\217\002_sub\334\225\001\323\224\002\377asyncio.\372/\006s0\000ttrib\365up\000a\007\000sboo\377lcache_c\373re\275\225\004okens\\\017\003\021\000d_t\013\003lu\001\376\372\000traceba\377ckclosec\237ompil\004\000\300\000u\377sdderive\367end\213\224\001tyen+um\216\227\002e\234\224\001_n""\002\005\003\374\226!\020\002sfirst\377foundgen\177genexpr\375 \377graph_no\367deg\363\000psha\377ndoff_fr\373om\004\005toinp\363ut\233\004\256Asjso\357nkey\000\000ski?ndlangD\003\253%\377loadslog~t\000eloop_\"\002\377owermapp\177edmatch\330%\216\343@hod\232\227\002\307A\231\000t\374\216\001\323\000berope\271n9\002\005\001ai_\307\227\002s\376\022\001inferenKce\007\003g\311F\320Hd\310@\260\271\000\000\003\335$\231ant\360\002p\273op\253`fix\000\003e\277sprovi\334 r\377aisedran\235k\000\001sre\237B\317\000t\272\t\000a\373\000ing\254Dr\347equ\327a\321\231\001ret\377urnrspli{ts\235@sess\254\227\001\377etdefaul\275t=\002lots\236\231\001s\376\"\003tartsta\222\234\204\001r\322d\354\227\007.\353\227\010\000\023.\376\201\230\010templat\177etextth\324a\016\003\000owt\375`\314b\207A\270\232\003\345u\203@r\323\204\002\330\204\002sve\357rcel\000\003_ai\377wait\200\001\330\n\375\013\000\000\330\013\014\330\004\014\377\210A\330\005\006\360\014\000\377\005\r\210J\220a\220q\377\330\004\020\220\005\220Q\220\375a\030\001E\220\021\220!\330\377\004\013\2105\220\001\220\021\377\330\004\023\2205\230\001\230\356\006\000\021\220\025\047\003\016\210eo\2201\220A \0011\3401\007\377\007\200z\220\027\230\001\330\377\010\021\220\035\320\0362\260\377$\260a\260s\270!\270\377:\300V\3101\330\010\024\377\220J\230c\240\021\330\010\376I\005\010\013\2101\330\014\030\377\230\t\320!3\2601\260\277A\330\014\026\220h\036\002\014\377\r\330\020\027\220s\230%\377\230q\330\020\024\220K\230\367s\240!\003\003w\240m\260\3771\360\006\000\021\034\2308\377\2405\250\017\260v\270S\375\300p\000\013\2104\210{\230\377!\230=\250\001\330\014\027\377\220}\240E\250\032\2604\377\260q\270\003\2701\270M\357\310\021\330\rJ\003~\250T\377\260\021\330\014\022\220#\220\375U,\000<\240s\250)\260\3673\260e#\000A\360\010\000\277\r\031\230\005\230Q%\005q\377\330\014\024\220F\230#\230\377U\240!\240<\250s\260\257!\330\014\032\221\001\240b\000\017\377\210|\2304\230|\2503\377\250a\330\020\037\230}\250gC\250q.\010\262!\003\230\364\000\364\256%""\353\000:\340 h\230e\240\3774\240}\3204I\310\023\371\310\360\000\331\"\340\t\023\2203\334\373 \230 7\230\047\211#F\270\357\047\300\027\310\326\002:\220S\376\224\000Y\240d\250+\260S\375\270\336\000\033\2305\240\004\240\357A\240W\250\262 \031\230\025\373\230d\236\0007\250!\340\004\216\200A\021\220+\301\000k\0024\001^\177\2504\250u\260C\260\313\000\177\023\2208\2301\230F\312 \376\213!\320\032,\250D\260\006\367\260c\270\217 \024\220H\230\277A\230V\2401\330A\000t{\210;\222b\010\017\210u\344A\373\014\210\216d\007\200v\210W\377\220E\230\024\230S\240\001\377\240\026\240v\250S\260\003\363\2605\221\000#\005\007\200w\210\327d\220%\270Bt\262 q\260\354\216`B\002\340\004I\002\220Q\330\376\237\004*\230E\240\024\240U\377\250$\250a\250v\3205\374\213#\233`8\2306\240\021\240_%\240r\250\021\317\001\013\211\001\217\330\010\t\340\223`\226`\002\001\0212\236\204\002\014\000\004\007\004\r\330\t\005\000\007\364\021\016\"\000\r\210\205\001\026\320\026-\333\250[\311 \005\006\313`\005\013\367\210%\210\201\205\002\003\2201\220\363I\230\234\004\310\204\002\024\220I\320\373\035-\263a\260#\260Q\260\337j\300\006\300a\337\204\001\023\220oA\220Y\230\010\000\013\210\232C\365Q\246eQ\363Q\017\210{\2303\047\240\312\205\002\347@\220y\300`\252@\367}\220G\240a\017\210y\230\365\016\334@!\312a\250}\270F?\300%\300w\310a\370\205\001)\001\337s\230!\2306\241\205\0013\260}a\233A}\220C\220v\335C\307=\230\003\252!\241\204\005\220Cq\330\376\266@v\220^\2401\240O\377\2607\270!\330\004\r\210\317S\220\001\220\260\000\332Aw\210\275g\202@\010\013\2107\200\205\003\330=\014\337\206\001\017\240w\250\326\000\356A\337N\240\047\250\021\204au\210oC\210w\220\017\004O\240\337`\372\000\023\330\330@s\220!\2207\177\320\0321\260\023\260A\300a\177y\220\003\2207\230!\364\206\001\377G\320\0330\260\001\260\021\273\330\010\364\205\001Q\220g\231\204\0039\362\304\000w\277 \336\205\004Q\330\r\026\217\220c\230\027\331\205\001\265\205\006\256&\010\357\210\010\220\r\205AV\2601\353\330\010\347\206\0051\270\001;\230g\335\240\322`\013\2106\373\207""\001\200a\377\210\001\320\000\021\320\021\047\377\320\047;\2701\340\004\010\353\210\007\331@\010\336\210\001T\230\021\374\216\001$\003\005\230T\240\026\240\327s\250!\374\0011\310\210\002\320\000\377\023\220?\320\"6\260a\3563\001\n\220![\0144\220q\356\355 1\230K2\002\004\013\210\3671\320\000\307`)\250\021\340:\340 T\263\211\003\014\210D\263\211\003\343\211\001>{\000\005\210Y\220e\240B\312\205\002\365D\310\211\002\010\333\211\001\007\220u\230\377D\240\006\240g\250U\260\377$\260f\270C\270q\330\377\014\020\220\007\220q\330\014\372\366\205\001B5\0001\230A\330\020\367\026\220a\354B\020\025\220Q\367\220f\230\364\211\003\320\000\031\320\367\031C\300\335\002\003\210<\220\253\177\240\210\204\002;\301 \025\322!\025\377\220S\230\001\230\033\240D\377\250\001\250\023\320,=\270\375QR\001v\220W\230A\230\377U\240\"\240B\240c\250_\023\250M\270\021\350\211\001q\371\004\177\036\230j\250\010\260\001\220\205\001\277\017\320\016\037\230q\244\204\001\t\373\210\030\363\212\005\007\200s\210#w\210Q\330\314 \003\2202]\002\277\021\330\010\016\210h\246\002E\374\333\212\001\207\212\001s\220\"\220D\230\377\005\230W\240H\250A\250j\257A\014\362\207\007\004H\005t\230\351\207\002_s\210\"\210A\257\204\001q\227\214\001\367O\2301\220\"a\240z\260\362\200\204\002v\270\204\001\030\004\n\210)\220_5\230\007\230q\226\204\005q1\004{\007\200\250\204\001q\330\010\t\312\204\001\272\336\205\001t\301\207\002#\240Q\224 \017\235\020\330I!\240\030\255A\245\211\003*d\335 \275\000a\347\212\001\227A\035\240\000\010\363a\340L\001\265\214\001a\230v\240\273Z\250\214\213\002G\2303\242 \003o\2501\250A\354\211\001t\210\323\212\001\353j\240\342\210\002v\332\210\001\005\330\010}\027\246`\n\240-\250q\000\010";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3788, 5681);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (5303 bytes) */
-static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_REASONINGMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAM""ODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutputoutput_tokensparent_nodepopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrswarmscope.conventionsswarmscope.conventions.agent_modeltextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205\230\001\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320""\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330\014\r\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j""\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\330\010\013\2107\220#\220U\230!\330\014\023\2205\230\017\240w\250a\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q""\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
+    #else /* compression: none (5681 bytes) */
+static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENTS_SDK_AGENTAGENTS_SDK_FUNCTIONAGENTS_SDK_TEMPLATESAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTINVOKE_WORKFLOWLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_RE""ASONINGLOGFIRE_MSG_TEMPLATEMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAMODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESRUNNING_TOOLSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSPAN_DATA_FROM_AGENTSPAN_DATA_NAMESPAN_DATA_TO_AGENTSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutputoutput_tokensparent_nodepopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrsubjectswarmscope.conventionsswarmscope.conventions.agent_modeltemplatetextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205\230\001""\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230~\250T\260\021\330\014\022\220#\220U\230!\230<\240s\250)\2603\260e\2701\270A\360\010\000\r\031\230\005\230Q\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\330\010\013\210:\220S\230\005\230Y\240d\250+\260S\270\001\330\014\033\2305\240\004\240A\240W\250A\330\014\031\230\025\230d\240!\2407\250!\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330\014\r\330""\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\330\010\013\2107\220#\220U\230!\330\014\023\2205\230\017\240w\250a\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\017\210s\220!\2207\320\0321\260\023\260A\330\004\007\200y\220\003\2207\230!\330\010\024\220G\320\0330\260\001\260\021\330\010\022\220#\220Q\220g\230Q\330\010\013\2109\220C\220w\230a\330\014\024\220F\230#\230Q\330\r\026\220c\230\027\240\001\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{""\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 267; i++) {
+    for (int i = 0; i < 278; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 24) PyUnicode_InternInPlace(&string);
@@ -12604,8 +13087,8 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 267; i < 277; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-267].length;
+    for (int i = 278; i < 288; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-278].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -12615,14 +13098,14 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 277; i++) {
+    for (Py_ssize_t i = 0; i < 288; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 267;
+      PyObject **table = stringtab + 278;
       for (Py_ssize_t i=0; i<10; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -12734,27 +13217,27 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_derive, __pyx_mstate->__pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 284};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_get, __pyx_mstate->__pyx_n_u_loop_kind, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_entity, __pyx_mstate->__pyx_n_u_request_type, __pyx_mstate->__pyx_n_u_operation_id, __pyx_mstate->__pyx_n_u_method, __pyx_mstate->__pyx_n_u_prefix};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 293};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_get, __pyx_mstate->__pyx_n_u_loop_kind, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_entity, __pyx_mstate->__pyx_n_u_request_type, __pyx_mstate->__pyx_n_u_operation_id, __pyx_mstate->__pyx_n_u_method, __pyx_mstate->__pyx_n_u_template, __pyx_mstate->__pyx_n_u_subject_2, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_foreign_operation, __pyx_mstate->__pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 330};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 350};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_node, __pyx_mstate->__pyx_n_u_thread};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_langgraph_metadata, __pyx_mstate->__pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 349};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 369};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_opening, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_end, __pyx_mstate->__pyx_n_u_match, __pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_number};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_metadata_value, __pyx_mstate->__pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 376};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 396};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u__9, __pyx_mstate->__pyx_n_u_event_name, __pyx_mstate->__pyx_n_u_event_attrs, __pyx_mstate->__pyx_n_u_raised};
     __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_interrupted, __pyx_mstate->__pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 386};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 406};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_prefixes, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_subject, __pyx_mstate->__pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
   }

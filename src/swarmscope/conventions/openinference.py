@@ -71,8 +71,8 @@ OPENINFERENCE_KINDS = {
 # LangGraph's keys in ``metadata``: the node a span runs in and the conversation's thread.
 LANGGRAPH_NODE = "langgraph_node"
 LANGGRAPH_THREAD_ID = "thread_id"
-# LangGraph's own nodes: no agent of the app.
-LANGGRAPH_INTERNAL_NODES = frozenset({"__start__", "__end__"})
+# LangGraph's own nodes, and the name its prebuilt ToolNode runs under: steps, not agents.
+LANGGRAPH_INTERNAL_NODES = frozenset({"__start__", "__end__", "tools"})
 # What LangGraph's output says when a graph stopped at an interrupt() for a person.
 LANGGRAPH_INTERRUPT = "__interrupt__"
 # The exception LangGraph raises inside the node that called interrupt().

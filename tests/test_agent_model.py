@@ -284,16 +284,23 @@ def test_pydantic_ai_agent_run_and_its_cost():
 
 
 def test_mcp_and_a2a():
-    call = fields(
+    served = fields(
         "tools/call get-weather",
-        {"mcp.method.name": "tools/call", "mcp.session.id": "mcp-1"},
-        kind="client",
+        {
+            "mcp.method.name": "tools/call",
+            "gen_ai.operation.name": "execute_tool",
+            "mcp.session.id": "mcp-1",
+        },
+        kind="server",
     )
-    assert (call["operation"], call["tool"], call["session"]) == (
+    assert (served["operation"], served["tool"], served["session"]) == (
         "execute_tool",
         "get-weather",
         "mcp-1",
     )
+    # The client's request that does not say it executes the tool: a request, named.
+    sent = fields("MCP send tools/call get-weather", {"mcp.method.name": "tools/call"}, "client")
+    assert (sent["operation"], sent["tool"]) == ("mcp", "get-weather")
     listing = fields("tools/list", {"mcp.method.name": "tools/list"})
     assert listing["operation"] == "mcp"
     for state in ("input-required", "TASK_STATE_INPUT_REQUIRED", "input_required"):

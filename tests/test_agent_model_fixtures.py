@@ -255,3 +255,13 @@ def test_langgraph_supervisor_worker_session_and_interrupt(server: str):
         "human_review",
         "thread-fixture-7",
     )
+
+
+def test_mcp_tool_call_is_the_agents_once(server: str):
+    """The MCP SDK traces a tool call on both sides; the server's span says it executes the
+    tool, the client's is the request: the agent's tool is counted once."""
+    post_fixture(server, "mcp")
+    researcher = get(server, "/api/agents/researcher")
+    assert [(tool["name"], tool["calls"]) for tool in researcher["tools"]] == [("get_weather", 1)]
+    requests = [span for span in all_spans(server) if span["operation"] == "mcp"]
+    assert {span["tool"] for span in requests} == {None, "get_weather"}

@@ -315,8 +315,10 @@ def _foreign_operation(
         return vercel.OPERATION_IDS[operation_id], agent, tool
     method = get(gen.MCP_METHOD_NAME)
     if method is not None:
-        if method == spans.MCP_TOOLS_CALL:
-            return spans.EXECUTE_TOOL, agent, tool
+        # A request that does not say it executes a tool (the MCP SDK's client side, whose
+        # server span does) is a request: the call is counted once, where the tool ran.
+        if method == spans.MCP_TOOLS_CALL and tool is None:
+            tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
         return spans.MCP_REQUEST, agent, tool
     if name == logfire.AGENT_RUN:
         return spans.INVOKE_AGENT, agent, tool

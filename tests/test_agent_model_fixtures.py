@@ -249,6 +249,11 @@ def test_langgraph_supervisor_worker_session_and_interrupt(server: str):
     )
     assert (resumed["agent"], resumed["waits"], resumed["llm_calls"]) == ("human_review", 0, 0)
 
+    listed = {trace["trace_id"]: trace for trace in get(server, "/api/traces")["traces"]}
+    summary = listed[first["trace_id"]]
+    assert (summary["llm_calls"], summary["waits"]) == (3, 1)
+    assert summary["cost_usd"] == pytest.approx(3 * one)
+
     [wait] = get(server, "/api/waits")["waits"]
     assert (wait["kind"], wait["agent"], wait["session"]) == (
         "interrupt",

@@ -270,3 +270,33 @@ def test_mcp_tool_call_is_the_agents_once(server: str):
     assert [(tool["name"], tool["calls"]) for tool in researcher["tools"]] == [("get_weather", 1)]
     requests = [span for span in all_spans(server) if span["operation"] == "mcp"]
     assert {span["tool"] for span in requests} == {None, "get_weather"}
+
+
+@pytest.mark.parametrize("convention", ["vercel_ai", "vercel_ai_legacy"])
+def test_vercel_ai_sdk_agent_tool_and_priced_calls(server: str, convention: str):
+    """The Vercel AI SDK's generateText with a tool: its GenAI spans (current) or its own
+    ``ai.*`` ones (legacy, ``ai.telemetry.functionId`` naming the agent)."""
+    post_fixture(server, convention)
+    agent = get(server, "/api/agents/weather-desk")
+    assert agent["runs"] == 1
+    assert [(tool["name"], tool["calls"]) for tool in agent["tools"]] == [("get_weather", 1)]
+    [model] = agent["models"]
+    # The calls' own tokens: the agent's span sums them and is not counted again.
+    assert (model["name"], model["calls"], model["input_tokens"], model["output_tokens"]) == (
+        "gpt-4o-mini",
+        2,
+        84,
+        34,
+    )
+    usage = Usage(input_tokens=42, output_tokens=17, cache_read_tokens=8)
+    one = float(calc_price(usage, "gpt-4o-mini", provider_id="openai").total_price)
+    assert model["cost_usd"] == pytest.approx(2 * one)
+    calls = sorted(
+        (span for span in all_spans(server) if span["operation"] == "chat"),
+        key=lambda span: span["start_ns"],
+    )
+    assert {span["provider"] for span in calls} == {"openai"}
+    asked = calls[0]["messages"]
+    assert [message["role"] for message in asked][-1] == "assistant"
+    assert asked[-1]["tool_calls"][0]["name"] == "get_weather"
+    assert "sunny" in calls[1]["messages"][-1]["content"]

@@ -300,3 +300,18 @@ def test_vercel_ai_sdk_agent_tool_and_priced_calls(server: str, convention: str)
     assert [message["role"] for message in asked][-1] == "assistant"
     assert asked[-1]["tool_calls"][0]["name"] == "get_weather"
     assert "sunny" in calls[1]["messages"][-1]["content"]
+
+
+def test_genai_older_message_events_read_as_a_chat(server: str):
+    """The older conventions write each message as a log record naming the call's span."""
+    post_fixture(server, "genai_openai")
+    asked, answered = sorted(
+        (span for span in all_spans(server) if span["operation"] == "chat"),
+        key=lambda span: span["start_ns"],
+    )
+    assert [message["role"] for message in asked["messages"]] == ["system", "user", "assistant"]
+    [call] = asked["messages"][-1]["tool_calls"]
+    assert call["name"] == "get_weather"
+    roles = [message["role"] for message in answered["messages"]]
+    assert roles == ["system", "user", "assistant", "tool", "assistant"]
+    assert "sunny" in answered["messages"][-1]["content"]

@@ -47,6 +47,39 @@ def messages(attrs: dict[str, Any], events: list[dict[str, Any]] | None = None) 
     return found
 
 
+def event_messages(records: list[tuple[str, Any]]) -> list[Message]:
+    """Messages from the older GenAI conventions' events, ``(event name, body)`` in the
+    order they were written: ``gen_ai.user.message`` and friends, then ``gen_ai.choice``."""
+    found: list[Message] = []
+    for event, raw in records:
+        body = _json(raw)
+        if not isinstance(body, dict):
+            body = {"content": raw}
+        if event == spans.EVENT_CHOICE:
+            body = body.get("message") if isinstance(body.get("message"), dict) else body
+            role = str(body.get("role") or "assistant")
+        elif event in spans.MESSAGE_EVENTS:
+            role = str(body.get("role") or spans.MESSAGE_EVENTS[event])
+        else:
+            continue
+        message: Message = {"role": role, "content": _text(body.get("content"))}
+        calls = body.get("tool_calls")
+        if isinstance(calls, list) and calls:
+            message["tool_calls"] = [_openai_call(call) for call in calls if isinstance(call, dict)]
+        found.append(message)
+    return found
+
+
+def _openai_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A tool call as OpenAI writes it: ``{id, type, function: {name, arguments}}``."""
+    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    return {
+        "name": function.get("name"),
+        "arguments": function.get("arguments"),
+        "id": call.get("id"),
+    }
+
+
 def _json(raw: Any) -> Any:
     if isinstance(raw, str):
         try:

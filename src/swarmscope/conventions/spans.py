@@ -126,6 +126,15 @@ A2A_WAIT_STATES = frozenset(
 
 # The event that carries an LLM call's messages when they are not attributes.
 EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
+# The older GenAI conventions' events (log records naming the call's span): one per
+# message, by role, with the message in the body; and the answer, one per choice.
+MESSAGE_EVENTS = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+}
+EVENT_CHOICE = "gen_ai.choice"
 
 # gen_ai.tool.type of an MCP tool.
 TOOL_TYPE_EXTENSION = "extension"

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from swarmscope.api_words import TRACE, TRACES, time_ns
-from swarmscope.conventions.messages import messages
-from swarmscope.conventions.spans import EVENT_INFERENCE_DETAILS
+from swarmscope.conventions.messages import event_messages, messages
+from swarmscope.conventions.spans import EVENT_CHOICE, EVENT_INFERENCE_DETAILS, MESSAGE_EVENTS
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
@@ -69,21 +69,32 @@ def routes(context: Context) -> APIRouter:
     return router
 
 
+# The log records that carry an LLM call's messages, in either GenAI generation.
+_MESSAGE_RECORDS = [EVENT_INFERENCE_DETAILS, EVENT_CHOICE, *MESSAGE_EVENTS]
+
+
 def spans_with_messages(store: Store, trace_id: str) -> list[dict[str, Any]]:
     """The trace's spans, each with its LLM messages: from its attributes or span events, or
-    from the log record the GenAI instrumentations write them in (the event
-    ``gen_ai.client.inference.operation.details``, which names the call's span)."""
+    from the log records the GenAI instrumentations write them in, which name the call's
+    span (``gen_ai.client.inference.operation.details``; before it, one record per message,
+    ``gen_ai.user.message``... and ``gen_ai.choice``)."""
     spans = trace_spans(store, trace_id)
     if not spans:
         return spans
     details: dict[str, list[dict[str, Any]]] = {}
-    for record in trace_events(store, trace_id, EVENT_INFERENCE_DETAILS):
-        details.setdefault(record["span_id"], []).append(
-            {"name": EVENT_INFERENCE_DETAILS, "attributes": record["attributes"]}
-        )
+    per_message: dict[str, list[tuple[str, Any]]] = {}
+    for record in trace_events(store, trace_id, _MESSAGE_RECORDS):
+        if record["event"] == EVENT_INFERENCE_DETAILS:
+            details.setdefault(record["span_id"], []).append(
+                {"name": EVENT_INFERENCE_DETAILS, "attributes": record["attributes"]}
+            )
+        else:
+            per_message.setdefault(record["span_id"], []).append((record["event"], record["body"]))
     for span in spans:
         events = (span["events"] or []) + details.get(span["span_id"], [])
-        span["messages"] = messages(span["attributes"] or {}, events)
+        span["messages"] = messages(span["attributes"] or {}, events) or event_messages(
+            per_message.get(span["span_id"], [])
+        )
     return spans
 
 

@@ -27,12 +27,13 @@ def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-def trace_events(store: Store, trace_id: str, event: str) -> list[dict[str, Any]]:
-    """The trace's log records of one event name (an LLM call's details, say), oldest first,
-    with their span id and decoded attributes."""
+def trace_events(store: Store, trace_id: str, events: list[str]) -> list[dict[str, Any]]:
+    """The trace's log records of some event names (an LLM call's messages, say), oldest
+    first, with their span id, event, body and decoded attributes."""
     rows = store.rows(
-        "SELECT span_id, attributes FROM logs WHERE trace_id = ? AND event = ? ORDER BY time_ns",
-        [trace_id, event],
+        "SELECT span_id, event, body, attributes FROM logs"
+        " WHERE trace_id = ? AND list_contains(?, event) ORDER BY time_ns",
+        [trace_id, events],
     )
     for row in rows:
         row["attributes"] = json.loads(row["attributes"]) if row["attributes"] else {}

@@ -56,7 +56,8 @@ def event_messages(records: list[tuple[str, Any]]) -> list[Message]:
         if not isinstance(body, dict):
             body = {"content": raw}
         if event == spans.EVENT_CHOICE:
-            body = body.get("message") if isinstance(body.get("message"), dict) else body
+            answer = body.get("message")
+            body = answer if isinstance(answer, dict) else body
             role = str(body.get("role") or "assistant")
         elif event in spans.MESSAGE_EVENTS:
             role = str(body.get("role") or spans.MESSAGE_EVENTS[event])
@@ -72,10 +73,11 @@ def event_messages(records: list[tuple[str, Any]]) -> list[Message]:
 
 def _openai_call(call: dict[str, Any]) -> dict[str, Any]:
     """A tool call as OpenAI writes it: ``{id, type, function: {name, arguments}}``."""
-    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    function = call.get("function")
+    named = function if isinstance(function, dict) else call
     return {
-        "name": function.get("name"),
-        "arguments": function.get("arguments"),
+        "name": named.get("name"),
+        "arguments": named.get("arguments"),
         "id": call.get("id"),
     }
 

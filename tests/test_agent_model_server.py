@@ -138,14 +138,8 @@ def langgraph_run(tracer: Tracer, thread: str, interrupted: bool) -> None:
         data = {"langgraph_node": node, "thread_id": thread, "langgraph_step": 1}
         return {"metadata": json.dumps(data), "session.id": thread}
 
-    output = {"__interrupt__": [{"value": "approve?"}]} if interrupted else {"messages": []}
     with tracer.start_as_current_span(
-        "LangGraph",
-        attributes={
-            "openinference.span.kind": "CHAIN",
-            "output.value": json.dumps(output),
-            **metadata("__start__"),
-        },
+        "LangGraph", attributes={"openinference.span.kind": "CHAIN", **metadata("__start__")}
     ):
         with tracer.start_as_current_span(
             "supervisor", attributes={"openinference.span.kind": "CHAIN", **metadata("supervisor")}
@@ -169,6 +163,13 @@ def langgraph_run(tracer: Tracer, thread: str, interrupted: bool) -> None:
                 "search", attributes={"openinference.span.kind": "TOOL", **metadata("worker")}
             ):
                 pass
+        if interrupted:
+            # interrupt() raises GraphInterrupt in the node; OpenInference records it as an
+            # exception event and leaves the status OK.
+            with tracer.start_as_current_span(
+                "review", attributes={"openinference.span.kind": "CHAIN", **metadata("review")}
+            ) as review:
+                review.add_event("exception", {"exception.type": "langgraph.errors.GraphInterrupt"})
 
 
 def test_langgraph_nodes_edge_session_and_interrupt(server: str):
@@ -179,11 +180,11 @@ def test_langgraph_nodes_edge_session_and_interrupt(server: str):
     assert ("sequence", "supervisor", "worker") in found
     assert found[("sequence", "supervisor", "worker")]["count"] == 2
     nodes = {node["id"] for node in get(server, "/api/agents/graph")["nodes"]}
-    assert nodes == {"supervisor", "worker"}  # not __start__, not the runnables inside
+    assert nodes == {"supervisor", "worker", "review"}  # not __start__ nor runnables inside
 
     [session] = get(server, "/api/sessions")["sessions"]
     assert (session["id"], session["runs"], session["llm_calls"]) == ("thread-42", 2, 2)
-    assert session["agents"] == ["supervisor", "worker"] and session["waits"] == 1
+    assert session["agents"] == ["review", "supervisor", "worker"] and session["waits"] == 1
     assert (session["input_tokens"], session["output_tokens"]) == (400, 40)
     one = float(
         calc_price(
@@ -203,7 +204,7 @@ def test_langgraph_nodes_edge_session_and_interrupt(server: str):
     waits = get(server, "/api/waits")
     assert waits["by_kind"] == {"interrupt": 1}
     [wait] = waits["waits"]
-    assert wait["session"] == "thread-42" and wait["name"] == "LangGraph"
+    assert (wait["session"], wait["name"], wait["agent"]) == ("thread-42", "review", "review")
 
 
 def test_a2a_input_required_and_traceloop_session(server: str):

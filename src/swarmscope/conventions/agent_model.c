@@ -2395,6 +2395,41 @@ static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key);
 #define __Pyx_PyObject_Dict_GetItem(obj, name)  PyObject_GetItem(obj, name)
 #endif
 
+/* UnicodeConcatInPlace.proto */
+# if CYTHON_COMPILING_IN_CPYTHON
+    #if CYTHON_REFNANNY
+        #define __Pyx_PyUnicode_ConcatInPlace(left, right, unsafe_shared) __Pyx_PyUnicode_ConcatInPlaceImpl(&left, right, unsafe_shared, __pyx_refnanny)
+    #else
+        #define __Pyx_PyUnicode_ConcatInPlace(left, right, unsafe_shared) __Pyx_PyUnicode_ConcatInPlaceImpl(&left, right, unsafe_shared)
+    #endif
+    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_DefinitelyUnique)
+    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_OwnStrongReference)
+    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_FunctionArgument)
+    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_SharedReference)
+    static CYTHON_INLINE PyObject *__Pyx_PyUnicode_ConcatInPlaceImpl(PyObject **p_left, PyObject *right, int unsafe_shared
+        #if CYTHON_REFNANNY
+        , void* __pyx_refnanny
+        #endif
+    );
+#else
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlace __Pyx_PyUnicode_Concat
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace __Pyx_PyUnicode_Concat
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlace __Pyx_PyUnicode_Concat
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlace __Pyx_PyUnicode_Concat
+#endif
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlaceSafe(left, right)\
+    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
+    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlace(left, right))
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlaceSafe(left, right)\
+    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
+    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(left, right))
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlaceSafe(left, right)\
+    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
+    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlace(left, right))
+#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlaceSafe(left, right)\
+    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
+    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlace(left, right))
+
 /* PyObjectCompare.proto */
 static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_str_object(PyObject *op1, PyObject *op2, int pyop);
 
@@ -2569,41 +2604,6 @@ static CYTHON_INLINE int __Pyx_PyList_Extend(PyObject* L, PyObject* v);
 #else
 #define __Pyx_PyList_Extend(L, v)  PyList_Extend(L, v)
 #endif
-
-/* UnicodeConcatInPlace.proto */
-# if CYTHON_COMPILING_IN_CPYTHON
-    #if CYTHON_REFNANNY
-        #define __Pyx_PyUnicode_ConcatInPlace(left, right, unsafe_shared) __Pyx_PyUnicode_ConcatInPlaceImpl(&left, right, unsafe_shared, __pyx_refnanny)
-    #else
-        #define __Pyx_PyUnicode_ConcatInPlace(left, right, unsafe_shared) __Pyx_PyUnicode_ConcatInPlaceImpl(&left, right, unsafe_shared)
-    #endif
-    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_DefinitelyUnique)
-    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_OwnStrongReference)
-    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_FunctionArgument)
-    #define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlace(left, right) __Pyx_PyUnicode_ConcatInPlace(left, right, __Pyx_ReferenceSharing_SharedReference)
-    static CYTHON_INLINE PyObject *__Pyx_PyUnicode_ConcatInPlaceImpl(PyObject **p_left, PyObject *right, int unsafe_shared
-        #if CYTHON_REFNANNY
-        , void* __pyx_refnanny
-        #endif
-    );
-#else
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlace __Pyx_PyUnicode_Concat
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace __Pyx_PyUnicode_Concat
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlace __Pyx_PyUnicode_Concat
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlace __Pyx_PyUnicode_Concat
-#endif
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlaceSafe(left, right)\
-    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
-    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_DefinitelyUniqueInPlace(left, right))
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlaceSafe(left, right)\
-    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
-    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(left, right))
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlaceSafe(left, right)\
-    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
-    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_FunctionArgumentInPlace(left, right))
-#define __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlaceSafe(left, right)\
-    ((unlikely((left) == Py_None) || unlikely((right) == Py_None)) ?\
-    PyNumber_InPlaceAdd(left, right) : __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_SharedReferenceInPlace(left, right))
 
 /* pyfrozenset_new.proto */
 static PyObject* __Pyx_PyFrozenSet_New(PyObject* it);
@@ -3159,10 +3159,11 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_items;
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_pop;
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
+    __Pyx_CachedCFunction __pyx_umethod_PyUnicode_Type__partition;
     __Pyx_CachedCFunction __pyx_umethod_PyUnicode_Type__rsplit;
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[10];
-    PyObject *__pyx_string_tab[288];
+    PyObject *__pyx_string_tab[289];
     PyObject *__pyx_number_tab[4];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3231,15 +3232,15 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #endif
 /* #### Code section: constant_name_defines ### */
 #define __pyx_kp_u__3 __pyx_string_tab[0]
-#define __pyx_kp_u__6 __pyx_string_tab[1]
-#define __pyx_kp_u__4 __pyx_string_tab[2]
+#define __pyx_kp_u__4 __pyx_string_tab[1]
+#define __pyx_kp_u__5 __pyx_string_tab[2]
 #define __pyx_kp_u__7 __pyx_string_tab[3]
 #define __pyx_kp_u_s_s_d __pyx_string_tab[4]
 #define __pyx_kp_u_ __pyx_string_tab[5]
 #define __pyx_kp_u__2 __pyx_string_tab[6]
 #define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[7]
 #define __pyx_kp_u_What_a_span_is_in_the_agent_mode __pyx_string_tab[8]
-#define __pyx_kp_u__5 __pyx_string_tab[9]
+#define __pyx_kp_u__6 __pyx_string_tab[9]
 #define __pyx_kp_u_add_note __pyx_string_tab[10]
 #define __pyx_kp_u_dict_str_Any __pyx_string_tab[11]
 #define __pyx_kp_u_disable __pyx_string_tab[12]
@@ -3469,55 +3470,56 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_output __pyx_string_tab[236]
 #define __pyx_n_u_output_tokens __pyx_string_tab[237]
 #define __pyx_n_u_parent_node __pyx_string_tab[238]
-#define __pyx_n_u_pop __pyx_string_tab[239]
-#define __pyx_n_u_prefix __pyx_string_tab[240]
-#define __pyx_n_u_prefixes __pyx_string_tab[241]
-#define __pyx_n_u_provider __pyx_string_tab[242]
-#define __pyx_n_u_raised __pyx_string_tab[243]
-#define __pyx_n_u_rank __pyx_string_tab[244]
-#define __pyx_n_u_ranks __pyx_string_tab[245]
-#define __pyx_n_u_re __pyx_string_tab[246]
-#define __pyx_n_u_read_slots __pyx_string_tab[247]
-#define __pyx_n_u_reasoning_tokens __pyx_string_tab[248]
-#define __pyx_n_u_request_type __pyx_string_tab[249]
-#define __pyx_n_u_return __pyx_string_tab[250]
-#define __pyx_n_u_rsplit __pyx_string_tab[251]
-#define __pyx_n_u_send __pyx_string_tab[252]
-#define __pyx_n_u_session __pyx_string_tab[253]
-#define __pyx_n_u_setdefault __pyx_string_tab[254]
-#define __pyx_n_u_slot __pyx_string_tab[255]
-#define __pyx_n_u_slots __pyx_string_tab[256]
-#define __pyx_n_u_spans __pyx_string_tab[257]
-#define __pyx_n_u_split __pyx_string_tab[258]
-#define __pyx_n_u_start __pyx_string_tab[259]
-#define __pyx_n_u_state __pyx_string_tab[260]
-#define __pyx_n_u_str __pyx_string_tab[261]
-#define __pyx_n_u_subject_2 __pyx_string_tab[262]
-#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[263]
-#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[264]
-#define __pyx_n_u_template __pyx_string_tab[265]
-#define __pyx_n_u_text __pyx_string_tab[266]
-#define __pyx_n_u_thread __pyx_string_tab[267]
-#define __pyx_n_u_throw __pyx_string_tab[268]
-#define __pyx_n_u_tool __pyx_string_tab[269]
-#define __pyx_n_u_traceloop __pyx_string_tab[270]
-#define __pyx_n_u_typing __pyx_string_tab[271]
-#define __pyx_n_u_upper __pyx_string_tab[272]
-#define __pyx_n_u_value __pyx_string_tab[273]
-#define __pyx_n_u_values __pyx_string_tab[274]
-#define __pyx_n_u_vercel __pyx_string_tab[275]
-#define __pyx_n_u_vercel_ai __pyx_string_tab[276]
-#define __pyx_n_u_wait __pyx_string_tab[277]
-#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[278]
-#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[279]
-#define __pyx_kp_b_iso88591_a __pyx_string_tab[280]
-#define __pyx_kp_b_iso88591__8 __pyx_string_tab[281]
-#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[282]
-#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[283]
-#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[284]
-#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[285]
-#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[286]
-#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[287]
+#define __pyx_n_u_partition __pyx_string_tab[239]
+#define __pyx_n_u_pop __pyx_string_tab[240]
+#define __pyx_n_u_prefix __pyx_string_tab[241]
+#define __pyx_n_u_prefixes __pyx_string_tab[242]
+#define __pyx_n_u_provider __pyx_string_tab[243]
+#define __pyx_n_u_raised __pyx_string_tab[244]
+#define __pyx_n_u_rank __pyx_string_tab[245]
+#define __pyx_n_u_ranks __pyx_string_tab[246]
+#define __pyx_n_u_re __pyx_string_tab[247]
+#define __pyx_n_u_read_slots __pyx_string_tab[248]
+#define __pyx_n_u_reasoning_tokens __pyx_string_tab[249]
+#define __pyx_n_u_request_type __pyx_string_tab[250]
+#define __pyx_n_u_return __pyx_string_tab[251]
+#define __pyx_n_u_rsplit __pyx_string_tab[252]
+#define __pyx_n_u_send __pyx_string_tab[253]
+#define __pyx_n_u_session __pyx_string_tab[254]
+#define __pyx_n_u_setdefault __pyx_string_tab[255]
+#define __pyx_n_u_slot __pyx_string_tab[256]
+#define __pyx_n_u_slots __pyx_string_tab[257]
+#define __pyx_n_u_spans __pyx_string_tab[258]
+#define __pyx_n_u_split __pyx_string_tab[259]
+#define __pyx_n_u_start __pyx_string_tab[260]
+#define __pyx_n_u_state __pyx_string_tab[261]
+#define __pyx_n_u_str __pyx_string_tab[262]
+#define __pyx_n_u_subject_2 __pyx_string_tab[263]
+#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[264]
+#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[265]
+#define __pyx_n_u_template __pyx_string_tab[266]
+#define __pyx_n_u_text __pyx_string_tab[267]
+#define __pyx_n_u_thread __pyx_string_tab[268]
+#define __pyx_n_u_throw __pyx_string_tab[269]
+#define __pyx_n_u_tool __pyx_string_tab[270]
+#define __pyx_n_u_traceloop __pyx_string_tab[271]
+#define __pyx_n_u_typing __pyx_string_tab[272]
+#define __pyx_n_u_upper __pyx_string_tab[273]
+#define __pyx_n_u_value __pyx_string_tab[274]
+#define __pyx_n_u_values __pyx_string_tab[275]
+#define __pyx_n_u_vercel __pyx_string_tab[276]
+#define __pyx_n_u_vercel_ai __pyx_string_tab[277]
+#define __pyx_n_u_wait __pyx_string_tab[278]
+#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[279]
+#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[280]
+#define __pyx_kp_b_iso88591_a __pyx_string_tab[281]
+#define __pyx_kp_b_iso88591__8 __pyx_string_tab[282]
+#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[283]
+#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[284]
+#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[285]
+#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[286]
+#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[287]
+#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[288]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_1 __pyx_number_tab[1]
 #define __pyx_int_20 __pyx_number_tab[2]
@@ -3544,10 +3546,11 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_items.method);
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_pop.method);
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
+  Py_CLEAR(clear_module_state->__pyx_umethod_PyUnicode_Type__partition.method);
   Py_CLEAR(clear_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<288; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<289; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3582,10 +3585,11 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_items.method);
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_pop.method);
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
+  Py_VISIT(traverse_module_state->__pyx_umethod_PyUnicode_Type__partition.method);
   Py_VISIT(traverse_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<288; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<289; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -6852,10 +6856,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   PyObject *__pyx_t_6 = NULL;
   PyObject *__pyx_t_7 = NULL;
   size_t __pyx_t_8;
-  Py_ssize_t __pyx_t_9;
+  int __pyx_t_9;
   Py_ssize_t __pyx_t_10;
-  int __pyx_t_11;
+  Py_ssize_t __pyx_t_11;
   int __pyx_t_12;
+  int __pyx_t_13;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -7365,7 +7370,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)             # <<<<<<<<<<<<<<
  *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:
+ *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
 */
   __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
@@ -7382,96 +7387,116 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)
  *     if method is not None:             # <<<<<<<<<<<<<<
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
+ *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
+ *         # server span does) is a request: the call is counted once, where the tool ran.
 */
   __pyx_t_3 = (__pyx_v_method != Py_None);
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":318
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
- *             return spans.EXECUTE_TOOL, agent, tool
+    /* "swarmscope/conventions/agent_model.py":320
+ *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
+ *         # server span does) is a request: the call is counted once, where the tool ran.
+ *         if method == spans.MCP_TOOLS_CALL and tool is None:             # <<<<<<<<<<<<<<
+ *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 318, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 320, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 318, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 318, __pyx_L1_error)
+    __pyx_t_9 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 320, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (__pyx_t_9) {
+
+    } else {
+
+      __pyx_t_3 = __pyx_t_9;
+
+      goto __pyx_L18_bool_binop_done;
+    }
+    __pyx_t_9 = (__pyx_v_tool == Py_None);
+
+    __pyx_t_3 = __pyx_t_9;
+
+    __pyx_L18_bool_binop_done:;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":319
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
+      /* "swarmscope/conventions/agent_model.py":321
+ *         # server span does) is a request: the call is counted once, where the tool ran.
+ *         if method == spans.MCP_TOOLS_CALL and tool is None:
+ *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None             # <<<<<<<<<<<<<<
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 319, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 319, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 319, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-      __Pyx_GIVEREF(__pyx_t_2);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
-      __Pyx_INCREF(__pyx_v_agent);
-      __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
-      __Pyx_INCREF(__pyx_v_tool);
-      __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
-      __pyx_t_2 = 0;
-      {
-        PyObject *__pyx_temp;
-        {
-          __pyx_temp = __pyx_r;
-          __pyx_r = ((PyObject*)__pyx_t_1);
-        }
-        __Pyx_XDECREF(__pyx_temp);
+      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_t_2 = __Pyx_PyObject_FormatSimple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_2, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_t_2 = __Pyx_CallUnboundCMethod1(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__partition, __pyx_v_name, __pyx_t_4); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+      if (!(likely(PyTuple_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_2))) __PYX_ERR(0, 321, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_GetItemInt_Tuple(__pyx_t_2, 2, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 321, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_4); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 321, __pyx_L1_error)
+      if (!__pyx_t_3) {
+        __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+      } else {
+        __Pyx_INCREF(__pyx_t_4);
+        __pyx_t_1 = __pyx_t_4;
+        __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+        goto __pyx_L20_bool_binop_done;
       }
+      __Pyx_INCREF(Py_None);
+      __pyx_t_1 = Py_None;
+      __pyx_L20_bool_binop_done:;
+      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
       __pyx_t_1 = 0;
-      goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":318
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
- *         if method == spans.MCP_TOOLS_CALL:             # <<<<<<<<<<<<<<
- *             return spans.EXECUTE_TOOL, agent, tool
+      /* "swarmscope/conventions/agent_model.py":320
+ *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
+ *         # server span does) is a request: the call is counted once, where the tool ran.
+ *         if method == spans.MCP_TOOLS_CALL and tool is None:             # <<<<<<<<<<<<<<
+ *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":320
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
+    /* "swarmscope/conventions/agent_model.py":322
+ *         if method == spans.MCP_TOOLS_CALL and tool is None:
+ *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool             # <<<<<<<<<<<<<<
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 322, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 320, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 322, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 320, __pyx_L1_error);
+    __Pyx_GIVEREF(__pyx_t_4);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 320, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 320, __pyx_L1_error);
-    __pyx_t_2 = 0;
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    __pyx_t_4 = 0;
     {
       PyObject *__pyx_temp;
       {
@@ -7487,64 +7512,64 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)
  *     if method is not None:             # <<<<<<<<<<<<<<
- *         if method == spans.MCP_TOOLS_CALL:
- *             return spans.EXECUTE_TOOL, agent, tool
+ *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
+ *         # server span does) is a request: the call is counted once, where the tool ran.
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":321
- *             return spans.EXECUTE_TOOL, agent, tool
+  /* "swarmscope/conventions/agent_model.py":323
+ *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 321, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 321, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_4, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":322
+    /* "swarmscope/conventions/agent_model.py":324
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool             # <<<<<<<<<<<<<<
  *     if name == logfire.RUNNING_TOOL:
  *         return spans.EXECUTE_TOOL, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 322, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 322, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
     __pyx_t_1 = 0;
     {
       PyObject *__pyx_temp;
       {
         __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_2);
+        __pyx_r = ((PyObject*)__pyx_t_4);
       }
       __Pyx_XDECREF(__pyx_temp);
     }
-    __pyx_t_2 = 0;
+    __pyx_t_4 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":321
- *             return spans.EXECUTE_TOOL, agent, tool
+    /* "swarmscope/conventions/agent_model.py":323
+ *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
  *         return spans.INVOKE_AGENT, agent, tool
@@ -7552,46 +7577,46 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":323
+  /* "swarmscope/conventions/agent_model.py":325
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:             # <<<<<<<<<<<<<<
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 323, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_RUNNING_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_RUNNING_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 325, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 325, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":324
+    /* "swarmscope/conventions/agent_model.py":326
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:
  *         return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 324, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 326, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    __Pyx_GIVEREF(__pyx_t_4);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 326, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 326, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
-    __pyx_t_2 = 0;
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 326, __pyx_L1_error);
+    __pyx_t_4 = 0;
     {
       PyObject *__pyx_temp;
       {
@@ -7603,7 +7628,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":323
+    /* "swarmscope/conventions/agent_model.py":325
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:             # <<<<<<<<<<<<<<
@@ -7612,174 +7637,174 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":325
+  /* "swarmscope/conventions/agent_model.py":327
  *     if name == logfire.RUNNING_TOOL:
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name             # <<<<<<<<<<<<<<
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 325, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_LOGFIRE_MSG_TEMPLATE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LOGFIRE_MSG_TEMPLATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 325, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_4); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 327, __pyx_L1_error)
   if (!__pyx_t_3) {
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
-    __Pyx_INCREF(__pyx_t_2);
-    __pyx_t_1 = __pyx_t_2;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    goto __pyx_L20_bool_binop_done;
+    __Pyx_INCREF(__pyx_t_4);
+    __pyx_t_1 = __pyx_t_4;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    goto __pyx_L24_bool_binop_done;
   }
   __Pyx_INCREF(__pyx_v_name);
   __pyx_t_1 = __pyx_v_name;
-  __pyx_L20_bool_binop_done:;
+  __pyx_L24_bool_binop_done:;
   __pyx_v_template = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":326
+  /* "swarmscope/conventions/agent_model.py":328
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:             # <<<<<<<<<<<<<<
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 328, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 326, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 328, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_template, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 326, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_template, __pyx_t_4, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 328, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":327
+    /* "swarmscope/conventions/agent_model.py":329
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]             # <<<<<<<<<<<<<<
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 327, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 329, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_t_1, __pyx_v_template); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __pyx_t_4 = __Pyx_PyObject_GetItem(__pyx_t_1, __pyx_v_template); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_v_operation = __pyx_t_2;
-    __pyx_t_2 = 0;
+    __pyx_v_operation = __pyx_t_4;
+    __pyx_t_4 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":328
+    /* "swarmscope/conventions/agent_model.py":330
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)             # <<<<<<<<<<<<<<
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 328, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 328, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 330, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 328, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_v_subject = __pyx_t_2;
-    __pyx_t_2 = 0;
+    __pyx_v_subject = __pyx_t_4;
+    __pyx_t_4 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":329
+    /* "swarmscope/conventions/agent_model.py":331
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 329, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 331, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 331, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":330
+      /* "swarmscope/conventions/agent_model.py":332
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject             # <<<<<<<<<<<<<<
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
  *             tool = tool or subject
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 330, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 332, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
         __pyx_t_1 = __pyx_v_agent;
-        goto __pyx_L24_bool_binop_done;
+        goto __pyx_L28_bool_binop_done;
       }
       __Pyx_INCREF(__pyx_v_subject);
       __pyx_t_1 = __pyx_v_subject;
-      __pyx_L24_bool_binop_done:;
+      __pyx_L28_bool_binop_done:;
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":329
+      /* "swarmscope/conventions/agent_model.py":331
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
 */
-      goto __pyx_L23;
+      goto __pyx_L27;
     }
 
-    /* "swarmscope/conventions/agent_model.py":331
+    /* "swarmscope/conventions/agent_model.py":333
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:             # <<<<<<<<<<<<<<
  *             tool = tool or subject
  *         return operation, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 333, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_FUNCTION); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 331, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_FUNCTION); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 333, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_2, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 331, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_4, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 333, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":332
+      /* "swarmscope/conventions/agent_model.py":334
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
  *             tool = tool or subject             # <<<<<<<<<<<<<<
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 332, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 334, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
-        __pyx_t_2 = __pyx_v_tool;
-        goto __pyx_L26_bool_binop_done;
+        __pyx_t_4 = __pyx_v_tool;
+        goto __pyx_L30_bool_binop_done;
       }
       __Pyx_INCREF(__pyx_v_subject);
-      __pyx_t_2 = __pyx_v_subject;
-      __pyx_L26_bool_binop_done:;
-      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_2);
-      __pyx_t_2 = 0;
+      __pyx_t_4 = __pyx_v_subject;
+      __pyx_L30_bool_binop_done:;
+      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_4);
+      __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":331
+      /* "swarmscope/conventions/agent_model.py":333
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:             # <<<<<<<<<<<<<<
@@ -7787,38 +7812,38 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
  *         return operation, agent, tool
 */
     }
-    __pyx_L23:;
+    __pyx_L27:;
 
-    /* "swarmscope/conventions/agent_model.py":333
+    /* "swarmscope/conventions/agent_model.py":335
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
  *             tool = tool or subject
  *         return operation, agent, tool             # <<<<<<<<<<<<<<
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):
 */
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 333, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 335, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
     __Pyx_INCREF(__pyx_v_operation);
     __Pyx_GIVEREF(__pyx_v_operation);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 335, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 335, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 335, __pyx_L1_error);
     {
       PyObject *__pyx_temp;
       {
         __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_2);
+        __pyx_r = ((PyObject*)__pyx_t_4);
       }
       __Pyx_XDECREF(__pyx_temp);
     }
-    __pyx_t_2 = 0;
+    __pyx_t_4 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":326
+    /* "swarmscope/conventions/agent_model.py":328
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:             # <<<<<<<<<<<<<<
@@ -7827,66 +7852,66 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":334
+  /* "swarmscope/conventions/agent_model.py":336
  *             tool = tool or subject
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():             # <<<<<<<<<<<<<<
  *         if name.startswith(prefix):
  *             return operation, agent, tool
 */
-  __pyx_t_9 = 0;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 334, __pyx_L1_error)
+  __pyx_t_10 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 336, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if (unlikely(__pyx_t_1 == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "items");
-    __PYX_ERR(0, 334, __pyx_L1_error)
+    __PYX_ERR(0, 336, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_10), (&__pyx_t_11)); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 334, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_2 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_11), (&__pyx_t_12)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 336, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __Pyx_XDECREF(__pyx_t_2);
-  __pyx_t_2 = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __Pyx_XDECREF(__pyx_t_4);
+  __pyx_t_4 = __pyx_t_2;
+  __pyx_t_2 = 0;
   while (1) {
-    __pyx_t_12 = __Pyx_dict_iter_next(__pyx_t_2, __pyx_t_10, &__pyx_t_9, &__pyx_t_4, &__pyx_t_1, NULL, __pyx_t_11);
-    if (unlikely(__pyx_t_12 == 0)) break;
-    if (unlikely(__pyx_t_12 == -1)) __PYX_ERR(0, 334, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    __pyx_t_13 = __Pyx_dict_iter_next(__pyx_t_4, __pyx_t_11, &__pyx_t_10, &__pyx_t_2, &__pyx_t_1, NULL, __pyx_t_12);
+    if (unlikely(__pyx_t_13 == 0)) break;
+    if (unlikely(__pyx_t_13 == -1)) __PYX_ERR(0, 336, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_XDECREF_SET(__pyx_v_prefix, __pyx_t_4);
-    __pyx_t_4 = 0;
+    __Pyx_XDECREF_SET(__pyx_v_prefix, __pyx_t_2);
+    __pyx_t_2 = 0;
     __Pyx_XDECREF_SET(__pyx_v_operation, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":335
+    /* "swarmscope/conventions/agent_model.py":337
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return operation, agent, tool
  *     return None, agent, tool
 */
-    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 335, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 337, __pyx_L1_error)
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":336
+      /* "swarmscope/conventions/agent_model.py":338
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):
  *             return operation, agent, tool             # <<<<<<<<<<<<<<
  *     return None, agent, tool
  * 
 */
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 336, __pyx_L1_error)
+      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 338, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_INCREF(__pyx_v_operation);
       __Pyx_GIVEREF(__pyx_v_operation);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 336, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_agent);
       __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 336, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_tool);
       __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 336, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
       {
         PyObject *__pyx_temp;
         {
@@ -7896,10 +7921,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
         __Pyx_XDECREF(__pyx_temp);
       }
       __pyx_t_1 = 0;
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":335
+      /* "swarmscope/conventions/agent_model.py":337
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -7908,35 +7933,35 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
     }
   }
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":337
+  /* "swarmscope/conventions/agent_model.py":339
  *         if name.startswith(prefix):
  *             return operation, agent, tool
  *     return None, agent, tool             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 337, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 339, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __Pyx_INCREF(Py_None);
   __Pyx_GIVEREF(Py_None);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, Py_None) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, Py_None) != (0)) __PYX_ERR(0, 339, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_GIVEREF(__pyx_v_agent);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 339, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_tool);
   __Pyx_GIVEREF(__pyx_v_tool);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 337, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 339, __pyx_L1_error);
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = ((PyObject*)__pyx_t_2);
+      __pyx_r = ((PyObject*)__pyx_t_4);
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_2 = 0;
+  __pyx_t_4 = 0;
   goto __pyx_L0;
 
   /* "swarmscope/conventions/agent_model.py":293
@@ -7975,7 +8000,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":350
+/* "swarmscope/conventions/agent_model.py":352
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -8023,32 +8048,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 350, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 352, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 350, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 352, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 350, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 352, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 350, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 352, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 350, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 352, __pyx_L3_error)
     }
     __pyx_v_metadata = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 350, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 352, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8088,7 +8113,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("langgraph_metadata", 0);
 
-  /* "swarmscope/conventions/agent_model.py":352
+  /* "swarmscope/conventions/agent_model.py":354
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -8099,7 +8124,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_1) {
 
 
-    /* "swarmscope/conventions/agent_model.py":354
+    /* "swarmscope/conventions/agent_model.py":356
  *     if isinstance(metadata, dict):
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -8108,9 +8133,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 354, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 356, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 354, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 356, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -8119,11 +8144,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 354, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 356, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
 
-    /* "swarmscope/conventions/agent_model.py":355
+    /* "swarmscope/conventions/agent_model.py":357
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),
  *             metadata.get(openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -8132,9 +8157,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 355, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 357, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 355, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 357, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -8143,7 +8168,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 355, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 357, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __pyx_v_node = __pyx_t_2;
@@ -8151,7 +8176,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_v_thread = __pyx_t_5;
     __pyx_t_5 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":358
+    /* "swarmscope/conventions/agent_model.py":360
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
@@ -8168,7 +8193,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":359
+    /* "swarmscope/conventions/agent_model.py":361
  *         return (
  *             node if isinstance(node, str) else None,
  *             None if thread is None else str(thread),             # <<<<<<<<<<<<<<
@@ -8180,26 +8205,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __Pyx_INCREF(Py_None);
       __pyx_t_2 = Py_None;
     } else {
-      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 359, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 361, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __pyx_t_2 = __pyx_t_7;
       __pyx_t_7 = 0;
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":358
+    /* "swarmscope/conventions/agent_model.py":360
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
  *             None if thread is None else str(thread),
  *         )
 */
-    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 358, __pyx_L1_error)
+    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 360, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_GIVEREF(__pyx_t_5);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 358, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 360, __pyx_L1_error);
     __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 358, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 360, __pyx_L1_error);
     __pyx_t_5 = 0;
     __pyx_t_2 = 0;
     {
@@ -8213,7 +8238,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_t_7 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":352
+    /* "swarmscope/conventions/agent_model.py":354
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -8222,7 +8247,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":361
+  /* "swarmscope/conventions/agent_model.py":363
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -8236,7 +8261,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_8) {
 
 
-    /* "swarmscope/conventions/agent_model.py":362
+    /* "swarmscope/conventions/agent_model.py":364
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -8254,7 +8279,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":361
+    /* "swarmscope/conventions/agent_model.py":363
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -8263,7 +8288,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":364
+  /* "swarmscope/conventions/agent_model.py":366
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -8271,11 +8296,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  *     )
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 364, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 366, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 364, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 366, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 364, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 366, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -8296,11 +8321,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 364, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 366, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
 
-  /* "swarmscope/conventions/agent_model.py":365
+  /* "swarmscope/conventions/agent_model.py":367
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -8308,11 +8333,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  * 
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 365, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 367, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 365, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 367, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 365, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 367, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -8333,23 +8358,23 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 365, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 367, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
 
-  /* "swarmscope/conventions/agent_model.py":364
+  /* "swarmscope/conventions/agent_model.py":366
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),
  *     )
 */
-  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 364, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 366, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 364, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 366, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 364, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 366, __pyx_L1_error);
   __pyx_t_7 = 0;
   __pyx_t_5 = 0;
   {
@@ -8363,7 +8388,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":350
+  /* "swarmscope/conventions/agent_model.py":352
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -8389,7 +8414,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":369
+/* "swarmscope/conventions/agent_model.py":371
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
@@ -8437,39 +8462,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,&__pyx_mstate_global->__pyx_n_u_key,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 369, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 371, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 369, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 371, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 369, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 371, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 369, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 371, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 369, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 371, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 369, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 371, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 369, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 371, __pyx_L3_error)
     }
     __pyx_v_metadata = ((PyObject*)values[0]);
     __pyx_v_key = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 369, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 371, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8480,8 +8505,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 369, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 369, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 371, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 371, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_value(__pyx_self, __pyx_v_metadata, __pyx_v_key);
 
   /* function exit code */
@@ -8533,77 +8558,77 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_metadata_value", 0);
 
-  /* "swarmscope/conventions/agent_model.py":372
+  /* "swarmscope/conventions/agent_model.py":374
  *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
  *     # finds; any other spacing, a number or an escape goes through the expression.
  *     opening = _METADATA_OPENING[key]             # <<<<<<<<<<<<<<
  *     at = metadata.find(opening)
  *     if at >= 0:
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 372, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 374, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 372, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 374, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_opening = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":373
+  /* "swarmscope/conventions/agent_model.py":375
  *     # finds; any other spacing, a number or an escape goes through the expression.
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)             # <<<<<<<<<<<<<<
  *     if at >= 0:
  *         start = at + len(opening)
 */
-  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 373, __pyx_L1_error)
-  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 373, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 375, __pyx_L1_error)
+  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 375, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
 
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 373, __pyx_L1_error)
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 375, __pyx_L1_error)
   __pyx_v_at = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":374
+  /* "swarmscope/conventions/agent_model.py":376
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)
  *     if at >= 0:             # <<<<<<<<<<<<<<
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
 */
-  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 374, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 376, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":375
+    /* "swarmscope/conventions/agent_model.py":377
  *     at = metadata.find(opening)
  *     if at >= 0:
  *         start = at + len(opening)             # <<<<<<<<<<<<<<
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:
 */
-    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 375, __pyx_L1_error)
-    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 375, __pyx_L1_error)
+    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 377, __pyx_L1_error)
+    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 377, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
 
-    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 375, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 377, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_v_start = ((PyObject*)__pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":376
+    /* "swarmscope/conventions/agent_model.py":378
  *     if at >= 0:
  *         start = at + len(opening)
  *         end = metadata.find('"', start)             # <<<<<<<<<<<<<<
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]
 */
-    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 376, __pyx_L1_error)
-    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__4, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 376, __pyx_L1_error)
+    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 378, __pyx_L1_error)
+    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__5, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 378, __pyx_L1_error)
 
     __pyx_v_end = __pyx_t_5;
 
-    /* "swarmscope/conventions/agent_model.py":377
+    /* "swarmscope/conventions/agent_model.py":379
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
@@ -8627,15 +8652,15 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 
       __pyx_t_5 = 0;
     } else {
-      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 377, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 379, __pyx_L1_error)
       __pyx_t_5 = __pyx_t_3;
     }
 
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 377, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
 
-    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 377, __pyx_L1_error)
+    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 379, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
     __pyx_t_4 = __pyx_t_6;
@@ -8644,7 +8669,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":378
+      /* "swarmscope/conventions/agent_model.py":380
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]             # <<<<<<<<<<<<<<
@@ -8658,12 +8683,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 
         __pyx_t_5 = 0;
       } else {
-        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 378, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 380, __pyx_L1_error)
         __pyx_t_5 = __pyx_t_3;
       }
 
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 378, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 380, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
 
       {
@@ -8677,7 +8702,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":377
+      /* "swarmscope/conventions/agent_model.py":379
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
@@ -8686,7 +8711,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":374
+    /* "swarmscope/conventions/agent_model.py":376
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)
  *     if at >= 0:             # <<<<<<<<<<<<<<
@@ -8695,16 +8720,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":379
+  /* "swarmscope/conventions/agent_model.py":381
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')             # <<<<<<<<<<<<<<
  *     if at < 0:
  *         return None
 */
-  __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__4;
+  __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__5;
   __pyx_t_8[1] = __pyx_v_key;
-  __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u__4;
+  __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u__5;
   __pyx_t_5 = 2;
   #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
   __pyx_t_5 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[1]);
@@ -8714,29 +8739,29 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
   #endif
   __pyx_t_1 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
+  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 381, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 379, __pyx_L1_error)
+  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 381, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
+  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 381, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
 
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 379, __pyx_L1_error)
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 381, __pyx_L1_error)
   __Pyx_DECREF_SET(__pyx_v_at, ((PyObject*)__pyx_t_1));
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":380
+  /* "swarmscope/conventions/agent_model.py":382
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
 */
-  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 380, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 382, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":381
+    /* "swarmscope/conventions/agent_model.py":383
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:
  *         return None             # <<<<<<<<<<<<<<
@@ -8753,7 +8778,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":380
+    /* "swarmscope/conventions/agent_model.py":382
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
@@ -8762,16 +8787,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":382
+  /* "swarmscope/conventions/agent_model.py":384
  *     if at < 0:
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)             # <<<<<<<<<<<<<<
  *     if match is None:
  *         return None
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 382, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 384, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 382, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 384, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
   __pyx_t_2 = __pyx_t_11;
@@ -8782,13 +8807,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_12, (3-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 382, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 384, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_match = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":383
+  /* "swarmscope/conventions/agent_model.py":385
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8799,7 +8824,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":384
+    /* "swarmscope/conventions/agent_model.py":386
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:
  *         return None             # <<<<<<<<<<<<<<
@@ -8816,7 +8841,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":383
+    /* "swarmscope/conventions/agent_model.py":385
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8825,7 +8850,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":385
+  /* "swarmscope/conventions/agent_model.py":387
  *     if match is None:
  *         return None
  *     text, number = match.groups()             # <<<<<<<<<<<<<<
@@ -8839,7 +8864,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     PyObject *__pyx_callargs[2] = {__pyx_t_11, NULL};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_groups, __pyx_callargs+__pyx_t_12, (1-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 385, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
@@ -8848,7 +8873,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     if (unlikely(size != 2)) {
       if (size > 2) __Pyx_RaiseTooManyValuesError(2);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 385, __pyx_L1_error)
+      __PYX_ERR(0, 387, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -8858,22 +8883,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_INCREF(__pyx_t_2);
     } else {
       __pyx_t_11 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 385, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 387, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_11);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 385, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 387, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
     }
     #else
-    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 385, __pyx_L1_error)
+    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_11);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 385, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 385, __pyx_L1_error)
+    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 387, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_13 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_10);
@@ -8881,7 +8906,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __Pyx_GOTREF(__pyx_t_11);
     index = 1; __pyx_t_2 = __pyx_t_13(__pyx_t_10); if (unlikely(!__pyx_t_2)) goto __pyx_L9_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_2);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 385, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 387, __pyx_L1_error)
     __pyx_t_13 = NULL;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     goto __pyx_L10_unpacking_done;
@@ -8889,7 +8914,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __pyx_t_13 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 385, __pyx_L1_error)
+    __PYX_ERR(0, 387, __pyx_L1_error)
     __pyx_L10_unpacking_done:;
   }
   __pyx_v_text = __pyx_t_11;
@@ -8897,7 +8922,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_v_number = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":386
+  /* "swarmscope/conventions/agent_model.py":388
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8908,7 +8933,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":387
+    /* "swarmscope/conventions/agent_model.py":389
  *     text, number = match.groups()
  *     if text is None:
  *         return number             # <<<<<<<<<<<<<<
@@ -8917,7 +8942,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
     __pyx_t_1 = __pyx_v_number;
     __Pyx_INCREF(__pyx_t_1);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 387, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 389, __pyx_L1_error)
     {
       PyObject *__pyx_temp;
       {
@@ -8929,7 +8954,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":386
+    /* "swarmscope/conventions/agent_model.py":388
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8938,18 +8963,18 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":388
+  /* "swarmscope/conventions/agent_model.py":390
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
  *         try:
  *             return str(json.loads(f'"{text}"'))
 */
-  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__5, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 388, __pyx_L1_error)
+  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 390, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":389
+    /* "swarmscope/conventions/agent_model.py":391
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8965,7 +8990,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_XGOTREF(__pyx_t_16);
       /*try:*/ {
 
-        /* "swarmscope/conventions/agent_model.py":390
+        /* "swarmscope/conventions/agent_model.py":392
  *     if "\\" in text:
  *         try:
  *             return str(json.loads(f'"{text}"'))             # <<<<<<<<<<<<<<
@@ -8973,16 +8998,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
  *             return None
 */
         __pyx_t_2 = NULL;
-        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 390, __pyx_L13_error)
+        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 392, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_11);
-        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 390, __pyx_L13_error)
+        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 392, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_10);
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 390, __pyx_L13_error)
+        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 392, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_11);
-        __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__4;
+        __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__5;
         __pyx_t_8[1] = __pyx_t_11;
-        __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u__4;
+        __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u__5;
         __pyx_t_5 = 2;
         #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
         __pyx_t_5 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[1]);
@@ -8992,7 +9017,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
         __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
         #endif
         __pyx_t_17 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 390, __pyx_L13_error)
+        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 392, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_17);
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         __pyx_t_12 = 1;
@@ -9013,10 +9038,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
           __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
           __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
           __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 390, __pyx_L13_error)
+          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 392, __pyx_L13_error)
           __Pyx_GOTREF(__pyx_t_1);
         }
-        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 390, __pyx_L13_error)
+        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 392, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_10);
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         {
@@ -9030,7 +9055,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
         __pyx_t_10 = 0;
         goto __pyx_L17_try_return;
 
-        /* "swarmscope/conventions/agent_model.py":389
+        /* "swarmscope/conventions/agent_model.py":391
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -9046,7 +9071,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":391
+      /* "swarmscope/conventions/agent_model.py":393
  *         try:
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:             # <<<<<<<<<<<<<<
@@ -9057,7 +9082,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       if (__pyx_t_9) {
         __Pyx_ErrRestore(0,0,0);
 
-        /* "swarmscope/conventions/agent_model.py":392
+        /* "swarmscope/conventions/agent_model.py":394
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:
  *             return None             # <<<<<<<<<<<<<<
@@ -9076,7 +9101,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       }
       goto __pyx_L15_except_error;
 
-      /* "swarmscope/conventions/agent_model.py":389
+      /* "swarmscope/conventions/agent_model.py":391
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -9103,7 +9128,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       goto __pyx_L0;
     }
 
-    /* "swarmscope/conventions/agent_model.py":388
+    /* "swarmscope/conventions/agent_model.py":390
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
@@ -9112,7 +9137,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":393
+  /* "swarmscope/conventions/agent_model.py":395
  *         except ValueError:
  *             return None
  *     return text             # <<<<<<<<<<<<<<
@@ -9121,7 +9146,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   __pyx_t_10 = __pyx_v_text;
   __Pyx_INCREF(__pyx_t_10);
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 393, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 395, __pyx_L1_error)
   {
     PyObject *__pyx_temp;
     {
@@ -9133,7 +9158,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_t_10 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":369
+  /* "swarmscope/conventions/agent_model.py":371
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
@@ -9164,7 +9189,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":396
+/* "swarmscope/conventions/agent_model.py":398
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -9212,32 +9237,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_events,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 396, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 398, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 396, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 398, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 396, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 398, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 396, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 398, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 396, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 398, __pyx_L3_error)
     }
     __pyx_v_events = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 396, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 398, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9248,7 +9273,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 396, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 398, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupted(__pyx_self, __pyx_v_events);
 
   /* function exit code */
@@ -9287,7 +9312,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_interrupted", 0);
 
-  /* "swarmscope/conventions/agent_model.py":398
+  /* "swarmscope/conventions/agent_model.py":400
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -9300,22 +9325,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     {
       Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 398, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 400, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
     __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_1, __pyx_t_2, __Pyx_ReferenceSharing_OwnStrongReference);
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 398, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 400, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 398, __pyx_L1_error)
+    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 400, __pyx_L1_error)
     if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
       Py_ssize_t size = __Pyx_PyTuple_GET_SIZE(sequence);
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 398, __pyx_L1_error)
+        __PYX_ERR(0, 400, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_4 = PyTuple_GET_ITEM(sequence, 0);
@@ -9325,20 +9350,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 2);
       __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 398, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 398, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 398, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 400, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 398, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 400, __pyx_L1_error)
     }
-    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 398, __pyx_L1_error)
-    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 398, __pyx_L1_error)
+    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 400, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 400, __pyx_L1_error)
+    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 400, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v__, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
     __Pyx_XDECREF_SET(__pyx_v_event_name, ((PyObject*)__pyx_t_5));
@@ -9346,24 +9371,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     __Pyx_XDECREF_SET(__pyx_v_event_attrs, ((PyObject*)__pyx_t_6));
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":399
+    /* "swarmscope/conventions/agent_model.py":401
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 399, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 401, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 399, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 401, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 399, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 401, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_7) {
 
 
-      /* "swarmscope/conventions/agent_model.py":400
+      /* "swarmscope/conventions/agent_model.py":402
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))             # <<<<<<<<<<<<<<
@@ -9372,48 +9397,48 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       if (unlikely(__pyx_v_event_attrs == Py_None)) {
         PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "get");
-        __PYX_ERR(0, 400, __pyx_L1_error)
+        __PYX_ERR(0, 402, __pyx_L1_error)
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 402, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 402, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 402, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 402, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_XDECREF_SET(__pyx_v_raised, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":401
+      /* "swarmscope/conventions/agent_model.py":403
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
  *                 return True
  *     return False
 */
-      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 401, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 403, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 401, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 401, __pyx_L1_error)
+      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 403, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 403, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 401, __pyx_L1_error)
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 401, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 403, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 403, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 401, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 403, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 401, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 403, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
       if (__pyx_t_7) {
 
 
-        /* "swarmscope/conventions/agent_model.py":402
+        /* "swarmscope/conventions/agent_model.py":404
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True             # <<<<<<<<<<<<<<
@@ -9432,7 +9457,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         goto __pyx_L0;
 
-        /* "swarmscope/conventions/agent_model.py":401
+        /* "swarmscope/conventions/agent_model.py":403
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -9441,7 +9466,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":399
+      /* "swarmscope/conventions/agent_model.py":401
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -9450,7 +9475,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":398
+    /* "swarmscope/conventions/agent_model.py":400
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -9460,7 +9485,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":403
+  /* "swarmscope/conventions/agent_model.py":405
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True
  *     return False             # <<<<<<<<<<<<<<
@@ -9478,7 +9503,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":396
+  /* "swarmscope/conventions/agent_model.py":398
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -9505,7 +9530,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":406
+/* "swarmscope/conventions/agent_model.py":408
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -9554,39 +9579,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_prefixes,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 406, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 408, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 406, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 408, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 406, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 408, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 406, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 408, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 406, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 408, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 406, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 408, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 406, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 408, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_prefixes = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 406, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 408, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9597,8 +9622,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 406, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 406, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 408, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 408, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(__pyx_self, __pyx_v_name, __pyx_v_prefixes);
 
   /* function exit code */
@@ -9633,7 +9658,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_subject", 0);
 
-  /* "swarmscope/conventions/agent_model.py":408
+  /* "swarmscope/conventions/agent_model.py":410
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -9646,7 +9671,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     {
       Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 408, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 410, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
@@ -9656,24 +9681,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
     #endif
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 408, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 410, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 408, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 410, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v_prefix, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":409
+    /* "swarmscope/conventions/agent_model.py":411
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return name[len(prefix) :] or None
  *     return None
 */
-    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 409, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 411, __pyx_L1_error)
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":410
+      /* "swarmscope/conventions/agent_model.py":412
  *     for prefix in prefixes:
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None             # <<<<<<<<<<<<<<
@@ -9681,13 +9706,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
       if (unlikely(__pyx_v_prefix == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-        __PYX_ERR(0, 410, __pyx_L1_error)
+        __PYX_ERR(0, 412, __pyx_L1_error)
       }
-      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 410, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 410, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 412, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 412, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
 
-      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 410, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 412, __pyx_L1_error)
       if (!__pyx_t_4) {
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       } else {
@@ -9711,7 +9736,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":409
+      /* "swarmscope/conventions/agent_model.py":411
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -9720,7 +9745,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":408
+    /* "swarmscope/conventions/agent_model.py":410
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -9730,7 +9755,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":411
+  /* "swarmscope/conventions/agent_model.py":413
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None
  *     return None             # <<<<<<<<<<<<<<
@@ -9745,7 +9770,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":406
+  /* "swarmscope/conventions/agent_model.py":408
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -11591,7 +11616,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __pyx_t_5 = __Pyx_PyObject_FormatSimple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 105, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
@@ -11602,7 +11627,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __pyx_t_5 = __Pyx_PyObject_FormatSimple(__pyx_t_2, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__6); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 105, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   {
@@ -11630,7 +11655,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __pyx_t_5 = __Pyx_PyObject_FormatSimple(__pyx_t_2, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__6); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 106, __pyx_L1_error)
@@ -11641,7 +11666,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __pyx_t_5 = __Pyx_PyObject_FormatSimple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   {
@@ -11757,7 +11782,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __pyx_t_5 = __Pyx_PyObject_FormatSimple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_5, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX, __pyx_t_4) < (0)) __PYX_ERR(0, 113, __pyx_L1_error)
@@ -12543,7 +12568,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_24) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":342
+  /* "swarmscope/conventions/agent_model.py":344
  * # LangGraph's fields in the metadata JSON, found without parsing all of it (it is on every
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {             # <<<<<<<<<<<<<<
@@ -12551,29 +12576,29 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 342, __pyx_L15_error)
+    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 344, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_24);
 
-    /* "swarmscope/conventions/agent_model.py":344
+    /* "swarmscope/conventions/agent_model.py":346
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
  * }
  * 
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 344, __pyx_L15_error)
+    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 346, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_23);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 344, __pyx_L15_error)
+    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 346, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_22);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     {
       PyObject* __pyx_temp[2] = {__pyx_t_23, __pyx_t_22};
-      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
+      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
     __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
@@ -12589,14 +12614,14 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_4 = __Pyx_PySequence_ITEM(__pyx_t_22, __pyx_t_27);
       #endif
       ++__pyx_t_27;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L15_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_XGOTREF(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key);
       __Pyx_DECREF_SET(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4);
       __Pyx_GIVEREF(__pyx_t_4);
       __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":343
+      /* "swarmscope/conventions/agent_model.py":345
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')             # <<<<<<<<<<<<<<
@@ -12604,14 +12629,14 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * }
 */
       __pyx_t_23 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 343, __pyx_L15_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 345, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_21);
-      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 343, __pyx_L15_error)
+      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 345, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_20);
       __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
-      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 343, __pyx_L15_error)
+      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 345, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_21);
-      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__4;
+      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__5;
       __pyx_t_32[1] = __pyx_t_21;
       __pyx_t_32[2] = __pyx_mstate_global->__pyx_kp_u_s_s_d;
       __pyx_t_3 = 40;
@@ -12623,7 +12648,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
       #endif
       __pyx_t_19 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 343, __pyx_L15_error)
+      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 345, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_19);
       __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
       __pyx_t_9 = 1;
@@ -12644,13 +12669,13 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
         __Pyx_XDECREF(__pyx_t_23); __pyx_t_23 = 0;
         __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
         __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
-        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 343, __pyx_L15_error)
+        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 345, __pyx_L15_error)
         __Pyx_GOTREF(__pyx_t_4);
       }
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 343, __pyx_L15_error)
+      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 345, __pyx_L15_error)
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":344
+      /* "swarmscope/conventions/agent_model.py":346
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
@@ -12668,10 +12693,10 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L19_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 342, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 344, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":347
+  /* "swarmscope/conventions/agent_model.py":349
  * }
  * 
  * _METADATA_OPENING = {key: f'"{key}": "' for key in _METADATA_VALUE}             # <<<<<<<<<<<<<<
@@ -12679,18 +12704,18 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * 
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 347, __pyx_L22_error)
+    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 349, __pyx_L22_error)
     __Pyx_GOTREF(__pyx_t_24);
-    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L22_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 349, __pyx_L22_error)
     __Pyx_GOTREF(__pyx_t_22);
     if (likely(PyList_CheckExact(__pyx_t_22)) || PyTuple_CheckExact(__pyx_t_22)) {
       __pyx_t_4 = __pyx_t_22; __Pyx_INCREF(__pyx_t_4);
       __pyx_t_27 = 0;
       __pyx_t_31 = NULL;
     } else {
-      __pyx_t_27 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_22); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 347, __pyx_L22_error)
+      __pyx_t_27 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_22); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 349, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 347, __pyx_L22_error)
+      __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 349, __pyx_L22_error)
     }
     __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
     for (;;) {
@@ -12699,7 +12724,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
           {
             Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_4);
             #if !CYTHON_ASSUME_SAFE_SIZE
-            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 347, __pyx_L22_error)
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 349, __pyx_L22_error)
             #endif
             if (__pyx_t_27 >= __pyx_temp) break;
           }
@@ -12709,7 +12734,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
           {
             Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_4);
             #if !CYTHON_ASSUME_SAFE_SIZE
-            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 347, __pyx_L22_error)
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 349, __pyx_L22_error)
             #endif
             if (__pyx_t_27 >= __pyx_temp) break;
           }
@@ -12720,13 +12745,13 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
           #endif
           ++__pyx_t_27;
         }
-        if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L22_error)
+        if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 349, __pyx_L22_error)
       } else {
         __pyx_t_22 = __pyx_t_31(__pyx_t_4);
         if (unlikely(!__pyx_t_22)) {
           PyObject* exc_type = PyErr_Occurred();
           if (exc_type) {
-            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 347, __pyx_L22_error)
+            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 349, __pyx_L22_error)
             PyErr_Clear();
           }
           break;
@@ -12737,9 +12762,9 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_22);
       __Pyx_GIVEREF(__pyx_t_22);
       __pyx_t_22 = 0;
-      __pyx_t_22 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L22_error)
+      __pyx_t_22 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 349, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_22);
-      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__4;
+      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__5;
       __pyx_t_32[1] = __pyx_t_22;
       __pyx_t_32[2] = __pyx_mstate_global->__pyx_kp_u__7;
       __pyx_t_3 = 5;
@@ -12751,10 +12776,10 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
       #endif
       __pyx_t_20 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 347, __pyx_L22_error)
+      if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 349, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_20);
       __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 347, __pyx_L22_error)
+      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 349, __pyx_L22_error)
       __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
     }
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
@@ -12767,93 +12792,93 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L26_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_24) < (0)) __PYX_ERR(0, 347, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_24) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":350
+  /* "swarmscope/conventions/agent_model.py":352
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 350, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 352, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 350, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 350, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 350, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 352, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 352, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 350, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 352, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":369
+  /* "swarmscope/conventions/agent_model.py":371
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
  *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
  *     # finds; any other spacing, a number or an escape goes through the expression.
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 369, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 371, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 369, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 371, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 369, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":396
+  /* "swarmscope/conventions/agent_model.py":398
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 396, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 398, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 396, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 396, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 396, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 398, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 396, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":406
+  /* "swarmscope/conventions/agent_model.py":408
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 406, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 408, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 406, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
+  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 408, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_24);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
   #endif
   __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 406, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
   /* "swarmscope/conventions/agent_model.py":1
@@ -12937,6 +12962,8 @@ static int __Pyx_InitCachedBuiltins(__pyx_mstatetype *__pyx_mstate) {
   __pyx_mstate->__pyx_umethod_PyDict_Type_pop.method_name = &__pyx_mstate->__pyx_n_u_pop;
   __pyx_mstate->__pyx_umethod_PyDict_Type_values.type = (PyObject*)&PyDict_Type;
   __pyx_mstate->__pyx_umethod_PyDict_Type_values.method_name = &__pyx_mstate->__pyx_n_u_values;
+  __pyx_mstate->__pyx_umethod_PyUnicode_Type__partition.type = (PyObject*)(&PyUnicode_Type);
+  __pyx_mstate->__pyx_umethod_PyUnicode_Type__partition.method_name = &__pyx_mstate->__pyx_n_u_partition;
   __pyx_mstate->__pyx_umethod_PyUnicode_Type__rsplit.type = (PyObject*)(&PyUnicode_Type);
   __pyx_mstate->__pyx_umethod_PyUnicode_Type__rsplit.method_name = &__pyx_mstate->__pyx_n_u_rsplit;
   return 0;
@@ -12967,7 +12994,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
 
-  /* "swarmscope/conventions/agent_model.py":362
+  /* "swarmscope/conventions/agent_model.py":364
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -12976,7 +13003,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {Py_None, Py_None};
-    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 362, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 364, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[1]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
@@ -13045,38 +13072,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{16},{19},{20},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{15},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{20},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{12},{7},{10},{12},{16},{18},{20},{14},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{6},{13},{11},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{7},{22},{34},{8},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{780},{478},{2},{2},{56},{50},{123},{83},{228},{121}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{16},{19},{20},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{15},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{20},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{12},{7},{10},{12},{16},{18},{20},{14},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{6},{13},{11},{9},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{7},{22},{34},{8},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{780},{504},{2},{2},{56},{50},{123},{83},{228},{121}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2879 bytes) */
-static const char cstring[] = "x\332\215\027MW\333V6>@ \t\004<\344\243I\247\255 \315\241\264\t\035\027H:I{rT[\200\213\261\214%C\231\220\352\010\353\331(1\222-\311\020:\311L\226^j\251\245\226Zj\351%\313,\275\364\222\237\220\2370\367\276gY\346\243gz\216-\335w\277\336\375\326{\334\354\3543nvv\327\376\366\031\374\277y\361l\366\033x\274\374}vw\367\325\273\335\335\205\371o\347g\337}\363\370\305\256\366\335\374\374\302\213\274\351\020\316\331W\035.}\354\354\233\006\247\333\234Fj\372\036\261T\207\324\2169\333\261\364\262C,d2\270\202Px\274\364\343\022\247\032\032g\221\327\244\354\330\234\335\334+\327T\333&6gV\270\275\246^st\203s\216\353\304^\340\262\025\356\330lr\006!\032\347\230\\\035\370\006\005\234}bp6q\020\340\346T\3030\035\325\321MC\001q\335\250\316q\232n\301&\372!A\351\025\265f\223\205m\264V\345\354\272J\255\305\275@X\255\022\303\341\016L0\3769\2277\r\302\035\355\023\213P\032e\325L\330\017\364s\266z\274\260\253j\232\002\013\242\201s/\301\307G\034o\034\277\322t[\335\253\021b\340\263Z\326m\006i5\335v^\"\003\005\234f\275F^\352\206\363\210\243\222gu\274\372kL\334;j\245m\225\277\267\217T\353\300.\233u\362}\3314\016\301\017\210\200\375=\365H\241\036-\324\217A\264\047\3024\307k\252\221\251\275H\212\341\230\370\210[XXx\305\377\300+\222\314\313\002\0022/\255\307\253m>+\263\225\304\257\ny\231>$E\312\254+\347\327+\245|Z\316\212\371\001\224,l\024r}Ye]\330\351Ay~C`\220X\020\212<\212)\331L\217X,\345\371\254\262!f\204\034 \373`\241(ne3\300\235=#\004KY\310\t\033\202\\\334\351\333p\036\017O>\303\313<\"E1\247\244\371\\\216\031\221UJ\270-`\322kBF\311\346\013%\031x\326\205\274\024\323DpC\240z\317Q.e\027K\362%X0\177\243p\001[\024xI\314g\363\253\021\0013\275\242\223\232fC\026\251QJ\032\230p\363\263+\032M\206\002L&\206\030a\215\317\346\323\242$\343\237aPN`Y\023\2660\316\302oi\241\200\252\372\200\"\357\024\004\3417!]\002N\014\0240+`k\234\264\036\"-\346\267\204\242\024\345\240\207\215\3232\300\032\245m\020W\0246K\002\330E\023\333\307I\0051/\tg\220\322\216\0045\324[\320\314\rh\031H\\\034\225\301\214\374U>E\314e.\341\245\301""\374?\372.\360\\\324u\276x\316P\377T\375\231\":C9SHg(q1\235\225.\362\2055%\017a\215!LZ\274(\360ELp\204c\3135>\237\021WVz/e\005\266\215`Y\\\313\3129\205/`r\371\034ub\300\023Zo\331\374\026\300\254tz\360\266X\\_\311\211\3339>\277\312v\312B-\026\363|\216\232!\235\303\027K\005\371\022T\\\2671\021\305\343\225\274\306\322\222\311\3456\024\332\000\262(C\307\303\212\215\022,\"\\E\265\211pT\223\330\002\270f\245\207\020\363)-\226 Dq\326/\247l\027\263\262p\201\324/\201\363\024\226\313\363\330~\036s\342\352J\266\010-!\255\366g\351F\272\200\343lM\314P7p\3313\035AI\220$\326\223\270\302\216\221\350\260\213\006 \365\237\005\001\223\224W\017\210&\343\327\000z\027v\\\021 \363iAY\317\3463\322Y\224T\340\363\024\217\350\010`\355\036\367=\006\373\314Dg\2058X\216t\337\036\002j\247$DI\350\017\nd\350\207 \256i\206\216\223$\301w\24279\301K\346w\354~\004\241T\004GA\210\326\260#\330*ga\211\316!\211\2269+\332\030\207q\216W\262\330\243o\363\305\r)\r*\224\301\036\371S\342%r\375\372,I\031\364\202N8\264\270?\352\344\"\237\026r\242XPxI\022\323Y\026\330\330\360\230\216m&\357\234\023\242y\214\227\375\034\322\317z\324\276t\301\332\027\343\013\005\227\351\241\242\216S\316}\253\245\036\242P\024V\262\277\tR_U\017\323\217\264\302jh5F\320\224S+3\312/;\021\177^\224\327\220-/*E>\017\347\217\234\210G\010x\322p\260\321\337\337M)\034\277\205\177\006\316QJ\236\274u\212\244\242(\275\023#Q\224>\214g\047\\\322#\246R%\216\356\220\003Dhf\031_\225\246A\337\007\252n\3207qT\306\213\013Sk\326\250\266\003\313T\340\253l\351\204\022\014\350\031\372&G\370\252[\244\256Z\024\323h\252\265\210\352\020\333\301-L\213\350UC\201\023\235\305\216\263p\016$\226\325\254\303\201S\321m\245lZf\023N\311\204\356\256\251\216\252\034\252\265&\241\352+\364 \240\300)\031\317\327\364\024\250\332\307FY7\027\372r6\2108`\334^\323A\330\261\354=\323\254\225\325\362>Q\312\026\351\235\241\3157\304\260\031\022pZ\204\250\341\306\340\274c\251e\262\247\226\337\224k\246M\312\346A]\257\301\013\\h\332\232F,8u\023C\303\343\250sL\214\346\001\275\022\020<\237*tK""\006\242\357\024\262+\272e;\025\263ih`3\374\310\333\272\005\361\257Zj}\037\016\333\032\251\202\365u\033\356\021\232Y\251(\025\313<\210`\307\324\215z\323\351Y\210\031\263_\333\246\361\206\034\303\317~\243\033ZM5\252LS\024\262\232\251jv\315\254\302\266\244f\232u\205\262\231G\304:P\353u\242\035\250Ny?b\206\367\276\251\321\3034\032\014\2669h\021x\0057\035\310\223A\245\021Pu\205\306\334\306\205nT\340\022a\224\t[T\373\031\035H\255\006)\001\333\331\263\347\001\026\007\306\006\266\250\233u\250\226\212\376\226=\211]\267\314C\035\302k\251p\277\320,\325x\203\177\333\"4G\340\221\003\260\n\336\303~=u\026i4\261\264\360Re\301\005\3002,\273^\323\035\270\237hp\215\262\261\346\211\243\221\212\332\2549T\003\376\361\332c3>G\265\360\201\365i\365\n+\276u,\014\334:.\307.\014\334E 7\365\032hr \204\316>\332\014O\363\310\201\372\243\005\205\251`\267\267&d\301\242uM\037\366!\261\200\314\236\212\252\037\251\272\363!\321\275~\003\1777\306\273\303\343-\276;r\365\323\370\225\221\211\326\257\256\3526\272\303S\356\210\273\351\252H\023\334\244;\323\035\276\321Zv\023n\262;<\355.{\t\017\200\244{\2331\337l\0217\345\362\310\223:\215EG?\374\341\336\365\022\335\261\244\373E\347\313\037\302\257C5\264\3333\355g\047[\037S\335\261[\356\257^\331Ov\307\"\205c \336\035\377\314\273\326\231Y\014S!\337\035\277\343\356S\226\361\211\356\324]\327\366\036z\215\356\324-w\335\263\375\031\006\034\371\007a\352\323\325+\311\277{?\372\313\301dx\330\226N\022\250j\251\365oo\306\3739Ht\307\357\272\357}!\270\037.\205\215\366P;\325\336\370\230\354N0}\377\t\344\020\364\377\315}\340\226\200\375\047\337\016\346\303\305\220\000\027\377i\354\312\304=o\304\333\214\230\033\335\361[\356\212\367\300+\3713\376O\201\035\316t\307\357#\336\207M&[\357\274%\357]\260\030\250\335\251\257\274\367A:h\014\010\242\223C^\n\203\301\242\006&>\2038\355{\304_\362\337w\226\262\037\247?\362\214/qzm\332]\204\020Bh\236zs,\034+\355\271\223\273\037\023LN\002\263v|-\370.\224\332\260\367\347\336\262?\354\363\376v\000\032\356y\267=\r\014|\032\314\234\322\034$\335""\357\300\207\276\334\357\301R\320\014\323!5\352G/\345\255@0\321\320\316\375GA&\274\032\226\333Itt\315\343\275-?\205ytZ\317\231\315\223\255&\346\271_\024\243\037\016[\333\256\340\335\362$?\341\337\361\017\003)\034\n\227\301\246\210u\364\303QKs\037\32208\020\264F\030\321N\207\351\313\335\354\366\254\374\326\023\374[~)\370:P\203\303\3162\013\310\030\332\370\304O\372\017}+H\242K7\320\230\356\330\265S\250\212\336/I\2559\367\232\270\004\272\300\201?\354\205;\235;\217\203\227`7\364\301\325+#7Z\017[\264\013\206\240\260\263\336\346@1\337r\263\235/\036c\331\204\017\302\315\360\365\311\325\023\025\263:\r\256\354xj\034\347\315\250Z6/+\203I(\3179\237\266\023d\332=\206\022\202=\336\273\253\214x\354\335\204\364\316`5\005\357\333+\047\017O\216>\252\021\263\r\225\372\004\253b1T\231T\332=d)\376\031\264?\361\223\321\326,+4q\207\356\357~\312\027\303\247m\310\333DK\202f\236\216\022Tu\251\360S\326\005\314\312I\377\010*\231\246*\357\317\005I\344l\266\322\255#\267\207\025\261\302\376\014;\331\262\335\031\367i\347~*\234\016\351.\307\020\313\247\240\034\002\270\332\371\374\037a\002\372n\014\373n\323\2552\333\377\tn\034A\004\343\260\335q\313\336]l\256\213a\033k\215\271\023\230\210\2550\025\267{\nY\237{U\177\023\207\321\023\314\330\007\265\225\350\\Iv\222s\235\271\347m\230Oc\255Q\310\355\030\216)\331K\242E\214s\304\223!Vv@\375O\321a\326\2712\355\276\350\314>\tU\024\273\356\316\234\333i\311m\240Y\336:\025c\022PI\363A\362\024B,\263\036\031oe\330\340\3041\013jFZ;.\241I\242\001\313D\263o\331\035u\233^\306\277\352W\203\022\014\313J;\335\206\212\231\002t\003\307K\323\375\005\344R\036\337\235\272\003E\200\t\237\272\r\321\253x|o\353{\235{\351\023\352\341P\353\047\367\277>-\306\347\020\303\333\030\325\333P\225\t\357s?\023$\202\351\316\243\237\333\233\250\365\320\335\206>/\371\263\376/~9\230\0166\240\371a\3266z*\277\364^\007ca\002{b\262s\363+:\352\206\257\265>\213F\377\350\007\273\365\240\265\211\341\034r\177\240;\20037[\373\324T\301O\262\210\331\356,8:\342m\373k\001OS60{\372\372\034/\3054\316B\244 8""\r\214\231\010\\\030\024\325\377#L\262\211\003\265\333#_o\315Ce\214z\215\250\016\033=B\177u\rwZ\244\312q\212<\3607!,\223S\2039\236\361?\303\204EC\210G\373i\025bj\276\360\007\301S\324\207\037.\325;\364\377\025\320\017\302\252\267\010A\032\nR\001\177Jg%\216\365\327~\2025\035\024\342Hw\014\002\352]\367\037\203@\014\376\017)\371\3505";
-    PyObject *data = __Pyx_DecompressString(cstring, 2879, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2915 bytes) */
+static const char cstring[] = "x\332\215W\315W\333\326\022\217\017\020H\002\001?\362\321\244\257\255 \315\241\244\t}.\220\364%\355\311Qm\001.\3062\226\014\345\205TGX\327\240\304HF\222!\364%\357e\251\245\226Zj\251\245\226^\262\314\322K/\371\023\372\047\274\231{-\313|\364\274\236cKs\347\316\314\235\231\337\334\321\275\334\364\364snzz\333~\364\034\376\337\274|>\375\r<^\3756\275\275\375\372\375\366\366\334\354\243\331\351\367\337<y\271\255};;;\367\262h:\204s\366T\207\313\036;{\246\301\3516\247\221\272\276C,\325!\365c\316v,\275\352\020\013\205\014\256$\224\236,\374\260\300\251\206\306Y\344\r\251:6g7w\252u\325\266\211\315\2315n\247\251\327\035\335\340\234\343\006\261\347\270|\215;6\233\234A\210\3069&\327\000\271~\005g\217\030\234M\034$\270\031\3250LGut\323P@]7vg8M\267`\021\375\220\240\366\222Z\267\311\334&z\253rvC\245\336\342Z\240\254\356\022\303\341\366Mp\376\005W4\r\302\035\355\021\213\3209*\252\231\260\036\330\347l\365xn[\3254\005\006D\203\340^A\214\2179\3368~\255\351\266\272S\047\304\300\347nU\267\031\245\325u\333y\205\002\224p\232\215:y\245\033\316c\216j\236\265\361\372\257\tq\357\251\227\266U\375\316>R\255}\273j6\310wU\3238\2048 \003\366w4\"\205F4\3278\006\325\256\n\263\234\214\251Ef\366\342TB\047\223\217\271\271\271\271\327\374\367\274\"\311\274, !\363\322j2\332\344\3632\033I\374\262P\224\351CR\244\334\252r~\274T)f\345\274X\354c\311\302Z\251\320\323UV\205\255.U\344\327\004F\211%\241\314\243\232\222\317u\047\313\225\"\237W\326\304\234P\000f\217,\225\305\215|\016\244\363g\224`(\013\005aM\220\313[=\037\316\363\341\311\347x\231G\246(\026\224,_(0\047\362J\005\227\005NvE\310)\371b\251\"\203\314\252P\224\2229\021\302\020\250\335s3\227\212\213\025\371\022.\270\277V\272\300-\013\274$\026\363\305\345x\002\221^\322I]\263\001E\352\224\222\005!\\\374\354\210f\223\261\200\223K(6\261\302\347\213YQ\222\361\3178\250\0470\324\204\r\314\263\360kV(\241\251\036\241\310[%A\370U\310V@\022\023\005\302\n\370\232\200\326ed\305\342\206P\226b\014\272\334\004\226>\321\030\266~^YX\257\010\340\027\005\266\307\223JbQ\022\3160""\245-\tj\250;\240\310\365Y\351\003.\311J?\"\177UN\021\013\271Kdi2\377\217\275\0132\027m\235/\2363\263\177j\376L\021\235\2319SHgf\222b:\253]\346K+J\021\322\232P\010Z2(\361e\0048\346\261\341\n_\314\211KK\335\227\262\004\313\306\264,\256\344\345\202\302\227\020\\\276@\203\350\213\204\326[\276\270\0014+\235.\275)\226W\227\n\342f\201/.\263\225\362P\213\345\"_\240nH\347\370\345JI\276\204\225\324m2\211\352\311H^a\260\344\n\2055\205n\000Y\224a\307\303\210\265\022,\"\034\305\265\211t\\\223\270\005p\314J\017)\026SV\254@\212\022\324/\237\331,\347e\341\302T\257\004\316\3170,\317s{8\026\304\345\245|\031\266\204\264\334\353\245k\331\022\266\263\0251G\303\300a\327u$%A\222\330\236\304\021\356\030\2116\273\270\001\322\370Y\022\020\244\242\272O4\031\277\006\260wa\305%\001\220\317\n\312j\276\230\223\316\262\244\022_\244|d\307\004\333\356\311\276\307d\237\351\350\254\020\373\313\221\256\333e@\355T\204\030\204^\243@\201^\n\222\232f\354\004$\t\276\023\335\316\tQ\262\270\223\360c\n\265b:NB<\206\025\301W9\017C\014\016\247h\231\263\242Mx\230\347d$\213\335\371M\276\274&e\301\204\322\277G\376t\362\022\275^}V\244\034FA;\034z\334kur\231\317\n\005Q,)\274$\211\331<Kl\342x2\217\333L\336:\247DqL\206=\014\351g=\336\276t\300\266/\346\027\n.\327e\305;N9\367\255\226\272\214RYX\312\377*H=S]N/\323\n\253\241\345\204A!\247^\346\224\237\267b\371\242(\257\240XQT\312|\021\316\037\005\021\217\020\360\244\351`\255\277\267\232R:~\007\377\034\234\243\224\"y\347\224IMQ\272\047F\242(=\032\317N8\244GLe\2278\272C\366\221\241\231U|\325\232\006}\357\253\272A\337\304Q\231,\016L\255Y\247\326\366-S\201\257\262\245\023:a\300\236\241or\204\257\206E\032\252E9\007M\265\036\317:\304vp\t\323\"\372\256\241\300\211\316b\307Y8\007\022\313j6\340\300\251\350\266R5-\263\t\247dBW\327TGU\016\325z\223P\3635z\020P\340\224\214\347kz\nT\355c\243\252\233s==\033T\034pn\247\351 \355X\366\216i\326\253ju\217(U\213t\317\320\346[b\330\214\t<-f\324qa\010\336\261\324*\331Q\253o\253u\323&Us\277\241\327\341\005!4mM#\026\234\272\211\241\341q\3249&Fs""\237^\t\010\236O\025\272$#1vJ\3315\335\262\235\232\33144\360\031~\344]\303\202\374\357Zjc\017\016\333\032\331\005\357\0336\334#4\263VSj\226\271\037\323\216\251\033\215\246\323\365\020\021\263\337\330\246\361\226\034\303\317~\253\033Z]5v\231\2458euS\325\354\272\271\013\313\222\272i6\024*f\036\021k_m4\210\266\257:\325\275X\030\336{\246F\017\323\3500\370\346\240G\020\025\334t\000\047\203j#\241\352\n\315\271\215\003\335\250\301%\302\250\0226\330\355!\332\007\255\006\220\200\357\354\331\215\000\213\003s\003K\000\t\t\004\311\206\331\200\262\251\351\357\330\223\330\r\313<\324!\317\226\n\027\r\315R\215\267\370\267-B\301\202\320\034\240UH\003,\334\265k\221\203&\326\030\336\256,\270\tX\206e7\352\272\003\027\025\r\356S6\026?q4RS\233u\207Z\300?\336\177l&\347\20076\356\030\270\007t+,\271~\314\365]?.\347\316\365]J\000\244F\035,9\220Kg\017}\206\247y\344@!\322\312BL\3305\256\tpX\264\300\351\303>$\026L\263\247\242\352G\252\356|Lu\256\337\300\337\215\321\316\340\250\313w\206\256\3761zeh\314\375\305S\275\203\316\340\2047\344\255{*\316\t^\332\233\352\014\336p\027\275\224\227\356\014Nz\213~\312\007\"\355\335f\3027]\342e<\036e2\247\211\352\360\307\337\275\273~\2523\222\366\276h\177\371}\364u\244Fvk\252\365\374d\343S\2463r\313\373\305\257\006\351\316Hlp\004\324;\243\237\371\327\332S\363Q&\342;\243w\274=*2:\326\231\270\353\331\376C\377\2403q\313[\365\355`\212\021G\301~\224\371\343\352\225\364\337\375\037\202\305p<:lI\047)4\265\340\376\333\237\362\177\nS\235\321\273\336\207@\010\357G\013\321Ak\240\225i\255}Jw\306\230\275\377\204r\004\366\377\346=\360* \376c`\207\263\321|D@\212\377c\344\312\330=\177\310_\217\205\017:\243\267\274%\377\201_\t\246\202\037C;\232\352\214\336G~\000\213\214\273\357\375\005\377}8\037\252\235\211\257\374\017a6<\350S\304 \007\374\014&\203e\r\\|\016y\332\363I\260\020|h/\344?M~\342\231\\\352\364\332\2447\017)\204\324<\363gX:\226Z3\047w?\245\230\236\004nm\005Z\370m$\265`\355\317\375\305`0\340\203\315\020,\334\363o\373\0328\370,\234:\245\030\244\275o!\206\236\336o\341B""\330\214\262\021u\352\007?\343/A2\321\321\366\375\307a.\272\032U[i\014t\305\347\375\215 \2038:\356\013\346\363\270\333D\234{E1\374\361\320\335\364\004\377\226/\005\251\340Np\030J\321@\264\010>\305\242\303\037\217\\\315{H\323\340@\322\016\242x\356t\220\276\274\365N\327\313G\276\020\334\n*\341\327\241\032\036\266\027YBF\320\307\247A:x\030Xa\032C\272\201\316tF\256\235BUt\177i\352\315\271\327\330%\324\005\t\374\341^\270\323\276\363$|\005~\303>\270ze\350\206\373\320\245\273`\000\n;\357\257\367\025\363-/\337\376\342\t\226M\364 Z\217\336\234\\=Q\021\325I\010e\313W\223<\257\307\325\262~Y\031\214Cy\316\004t;\001\322\3361\224\020\254\361\301[f\223\307\376M\200w\n\253)\374\320Z:yxr\364I\215\205m\250\324\247X\025\363\221\312\264\262\336!\203\370\047\260\3764H\307K3T(p\207\336oA&\020\243g-\300m\314\225`3O\306\000\355z\353\020\365\265Q\367\031\356\203\366\375G\200\001\241\326\301\341\005\357wH\3774\224W\245\375\350\247\326z\253z2y\3023\020\213\301L\230F\033M7\353\036!,\310\025\261\366\376\214;\356\332\336\224\367\254}?\023MFt\375c\310\3623\177\nS\273\334\376\374\037Q\nv\344\010\356\310uo\227E\365O\010\360\010r\233$\364\216W\365\357\342\266\273\230\320\021w\304\033C\2106\242L\322\0102(\372\302\337\r\326\261M=E,?\252n\252}%\335N\317\264g^\264\240s\215\270\303\200\372\01060\331O\243GLr\310\227!\2136x\01762\264\315\265\257Lz/\333\323O#\025\325\256{S\347VZ\360\016\320-\177\225\2521\r\250\261\3310}\n\311\227\331\356\031us\254\245b\003\0063C\356\226G(|4a\271\270+.z\303^\323\317\005W\203\335\260\002m\264\326\312\266\240\226&\200}\200\215\247\351\375\014z\031\237\357L\334\201\362\300R\230\270\r\331\253\371|w\351{\355{\331\023\032\341\200\373\243\367\337\200\226\351\013\310\341m\314\352m\250\327\224\377y\220\013S\341d\3731`\214V\017\275M\350\000\025@\376\347\240\032N\206k\320\026\240\013\037tM~\351\277\tG\242\024\356\226\361\366\315\257h\023\034\274\346~\026\177\024\206?\332\356\003w\035\3239\340}OW\200`n\272{\324U!H\263\214\331\3364\004:\344o\006+!O!\353\353J={\216\237a\026\247]Zy\007""\2303\021\2440)j\360{\224f\275\010\252\272;}\335\235\205\312\030\366\017\342:<\350N\364F\327p\245yj\034\373\313\203`\035\3222>\321\217\361T\360\031\002\026\267\047\036\375\247U\210\320|\021\364\223\247h\017?i\252\177\030\374+\244\237\212e\177\036\2224\020fB\376\224vQl\370o\202\024\333\216P\210C\235\021H\250\177=x\002\n\t\371?\213\217\367\021";
+    PyObject *data = __Pyx_DecompressString(cstring, 2915, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3788 bytes) */
-static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002S_SD\373K_\000\rFUNCT\367ION\030\010TEMPyLU\0006\003_KEY\003\004\357NAMEK\002_OPwERA3\001_ID \004\377RUNAI_MO\347DEL\022\000\002\006PRO\227VID+\000I(\n(\000T\377ELEMETRY\341_|\0052\003\016\007\033\000ADA\373TA)\001OOL_C\357ALL_\200\002I_U\374\326\001\017\000CHED_I\377NPUT_TOK\257ENSA\023\006O\304\000E8\240\002\013\014\032\022OUT2\020\274\000\373MPJ\016REASO\317NINGl\005\270\204\001Fi\377eldsAnyC\rA\222\000_C\"\000\325!\000\013\311\"\344\033\003B\000D\000\007\023\003HAI\037NCOST\000\001%\003B\001\355E\260CEV\310@_EX\347CEP\256A\000\006_TY\377PEEXECUT-E\202 OL\360@_\211@\245C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\235E\010\nSYS\301`\177\004T\200\266Az\010\256H\233&\264J\267\004\007\036_\007OLD\031\020\323!0\035\023\016:\017\000\255m\211\n\344i\242\n\270j\274\n\274j\326\n\374\303g0\013RAPH_N\357ODEG\001\006_ID\216\002\010PAR\215a\014\005\t\003H\277ANDOFF\000\004_\357FROM\004\005TOH\277ITL_AP\220\206\001A\361L\260\205\002\257\205\010\344\206\002INVO\371K\351d\005\004WORKF\177LOWLANG\205\003\377INTERNALz\231\002S\t\014RUPT\000\020\260\256\204\007>\007\331\001L\007TH\265CD\357LLM_\374\204\002TOT\003AL\n\001""\320\207\003\373\207\001\030\001\313\207\005$\001\200\214\204\005\377\204\0014\001\365c>\001\211\207\002E\000U\347NT_\347\205\007\004\023WRI\003TE$\016\267\207\006?\r\217\207\003U\r\214\207\006\377LOGFIRE_\357MSG_\304\211\005MCP\177_METHOD\274\210\002\370\013\001\310\205\004\026\001SESSI\237ON_ID$\001\256\205\001S\340\350\210\002\371\210\005\321\211\002\325\211\003\212\212\001Nam\367edT\301\214\001OPEN\357INFE\206`CE_\337KINDS\005\013SP\003AN\023\002&\001\001\005\265\212\003\272\212\007\356\207\001\340\305\212\n\206\211\003\206\211\t\201\213\002\234\211\004VAL\003UE\320\212\005\240\207\006\243\213\001\217\211\006\227\211\007\021\003\274\263\207\003\244\210\001SRUN\263\211\004O\001L\361\004\365\007\201%\360\213\001\215%\376\212\005\235%\033PR\372\213\001TI\261 \331\001\235\213\001\304\342\204\002\325\214\003S\013\006\252\214\001\004\007TO\376\031\004WARMSCO\207PE_\230\205\t\004\026%\020\227\204\006U\303SD\332\210\001\335\210\002\242\215\001\342\210\006TR\377ACELOOP_?ASSOCI\245\215\003\257\007~\026\007ENTITY\320\214\002\000+\007\303B:\007\273F\322\216\002\267\206\005\337\216\002\363\214\003t\225\212\001\356`D\014\004TER\201\206\001\353__\235\216\014S\n\004PRE_FIXES\201\207\006_\014\003\025_\350\215\005_\321cG\007\007\356B\366\215\002\357D_BY(\005NOT\375H\201\215\001NO_RAN\177K_SLOTS\001\002\364\260\217\002\207\214\002_e\006_Pyx\376\001\000Dict_Ne\177xtRef__\253\223\004\207e__\003\006\270\221\001\013\001\217\224\002_\177getitem\034\001wdoc#\001fun\003\002\357main3\001met\371a&\003B\000modul\376I\002mro_ent\357riesY\001nam\356`\002newh\001pre\367parr\002qual\336\026\005test\210\000fo\377reign_op\374\302\225\001\313\224\001interr\377upted_is\377_corouti\367ne_z\001data\177_value_[\001=f\204\217\002_sub\334\225\001\323\224\002\377asyncio.\372/\006s0\000ttrib\365up\000a\007\000sboo\377lcache_c\373re\275\225\004okens\\\017\003\021\000d_t\013\003lu\001\376\372\000traceba\377ckclosec\237ompil\004\000\300\000u\377sdderive\367end\213\224\001tyen+um\216\227\002e\234\224\001_n""\002\005\003\374\226!\020\002sfirst\377foundgen\177genexpr\375 \377graph_no\367deg\363\000psha\377ndoff_fr\373om\004\005toinp\363ut\233\004\256Asjso\357nkey\000\000ski?ndlangD\003\253%\377loadslog~t\000eloop_\"\002\377owermapp\177edmatch\330%\216\343@hod\232\227\002\307A\231\000t\374\216\001\323\000berope\271n9\002\005\001ai_\307\227\002s\376\022\001inferenKce\007\003g\311F\320Hd\310@\260\271\000\000\003\335$\231ant\360\002p\273op\253`fix\000\003e\277sprovi\334 r\377aisedran\235k\000\001sre\237B\317\000t\272\t\000a\373\000ing\254Dr\347equ\327a\321\231\001ret\377urnrspli{ts\235@sess\254\227\001\377etdefaul\275t=\002lots\236\231\001s\376\"\003tartsta\222\234\204\001r\322d\354\227\007.\353\227\010\000\023.\376\201\230\010templat\177etextth\324a\016\003\000owt\375`\314b\207A\270\232\003\345u\203@r\323\204\002\330\204\002sve\357rcel\000\003_ai\377wait\200\001\330\n\375\013\000\000\330\013\014\330\004\014\377\210A\330\005\006\360\014\000\377\005\r\210J\220a\220q\377\330\004\020\220\005\220Q\220\375a\030\001E\220\021\220!\330\377\004\013\2105\220\001\220\021\377\330\004\023\2205\230\001\230\356\006\000\021\220\025\047\003\016\210eo\2201\220A \0011\3401\007\377\007\200z\220\027\230\001\330\377\010\021\220\035\320\0362\260\377$\260a\260s\270!\270\377:\300V\3101\330\010\024\377\220J\230c\240\021\330\010\376I\005\010\013\2101\330\014\030\377\230\t\320!3\2601\260\277A\330\014\026\220h\036\002\014\377\r\330\020\027\220s\230%\377\230q\330\020\024\220K\230\367s\240!\003\003w\240m\260\3771\360\006\000\021\034\2308\377\2405\250\017\260v\270S\375\300p\000\013\2104\210{\230\377!\230=\250\001\330\014\027\377\220}\240E\250\032\2604\377\260q\270\003\2701\270M\357\310\021\330\rJ\003~\250T\377\260\021\330\014\022\220#\220\375U,\000<\240s\250)\260\3673\260e#\000A\360\010\000\277\r\031\230\005\230Q%\005q\377\330\014\024\220F\230#\230\377U\240!\240<\250s\260\257!\330\014\032\221\001\240b\000\017\377\210|\2304\230|\2503\377\250a\330\020\037\230}\250gC\250q.\010\262!\003\230\364\000\364\256%""\353\000:\340 h\230e\240\3774\240}\3204I\310\023\371\310\360\000\331\"\340\t\023\2203\334\373 \230 7\230\047\211#F\270\357\047\300\027\310\326\002:\220S\376\224\000Y\240d\250+\260S\375\270\336\000\033\2305\240\004\240\357A\240W\250\262 \031\230\025\373\230d\236\0007\250!\340\004\216\200A\021\220+\301\000k\0024\001^\177\2504\250u\260C\260\313\000\177\023\2208\2301\230F\312 \376\213!\320\032,\250D\260\006\367\260c\270\217 \024\220H\230\277A\230V\2401\330A\000t{\210;\222b\010\017\210u\344A\373\014\210\216d\007\200v\210W\377\220E\230\024\230S\240\001\377\240\026\240v\250S\260\003\363\2605\221\000#\005\007\200w\210\327d\220%\270Bt\262 q\260\354\216`B\002\340\004I\002\220Q\330\376\237\004*\230E\240\024\240U\377\250$\250a\250v\3205\374\213#\233`8\2306\240\021\240_%\240r\250\021\317\001\013\211\001\217\330\010\t\340\223`\226`\002\001\0212\236\204\002\014\000\004\007\004\r\330\t\005\000\007\364\021\016\"\000\r\210\205\001\026\320\026-\333\250[\311 \005\006\313`\005\013\367\210%\210\201\205\002\003\2201\220\363I\230\234\004\310\204\002\024\220I\320\373\035-\263a\260#\260Q\260\337j\300\006\300a\337\204\001\023\220oA\220Y\230\010\000\013\210\232C\365Q\246eQ\363Q\017\210{\2303\047\240\312\205\002\347@\220y\300`\252@\367}\220G\240a\017\210y\230\365\016\334@!\312a\250}\270F?\300%\300w\310a\370\205\001)\001\337s\230!\2306\241\205\0013\260}a\233A}\220C\220v\335C\307=\230\003\252!\241\204\005\220Cq\330\376\266@v\220^\2401\240O\377\2607\270!\330\004\r\210\317S\220\001\220\260\000\332Aw\210\275g\202@\010\013\2107\200\205\003\330=\014\337\206\001\017\240w\250\326\000\356A\337N\240\047\250\021\204au\210oC\210w\220\017\004O\240\337`\372\000\023\330\330@s\220!\2207\177\320\0321\260\023\260A\300a\177y\220\003\2207\230!\364\206\001\377G\320\0330\260\001\260\021\273\330\010\364\205\001Q\220g\231\204\0039\362\304\000w\277 \336\205\004Q\330\r\026\217\220c\230\027\331\205\001\265\205\006\256&\010\357\210\010\220\r\205AV\2601\353\330\010\347\206\0051\270\001;\230g\335\240\322`\013\2106\373\207""\001\200a\377\210\001\320\000\021\320\021\047\377\320\047;\2701\340\004\010\353\210\007\331@\010\336\210\001T\230\021\374\216\001$\003\005\230T\240\026\240\327s\250!\374\0011\310\210\002\320\000\377\023\220?\320\"6\260a\3563\001\n\220![\0144\220q\356\355 1\230K2\002\004\013\210\3671\320\000\307`)\250\021\340:\340 T\263\211\003\014\210D\263\211\003\343\211\001>{\000\005\210Y\220e\240B\312\205\002\365D\310\211\002\010\333\211\001\007\220u\230\377D\240\006\240g\250U\260\377$\260f\270C\270q\330\377\014\020\220\007\220q\330\014\372\366\205\001B5\0001\230A\330\020\367\026\220a\354B\020\025\220Q\367\220f\230\364\211\003\320\000\031\320\367\031C\300\335\002\003\210<\220\253\177\240\210\204\002;\301 \025\322!\025\377\220S\230\001\230\033\240D\377\250\001\250\023\320,=\270\375QR\001v\220W\230A\230\377U\240\"\240B\240c\250_\023\250M\270\021\350\211\001q\371\004\177\036\230j\250\010\260\001\220\205\001\277\017\320\016\037\230q\244\204\001\t\373\210\030\363\212\005\007\200s\210#w\210Q\330\314 \003\2202]\002\277\021\330\010\016\210h\246\002E\374\333\212\001\207\212\001s\220\"\220D\230\377\005\230W\240H\250A\250j\257A\014\362\207\007\004H\005t\230\351\207\002_s\210\"\210A\257\204\001q\227\214\001\367O\2301\220\"a\240z\260\362\200\204\002v\270\204\001\030\004\n\210)\220_5\230\007\230q\226\204\005q1\004{\007\200\250\204\001q\330\010\t\312\204\001\272\336\205\001t\301\207\002#\240Q\224 \017\235\020\330I!\240\030\255A\245\211\003*d\335 \275\000a\347\212\001\227A\035\240\000\010\363a\340L\001\265\214\001a\230v\240\273Z\250\214\213\002G\2303\242 \003o\2501\250A\354\211\001t\210\323\212\001\353j\240\342\210\002v\332\210\001\005\330\010}\027\246`\n\240-\250q\000\010";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3788, 5681);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3830 bytes) */
+static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002S_SD\373K_\000\rFUNCT\367ION\030\010TEMPyLU\0006\003_KEY\003\004\357NAMEK\002_OPwERA3\001_ID \004\377RUNAI_MO\347DEL\022\000\002\006PRO\227VID+\000I(\n(\000T\377ELEMETRY\341_|\0052\003\016\007\033\000ADA\373TA)\001OOL_C\357ALL_\200\002I_U\374\326\001\017\000CHED_I\377NPUT_TOK\257ENSA\023\006O\304\000E8\240\002\013\014\032\022OUT2\020\274\000\373MPJ\016REASO\317NINGl\005\270\204\001Fi\377eldsAnyC\rA\222\000_C\"\000\325!\000\013\311\"\344\033\003B\000D\000\007\023\003HAI\037NCOST\000\001%\003B\001\355E\260CEV\310@_EX\347CEP\256A\000\006_TY\377PEEXECUT-E\202 OL\360@_\211@\245C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\235E\010\nSYS\301`\177\004T\200\266Az\010\256H\233&\264J\267\004\007\036_\007OLD\031\020\323!0\035\023\016:\017\000\255m\211\n\344i\242\n\270j\274\n\274j\326\n\374\303g0\013RAPH_N\357ODEG\001\006_ID\216\002\010PAR\215a\014\005\t\003H\277ANDOFF\000\004_\357FROM\004\005TOH\277ITL_AP\220\206\001A\361L\260\205\002\257\205\010\344\206\002INVO\371K\351d\005\004WORKF\177LOWLANG\205\003\377INTERNALz\231\002S\t\014RUPT\000\020\260\256\204\007>\007\331\001L\007TH\265CD\357LLM_\374\204\002TOT\003AL\n\001""\320\207\003\373\207\001\030\001\313\207\005$\001\200\214\204\005\377\204\0014\001\365c>\001\211\207\002E\000U\347NT_\347\205\007\004\023WRI\003TE$\016\267\207\006?\r\217\207\003U\r\214\207\006\377LOGFIRE_\357MSG_\304\211\005MCP\177_METHOD\274\210\002\370\013\001\310\205\004\026\001SESSI\237ON_ID$\001\256\205\001S\340\350\210\002\371\210\005\321\211\002\325\211\003\212\212\001Nam\367edT\301\214\001OPEN\357INFE\206`CE_\337KINDS\005\013SP\003AN\023\002&\001\001\005\265\212\003\272\212\007\356\207\001\340\305\212\n\206\211\003\206\211\t\201\213\002\234\211\004VAL\003UE\320\212\005\240\207\006\243\213\001\217\211\006\227\211\007\021\003\274\263\207\003\244\210\001SRUN\263\211\004O\001L\361\004\365\007\201%\360\213\001\215%\376\212\005\235%\033PR\372\213\001TI\261 \331\001\235\213\001\304\342\204\002\325\214\003S\013\006\252\214\001\004\007TO\376\031\004WARMSCO\207PE_\230\205\t\004\026%\020\227\204\006U\303SD\332\210\001\335\210\002\242\215\001\342\210\006TR\377ACELOOP_?ASSOCI\245\215\003\257\007~\026\007ENTITY\320\214\002\000+\007\303B:\007\273F\322\216\002\267\206\005\337\216\002\363\214\003t\225\212\001\356`D\014\004TER\201\206\001\353__\235\216\014S\n\004PRE_FIXES\201\207\006_\014\003\025_\350\215\005_\321cG\007\007\356B\366\215\002\357D_BY(\005NOT\375H\201\215\001NO_RAN\177K_SLOTS\001\002\364\260\217\002\207\214\002_e\006_Pyx\376\001\000Dict_Ne\177xtRef__\253\223\004\207e__\003\006\270\221\001\013\001\217\224\002_\177getitem\034\001wdoc#\001fun\003\002\357main3\001met\371a&\003B\000modul\376I\002mro_ent\357riesY\001nam\356`\002newh\001pre\367parr\002qual\336\026\005test\210\000fo\377reign_op\374\302\225\001\313\224\001interr\377upted_is\377_corouti\367ne_z\001data\177_value_[\001=f\204\217\002_sub\334\225\001\323\224\002\377asyncio.\372/\006s0\000ttrib\365up\000a\007\000sboo\377lcache_c\373re\275\225\004okens\\\017\003\021\000d_t\013\003lu\001\376\372\000traceba\377ckclosec\237ompil\004\000\300\000u\377sdderive\367end\213\224\001tyen+um\216\227\002e\234\224\001_n""\002\005\003\374\226!\020\002sfirst\377foundgen\177genexpr\375 \377graph_no\367deg\363\000psha\377ndoff_fr\373om\004\005toinp\363ut\233\004\256Asjso\357nkey\000\000ski?ndlangD\003\253%\377loadslog~t\000eloop_\"\002\377owermapp\177edmatch\330%\216\343@hod\232\227\002\307A\231\000t\374\216\001\323\000berope\271n9\002\005\001ai_\307\227\002s\376\022\001inferenKce\007\003g\311F\320Hd\310@0\271\000\000\003\335$\231ant\360\002\245`\273ti\320\230\001pop\264`f\373ix\000\003espro\373vi\345 raise\337drank\000\001sr\251e\250B\330\000t\t\000a\204 i{ng\265Drequ\340a\376\332\231\001returnr\277splits\246@s\367ess\265\227\001etde\337fault=\002lo\353ts\247\231\001s\"\003tar/tsta\245\204\001r\333d\365\227\007\351.\364\227\010\000\023.\212\230\010tem\377platetex\347tth\335a\003\000owtGool\325b\220A\301\232\003u\214@\371r\334\204\002\341\204\002sverc\373el\000\003_aiwa\177it\200\001\330\n\013\000\000\377\330\013\014\330\004\014\210A\377\330\005\006\360\014\000\005\r\377\210J\220a\220q\330\004\177\020\220\005\220Q\220a\030\001\377E\220\021\220!\330\004\013\377\2105\220\001\220\021\330\004\277\023\2205\230\001\230\006\000\021\373\220\025\047\003\016\210e\2201\333\220A \0011\3401\007\007\200\377z\220\027\230\001\330\010\021\377\220\035\320\0362\260$\260\377a\260s\270!\270:\300\377V\3101\330\010\024\220J\277\230c\240\021\330\010I\005\010\377\013\2101\330\014\030\230\t\377\320!3\2601\260A\330\357\014\026\220h\036\002\014\r\330\377\020\027\220s\230%\230q\377\330\020\024\220K\230s\240\375!\003\003w\240m\2601\360\377\006\000\021\034\2308\2405\177\250\017\260v\270S\300p\000\377\013\2104\210{\230!\230\377=\250\001\330\014\027\220}\377\240E\250\032\2604\260q\377\270\003\2701\270M\310\021\373\330\rJ\003~\250T\260\021\177\330\014\022\220#\220U,\000\377<\240s\250)\2603\260\375e#\000A\360\010\000\r\031\357\230\005\230Q%\005q\330\014\377\024\220F\230#\230U\240\377!\240<\250s\260!\330\353\014\032\221\001\240b\000\017\210|\377\2304\230|\2503\250a\377\330\020\037\230}\250C\250\031q.\010\262!\003\230\364""\000\256%\353\000\375:\340 h\230e\2404\240\177}\3204I\310\023\310\360\000>\331\"\340\t\023\2203\373 \230 \3677\230\047\211#F\270\047\300\273\027\310\326\002:\220S\224\000Y\177\240d\250+\260S\270\336\000\377\033\2305\240\004\240A\240\373W\250\262 \031\230\025\230d\276\236\0007\250!\340\004\200A\021\343\220+\301\000k\0024\001^\2504\337\250u\260C\260\313\000\023\220\2378\2301\230F\312 \213!\320\377\032,\250D\260\006\260c\375\270\217 \024\220H\230A\230\357V\2401\330A\000t\210;\336\222b\010\017\210u\344A\014\210\376\216d\007\200v\210W\220E\377\230\024\230S\240\001\240\026\377\240v\250S\260\003\2605\374\221\000#\005\007\200w\210d\2205%\270Bt\262 q\260\216`B\002\273\340\004I\002\220Q\330\237\004*\377\230E\240\024\240U\250$?\250a\250v\3205\213#\233`\3778\2306\240\021\240%\240\327r\250\021\317\001\013\211\001\330\010\243\t\340\223`\226`\002\001\021\236\204\002\014\014\000\004\007\004\r\330\t\005\000\007\021\016\"\000\375\r\210\205\001\026\320\026-\250[\366\311 \005\006\313`\005\013\210%\375\210\201\205\002\003\2201\220I\230\374\234\004\310\204\002\024\220I\320\035-\376\263a\260#\260Q\260j\300\367\006\300a\337\204\001\023\220A\220[Y\230\010\000\013\210\232CQ\246e\375Q\363Q\017\210{\230\047\240\314\312\205\002\347@\220y\300`\252@}\220}G\240a\017\210y\230\016\334@\375!\312a\250}\270F\300%\317\300w\310a\370\205\001)\001s\230w!\2306\241\205\0013\260a\233A\337}\220C\220v\335C=\230\261\003\252!\241\204\005\220Cq\330\266@v\377\220^\2401\240O\2607\377\270!\330\004\r\210S\220\363\001\220\260\000\332Aw\210g\220\377Q\360\006\000\t\014\2107n\204\205\001\320\032*\201@e\260Z\001\277\014\023\2204\220z\374 \"\376\334`U\320*=\270Q\270\337c\300\023\300AO\001u\220\337N\240\047\250\021\236au\210gC\210w\256\204\001\236aO\240\371`\372\000\023\330\362@s\220!\2207\177\320\0321\260\023\260A\332a\177y\220\003\2207\230!\216\207\001\377G\320\0330\260\001\260\021\273\330\010\216\206\001Q\220g\263\204\0039\362\336\000w\331 \370\205\004Q\330\r\026\217\220c\230\027\363\205\001\317\205\006\310&\010\357\210""\010\220\r\237AV\2601\333\330\010\201\207\0051\330\310\000;\230\273g\240\354`\013\2106\225\210\001\200\377a\210\001\320\000\021\320\021\377\047\320\047;\2701\340\004\327\010\210\007\363@\010\370\210\001T\230\371\021\216\001$\003\005\230T\240\026\257\240s\250!@\0011\342\210\002\320\377\000\023\220?\320\"6\260\335a3\001\n\220![\0144\220\335q\207@1\230K2\002\004\013\357\2101\320\000\341`)\250\021u\340\372 T\315\211\003\014\210D\315\211\003|\375\211\001{\000\005\210Y\220e\272B\352\344\205\002D\342\211\002\010\365\211\001\007\220u\377\230D\240\006\240g\250U\377\260$\260f\270C\270q\377\330\014\020\220\007\220q\330\365\014\220\206\001B5\0001\230A\330\357\020\026\220a\206b\020\025\220\357Q\220f\230\216\212\003\320\000\031\357\320\031C\300\335\002\003\210<W\220\177\240\242\204\002;\301 \025\322!\377\025\220S\230\001\230\033\240\177D\250\001\250\023\320,\341@\376R\001v\220W\230A\230U\377\240\"\240B\240c\250\023\257\250M\270\021\202\212\001q\371\004\036\277\230j\250\010\260\001\252\205\001\017\337\320\016\037\230q\276\204\001\t\210\375\030\215\213\005\007\200s\210#\210\273Q\330\314 \003\2202]\002\021_\330\010\016\210h\246\002E\365\212\001\376\241\212\001s\220\"\220D\230\005\177\230W\240H\250A\250\257A\265\014\214\210\007\004H\005t\230\203\210\002s\327\210\"\210\365bq\261\214\001O\230\2751\220\"a\240z\260\200\204\002v\374\322\204\001\350\204\001q\330\004\n\210)\277\2205\230\007\230q\226\204\005q\366\022\004\007\200\250\204\001q\330\010\tt\216a\370\205\001t\333\207\002#\240Q\224 ;\017\020\330I!\240\030\255A\277\211\003\311*\335 \275\000a\201\213\001\227A\035\240\346\000\010a\340L\001\317\214\001a\230vw\240Z\250\246\213\002G\2303\242 \337\003\2501\250A\206\212\001t\210\326\355\212\001j\240\374\210\002v\364\210\001\005\330\373\010\027\246`\n\240-\250q\000\000\010";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3830, 5716);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (5681 bytes) */
-static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENTS_SDK_AGENTAGENTS_SDK_FUNCTIONAGENTS_SDK_TEMPLATESAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTINVOKE_WORKFLOWLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_RE""ASONINGLOGFIRE_MSG_TEMPLATEMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAMODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESRUNNING_TOOLSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSPAN_DATA_FROM_AGENTSPAN_DATA_NAMESPAN_DATA_TO_AGENTSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutputoutput_tokensparent_nodepopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrsubjectswarmscope.conventionsswarmscope.conventions.agent_modeltemplatetextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205\230\001""\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230~\250T\260\021\330\014\022\220#\220U\230!\230<\240s\250)\2603\260e\2701\270A\360\010\000\r\031\230\005\230Q\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\330\010\013\210:\220S\230\005\230Y\240d\250+\260S\270\001\330\014\033\2305\240\004\240A\240W\250A\330\014\031\230\025\230d\240!\2407\250!\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330\014\r\330""\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\330\010\013\2107\220#\220U\230!\330\014\023\2205\230\017\240w\250a\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\017\210s\220!\2207\320\0321\260\023\260A\330\004\007\200y\220\003\2207\230!\330\010\024\220G\320\0330\260\001\260\021\330\010\022\220#\220Q\220g\230Q\330\010\013\2109\220C\220w\230a\330\014\024\220F\230#\230Q\330\r\026\220c\230\027\240\001\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{""\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
+    #else /* compression: none (5716 bytes) */
+static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENTS_SDK_AGENTAGENTS_SDK_FUNCTIONAGENTS_SDK_TEMPLATESAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTINVOKE_WORKFLOWLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_RE""ASONINGLOGFIRE_MSG_TEMPLATEMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAMODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESRUNNING_TOOLSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSPAN_DATA_FROM_AGENTSPAN_DATA_NAMESPAN_DATA_TO_AGENTSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutputoutput_tokensparent_nodepartitionpopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrsubjectswarmscope.conventionsswarmscope.conventions.agent_modeltemplatetextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205""\230\001\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230~\250T\260\021\330\014\022\220#\220U\230!\230<\240s\250)\2603\260e\2701\270A\360\010\000\r\031\230\005\230Q\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\330\010\013\210:\220S\230\005\230Y\240d\250+\260S\270\001\330\014\033\2305\240\004\240A\240W\250A\330\014\031\230\025\230d\240!\2407\250!\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330""\014\r\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\360\006\000\t\014\2107\220#\220U\320\032*\250$\250e\2603\260a\330\014\023\2204\220z\240\021\240\"\240A\240U\320*=\270Q\270c\300\023\300A\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\017\210s\220!\2207\320\0321\260\023\260A\330\004\007\200y\220\003\2207\230!\330\010\024\220G\320\0330\260\001\260\021\330\010\022\220#\220Q\220g\230Q\330\010\013\2109\220C\220w\230a\330\014\024\220F\230#\230Q\330\r\026\220c\230\027\240\001\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004""\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 278; i++) {
+    for (int i = 0; i < 279; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 24) PyUnicode_InternInPlace(&string);
@@ -13087,8 +13114,8 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 278; i < 288; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-278].length;
+    for (int i = 279; i < 289; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-279].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -13098,14 +13125,14 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 288; i++) {
+    for (Py_ssize_t i = 0; i < 289; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 278;
+      PyObject **table = stringtab + 279;
       for (Py_ssize_t i=0; i<10; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -13222,22 +13249,22 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_foreign_operation, __pyx_mstate->__pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 350};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 352};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_node, __pyx_mstate->__pyx_n_u_thread};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_langgraph_metadata, __pyx_mstate->__pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 369};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 371};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_opening, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_end, __pyx_mstate->__pyx_n_u_match, __pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_number};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_metadata_value, __pyx_mstate->__pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 396};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 398};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u__9, __pyx_mstate->__pyx_n_u_event_name, __pyx_mstate->__pyx_n_u_event_attrs, __pyx_mstate->__pyx_n_u_raised};
     __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_interrupted, __pyx_mstate->__pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 406};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 408};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_prefixes, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_subject, __pyx_mstate->__pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
   }
@@ -16938,6 +16965,75 @@ static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key) {
 }
 #endif
 
+/* UnicodeConcatInPlace */
+# if CYTHON_COMPILING_IN_CPYTHON
+static int
+__Pyx_unicode_modifiable(PyObject *unicode, int unsafe_shared)
+{
+    if (!__Pyx_IS_UNIQUELY_REFERENCED(unicode, unsafe_shared))
+        return 0;
+#if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX > 0x030F0000
+    if (PyUnstable_Unicode_GET_CACHED_HASH(unicode) != -1)
+        return 0;
+#endif
+    if (!PyUnicode_CheckExact(unicode))
+        return 0;
+    if (PyUnicode_CHECK_INTERNED(unicode))
+        return 0;
+    return 1;
+}
+static CYTHON_INLINE PyObject *__Pyx_PyUnicode_ConcatInPlaceImpl(PyObject **p_left, PyObject *right, int unsafe_shared
+        #if CYTHON_REFNANNY
+        , void* __pyx_refnanny
+        #endif
+    ) {
+    PyObject *left = *p_left;
+    Py_ssize_t left_len, right_len, new_len;
+    if (unlikely(__Pyx_PyUnicode_READY(left) == -1))
+        return NULL;
+    if (unlikely(__Pyx_PyUnicode_READY(right) == -1))
+        return NULL;
+    left_len = PyUnicode_GET_LENGTH(left);
+    if (left_len == 0) {
+        Py_INCREF(right);
+        return right;
+    }
+    right_len = PyUnicode_GET_LENGTH(right);
+    if (right_len == 0) {
+        Py_INCREF(left);
+        return left;
+    }
+    if (unlikely(left_len > PY_SSIZE_T_MAX - right_len)) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "strings are too large to concat");
+        return NULL;
+    }
+    new_len = left_len + right_len;
+    if (left != right
+            && __Pyx_unicode_modifiable(left, unsafe_shared)
+            && PyUnicode_CheckExact(right)
+            && PyUnicode_KIND(right) <= PyUnicode_KIND(left)
+            && !(PyUnicode_IS_ASCII(left) && !PyUnicode_IS_ASCII(right))) {
+        int ret;
+        __Pyx_GIVEREF(*p_left);
+        ret = PyUnicode_Resize(p_left, new_len);
+        __Pyx_GOTREF(*p_left);
+        if (unlikely(ret != 0))
+            return NULL;
+        #if PY_VERSION_HEX >= 0x030d0000
+        if (unlikely(PyUnicode_CopyCharacters(*p_left, left_len, right, 0, right_len) < 0)) return NULL;
+        #else
+        _PyUnicode_FastCopyCharacters(*p_left, left_len, right, 0, right_len);
+        #endif
+        __Pyx_INCREF(*p_left);
+        __Pyx_GIVEREF(*p_left);
+        return *p_left;
+    } else {
+        return __Pyx_PyUnicode_Concat(left, right);
+    }
+  }
+#endif
+
 /* PyObjectCompare */
 #ifndef __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
 #define __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
@@ -18237,75 +18333,6 @@ static CYTHON_INLINE int __Pyx_PyList_Extend(PyObject* L, PyObject* v) {
     return PyList_SetSlice(L, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, v);
 #endif
 }
-#endif
-
-/* UnicodeConcatInPlace */
-# if CYTHON_COMPILING_IN_CPYTHON
-static int
-__Pyx_unicode_modifiable(PyObject *unicode, int unsafe_shared)
-{
-    if (!__Pyx_IS_UNIQUELY_REFERENCED(unicode, unsafe_shared))
-        return 0;
-#if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX > 0x030F0000
-    if (PyUnstable_Unicode_GET_CACHED_HASH(unicode) != -1)
-        return 0;
-#endif
-    if (!PyUnicode_CheckExact(unicode))
-        return 0;
-    if (PyUnicode_CHECK_INTERNED(unicode))
-        return 0;
-    return 1;
-}
-static CYTHON_INLINE PyObject *__Pyx_PyUnicode_ConcatInPlaceImpl(PyObject **p_left, PyObject *right, int unsafe_shared
-        #if CYTHON_REFNANNY
-        , void* __pyx_refnanny
-        #endif
-    ) {
-    PyObject *left = *p_left;
-    Py_ssize_t left_len, right_len, new_len;
-    if (unlikely(__Pyx_PyUnicode_READY(left) == -1))
-        return NULL;
-    if (unlikely(__Pyx_PyUnicode_READY(right) == -1))
-        return NULL;
-    left_len = PyUnicode_GET_LENGTH(left);
-    if (left_len == 0) {
-        Py_INCREF(right);
-        return right;
-    }
-    right_len = PyUnicode_GET_LENGTH(right);
-    if (right_len == 0) {
-        Py_INCREF(left);
-        return left;
-    }
-    if (unlikely(left_len > PY_SSIZE_T_MAX - right_len)) {
-        PyErr_SetString(PyExc_OverflowError,
-                        "strings are too large to concat");
-        return NULL;
-    }
-    new_len = left_len + right_len;
-    if (left != right
-            && __Pyx_unicode_modifiable(left, unsafe_shared)
-            && PyUnicode_CheckExact(right)
-            && PyUnicode_KIND(right) <= PyUnicode_KIND(left)
-            && !(PyUnicode_IS_ASCII(left) && !PyUnicode_IS_ASCII(right))) {
-        int ret;
-        __Pyx_GIVEREF(*p_left);
-        ret = PyUnicode_Resize(p_left, new_len);
-        __Pyx_GOTREF(*p_left);
-        if (unlikely(ret != 0))
-            return NULL;
-        #if PY_VERSION_HEX >= 0x030d0000
-        if (unlikely(PyUnicode_CopyCharacters(*p_left, left_len, right, 0, right_len) < 0)) return NULL;
-        #else
-        _PyUnicode_FastCopyCharacters(*p_left, left_len, right, 0, right_len);
-        #endif
-        __Pyx_INCREF(*p_left);
-        __Pyx_GIVEREF(*p_left);
-        return *p_left;
-    } else {
-        return __Pyx_PyUnicode_Concat(left, right);
-    }
-  }
 #endif
 
 /* pyfrozenset_new */

@@ -145,9 +145,8 @@ def first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
     GRAPH_NODE,
     GRAPH_PARENT,
     METADATA,
-    OUTPUT_VALUE,
     A2A_STATE,
-) = range(20)
+) = range(19)
 _SLOT_KEYS: dict[int, tuple[str, ...]] = {
     OPERATION: (gen.GEN_AI_OPERATION_NAME,),
     AGENT: AGENT_KEYS,
@@ -167,7 +166,6 @@ _SLOT_KEYS: dict[int, tuple[str, ...]] = {
     GRAPH_NODE: (openinference.GRAPH_NODE_ID,),
     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
     METADATA: (openinference.METADATA,),
-    OUTPUT_VALUE: (openinference.OUTPUT_VALUE,),
     A2A_STATE: (gen.A2A_TASK_STATE,),
 }
 _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
@@ -241,9 +239,6 @@ def derive(
                 handoff_from = handoff_from or parent_node
         elif operation == spans.EXECUTE_TOOL:
             tool = tool or name
-        output = found[OUTPUT_VALUE]
-        if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
-            wait = spans.WAIT_INTERRUPT
 
     elif operation is None:
         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)

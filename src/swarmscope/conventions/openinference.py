@@ -73,7 +73,6 @@ LANGGRAPH_NODE = "langgraph_node"
 LANGGRAPH_THREAD_ID = "thread_id"
 # LangGraph's own nodes, and the name its prebuilt ToolNode runs under: steps, not agents.
 LANGGRAPH_INTERNAL_NODES = frozenset({"__start__", "__end__", "tools"})
-# What LangGraph's output says when a graph stopped at an interrupt() for a person.
-LANGGRAPH_INTERRUPT = "__interrupt__"
-# The exception LangGraph raises inside the node that called interrupt().
+# The exception LangGraph raises inside the node that called interrupt(): OpenInference
+# records it as the node span's exception event (and leaves the status OK).
 LANGGRAPH_INTERRUPT_EXCEPTION = "GraphInterrupt"

@@ -264,3 +264,11 @@ def test_a_handler_log_in_a_tool_is_the_agents(server: str):
     assert records["outside any agent"]["agent"] is None
     mine = get(server, "/api/logs", agent="Weather agent")["logs"]
     assert [log["body"] for log in mine] == ["the weather service is slow"]
+
+
+def test_the_new_routes_are_documented(server: str):
+    paths = get(server, "/openapi.json")["paths"]
+    for path in ("/api/sessions", "/api/sessions/{session}", "/api/waits"):
+        assert "get" in paths[path] and paths[path]["get"]["summary"], path
+    parameters = {p["name"] for p in paths["/api/sessions"]["get"]["parameters"]}
+    assert {"start", "end", "service", "limit"} <= parameters

@@ -272,3 +272,8 @@ def test_the_new_routes_are_documented(server: str):
         assert "get" in paths[path] and paths[path]["get"]["summary"], path
     parameters = {p["name"] for p in paths["/api/sessions"]["get"]["parameters"]}
     assert {"start", "end", "service", "limit"} <= parameters
+
+
+def test_an_unknown_wait_kind_is_refused(server: str):
+    response = httpx.get(f"{server}/api/waits", params={"kind": "coffee"})
+    assert response.status_code == 400 and "approval" in response.text

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -33,6 +34,8 @@ from swarmscope.server.store.queries.approvals import (
 )
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
+# The kinds of wait, as a parameter FastAPI checks (another value is a 400 naming them).
+WaitKind = Enum("WaitKind", {kind: kind for kind in WAIT_KINDS}, type=str)  # type: ignore[misc]
 
 
 def routes(context: Context) -> APIRouter:
@@ -64,14 +67,17 @@ def routes(context: Context) -> APIRouter:
         f" required input (`{WAIT_KINDS[2]}`), newest first, with counts by kind.",
     )
     async def list_waits(
-        kind: Annotated[str | None, Query(description=" | ".join(WAIT_KINDS))] = None,
+        kind: WaitKind | None = None,
         agent: str | None = None,
         session: str | None = None,
         start: TIME = None,
         end: TIME = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        query = WaitQuery(kind, agent, session, time_ns("start", start), time_ns("end", end), limit)
+        wanted = None if kind is None else str(kind.value)
+        query = WaitQuery(
+            wanted, agent, session, time_ns("start", start), time_ns("end", end), limit
+        )
         rows = await asyncio.to_thread(wait_rows, context.store, query)
         waits = [{**row, "start": iso(row["start_ns"])} for row in rows]
         by_kind: dict[str, int] = {}

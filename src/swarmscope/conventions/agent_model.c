@@ -3163,7 +3163,7 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyUnicode_Type__rsplit;
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[10];
-    PyObject *__pyx_string_tab[289];
+    PyObject *__pyx_string_tab[286];
     PyObject *__pyx_number_tab[4];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3321,208 +3321,205 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_INVOKE_AGENT __pyx_string_tab[87]
 #define __pyx_n_u_INVOKE_WORKFLOW __pyx_string_tab[88]
 #define __pyx_n_u_LANGGRAPH_INTERNAL_NODES __pyx_string_tab[89]
-#define __pyx_n_u_LANGGRAPH_INTERRUPT __pyx_string_tab[90]
-#define __pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION __pyx_string_tab[91]
-#define __pyx_n_u_LANGGRAPH_NODE __pyx_string_tab[92]
-#define __pyx_n_u_LANGGRAPH_THREAD_ID __pyx_string_tab[93]
-#define __pyx_n_u_LLM_COST_TOTAL __pyx_string_tab[94]
-#define __pyx_n_u_LLM_MODEL_NAME __pyx_string_tab[95]
-#define __pyx_n_u_LLM_PROVIDER __pyx_string_tab[96]
-#define __pyx_n_u_LLM_REQUEST_TYPE __pyx_string_tab[97]
-#define __pyx_n_u_LLM_SYSTEM __pyx_string_tab[98]
-#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_READ __pyx_string_tab[99]
-#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_WRITE __pyx_string_tab[100]
-#define __pyx_n_u_LLM_TOKEN_COUNT_COMPLETION __pyx_string_tab[101]
-#define __pyx_n_u_LLM_TOKEN_COUNT_PROMPT __pyx_string_tab[102]
-#define __pyx_n_u_LLM_TOKEN_COUNT_REASONING __pyx_string_tab[103]
-#define __pyx_n_u_LOGFIRE_MSG_TEMPLATE __pyx_string_tab[104]
-#define __pyx_n_u_MCP_METHOD_NAME __pyx_string_tab[105]
-#define __pyx_n_u_MCP_REQUEST __pyx_string_tab[106]
-#define __pyx_n_u_MCP_SESSION_ID __pyx_string_tab[107]
-#define __pyx_n_u_MCP_TOOLS_CALL __pyx_string_tab[108]
-#define __pyx_n_u_METADATA __pyx_string_tab[109]
-#define __pyx_n_u_MODEL __pyx_string_tab[110]
-#define __pyx_n_u_MODEL_KEYS __pyx_string_tab[111]
-#define __pyx_n_u_NamedTuple __pyx_string_tab[112]
-#define __pyx_n_u_OPENINFERENCE_KINDS __pyx_string_tab[113]
-#define __pyx_n_u_OPENINFERENCE_SPAN_KIND __pyx_string_tab[114]
-#define __pyx_n_u_OPEN_KIND __pyx_string_tab[115]
-#define __pyx_n_u_OPERATION __pyx_string_tab[116]
-#define __pyx_n_u_OPERATION_COST __pyx_string_tab[117]
-#define __pyx_n_u_OPERATION_IDS __pyx_string_tab[118]
-#define __pyx_n_u_OUTPUT __pyx_string_tab[119]
-#define __pyx_n_u_OUTPUT_TOKEN_KEYS __pyx_string_tab[120]
-#define __pyx_n_u_OUTPUT_VALUE __pyx_string_tab[121]
-#define __pyx_n_u_PROVIDER __pyx_string_tab[122]
-#define __pyx_n_u_PROVIDER_KEYS __pyx_string_tab[123]
-#define __pyx_n_u_REASONING __pyx_string_tab[124]
-#define __pyx_n_u_REASONING_KEYS __pyx_string_tab[125]
-#define __pyx_n_u_REQUEST_TYPES __pyx_string_tab[126]
-#define __pyx_n_u_RUNNING_TOOL __pyx_string_tab[127]
-#define __pyx_n_u_SESSION __pyx_string_tab[128]
-#define __pyx_n_u_SESSION_ID __pyx_string_tab[129]
-#define __pyx_n_u_SESSION_KEYS __pyx_string_tab[130]
-#define __pyx_n_u_SESSION_METADATA __pyx_string_tab[131]
-#define __pyx_n_u_SESSION_PROPERTIES __pyx_string_tab[132]
-#define __pyx_n_u_SPAN_DATA_FROM_AGENT __pyx_string_tab[133]
-#define __pyx_n_u_SPAN_DATA_NAME __pyx_string_tab[134]
-#define __pyx_n_u_SPAN_DATA_TO_AGENT __pyx_string_tab[135]
-#define __pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT __pyx_string_tab[136]
-#define __pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT __pyx_string_tab[137]
-#define __pyx_n_u_SWARMSCOPE_LLM_COST_USD __pyx_string_tab[138]
-#define __pyx_n_u_TOOL __pyx_string_tab[139]
-#define __pyx_n_u_TOOL_KEYS __pyx_string_tab[140]
-#define __pyx_n_u_TOOL_NAME __pyx_string_tab[141]
-#define __pyx_n_u_TRACELOOP_ASSOCIATION_PROPERTIES __pyx_string_tab[142]
-#define __pyx_n_u_TRACELOOP_ENTITY_NAME __pyx_string_tab[143]
-#define __pyx_n_u_TRACELOOP_KINDS __pyx_string_tab[144]
-#define __pyx_n_u_TRACELOOP_SPAN_KIND __pyx_string_tab[145]
-#define __pyx_n_u_WAIT_APPROVAL __pyx_string_tab[146]
-#define __pyx_n_u_WAIT_INPUT_REQUIRED __pyx_string_tab[147]
-#define __pyx_n_u_WAIT_INTERRUPT __pyx_string_tab[148]
-#define __pyx_n_u__9 __pyx_string_tab[149]
-#define __pyx_n_u_AGENT_OPERATIONS __pyx_string_tab[150]
-#define __pyx_n_u_AGENT_PREFIXES __pyx_string_tab[151]
-#define __pyx_n_u_APPROVAL_PREFIX __pyx_string_tab[152]
-#define __pyx_n_u_METADATA_OPENING __pyx_string_tab[153]
-#define __pyx_n_u_METADATA_VALUE __pyx_string_tab[154]
-#define __pyx_n_u_NAMED_BY_PREFIX __pyx_string_tab[155]
-#define __pyx_n_u_NOTHING __pyx_string_tab[156]
-#define __pyx_n_u_NO_RANK __pyx_string_tab[157]
-#define __pyx_n_u_SLOTS __pyx_string_tab[158]
-#define __pyx_n_u_SLOT_KEYS __pyx_string_tab[159]
-#define __pyx_n_u_TOOL_PREFIXES __pyx_string_tab[160]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[161]
-#define __pyx_n_u_annotate __pyx_string_tab[162]
-#define __pyx_n_u_annotations __pyx_string_tab[163]
-#define __pyx_n_u_class_getitem __pyx_string_tab[164]
-#define __pyx_n_u_doc __pyx_string_tab[165]
-#define __pyx_n_u_func __pyx_string_tab[166]
-#define __pyx_n_u_main __pyx_string_tab[167]
-#define __pyx_n_u_metaclass __pyx_string_tab[168]
-#define __pyx_n_u_module __pyx_string_tab[169]
-#define __pyx_n_u_mro_entries __pyx_string_tab[170]
-#define __pyx_n_u_name_2 __pyx_string_tab[171]
-#define __pyx_n_u_new __pyx_string_tab[172]
-#define __pyx_n_u_prepare __pyx_string_tab[173]
-#define __pyx_n_u_qualname __pyx_string_tab[174]
-#define __pyx_n_u_test __pyx_string_tab[175]
-#define __pyx_n_u_foreign_operation __pyx_string_tab[176]
-#define __pyx_n_u_interrupted __pyx_string_tab[177]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[178]
-#define __pyx_n_u_metadata_value __pyx_string_tab[179]
-#define __pyx_n_u_new_fields __pyx_string_tab[180]
-#define __pyx_n_u_subject __pyx_string_tab[181]
-#define __pyx_n_u_agent __pyx_string_tab[182]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[183]
-#define __pyx_n_u_at __pyx_string_tab[184]
-#define __pyx_n_u_attributes __pyx_string_tab[185]
-#define __pyx_n_u_attrs __pyx_string_tab[186]
-#define __pyx_n_u_bool __pyx_string_tab[187]
-#define __pyx_n_u_cache_creation_tokens __pyx_string_tab[188]
-#define __pyx_n_u_cache_read_tokens __pyx_string_tab[189]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[190]
-#define __pyx_n_u_close __pyx_string_tab[191]
-#define __pyx_n_u_compile __pyx_string_tab[192]
-#define __pyx_n_u_cost_usd __pyx_string_tab[193]
-#define __pyx_n_u_derive __pyx_string_tab[194]
-#define __pyx_n_u_end __pyx_string_tab[195]
-#define __pyx_n_u_entity __pyx_string_tab[196]
-#define __pyx_n_u_enumerate __pyx_string_tab[197]
-#define __pyx_n_u_event_attrs __pyx_string_tab[198]
-#define __pyx_n_u_event_name __pyx_string_tab[199]
-#define __pyx_n_u_events __pyx_string_tab[200]
-#define __pyx_n_u_first __pyx_string_tab[201]
-#define __pyx_n_u_found __pyx_string_tab[202]
-#define __pyx_n_u_gen __pyx_string_tab[203]
-#define __pyx_n_u_genexpr __pyx_string_tab[204]
-#define __pyx_n_u_get __pyx_string_tab[205]
-#define __pyx_n_u_graph_node __pyx_string_tab[206]
-#define __pyx_n_u_groups __pyx_string_tab[207]
-#define __pyx_n_u_handoff_from __pyx_string_tab[208]
-#define __pyx_n_u_handoff_to __pyx_string_tab[209]
-#define __pyx_n_u_input_tokens __pyx_string_tab[210]
-#define __pyx_n_u_items __pyx_string_tab[211]
-#define __pyx_n_u_json __pyx_string_tab[212]
-#define __pyx_n_u_key __pyx_string_tab[213]
-#define __pyx_n_u_keys __pyx_string_tab[214]
-#define __pyx_n_u_kind __pyx_string_tab[215]
-#define __pyx_n_u_langgraph_metadata __pyx_string_tab[216]
-#define __pyx_n_u_loads __pyx_string_tab[217]
-#define __pyx_n_u_logfire __pyx_string_tab[218]
-#define __pyx_n_u_loop_kind __pyx_string_tab[219]
-#define __pyx_n_u_lower __pyx_string_tab[220]
-#define __pyx_n_u_mapped __pyx_string_tab[221]
-#define __pyx_n_u_match __pyx_string_tab[222]
-#define __pyx_n_u_metadata __pyx_string_tab[223]
-#define __pyx_n_u_method __pyx_string_tab[224]
-#define __pyx_n_u_model __pyx_string_tab[225]
-#define __pyx_n_u_name __pyx_string_tab[226]
-#define __pyx_n_u_next __pyx_string_tab[227]
-#define __pyx_n_u_node __pyx_string_tab[228]
-#define __pyx_n_u_number __pyx_string_tab[229]
-#define __pyx_n_u_open_kind __pyx_string_tab[230]
-#define __pyx_n_u_openai_agents __pyx_string_tab[231]
-#define __pyx_n_u_openinference __pyx_string_tab[232]
-#define __pyx_n_u_opening __pyx_string_tab[233]
-#define __pyx_n_u_operation __pyx_string_tab[234]
-#define __pyx_n_u_operation_id __pyx_string_tab[235]
-#define __pyx_n_u_output __pyx_string_tab[236]
-#define __pyx_n_u_output_tokens __pyx_string_tab[237]
-#define __pyx_n_u_parent_node __pyx_string_tab[238]
-#define __pyx_n_u_partition __pyx_string_tab[239]
-#define __pyx_n_u_pop __pyx_string_tab[240]
-#define __pyx_n_u_prefix __pyx_string_tab[241]
-#define __pyx_n_u_prefixes __pyx_string_tab[242]
-#define __pyx_n_u_provider __pyx_string_tab[243]
-#define __pyx_n_u_raised __pyx_string_tab[244]
-#define __pyx_n_u_rank __pyx_string_tab[245]
-#define __pyx_n_u_ranks __pyx_string_tab[246]
-#define __pyx_n_u_re __pyx_string_tab[247]
-#define __pyx_n_u_read_slots __pyx_string_tab[248]
-#define __pyx_n_u_reasoning_tokens __pyx_string_tab[249]
-#define __pyx_n_u_request_type __pyx_string_tab[250]
-#define __pyx_n_u_return __pyx_string_tab[251]
-#define __pyx_n_u_rsplit __pyx_string_tab[252]
-#define __pyx_n_u_send __pyx_string_tab[253]
-#define __pyx_n_u_session __pyx_string_tab[254]
-#define __pyx_n_u_setdefault __pyx_string_tab[255]
-#define __pyx_n_u_slot __pyx_string_tab[256]
-#define __pyx_n_u_slots __pyx_string_tab[257]
-#define __pyx_n_u_spans __pyx_string_tab[258]
-#define __pyx_n_u_split __pyx_string_tab[259]
-#define __pyx_n_u_start __pyx_string_tab[260]
-#define __pyx_n_u_state __pyx_string_tab[261]
-#define __pyx_n_u_str __pyx_string_tab[262]
-#define __pyx_n_u_subject_2 __pyx_string_tab[263]
-#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[264]
-#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[265]
-#define __pyx_n_u_template __pyx_string_tab[266]
-#define __pyx_n_u_text __pyx_string_tab[267]
-#define __pyx_n_u_thread __pyx_string_tab[268]
-#define __pyx_n_u_throw __pyx_string_tab[269]
-#define __pyx_n_u_tool __pyx_string_tab[270]
-#define __pyx_n_u_traceloop __pyx_string_tab[271]
-#define __pyx_n_u_typing __pyx_string_tab[272]
-#define __pyx_n_u_upper __pyx_string_tab[273]
-#define __pyx_n_u_value __pyx_string_tab[274]
-#define __pyx_n_u_values __pyx_string_tab[275]
-#define __pyx_n_u_vercel __pyx_string_tab[276]
-#define __pyx_n_u_vercel_ai __pyx_string_tab[277]
-#define __pyx_n_u_wait __pyx_string_tab[278]
-#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[279]
-#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[280]
-#define __pyx_kp_b_iso88591_a __pyx_string_tab[281]
-#define __pyx_kp_b_iso88591__8 __pyx_string_tab[282]
-#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[283]
-#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[284]
-#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[285]
-#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[286]
-#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[287]
-#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[288]
+#define __pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION __pyx_string_tab[90]
+#define __pyx_n_u_LANGGRAPH_NODE __pyx_string_tab[91]
+#define __pyx_n_u_LANGGRAPH_THREAD_ID __pyx_string_tab[92]
+#define __pyx_n_u_LLM_COST_TOTAL __pyx_string_tab[93]
+#define __pyx_n_u_LLM_MODEL_NAME __pyx_string_tab[94]
+#define __pyx_n_u_LLM_PROVIDER __pyx_string_tab[95]
+#define __pyx_n_u_LLM_REQUEST_TYPE __pyx_string_tab[96]
+#define __pyx_n_u_LLM_SYSTEM __pyx_string_tab[97]
+#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_READ __pyx_string_tab[98]
+#define __pyx_n_u_LLM_TOKEN_COUNT_CACHE_WRITE __pyx_string_tab[99]
+#define __pyx_n_u_LLM_TOKEN_COUNT_COMPLETION __pyx_string_tab[100]
+#define __pyx_n_u_LLM_TOKEN_COUNT_PROMPT __pyx_string_tab[101]
+#define __pyx_n_u_LLM_TOKEN_COUNT_REASONING __pyx_string_tab[102]
+#define __pyx_n_u_LOGFIRE_MSG_TEMPLATE __pyx_string_tab[103]
+#define __pyx_n_u_MCP_METHOD_NAME __pyx_string_tab[104]
+#define __pyx_n_u_MCP_REQUEST __pyx_string_tab[105]
+#define __pyx_n_u_MCP_SESSION_ID __pyx_string_tab[106]
+#define __pyx_n_u_MCP_TOOLS_CALL __pyx_string_tab[107]
+#define __pyx_n_u_METADATA __pyx_string_tab[108]
+#define __pyx_n_u_MODEL __pyx_string_tab[109]
+#define __pyx_n_u_MODEL_KEYS __pyx_string_tab[110]
+#define __pyx_n_u_NamedTuple __pyx_string_tab[111]
+#define __pyx_n_u_OPENINFERENCE_KINDS __pyx_string_tab[112]
+#define __pyx_n_u_OPENINFERENCE_SPAN_KIND __pyx_string_tab[113]
+#define __pyx_n_u_OPEN_KIND __pyx_string_tab[114]
+#define __pyx_n_u_OPERATION __pyx_string_tab[115]
+#define __pyx_n_u_OPERATION_COST __pyx_string_tab[116]
+#define __pyx_n_u_OPERATION_IDS __pyx_string_tab[117]
+#define __pyx_n_u_OUTPUT __pyx_string_tab[118]
+#define __pyx_n_u_OUTPUT_TOKEN_KEYS __pyx_string_tab[119]
+#define __pyx_n_u_PROVIDER __pyx_string_tab[120]
+#define __pyx_n_u_PROVIDER_KEYS __pyx_string_tab[121]
+#define __pyx_n_u_REASONING __pyx_string_tab[122]
+#define __pyx_n_u_REASONING_KEYS __pyx_string_tab[123]
+#define __pyx_n_u_REQUEST_TYPES __pyx_string_tab[124]
+#define __pyx_n_u_RUNNING_TOOL __pyx_string_tab[125]
+#define __pyx_n_u_SESSION __pyx_string_tab[126]
+#define __pyx_n_u_SESSION_ID __pyx_string_tab[127]
+#define __pyx_n_u_SESSION_KEYS __pyx_string_tab[128]
+#define __pyx_n_u_SESSION_METADATA __pyx_string_tab[129]
+#define __pyx_n_u_SESSION_PROPERTIES __pyx_string_tab[130]
+#define __pyx_n_u_SPAN_DATA_FROM_AGENT __pyx_string_tab[131]
+#define __pyx_n_u_SPAN_DATA_NAME __pyx_string_tab[132]
+#define __pyx_n_u_SPAN_DATA_TO_AGENT __pyx_string_tab[133]
+#define __pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT __pyx_string_tab[134]
+#define __pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT __pyx_string_tab[135]
+#define __pyx_n_u_SWARMSCOPE_LLM_COST_USD __pyx_string_tab[136]
+#define __pyx_n_u_TOOL __pyx_string_tab[137]
+#define __pyx_n_u_TOOL_KEYS __pyx_string_tab[138]
+#define __pyx_n_u_TOOL_NAME __pyx_string_tab[139]
+#define __pyx_n_u_TRACELOOP_ASSOCIATION_PROPERTIES __pyx_string_tab[140]
+#define __pyx_n_u_TRACELOOP_ENTITY_NAME __pyx_string_tab[141]
+#define __pyx_n_u_TRACELOOP_KINDS __pyx_string_tab[142]
+#define __pyx_n_u_TRACELOOP_SPAN_KIND __pyx_string_tab[143]
+#define __pyx_n_u_WAIT_APPROVAL __pyx_string_tab[144]
+#define __pyx_n_u_WAIT_INPUT_REQUIRED __pyx_string_tab[145]
+#define __pyx_n_u_WAIT_INTERRUPT __pyx_string_tab[146]
+#define __pyx_n_u__9 __pyx_string_tab[147]
+#define __pyx_n_u_AGENT_OPERATIONS __pyx_string_tab[148]
+#define __pyx_n_u_AGENT_PREFIXES __pyx_string_tab[149]
+#define __pyx_n_u_APPROVAL_PREFIX __pyx_string_tab[150]
+#define __pyx_n_u_METADATA_OPENING __pyx_string_tab[151]
+#define __pyx_n_u_METADATA_VALUE __pyx_string_tab[152]
+#define __pyx_n_u_NAMED_BY_PREFIX __pyx_string_tab[153]
+#define __pyx_n_u_NOTHING __pyx_string_tab[154]
+#define __pyx_n_u_NO_RANK __pyx_string_tab[155]
+#define __pyx_n_u_SLOTS __pyx_string_tab[156]
+#define __pyx_n_u_SLOT_KEYS __pyx_string_tab[157]
+#define __pyx_n_u_TOOL_PREFIXES __pyx_string_tab[158]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[159]
+#define __pyx_n_u_annotate __pyx_string_tab[160]
+#define __pyx_n_u_annotations __pyx_string_tab[161]
+#define __pyx_n_u_class_getitem __pyx_string_tab[162]
+#define __pyx_n_u_doc __pyx_string_tab[163]
+#define __pyx_n_u_func __pyx_string_tab[164]
+#define __pyx_n_u_main __pyx_string_tab[165]
+#define __pyx_n_u_metaclass __pyx_string_tab[166]
+#define __pyx_n_u_module __pyx_string_tab[167]
+#define __pyx_n_u_mro_entries __pyx_string_tab[168]
+#define __pyx_n_u_name_2 __pyx_string_tab[169]
+#define __pyx_n_u_new __pyx_string_tab[170]
+#define __pyx_n_u_prepare __pyx_string_tab[171]
+#define __pyx_n_u_qualname __pyx_string_tab[172]
+#define __pyx_n_u_test __pyx_string_tab[173]
+#define __pyx_n_u_foreign_operation __pyx_string_tab[174]
+#define __pyx_n_u_interrupted __pyx_string_tab[175]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[176]
+#define __pyx_n_u_metadata_value __pyx_string_tab[177]
+#define __pyx_n_u_new_fields __pyx_string_tab[178]
+#define __pyx_n_u_subject __pyx_string_tab[179]
+#define __pyx_n_u_agent __pyx_string_tab[180]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[181]
+#define __pyx_n_u_at __pyx_string_tab[182]
+#define __pyx_n_u_attributes __pyx_string_tab[183]
+#define __pyx_n_u_attrs __pyx_string_tab[184]
+#define __pyx_n_u_bool __pyx_string_tab[185]
+#define __pyx_n_u_cache_creation_tokens __pyx_string_tab[186]
+#define __pyx_n_u_cache_read_tokens __pyx_string_tab[187]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[188]
+#define __pyx_n_u_close __pyx_string_tab[189]
+#define __pyx_n_u_compile __pyx_string_tab[190]
+#define __pyx_n_u_cost_usd __pyx_string_tab[191]
+#define __pyx_n_u_derive __pyx_string_tab[192]
+#define __pyx_n_u_end __pyx_string_tab[193]
+#define __pyx_n_u_entity __pyx_string_tab[194]
+#define __pyx_n_u_enumerate __pyx_string_tab[195]
+#define __pyx_n_u_event_attrs __pyx_string_tab[196]
+#define __pyx_n_u_event_name __pyx_string_tab[197]
+#define __pyx_n_u_events __pyx_string_tab[198]
+#define __pyx_n_u_first __pyx_string_tab[199]
+#define __pyx_n_u_found __pyx_string_tab[200]
+#define __pyx_n_u_gen __pyx_string_tab[201]
+#define __pyx_n_u_genexpr __pyx_string_tab[202]
+#define __pyx_n_u_get __pyx_string_tab[203]
+#define __pyx_n_u_graph_node __pyx_string_tab[204]
+#define __pyx_n_u_groups __pyx_string_tab[205]
+#define __pyx_n_u_handoff_from __pyx_string_tab[206]
+#define __pyx_n_u_handoff_to __pyx_string_tab[207]
+#define __pyx_n_u_input_tokens __pyx_string_tab[208]
+#define __pyx_n_u_items __pyx_string_tab[209]
+#define __pyx_n_u_json __pyx_string_tab[210]
+#define __pyx_n_u_key __pyx_string_tab[211]
+#define __pyx_n_u_keys __pyx_string_tab[212]
+#define __pyx_n_u_kind __pyx_string_tab[213]
+#define __pyx_n_u_langgraph_metadata __pyx_string_tab[214]
+#define __pyx_n_u_loads __pyx_string_tab[215]
+#define __pyx_n_u_logfire __pyx_string_tab[216]
+#define __pyx_n_u_loop_kind __pyx_string_tab[217]
+#define __pyx_n_u_lower __pyx_string_tab[218]
+#define __pyx_n_u_mapped __pyx_string_tab[219]
+#define __pyx_n_u_match __pyx_string_tab[220]
+#define __pyx_n_u_metadata __pyx_string_tab[221]
+#define __pyx_n_u_method __pyx_string_tab[222]
+#define __pyx_n_u_model __pyx_string_tab[223]
+#define __pyx_n_u_name __pyx_string_tab[224]
+#define __pyx_n_u_next __pyx_string_tab[225]
+#define __pyx_n_u_node __pyx_string_tab[226]
+#define __pyx_n_u_number __pyx_string_tab[227]
+#define __pyx_n_u_open_kind __pyx_string_tab[228]
+#define __pyx_n_u_openai_agents __pyx_string_tab[229]
+#define __pyx_n_u_openinference __pyx_string_tab[230]
+#define __pyx_n_u_opening __pyx_string_tab[231]
+#define __pyx_n_u_operation __pyx_string_tab[232]
+#define __pyx_n_u_operation_id __pyx_string_tab[233]
+#define __pyx_n_u_output_tokens __pyx_string_tab[234]
+#define __pyx_n_u_parent_node __pyx_string_tab[235]
+#define __pyx_n_u_partition __pyx_string_tab[236]
+#define __pyx_n_u_pop __pyx_string_tab[237]
+#define __pyx_n_u_prefix __pyx_string_tab[238]
+#define __pyx_n_u_prefixes __pyx_string_tab[239]
+#define __pyx_n_u_provider __pyx_string_tab[240]
+#define __pyx_n_u_raised __pyx_string_tab[241]
+#define __pyx_n_u_rank __pyx_string_tab[242]
+#define __pyx_n_u_ranks __pyx_string_tab[243]
+#define __pyx_n_u_re __pyx_string_tab[244]
+#define __pyx_n_u_read_slots __pyx_string_tab[245]
+#define __pyx_n_u_reasoning_tokens __pyx_string_tab[246]
+#define __pyx_n_u_request_type __pyx_string_tab[247]
+#define __pyx_n_u_return __pyx_string_tab[248]
+#define __pyx_n_u_rsplit __pyx_string_tab[249]
+#define __pyx_n_u_send __pyx_string_tab[250]
+#define __pyx_n_u_session __pyx_string_tab[251]
+#define __pyx_n_u_setdefault __pyx_string_tab[252]
+#define __pyx_n_u_slot __pyx_string_tab[253]
+#define __pyx_n_u_slots __pyx_string_tab[254]
+#define __pyx_n_u_spans __pyx_string_tab[255]
+#define __pyx_n_u_split __pyx_string_tab[256]
+#define __pyx_n_u_start __pyx_string_tab[257]
+#define __pyx_n_u_state __pyx_string_tab[258]
+#define __pyx_n_u_str __pyx_string_tab[259]
+#define __pyx_n_u_subject_2 __pyx_string_tab[260]
+#define __pyx_n_u_swarmscope_conventions __pyx_string_tab[261]
+#define __pyx_n_u_swarmscope_conventions_agent_mod __pyx_string_tab[262]
+#define __pyx_n_u_template __pyx_string_tab[263]
+#define __pyx_n_u_text __pyx_string_tab[264]
+#define __pyx_n_u_thread __pyx_string_tab[265]
+#define __pyx_n_u_throw __pyx_string_tab[266]
+#define __pyx_n_u_tool __pyx_string_tab[267]
+#define __pyx_n_u_traceloop __pyx_string_tab[268]
+#define __pyx_n_u_typing __pyx_string_tab[269]
+#define __pyx_n_u_upper __pyx_string_tab[270]
+#define __pyx_n_u_value __pyx_string_tab[271]
+#define __pyx_n_u_values __pyx_string_tab[272]
+#define __pyx_n_u_vercel __pyx_string_tab[273]
+#define __pyx_n_u_vercel_ai __pyx_string_tab[274]
+#define __pyx_n_u_wait __pyx_string_tab[275]
+#define __pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2 __pyx_string_tab[276]
+#define __pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s __pyx_string_tab[277]
+#define __pyx_kp_b_iso88591_a __pyx_string_tab[278]
+#define __pyx_kp_b_iso88591__8 __pyx_string_tab[279]
+#define __pyx_kp_b_iso88591_1_q_T_6_T_s_1_1 __pyx_string_tab[280]
+#define __pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1 __pyx_string_tab[281]
+#define __pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1 __pyx_string_tab[282]
+#define __pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1 __pyx_string_tab[283]
+#define __pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8 __pyx_string_tab[284]
+#define __pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj __pyx_string_tab[285]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_1 __pyx_number_tab[1]
-#define __pyx_int_20 __pyx_number_tab[2]
+#define __pyx_int_19 __pyx_number_tab[2]
 #define __pyx_int_99 __pyx_number_tab[3]
 /* #### Code section: module_state_clear ### */
 #if CYTHON_USE_MODULE_STATE
@@ -3550,7 +3547,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<289; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<286; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3589,7 +3586,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyUnicode_Type__rsplit.method);
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<10; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<289; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<286; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -4315,7 +4312,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_first(CYTHON_
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":179
+/* "swarmscope/conventions/agent_model.py":177
  * 
  * 
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:             # <<<<<<<<<<<<<<
@@ -4363,32 +4360,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_attrs,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 179, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 177, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 179, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 177, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "read_slots", 0) < (0)) __PYX_ERR(0, 179, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "read_slots", 0) < (0)) __PYX_ERR(0, 177, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, i); __PYX_ERR(0, 179, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, i); __PYX_ERR(0, 177, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 179, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 177, __pyx_L3_error)
     }
     __pyx_v_attrs = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 179, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("read_slots", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 177, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -4399,7 +4396,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 179, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 177, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(__pyx_self, __pyx_v_attrs);
 
   /* function exit code */
@@ -4447,49 +4444,49 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("read_slots", 0);
 
-  /* "swarmscope/conventions/agent_model.py":181
+  /* "swarmscope/conventions/agent_model.py":179
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:
  *     """Per slot, the value of its most preferred key the span carries (not empty)."""
  *     values = list(_NOTHING)             # <<<<<<<<<<<<<<
  *     ranks = list(_NO_RANK)
  *     slots = _SLOTS
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NOTHING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 181, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NOTHING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 179, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PySequence_ListKeepNew(__pyx_t_1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 181, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PySequence_ListKeepNew(__pyx_t_1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 179, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_values = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":182
+  /* "swarmscope/conventions/agent_model.py":180
  *     """Per slot, the value of its most preferred key the span carries (not empty)."""
  *     values = list(_NOTHING)
  *     ranks = list(_NO_RANK)             # <<<<<<<<<<<<<<
  *     slots = _SLOTS
  *     for key, value in attrs.items():
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_NO_RANK); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 182, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_NO_RANK); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 180, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PySequence_ListKeepNew(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 182, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PySequence_ListKeepNew(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 180, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_ranks = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":183
+  /* "swarmscope/conventions/agent_model.py":181
  *     values = list(_NOTHING)
  *     ranks = list(_NO_RANK)
  *     slots = _SLOTS             # <<<<<<<<<<<<<<
  *     for key, value in attrs.items():
  *         slot = slots.get(key)
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SLOTS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 183, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SLOTS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 181, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_slots = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":184
+  /* "swarmscope/conventions/agent_model.py":182
  *     ranks = list(_NO_RANK)
  *     slots = _SLOTS
  *     for key, value in attrs.items():             # <<<<<<<<<<<<<<
@@ -4497,7 +4494,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
  *         if slot is not None and value is not None and value != "":
 */
   __pyx_t_3 = 0;
-  __pyx_t_2 = __Pyx_dict_iterator(__pyx_v_attrs, 1, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_4), (&__pyx_t_5)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 184, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_dict_iterator(__pyx_v_attrs, 1, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_4), (&__pyx_t_5)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 182, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_XDECREF(__pyx_t_1);
   __pyx_t_1 = __pyx_t_2;
@@ -4505,7 +4502,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   while (1) {
     __pyx_t_7 = __Pyx_dict_iter_next(__pyx_t_1, __pyx_t_4, &__pyx_t_3, &__pyx_t_2, &__pyx_t_6, NULL, __pyx_t_5);
     if (unlikely(__pyx_t_7 == 0)) break;
-    if (unlikely(__pyx_t_7 == -1)) __PYX_ERR(0, 184, __pyx_L1_error)
+    if (unlikely(__pyx_t_7 == -1)) __PYX_ERR(0, 182, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_XDECREF_SET(__pyx_v_key, __pyx_t_2);
@@ -4513,7 +4510,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
     __Pyx_XDECREF_SET(__pyx_v_value, __pyx_t_6);
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":185
+    /* "swarmscope/conventions/agent_model.py":183
  *     slots = _SLOTS
  *     for key, value in attrs.items():
  *         slot = slots.get(key)             # <<<<<<<<<<<<<<
@@ -4527,13 +4524,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
       PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_key};
       __pyx_t_6 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_8, (2-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 185, __pyx_L1_error)
+      if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 183, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
     }
     __Pyx_XDECREF_SET(__pyx_v_slot, __pyx_t_6);
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":186
+    /* "swarmscope/conventions/agent_model.py":184
  *     for key, value in attrs.items():
  *         slot = slots.get(key)
  *         if slot is not None and value is not None and value != "":             # <<<<<<<<<<<<<<
@@ -4558,7 +4555,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
 
       goto __pyx_L6_bool_binop_done;
     }
-    __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_str(__pyx_v_value, __pyx_mstate_global->__pyx_kp_u__3, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 186, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyObject_CompareBoolNe_object_str(__pyx_v_value, __pyx_mstate_global->__pyx_kp_u__3, Py_NE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 184, __pyx_L1_error)
 
     __pyx_t_9 = __pyx_t_10;
 
@@ -4566,7 +4563,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
     if (__pyx_t_9) {
 
 
-      /* "swarmscope/conventions/agent_model.py":187
+      /* "swarmscope/conventions/agent_model.py":185
  *         slot = slots.get(key)
  *         if slot is not None and value is not None and value != "":
  *             at, rank = slot             # <<<<<<<<<<<<<<
@@ -4579,7 +4576,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
         if (unlikely(size != 2)) {
           if (size > 2) __Pyx_RaiseTooManyValuesError(2);
           else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-          __PYX_ERR(0, 187, __pyx_L1_error)
+          __PYX_ERR(0, 185, __pyx_L1_error)
         }
         #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
         if (likely(PyTuple_CheckExact(sequence))) {
@@ -4589,28 +4586,28 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
           __Pyx_INCREF(__pyx_t_2);
         } else {
           __pyx_t_6 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 187, __pyx_L1_error)
+          if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 185, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_6);
           __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 187, __pyx_L1_error)
+          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 185, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_2);
         }
         #else
-        __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 187, __pyx_L1_error)
+        __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 185, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
-        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 187, __pyx_L1_error)
+        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 185, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_2);
         #endif
       } else {
         Py_ssize_t index = -1;
-        __pyx_t_11 = PyObject_GetIter(__pyx_v_slot); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 187, __pyx_L1_error)
+        __pyx_t_11 = PyObject_GetIter(__pyx_v_slot); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 185, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_11);
         __pyx_t_12 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_11);
         index = 0; __pyx_t_6 = __pyx_t_12(__pyx_t_11); if (unlikely(!__pyx_t_6)) goto __pyx_L9_unpacking_failed;
         __Pyx_GOTREF(__pyx_t_6);
         index = 1; __pyx_t_2 = __pyx_t_12(__pyx_t_11); if (unlikely(!__pyx_t_2)) goto __pyx_L9_unpacking_failed;
         __Pyx_GOTREF(__pyx_t_2);
-        if (__Pyx_IternextUnpackEndCheck(__pyx_t_12(__pyx_t_11), 2) < (0)) __PYX_ERR(0, 187, __pyx_L1_error)
+        if (__Pyx_IternextUnpackEndCheck(__pyx_t_12(__pyx_t_11), 2) < (0)) __PYX_ERR(0, 185, __pyx_L1_error)
         __pyx_t_12 = NULL;
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         goto __pyx_L10_unpacking_done;
@@ -4618,7 +4615,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         __pyx_t_12 = NULL;
         if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-        __PYX_ERR(0, 187, __pyx_L1_error)
+        __PYX_ERR(0, 185, __pyx_L1_error)
         __pyx_L10_unpacking_done:;
       }
       __Pyx_XDECREF_SET(__pyx_v_at, __pyx_t_6);
@@ -4626,39 +4623,39 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
       __Pyx_XDECREF_SET(__pyx_v_rank, __pyx_t_2);
       __pyx_t_2 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":188
+      /* "swarmscope/conventions/agent_model.py":186
  *         if slot is not None and value is not None and value != "":
  *             at, rank = slot
  *             if rank < ranks[at]:             # <<<<<<<<<<<<<<
  *                 values[at] = value
  *                 ranks[at] = rank
 */
-      __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_ranks, __pyx_v_at); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 188, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_ranks, __pyx_v_at); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 186, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_9 = __Pyx_PyObject_CompareBoolLt_object_object(__pyx_v_rank, __pyx_t_2, Py_LT); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 188, __pyx_L1_error)
+      __pyx_t_9 = __Pyx_PyObject_CompareBoolLt_object_object(__pyx_v_rank, __pyx_t_2, Py_LT); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 186, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
       if (__pyx_t_9) {
 
 
-        /* "swarmscope/conventions/agent_model.py":189
+        /* "swarmscope/conventions/agent_model.py":187
  *             at, rank = slot
  *             if rank < ranks[at]:
  *                 values[at] = value             # <<<<<<<<<<<<<<
  *                 ranks[at] = rank
  *     return values
 */
-        if (unlikely((PyObject_SetItem(__pyx_v_values, __pyx_v_at, __pyx_v_value) < 0))) __PYX_ERR(0, 189, __pyx_L1_error)
+        if (unlikely((PyObject_SetItem(__pyx_v_values, __pyx_v_at, __pyx_v_value) < 0))) __PYX_ERR(0, 187, __pyx_L1_error)
 
-        /* "swarmscope/conventions/agent_model.py":190
+        /* "swarmscope/conventions/agent_model.py":188
  *             if rank < ranks[at]:
  *                 values[at] = value
  *                 ranks[at] = rank             # <<<<<<<<<<<<<<
  *     return values
  * 
 */
-        if (unlikely((PyObject_SetItem(__pyx_v_ranks, __pyx_v_at, __pyx_v_rank) < 0))) __PYX_ERR(0, 190, __pyx_L1_error)
+        if (unlikely((PyObject_SetItem(__pyx_v_ranks, __pyx_v_at, __pyx_v_rank) < 0))) __PYX_ERR(0, 188, __pyx_L1_error)
 
-        /* "swarmscope/conventions/agent_model.py":188
+        /* "swarmscope/conventions/agent_model.py":186
  *         if slot is not None and value is not None and value != "":
  *             at, rank = slot
  *             if rank < ranks[at]:             # <<<<<<<<<<<<<<
@@ -4667,7 +4664,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":186
+      /* "swarmscope/conventions/agent_model.py":184
  *     for key, value in attrs.items():
  *         slot = slots.get(key)
  *         if slot is not None and value is not None and value != "":             # <<<<<<<<<<<<<<
@@ -4678,7 +4675,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":191
+  /* "swarmscope/conventions/agent_model.py":189
  *                 values[at] = value
  *                 ranks[at] = rank
  *     return values             # <<<<<<<<<<<<<<
@@ -4696,7 +4693,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":179
+  /* "swarmscope/conventions/agent_model.py":177
  * 
  * 
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:             # <<<<<<<<<<<<<<
@@ -4726,7 +4723,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_2read_slots(C
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":194
+/* "swarmscope/conventions/agent_model.py":192
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
@@ -4777,32 +4774,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_kind,&__pyx_mstate_global->__pyx_n_u_attrs,&__pyx_mstate_global->__pyx_n_u_events,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 194, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 192, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 192, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 192, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 192, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 192, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "derive", 0) < (0)) __PYX_ERR(0, 194, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "derive", 0) < (0)) __PYX_ERR(0, 192, __pyx_L3_error)
 
-      /* "swarmscope/conventions/agent_model.py":198
+      /* "swarmscope/conventions/agent_model.py":196
  *     kind: str,
  *     attrs: dict[str, Any],
  *     events: list[tuple[int, str, dict[str, Any]]] | None = None,             # <<<<<<<<<<<<<<
@@ -4811,21 +4808,21 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 */
       if (!values[3]) values[3] = __Pyx_NewRef(((PyObject*)Py_None));
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, i); __PYX_ERR(0, 194, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, i); __PYX_ERR(0, 192, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 192, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 192, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 192, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 194, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 192, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -4838,7 +4835,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, __pyx_nargs); __PYX_ERR(0, 194, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("derive", 0, 3, 4, __pyx_nargs); __PYX_ERR(0, 192, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -4849,13 +4846,13 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 195, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_kind), (&PyUnicode_Type), 0, "kind", 2))) __PYX_ERR(0, 196, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 197, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 1, "events", 2))) __PYX_ERR(0, 198, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 193, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_kind), (&PyUnicode_Type), 0, "kind", 2))) __PYX_ERR(0, 194, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 195, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 1, "events", 2))) __PYX_ERR(0, 196, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_4derive(__pyx_self, __pyx_v_name, __pyx_v_kind, __pyx_v_attrs, __pyx_v_events);
 
-  /* "swarmscope/conventions/agent_model.py":194
+  /* "swarmscope/conventions/agent_model.py":192
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
@@ -4895,7 +4892,6 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   PyObject *__pyx_v_graph_node = NULL;
   PyObject *__pyx_v_thread = NULL;
   PyObject *__pyx_v_parent_node = NULL;
-  PyObject *__pyx_v_output = NULL;
   PyObject *__pyx_v_state = NULL;
   PyObject *__pyx_v_provider = NULL;
   PyObject *__pyx_r = NULL;
@@ -4923,7 +4919,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("derive", 0);
 
-  /* "swarmscope/conventions/agent_model.py":205
+  /* "swarmscope/conventions/agent_model.py":203
  *     for its columns.
  *     """
  *     found = read_slots(attrs)             # <<<<<<<<<<<<<<
@@ -4931,7 +4927,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *     agent = found[AGENT]
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_read_slots); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 205, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_read_slots); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 203, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -4950,103 +4946,103 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 205, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 203, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_found = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":206
+  /* "swarmscope/conventions/agent_model.py":204
  *     """
  *     found = read_slots(attrs)
  *     operation = found[OPERATION]             # <<<<<<<<<<<<<<
  *     agent = found[AGENT]
  *     tool = found[TOOL]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 206, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 204, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 206, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 204, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_operation = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":207
+  /* "swarmscope/conventions/agent_model.py":205
  *     found = read_slots(attrs)
  *     operation = found[OPERATION]
  *     agent = found[AGENT]             # <<<<<<<<<<<<<<
  *     tool = found[TOOL]
  *     handoff_from = found[HANDOFF_FROM]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 207, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 205, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 207, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 205, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_agent = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":208
+  /* "swarmscope/conventions/agent_model.py":206
  *     operation = found[OPERATION]
  *     agent = found[AGENT]
  *     tool = found[TOOL]             # <<<<<<<<<<<<<<
  *     handoff_from = found[HANDOFF_FROM]
  *     handoff_to = found[HANDOFF_TO]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 208, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 206, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 208, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 206, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_tool = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":209
+  /* "swarmscope/conventions/agent_model.py":207
  *     agent = found[AGENT]
  *     tool = found[TOOL]
  *     handoff_from = found[HANDOFF_FROM]             # <<<<<<<<<<<<<<
  *     handoff_to = found[HANDOFF_TO]
  *     session = found[SESSION]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_FROM); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 209, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_FROM); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 207, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 209, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 207, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_handoff_from = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":210
+  /* "swarmscope/conventions/agent_model.py":208
  *     tool = found[TOOL]
  *     handoff_from = found[HANDOFF_FROM]
  *     handoff_to = found[HANDOFF_TO]             # <<<<<<<<<<<<<<
  *     session = found[SESSION]
  *     wait = None
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 210, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 208, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 210, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 208, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_handoff_to = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":211
+  /* "swarmscope/conventions/agent_model.py":209
  *     handoff_from = found[HANDOFF_FROM]
  *     handoff_to = found[HANDOFF_TO]
  *     session = found[SESSION]             # <<<<<<<<<<<<<<
  *     wait = None
  * 
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_SESSION); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 211, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_SESSION); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 209, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 211, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 209, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_session = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":212
+  /* "swarmscope/conventions/agent_model.py":210
  *     handoff_to = found[HANDOFF_TO]
  *     session = found[SESSION]
  *     wait = None             # <<<<<<<<<<<<<<
@@ -5056,22 +5052,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   __Pyx_INCREF(Py_None);
   __pyx_v_wait = Py_None;
 
-  /* "swarmscope/conventions/agent_model.py":214
+  /* "swarmscope/conventions/agent_model.py":212
  *     wait = None
  * 
  *     open_kind = found[OPEN_KIND]             # <<<<<<<<<<<<<<
  *     if open_kind is not None:
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPEN_KIND); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 214, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPEN_KIND); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 212, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 214, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 212, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_open_kind = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":215
+  /* "swarmscope/conventions/agent_model.py":213
  * 
  *     open_kind = found[OPEN_KIND]
  *     if open_kind is not None:             # <<<<<<<<<<<<<<
@@ -5082,21 +5078,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":216
+    /* "swarmscope/conventions/agent_model.py":214
  *     open_kind = found[OPEN_KIND]
  *     if open_kind is not None:
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())             # <<<<<<<<<<<<<<
  *         operation = operation or mapped
  *         metadata = found[METADATA]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 216, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 214, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_OPENINFERENCE_KINDS); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 216, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_OPENINFERENCE_KINDS); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 214, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_t_1 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_1);
-    __pyx_t_8 = __Pyx_PyObject_Unicode(__pyx_v_open_kind); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 216, __pyx_L1_error)
+    __pyx_t_8 = __Pyx_PyObject_Unicode(__pyx_v_open_kind); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 214, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
     __pyx_t_7 = __pyx_t_8;
     __Pyx_INCREF(__pyx_t_7);
@@ -5106,10 +5102,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_upper, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 216, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 214, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_2))||((__pyx_t_2) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(0, 216, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_2))||((__pyx_t_2) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(0, 214, __pyx_L1_error)
     __pyx_t_4 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_1, __pyx_t_2};
@@ -5117,20 +5113,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 216, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 214, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __pyx_v_mapped = __pyx_t_3;
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":217
+    /* "swarmscope/conventions/agent_model.py":215
  *     if open_kind is not None:
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
  *         operation = operation or mapped             # <<<<<<<<<<<<<<
  *         metadata = found[METADATA]
  *         if metadata:
 */
-    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_operation); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 217, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_operation); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 215, __pyx_L1_error)
     if (!__pyx_t_5) {
     } else {
       __Pyx_INCREF(__pyx_v_operation);
@@ -5143,33 +5139,33 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_3);
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":218
+    /* "swarmscope/conventions/agent_model.py":216
  *         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
  *         operation = operation or mapped
  *         metadata = found[METADATA]             # <<<<<<<<<<<<<<
  *         if metadata:
  *             graph_node, thread = langgraph_metadata(metadata)
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 218, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 216, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 218, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 216, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_v_metadata = __pyx_t_6;
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":219
+    /* "swarmscope/conventions/agent_model.py":217
  *         operation = operation or mapped
  *         metadata = found[METADATA]
  *         if metadata:             # <<<<<<<<<<<<<<
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread
 */
-    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 219, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 217, __pyx_L1_error)
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":220
+      /* "swarmscope/conventions/agent_model.py":218
  *         metadata = found[METADATA]
  *         if metadata:
  *             graph_node, thread = langgraph_metadata(metadata)             # <<<<<<<<<<<<<<
@@ -5177,7 +5173,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *             if (
 */
       __pyx_t_3 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_langgraph_metadata); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 220, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_langgraph_metadata); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 218, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
@@ -5196,7 +5192,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 220, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 218, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
       }
       if ((likely(PyTuple_CheckExact(__pyx_t_6))) || (PyList_CheckExact(__pyx_t_6))) {
@@ -5205,7 +5201,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         if (unlikely(size != 2)) {
           if (size > 2) __Pyx_RaiseTooManyValuesError(2);
           else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-          __PYX_ERR(0, 220, __pyx_L1_error)
+          __PYX_ERR(0, 218, __pyx_L1_error)
         }
         #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
         if (likely(PyTuple_CheckExact(sequence))) {
@@ -5215,22 +5211,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
           __Pyx_INCREF(__pyx_t_3);
         } else {
           __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 220, __pyx_L1_error)
+          if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 218, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_2);
           __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-          if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 220, __pyx_L1_error)
+          if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 218, __pyx_L1_error)
           __Pyx_XGOTREF(__pyx_t_3);
         }
         #else
-        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 220, __pyx_L1_error)
+        __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 218, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_2);
-        __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 220, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 218, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
         #endif
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       } else {
         Py_ssize_t index = -1;
-        __pyx_t_1 = PyObject_GetIter(__pyx_t_6); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 220, __pyx_L1_error)
+        __pyx_t_1 = PyObject_GetIter(__pyx_t_6); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 218, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_1);
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
         __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_1);
@@ -5238,7 +5234,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_GOTREF(__pyx_t_2);
         index = 1; __pyx_t_3 = __pyx_t_9(__pyx_t_1); if (unlikely(!__pyx_t_3)) goto __pyx_L7_unpacking_failed;
         __Pyx_GOTREF(__pyx_t_3);
-        if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_1), 2) < (0)) __PYX_ERR(0, 220, __pyx_L1_error)
+        if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_1), 2) < (0)) __PYX_ERR(0, 218, __pyx_L1_error)
         __pyx_t_9 = NULL;
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         goto __pyx_L8_unpacking_done;
@@ -5246,7 +5242,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         __pyx_t_9 = NULL;
         if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-        __PYX_ERR(0, 220, __pyx_L1_error)
+        __PYX_ERR(0, 218, __pyx_L1_error)
         __pyx_L8_unpacking_done:;
       }
       __pyx_v_graph_node = __pyx_t_2;
@@ -5254,14 +5250,14 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __pyx_v_thread = __pyx_t_3;
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":221
+      /* "swarmscope/conventions/agent_model.py":219
  *         if metadata:
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread             # <<<<<<<<<<<<<<
  *             if (
  *                 mapped == spans.CHAIN
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_session); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 221, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_session); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 219, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_session);
@@ -5274,19 +5270,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_session, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":223
+      /* "swarmscope/conventions/agent_model.py":221
  *             session = session or thread
  *             if (
  *                 mapped == spans.CHAIN             # <<<<<<<<<<<<<<
  *                 and graph_node == name
  *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 223, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 221, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_CHAIN); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 223, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_CHAIN); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 221, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_mapped, __pyx_t_3, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 223, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_mapped, __pyx_t_3, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 221, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       if (__pyx_t_10) {
 
@@ -5297,14 +5293,14 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         goto __pyx_L12_bool_binop_done;
       }
 
-      /* "swarmscope/conventions/agent_model.py":224
+      /* "swarmscope/conventions/agent_model.py":222
  *             if (
  *                 mapped == spans.CHAIN
  *                 and graph_node == name             # <<<<<<<<<<<<<<
  *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
  *             ):
 */
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_graph_node, __pyx_v_name, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 224, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_graph_node, __pyx_v_name, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 222, __pyx_L1_error)
       if (__pyx_t_10) {
 
       } else {
@@ -5314,26 +5310,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         goto __pyx_L12_bool_binop_done;
       }
 
-      /* "swarmscope/conventions/agent_model.py":225
+      /* "swarmscope/conventions/agent_model.py":223
  *                 mapped == spans.CHAIN
  *                 and graph_node == name
  *                 and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES             # <<<<<<<<<<<<<<
  *             ):
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 225, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERNAL_NODES); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 225, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERNAL_NODES); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_graph_node, __pyx_t_6, Py_NE)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 225, __pyx_L1_error)
+      __pyx_t_10 = (__Pyx_PySequence_ContainsTF(__pyx_v_graph_node, __pyx_t_6, Py_NE)); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
       __pyx_t_5 = __pyx_t_10;
 
       __pyx_L12_bool_binop_done:;
 
-      /* "swarmscope/conventions/agent_model.py":222
+      /* "swarmscope/conventions/agent_model.py":220
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread
  *             if (             # <<<<<<<<<<<<<<
@@ -5343,19 +5339,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       if (__pyx_t_5) {
 
 
-        /* "swarmscope/conventions/agent_model.py":228
+        /* "swarmscope/conventions/agent_model.py":226
  *             ):
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node             # <<<<<<<<<<<<<<
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
 */
-        __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 228, __pyx_L1_error)
+        __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 226, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_6);
-        __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 228, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 226, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 228, __pyx_L1_error)
+        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 226, __pyx_L1_error)
         if (!__pyx_t_5) {
         } else {
           __Pyx_INCREF(__pyx_v_agent);
@@ -5370,7 +5366,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
         __pyx_t_6 = 0;
 
-        /* "swarmscope/conventions/agent_model.py":222
+        /* "swarmscope/conventions/agent_model.py":220
  *             graph_node, thread = langgraph_metadata(metadata)
  *             session = session or thread
  *             if (             # <<<<<<<<<<<<<<
@@ -5379,7 +5375,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":219
+      /* "swarmscope/conventions/agent_model.py":217
  *         operation = operation or mapped
  *         metadata = found[METADATA]
  *         if metadata:             # <<<<<<<<<<<<<<
@@ -5388,43 +5384,43 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":229
+    /* "swarmscope/conventions/agent_model.py":227
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):             # <<<<<<<<<<<<<<
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT and not (
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 229, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 227, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 227, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_3, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 229, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_3, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 227, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":230
+      /* "swarmscope/conventions/agent_model.py":228
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]             # <<<<<<<<<<<<<<
  *         elif operation == spans.INVOKE_AGENT and not (
  *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 230, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 230, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 230, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openai_agents); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_11 = PyObject_Length(__pyx_t_2); if (unlikely(__pyx_t_11 == ((Py_ssize_t)-1))) __PYX_ERR(0, 230, __pyx_L1_error)
+      __pyx_t_11 = PyObject_Length(__pyx_t_2); if (unlikely(__pyx_t_11 == ((Py_ssize_t)-1))) __PYX_ERR(0, 228, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_11, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_11, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 228, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
 
       __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_6);
@@ -5432,7 +5428,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_handoff_to, __pyx_t_2);
       __pyx_t_2 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":229
+      /* "swarmscope/conventions/agent_model.py":227
  *                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
  *                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
  *         if name.startswith(openai_agents.HANDOFF_TO):             # <<<<<<<<<<<<<<
@@ -5442,19 +5438,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L17;
     }
 
-    /* "swarmscope/conventions/agent_model.py":231
+    /* "swarmscope/conventions/agent_model.py":229
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT and not (             # <<<<<<<<<<<<<<
  *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
  *         ):
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 231, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 231, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 231, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 229, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_10) {
 
@@ -5465,14 +5461,14 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L18_bool_binop_done;
     }
 
-    /* "swarmscope/conventions/agent_model.py":232
+    /* "swarmscope/conventions/agent_model.py":230
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT and not (
  *             agent or found[GRAPH_NODE] or metadata or found[PROVIDER]             # <<<<<<<<<<<<<<
  *         ):
  *             # An AGENT span that says nothing else: the Agents SDK's trace root, the run of
 */
-    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 230, __pyx_L1_error)
     if (!__pyx_t_12) {
 
     } else {
@@ -5481,12 +5477,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
       goto __pyx_L20_bool_binop_done;
     }
-    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 230, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_2); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 230, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     if (!__pyx_t_12) {
 
@@ -5496,7 +5492,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
       goto __pyx_L20_bool_binop_done;
     }
-    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_metadata); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 230, __pyx_L1_error)
     if (!__pyx_t_12) {
 
     } else {
@@ -5505,19 +5501,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
       goto __pyx_L20_bool_binop_done;
     }
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 230, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 230, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 230, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
     __pyx_t_10 = __pyx_t_12;
 
     __pyx_L20_bool_binop_done:;
 
-    /* "swarmscope/conventions/agent_model.py":231
+    /* "swarmscope/conventions/agent_model.py":229
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT and not (             # <<<<<<<<<<<<<<
@@ -5534,22 +5530,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":236
+      /* "swarmscope/conventions/agent_model.py":234
  *             # An AGENT span that says nothing else: the Agents SDK's trace root, the run of
  *             # the whole workflow (its agents' spans name their agent and LLM system).
  *             operation = spans.INVOKE_WORKFLOW             # <<<<<<<<<<<<<<
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 236, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 234, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_WORKFLOW); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 236, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_INVOKE_WORKFLOW); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 234, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_2);
       __pyx_t_2 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":231
+      /* "swarmscope/conventions/agent_model.py":229
  *         if name.startswith(openai_agents.HANDOFF_TO):
  *             operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
  *         elif operation == spans.INVOKE_AGENT and not (             # <<<<<<<<<<<<<<
@@ -5559,43 +5555,43 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L17;
     }
 
-    /* "swarmscope/conventions/agent_model.py":237
+    /* "swarmscope/conventions/agent_model.py":235
  *             # the whole workflow (its agents' spans name their agent and LLM system).
  *             operation = spans.INVOKE_WORKFLOW
  *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 237, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 235, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 237, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 235, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 237, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 235, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":238
+      /* "swarmscope/conventions/agent_model.py":236
  *             operation = spans.INVOKE_WORKFLOW
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name             # <<<<<<<<<<<<<<
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 236, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
         __pyx_t_6 = __pyx_v_agent;
         goto __pyx_L24_bool_binop_done;
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 238, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 236, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 236, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 236, __pyx_L1_error)
       if (!__pyx_t_5) {
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       } else {
@@ -5610,29 +5606,29 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":239
+      /* "swarmscope/conventions/agent_model.py":237
  *         elif operation == spans.INVOKE_AGENT:
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]             # <<<<<<<<<<<<<<
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 239, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 237, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 239, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 237, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __pyx_v_parent_node = __pyx_t_3;
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":240
+      /* "swarmscope/conventions/agent_model.py":238
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:             # <<<<<<<<<<<<<<
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:
 */
-      __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_parent_node); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 240, __pyx_L1_error)
+      __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_v_parent_node); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
       if (__pyx_t_12) {
 
       } else {
@@ -5641,7 +5637,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
         goto __pyx_L28_bool_binop_done;
       }
-      __pyx_t_12 = __Pyx_PyObject_CompareBoolNe_object_object(__pyx_v_parent_node, __pyx_v_agent, Py_NE); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 240, __pyx_L1_error)
+      __pyx_t_12 = __Pyx_PyObject_CompareBoolNe_object_object(__pyx_v_parent_node, __pyx_v_agent, Py_NE); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 238, __pyx_L1_error)
 
       __pyx_t_5 = __pyx_t_12;
 
@@ -5649,14 +5645,14 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       if (__pyx_t_5) {
 
 
-        /* "swarmscope/conventions/agent_model.py":241
+        /* "swarmscope/conventions/agent_model.py":239
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node             # <<<<<<<<<<<<<<
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name
 */
-        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_handoff_from); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 241, __pyx_L1_error)
+        __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_handoff_from); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 239, __pyx_L1_error)
         if (!__pyx_t_5) {
         } else {
           __Pyx_INCREF(__pyx_v_handoff_from);
@@ -5669,7 +5665,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
         __Pyx_DECREF_SET(__pyx_v_handoff_from, __pyx_t_3);
         __pyx_t_3 = 0;
 
-        /* "swarmscope/conventions/agent_model.py":240
+        /* "swarmscope/conventions/agent_model.py":238
  *             agent = agent or found[GRAPH_NODE] or name
  *             parent_node = found[GRAPH_PARENT]
  *             if parent_node and parent_node != agent:             # <<<<<<<<<<<<<<
@@ -5678,7 +5674,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":237
+      /* "swarmscope/conventions/agent_model.py":235
  *             # the whole workflow (its agents' spans name their agent and LLM system).
  *             operation = spans.INVOKE_WORKFLOW
  *         elif operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
@@ -5688,31 +5684,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       goto __pyx_L17;
     }
 
-    /* "swarmscope/conventions/agent_model.py":242
+    /* "swarmscope/conventions/agent_model.py":240
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or name
- *         output = found[OUTPUT_VALUE]
+ * 
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 242, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 240, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 242, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 240, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 242, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 240, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":243
+      /* "swarmscope/conventions/agent_model.py":241
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or name             # <<<<<<<<<<<<<<
- *         output = found[OUTPUT_VALUE]
- *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
+ * 
+ *     elif operation is None:
 */
-      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 243, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 241, __pyx_L1_error)
       if (!__pyx_t_5) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
@@ -5725,86 +5721,17 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_6);
       __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":242
+      /* "swarmscope/conventions/agent_model.py":240
  *             if parent_node and parent_node != agent:
  *                 handoff_from = handoff_from or parent_node
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or name
- *         output = found[OUTPUT_VALUE]
+ * 
 */
     }
     __pyx_L17:;
 
-    /* "swarmscope/conventions/agent_model.py":244
- *         elif operation == spans.EXECUTE_TOOL:
- *             tool = tool or name
- *         output = found[OUTPUT_VALUE]             # <<<<<<<<<<<<<<
- *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
- *             wait = spans.WAIT_INTERRUPT
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 244, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_6);
-    __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 244, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    __pyx_v_output = __pyx_t_3;
-    __pyx_t_3 = 0;
-
-    /* "swarmscope/conventions/agent_model.py":245
- *             tool = tool or name
- *         output = found[OUTPUT_VALUE]
- *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:             # <<<<<<<<<<<<<<
- *             wait = spans.WAIT_INTERRUPT
- * 
-*/
-    __pyx_t_12 = PyUnicode_Check(__pyx_v_output); 
-    if (__pyx_t_12) {
-
-    } else {
-
-      __pyx_t_5 = __pyx_t_12;
-
-      goto __pyx_L35_bool_binop_done;
-    }
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 245, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 245, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_6);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_t_6, __pyx_v_output, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 245, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-
-    __pyx_t_5 = __pyx_t_12;
-
-    __pyx_L35_bool_binop_done:;
-    if (__pyx_t_5) {
-
-
-      /* "swarmscope/conventions/agent_model.py":246
- *         output = found[OUTPUT_VALUE]
- *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:
- *             wait = spans.WAIT_INTERRUPT             # <<<<<<<<<<<<<<
- * 
- *     elif operation is None:
-*/
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 246, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 246, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
-      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
-      __pyx_t_3 = 0;
-
-      /* "swarmscope/conventions/agent_model.py":245
- *             tool = tool or name
- *         output = found[OUTPUT_VALUE]
- *         if isinstance(output, str) and openinference.LANGGRAPH_INTERRUPT in output:             # <<<<<<<<<<<<<<
- *             wait = spans.WAIT_INTERRUPT
- * 
-*/
-    }
-
-    /* "swarmscope/conventions/agent_model.py":215
+    /* "swarmscope/conventions/agent_model.py":213
  * 
  *     open_kind = found[OPEN_KIND]
  *     if open_kind is not None:             # <<<<<<<<<<<<<<
@@ -5814,8 +5741,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
     goto __pyx_L3;
   }
 
-  /* "swarmscope/conventions/agent_model.py":248
- *             wait = spans.WAIT_INTERRUPT
+  /* "swarmscope/conventions/agent_model.py":243
+ *             tool = tool or name
  * 
  *     elif operation is None:             # <<<<<<<<<<<<<<
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
@@ -5825,115 +5752,115 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":249
+    /* "swarmscope/conventions/agent_model.py":244
  * 
  *     elif operation is None:
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)             # <<<<<<<<<<<<<<
  *         if operation == spans.HANDOFF and handoff_to is None:
  *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
 */
-    __pyx_t_6 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_foreign_operation); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
+    __pyx_t_3 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_foreign_operation); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_4 = 1;
     #if CYTHON_UNPACK_METHODS
     if (unlikely(PyMethod_Check(__pyx_t_2))) {
-      __pyx_t_6 = PyMethod_GET_SELF(__pyx_t_2);
-      assert(__pyx_t_6);
+      __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_2);
+      assert(__pyx_t_3);
       PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-      __Pyx_INCREF(__pyx_t_6);
+      __Pyx_INCREF(__pyx_t_3);
       __Pyx_INCREF(__pyx__function);
       __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
       __pyx_t_4 = 0;
     }
     #endif
     {
-      PyObject *__pyx_callargs[5] = {__pyx_t_6, __pyx_v_name, __pyx_v_attrs, __pyx_v_agent, __pyx_v_tool};
-      __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (5-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+      PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_name, __pyx_v_attrs, __pyx_v_agent, __pyx_v_tool};
+      __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (5-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 249, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
+      if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 244, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
     }
-    if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
-      PyObject* sequence = __pyx_t_3;
+    if ((likely(PyTuple_CheckExact(__pyx_t_6))) || (PyList_CheckExact(__pyx_t_6))) {
+      PyObject* sequence = __pyx_t_6;
       Py_ssize_t size = __Pyx_PySequence_SIZE(sequence);
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 249, __pyx_L1_error)
+        __PYX_ERR(0, 244, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       if (likely(PyTuple_CheckExact(sequence))) {
         __pyx_t_2 = PyTuple_GET_ITEM(sequence, 0);
         __Pyx_INCREF(__pyx_t_2);
-        __pyx_t_6 = PyTuple_GET_ITEM(sequence, 1);
-        __Pyx_INCREF(__pyx_t_6);
+        __pyx_t_3 = PyTuple_GET_ITEM(sequence, 1);
+        __Pyx_INCREF(__pyx_t_3);
         __pyx_t_1 = PyTuple_GET_ITEM(sequence, 2);
         __Pyx_INCREF(__pyx_t_1);
       } else {
         __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 244, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_2);
-        __pyx_t_6 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 249, __pyx_L1_error)
-        __Pyx_XGOTREF(__pyx_t_6);
+        __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 244, __pyx_L1_error)
+        __Pyx_XGOTREF(__pyx_t_3);
         __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 244, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_1);
       }
       #else
-      __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 249, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 244, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 249, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 249, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 244, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 244, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       #endif
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     } else {
       Py_ssize_t index = -1;
-      __pyx_t_8 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 249, __pyx_L1_error)
+      __pyx_t_8 = PyObject_GetIter(__pyx_t_6); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 244, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __pyx_t_9 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_8);
-      index = 0; __pyx_t_2 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_2)) goto __pyx_L37_unpacking_failed;
+      index = 0; __pyx_t_2 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_2)) goto __pyx_L34_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_2);
-      index = 1; __pyx_t_6 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_6)) goto __pyx_L37_unpacking_failed;
-      __Pyx_GOTREF(__pyx_t_6);
-      index = 2; __pyx_t_1 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_1)) goto __pyx_L37_unpacking_failed;
+      index = 1; __pyx_t_3 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_3)) goto __pyx_L34_unpacking_failed;
+      __Pyx_GOTREF(__pyx_t_3);
+      index = 2; __pyx_t_1 = __pyx_t_9(__pyx_t_8); if (unlikely(!__pyx_t_1)) goto __pyx_L34_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_1);
-      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 3) < (0)) __PYX_ERR(0, 249, __pyx_L1_error)
+      if (__Pyx_IternextUnpackEndCheck(__pyx_t_9(__pyx_t_8), 3) < (0)) __PYX_ERR(0, 244, __pyx_L1_error)
       __pyx_t_9 = NULL;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      goto __pyx_L38_unpacking_done;
-      __pyx_L37_unpacking_failed:;
+      goto __pyx_L35_unpacking_done;
+      __pyx_L34_unpacking_failed:;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __pyx_t_9 = NULL;
       if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-      __PYX_ERR(0, 249, __pyx_L1_error)
-      __pyx_L38_unpacking_done:;
+      __PYX_ERR(0, 244, __pyx_L1_error)
+      __pyx_L35_unpacking_done:;
     }
     __Pyx_DECREF_SET(__pyx_v_operation, __pyx_t_2);
     __pyx_t_2 = 0;
-    __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
-    __pyx_t_6 = 0;
+    __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_3);
+    __pyx_t_3 = 0;
     __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":250
+    /* "swarmscope/conventions/agent_model.py":245
  *     elif operation is None:
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
  *         if operation == spans.HANDOFF and handoff_to is None:             # <<<<<<<<<<<<<<
  *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
  *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 250, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 245, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_HANDOFF); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 245, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 245, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_12) {
 
@@ -5941,53 +5868,53 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
       __pyx_t_5 = __pyx_t_12;
 
-      goto __pyx_L40_bool_binop_done;
+      goto __pyx_L37_bool_binop_done;
     }
     __pyx_t_12 = (__pyx_v_handoff_to == Py_None);
 
     __pyx_t_5 = __pyx_t_12;
 
-    __pyx_L40_bool_binop_done:;
+    __pyx_L37_bool_binop_done:;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":251
+      /* "swarmscope/conventions/agent_model.py":246
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
  *         if operation == spans.HANDOFF and handoff_to is None:
  *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)             # <<<<<<<<<<<<<<
  *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
  * 
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 246, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_FROM_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 251, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
+      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_FROM_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 246, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 251, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 246, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF_SET(__pyx_v_handoff_from, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":252
+      /* "swarmscope/conventions/agent_model.py":247
  *         if operation == spans.HANDOFF and handoff_to is None:
  *             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
  *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)             # <<<<<<<<<<<<<<
  * 
  *     if isinstance(operation, str):
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 247, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_TO_AGENT); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 252, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_3);
+      __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_TO_AGENT); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 247, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_3, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 252, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_6, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 247, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF_SET(__pyx_v_handoff_to, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":250
+      /* "swarmscope/conventions/agent_model.py":245
  *     elif operation is None:
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
  *         if operation == spans.HANDOFF and handoff_to is None:             # <<<<<<<<<<<<<<
@@ -5996,8 +5923,8 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":248
- *             wait = spans.WAIT_INTERRUPT
+    /* "swarmscope/conventions/agent_model.py":243
+ *             tool = tool or name
  * 
  *     elif operation is None:             # <<<<<<<<<<<<<<
  *         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
@@ -6006,7 +5933,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   }
   __pyx_L3:;
 
-  /* "swarmscope/conventions/agent_model.py":254
+  /* "swarmscope/conventions/agent_model.py":249
  *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
  * 
  *     if isinstance(operation, str):             # <<<<<<<<<<<<<<
@@ -6017,37 +5944,37 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":255
+    /* "swarmscope/conventions/agent_model.py":250
  * 
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:             # <<<<<<<<<<<<<<
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 255, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 250, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 255, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_3, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 255, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 250, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_12) {
 
     } else {
 
       __pyx_t_5 = __pyx_t_12;
 
-      goto __pyx_L44_bool_binop_done;
+      goto __pyx_L41_bool_binop_done;
     }
     __pyx_t_12 = (__pyx_v_tool == Py_None);
 
     __pyx_t_5 = __pyx_t_12;
 
-    __pyx_L44_bool_binop_done:;
+    __pyx_L41_bool_binop_done:;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":256
+      /* "swarmscope/conventions/agent_model.py":251
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)             # <<<<<<<<<<<<<<
@@ -6055,108 +5982,108 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *             agent = _subject(name, _AGENT_PREFIXES)
 */
       __pyx_t_1 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 256, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_6);
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_TOOL_PREFIXES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 256, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 251, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_TOOL_PREFIXES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 251, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
-      if (unlikely(PyMethod_Check(__pyx_t_6))) {
-        __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_6);
+      if (unlikely(PyMethod_Check(__pyx_t_3))) {
+        __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_3);
         assert(__pyx_t_1);
-        PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_6);
+        PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
         __Pyx_INCREF(__pyx_t_1);
         __Pyx_INCREF(__pyx__function);
-        __Pyx_DECREF_SET(__pyx_t_6, __pyx__function);
+        __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
         __pyx_t_4 = 0;
       }
       #endif
       {
         PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_v_name, __pyx_t_2};
-        __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_6, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-        __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 256, __pyx_L1_error)
-        __Pyx_GOTREF(__pyx_t_3);
+        __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 251, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_6);
       }
-      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_3);
-      __pyx_t_3 = 0;
+      __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_6);
+      __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":255
+      /* "swarmscope/conventions/agent_model.py":250
  * 
  *     if isinstance(operation, str):
  *         if operation == spans.EXECUTE_TOOL and tool is None:             # <<<<<<<<<<<<<<
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
 */
-      goto __pyx_L43;
+      goto __pyx_L40;
     }
 
-    /* "swarmscope/conventions/agent_model.py":257
+    /* "swarmscope/conventions/agent_model.py":252
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:             # <<<<<<<<<<<<<<
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATIONS); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 257, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation, __pyx_t_3, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 257, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATIONS); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 252, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation, __pyx_t_6, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 252, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_12) {
 
     } else {
 
       __pyx_t_5 = __pyx_t_12;
 
-      goto __pyx_L46_bool_binop_done;
+      goto __pyx_L43_bool_binop_done;
     }
     __pyx_t_12 = (__pyx_v_agent == Py_None);
 
     __pyx_t_5 = __pyx_t_12;
 
-    __pyx_L46_bool_binop_done:;
+    __pyx_L43_bool_binop_done:;
     if (__pyx_t_5) {
 
 
-      /* "swarmscope/conventions/agent_model.py":258
+      /* "swarmscope/conventions/agent_model.py":253
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)             # <<<<<<<<<<<<<<
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL
 */
-      __pyx_t_6 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 258, __pyx_L1_error)
+      __pyx_t_3 = NULL;
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_subject); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 253, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_PREFIXES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 258, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_PREFIXES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 253, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __pyx_t_4 = 1;
       #if CYTHON_UNPACK_METHODS
       if (unlikely(PyMethod_Check(__pyx_t_2))) {
-        __pyx_t_6 = PyMethod_GET_SELF(__pyx_t_2);
-        assert(__pyx_t_6);
+        __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_2);
+        assert(__pyx_t_3);
         PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-        __Pyx_INCREF(__pyx_t_6);
+        __Pyx_INCREF(__pyx_t_3);
         __Pyx_INCREF(__pyx__function);
         __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
         __pyx_t_4 = 0;
       }
       #endif
       {
-        PyObject *__pyx_callargs[3] = {__pyx_t_6, __pyx_v_name, __pyx_t_1};
-        __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-        __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+        PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_v_name, __pyx_t_1};
+        __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 258, __pyx_L1_error)
-        __Pyx_GOTREF(__pyx_t_3);
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 253, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_6);
       }
-      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_3);
-      __pyx_t_3 = 0;
+      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_6);
+      __pyx_t_6 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":257
+      /* "swarmscope/conventions/agent_model.py":252
  *         if operation == spans.EXECUTE_TOOL and tool is None:
  *             tool = _subject(name, _TOOL_PREFIXES)
  *         elif operation in _AGENT_OPERATIONS and agent is None:             # <<<<<<<<<<<<<<
@@ -6164,9 +6091,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *     if name.startswith(_APPROVAL_PREFIX):
 */
     }
-    __pyx_L43:;
+    __pyx_L40:;
 
-    /* "swarmscope/conventions/agent_model.py":254
+    /* "swarmscope/conventions/agent_model.py":249
  *             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
  * 
  *     if isinstance(operation, str):             # <<<<<<<<<<<<<<
@@ -6175,36 +6102,36 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":259
+  /* "swarmscope/conventions/agent_model.py":254
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):             # <<<<<<<<<<<<<<
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 259, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_3, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 259, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_APPROVAL_PREFIX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 254, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_5 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_t_6, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 254, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":260
+    /* "swarmscope/conventions/agent_model.py":255
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL             # <<<<<<<<<<<<<<
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 260, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_WAIT_APPROVAL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 260, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 255, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_APPROVAL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 255, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_2);
     __pyx_t_2 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":259
+    /* "swarmscope/conventions/agent_model.py":254
  *         elif operation in _AGENT_OPERATIONS and agent is None:
  *             agent = _subject(name, _AGENT_PREFIXES)
  *     if name.startswith(_APPROVAL_PREFIX):             # <<<<<<<<<<<<<<
@@ -6213,22 +6140,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":261
+  /* "swarmscope/conventions/agent_model.py":256
  *     if name.startswith(_APPROVAL_PREFIX):
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]             # <<<<<<<<<<<<<<
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 261, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 256, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 261, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 256, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_v_state = __pyx_t_3;
-  __pyx_t_3 = 0;
+  __pyx_v_state = __pyx_t_6;
+  __pyx_t_6 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":262
+  /* "swarmscope/conventions/agent_model.py":257
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:             # <<<<<<<<<<<<<<
@@ -6242,53 +6169,53 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
     __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L50_bool_binop_done;
+    goto __pyx_L47_bool_binop_done;
   }
-  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_v_state); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_v_state); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 257, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_2 = __pyx_t_1;
   __Pyx_INCREF(__pyx_t_2);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_2, NULL};
-    __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_6 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 262, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 257, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
   }
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 262, __pyx_L1_error)
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 257, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 257, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_A2A_WAIT_STATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 262, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_A2A_WAIT_STATES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 257, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_t_3, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 262, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_12 = (__Pyx_PySequence_ContainsTF(__pyx_t_6, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 257, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   __pyx_t_5 = __pyx_t_12;
 
-  __pyx_L50_bool_binop_done:;
+  __pyx_L47_bool_binop_done:;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":263
+    /* "swarmscope/conventions/agent_model.py":258
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED             # <<<<<<<<<<<<<<
  *     if events and wait is None and _interrupted(events):
  *         wait = spans.WAIT_INTERRUPT
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 263, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 258, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_WAIT_INPUT_REQUIRED); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 263, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_WAIT_INPUT_REQUIRED); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 258, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_3);
-    __pyx_t_3 = 0;
+    __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_6);
+    __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":262
+    /* "swarmscope/conventions/agent_model.py":257
  *         wait = spans.WAIT_APPROVAL
  *     state = found[A2A_STATE]
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:             # <<<<<<<<<<<<<<
@@ -6297,7 +6224,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":264
+  /* "swarmscope/conventions/agent_model.py":259
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):             # <<<<<<<<<<<<<<
@@ -6308,7 +6235,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_v_events);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 264, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 259, __pyx_L1_error)
     __pyx_t_12 = (__pyx_temp != 0);
   }
 
@@ -6318,7 +6245,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
     __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L53_bool_binop_done;
+    goto __pyx_L50_bool_binop_done;
   }
   __pyx_t_12 = (__pyx_v_wait == Py_None);
   if (__pyx_t_12) {
@@ -6327,10 +6254,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
     __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L53_bool_binop_done;
+    goto __pyx_L50_bool_binop_done;
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_interrupted); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 264, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_interrupted); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 259, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_4 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -6346,37 +6273,37 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_events};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 264, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 259, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
   }
-  __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 264, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_12 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 259, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
   __pyx_t_5 = __pyx_t_12;
 
-  __pyx_L53_bool_binop_done:;
+  __pyx_L50_bool_binop_done:;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":265
+    /* "swarmscope/conventions/agent_model.py":260
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):
  *         wait = spans.WAIT_INTERRUPT             # <<<<<<<<<<<<<<
  * 
  *     provider = found[PROVIDER]
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 265, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 265, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 260, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_WAIT_INTERRUPT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 260, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_DECREF_SET(__pyx_v_wait, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":264
+    /* "swarmscope/conventions/agent_model.py":259
  *     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
  *         wait = spans.WAIT_INPUT_REQUIRED
  *     if events and wait is None and _interrupted(events):             # <<<<<<<<<<<<<<
@@ -6385,22 +6312,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":267
+  /* "swarmscope/conventions/agent_model.py":262
  *         wait = spans.WAIT_INTERRUPT
  * 
  *     provider = found[PROVIDER]             # <<<<<<<<<<<<<<
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 267, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 262, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 267, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_6 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_1); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 262, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_v_provider = __pyx_t_3;
-  __pyx_t_3 = 0;
+  __pyx_v_provider = __pyx_t_6;
+  __pyx_t_6 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":268
+  /* "swarmscope/conventions/agent_model.py":263
  * 
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:             # <<<<<<<<<<<<<<
@@ -6414,44 +6341,44 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 
     __pyx_t_5 = __pyx_t_12;
 
-    goto __pyx_L57_bool_binop_done;
+    goto __pyx_L54_bool_binop_done;
   }
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 268, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AI_MODEL_PROVIDER); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 268, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 263, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_AI_MODEL_PROVIDER); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 263, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 268, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 263, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_t_3, __pyx_v_provider, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 268, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_12 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_t_6, __pyx_v_provider, Py_EQ); if (unlikely((__pyx_t_12 < 0))) __PYX_ERR(0, 263, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
   __pyx_t_5 = __pyx_t_12;
 
-  __pyx_L57_bool_binop_done:;
+  __pyx_L54_bool_binop_done:;
   if (__pyx_t_5) {
 
 
-    /* "swarmscope/conventions/agent_model.py":269
+    /* "swarmscope/conventions/agent_model.py":264
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"             # <<<<<<<<<<<<<<
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
  *     return _new_fields(
 */
-    __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_provider, __pyx_mstate_global->__pyx_n_u_split); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 269, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_1 = __Pyx_PyObject_Call(__pyx_t_3, __pyx_mstate_global->__pyx_tuple[0], NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 269, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_provider, __pyx_mstate_global->__pyx_n_u_split); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 264, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_1 = __Pyx_PyObject_Call(__pyx_t_6, __pyx_mstate_global->__pyx_tuple[0], NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 264, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_3 = __Pyx_GetItemInt(__pyx_t_1, 0, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 269, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __pyx_t_6 = __Pyx_GetItemInt(__pyx_t_1, 0, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 264, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF_SET(__pyx_v_provider, __pyx_t_3);
-    __pyx_t_3 = 0;
+    __Pyx_DECREF_SET(__pyx_v_provider, __pyx_t_6);
+    __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":268
+    /* "swarmscope/conventions/agent_model.py":263
  * 
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:             # <<<<<<<<<<<<<<
@@ -6460,7 +6387,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":271
+  /* "swarmscope/conventions/agent_model.py":266
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
  *     return _new_fields(             # <<<<<<<<<<<<<<
@@ -6468,157 +6395,157 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
  *         (
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_new_fields); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 271, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_new_fields); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 266, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
 
-  /* "swarmscope/conventions/agent_model.py":272
+  /* "swarmscope/conventions/agent_model.py":267
  *     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
  *     return _new_fields(
  *         AgentFields,             # <<<<<<<<<<<<<<
  *         (
  *             operation,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_AgentFields); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 272, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_6);
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_AgentFields); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 267, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
 
-  /* "swarmscope/conventions/agent_model.py":277
+  /* "swarmscope/conventions/agent_model.py":272
  *             agent,
  *             tool,
  *             found[MODEL],             # <<<<<<<<<<<<<<
  *             found[INPUT],
  *             found[OUTPUT],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 277, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 272, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_7 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 277, __pyx_L1_error)
+  __pyx_t_7 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 272, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":278
+  /* "swarmscope/conventions/agent_model.py":273
  *             tool,
  *             found[MODEL],
  *             found[INPUT],             # <<<<<<<<<<<<<<
  *             found[OUTPUT],
  *             provider,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 278, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 273, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_13 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 278, __pyx_L1_error)
+  __pyx_t_13 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 273, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":279
+  /* "swarmscope/conventions/agent_model.py":274
  *             found[MODEL],
  *             found[INPUT],
  *             found[OUTPUT],             # <<<<<<<<<<<<<<
  *             provider,
  *             found[COST],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 279, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 274, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_14 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 279, __pyx_L1_error)
+  __pyx_t_14 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 274, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_14);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":281
+  /* "swarmscope/conventions/agent_model.py":276
  *             found[OUTPUT],
  *             provider,
  *             found[COST],             # <<<<<<<<<<<<<<
  *             session,
  *             found[CACHE_READ],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 281, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 276, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_15 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 281, __pyx_L1_error)
+  __pyx_t_15 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 276, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_15);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":283
+  /* "swarmscope/conventions/agent_model.py":278
  *             found[COST],
  *             session,
  *             found[CACHE_READ],             # <<<<<<<<<<<<<<
  *             found[CACHE_CREATION],
  *             found[REASONING],
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 283, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 278, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_16 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 283, __pyx_L1_error)
+  __pyx_t_16 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 278, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_16);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":284
+  /* "swarmscope/conventions/agent_model.py":279
  *             session,
  *             found[CACHE_READ],
  *             found[CACHE_CREATION],             # <<<<<<<<<<<<<<
  *             found[REASONING],
  *             handoff_from,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 284, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 279, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_17 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 284, __pyx_L1_error)
+  __pyx_t_17 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 279, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_17);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":285
+  /* "swarmscope/conventions/agent_model.py":280
  *             found[CACHE_READ],
  *             found[CACHE_CREATION],
  *             found[REASONING],             # <<<<<<<<<<<<<<
  *             handoff_from,
  *             handoff_to,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 285, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 280, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_18 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 285, __pyx_L1_error)
+  __pyx_t_18 = __Pyx_PyObject_GetItem(__pyx_v_found, __pyx_t_8); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 280, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_18);
   __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":274
+  /* "swarmscope/conventions/agent_model.py":269
  *         AgentFields,
  *         (
  *             operation,             # <<<<<<<<<<<<<<
  *             agent,
  *             tool,
 */
-  __pyx_t_8 = PyTuple_New(15); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 274, __pyx_L1_error)
+  __pyx_t_8 = PyTuple_New(15); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 269, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_INCREF(__pyx_v_operation);
   __Pyx_GIVEREF(__pyx_v_operation);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_GIVEREF(__pyx_v_agent);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_tool);
   __Pyx_GIVEREF(__pyx_v_tool);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 3, __pyx_t_7) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 3, __pyx_t_7) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_13);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 4, __pyx_t_13) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 4, __pyx_t_13) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_14);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 5, __pyx_t_14) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 5, __pyx_t_14) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_provider);
   __Pyx_GIVEREF(__pyx_v_provider);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 6, __pyx_v_provider) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 6, __pyx_v_provider) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_15);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 7, __pyx_t_15) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 7, __pyx_t_15) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_session);
   __Pyx_GIVEREF(__pyx_v_session);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 8, __pyx_v_session) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 8, __pyx_v_session) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_16);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 9, __pyx_t_16) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 9, __pyx_t_16) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_17);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 10, __pyx_t_17) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 10, __pyx_t_17) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_18);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 11, __pyx_t_18) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 11, __pyx_t_18) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_handoff_from);
   __Pyx_GIVEREF(__pyx_v_handoff_from);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 12, __pyx_v_handoff_from) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 12, __pyx_v_handoff_from) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_handoff_to);
   __Pyx_GIVEREF(__pyx_v_handoff_to);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 13, __pyx_v_handoff_to) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 13, __pyx_v_handoff_to) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_wait);
   __Pyx_GIVEREF(__pyx_v_wait);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 14, __pyx_v_wait) != (0)) __PYX_ERR(0, 274, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 14, __pyx_v_wait) != (0)) __PYX_ERR(0, 269, __pyx_L1_error);
   __pyx_t_7 = 0;
   __pyx_t_13 = 0;
   __pyx_t_14 = 0;
@@ -6639,27 +6566,27 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_t_6, __pyx_t_8};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_t_3, __pyx_t_8};
+    __pyx_t_6 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 271, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 266, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
   }
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_3;
+      __pyx_r = __pyx_t_6;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_3 = 0;
+  __pyx_t_6 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":194
+  /* "swarmscope/conventions/agent_model.py":192
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
@@ -6698,7 +6625,6 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   __Pyx_XDECREF(__pyx_v_graph_node);
   __Pyx_XDECREF(__pyx_v_thread);
   __Pyx_XDECREF(__pyx_v_parent_node);
-  __Pyx_XDECREF(__pyx_v_output);
   __Pyx_XDECREF(__pyx_v_state);
   __Pyx_XDECREF(__pyx_v_provider);
   __Pyx_XGIVEREF(__pyx_r);
@@ -6706,7 +6632,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_4derive(CYTHO
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":293
+/* "swarmscope/conventions/agent_model.py":288
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
@@ -6757,44 +6683,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_attrs,&__pyx_mstate_global->__pyx_n_u_agent,&__pyx_mstate_global->__pyx_n_u_tool,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 293, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 288, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 293, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 288, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 293, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 288, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 293, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 288, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 293, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 288, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_foreign_operation", 0) < (0)) __PYX_ERR(0, 293, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_foreign_operation", 0) < (0)) __PYX_ERR(0, 288, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, i); __PYX_ERR(0, 293, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, i); __PYX_ERR(0, 288, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 293, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 288, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 293, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 288, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 293, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 288, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 293, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 288, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_attrs = ((PyObject*)values[1]);
@@ -6803,7 +6729,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 293, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_foreign_operation", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 288, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -6814,8 +6740,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 294, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 294, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 289, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_attrs), (&PyDict_Type), 0, "attrs", 2))) __PYX_ERR(0, 289, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_operation(__pyx_self, __pyx_v_name, __pyx_v_attrs, __pyx_v_agent, __pyx_v_tool);
 
   /* function exit code */
@@ -6868,37 +6794,37 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_INCREF(__pyx_v_tool);
 
-  /* "swarmscope/conventions/agent_model.py":298
+  /* "swarmscope/conventions/agent_model.py":293
  *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get             # <<<<<<<<<<<<<<
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_attrs, __pyx_mstate_global->__pyx_n_u_get); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 298, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_attrs, __pyx_mstate_global->__pyx_n_u_get); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_get = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":299
+  /* "swarmscope/conventions/agent_model.py":294
  *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)             # <<<<<<<<<<<<<<
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 294, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_SPAN_KIND); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_SPAN_KIND); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 294, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 294, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_loop_kind = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":300
+  /* "swarmscope/conventions/agent_model.py":295
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:             # <<<<<<<<<<<<<<
@@ -6909,21 +6835,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":301
+    /* "swarmscope/conventions/agent_model.py":296
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())             # <<<<<<<<<<<<<<
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 296, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_TRACELOOP_KINDS); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_TRACELOOP_KINDS); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 296, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_2 = __pyx_t_5;
     __Pyx_INCREF(__pyx_t_2);
-    __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_loop_kind); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 301, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_loop_kind); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 296, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __pyx_t_6 = __pyx_t_7;
     __Pyx_INCREF(__pyx_t_6);
@@ -6933,10 +6859,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 301, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 296, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 301, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 296, __pyx_L1_error)
     __pyx_t_8 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_t_4};
@@ -6944,55 +6870,55 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 301, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 296, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __pyx_v_operation = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":302
+    /* "swarmscope/conventions/agent_model.py":297
  *     if loop_kind is not None:
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)             # <<<<<<<<<<<<<<
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 297, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_ENTITY_NAME); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 302, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_TRACELOOP_ENTITY_NAME); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 297, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 297, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_v_entity = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":303
+    /* "swarmscope/conventions/agent_model.py":298
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 303, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 298, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 303, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 298, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 303, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 298, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":304
+      /* "swarmscope/conventions/agent_model.py":299
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity             # <<<<<<<<<<<<<<
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 304, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 299, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
@@ -7005,7 +6931,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_5);
       __pyx_t_5 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":303
+      /* "swarmscope/conventions/agent_model.py":298
  *         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
  *         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
  *         if operation == spans.INVOKE_AGENT:             # <<<<<<<<<<<<<<
@@ -7015,31 +6941,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       goto __pyx_L4;
     }
 
-    /* "swarmscope/conventions/agent_model.py":305
+    /* "swarmscope/conventions/agent_model.py":300
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
  *             tool = tool or entity
  *         return operation, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 305, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 300, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 305, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 300, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 305, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_operation, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 300, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":306
+      /* "swarmscope/conventions/agent_model.py":301
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity             # <<<<<<<<<<<<<<
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 306, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 301, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
@@ -7052,7 +6978,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":305
+      /* "swarmscope/conventions/agent_model.py":300
  *         if operation == spans.INVOKE_AGENT:
  *             agent = agent or entity
  *         elif operation == spans.EXECUTE_TOOL:             # <<<<<<<<<<<<<<
@@ -7062,24 +6988,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     }
     __pyx_L4:;
 
-    /* "swarmscope/conventions/agent_model.py":307
+    /* "swarmscope/conventions/agent_model.py":302
  *         elif operation == spans.EXECUTE_TOOL:
  *             tool = tool or entity
  *         return operation, agent, tool             # <<<<<<<<<<<<<<
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:
 */
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 307, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_INCREF(__pyx_v_operation);
     __Pyx_GIVEREF(__pyx_v_operation);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 307, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 302, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 307, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 302, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 307, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 302, __pyx_L1_error);
     {
       PyObject *__pyx_temp;
       {
@@ -7091,7 +7017,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":300
+    /* "swarmscope/conventions/agent_model.py":295
  *     get = attrs.get
  *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
  *     if loop_kind is not None:             # <<<<<<<<<<<<<<
@@ -7100,25 +7026,25 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":308
+  /* "swarmscope/conventions/agent_model.py":303
  *             tool = tool or entity
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)             # <<<<<<<<<<<<<<
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 308, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_LLM_REQUEST_TYPE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 308, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_LLM_REQUEST_TYPE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 308, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_5, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_v_request_type = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":309
+  /* "swarmscope/conventions/agent_model.py":304
  *         return operation, agent, tool
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:             # <<<<<<<<<<<<<<
@@ -7129,21 +7055,21 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":310
+    /* "swarmscope/conventions/agent_model.py":305
  *     request_type = get(traceloop.LLM_REQUEST_TYPE)
  *     if request_type is not None:
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool             # <<<<<<<<<<<<<<
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
  *     if operation_id in vercel.OPERATION_IDS:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 310, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_traceloop); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 305, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_REQUEST_TYPES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_REQUEST_TYPES); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_5 = __pyx_t_2;
     __Pyx_INCREF(__pyx_t_5);
-    __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_v_request_type); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 310, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_Unicode(__pyx_v_request_type); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 305, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __pyx_t_7 = __pyx_t_6;
     __Pyx_INCREF(__pyx_t_7);
@@ -7153,10 +7079,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_lower, __pyx_callargs+__pyx_t_8, (1-__pyx_t_8) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 310, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 305, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 310, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 305, __pyx_L1_error)
     __pyx_t_8 = 0;
     {
       PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_t_4};
@@ -7164,9 +7090,176 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 305, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
+    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 305, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_GIVEREF(__pyx_t_1);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 305, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_agent);
+    __Pyx_GIVEREF(__pyx_v_agent);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 305, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_v_tool);
+    __Pyx_GIVEREF(__pyx_v_tool);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 305, __pyx_L1_error);
+    __pyx_t_1 = 0;
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = ((PyObject*)__pyx_t_2);
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_2 = 0;
+    goto __pyx_L0;
+
+    /* "swarmscope/conventions/agent_model.py":304
+ *         return operation, agent, tool
+ *     request_type = get(traceloop.LLM_REQUEST_TYPE)
+ *     if request_type is not None:             # <<<<<<<<<<<<<<
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+*/
+  }
+
+  /* "swarmscope/conventions/agent_model.py":306
+ *     if request_type is not None:
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)             # <<<<<<<<<<<<<<
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_OPERATION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 306, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 306, __pyx_L1_error)
+  if (!__pyx_t_3) {
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  } else {
+    __Pyx_INCREF(__pyx_t_1);
+    __pyx_t_2 = __pyx_t_1;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    goto __pyx_L10_bool_binop_done;
+  }
+  __Pyx_INCREF(__pyx_v_name);
+  __pyx_t_2 = __pyx_v_name;
+  __pyx_L10_bool_binop_done:;
+  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 306, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_v_operation_id = ((PyObject*)__pyx_t_1);
+  __pyx_t_1 = 0;
+
+  /* "swarmscope/conventions/agent_model.py":307
+ *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+*/
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 307, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 307, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 307, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  if (__pyx_t_3) {
+
+
+    /* "swarmscope/conventions/agent_model.py":308
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 308, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATION_IDS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 308, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 308, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (__pyx_t_3) {
+
+
+      /* "swarmscope/conventions/agent_model.py":309
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+*/
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 309, __pyx_L1_error)
+      if (!__pyx_t_3) {
+      } else {
+        __Pyx_INCREF(__pyx_v_agent);
+        __pyx_t_1 = __pyx_v_agent;
+        goto __pyx_L14_bool_binop_done;
+      }
+
+      /* "swarmscope/conventions/agent_model.py":293
+ *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
+ *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
+ *     get = attrs.get             # <<<<<<<<<<<<<<
+ *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
+ *     if loop_kind is not None:
+*/
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 309, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+
+      /* "swarmscope/conventions/agent_model.py":309
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+ *     method = get(gen.MCP_METHOD_NAME)
+*/
+      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AI_TELEMETRY_FUNCTION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 309, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 309, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __Pyx_INCREF(__pyx_t_2);
+      __pyx_t_1 = __pyx_t_2;
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_L14_bool_binop_done:;
+      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
+      __pyx_t_1 = 0;
+
+      /* "swarmscope/conventions/agent_model.py":308
+ *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool
+*/
+    }
+
+    /* "swarmscope/conventions/agent_model.py":310
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
+ *         return vercel.OPERATION_IDS[operation_id], agent, tool             # <<<<<<<<<<<<<<
+ *     method = get(gen.MCP_METHOD_NAME)
+ *     if method is not None:
+*/
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_t_2, __pyx_v_operation_id); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 310, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 310, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GIVEREF(__pyx_t_1);
@@ -7189,201 +7282,34 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_2 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":309
- *         return operation, agent, tool
- *     request_type = get(traceloop.LLM_REQUEST_TYPE)
- *     if request_type is not None:             # <<<<<<<<<<<<<<
+    /* "swarmscope/conventions/agent_model.py":307
  *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
  *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
+ *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
+ *         if operation_id in vercel.AGENT_OPERATION_IDS:
+ *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
 */
   }
 
   /* "swarmscope/conventions/agent_model.py":311
- *     if request_type is not None:
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)             # <<<<<<<<<<<<<<
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AI_OPERATION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 311, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_1); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 311, __pyx_L1_error)
-  if (!__pyx_t_3) {
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  } else {
-    __Pyx_INCREF(__pyx_t_1);
-    __pyx_t_2 = __pyx_t_1;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    goto __pyx_L10_bool_binop_done;
-  }
-  __Pyx_INCREF(__pyx_v_name);
-  __pyx_t_2 = __pyx_v_name;
-  __pyx_L10_bool_binop_done:;
-  __pyx_t_1 = __Pyx_PyObject_Unicode(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_v_operation_id = ((PyObject*)__pyx_t_1);
-  __pyx_t_1 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":312
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 312, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 312, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_2, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 312, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  if (__pyx_t_3) {
-
-
-    /* "swarmscope/conventions/agent_model.py":313
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 313, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AGENT_OPERATION_IDS); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 313, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_operation_id, __pyx_t_1, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 313, __pyx_L1_error)
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (__pyx_t_3) {
-
-
-      /* "swarmscope/conventions/agent_model.py":314
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
-*/
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 314, __pyx_L1_error)
-      if (!__pyx_t_3) {
-      } else {
-        __Pyx_INCREF(__pyx_v_agent);
-        __pyx_t_1 = __pyx_v_agent;
-        goto __pyx_L14_bool_binop_done;
-      }
-
-      /* "swarmscope/conventions/agent_model.py":298
- *     """Operation, agent and tool of a span without gen_ai.operation.name or OpenInference's
- *     kind: OpenLLMetry's span kinds, the Vercel AI SDK's operation ids, MCP, pydantic-ai."""
- *     get = attrs.get             # <<<<<<<<<<<<<<
- *     loop_kind = get(traceloop.TRACELOOP_SPAN_KIND)
- *     if loop_kind is not None:
-*/
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 314, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-
-      /* "swarmscope/conventions/agent_model.py":314
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)             # <<<<<<<<<<<<<<
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
- *     method = get(gen.MCP_METHOD_NAME)
-*/
-      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_AI_TELEMETRY_FUNCTION_ID); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 314, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_4, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 314, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_INCREF(__pyx_t_2);
-      __pyx_t_1 = __pyx_t_2;
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_L14_bool_binop_done:;
-      __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
-      __pyx_t_1 = 0;
-
-      /* "swarmscope/conventions/agent_model.py":313
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:
- *         if operation_id in vercel.AGENT_OPERATION_IDS:             # <<<<<<<<<<<<<<
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool
-*/
-    }
-
-    /* "swarmscope/conventions/agent_model.py":315
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
- *         return vercel.OPERATION_IDS[operation_id], agent, tool             # <<<<<<<<<<<<<<
- *     method = get(gen.MCP_METHOD_NAME)
- *     if method is not None:
-*/
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vercel); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 315, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_OPERATION_IDS); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 315, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_t_2, __pyx_v_operation_id); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 315, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 315, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 315, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_agent);
-    __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 315, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_v_tool);
-    __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 315, __pyx_L1_error);
-    __pyx_t_1 = 0;
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __pyx_r = ((PyObject*)__pyx_t_2);
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    __pyx_t_2 = 0;
-    goto __pyx_L0;
-
-    /* "swarmscope/conventions/agent_model.py":312
- *         return traceloop.REQUEST_TYPES.get(str(request_type).lower()), agent, tool
- *     operation_id = str(get(vercel.AI_OPERATION_ID) or name)
- *     if operation_id in vercel.OPERATION_IDS:             # <<<<<<<<<<<<<<
- *         if operation_id in vercel.AGENT_OPERATION_IDS:
- *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
-*/
-  }
-
-  /* "swarmscope/conventions/agent_model.py":316
  *             agent = agent or get(vercel.AI_TELEMETRY_FUNCTION_ID)
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)             # <<<<<<<<<<<<<<
  *     if method is not None:
  *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_METHOD_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_METHOD_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 311, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_method = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":317
+  /* "swarmscope/conventions/agent_model.py":312
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)
  *     if method is not None:             # <<<<<<<<<<<<<<
@@ -7394,19 +7320,19 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":320
+    /* "swarmscope/conventions/agent_model.py":315
  *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
  *         # server span does) is a request: the call is counted once, where the tool ran.
  *         if method == spans.MCP_TOOLS_CALL and tool is None:             # <<<<<<<<<<<<<<
  *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __pyx_t_9 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 320, __pyx_L1_error)
+    __pyx_t_9 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_method, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_9 < 0))) __PYX_ERR(0, 315, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_9) {
 
@@ -7424,33 +7350,33 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":321
+      /* "swarmscope/conventions/agent_model.py":316
  *         # server span does) is a request: the call is counted once, where the tool ran.
  *         if method == spans.MCP_TOOLS_CALL and tool is None:
  *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None             # <<<<<<<<<<<<<<
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
-      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_MCP_TOOLS_CALL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 316, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_PyObject_FormatSimple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_2, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __pyx_t_2 = __Pyx_CallUnboundCMethod1(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__partition, __pyx_v_name, __pyx_t_4); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_PyObject_FormatSimple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (!(likely(PyTuple_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_2))) __PYX_ERR(0, 321, __pyx_L1_error)
-      __pyx_t_4 = __Pyx_GetItemInt_Tuple(__pyx_t_2, 2, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyUnicode_Concat__Pyx_ReferenceSharing_OwnStrongReferenceInPlace(__pyx_t_2, __pyx_mstate_global->__pyx_kp_u__4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 316, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 321, __pyx_L1_error)
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_4); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 321, __pyx_L1_error)
+      __pyx_t_2 = __Pyx_CallUnboundCMethod1(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__partition, __pyx_v_name, __pyx_t_4); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+      if (!(likely(PyTuple_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_2))) __PYX_ERR(0, 316, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_GetItemInt_Tuple(__pyx_t_2, 2, long, 1, __Pyx_PyLong_From_long, 0, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 316, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_4);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_4))||((__pyx_t_4) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(0, 316, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_4); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 316, __pyx_L1_error)
       if (!__pyx_t_3) {
         __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       } else {
@@ -7465,7 +7391,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":320
+      /* "swarmscope/conventions/agent_model.py":315
  *         # A request that does not say it executes a tool (the MCP SDK's client side, whose
  *         # server span does) is a request: the call is counted once, where the tool ran.
  *         if method == spans.MCP_TOOLS_CALL and tool is None:             # <<<<<<<<<<<<<<
@@ -7474,28 +7400,28 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":322
+    /* "swarmscope/conventions/agent_model.py":317
  *         if method == spans.MCP_TOOLS_CALL and tool is None:
  *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool             # <<<<<<<<<<<<<<
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 317, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_MCP_REQUEST); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 317, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 322, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 317, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_GIVEREF(__pyx_t_4);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 322, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 317, __pyx_L1_error);
     __pyx_t_4 = 0;
     {
       PyObject *__pyx_temp;
@@ -7508,7 +7434,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":317
+    /* "swarmscope/conventions/agent_model.py":312
  *         return vercel.OPERATION_IDS[operation_id], agent, tool
  *     method = get(gen.MCP_METHOD_NAME)
  *     if method is not None:             # <<<<<<<<<<<<<<
@@ -7517,45 +7443,45 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":323
+  /* "swarmscope/conventions/agent_model.py":318
  *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 318, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENT_RUN); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 318, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_4, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 323, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_4, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 318, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":324
+    /* "swarmscope/conventions/agent_model.py":319
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool             # <<<<<<<<<<<<<<
  *     if name == logfire.RUNNING_TOOL:
  *         return spans.EXECUTE_TOOL, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 319, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_INVOKE_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 319, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L1_error)
+    __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 319, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_GIVEREF(__pyx_t_1);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 324, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 319, __pyx_L1_error);
     __pyx_t_1 = 0;
     {
       PyObject *__pyx_temp;
@@ -7568,7 +7494,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_4 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":323
+    /* "swarmscope/conventions/agent_model.py":318
  *             tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
  *         return spans.MCP_REQUEST, agent, tool
  *     if name == logfire.AGENT_RUN:             # <<<<<<<<<<<<<<
@@ -7577,45 +7503,45 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":325
+  /* "swarmscope/conventions/agent_model.py":320
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:             # <<<<<<<<<<<<<<
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 320, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_RUNNING_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 325, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_RUNNING_TOOL); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 325, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_name, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 320, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":326
+    /* "swarmscope/conventions/agent_model.py":321
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:
  *         return spans.EXECUTE_TOOL, agent, tool             # <<<<<<<<<<<<<<
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 321, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 326, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_EXECUTE_TOOL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 321, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
+    __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 321, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_GIVEREF(__pyx_t_4);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 326, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 321, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 326, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 321, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 326, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 321, __pyx_L1_error);
     __pyx_t_4 = 0;
     {
       PyObject *__pyx_temp;
@@ -7628,7 +7554,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":325
+    /* "swarmscope/conventions/agent_model.py":320
  *     if name == logfire.AGENT_RUN:
  *         return spans.INVOKE_AGENT, agent, tool
  *     if name == logfire.RUNNING_TOOL:             # <<<<<<<<<<<<<<
@@ -7637,22 +7563,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":327
+  /* "swarmscope/conventions/agent_model.py":322
  *     if name == logfire.RUNNING_TOOL:
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name             # <<<<<<<<<<<<<<
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 322, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LOGFIRE_MSG_TEMPLATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 327, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LOGFIRE_MSG_TEMPLATE); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 322, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 327, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_2, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 322, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_4); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 327, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_4); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 322, __pyx_L1_error)
   if (!__pyx_t_3) {
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
@@ -7667,84 +7593,84 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __pyx_v_template = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":328
+  /* "swarmscope/conventions/agent_model.py":323
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:             # <<<<<<<<<<<<<<
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 328, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 328, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 323, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_template, __pyx_t_4, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 328, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PySequence_ContainsTF(__pyx_v_template, __pyx_t_4, Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 323, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   if (__pyx_t_3) {
 
 
-    /* "swarmscope/conventions/agent_model.py":329
+    /* "swarmscope/conventions/agent_model.py":324
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]             # <<<<<<<<<<<<<<
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_TEMPLATES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 324, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_4 = __Pyx_PyObject_GetItem(__pyx_t_1, __pyx_v_template); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 329, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetItem(__pyx_t_1, __pyx_v_template); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 324, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_v_operation = __pyx_t_4;
     __pyx_t_4 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":330
+    /* "swarmscope/conventions/agent_model.py":325
  *     if template in logfire.AGENTS_SDK_TEMPLATES:
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)             # <<<<<<<<<<<<<<
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 325, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 330, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SPAN_DATA_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 325, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_attrs, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 325, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_v_subject = __pyx_t_4;
     __pyx_t_4 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":331
+    /* "swarmscope/conventions/agent_model.py":326
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:             # <<<<<<<<<<<<<<
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 326, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 331, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_AGENT); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 331, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_1, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 326, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":332
+      /* "swarmscope/conventions/agent_model.py":327
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject             # <<<<<<<<<<<<<<
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
  *             tool = tool or subject
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 332, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_agent); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 327, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_agent);
@@ -7757,7 +7683,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_agent, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":331
+      /* "swarmscope/conventions/agent_model.py":326
  *         operation = logfire.AGENTS_SDK_TEMPLATES[template]
  *         subject = get(logfire.SPAN_DATA_NAME)
  *         if template == logfire.AGENTS_SDK_AGENT:             # <<<<<<<<<<<<<<
@@ -7767,31 +7693,31 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       goto __pyx_L27;
     }
 
-    /* "swarmscope/conventions/agent_model.py":333
+    /* "swarmscope/conventions/agent_model.py":328
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:             # <<<<<<<<<<<<<<
  *             tool = tool or subject
  *         return operation, agent, tool
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 333, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_logfire); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 328, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_FUNCTION); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 333, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_AGENTS_SDK_FUNCTION); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 328, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_4, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 333, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_template, __pyx_t_4, Py_EQ); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 328, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":334
+      /* "swarmscope/conventions/agent_model.py":329
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
  *             tool = tool or subject             # <<<<<<<<<<<<<<
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
 */
-      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 334, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_v_tool); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 329, __pyx_L1_error)
       if (!__pyx_t_3) {
       } else {
         __Pyx_INCREF(__pyx_v_tool);
@@ -7804,7 +7730,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF_SET(__pyx_v_tool, __pyx_t_4);
       __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":333
+      /* "swarmscope/conventions/agent_model.py":328
  *         if template == logfire.AGENTS_SDK_AGENT:
  *             agent = agent or subject
  *         elif template == logfire.AGENTS_SDK_FUNCTION:             # <<<<<<<<<<<<<<
@@ -7814,24 +7740,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     }
     __pyx_L27:;
 
-    /* "swarmscope/conventions/agent_model.py":335
+    /* "swarmscope/conventions/agent_model.py":330
  *         elif template == logfire.AGENTS_SDK_FUNCTION:
  *             tool = tool or subject
  *         return operation, agent, tool             # <<<<<<<<<<<<<<
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):
 */
-    __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 335, __pyx_L1_error)
+    __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 330, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_INCREF(__pyx_v_operation);
     __Pyx_GIVEREF(__pyx_v_operation);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 335, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 330, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_agent);
     __Pyx_GIVEREF(__pyx_v_agent);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 335, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 330, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_tool);
     __Pyx_GIVEREF(__pyx_v_tool);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 335, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 330, __pyx_L1_error);
     {
       PyObject *__pyx_temp;
       {
@@ -7843,7 +7769,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __pyx_t_4 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":328
+    /* "swarmscope/conventions/agent_model.py":323
  *         return spans.EXECUTE_TOOL, agent, tool
  *     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
  *     if template in logfire.AGENTS_SDK_TEMPLATES:             # <<<<<<<<<<<<<<
@@ -7852,7 +7778,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":336
+  /* "swarmscope/conventions/agent_model.py":331
  *             tool = tool or subject
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():             # <<<<<<<<<<<<<<
@@ -7860,13 +7786,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
  *             return operation, agent, tool
 */
   __pyx_t_10 = 0;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 336, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMED_BY_PREFIX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 331, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if (unlikely(__pyx_t_1 == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "items");
-    __PYX_ERR(0, 336, __pyx_L1_error)
+    __PYX_ERR(0, 331, __pyx_L1_error)
   }
-  __pyx_t_2 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_11), (&__pyx_t_12)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 336, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_dict_iterator(__pyx_t_1, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_11), (&__pyx_t_12)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 331, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_XDECREF(__pyx_t_4);
@@ -7875,7 +7801,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   while (1) {
     __pyx_t_13 = __Pyx_dict_iter_next(__pyx_t_4, __pyx_t_11, &__pyx_t_10, &__pyx_t_2, &__pyx_t_1, NULL, __pyx_t_12);
     if (unlikely(__pyx_t_13 == 0)) break;
-    if (unlikely(__pyx_t_13 == -1)) __PYX_ERR(0, 336, __pyx_L1_error)
+    if (unlikely(__pyx_t_13 == -1)) __PYX_ERR(0, 331, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_XDECREF_SET(__pyx_v_prefix, __pyx_t_2);
@@ -7883,35 +7809,35 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
     __Pyx_XDECREF_SET(__pyx_v_operation, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":337
+    /* "swarmscope/conventions/agent_model.py":332
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return operation, agent, tool
  *     return None, agent, tool
 */
-    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 337, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 332, __pyx_L1_error)
     if (__pyx_t_3) {
 
 
-      /* "swarmscope/conventions/agent_model.py":338
+      /* "swarmscope/conventions/agent_model.py":333
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):
  *             return operation, agent, tool             # <<<<<<<<<<<<<<
  *     return None, agent, tool
  * 
 */
-      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 338, __pyx_L1_error)
+      __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 333, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_INCREF(__pyx_v_operation);
       __Pyx_GIVEREF(__pyx_v_operation);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_operation) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_agent);
       __Pyx_GIVEREF(__pyx_v_agent);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
       __Pyx_INCREF(__pyx_v_tool);
       __Pyx_GIVEREF(__pyx_v_tool);
-      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 338, __pyx_L1_error);
+      if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 333, __pyx_L1_error);
       {
         PyObject *__pyx_temp;
         {
@@ -7924,7 +7850,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":337
+      /* "swarmscope/conventions/agent_model.py":332
  *         return operation, agent, tool
  *     for prefix, operation in _NAMED_BY_PREFIX.items():
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -7935,24 +7861,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":339
+  /* "swarmscope/conventions/agent_model.py":334
  *         if name.startswith(prefix):
  *             return operation, agent, tool
  *     return None, agent, tool             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 339, __pyx_L1_error)
+  __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 334, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_INCREF(Py_None);
   __Pyx_GIVEREF(Py_None);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, Py_None) != (0)) __PYX_ERR(0, 339, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, Py_None) != (0)) __PYX_ERR(0, 334, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_agent);
   __Pyx_GIVEREF(__pyx_v_agent);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 339, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_agent) != (0)) __PYX_ERR(0, 334, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_tool);
   __Pyx_GIVEREF(__pyx_v_tool);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 339, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_tool) != (0)) __PYX_ERR(0, 334, __pyx_L1_error);
   {
     PyObject *__pyx_temp;
     {
@@ -7964,7 +7890,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   __pyx_t_4 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":293
+  /* "swarmscope/conventions/agent_model.py":288
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
@@ -8000,7 +7926,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_6_foreign_ope
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":352
+/* "swarmscope/conventions/agent_model.py":347
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -8048,32 +7974,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 352, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 347, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 352, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 347, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 352, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "langgraph_metadata", 0) < (0)) __PYX_ERR(0, 347, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 352, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, i); __PYX_ERR(0, 347, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 352, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 347, __pyx_L3_error)
     }
     __pyx_v_metadata = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 352, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("langgraph_metadata", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 347, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8113,7 +8039,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("langgraph_metadata", 0);
 
-  /* "swarmscope/conventions/agent_model.py":354
+  /* "swarmscope/conventions/agent_model.py":349
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -8124,7 +8050,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_1) {
 
 
-    /* "swarmscope/conventions/agent_model.py":356
+    /* "swarmscope/conventions/agent_model.py":351
  *     if isinstance(metadata, dict):
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -8133,9 +8059,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 356, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 351, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 356, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 351, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -8144,11 +8070,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 356, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 351, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
 
-    /* "swarmscope/conventions/agent_model.py":357
+    /* "swarmscope/conventions/agent_model.py":352
  *         node, thread = (
  *             metadata.get(openinference.LANGGRAPH_NODE),
  *             metadata.get(openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -8157,9 +8083,9 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
     __pyx_t_3 = __pyx_v_metadata;
     __Pyx_INCREF(__pyx_t_3);
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 357, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 352, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 357, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 352, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 0;
@@ -8168,7 +8094,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 357, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 352, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __pyx_v_node = __pyx_t_2;
@@ -8176,7 +8102,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_v_thread = __pyx_t_5;
     __pyx_t_5 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":360
+    /* "swarmscope/conventions/agent_model.py":355
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
@@ -8193,7 +8119,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":361
+    /* "swarmscope/conventions/agent_model.py":356
  *         return (
  *             node if isinstance(node, str) else None,
  *             None if thread is None else str(thread),             # <<<<<<<<<<<<<<
@@ -8205,26 +8131,26 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
       __Pyx_INCREF(Py_None);
       __pyx_t_2 = Py_None;
     } else {
-      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 361, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_Unicode(__pyx_v_thread); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 356, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __pyx_t_2 = __pyx_t_7;
       __pyx_t_7 = 0;
     }
 
 
-    /* "swarmscope/conventions/agent_model.py":360
+    /* "swarmscope/conventions/agent_model.py":355
  *         )
  *         return (
  *             node if isinstance(node, str) else None,             # <<<<<<<<<<<<<<
  *             None if thread is None else str(thread),
  *         )
 */
-    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 360, __pyx_L1_error)
+    __pyx_t_7 = PyTuple_New(2); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 355, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
     __Pyx_GIVEREF(__pyx_t_5);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 360, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 0, __pyx_t_5) != (0)) __PYX_ERR(0, 355, __pyx_L1_error);
     __Pyx_GIVEREF(__pyx_t_2);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 360, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_7, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 355, __pyx_L1_error);
     __pyx_t_5 = 0;
     __pyx_t_2 = 0;
     {
@@ -8238,7 +8164,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __pyx_t_7 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":354
+    /* "swarmscope/conventions/agent_model.py":349
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):             # <<<<<<<<<<<<<<
@@ -8247,7 +8173,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":363
+  /* "swarmscope/conventions/agent_model.py":358
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -8261,7 +8187,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   if (__pyx_t_8) {
 
 
-    /* "swarmscope/conventions/agent_model.py":364
+    /* "swarmscope/conventions/agent_model.py":359
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -8279,7 +8205,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":363
+    /* "swarmscope/conventions/agent_model.py":358
  *             None if thread is None else str(thread),
  *         )
  *     if not isinstance(metadata, str):             # <<<<<<<<<<<<<<
@@ -8288,7 +8214,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":366
+  /* "swarmscope/conventions/agent_model.py":361
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
@@ -8296,11 +8222,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  *     )
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 361, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 361, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 361, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -8321,11 +8247,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 366, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 361, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
 
-  /* "swarmscope/conventions/agent_model.py":367
+  /* "swarmscope/conventions/agent_model.py":362
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),             # <<<<<<<<<<<<<<
@@ -8333,11 +8259,11 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
  * 
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 367, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_metadata_value); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 362, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 367, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 362, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 367, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 362, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_6 = 1;
@@ -8358,23 +8284,23 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 367, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 362, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
 
-  /* "swarmscope/conventions/agent_model.py":366
+  /* "swarmscope/conventions/agent_model.py":361
  *         return None, None
  *     return (
  *         _metadata_value(metadata, openinference.LANGGRAPH_NODE),             # <<<<<<<<<<<<<<
  *         _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),
  *     )
 */
-  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 361, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 366, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_7) != (0)) __PYX_ERR(0, 361, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 366, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 361, __pyx_L1_error);
   __pyx_t_7 = 0;
   __pyx_t_5 = 0;
   {
@@ -8388,7 +8314,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":352
+  /* "swarmscope/conventions/agent_model.py":347
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
@@ -8414,7 +8340,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_8langgraph_me
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":371
+/* "swarmscope/conventions/agent_model.py":366
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
@@ -8462,39 +8388,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_metadata,&__pyx_mstate_global->__pyx_n_u_key,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 371, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 366, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 371, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 366, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 371, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 366, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 371, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_metadata_value", 0) < (0)) __PYX_ERR(0, 366, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 371, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, i); __PYX_ERR(0, 366, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 371, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 366, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 371, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 366, __pyx_L3_error)
     }
     __pyx_v_metadata = ((PyObject*)values[0]);
     __pyx_v_key = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 371, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_metadata_value", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 366, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8505,8 +8431,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 371, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 371, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_metadata), (&PyUnicode_Type), 0, "metadata", 2))) __PYX_ERR(0, 366, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_key), (&PyUnicode_Type), 0, "key", 2))) __PYX_ERR(0, 366, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_value(__pyx_self, __pyx_v_metadata, __pyx_v_key);
 
   /* function exit code */
@@ -8558,77 +8484,77 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_metadata_value", 0);
 
-  /* "swarmscope/conventions/agent_model.py":374
+  /* "swarmscope/conventions/agent_model.py":369
  *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
  *     # finds; any other spacing, a number or an escape goes through the expression.
  *     opening = _METADATA_OPENING[key]             # <<<<<<<<<<<<<<
  *     at = metadata.find(opening)
  *     if at >= 0:
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 374, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 369, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 374, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_t_1, __pyx_v_key); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 369, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_opening = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":375
+  /* "swarmscope/conventions/agent_model.py":370
  *     # finds; any other spacing, a number or an escape goes through the expression.
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)             # <<<<<<<<<<<<<<
  *     if at >= 0:
  *         start = at + len(opening)
 */
-  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 375, __pyx_L1_error)
-  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 375, __pyx_L1_error)
+  __pyx_t_3 = PyUnicode_Find(__pyx_v_metadata, __pyx_v_opening, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-2))) __PYX_ERR(0, 370, __pyx_L1_error)
+  __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 370, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
 
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 375, __pyx_L1_error)
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 0) < (0)) __PYX_ERR(0, 370, __pyx_L1_error)
   __pyx_v_at = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":376
+  /* "swarmscope/conventions/agent_model.py":371
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)
  *     if at >= 0:             # <<<<<<<<<<<<<<
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
 */
-  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 376, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolGe_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_GE); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 371, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":377
+    /* "swarmscope/conventions/agent_model.py":372
  *     at = metadata.find(opening)
  *     if at >= 0:
  *         start = at + len(opening)             # <<<<<<<<<<<<<<
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:
 */
-    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 377, __pyx_L1_error)
-    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 377, __pyx_L1_error)
+    __pyx_t_3 = PyObject_Length(__pyx_v_opening); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(0, 372, __pyx_L1_error)
+    __pyx_t_2 = PyLong_FromSsize_t(__pyx_t_3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 372, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
 
-    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 377, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyNumber_Add_int_int(__pyx_v_at, __pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 372, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __pyx_v_start = ((PyObject*)__pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":378
+    /* "swarmscope/conventions/agent_model.py":373
  *     if at >= 0:
  *         start = at + len(opening)
  *         end = metadata.find('"', start)             # <<<<<<<<<<<<<<
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]
 */
-    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 378, __pyx_L1_error)
-    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__5, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 378, __pyx_L1_error)
+    __pyx_t_3 = (__Pyx_Py_IsNone(__pyx_v_start) ? (0) : (__Pyx_PyIndex_AsSsize_t(__pyx_v_start))); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 373, __pyx_L1_error)
+    __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_mstate_global->__pyx_kp_u__5, __pyx_t_3, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 373, __pyx_L1_error)
 
     __pyx_v_end = __pyx_t_5;
 
-    /* "swarmscope/conventions/agent_model.py":379
+    /* "swarmscope/conventions/agent_model.py":374
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
@@ -8652,15 +8578,15 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 
       __pyx_t_5 = 0;
     } else {
-      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 379, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 374, __pyx_L1_error)
       __pyx_t_5 = __pyx_t_3;
     }
 
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 374, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
 
-    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 379, __pyx_L1_error)
+    __pyx_t_6 = (__Pyx_UnicodeContainsUCS4(92, __pyx_t_1, Py_NE)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 374, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
     __pyx_t_4 = __pyx_t_6;
@@ -8669,7 +8595,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":380
+      /* "swarmscope/conventions/agent_model.py":375
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]             # <<<<<<<<<<<<<<
@@ -8683,12 +8609,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 
         __pyx_t_5 = 0;
       } else {
-        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 380, __pyx_L1_error)
+        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_7); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 375, __pyx_L1_error)
         __pyx_t_5 = __pyx_t_3;
       }
 
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 380, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_metadata, __pyx_t_5, __pyx_v_end); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 375, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
 
       {
@@ -8702,7 +8628,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":379
+      /* "swarmscope/conventions/agent_model.py":374
  *         start = at + len(opening)
  *         end = metadata.find('"', start)
  *         if end >= 0 and "\\" not in metadata[start:end]:             # <<<<<<<<<<<<<<
@@ -8711,7 +8637,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":376
+    /* "swarmscope/conventions/agent_model.py":371
  *     opening = _METADATA_OPENING[key]
  *     at = metadata.find(opening)
  *     if at >= 0:             # <<<<<<<<<<<<<<
@@ -8720,7 +8646,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":381
+  /* "swarmscope/conventions/agent_model.py":376
  *         if end >= 0 and "\\" not in metadata[start:end]:
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')             # <<<<<<<<<<<<<<
@@ -8739,29 +8665,29 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
   #endif
   __pyx_t_1 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 381, __pyx_L1_error)
+  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 376, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 381, __pyx_L1_error)
+  __pyx_t_5 = PyUnicode_Find(__pyx_v_metadata, __pyx_t_1, 0, PY_SSIZE_T_MAX, 1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-2))) __PYX_ERR(0, 376, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 381, __pyx_L1_error)
+  __pyx_t_1 = PyLong_FromSsize_t(__pyx_t_5); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 376, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
 
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 381, __pyx_L1_error)
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_1, NULL, 0) < (0)) __PYX_ERR(0, 376, __pyx_L1_error)
   __Pyx_DECREF_SET(__pyx_v_at, ((PyObject*)__pyx_t_1));
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":382
+  /* "swarmscope/conventions/agent_model.py":377
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
 */
-  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 382, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_CompareBoolLt_int_int(__pyx_v_at, __pyx_mstate_global->__pyx_int_0, Py_LT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 377, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":383
+    /* "swarmscope/conventions/agent_model.py":378
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:
  *         return None             # <<<<<<<<<<<<<<
@@ -8778,7 +8704,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":382
+    /* "swarmscope/conventions/agent_model.py":377
  *             return metadata[start:end]
  *     at = metadata.find(f'"{key}"')
  *     if at < 0:             # <<<<<<<<<<<<<<
@@ -8787,16 +8713,16 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":384
+  /* "swarmscope/conventions/agent_model.py":379
  *     if at < 0:
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)             # <<<<<<<<<<<<<<
  *     if match is None:
  *         return None
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 384, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 379, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 384, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_t_10, __pyx_v_key); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 379, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
   __pyx_t_2 = __pyx_t_11;
@@ -8807,13 +8733,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_match, __pyx_callargs+__pyx_t_12, (3-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 384, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 379, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_match = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":385
+  /* "swarmscope/conventions/agent_model.py":380
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8824,7 +8750,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":386
+    /* "swarmscope/conventions/agent_model.py":381
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:
  *         return None             # <<<<<<<<<<<<<<
@@ -8841,7 +8767,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     }
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":385
+    /* "swarmscope/conventions/agent_model.py":380
  *         return None
  *     match = _METADATA_VALUE[key].match(metadata, at)
  *     if match is None:             # <<<<<<<<<<<<<<
@@ -8850,7 +8776,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":387
+  /* "swarmscope/conventions/agent_model.py":382
  *     if match is None:
  *         return None
  *     text, number = match.groups()             # <<<<<<<<<<<<<<
@@ -8864,7 +8790,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     PyObject *__pyx_callargs[2] = {__pyx_t_11, NULL};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_groups, __pyx_callargs+__pyx_t_12, (1-__pyx_t_12) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 387, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 382, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
@@ -8873,7 +8799,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     if (unlikely(size != 2)) {
       if (size > 2) __Pyx_RaiseTooManyValuesError(2);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 387, __pyx_L1_error)
+      __PYX_ERR(0, 382, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -8883,22 +8809,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_INCREF(__pyx_t_2);
     } else {
       __pyx_t_11 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 387, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 382, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_11);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 387, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 382, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
     }
     #else
-    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 387, __pyx_L1_error)
+    __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 382, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_11);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 387, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 382, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 387, __pyx_L1_error)
+    __pyx_t_10 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 382, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_13 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_10);
@@ -8906,7 +8832,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __Pyx_GOTREF(__pyx_t_11);
     index = 1; __pyx_t_2 = __pyx_t_13(__pyx_t_10); if (unlikely(!__pyx_t_2)) goto __pyx_L9_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_2);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 387, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_10), 2) < (0)) __PYX_ERR(0, 382, __pyx_L1_error)
     __pyx_t_13 = NULL;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     goto __pyx_L10_unpacking_done;
@@ -8914,7 +8840,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __pyx_t_13 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 387, __pyx_L1_error)
+    __PYX_ERR(0, 382, __pyx_L1_error)
     __pyx_L10_unpacking_done:;
   }
   __pyx_v_text = __pyx_t_11;
@@ -8922,7 +8848,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_v_number = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":388
+  /* "swarmscope/conventions/agent_model.py":383
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8933,7 +8859,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":389
+    /* "swarmscope/conventions/agent_model.py":384
  *     text, number = match.groups()
  *     if text is None:
  *         return number             # <<<<<<<<<<<<<<
@@ -8942,7 +8868,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
     __pyx_t_1 = __pyx_v_number;
     __Pyx_INCREF(__pyx_t_1);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 389, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(0, 384, __pyx_L1_error)
     {
       PyObject *__pyx_temp;
       {
@@ -8954,7 +8880,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
     __pyx_t_1 = 0;
     goto __pyx_L0;
 
-    /* "swarmscope/conventions/agent_model.py":388
+    /* "swarmscope/conventions/agent_model.py":383
  *         return None
  *     text, number = match.groups()
  *     if text is None:             # <<<<<<<<<<<<<<
@@ -8963,18 +8889,18 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":390
+  /* "swarmscope/conventions/agent_model.py":385
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
  *         try:
  *             return str(json.loads(f'"{text}"'))
 */
-  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 390, __pyx_L1_error)
+  __pyx_t_4 = (__Pyx_PySequence_ContainsTF(__pyx_mstate_global->__pyx_kp_u__6, __pyx_v_text, Py_EQ)); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 385, __pyx_L1_error)
   if (__pyx_t_4) {
 
 
-    /* "swarmscope/conventions/agent_model.py":391
+    /* "swarmscope/conventions/agent_model.py":386
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -8990,7 +8916,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_XGOTREF(__pyx_t_16);
       /*try:*/ {
 
-        /* "swarmscope/conventions/agent_model.py":392
+        /* "swarmscope/conventions/agent_model.py":387
  *     if "\\" in text:
  *         try:
  *             return str(json.loads(f'"{text}"'))             # <<<<<<<<<<<<<<
@@ -8998,12 +8924,12 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
  *             return None
 */
         __pyx_t_2 = NULL;
-        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 392, __pyx_L13_error)
+        __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_json); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 387, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_11);
-        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 392, __pyx_L13_error)
+        __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_loads); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 387, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_10);
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 392, __pyx_L13_error)
+        __pyx_t_11 = __Pyx_PyObject_FormatSimple(__pyx_v_text, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 387, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_11);
         __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u__5;
         __pyx_t_8[1] = __pyx_t_11;
@@ -9017,7 +8943,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
         __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]);
         #endif
         __pyx_t_17 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 392, __pyx_L13_error)
+        if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 387, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_17);
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
         __pyx_t_12 = 1;
@@ -9038,10 +8964,10 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
           __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
           __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
           __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 392, __pyx_L13_error)
+          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 387, __pyx_L13_error)
           __Pyx_GOTREF(__pyx_t_1);
         }
-        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 392, __pyx_L13_error)
+        __pyx_t_10 = __Pyx_PyObject_Unicode(__pyx_t_1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 387, __pyx_L13_error)
         __Pyx_GOTREF(__pyx_t_10);
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         {
@@ -9055,7 +8981,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
         __pyx_t_10 = 0;
         goto __pyx_L17_try_return;
 
-        /* "swarmscope/conventions/agent_model.py":391
+        /* "swarmscope/conventions/agent_model.py":386
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -9071,7 +8997,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
       __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":393
+      /* "swarmscope/conventions/agent_model.py":388
  *         try:
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:             # <<<<<<<<<<<<<<
@@ -9082,7 +9008,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       if (__pyx_t_9) {
         __Pyx_ErrRestore(0,0,0);
 
-        /* "swarmscope/conventions/agent_model.py":394
+        /* "swarmscope/conventions/agent_model.py":389
  *             return str(json.loads(f'"{text}"'))
  *         except ValueError:
  *             return None             # <<<<<<<<<<<<<<
@@ -9101,7 +9027,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       }
       goto __pyx_L15_except_error;
 
-      /* "swarmscope/conventions/agent_model.py":391
+      /* "swarmscope/conventions/agent_model.py":386
  *         return number
  *     if "\\" in text:
  *         try:             # <<<<<<<<<<<<<<
@@ -9128,7 +9054,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
       goto __pyx_L0;
     }
 
-    /* "swarmscope/conventions/agent_model.py":390
+    /* "swarmscope/conventions/agent_model.py":385
  *     if text is None:
  *         return number
  *     if "\\" in text:             # <<<<<<<<<<<<<<
@@ -9137,7 +9063,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   }
 
-  /* "swarmscope/conventions/agent_model.py":395
+  /* "swarmscope/conventions/agent_model.py":390
  *         except ValueError:
  *             return None
  *     return text             # <<<<<<<<<<<<<<
@@ -9146,7 +9072,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
 */
   __pyx_t_10 = __pyx_v_text;
   __Pyx_INCREF(__pyx_t_10);
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 395, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_10))||((__pyx_t_10) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(0, 390, __pyx_L1_error)
   {
     PyObject *__pyx_temp;
     {
@@ -9158,7 +9084,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   __pyx_t_10 = 0;
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":371
+  /* "swarmscope/conventions/agent_model.py":366
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
@@ -9189,7 +9115,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_10_metadata_v
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":398
+/* "swarmscope/conventions/agent_model.py":393
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -9237,32 +9163,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_events,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 398, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 393, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 398, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 393, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 398, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_interrupted", 0) < (0)) __PYX_ERR(0, 393, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 398, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, i); __PYX_ERR(0, 393, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 398, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 393, __pyx_L3_error)
     }
     __pyx_v_events = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 398, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_interrupted", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 393, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9273,7 +9199,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 398, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_events), (&PyList_Type), 0, "events", 2))) __PYX_ERR(0, 393, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupted(__pyx_self, __pyx_v_events);
 
   /* function exit code */
@@ -9312,7 +9238,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_interrupted", 0);
 
-  /* "swarmscope/conventions/agent_model.py":400
+  /* "swarmscope/conventions/agent_model.py":395
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -9325,22 +9251,22 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     {
       Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 400, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 395, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
     __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_1, __pyx_t_2, __Pyx_ReferenceSharing_OwnStrongReference);
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 400, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 395, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 400, __pyx_L1_error)
+    if (!(likely(PyTuple_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("tuple", __pyx_t_3))) __PYX_ERR(0, 395, __pyx_L1_error)
     if (likely(__pyx_t_3 != Py_None)) {
       PyObject* sequence = __pyx_t_3;
       Py_ssize_t size = __Pyx_PyTuple_GET_SIZE(sequence);
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 400, __pyx_L1_error)
+        __PYX_ERR(0, 395, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       __pyx_t_4 = PyTuple_GET_ITEM(sequence, 0);
@@ -9350,20 +9276,20 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
       __pyx_t_6 = PyTuple_GET_ITEM(sequence, 2);
       __Pyx_INCREF(__pyx_t_6);
       #else
-      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 395, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 395, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 400, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 395, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       #endif
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     } else {
-      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 400, __pyx_L1_error)
+      __Pyx_RaiseNoneNotIterableError(); __PYX_ERR(0, 395, __pyx_L1_error)
     }
-    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 400, __pyx_L1_error)
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 400, __pyx_L1_error)
-    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 400, __pyx_L1_error)
+    if (__Pyx_PyInt_FromNumber(&__pyx_t_4, NULL, 1) < (0)) __PYX_ERR(0, 395, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 395, __pyx_L1_error)
+    if (!(likely(PyDict_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("dict", __pyx_t_6))) __PYX_ERR(0, 395, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v__, ((PyObject*)__pyx_t_4));
     __pyx_t_4 = 0;
     __Pyx_XDECREF_SET(__pyx_v_event_name, ((PyObject*)__pyx_t_5));
@@ -9371,24 +9297,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
     __Pyx_XDECREF_SET(__pyx_v_event_attrs, ((PyObject*)__pyx_t_6));
     __pyx_t_6 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":401
+    /* "swarmscope/conventions/agent_model.py":396
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 401, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_spans); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 396, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 401, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_EVENT_EXCEPTION); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 396, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 401, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_v_event_name, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 396, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     if (__pyx_t_7) {
 
 
-      /* "swarmscope/conventions/agent_model.py":402
+      /* "swarmscope/conventions/agent_model.py":397
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))             # <<<<<<<<<<<<<<
@@ -9397,48 +9323,48 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       if (unlikely(__pyx_v_event_attrs == Py_None)) {
         PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "get");
-        __PYX_ERR(0, 402, __pyx_L1_error)
+        __PYX_ERR(0, 397, __pyx_L1_error)
       }
-      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 402, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 397, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 402, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_EXCEPTION_TYPE); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 397, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 402, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyDict_GetItemDefault(__pyx_v_event_attrs, __pyx_t_3, __pyx_mstate_global->__pyx_kp_u__3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 397, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 402, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyObject_Unicode(__pyx_t_6); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 397, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_XDECREF_SET(__pyx_v_raised, ((PyObject*)__pyx_t_3));
       __pyx_t_3 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":403
+      /* "swarmscope/conventions/agent_model.py":398
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
  *                 return True
  *     return False
 */
-      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 403, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyUnicode_Type__rsplit, __pyx_v_raised, __pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 403, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 403, __pyx_L1_error)
+      if (!(likely(PyList_CheckExact(__pyx_t_3)) || __Pyx_RaiseUnexpectedTypeError("list", __pyx_t_3))) __PYX_ERR(0, 398, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_GetItemInt_List(__pyx_t_3, -1L, long, 1, __Pyx_PyLong_From_long, 1, 1, 1, __Pyx_ReferenceSharing_SharedReference); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 403, __pyx_L1_error)
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 403, __pyx_L1_error)
+      if (!(likely(PyUnicode_CheckExact(__pyx_t_6))||((__pyx_t_6) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(0, 398, __pyx_L1_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 403, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_INTERRUPT_EXCEPTION); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 403, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_str_object(__pyx_t_6, __pyx_t_5, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(0, 398, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
       if (__pyx_t_7) {
 
 
-        /* "swarmscope/conventions/agent_model.py":404
+        /* "swarmscope/conventions/agent_model.py":399
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True             # <<<<<<<<<<<<<<
@@ -9457,7 +9383,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
         goto __pyx_L0;
 
-        /* "swarmscope/conventions/agent_model.py":403
+        /* "swarmscope/conventions/agent_model.py":398
  *         if event_name == spans.EVENT_EXCEPTION:
  *             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -9466,7 +9392,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
       }
 
-      /* "swarmscope/conventions/agent_model.py":401
+      /* "swarmscope/conventions/agent_model.py":396
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
  *         if event_name == spans.EVENT_EXCEPTION:             # <<<<<<<<<<<<<<
@@ -9475,7 +9401,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":400
+    /* "swarmscope/conventions/agent_model.py":395
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:             # <<<<<<<<<<<<<<
@@ -9485,7 +9411,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":405
+  /* "swarmscope/conventions/agent_model.py":400
  *             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
  *                 return True
  *     return False             # <<<<<<<<<<<<<<
@@ -9503,7 +9429,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":398
+  /* "swarmscope/conventions/agent_model.py":393
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
@@ -9530,7 +9456,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_12_interrupte
   return __pyx_r;
 }
 
-/* "swarmscope/conventions/agent_model.py":408
+/* "swarmscope/conventions/agent_model.py":403
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -9579,39 +9505,39 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,&__pyx_mstate_global->__pyx_n_u_prefixes,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 408, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 403, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 408, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 403, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 408, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 403, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 408, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_subject", 0) < (0)) __PYX_ERR(0, 403, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 408, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, i); __PYX_ERR(0, 403, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 2)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 408, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 403, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 408, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 403, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
     __pyx_v_prefixes = ((PyObject*)values[1]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 408, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_subject", 1, 2, 2, __pyx_nargs); __PYX_ERR(0, 403, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -9622,8 +9548,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 408, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 408, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 0, "name", 2))) __PYX_ERR(0, 403, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_prefixes), (&PyTuple_Type), 0, "prefixes", 2))) __PYX_ERR(0, 403, __pyx_L1_error)
   __pyx_r = __pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(__pyx_self, __pyx_v_name, __pyx_v_prefixes);
 
   /* function exit code */
@@ -9658,7 +9584,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_subject", 0);
 
-  /* "swarmscope/conventions/agent_model.py":410
+  /* "swarmscope/conventions/agent_model.py":405
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -9671,7 +9597,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     {
       Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_1);
       #if !CYTHON_ASSUME_SAFE_SIZE
-      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 410, __pyx_L1_error)
+      if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 405, __pyx_L1_error)
       #endif
       if (__pyx_t_2 >= __pyx_temp) break;
     }
@@ -9681,24 +9607,24 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
     __pyx_t_3 = __Pyx_PySequence_ITEM(__pyx_t_1, __pyx_t_2);
     #endif
     ++__pyx_t_2;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 410, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 405, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 410, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_3))) __PYX_ERR(0, 405, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v_prefix, ((PyObject*)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "swarmscope/conventions/agent_model.py":411
+    /* "swarmscope/conventions/agent_model.py":406
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
  *             return name[len(prefix) :] or None
  *     return None
 */
-    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 411, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyUnicode_Tailmatch(__pyx_v_name, __pyx_v_prefix, 0, PY_SSIZE_T_MAX, -1); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 406, __pyx_L1_error)
     if (__pyx_t_4) {
 
 
-      /* "swarmscope/conventions/agent_model.py":412
+      /* "swarmscope/conventions/agent_model.py":407
  *     for prefix in prefixes:
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None             # <<<<<<<<<<<<<<
@@ -9706,13 +9632,13 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
       if (unlikely(__pyx_v_prefix == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-        __PYX_ERR(0, 412, __pyx_L1_error)
+        __PYX_ERR(0, 407, __pyx_L1_error)
       }
-      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 412, __pyx_L1_error)
-      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 412, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_prefix); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(0, 407, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PyUnicode_Substring(__pyx_v_name, __pyx_t_5, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 407, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
 
-      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 412, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_t_6); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 407, __pyx_L1_error)
       if (!__pyx_t_4) {
         __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       } else {
@@ -9736,7 +9662,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
       goto __pyx_L0;
 
-      /* "swarmscope/conventions/agent_model.py":411
+      /* "swarmscope/conventions/agent_model.py":406
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
  *         if name.startswith(prefix):             # <<<<<<<<<<<<<<
@@ -9745,7 +9671,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
 */
     }
 
-    /* "swarmscope/conventions/agent_model.py":410
+    /* "swarmscope/conventions/agent_model.py":405
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:             # <<<<<<<<<<<<<<
@@ -9755,7 +9681,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":413
+  /* "swarmscope/conventions/agent_model.py":408
  *         if name.startswith(prefix):
  *             return name[len(prefix) :] or None
  *     return None             # <<<<<<<<<<<<<<
@@ -9770,7 +9696,7 @@ static PyObject *__pyx_pf_10swarmscope_11conventions_11agent_model_14_subject(CY
   }
   goto __pyx_L0;
 
-  /* "swarmscope/conventions/agent_model.py":408
+  /* "swarmscope/conventions/agent_model.py":403
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
@@ -10582,14 +10508,13 @@ static CYTHON_SMALL_CODE int __pyx_pymod_exec_agent_model(PyObject *__pyx_pyinit
   PyObject *__pyx_t_22 = NULL;
   PyObject *__pyx_t_23 = NULL;
   PyObject *__pyx_t_24 = NULL;
-  PyObject *__pyx_t_25 = NULL;
-  PyObject *(*__pyx_t_26)(PyObject *);
-  Py_ssize_t __pyx_t_27;
+  PyObject *(*__pyx_t_25)(PyObject *);
+  Py_ssize_t __pyx_t_26;
+  int __pyx_t_27;
   int __pyx_t_28;
-  int __pyx_t_29;
-  Py_ssize_t __pyx_t_30;
-  PyObject *(*__pyx_t_31)(PyObject *);
-  PyObject *__pyx_t_32[3];
+  Py_ssize_t __pyx_t_29;
+  PyObject *(*__pyx_t_30)(PyObject *);
+  PyObject *__pyx_t_31[3];
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -11839,41 +11764,41 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_first, __pyx_t_4) < (0)) __PYX_ERR(0, 117, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":150
- *     OUTPUT_VALUE,
+  /* "swarmscope/conventions/agent_model.py":149
+ *     METADATA,
  *     A2A_STATE,
- * ) = range(20)             # <<<<<<<<<<<<<<
+ * ) = range(19)             # <<<<<<<<<<<<<<
  * _SLOT_KEYS: dict[int, tuple[str, ...]] = {
  *     OPERATION: (gen.GEN_AI_OPERATION_NAME,),
 */
   __pyx_t_2 = NULL;
   __pyx_t_9 = 1;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_mstate_global->__pyx_int_20};
+    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_mstate_global->__pyx_int_19};
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)(&PyRange_Type), __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 150, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 149, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   {
     Py_ssize_t index = -1;
-    PyObject** temps[20] = {&__pyx_t_2,&__pyx_t_5,&__pyx_t_6,&__pyx_t_8,&__pyx_t_7,&__pyx_t_10,&__pyx_t_11,&__pyx_t_12,&__pyx_t_13,&__pyx_t_14,&__pyx_t_15,&__pyx_t_16,&__pyx_t_17,&__pyx_t_18,&__pyx_t_19,&__pyx_t_20,&__pyx_t_21,&__pyx_t_22,&__pyx_t_23,&__pyx_t_24};
-    __pyx_t_25 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_25)) __PYX_ERR(0, 130, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_25);
+    PyObject** temps[19] = {&__pyx_t_2,&__pyx_t_5,&__pyx_t_6,&__pyx_t_8,&__pyx_t_7,&__pyx_t_10,&__pyx_t_11,&__pyx_t_12,&__pyx_t_13,&__pyx_t_14,&__pyx_t_15,&__pyx_t_16,&__pyx_t_17,&__pyx_t_18,&__pyx_t_19,&__pyx_t_20,&__pyx_t_21,&__pyx_t_22,&__pyx_t_23};
+    __pyx_t_24 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 130, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_24);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_26 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_25);
-    for (index=0; index < 20; index++) {
-      PyObject* item = __pyx_t_26(__pyx_t_25); if (unlikely(!item)) goto __pyx_L2_unpacking_failed;
+    __pyx_t_25 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_24);
+    for (index=0; index < 19; index++) {
+      PyObject* item = __pyx_t_25(__pyx_t_24); if (unlikely(!item)) goto __pyx_L2_unpacking_failed;
       __Pyx_GOTREF(item);
       *(temps[index]) = item;
     }
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_26(__pyx_t_25), 20) < (0)) __PYX_ERR(0, 130, __pyx_L1_error)
-    __pyx_t_26 = NULL;
-    __Pyx_DECREF(__pyx_t_25); __pyx_t_25 = 0;
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_25(__pyx_t_24), 19) < (0)) __PYX_ERR(0, 130, __pyx_L1_error)
+    __pyx_t_25 = NULL;
+    __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
     goto __pyx_L3_unpacking_done;
     __pyx_L2_unpacking_failed:;
-    __Pyx_DECREF(__pyx_t_25); __pyx_t_25 = 0;
-    __pyx_t_26 = NULL;
+    __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+    __pyx_t_25 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
     __PYX_ERR(0, 130, __pyx_L1_error)
     __pyx_L3_unpacking_done:;
@@ -11922,397 +11847,371 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA, __pyx_t_22) < (0)) __PYX_ERR(0, 147, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE, __pyx_t_23) < (0)) __PYX_ERR(0, 148, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_A2A_STATE, __pyx_t_23) < (0)) __PYX_ERR(0, 148, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_A2A_STATE, __pyx_t_24) < (0)) __PYX_ERR(0, 149, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":152
- * ) = range(20)
+  /* "swarmscope/conventions/agent_model.py":151
+ * ) = range(19)
  * _SLOT_KEYS: dict[int, tuple[str, ...]] = {
  *     OPERATION: (gen.GEN_AI_OPERATION_NAME,),             # <<<<<<<<<<<<<<
  *     AGENT: AGENT_KEYS,
  *     TOOL: TOOL_KEYS,
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(20); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 152, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(19); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_OPERATION); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 152, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_OPERATION); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_GEN_AI_OPERATION_NAME); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 152, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 152, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_23);
-  }
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_GEN_AI_OPERATION_NAME); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_22 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 151, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_22);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":153
+  /* "swarmscope/conventions/agent_model.py":152
  * _SLOT_KEYS: dict[int, tuple[str, ...]] = {
  *     OPERATION: (gen.GEN_AI_OPERATION_NAME,),
  *     AGENT: AGENT_KEYS,             # <<<<<<<<<<<<<<
  *     TOOL: TOOL_KEYS,
  *     MODEL: MODEL_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_AGENT); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 153, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_AGENT); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 152, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_AGENT_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 152, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_AGENT_KEYS); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 153, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":154
+  /* "swarmscope/conventions/agent_model.py":153
  *     OPERATION: (gen.GEN_AI_OPERATION_NAME,),
  *     AGENT: AGENT_KEYS,
  *     TOOL: TOOL_KEYS,             # <<<<<<<<<<<<<<
  *     MODEL: MODEL_KEYS,
  *     INPUT: INPUT_TOKEN_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_TOOL); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 154, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_TOOL_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 154, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_TOOL); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 153, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_TOOL_KEYS); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 153, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":155
+  /* "swarmscope/conventions/agent_model.py":154
  *     AGENT: AGENT_KEYS,
  *     TOOL: TOOL_KEYS,
  *     MODEL: MODEL_KEYS,             # <<<<<<<<<<<<<<
  *     INPUT: INPUT_TOKEN_KEYS,
  *     OUTPUT: OUTPUT_TOKEN_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 155, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_MODEL); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 154, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_MODEL_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 154, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_MODEL_KEYS); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 155, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":156
+  /* "swarmscope/conventions/agent_model.py":155
  *     TOOL: TOOL_KEYS,
  *     MODEL: MODEL_KEYS,
  *     INPUT: INPUT_TOKEN_KEYS,             # <<<<<<<<<<<<<<
  *     OUTPUT: OUTPUT_TOKEN_KEYS,
  *     PROVIDER: PROVIDER_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 156, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_INPUT_TOKEN_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 156, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_INPUT); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 155, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_INPUT_TOKEN_KEYS); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 155, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":157
+  /* "swarmscope/conventions/agent_model.py":156
  *     MODEL: MODEL_KEYS,
  *     INPUT: INPUT_TOKEN_KEYS,
  *     OUTPUT: OUTPUT_TOKEN_KEYS,             # <<<<<<<<<<<<<<
  *     PROVIDER: PROVIDER_KEYS,
  *     COST: COST_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 157, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_OUTPUT); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 156, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_OUTPUT_TOKEN_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 156, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_OUTPUT_TOKEN_KEYS); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 157, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":158
+  /* "swarmscope/conventions/agent_model.py":157
  *     INPUT: INPUT_TOKEN_KEYS,
  *     OUTPUT: OUTPUT_TOKEN_KEYS,
  *     PROVIDER: PROVIDER_KEYS,             # <<<<<<<<<<<<<<
  *     COST: COST_KEYS,
  *     SESSION: SESSION_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 158, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_PROVIDER_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 158, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_PROVIDER); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 157, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_PROVIDER_KEYS); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 157, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":159
+  /* "swarmscope/conventions/agent_model.py":158
  *     OUTPUT: OUTPUT_TOKEN_KEYS,
  *     PROVIDER: PROVIDER_KEYS,
  *     COST: COST_KEYS,             # <<<<<<<<<<<<<<
  *     SESSION: SESSION_KEYS,
  *     CACHE_READ: CACHE_READ_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 159, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_COST); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 158, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_COST_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 158, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_COST_KEYS); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 159, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":160
+  /* "swarmscope/conventions/agent_model.py":159
  *     PROVIDER: PROVIDER_KEYS,
  *     COST: COST_KEYS,
  *     SESSION: SESSION_KEYS,             # <<<<<<<<<<<<<<
  *     CACHE_READ: CACHE_READ_KEYS,
  *     CACHE_CREATION: CACHE_CREATION_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_SESSION); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 160, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_SESSION_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 160, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_SESSION); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 159, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_SESSION_KEYS); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 159, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":161
+  /* "swarmscope/conventions/agent_model.py":160
  *     COST: COST_KEYS,
  *     SESSION: SESSION_KEYS,
  *     CACHE_READ: CACHE_READ_KEYS,             # <<<<<<<<<<<<<<
  *     CACHE_CREATION: CACHE_CREATION_KEYS,
  *     REASONING: REASONING_KEYS,
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 161, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_CACHE_READ); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 160, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_CACHE_READ_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 160, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_CACHE_READ_KEYS); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 161, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":162
+  /* "swarmscope/conventions/agent_model.py":161
  *     SESSION: SESSION_KEYS,
  *     CACHE_READ: CACHE_READ_KEYS,
  *     CACHE_CREATION: CACHE_CREATION_KEYS,             # <<<<<<<<<<<<<<
  *     REASONING: REASONING_KEYS,
  *     HANDOFF_FROM: (gen.SWARMSCOPE_HANDOFF_FROM_AGENT,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 162, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 162, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 161, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_CACHE_CREATION_KEYS); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 161, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":163
+  /* "swarmscope/conventions/agent_model.py":162
  *     CACHE_READ: CACHE_READ_KEYS,
  *     CACHE_CREATION: CACHE_CREATION_KEYS,
  *     REASONING: REASONING_KEYS,             # <<<<<<<<<<<<<<
  *     HANDOFF_FROM: (gen.SWARMSCOPE_HANDOFF_FROM_AGENT,),
  *     HANDOFF_TO: (gen.SWARMSCOPE_HANDOFF_TO_AGENT,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 163, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_REASONING); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 162, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_REASONING_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 162, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_REASONING_KEYS); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 163, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":164
+  /* "swarmscope/conventions/agent_model.py":163
  *     CACHE_CREATION: CACHE_CREATION_KEYS,
  *     REASONING: REASONING_KEYS,
  *     HANDOFF_FROM: (gen.SWARMSCOPE_HANDOFF_FROM_AGENT,),             # <<<<<<<<<<<<<<
  *     HANDOFF_TO: (gen.SWARMSCOPE_HANDOFF_TO_AGENT,),
  *     OPEN_KIND: (openinference.OPENINFERENCE_SPAN_KIND,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_HANDOFF_FROM); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 164, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 164, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_HANDOFF_FROM); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 163, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 164, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 163, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 164, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_23);
-  }
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_SWARMSCOPE_HANDOFF_FROM_AGENT); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 163, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_22 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 163, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_22);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":165
+  /* "swarmscope/conventions/agent_model.py":164
  *     REASONING: REASONING_KEYS,
  *     HANDOFF_FROM: (gen.SWARMSCOPE_HANDOFF_FROM_AGENT,),
  *     HANDOFF_TO: (gen.SWARMSCOPE_HANDOFF_TO_AGENT,),             # <<<<<<<<<<<<<<
  *     OPEN_KIND: (openinference.OPENINFERENCE_SPAN_KIND,),
  *     GRAPH_NODE: (openinference.GRAPH_NODE_ID,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 165, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 165, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 165, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_HANDOFF_TO); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 164, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_24 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 165, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_24);
-  }
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 164, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_23);
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_SWARMSCOPE_HANDOFF_TO_AGENT); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 164, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 164, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_23);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":166
+  /* "swarmscope/conventions/agent_model.py":165
  *     HANDOFF_FROM: (gen.SWARMSCOPE_HANDOFF_FROM_AGENT,),
  *     HANDOFF_TO: (gen.SWARMSCOPE_HANDOFF_TO_AGENT,),
  *     OPEN_KIND: (openinference.OPENINFERENCE_SPAN_KIND,),             # <<<<<<<<<<<<<<
  *     GRAPH_NODE: (openinference.GRAPH_NODE_ID,),
  *     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_OPEN_KIND); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 166, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 166, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_OPEN_KIND); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 165, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_OPENINFERENCE_SPAN_KIND); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 166, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 165, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 166, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_23);
-  }
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_OPENINFERENCE_SPAN_KIND); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 165, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_22 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 165, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_22);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":167
+  /* "swarmscope/conventions/agent_model.py":166
  *     HANDOFF_TO: (gen.SWARMSCOPE_HANDOFF_TO_AGENT,),
  *     OPEN_KIND: (openinference.OPENINFERENCE_SPAN_KIND,),
  *     GRAPH_NODE: (openinference.GRAPH_NODE_ID,),             # <<<<<<<<<<<<<<
  *     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
  *     METADATA: (openinference.METADATA,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 167, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 167, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 167, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 166, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_24 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 167, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_24);
-  }
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 166, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_23);
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE_ID); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 166, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 166, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_23);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":168
+  /* "swarmscope/conventions/agent_model.py":167
  *     OPEN_KIND: (openinference.OPENINFERENCE_SPAN_KIND,),
  *     GRAPH_NODE: (openinference.GRAPH_NODE_ID,),
  *     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),             # <<<<<<<<<<<<<<
  *     METADATA: (openinference.METADATA,),
- *     OUTPUT_VALUE: (openinference.OUTPUT_VALUE,),
+ *     A2A_STATE: (gen.A2A_TASK_STATE,),
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 168, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 168, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_GRAPH_PARENT); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 167, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE_PARENT_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 168, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 167, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 168, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_23);
-  }
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_GRAPH_NODE_PARENT_ID); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 167, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_22 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 167, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_22);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":169
+  /* "swarmscope/conventions/agent_model.py":168
  *     GRAPH_NODE: (openinference.GRAPH_NODE_ID,),
  *     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
  *     METADATA: (openinference.METADATA,),             # <<<<<<<<<<<<<<
- *     OUTPUT_VALUE: (openinference.OUTPUT_VALUE,),
- *     A2A_STATE: (gen.A2A_TASK_STATE,),
-*/
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 169, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 169, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 169, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_24 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 169, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_24);
-  }
-  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-
-  /* "swarmscope/conventions/agent_model.py":170
- *     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
- *     METADATA: (openinference.METADATA,),
- *     OUTPUT_VALUE: (openinference.OUTPUT_VALUE,),             # <<<<<<<<<<<<<<
  *     A2A_STATE: (gen.A2A_TASK_STATE,),
  * }
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 170, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 170, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_23);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_OUTPUT_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 168, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 168, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_23);
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_METADATA); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 168, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
   {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 170, __pyx_L1_error)
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_23 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 168, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_23);
   }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_22, __pyx_t_23) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_24, __pyx_t_23) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":171
+  /* "swarmscope/conventions/agent_model.py":169
+ *     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
  *     METADATA: (openinference.METADATA,),
- *     OUTPUT_VALUE: (openinference.OUTPUT_VALUE,),
  *     A2A_STATE: (gen.A2A_TASK_STATE,),             # <<<<<<<<<<<<<<
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 171, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_A2A_STATE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 169, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_23);
-  __Pyx_GetModuleGlobalName(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 171, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_A2A_TASK_STATE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 171, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_gen); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 169, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_22);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  {
-    PyObject* __pyx_temp[1] = {__pyx_t_22};
-    __pyx_t_24 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 171, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_24);
-  }
+  __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_A2A_TASK_STATE); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_21);
   __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_24) < (0)) __PYX_ERR(0, 152, __pyx_L1_error)
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_21};
+    __pyx_t_22 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 169, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_22);
+  }
+  __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_t_23, __pyx_t_22) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS, __pyx_t_4) < (0)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS, __pyx_t_4) < (0)) __PYX_ERR(0, 150, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":173
+  /* "swarmscope/conventions/agent_model.py":171
  *     A2A_STATE: (gen.A2A_TASK_STATE,),
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}             # <<<<<<<<<<<<<<
@@ -12320,31 +12219,31 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * _new_fields = tuple.__new__
 */
   { /* enter inner scope */
-    __pyx_t_4 = PyDict_New(); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 173, __pyx_L6_error)
+    __pyx_t_4 = PyDict_New(); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 171, __pyx_L6_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_3 = 0;
-    __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 173, __pyx_L6_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_23, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 171, __pyx_L6_error)
     __Pyx_GOTREF(__pyx_t_23);
     if (unlikely(__pyx_t_23 == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "items");
-      __PYX_ERR(0, 173, __pyx_L6_error)
+      __PYX_ERR(0, 171, __pyx_L6_error)
     }
-    __pyx_t_22 = __Pyx_dict_iterator(__pyx_t_23, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_27), (&__pyx_t_28)); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 173, __pyx_L6_error)
-    __Pyx_GOTREF(__pyx_t_22);
+    __pyx_t_21 = __Pyx_dict_iterator(__pyx_t_23, 0, __pyx_mstate_global->__pyx_n_u_items, (&__pyx_t_26), (&__pyx_t_27)); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 171, __pyx_L6_error)
+    __Pyx_GOTREF(__pyx_t_21);
     __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-    __Pyx_XDECREF(__pyx_t_24);
-    __pyx_t_24 = __pyx_t_22;
-    __pyx_t_22 = 0;
+    __Pyx_XDECREF(__pyx_t_22);
+    __pyx_t_22 = __pyx_t_21;
+    __pyx_t_21 = 0;
     while (1) {
-      __pyx_t_29 = __Pyx_dict_iter_next(__pyx_t_24, __pyx_t_27, &__pyx_t_3, &__pyx_t_22, &__pyx_t_23, NULL, __pyx_t_28);
-      if (unlikely(__pyx_t_29 == 0)) break;
-      if (unlikely(__pyx_t_29 == -1)) __PYX_ERR(0, 173, __pyx_L6_error)
-      __Pyx_GOTREF(__pyx_t_22);
+      __pyx_t_28 = __Pyx_dict_iter_next(__pyx_t_22, __pyx_t_26, &__pyx_t_3, &__pyx_t_21, &__pyx_t_23, NULL, __pyx_t_27);
+      if (unlikely(__pyx_t_28 == 0)) break;
+      if (unlikely(__pyx_t_28 == -1)) __PYX_ERR(0, 171, __pyx_L6_error)
+      __Pyx_GOTREF(__pyx_t_21);
       __Pyx_GOTREF(__pyx_t_23);
       __Pyx_XGOTREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot);
-      __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot, __pyx_t_22);
-      __Pyx_GIVEREF(__pyx_t_22);
-      __pyx_t_22 = 0;
+      __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot, __pyx_t_21);
+      __Pyx_GIVEREF(__pyx_t_21);
+      __pyx_t_21 = 0;
       __Pyx_XGOTREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys);
       __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys, __pyx_t_23);
       __Pyx_GIVEREF(__pyx_t_23);
@@ -12352,82 +12251,82 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
       __Pyx_INCREF(__pyx_mstate_global->__pyx_int_0);
       __pyx_t_23 = __pyx_mstate_global->__pyx_int_0;
       if (likely(PyList_CheckExact(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys)) || PyTuple_CheckExact(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys)) {
-        __pyx_t_22 = __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys; __Pyx_INCREF(__pyx_t_22);
-        __pyx_t_30 = 0;
-        __pyx_t_31 = NULL;
+        __pyx_t_21 = __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys; __Pyx_INCREF(__pyx_t_21);
+        __pyx_t_29 = 0;
+        __pyx_t_30 = NULL;
       } else {
-        __pyx_t_30 = -1; __pyx_t_22 = PyObject_GetIter(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 173, __pyx_L6_error)
-        __Pyx_GOTREF(__pyx_t_22);
-        __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_22); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 173, __pyx_L6_error)
+        __pyx_t_29 = -1; __pyx_t_21 = PyObject_GetIter(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 171, __pyx_L6_error)
+        __Pyx_GOTREF(__pyx_t_21);
+        __pyx_t_30 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_21); if (unlikely(!__pyx_t_30)) __PYX_ERR(0, 171, __pyx_L6_error)
       }
       for (;;) {
-        if (likely(!__pyx_t_31)) {
-          if (likely(PyList_CheckExact(__pyx_t_22))) {
+        if (likely(!__pyx_t_30)) {
+          if (likely(PyList_CheckExact(__pyx_t_21))) {
             {
-              Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_22);
+              Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_21);
               #if !CYTHON_ASSUME_SAFE_SIZE
-              if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 173, __pyx_L6_error)
+              if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 171, __pyx_L6_error)
               #endif
-              if (__pyx_t_30 >= __pyx_temp) break;
+              if (__pyx_t_29 >= __pyx_temp) break;
             }
-            __pyx_t_21 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_22, __pyx_t_30, __Pyx_ReferenceSharing_OwnStrongReference);
-            ++__pyx_t_30;
+            __pyx_t_20 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_21, __pyx_t_29, __Pyx_ReferenceSharing_OwnStrongReference);
+            ++__pyx_t_29;
           } else {
             {
-              Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_22);
+              Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_21);
               #if !CYTHON_ASSUME_SAFE_SIZE
-              if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 173, __pyx_L6_error)
+              if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 171, __pyx_L6_error)
               #endif
-              if (__pyx_t_30 >= __pyx_temp) break;
+              if (__pyx_t_29 >= __pyx_temp) break;
             }
             #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
-            __pyx_t_21 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_22, __pyx_t_30));
+            __pyx_t_20 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_21, __pyx_t_29));
             #else
-            __pyx_t_21 = __Pyx_PySequence_ITEM(__pyx_t_22, __pyx_t_30);
+            __pyx_t_20 = __Pyx_PySequence_ITEM(__pyx_t_21, __pyx_t_29);
             #endif
-            ++__pyx_t_30;
+            ++__pyx_t_29;
           }
-          if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 173, __pyx_L6_error)
+          if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 171, __pyx_L6_error)
         } else {
-          __pyx_t_21 = __pyx_t_31(__pyx_t_22);
-          if (unlikely(!__pyx_t_21)) {
+          __pyx_t_20 = __pyx_t_30(__pyx_t_21);
+          if (unlikely(!__pyx_t_20)) {
             PyObject* exc_type = PyErr_Occurred();
             if (exc_type) {
-              if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 173, __pyx_L6_error)
+              if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 171, __pyx_L6_error)
               PyErr_Clear();
             }
             break;
           }
         }
-        __Pyx_GOTREF(__pyx_t_21);
+        __Pyx_GOTREF(__pyx_t_20);
         __Pyx_XGOTREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key);
-        __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_21);
-        __Pyx_GIVEREF(__pyx_t_21);
-        __pyx_t_21 = 0;
+        __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20);
+        __Pyx_GIVEREF(__pyx_t_20);
+        __pyx_t_20 = 0;
         __Pyx_INCREF(__pyx_t_23);
         __Pyx_XGOTREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank);
         __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank, __pyx_t_23);
         __Pyx_GIVEREF(__pyx_t_23);
-        __pyx_t_21 = __Pyx_PyLong_AddObjC(__pyx_t_23, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 173, __pyx_L6_error)
-        __Pyx_GOTREF(__pyx_t_21);
+        __pyx_t_20 = __Pyx_PyLong_AddObjC(__pyx_t_23, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 171, __pyx_L6_error)
+        __Pyx_GOTREF(__pyx_t_20);
         __Pyx_DECREF(__pyx_t_23);
-        __pyx_t_23 = __pyx_t_21;
-        __pyx_t_21 = 0;
-        __pyx_t_21 = PyTuple_New(2); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 173, __pyx_L6_error)
-        __Pyx_GOTREF(__pyx_t_21);
+        __pyx_t_23 = __pyx_t_20;
+        __pyx_t_20 = 0;
+        __pyx_t_20 = PyTuple_New(2); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 171, __pyx_L6_error)
+        __Pyx_GOTREF(__pyx_t_20);
         __Pyx_INCREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot);
         __Pyx_GIVEREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot);
-        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_21, 0, __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot) != (0)) __PYX_ERR(0, 173, __pyx_L6_error);
+        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 0, __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_slot) != (0)) __PYX_ERR(0, 171, __pyx_L6_error);
         __Pyx_INCREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank);
         __Pyx_GIVEREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank);
-        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_21, 1, __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank) != (0)) __PYX_ERR(0, 173, __pyx_L6_error);
-        if (unlikely(PyDict_SetItem(__pyx_t_4, __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_21))) __PYX_ERR(0, 173, __pyx_L6_error)
-        __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 1, __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_rank) != (0)) __PYX_ERR(0, 171, __pyx_L6_error);
+        if (unlikely(PyDict_SetItem(__pyx_t_4, __pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 171, __pyx_L6_error)
+        __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
       }
-      __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+      __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
       __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
     }
-    __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+    __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
     __Pyx_GOTREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key);
     __Pyx_DECREF_SET(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_key, Py_None);
     __Pyx_GOTREF(__pyx_8genexpr2__pyx_v_10swarmscope_11conventions_11agent_model_keys);
@@ -12449,126 +12348,126 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L12_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_SLOTS, __pyx_t_4) < (0)) __PYX_ERR(0, 173, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_SLOTS, __pyx_t_4) < (0)) __PYX_ERR(0, 171, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":174
+  /* "swarmscope/conventions/agent_model.py":172
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
  * _NO_RANK = (99,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
  * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 172, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_27 = PyObject_Length(__pyx_t_4); if (unlikely(__pyx_t_27 == ((Py_ssize_t)-1))) __PYX_ERR(0, 174, __pyx_L1_error)
+  __pyx_t_26 = PyObject_Length(__pyx_t_4); if (unlikely(__pyx_t_26 == ((Py_ssize_t)-1))) __PYX_ERR(0, 172, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PySequence_Multiply(__pyx_mstate_global->__pyx_tuple[2], __pyx_t_27); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PySequence_Multiply(__pyx_mstate_global->__pyx_tuple[2], __pyx_t_26); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 172, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
 
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NO_RANK, __pyx_t_4) < (0)) __PYX_ERR(0, 174, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NO_RANK, __pyx_t_4) < (0)) __PYX_ERR(0, 172, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":175
+  /* "swarmscope/conventions/agent_model.py":173
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
  * _NO_RANK = (99,) * len(_SLOT_KEYS)
  * _new_fields = tuple.__new__             # <<<<<<<<<<<<<<
  * _NOTHING = (None,) * len(_SLOT_KEYS)
  * 
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(((PyObject *)(&PyTuple_Type)), __pyx_mstate_global->__pyx_n_u_new); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(((PyObject *)(&PyTuple_Type)), __pyx_mstate_global->__pyx_n_u_new); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 173, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_fields, __pyx_t_4) < (0)) __PYX_ERR(0, 175, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_new_fields, __pyx_t_4) < (0)) __PYX_ERR(0, 173, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":176
+  /* "swarmscope/conventions/agent_model.py":174
  * _NO_RANK = (99,) * len(_SLOT_KEYS)
  * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 176, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_SLOT_KEYS); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 174, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_27 = PyObject_Length(__pyx_t_4); if (unlikely(__pyx_t_27 == ((Py_ssize_t)-1))) __PYX_ERR(0, 176, __pyx_L1_error)
+  __pyx_t_26 = PyObject_Length(__pyx_t_4); if (unlikely(__pyx_t_26 == ((Py_ssize_t)-1))) __PYX_ERR(0, 174, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PySequence_Multiply(__pyx_mstate_global->__pyx_tuple[3], __pyx_t_27); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 176, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PySequence_Multiply(__pyx_mstate_global->__pyx_tuple[3], __pyx_t_26); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 174, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
 
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NOTHING, __pyx_t_4) < (0)) __PYX_ERR(0, 176, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NOTHING, __pyx_t_4) < (0)) __PYX_ERR(0, 174, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":179
+  /* "swarmscope/conventions/agent_model.py":177
  * 
  * 
  * def read_slots(attrs: dict[str, Any]) -> list[Any]:             # <<<<<<<<<<<<<<
  *     """Per slot, the value of its most preferred key the span carries (not empty)."""
  *     values = list(_NOTHING)
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 179, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 177, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 179, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_list_Any) < (0)) __PYX_ERR(0, 179, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_3read_slots, 0, __pyx_mstate_global->__pyx_n_u_read_slots, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 179, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 177, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_list_Any) < (0)) __PYX_ERR(0, 177, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_3read_slots, 0, __pyx_mstate_global->__pyx_n_u_read_slots, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 177, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_22);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_22, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_read_slots, __pyx_t_24) < (0)) __PYX_ERR(0, 179, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_read_slots, __pyx_t_22) < (0)) __PYX_ERR(0, 177, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":194
+  /* "swarmscope/conventions/agent_model.py":192
  * 
  * 
  * def derive(             # <<<<<<<<<<<<<<
  *     name: str,
  *     kind: str,
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 194, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_kind, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_AgentFields) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_5derive, 0, __pyx_mstate_global->__pyx_n_u_derive, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 194, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 192, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 192, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_kind, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 192, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 192, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any) < (0)) __PYX_ERR(0, 192, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_AgentFields) < (0)) __PYX_ERR(0, 192, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_5derive, 0, __pyx_mstate_global->__pyx_n_u_derive, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 192, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_tuple[3]);
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_derive, __pyx_t_4) < (0)) __PYX_ERR(0, 194, __pyx_L1_error)
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_22);
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_derive, __pyx_t_4) < (0)) __PYX_ERR(0, 192, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":293
+  /* "swarmscope/conventions/agent_model.py":288
  * 
  * 
  * def _foreign_operation(             # <<<<<<<<<<<<<<
  *     name: str, attrs: dict[str, Any], agent: Any, tool: Any
  * ) -> tuple[str | None, Any, Any]:
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 293, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 288, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_agent, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tool, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_Any_Any) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_7_foreign_operation, 0, __pyx_mstate_global->__pyx_n_u_foreign_operation, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 293, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 288, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_attrs, __pyx_mstate_global->__pyx_kp_u_dict_str_Any) < (0)) __PYX_ERR(0, 288, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_agent, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 288, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tool, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 288, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_Any_Any) < (0)) __PYX_ERR(0, 288, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_7_foreign_operation, 0, __pyx_mstate_global->__pyx_n_u_foreign_operation, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 288, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_22);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_22, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_24) < (0)) __PYX_ERR(0, 293, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_foreign_operation, __pyx_t_22) < (0)) __PYX_ERR(0, 288, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":344
+  /* "swarmscope/conventions/agent_model.py":339
  * # LangGraph's fields in the metadata JSON, found without parsing all of it (it is on every
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {             # <<<<<<<<<<<<<<
@@ -12576,52 +12475,52 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 344, __pyx_L15_error)
-    __Pyx_GOTREF(__pyx_t_24);
+    __pyx_t_22 = PyDict_New(); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 339, __pyx_L15_error)
+    __Pyx_GOTREF(__pyx_t_22);
 
-    /* "swarmscope/conventions/agent_model.py":346
+    /* "swarmscope/conventions/agent_model.py":341
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
  * }
  * 
 */
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 341, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 346, __pyx_L15_error)
+    __pyx_t_23 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_NODE); if (unlikely(!__pyx_t_23)) __PYX_ERR(0, 341, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_23);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_openinference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 341, __pyx_L15_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 346, __pyx_L15_error)
-    __Pyx_GOTREF(__pyx_t_22);
+    __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_LANGGRAPH_THREAD_ID); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 341, __pyx_L15_error)
+    __Pyx_GOTREF(__pyx_t_21);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     {
-      PyObject* __pyx_temp[2] = {__pyx_t_23, __pyx_t_22};
-      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
+      PyObject* __pyx_temp[2] = {__pyx_t_23, __pyx_t_21};
+      __pyx_t_4 = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 341, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
     __Pyx_DECREF(__pyx_t_23); __pyx_t_23 = 0;
-    __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-    __pyx_t_22 = __pyx_t_4; __Pyx_INCREF(__pyx_t_22);
-    __pyx_t_27 = 0;
+    __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+    __pyx_t_21 = __pyx_t_4; __Pyx_INCREF(__pyx_t_21);
+    __pyx_t_26 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     for (;;) {
-      if (__pyx_t_27 >= 2) break;
+      if (__pyx_t_26 >= 2) break;
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
-      __pyx_t_4 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_22, __pyx_t_27));
+      __pyx_t_4 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_21, __pyx_t_26));
       #else
-      __pyx_t_4 = __Pyx_PySequence_ITEM(__pyx_t_22, __pyx_t_27);
+      __pyx_t_4 = __Pyx_PySequence_ITEM(__pyx_t_21, __pyx_t_26);
       #endif
-      ++__pyx_t_27;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 346, __pyx_L15_error)
+      ++__pyx_t_26;
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 341, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_XGOTREF(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key);
       __Pyx_DECREF_SET(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4);
       __Pyx_GIVEREF(__pyx_t_4);
       __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":345
+      /* "swarmscope/conventions/agent_model.py":340
  * # span of a LangGraph run, a few hundred bytes each): a string value, or a number.
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')             # <<<<<<<<<<<<<<
@@ -12629,53 +12528,53 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * }
 */
       __pyx_t_23 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 345, __pyx_L15_error)
-      __Pyx_GOTREF(__pyx_t_21);
-      __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 345, __pyx_L15_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_20, __pyx_mstate_global->__pyx_n_u_re); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 340, __pyx_L15_error)
       __Pyx_GOTREF(__pyx_t_20);
-      __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
-      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 345, __pyx_L15_error)
-      __Pyx_GOTREF(__pyx_t_21);
-      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__5;
-      __pyx_t_32[1] = __pyx_t_21;
-      __pyx_t_32[2] = __pyx_mstate_global->__pyx_kp_u_s_s_d;
+      __pyx_t_19 = __Pyx_PyObject_GetAttrStr(__pyx_t_20, __pyx_mstate_global->__pyx_n_u_compile); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 340, __pyx_L15_error)
+      __Pyx_GOTREF(__pyx_t_19);
+      __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
+      __pyx_t_20 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 340, __pyx_L15_error)
+      __Pyx_GOTREF(__pyx_t_20);
+      __pyx_t_31[0] = __pyx_mstate_global->__pyx_kp_u__5;
+      __pyx_t_31[1] = __pyx_t_20;
+      __pyx_t_31[2] = __pyx_mstate_global->__pyx_kp_u_s_s_d;
       __pyx_t_3 = 40;
       #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-      __pyx_t_3 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_32[1]);
+      __pyx_t_3 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_31[1]);
       #endif
-      __pyx_t_28 = 0;
+      __pyx_t_27 = 0;
       #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-      __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
+      __pyx_t_27 |= __Pyx_PyUnicode_KIND_04(__pyx_t_31[1]);
       #endif
-      __pyx_t_19 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 345, __pyx_L15_error)
-      __Pyx_GOTREF(__pyx_t_19);
-      __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+      __pyx_t_18 = __Pyx_PyUnicode_Join(__pyx_t_31, 3, __pyx_t_3, __pyx_t_27);
+      if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 340, __pyx_L15_error)
+      __Pyx_GOTREF(__pyx_t_18);
+      __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
       __pyx_t_9 = 1;
       #if CYTHON_UNPACK_METHODS
-      if (unlikely(PyMethod_Check(__pyx_t_20))) {
-        __pyx_t_23 = PyMethod_GET_SELF(__pyx_t_20);
+      if (unlikely(PyMethod_Check(__pyx_t_19))) {
+        __pyx_t_23 = PyMethod_GET_SELF(__pyx_t_19);
         assert(__pyx_t_23);
-        PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_20);
+        PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_19);
         __Pyx_INCREF(__pyx_t_23);
         __Pyx_INCREF(__pyx__function);
-        __Pyx_DECREF_SET(__pyx_t_20, __pyx__function);
+        __Pyx_DECREF_SET(__pyx_t_19, __pyx__function);
         __pyx_t_9 = 0;
       }
       #endif
       {
-        PyObject *__pyx_callargs[2] = {__pyx_t_23, __pyx_t_19};
-        __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_20, __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        PyObject *__pyx_callargs[2] = {__pyx_t_23, __pyx_t_18};
+        __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_19, __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_23); __pyx_t_23 = 0;
+        __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
         __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
-        __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
-        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 345, __pyx_L15_error)
+        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 340, __pyx_L15_error)
         __Pyx_GOTREF(__pyx_t_4);
       }
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 345, __pyx_L15_error)
+      if (unlikely(PyDict_SetItem(__pyx_t_22, __pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_4))) __PYX_ERR(0, 340, __pyx_L15_error)
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-      /* "swarmscope/conventions/agent_model.py":346
+      /* "swarmscope/conventions/agent_model.py":341
  * _METADATA_VALUE = {
  *     key: re.compile(rf'"{key}"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+))')
  *     for key in (openinference.LANGGRAPH_NODE, openinference.LANGGRAPH_THREAD_ID)             # <<<<<<<<<<<<<<
@@ -12683,7 +12582,7 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * 
 */
     }
-    __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+    __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
     __Pyx_GOTREF(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key);
     __Pyx_DECREF_SET(__pyx_8genexpr3__pyx_v_10swarmscope_11conventions_11agent_model_key, Py_None);
     goto __pyx_L19_exit_scope;
@@ -12693,10 +12592,10 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L19_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_24) < (0)) __PYX_ERR(0, 344, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE, __pyx_t_22) < (0)) __PYX_ERR(0, 339, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":349
+  /* "swarmscope/conventions/agent_model.py":344
  * }
  * 
  * _METADATA_OPENING = {key: f'"{key}": "' for key in _METADATA_VALUE}             # <<<<<<<<<<<<<<
@@ -12704,83 +12603,83 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
  * 
 */
   { /* enter inner scope */
-    __pyx_t_24 = PyDict_New(); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 349, __pyx_L22_error)
-    __Pyx_GOTREF(__pyx_t_24);
-    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 349, __pyx_L22_error)
+    __pyx_t_22 = PyDict_New(); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 344, __pyx_L22_error)
     __Pyx_GOTREF(__pyx_t_22);
-    if (likely(PyList_CheckExact(__pyx_t_22)) || PyTuple_CheckExact(__pyx_t_22)) {
-      __pyx_t_4 = __pyx_t_22; __Pyx_INCREF(__pyx_t_4);
-      __pyx_t_27 = 0;
-      __pyx_t_31 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_METADATA_VALUE); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 344, __pyx_L22_error)
+    __Pyx_GOTREF(__pyx_t_21);
+    if (likely(PyList_CheckExact(__pyx_t_21)) || PyTuple_CheckExact(__pyx_t_21)) {
+      __pyx_t_4 = __pyx_t_21; __Pyx_INCREF(__pyx_t_4);
+      __pyx_t_26 = 0;
+      __pyx_t_30 = NULL;
     } else {
-      __pyx_t_27 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_22); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 349, __pyx_L22_error)
+      __pyx_t_26 = -1; __pyx_t_4 = PyObject_GetIter(__pyx_t_21); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 344, __pyx_L22_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_31 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_31)) __PYX_ERR(0, 349, __pyx_L22_error)
+      __pyx_t_30 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_4); if (unlikely(!__pyx_t_30)) __PYX_ERR(0, 344, __pyx_L22_error)
     }
-    __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+    __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
     for (;;) {
-      if (likely(!__pyx_t_31)) {
+      if (likely(!__pyx_t_30)) {
         if (likely(PyList_CheckExact(__pyx_t_4))) {
           {
             Py_ssize_t __pyx_temp = __Pyx_PyList_GET_SIZE(__pyx_t_4);
             #if !CYTHON_ASSUME_SAFE_SIZE
-            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 349, __pyx_L22_error)
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 344, __pyx_L22_error)
             #endif
-            if (__pyx_t_27 >= __pyx_temp) break;
+            if (__pyx_t_26 >= __pyx_temp) break;
           }
-          __pyx_t_22 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_4, __pyx_t_27, __Pyx_ReferenceSharing_OwnStrongReference);
-          ++__pyx_t_27;
+          __pyx_t_21 = __Pyx_PyList_GET_ITEM_REF(__pyx_t_4, __pyx_t_26, __Pyx_ReferenceSharing_OwnStrongReference);
+          ++__pyx_t_26;
         } else {
           {
             Py_ssize_t __pyx_temp = __Pyx_PyTuple_GET_SIZE(__pyx_t_4);
             #if !CYTHON_ASSUME_SAFE_SIZE
-            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 349, __pyx_L22_error)
+            if (unlikely((__pyx_temp < 0))) __PYX_ERR(0, 344, __pyx_L22_error)
             #endif
-            if (__pyx_t_27 >= __pyx_temp) break;
+            if (__pyx_t_26 >= __pyx_temp) break;
           }
           #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
-          __pyx_t_22 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_4, __pyx_t_27));
+          __pyx_t_21 = __Pyx_NewRef(PyTuple_GET_ITEM(__pyx_t_4, __pyx_t_26));
           #else
-          __pyx_t_22 = __Pyx_PySequence_ITEM(__pyx_t_4, __pyx_t_27);
+          __pyx_t_21 = __Pyx_PySequence_ITEM(__pyx_t_4, __pyx_t_26);
           #endif
-          ++__pyx_t_27;
+          ++__pyx_t_26;
         }
-        if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 349, __pyx_L22_error)
+        if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 344, __pyx_L22_error)
       } else {
-        __pyx_t_22 = __pyx_t_31(__pyx_t_4);
-        if (unlikely(!__pyx_t_22)) {
+        __pyx_t_21 = __pyx_t_30(__pyx_t_4);
+        if (unlikely(!__pyx_t_21)) {
           PyObject* exc_type = PyErr_Occurred();
           if (exc_type) {
-            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 349, __pyx_L22_error)
+            if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(0, 344, __pyx_L22_error)
             PyErr_Clear();
           }
           break;
         }
       }
-      __Pyx_GOTREF(__pyx_t_22);
+      __Pyx_GOTREF(__pyx_t_21);
       __Pyx_XGOTREF(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key);
-      __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_22);
-      __Pyx_GIVEREF(__pyx_t_22);
-      __pyx_t_22 = 0;
-      __pyx_t_22 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 349, __pyx_L22_error)
-      __Pyx_GOTREF(__pyx_t_22);
-      __pyx_t_32[0] = __pyx_mstate_global->__pyx_kp_u__5;
-      __pyx_t_32[1] = __pyx_t_22;
-      __pyx_t_32[2] = __pyx_mstate_global->__pyx_kp_u__7;
+      __Pyx_DECREF_SET(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_21);
+      __Pyx_GIVEREF(__pyx_t_21);
+      __pyx_t_21 = 0;
+      __pyx_t_21 = __Pyx_PyObject_FormatSimple(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 344, __pyx_L22_error)
+      __Pyx_GOTREF(__pyx_t_21);
+      __pyx_t_31[0] = __pyx_mstate_global->__pyx_kp_u__5;
+      __pyx_t_31[1] = __pyx_t_21;
+      __pyx_t_31[2] = __pyx_mstate_global->__pyx_kp_u__7;
       __pyx_t_3 = 5;
       #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-      __pyx_t_3 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_32[1]);
+      __pyx_t_3 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_31[1]);
       #endif
-      __pyx_t_28 = 0;
+      __pyx_t_27 = 0;
       #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-      __pyx_t_28 |= __Pyx_PyUnicode_KIND_04(__pyx_t_32[1]);
+      __pyx_t_27 |= __Pyx_PyUnicode_KIND_04(__pyx_t_31[1]);
       #endif
-      __pyx_t_20 = __Pyx_PyUnicode_Join(__pyx_t_32, 3, __pyx_t_3, __pyx_t_28);
-      if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 349, __pyx_L22_error)
-      __Pyx_GOTREF(__pyx_t_20);
-      __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
-      if (unlikely(PyDict_SetItem(__pyx_t_24, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_20))) __PYX_ERR(0, 349, __pyx_L22_error)
-      __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
+      __pyx_t_19 = __Pyx_PyUnicode_Join(__pyx_t_31, 3, __pyx_t_3, __pyx_t_27);
+      if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 344, __pyx_L22_error)
+      __Pyx_GOTREF(__pyx_t_19);
+      __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+      if (unlikely(PyDict_SetItem(__pyx_t_22, __pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key, __pyx_t_19))) __PYX_ERR(0, 344, __pyx_L22_error)
+      __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
     }
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_GOTREF(__pyx_8genexpr4__pyx_v_10swarmscope_11conventions_11agent_model_key);
@@ -12792,104 +12691,104 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
     goto __pyx_L1_error;
     __pyx_L26_exit_scope:;
   } /* exit inner scope */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_24) < (0)) __PYX_ERR(0, 349, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_METADATA_OPENING, __pyx_t_22) < (0)) __PYX_ERR(0, 344, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":352
+  /* "swarmscope/conventions/agent_model.py":347
  * 
  * 
  * def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:             # <<<<<<<<<<<<<<
  *     """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
  *     if isinstance(metadata, dict):
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 352, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 352, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 352, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 347, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_Any) < (0)) __PYX_ERR(0, 347, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_tuple_str_None_str_None) < (0)) __PYX_ERR(0, 347, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_9langgraph_metadata, 0, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 347, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 352, __pyx_L1_error)
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_22);
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_langgraph_metadata, __pyx_t_4) < (0)) __PYX_ERR(0, 347, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":371
+  /* "swarmscope/conventions/agent_model.py":366
  * 
  * 
  * def _metadata_value(metadata: str, key: str) -> str | None:             # <<<<<<<<<<<<<<
  *     # Most senders write JSON as Python's json.dumps does: "key": "value". That case is two
  *     # finds; any other spacing, a number or an escape goes through the expression.
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 371, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 366, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 371, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_metadata, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 366, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_key, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 366, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_11_metadata_value, 0, __pyx_mstate_global->__pyx_n_u_metadata_value, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_22);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_22, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_24) < (0)) __PYX_ERR(0, 371, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_metadata_value, __pyx_t_22) < (0)) __PYX_ERR(0, 366, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":398
+  /* "swarmscope/conventions/agent_model.py":393
  * 
  * 
  * def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:             # <<<<<<<<<<<<<<
  *     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
  *     for _, event_name, event_attrs in events:
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 398, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_24, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 398, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 393, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_events, __pyx_mstate_global->__pyx_kp_u_list_tuple_int_str_dict_str_Any_2) < (0)) __PYX_ERR(0, 393, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_n_u_bool) < (0)) __PYX_ERR(0, 393, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_13_interrupted, 0, __pyx_mstate_global->__pyx_n_u_interrupted, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 393, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_24);
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 398, __pyx_L1_error)
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_4, __pyx_t_22);
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_interrupted, __pyx_t_4) < (0)) __PYX_ERR(0, 393, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "swarmscope/conventions/agent_model.py":408
+  /* "swarmscope/conventions/agent_model.py":403
  * 
  * 
  * def _subject(name: str, prefixes: tuple[str, ...]) -> str | None:             # <<<<<<<<<<<<<<
  *     """The subject of a span named "{prefix} {subject}" for one of ``prefixes``."""
  *     for prefix in prefixes:
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 408, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 403, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
-  __pyx_t_24 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 408, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_name, __pyx_mstate_global->__pyx_n_u_str) < (0)) __PYX_ERR(0, 403, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_prefixes, __pyx_mstate_global->__pyx_kp_u_tuple_str) < (0)) __PYX_ERR(0, 403, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_return, __pyx_mstate_global->__pyx_kp_u_str_None) < (0)) __PYX_ERR(0, 403, __pyx_L1_error)
+  __pyx_t_22 = __Pyx_CyFunction_New(&__pyx_mdef_10swarmscope_11conventions_11agent_model_15_subject, 0, __pyx_mstate_global->__pyx_n_u_subject, NULL, __pyx_mstate_global->__pyx_n_u_swarmscope_conventions_agent_mod, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 403, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_24);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_22);
   #endif
-  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_24, __pyx_t_4);
+  __Pyx_CyFunction_SetAnnotationsDict(__pyx_t_22, __pyx_t_4);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_24) < (0)) __PYX_ERR(0, 408, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_subject, __pyx_t_22) < (0)) __PYX_ERR(0, 403, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
   /* "swarmscope/conventions/agent_model.py":1
  * """One agent model from every instrumentor's spans: what a span is, in our words.             # <<<<<<<<<<<<<<
  * 
  * The server stores each span with the fields its views need (operation, agent, tool, model,
 */
-  __pyx_t_24 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_24)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_24);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_24) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_24); __pyx_t_24 = 0;
+  __pyx_t_22 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_22);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_22) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
 
   /*--- Wrapped vars code ---*/
 
@@ -12916,7 +12815,6 @@ __Pyx_RefNannySetupContext("PyInit_agent_model", 0);
   __Pyx_XDECREF(__pyx_t_22);
   __Pyx_XDECREF(__pyx_t_23);
   __Pyx_XDECREF(__pyx_t_24);
-  __Pyx_XDECREF(__pyx_t_25);
   if (__pyx_m) {
     if (__pyx_mstate->__pyx_d && stringtab_initialized) {
       __Pyx_AddTraceback("init swarmscope.conventions.agent_model", __pyx_clineno, __pyx_lineno, __pyx_filename);
@@ -12951,7 +12849,7 @@ static int __Pyx_InitCachedBuiltins(__pyx_mstatetype *__pyx_mstate) {
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
-  __pyx_builtin_enumerate = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_enumerate); if (!__pyx_builtin_enumerate) __PYX_ERR(0, 173, __pyx_L1_error)
+  __pyx_builtin_enumerate = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_enumerate); if (!__pyx_builtin_enumerate) __PYX_ERR(0, 171, __pyx_L1_error)
 
   /* Cached unbound methods */
   __pyx_mstate->__pyx_umethod_PyDict_Type_get.type = (PyObject*)&PyDict_Type;
@@ -12980,7 +12878,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
 
-  /* "swarmscope/conventions/agent_model.py":269
+  /* "swarmscope/conventions/agent_model.py":264
  *     provider = found[PROVIDER]
  *     if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
  *         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"             # <<<<<<<<<<<<<<
@@ -12989,12 +12887,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {__pyx_mstate_global->__pyx_kp_u_, __pyx_mstate_global->__pyx_int_1};
-    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 269, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 264, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
 
-  /* "swarmscope/conventions/agent_model.py":364
+  /* "swarmscope/conventions/agent_model.py":359
  *         )
  *     if not isinstance(metadata, str):
  *         return None, None             # <<<<<<<<<<<<<<
@@ -13003,12 +12901,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {Py_None, Py_None};
-    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 364, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 359, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[1]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "swarmscope/conventions/agent_model.py":174
+  /* "swarmscope/conventions/agent_model.py":172
  * }
  * _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
  * _NO_RANK = (99,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
@@ -13017,12 +12915,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_int_99};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 174, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 172, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "swarmscope/conventions/agent_model.py":176
+  /* "swarmscope/conventions/agent_model.py":174
  * _NO_RANK = (99,) * len(_SLOT_KEYS)
  * _new_fields = tuple.__new__
  * _NOTHING = (None,) * len(_SLOT_KEYS)             # <<<<<<<<<<<<<<
@@ -13031,7 +12929,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {Py_None};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 176, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 174, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -13072,38 +12970,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{16},{19},{20},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{15},{24},{19},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{20},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{12},{8},{13},{9},{14},{13},{12},{7},{10},{12},{16},{18},{20},{14},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{6},{13},{11},{9},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{7},{22},{34},{8},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{780},{504},{2},{2},{56},{50},{123},{83},{228},{121}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{1},{1},{4},{39},{1},{1},{179},{68},{1},{8},{14},{7},{6},{2},{9},{9},{37},{44},{41},{10},{27},{29},{15},{9},{14},{15},{5},{16},{19},{20},{10},{10},{19},{9},{11},{17},{15},{24},{21},{17},{28},{26},{21},{22},{22},{25},{11},{3},{14},{19},{10},{15},{5},{4},{9},{12},{15},{14},{12},{17},{22},{21},{20},{20},{21},{13},{16},{40},{44},{36},{40},{30},{25},{26},{26},{36},{10},{13},{20},{12},{7},{12},{10},{13},{5},{16},{12},{15},{24},{29},{14},{19},{14},{14},{12},{16},{10},{26},{27},{26},{22},{25},{20},{15},{11},{14},{14},{8},{5},{10},{10},{19},{23},{9},{9},{14},{13},{6},{17},{8},{13},{9},{14},{13},{12},{7},{10},{12},{16},{18},{20},{14},{18},{29},{27},{23},{4},{9},{9},{32},{21},{15},{19},{13},{19},{14},{1},{17},{15},{16},{17},{15},{16},{8},{8},{6},{10},{14},{20},{12},{15},{17},{7},{8},{8},{13},{10},{15},{8},{7},{11},{12},{8},{18},{12},{13},{15},{11},{8},{5},{18},{2},{10},{5},{4},{21},{17},{18},{5},{7},{8},{6},{3},{6},{9},{11},{10},{6},{5},{5},{3},{7},{3},{10},{6},{12},{10},{12},{5},{4},{3},{4},{4},{18},{5},{7},{9},{5},{6},{5},{8},{6},{5},{4},{4},{4},{6},{9},{13},{13},{7},{9},{12},{13},{11},{9},{3},{6},{8},{8},{6},{4},{5},{2},{10},{16},{12},{6},{6},{4},{7},{10},{4},{5},{5},{5},{5},{5},{3},{7},{22},{34},{8},{4},{6},{5},{4},{9},{6},{5},{5},{6},{6},{9},{4}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{742},{504},{2},{2},{56},{50},{123},{83},{228},{121}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2915 bytes) */
-static const char cstring[] = "x\332\215W\315W\333\326\022\217\017\020H\002\001?\362\321\244\257\255 \315\241\244\t}.\220\364%\355\311Qm\001.\3062\226\014\345\205TGX\327\240\304HF\222!\364%\357e\251\245\226Zj\251\245\226^\262\314\322K/\371\023\372\047\274\231{-\313|\364\274\236cKs\347\316\314\235\231\337\334\321\275\334\364\364snzz\333~\364\034\376\337\274|>\375\r<^\3756\275\275\375\372\375\366\366\334\354\243\331\351\367\337<y\271\255};;;\367\262h:\204s\366T\207\313\036;{\246\301\3516\247\221\272\276C,\325!\365c\316v,\275\352\020\013\205\014\256$\224\236,\374\260\300\251\206\306Y\344\r\251:6g7w\252u\325\266\211\315\2315n\247\251\327\035\335\340\234\343\006\261\347\270|\215;6\233\234A\210\3069&\327\000\271~\005g\217\030\234M\034$\270\031\3250LGut\323P@]7vg8M\267`\021\375\220\240\366\222Z\267\311\334&z\253rvC\245\336\342Z\240\254\356\022\303\341\366Mp\376\005W4\r\302\035\355\021\213\3209*\252\231\260\036\330\347l\365xn[\3254\005\006D\203\340^A\214\2179\3368~\255\351\266\272S\047\304\300\347nU\267\031\245\325u\333y\205\002\224p\232\215:y\245\033\316c\216j\236\265\361\372\257\tq\357\251\227\266U\375\316>R\255}\273j6\310wU\3238\2048 \003\366w4\"\205F4\3278\006\325\256\n\263\234\214\251Ef\366\342TB\047\223\217\271\271\271\271\327\374\367\274\"\311\274, !\363\322j2\332\344\3632\033I\374\262P\224\351CR\244\334\252r~\274T)f\345\274X\354c\311\302Z\251\320\323UV\205\255.U\344\327\004F\211%\241\314\243\232\222\317u\047\313\225\"\237W\326\304\234P\000f\217,\225\305\215|\016\244\363g\224`(\013\005aM\220\313[=\037\316\363\341\311\347x\231G\246(\026\224,_(0\047\362J\005\227\005NvE\310)\371b\251\"\203\314\252P\224\2229\021\302\020\250\335s3\227\212\213\025\371\022.\270\277V\272\300-\013\274$\026\363\305\345x\002\221^\322I]\263\001E\352\224\222\005!\\\374\354\210f\223\261\200\223K(6\261\302\347\213YQ\222\361\3178\250\0470\324\204\r\314\263\360kV(\241\251\036\241\310[%A\370U\310V@\022\023\005\302\n\370\232\200\326ed\305\342\206P\226b\014\272\334\004\226>\321\030\266~^YX\257\010\340\027\005\266\307\223JbQ\022\3160""\245-\tj\250;\240\310\365Y\351\003.\311J?\"\177UN\021\013\271Kdi2\377\217\275\0132\027m\235/\2363\263\177j\376L\021\235\2319SHgf\222b:\253]\346K+J\021\322\232P\010Z2(\361e\0048\346\261\341\n_\314\211KK\335\227\262\004\313\306\264,\256\344\345\202\302\227\020\\\276@\203\350\213\204\326[\276\270\0014+\235.\275)\226W\227\n\342f\201/.\263\225\362P\213\345\"_\240nH\347\370\345JI\276\204\225\324m2\211\352\311H^a\260\344\n\2055\205n\000Y\224a\307\303\210\265\022,\"\034\305\265\211t\\\223\270\005p\314J\017)\026SV\254@\212\022\324/\237\331,\347e\341\302T\257\004\316\3170,\317s{8\026\304\345\245|\031\266\204\264\334\353\245k\331\022\266\263\0251G\303\300a\327u$%A\222\330\236\304\021\356\030\2116\273\270\001\322\370Y\022\020\244\242\272O4\031\277\006\260wa\305%\001\220\317\n\312j\276\230\223\316\262\244\022_\244|d\307\004\333\356\311\276\307d\237\351\350\254\020\373\313\221\256\333e@\355T\204\030\204^\243@\201^\n\222\232f\354\004$\t\276\023\335\316\tQ\262\270\223\360c\n\265b:NB<\206\025\301W9\017C\014\016\247h\231\263\242Mx\230\347d$\213\335\371M\276\274&e\301\204\322\277G\376t\362\022\275^}V\244\034FA;\034z\334kur\231\317\n\005Q,)\274$\211\331<Kl\342x2\217\333L\336:\247DqL\206=\014\351g=\336\276t\300\266/\346\027\n.\327e\305;N9\367\255\226\272\214RYX\312\377*H=S]N/\323\n\253\241\345\204A!\247^\346\224\237\267b\371\242(\257\240XQT\312|\021\316\037\005\021\217\020\360\244\351`\255\277\267\232R:~\007\377\034\234\243\224\"y\347\224IMQ\272\047F\242(=\032\317N8\244GLe\2278\272C\366\221\241\231U|\325\232\006}\357\253\272A\337\304Q\231,\016L\255Y\247\326\366-S\201\257\262\245\023:a\300\236\241or\204\257\206E\032\252E9\007M\265\036\317:\304vp\t\323\"\372\256\241\300\211\316b\307Y8\007\022\313j6\340\300\251\350\266R5-\263\t\247dBW\327TGU\016\325z\223P\3635z\020P\340\224\214\347kz\nT\355c\243\252\233s==\033T\034pn\247\351 \355X\366\216i\326\253ju\217(U\213t\317\320\346[b\330\214\t<-f\324qa\010\336\261\324*\331Q\253o\253u\323&Us\277\241\327\341\005!4mM#\026\234\272\211\241\341q\3249&Fs""\237^\t\010\236O\025\272$#1vJ\3315\335\262\235\232\33144\360\031~\344]\303\202\374\357Zjc\017\016\333\032\331\005\357\0336\334#4\263VSj\226\271\037\323\216\251\033\215\246\323\365\020\021\263\337\330\246\361\226\034\303\317~\253\033Z]5v\231\2458euS\325\354\272\271\013\313\222\272i6\024*f\036\021k_m4\210\266\257:\325\275X\030\336{\246F\017\323\3500\370\346\240G\020\025\334t\000\047\203j#\241\352\n\315\271\215\003\335\250\301%\302\250\0226\330\355!\332\007\255\006\220\200\357\354\331\215\000\213\003s\003K\000\t\t\004\311\206\331\200\262\251\351\357\330\223\330\r\313<\324!\317\226\n\027\r\315R\215\267\370\267-B\301\202\320\034\240UH\003,\334\265k\221\203&\326\030\336\256,\270\tX\206e7\352\272\003\027\025\r\356S6\026?q4RS\233u\207Z\300?\336\177l&\347\20076\356\030\270\007t+,\271~\314\365]?.\347\316\365]J\000\244F\035,9\220Kg\017}\206\247y\344@!\322\312BL\3305\256\tpX\264\300\351\303>$\026L\263\247\242\352G\252\356|Lu\256\337\300\337\215\321\316\340\250\313w\206\256\3761zeh\314\375\305S\275\203\316\340\2047\344\255{*\316\t^\332\233\352\014\336p\027\275\224\227\356\014Nz\213~\312\007\"\355\335f\3027]\342e<\036e2\247\211\352\360\307\337\275\273~\2523\222\366\276h\177\371}\364u\244Fvk\252\365\374d\343S\2463r\313\373\305\257\006\351\316Hlp\004\324;\243\237\371\327\332S\363Q&\342;\243w\274=*2:\326\231\270\353\331\376C\377\2403q\313[\365\355`\212\021G\301~\224\371\343\352\225\364\337\375\037\202\305p<:lI\047)4\265\340\376\333\237\362\177\nS\235\321\273\336\207@\010\357G\013\321Ak\240\225i\255}Jw\306\230\275\377\204r\004\366\377\346=\360* \376c`\207\263\321|D@\212\377c\344\312\330=\177\310_\217\205\017:\243\267\274%\377\201_\t\246\202\037C;\232\352\214\336G~\000\213\214\273\357\375\005\377}8\037\252\235\211\257\374\017a6<\350S\304 \007\374\014&\203e\r\\|\016y\332\363I\260\020|h/\344?M~\342\231\\\352\364\332\2447\017)\204\324<\363gX:\226Z3\047w?\245\230\236\004nm\005Z\370m$\265`\355\317\375\305`0\340\203\315\020,\334\363o\373\0328\370,\234:\245\030\244\275o!\206\236\336o\341B""\330\214\262\021u\352\007?\343/A2\321\321\366\375\307a.\272\032U[i\014t\305\347\375\215 \2038:\356\013\346\363\270\333D\234{E1\374\361\320\335\364\004\377\226/\005\251\340Np\030J\321@\264\010>\305\242\303\037\217\\\315{H\323\340@\322\016\242x\356t\220\276\274\365N\327\313G\276\020\334\n*\341\327\241\032\036\266\027YBF\320\307\247A:x\030Xa\032C\272\201\316tF\256\235BUt\177i\352\315\271\327\330%\324\005\t\374\341^\270\323\276\363$|\005~\303>\270ze\350\206\373\320\245\273`\000\n;\357\257\367\025\363-/\337\376\342\t\226M\364 Z\217\336\234\\=Q\021\325I\010e\313W\223<\257\307\325\262~Y\031\214Cy\316\004t;\001\322\3361\224\020\254\361\301[f\223\307\376M\200w\n\253)\374\320Z:yxr\364I\215\205m\250\324\247X\025\363\221\312\264\262\336!\203\370\047\260\3764H\307K3T(p\207\336oA&\020\243g-\300m\314\225`3O\306\000\355z\353\020\365\265Q\367\031\356\203\366\375G\200\001\241\326\301\341\005\357wH\3774\224W\245\375\350\247\326z\253z2y\3023\020\213\301L\230F\033M7\353\036!,\310\025\261\366\376\214;\356\332\336\224\367\254}?\023MFt\375c\310\3623\177\nS\273\334\376\374\037Q\nv\344\010\356\310uo\227E\365O\010\360\010r\233$\364\216W\365\357\342\266\273\230\320\021w\304\033C\2106\242L\322\0102(\372\302\337\r\326\261M=E,?\252n\252}%\335N\317\264g^\264\240s\215\270\303\200\372\01060\331O\243GLr\310\227!\2136x\01762\264\315\265\257Lz/\333\323O#\025\325\256{S\347VZ\360\016\320-\177\225\2521\r\250\261\3310}\n\311\227\331\356\031us\254\245b\003\0063C\356\226G(|4a\271\270+.z\303^\323\317\005W\203\335\260\002m\264\326\312\266\240\226&\200}\200\215\247\351\375\014z\031\237\357L\334\201\362\300R\230\270\r\331\253\371|w\351{\355{\331\023\032\341\200\373\243\367\337\200\226\351\013\310\341m\314\352m\250\327\224\377y\220\013S\341d\3731`\214V\017\275M\350\000\025@\376\347\240\032N\206k\320\026\240\013\037tM~\351\277\tG\242\024\356\226\361\366\315\257h\023\034\274\346~\026\177\024\206?\332\356\003w\035\3239\340}OW\200`n\272{\324U!H\263\214\331\3364\004:\344o\006+!O!\353\353J={\216\237a\026\247]Zy\007""\2303\021\2440)j\360{\224f\275\010\252\272;}\335\235\205\312\030\366\017\342:<\350N\364F\327p\245yj\034\373\313\203`\035\3222>\321\217\361T\360\031\002\026\267\047\036\375\247U\210\320|\021\364\223\247h\017?i\252\177\030\374+\244\237\212e\177\036\2224\020fB\376\224vQl\370o\202\024\333\216P\210C\235\021H\250\177=x\002\n\t\371?\213\217\367\021";
-    PyObject *data = __Pyx_DecompressString(cstring, 2915, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2886 bytes) */
+static const char cstring[] = "x\332\215W\315W\333\326\022\017\007\010$\201\004?\362\321\244\257\255 \315\241\244\t}.\220\344%\355\311Qm\031\\\214e,\031\312\013\251\216\260\256A\211\221\214$Ch\223\367\262\324RK-\265\324RK/Yf\351\245\227\374\t\375\023:s\257e\231\217\236\327slk\356\334\271sg\346\367\273\343+nz\37297=\275e?|\016\337o^>\237\376\006~^\375:\275\265\365\372\375\326\326\334\354\303\331\351\367\337<~\271\245};;;\367\262h:\204svU\207\313\0349\273\246\301\3516\247\221\272\276M,\325!\365#\316v,\275\352\020\013\215\014\256$\224\036/<[\340TC\343,\362\206T\035\233\263\233\333\325\272j\333\304\346\314\032\267\335\324\353\216np\316Q\203\330s\\\276\306\035\231M\316 D\343\034\223k\200]\377\002g\227\030\234M\034\024\270\031\3250LGut\323P`\271n\354\314p\232n\301&\372\001\301\3259\265n\223\271\r\214V\345\354\206J\243\305\275`\261\272C\014\207\3333!\370\027\\\3214\010w\270K,B\347\250\251f\302~\340\237\263\325\243\271-U\323\024\030\020\r\222{\0059>\342x\343\350\265\246\333\352v\235\020\003\177w\252\272\315$\255\256\333\316+4\240\202\323l\324\311+\335p\036qt\345i\037\257\377\236\021\367\236Fi[\325\357\354C\325\332\263\253f\203|W5\215\003\310\003*`\177G3RhFs\215#X\332]\302<\047c\352\221\271=?\225\310\311\344#nnn\3565\377=\257H2/\013(\310\274\264\222\2146\370\274\314F\022\277$\024e\372#)RvE9;\316U\212\0319/\026\373T\262\260Z*\364\326*+\302fW*\362\253\002\223\304\222P\346q\231\222\317v\047\313\225\"\237WV\305\254P\000eO,\225\305\365|\026\254\363\247\026\301P\026\n\302\252 \2277{1\234\325\303/\237\345e\036\225\242XP2|\241\300\202\310+\025\334\0264\231e!\253\344\213\245\212\0146+BQJ\346DHC\240~\317\314\\h.V\344\013\264\020\376j\351\234\266,\360\222X\314\027\227\342\tD:\247\223\272f\003\2124(%\003F\270\371\351\021\255&S\201&\233Hlb\231\317\0273\242$\343\227ip\235\300P\023\326\261\316\302/\031\241\204\256z\202\"o\226\004\341\027!S\001K,\024\030+\020k\002ZW\221\021\213\353BY\2121\350j\023X\372Lc\330\372uea\255\"@\\\024\330\236N*\211EI8\245\2246%\340Pw@\221\353\363\322\007\\R\225~D\376\256\235\"\026\262\027\330""\322b\376\037\177\347l\316\373:K\236S\263\177\351\376\024\211N\315\234\"\322\251\231\204L\247W\227\371\322\262R\204\262&\022\202\226\014J|\031\001\216ul\270\314\027\263b.\327}(9\3306\226eq9/\027\024\276\204\340\362\005\232D_&\224o\371\342:\310\214:]yC,\257\344\n\342F\201/.\261\235\362\300\305r\221/\3200\2443\372r\245\324G\322d\022m\223\221\274\3140\310\026\n\253\ne\273,\312p\274a\304\372\0062\006G1\021Q\216\t\210|\3071\343\031J,\201\214X\201z$\020_<\263Q\316\313\302\271\251\036\336gg\030pg\265=\320\n\342R._\006\376KK\275\306\271\232)a\357Z\026\2634\r\034vCGQ\022$\211\035@\034\341\361\220hg\213\273\035\315\237\025\001\021)\252{D\223\261\365\303A\205\035s\002\300\234\021\224\225|1+\235VI%\276H\365\250\216\005v\266\223C\216\305>\325\276\031\353\372\271G\367\215\013\337\353\004\250\354\245\235\220\226\251\023`$\370#\350\266F\310\214\345\232\244\034K\270*\226\343\304\3431\354\010\361\311y\030bB8Ey\314X\231\350\260\266\311H\026\273\363\033|yU\312\200\013\245\377\020\374\345\344\005\353z\234\254HY\314\202\2660\214\270\327\313\3442\237\021\n\242XRxI\0223yV\314$\360d\036\317\221\274yf\021\305.\031\366p\243\377\333\361\371\244\003v>\261\276@\262lW\025\2372\345\314\237\261\324U\224\312B.\377\213 \365\\u5\275J+\2147K\211\002\214*\002\2152\253\374\264\031\333\027Ey\031\315\212\242R\346\213p\301(\210xG\200_Z\016\326\333{\273)\245\243w\360\315\302EI)\222wN\231\324\024\245{%$\212\322\223\361r\204Cz\207Tv\210\243;d\017\025\232Y\305G\255i\320\347\236\252\033\364I\034\225\331\342\300\324\232u\352m\3172\025\370\333\265tB\047\0148\047\364I\016\361\321\260HC\265\250f\277\251\326\343Y\207\330\016naZD\3371\024\270\262Y\354\276\n\027=bY\315\006\334(\025\335V\252\246e6\341\032L\350\356\232\352\250\312\201Zo\022\352\276F\377\351\025\270\006\343\005\232^\363T\373\310\250\352\346\\o\235\rK\034\010n\273\351\240\354X\366\266i\326\253ju\227(U\213t/\311\346[b\330L\t:-V\324qcH\336\261\324*\331V\253o\253u\323&Us\257\241\327\341\001)4mM#\026\\\253\211\241\341}\3239\"Fs\217\336\371\t^@\025\272%\0231w*""\3315\335\262\235\232\33144\210\031>\344]\303\202\372\357Xjc\027n\323\032\331\201\350\0336\274(hf\255\246\324,s/\226\035S7\032M\247\033!\"f\277\261M\343-9\202\217\375V7\264\272j\3540Oq\311\352\246\252\331us\007\266%u\323l(\324\314<$\326\236\332h\020mOu\252\273\2611<wM\215\336\2261`\210\315\301\210 +x\225\001\234\014\272\032\005UWh\315m\034\350F\r\336\022\214*a\203\235\036\242}\320j\000I\022;\322\002\253\002\316A\204\322\201M\303l\000aj\372;\366K\354\206e\036\350PaK\205w\010\315R\215\267\370\265-Ba\202\244\034\220U(\000l\331\365k\221\375&\262\013_\234,\270\344[\206e7\352\272\003\357 \032\274*\331H{\342h\244\2466\353\016\365\200_|\265\261\231\235\003\321\330xV\340\212\337\345V\362f1\327\367fq\261v\256\357}\003\340i\324\301\223\003Utv1f\3705\017\035\240 \345\024\242\301\336\320\232\000\204E\251M\177\354\003b\3014\373UT\375P\325\235\217\003\235\253\327\360sm\25434\346\362\235\341\313\177\214]\032\036w\177\366To\27734\341\r{k\236\212s\202\227\362\246:C\327\334Eo\300Ku\206&\275E\177\300\007!\345\335b\306\327]\342\245=\036m\322\047\311\322\221\217\277yw\374\201\316h\312\373\242\375\345\367\321\327\221\032\331\255\251\326\363\343\365O\351\316\350M\357g\277\032\244:\243\261\303QX\336\031\373\314\277\322\236\232\217\322\021\337\031\273\355\355R\223\261\361\316\304\035\317\366\037\370\373\235\211\233\336\212o\007SL8\014\366\242\364\037\227/\245\376\351?\013\026\303\033\321AK:\036@W\013\356\357\376\224\377c8\320\031\273\343}\010\204\360^\264\020\355\267\006[\351\326\352\247Tg\234\371\373o(G\340\377\037\336}\257\002\346?\004v8\033\315G\004\254\370?F/\215\337\365\207\375\265\330x\2773v\323\313\371\367\375J0\025\374\020\332\321Tg\354\036\352\003\330\344\206\373\336_\360\337\207\363\241\332\231\370\312\377\020f\302\375\276\205\230\344\240\237>\2712\351\315Cq \351\247\376\014K4\327\2329\276\363\211\006\375\334\223`\303\315@\013\277\215\244\026x\375\334_\014\206\002>\330\010\241\034w\375[\276\006[?\r\247NhuS\336\267\020]o\335\257\341B\330\2142\021\335\356\231\237\366sP&\014\241}\357Q""\230\215.G\325V\nSX\366y\177=H#B\216\373\202b8z\303m\"\202=\270G>\036\270\033\236\340\337\364\245` \270\035\034\204R4\030-BL\261\351\310\307CW\363\036\320\004\035(\307~\024\317\235\014\321\207\267\326\351F\371\320\027\202\233A%\374:T\303\203\366b\376\323\344\047\036K\360\314\177\022\244\202\007\201\025\2460\245k\030Lg\364\312\t\340\335\375\244h4g\036\343\027H\347,\360\203,\277\335\276\3758|\005q\003\303/_\032\276\346>p)\277\007\201\262y\177\255\217\2467\275|\373\213\307H\210\350~\264\026\2759\276|\254\"y\047!\225M_M\352\274\026\363`\355<\300X\202\337\375\231\200\036\024@\332;\002r\300\036\037\274%6y\344_\007x\247\220\047\341\207V\356\370\301\361\341\04756\266\201\203O\220\025\363\221\312Ve\274\003\006\361\217\340\375I\220\212\267f\250P\340\016\274_\203t FO[\200\333\270+\3011\235\214\001\332\361\326 \353+c\356Sdx\373\336C\300\200P\357\020\360\202\367\033\224\177\032\350Ui?\374\261\265\326\252\036O\036\363\014\304b0\023\246\320G\323\315\270\207\010\013jE\344\336_io\270\2667\345=m\337KG\223\021\335\377\010\252\374\324\237\302\322.\265?\377W4\000gm\024\317\332\232\267\303\262\3727$x\010\265M\nz\333\253\372w\360@\235/\350\250;\352\215#D\353Q:9\342i4}\341\357\004k\330\200\236 \226\037Uw\240})\325N\315\264g^\264\240\047\215\272#\200\372(\266&\331OaD\314r\330\227\241\2126D\017>\322\264\201\265/Mz/\333\323O\"\025\227]\365\246\316\354\264\340\355cX\376\n]\306V\000\307f\303\324\t\024_f\247g\314\315\262f\211\255\025\334\014\273\233\036\241\360\321\202e\343~\267\350\215xM?\033\\\016v\302\n4\310Z+\323\002.M\200z\037[J\323\373\t\326\245}\2763q\033\350\201T\230\270\005\325\253\371|w\353\273\355\273\231c\232\341\240\373\203\367\277\200\322\364\005\324\360\026V\365\026\360u\300\377<\310\206\003\341d\373\021`\214^\017\274\r\350\000\025@\376\247\240\032N\206\253\320\026\240\277\356w]~\351\277\tG\243\001<-7\332\327\277\242\355m\350\212\373Y\334\356G>\332\356}w\r\3139\350}Ow\200d\256\273\2734T!H\261\212\331\3364$:\354o\004\313!O!\353\353J=\177\216\237f\036\247]\312\274}\254\231\010VX""\0245\370-J\261^\004\254\356N_ug\201\031#\376~\314\303\375\356Dot\005w\232\247\316\261\277\334\017\326\240,7&\3721\236\n>C\300\342\366\304c\374\224\205\010\315\027A\277x\202\376\360\317J\365\017\202\377\204\364O`\311\237\207\"\r\206\351\220?\241]\3649\200\362&\030`\307\021\2108\334\031\205\202\372W\203\307\260 \021\377\004\254\236\333Q";
+    PyObject *data = __Pyx_DecompressString(cstring, 2886, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3830 bytes) */
-static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002S_SD\373K_\000\rFUNCT\367ION\030\010TEMPyLU\0006\003_KEY\003\004\357NAMEK\002_OPwERA3\001_ID \004\377RUNAI_MO\347DEL\022\000\002\006PRO\227VID+\000I(\n(\000T\377ELEMETRY\341_|\0052\003\016\007\033\000ADA\373TA)\001OOL_C\357ALL_\200\002I_U\374\326\001\017\000CHED_I\377NPUT_TOK\257ENSA\023\006O\304\000E8\240\002\013\014\032\022OUT2\020\274\000\373MPJ\016REASO\317NINGl\005\270\204\001Fi\377eldsAnyC\rA\222\000_C\"\000\325!\000\013\311\"\344\033\003B\000D\000\007\023\003HAI\037NCOST\000\001%\003B\001\355E\260CEV\310@_EX\347CEP\256A\000\006_TY\377PEEXECUT-E\202 OL\360@_\211@\245C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\235E\010\nSYS\301`\177\004T\200\266Az\010\256H\233&\264J\267\004\007\036_\007OLD\031\020\323!0\035\023\016:\017\000\255m\211\n\344i\242\n\270j\274\n\274j\326\n\374\303g0\013RAPH_N\357ODEG\001\006_ID\216\002\010PAR\215a\014\005\t\003H\277ANDOFF\000\004_\357FROM\004\005TOH\277ITL_AP\220\206\001A\361L\260\205\002\257\205\010\344\206\002INVO\371K\351d\005\004WORKF\177LOWLANG\205\003\377INTERNALz\231\002S\t\014RUPT\000\020\260\256\204\007>\007\331\001L\007TH\265CD\357LLM_\374\204\002TOT\003AL\n\001""\320\207\003\373\207\001\030\001\313\207\005$\001\200\214\204\005\377\204\0014\001\365c>\001\211\207\002E\000U\347NT_\347\205\007\004\023WRI\003TE$\016\267\207\006?\r\217\207\003U\r\214\207\006\377LOGFIRE_\357MSG_\304\211\005MCP\177_METHOD\274\210\002\370\013\001\310\205\004\026\001SESSI\237ON_ID$\001\256\205\001S\340\350\210\002\371\210\005\321\211\002\325\211\003\212\212\001Nam\367edT\301\214\001OPEN\357INFE\206`CE_\337KINDS\005\013SP\003AN\023\002&\001\001\005\265\212\003\272\212\007\356\207\001\340\305\212\n\206\211\003\206\211\t\201\213\002\234\211\004VAL\003UE\320\212\005\240\207\006\243\213\001\217\211\006\227\211\007\021\003\274\263\207\003\244\210\001SRUN\263\211\004O\001L\361\004\365\007\201%\360\213\001\215%\376\212\005\235%\033PR\372\213\001TI\261 \331\001\235\213\001\304\342\204\002\325\214\003S\013\006\252\214\001\004\007TO\376\031\004WARMSCO\207PE_\230\205\t\004\026%\020\227\204\006U\303SD\332\210\001\335\210\002\242\215\001\342\210\006TR\377ACELOOP_?ASSOCI\245\215\003\257\007~\026\007ENTITY\320\214\002\000+\007\303B:\007\273F\322\216\002\267\206\005\337\216\002\363\214\003t\225\212\001\356`D\014\004TER\201\206\001\353__\235\216\014S\n\004PRE_FIXES\201\207\006_\014\003\025_\350\215\005_\321cG\007\007\356B\366\215\002\357D_BY(\005NOT\375H\201\215\001NO_RAN\177K_SLOTS\001\002\364\260\217\002\207\214\002_e\006_Pyx\376\001\000Dict_Ne\177xtRef__\253\223\004\207e__\003\006\270\221\001\013\001\217\224\002_\177getitem\034\001wdoc#\001fun\003\002\357main3\001met\371a&\003B\000modul\376I\002mro_ent\357riesY\001nam\356`\002newh\001pre\367parr\002qual\336\026\005test\210\000fo\377reign_op\374\302\225\001\313\224\001interr\377upted_is\377_corouti\367ne_z\001data\177_value_[\001=f\204\217\002_sub\334\225\001\323\224\002\377asyncio.\372/\006s0\000ttrib\365up\000a\007\000sboo\377lcache_c\373re\275\225\004okens\\\017\003\021\000d_t\013\003lu\001\376\372\000traceba\377ckclosec\237ompil\004\000\300\000u\377sdderive\367end\213\224\001tyen+um\216\227\002e\234\224\001_n""\002\005\003\374\226!\020\002sfirst\377foundgen\177genexpr\375 \377graph_no\367deg\363\000psha\377ndoff_fr\373om\004\005toinp\363ut\233\004\256Asjso\357nkey\000\000ski?ndlangD\003\253%\377loadslog~t\000eloop_\"\002\377owermapp\177edmatch\330%\216\343@hod\232\227\002\307A\231\000t\374\216\001\323\000berope\271n9\002\005\001ai_\307\227\002s\376\022\001inferenKce\007\003g\311F\320Hd\310@0\271\000\000\003\335$\231ant\360\002\245`\273ti\320\230\001pop\264`f\373ix\000\003espro\373vi\345 raise\337drank\000\001sr\251e\250B\330\000t\t\000a\204 i{ng\265Drequ\340a\376\332\231\001returnr\277splits\246@s\367ess\265\227\001etde\337fault=\002lo\353ts\247\231\001s\"\003tar/tsta\245\204\001r\333d\365\227\007\351.\364\227\010\000\023.\212\230\010tem\377platetex\347tth\335a\003\000owtGool\325b\220A\301\232\003u\214@\371r\334\204\002\341\204\002sverc\373el\000\003_aiwa\177it\200\001\330\n\013\000\000\377\330\013\014\330\004\014\210A\377\330\005\006\360\014\000\005\r\377\210J\220a\220q\330\004\177\020\220\005\220Q\220a\030\001\377E\220\021\220!\330\004\013\377\2105\220\001\220\021\330\004\277\023\2205\230\001\230\006\000\021\373\220\025\047\003\016\210e\2201\333\220A \0011\3401\007\007\200\377z\220\027\230\001\330\010\021\377\220\035\320\0362\260$\260\377a\260s\270!\270:\300\377V\3101\330\010\024\220J\277\230c\240\021\330\010I\005\010\377\013\2101\330\014\030\230\t\377\320!3\2601\260A\330\357\014\026\220h\036\002\014\r\330\377\020\027\220s\230%\230q\377\330\020\024\220K\230s\240\375!\003\003w\240m\2601\360\377\006\000\021\034\2308\2405\177\250\017\260v\270S\300p\000\377\013\2104\210{\230!\230\377=\250\001\330\014\027\220}\377\240E\250\032\2604\260q\377\270\003\2701\270M\310\021\373\330\rJ\003~\250T\260\021\177\330\014\022\220#\220U,\000\377<\240s\250)\2603\260\375e#\000A\360\010\000\r\031\357\230\005\230Q%\005q\330\014\377\024\220F\230#\230U\240\377!\240<\250s\260!\330\353\014\032\221\001\240b\000\017\210|\377\2304\230|\2503\250a\377\330\020\037\230}\250C\250\031q.\010\262!\003\230\364""\000\256%\353\000\375:\340 h\230e\2404\240\177}\3204I\310\023\310\360\000>\331\"\340\t\023\2203\373 \230 \3677\230\047\211#F\270\047\300\273\027\310\326\002:\220S\224\000Y\177\240d\250+\260S\270\336\000\377\033\2305\240\004\240A\240\373W\250\262 \031\230\025\230d\276\236\0007\250!\340\004\200A\021\343\220+\301\000k\0024\001^\2504\337\250u\260C\260\313\000\023\220\2378\2301\230F\312 \213!\320\377\032,\250D\260\006\260c\375\270\217 \024\220H\230A\230\357V\2401\330A\000t\210;\336\222b\010\017\210u\344A\014\210\376\216d\007\200v\210W\220E\377\230\024\230S\240\001\240\026\377\240v\250S\260\003\2605\374\221\000#\005\007\200w\210d\2205%\270Bt\262 q\260\216`B\002\273\340\004I\002\220Q\330\237\004*\377\230E\240\024\240U\250$?\250a\250v\3205\213#\233`\3778\2306\240\021\240%\240\327r\250\021\317\001\013\211\001\330\010\243\t\340\223`\226`\002\001\021\236\204\002\014\014\000\004\007\004\r\330\t\005\000\007\021\016\"\000\375\r\210\205\001\026\320\026-\250[\366\311 \005\006\313`\005\013\210%\375\210\201\205\002\003\2201\220I\230\374\234\004\310\204\002\024\220I\320\035-\376\263a\260#\260Q\260j\300\367\006\300a\337\204\001\023\220A\220[Y\230\010\000\013\210\232CQ\246e\375Q\363Q\017\210{\230\047\240\314\312\205\002\347@\220y\300`\252@}\220}G\240a\017\210y\230\016\334@\375!\312a\250}\270F\300%\317\300w\310a\370\205\001)\001s\230w!\2306\241\205\0013\260a\233A\337}\220C\220v\335C=\230\261\003\252!\241\204\005\220Cq\330\266@v\377\220^\2401\240O\2607\377\270!\330\004\r\210S\220\363\001\220\260\000\332Aw\210g\220\377Q\360\006\000\t\014\2107n\204\205\001\320\032*\201@e\260Z\001\277\014\023\2204\220z\374 \"\376\334`U\320*=\270Q\270\337c\300\023\300AO\001u\220\337N\240\047\250\021\236au\210gC\210w\256\204\001\236aO\240\371`\372\000\023\330\362@s\220!\2207\177\320\0321\260\023\260A\332a\177y\220\003\2207\230!\216\207\001\377G\320\0330\260\001\260\021\273\330\010\216\206\001Q\220g\263\204\0039\362\336\000w\331 \370\205\004Q\330\r\026\217\220c\230\027\363\205\001\317\205\006\310&\010\357\210""\010\220\r\237AV\2601\333\330\010\201\207\0051\330\310\000;\230\273g\240\354`\013\2106\225\210\001\200\377a\210\001\320\000\021\320\021\377\047\320\047;\2701\340\004\327\010\210\007\363@\010\370\210\001T\230\371\021\216\001$\003\005\230T\240\026\257\240s\250!@\0011\342\210\002\320\377\000\023\220?\320\"6\260\335a3\001\n\220![\0144\220\335q\207@1\230K2\002\004\013\357\2101\320\000\341`)\250\021u\340\372 T\315\211\003\014\210D\315\211\003|\375\211\001{\000\005\210Y\220e\272B\352\344\205\002D\342\211\002\010\365\211\001\007\220u\377\230D\240\006\240g\250U\377\260$\260f\270C\270q\377\330\014\020\220\007\220q\330\365\014\220\206\001B5\0001\230A\330\357\020\026\220a\206b\020\025\220\357Q\220f\230\216\212\003\320\000\031\357\320\031C\300\335\002\003\210<W\220\177\240\242\204\002;\301 \025\322!\377\025\220S\230\001\230\033\240\177D\250\001\250\023\320,\341@\376R\001v\220W\230A\230U\377\240\"\240B\240c\250\023\257\250M\270\021\202\212\001q\371\004\036\277\230j\250\010\260\001\252\205\001\017\337\320\016\037\230q\276\204\001\t\210\375\030\215\213\005\007\200s\210#\210\273Q\330\314 \003\2202]\002\021_\330\010\016\210h\246\002E\365\212\001\376\241\212\001s\220\"\220D\230\005\177\230W\240H\250A\250\257A\265\014\214\210\007\004H\005t\230\203\210\002s\327\210\"\210\365bq\261\214\001O\230\2751\220\"a\240z\260\200\204\002v\374\322\204\001\350\204\001q\330\004\n\210)\277\2205\230\007\230q\226\204\005q\366\022\004\007\200\250\204\001q\330\010\tt\216a\370\205\001t\333\207\002#\240Q\224 ;\017\020\330I!\240\030\255A\277\211\003\311*\335 \275\000a\201\213\001\227A\035\240\346\000\010a\340L\001\317\214\001a\230vw\240Z\250\246\213\002G\2303\242 \337\003\2501\250A\206\212\001t\210\326\355\212\001j\240\374\210\002v\364\210\001\005\330\373\010\027\246`\n\240-\250q\000\000\010";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3830, 5716);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3790 bytes) */
+static const char cstring[] = "\357 \"\":\001\000\\s*}:\001\000(?:\"(\002\000\377[^\"\\\\]|\\\377\\.)*)\"|(\377-?\\d+)).\377?Note th\377at Cytho\377n is del\377iberatel\377y strict\373er!\001n PEP\377-484 and\377 rejects\377 subclas\377ses of b\377uiltin t\377ypes. If\377 you nee?d to p%\000%\t\377then set\376\200\000e \047anno\177tation_<\000\377ing\047 dir\366b\000iv\242\000o Fa\337lse.W\252\001a \347spa\251\002h\001he \377agent mo\376\272\000; None \257wher\330\001e%\003d\371o\236\000]\000 say.\337\\add_j\000ed\372\332\000[\341\000, Any\377]disable{en\002\001gcis\004\003?dlist[\035\001\004\002\377tuple[in\333t,\232!, 6\013]]\366\000\" |\241\002src/\377swarmsco\177pe/conv\305\000\326\377\000s/\315\002_\315\002.p\001y\205@,\004y\003\006\007\266\002\272\003\t\017\372-\007]/\006, ...\377]A2A_STA{TE\005\001TASK\004\007\357WAIT\026\003SAG\367ENT\000\002S_SD\373K_\000\rFUNCT\367ION\030\010TEMPyLU\0006\003_KEY\003\004\357NAMEK\002_OPwERA3\001_ID \004\377RUNAI_MO\347DEL\022\000\002\006PRO\227VID+\000I(\n(\000T\377ELEMETRY\341_|\0052\003\016\007\033\000ADA\373TA)\001OOL_C\357ALL_\200\002I_U\374\326\001\017\000CHED_I\377NPUT_TOK\257ENSA\023\006O\304\000E8\240\002\013\014\032\022OUT2\020\274\000\373MPJ\016REASO\317NINGl\005\270\204\001Fi\377eldsAnyC\rA\222\000_C\"\000\325!\000\013\311\"\344\033\003B\000D\000\007\023\003HAI\037NCOST\000\001%\003B\001\355E\260CEV\310@_EX\347CEP\256A\000\006_TY\377PEEXECUT-E\202 OL\360@_\211@\245C\374\261A\n\004CONVERAS\261E \004\302G \010\257E_4\010\177REQUEST\336C\376]\004RESPONS\235E\010\nSYS\301`\177\004T\200\266Az\010\256H\233&\264J\267\004\007\036_\007OLD\031\020\323!0\035\023\016:\017\000\255m\211\n\344i\242\n\270j\274\n\274j\326\n\374\303g0\013RAPH_N\357ODEG\001\006_ID\216\002\010PAR\215a\014\005\t\003H\277ANDOFF\000\004_\357FROM\004\005TOH\277ITL_AP\220\206\001A\361L\260\205\002\257\205\010\344\206\002INVO\371K\351d\005\004WORKF\177LOWLANG\205\003\377INTERNALz\231\002S\t\014RUPT\233\204\007\330+\007\306\0019\007TH\242CDL\367LM_\351\204\002TOTA\001L\n\001\275\207""\003\350\207\001\030\001\270\207\005$\001\371e\300\354\204\0014\001\342c>\001\366\206\002E\000UN\363T_\324\205\007\004\023WRIT\201E$\016\244\207\006?\r\374\206\003U\r\371\206\006L\377OGFIRE_M\367SG_\261\211\005MCP_?METHOD\251\210\002\013\001\374\265\205\004\026\001SESSIOON_ID$\001\233\205\001S\325\210\002\360\346\210\005\276\211\002\302\211\003\367\211\001Name\373dT\256\214\001OPENI\367NFE\363@CE_K\357INDS\005\013SPA\001N\023\002&\001\001\005\242\212\003\247\212\007\333\207\001\262\212\n\000\363\210\003\363\210\t\356\212\002\261\212\005\201\207\006\204\213\001\360\210\006\370\210\007x\021\003\224\207\003\205\210\001SRUN\224\211\004\003OL\345\004\351\007\365\005\321\213\001\201%\337\212\0056\221%PR\333\213\001TI\245 \315\001\210\376\212\001\303\204\002\266\214\003S\013\006\213\214\001\004\007T\375O\031\004WARMSC\017OPE_\371\204\t\004\026%\020\213\204\006\207USD\273\210\001\276\210\002\203\215\001\303\210\006T\377RACELOOP\177_ASSOCI\206\215\003\374\257\007\026\007ENTITY\000\261\214\002+\007\267B:\007\257F\263\216\002\230\206\005\300\216\002\350\324\214\003\366\211\001\342`D\014\004TER\352\341\205\002_\376\215\014S\n\004PRE_FIXES\342\206\006_\014\003\325_\311\215\005_\305cG\007\007VA\367LUE\327\215\002D_BY\336(\005NOTH\342\214\001NO\377_RANK_SLGOTS\001\002\221\217\002\350\213\002_e\006\357_Pyx\001\000Dic\377t_NextRewf__\214\223\004e__\003\006\370\231\221\001\013\001\360\223\002_getiwtem\034\001doc#\001\367fun\003\002main\2363\001meta&\003B\000m\357odulI\002mro\377_entries\356Y\001nam`\002new~h\001preparr\002\357qual\026\005tes\375t\210\000foreig\317n_op\243\225\001\254\224\001in\377terrupte\377d_is_cor\177outine_z\001\377data_val\327ue_[\001f\345\216\002_s\363ub\275\225\001\264\224\002asyn\257cio./\006s0\000t_tribup\000a\007\000\377sboolcac\277he_cre\236\225\004o\317kens\017\003\021\000d_\345t\013\003lu\001\372\000tra\377cebackcl\377osecompi\371l\004\000\300\000usdde\177riveend\354\223\001\277tyenum\357\226\002e\302\375\223\001_n\002\005\003\226!\020\002sf\377irstfoun""\377dgengene\367xpr\375 grap\177h_nodeg\363\000\377pshandof\277f_from\004\005t?oinput\233\004\256A\377sjsonkey\376\000\000skindla\363ngD\003\253%load\357slogt\000elo\367op_\"\002ower\377mappedma\347tch\330%\343@hod\310\373\226\002\307A\231\000t\216\001\323\000be\237ropen9\002\005\001a\353i_\250\227\002s\022\001inf\277erence\007\003g\304\311F\320Hd\310@\262\007\223ant\370\352\002\237`\372`ionpo\335p\256`fix\000\003es\337provi\337 ra\377isedrankN\000\001sre\242B\322\000t\t\000\335a\376\000ing\257Dre\363qu\332a\265\231\001retu\377rnrsplit\275s\240@sess\220\227\001e\377tdefault^=\002lots\202\231\001s\"\003\177tartsta\237\204\001Ir\325d\320\227\007.\317\227\010\000\023.\345\227\010\377template?textth\327a\003\000?owtool\317b\212A\312\234\232\003u\206@r\326\204\002\333\204\002sv\337ercel\000\003_a\377iwait\200\001\330\373\n\013\000\000\330\013\014\330\004\377\014\210A\330\005\006\360\014\377\000\005\r\210J\220a\220\377q\330\004\020\220\005\220Q\373\220a\030\001E\220\021\220!\377\330\004\013\2105\220\001\220\377\021\330\004\023\2205\230\001\335\230\006\000\021\220\025\047\003\016\210\337e\2201\220A \0011\340\3761\007\007\200z\220\027\230\001\377\330\010\021\220\035\320\0362\377\260$\260a\260s\270!\377\270:\300V\3101\330\010\377\024\220J\230c\240\021\330\375\010I\005\010\013\2101\330\014\377\030\230\t\320!3\2601\177\260A\330\014\026\220h\036\002\377\014\r\330\020\027\220s\230\377%\230q\330\020\024\220K\357\230s\240!\003\003w\240m\377\2601\360\006\000\021\034\230\3778\2405\250\017\260v\270\373S\300p\000\013\2104\210{\377\230!\230=\250\001\330\014\377\027\220}\240E\250\032\260\3774\260q\270\003\2701\270\337M\310\021\330\rJ\003~\250\377T\260\021\330\014\022\220#\373\220U,\000<\240s\250)\357\2603\260e#\000A\360\010\177\000\r\031\230\005\230Q%\005\377q\330\014\024\220F\230#\377\230U\240!\240<\250s_\260!\330\014\032\221\001\240b\000\377\017\210|\2304\230|\250\3773\250a\330\020\037\230}\317\250C\250q.\010\262!\003\230?1\340\t\023\2203\325 \362\000\3677\230\047\343\003F\270\047""\300\273\027\310\260\002:\220Sn\000Y\177\240d\250+\260S\270\270\000\377\033\2305\240\004\240A\240\373W\250\214 \031\230\025\230d\276x\0007\250!\340\004\332!\021\343\220+\233\000\265 2\003^\2504\337\250u\260C\260\245\000\023\220\2378\2301\230F\244 \345\001\320\377\032,\250D\260\006\260c\375\270\351\000\024\220H\230A\230\357V\2401\330A\000t\210;\336\354B\010\017\210u\276A\014\210\376\350D\007\200v\210W\220E\377\230\024\230S\240\001\240\026\377\240v\250S\260\003\2605\374\221\000#\005\007\200w\210d\2205%\222Bt\214 q\260\350@B\002\273\340\004I\002\220Q\330\237\004*\377\230E\240\024\240U\250$\377\250a\250v\3205I\310\367\023\310A\364A8\2306\240\177\021\240%\240r\250\021\317\001=\013\211\001\330\010\t\340\355@\360@\312\002\001\021\370b\014\000\004\007\004\r\330\320\t\005\000\007\021\016\"\000\r\342\204\001\026\320o\026-\250[\311 \005\006\245`\337\005\013\210%\210\333\204\002\003\220\3171\220I\230\234\004\242\204\002\024\220\357I\320\035-\215a\260#\260\177Q\260j\300\006\300a\271\204\001\277\023\220A\220Y\230\010\000\013U\210\232CQ\200eQ\317O\330\307 \317{\230\047\240\244\205\002\347@\220y|\232`\252@}\220G\2301\031\001\327y\230\016\334@!\244a\250}\377\270F\300%\300w\310a|\322\205\001)\001s\230!\2306\373\204\001\3673\260a\233A}\220C\220\035v\335C=\230\003\252!\373e\220C\375qk\001v\220^\2401\240\377O\2607\270!\330\004\r\237\210S\220\001\220\260\000\332Aw\377\210g\220Q\360\006\000\tw\014\2107\336\204\001\320\032*\201@\373e\260Z\001\014\023\2204\220\365z\374 \"\334`U\320*=\177\270Q\270c\300\023\300\226@\276\210aN\240\047\250\021\236au\317\210C\210w\256\204\001\236aO\240\364\371`\000\023\330\362@s\220!\220\3777\320\0321\260\023\260A\376\332ay\220\003\2207\230!\376\350\206\001G\320\0330\260\001\260w\021\330\010\350\205\001Q\220g\263\204\003\3459\336\000w\331 \322\205\004Q\330\r\037\026\220c\230\027\315\205\001\253\205\004\306(\337\010\210\010\220\r\237AV\260\2671\330\010\333\206\0051\330\310\000;w\230g\240\354`\013\2106\357\207\001\377\200a\210\001\320\000\021\320\377\021\047\320""\047;\2701\340\257\004\010\210\007\363@\010\322\210\001T\363\230\021\216\001$\003\005\230T\240_\026\240s\250!@\0011\274\210\002\377\320\000\023\220?\320\"6\273\260a3\001\n\220![\0144\273\220q\207@1\230K2\002\004\337\013\2101\320\000\341`)\250\353\021\340\372 T\247\211\003\014\210D\370\247\211\003\327\211\001{\000\005\210Y\220e\324\272B\344\205\002D\274\211\002\010\317\211\001\007\220\377u\230D\240\006\240g\250\377U\260$\260f\270C\270\377q\330\014\020\220\007\220q\353\330\014\220\206\001B5\0001\230A\337\330\020\026\220a\206b\020\025\337\220Q\220f\230\350\211\003\320\000\337\031\320\031C\300\335\002\003\210\257<\220\177\240\242\204\002;\301 \025\376\322!\025\220S\230\001\230\033\377\240D\250\001\250\023\320,\374\341@R\001v\220W\230A\230\377U\240\"\240B\240c\250_\023\250M\270\021\334\211\001q\371\004\177\036\230j\250\010\260\001\252\205\001\277\017\320\016\037\230q\276\204\001\t\373\210\030\347\212\005\007\200s\210#w\210Q\330\314 \003\2202]\002\277\021\330\010\016\210h\246\002E\374\317\212\001\373\211\001s\220\"\220D\230\377\005\230W\240H\250A\250j\257A\014\214\210\007\004H\005t\230\203\210\002\257s\210\"\210\365bq\213\214\001O{\2301\220\"a\240z\260\200\204\002\371v\322\204\001\327\205\001q\330\004\n\210\177)\2205\230\007\230q\226\204\005\355q\022\004\007\200\250\204\001q\330\010\351\t\216a\370\205\001t\333\207\002#\240Qv\224 \017\020\330I!\240\030\255A\222\277\211\003*\335 \275\000a\333\212\001\227A\035\315\240\000\010a\340L\001\251\214\001a\230\357v\240Z\250\200\213\002G\2303\276\242 \003\2501\250A\206\212\001t\177\210:\220Q\220j\240\374\210\002\275v\364\210\001\005\330\010\027\246`\n\017\240-\250q\000\010";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3790, 5641);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (5716 bytes) */
-static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENTS_SDK_AGENTAGENTS_SDK_FUNCTIONAGENTS_SDK_TEMPLATESAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTINVOKE_WORKFLOWLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPTLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_RE""ASONINGLOGFIRE_MSG_TEMPLATEMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAMODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSOUTPUT_VALUEPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESRUNNING_TOOLSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSPAN_DATA_FROM_AGENTSPAN_DATA_NAMESPAN_DATA_TO_AGENTSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutputoutput_tokensparent_nodepartitionpopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrsubjectswarmscope.conventionsswarmscope.conventions.agent_modeltemplatetextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205""\230\001\230\021\330\004\021\220\025\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230~\250T\260\021\330\014\022\220#\220U\230!\230<\240s\250)\2603\260e\2701\270A\360\010\000\r\031\230\005\230Q\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\021\220\025\220a\220q\330\010\013\210:\220Q\220h\230e\2404\240}\3204I\310\023\310A\330\014\023\2205\230\001\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\330\010\013\210:\220S\230\005\230Y\240d\250+\260S\270\001\330\014\033\2305\240\004\240A\240W\250A\330\014\031\230\025\230d\240!\2407\250!\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330""\014\r\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\360\006\000\t\014\2107\220#\220U\320\032*\250$\250e\2603\260a\330\014\023\2204\220z\240\021\240\"\240A\240U\320*=\270Q\270c\300\023\300A\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\017\210s\220!\2207\320\0321\260\023\260A\330\004\007\200y\220\003\2207\230!\330\010\024\220G\320\0330\260\001\260\021\330\010\022\220#\220Q\220g\230Q\330\010\013\2109\220C\220w\230a\330\014\024\220F\230#\230Q\330\r\026\220c\230\027\240\001\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004""\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
+    #else /* compression: none (5641 bytes) */
+static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?\\d+)).?Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.What a span is in the agent model; None where the span does not say.\\add_notedict[str, Any]disableenablegcisenabledlist[Any]list[tuple[int, str, dict[str, Any]]]list[tuple[int, str, dict[str, Any]]] | Nonesrc/swarmscope/conventions/agent_model.pystr | Nonetuple[str | None, Any, Any]tuple[str | None, str | None]tuple[str, ...]A2A_STATEA2A_TASK_STATEA2A_WAIT_STATESAGENTAGENTS_SDK_AGENTAGENTS_SDK_FUNCTIONAGENTS_SDK_TEMPLATESAGENT_KEYSAGENT_NAMEAGENT_OPERATION_IDSAGENT_RUNAI_MODEL_IDAI_MODEL_PROVIDERAI_OPERATION_IDAI_TELEMETRY_FUNCTION_IDAI_TELEMETRY_METADATAAI_TOOL_CALL_NAMEAI_USAGE_CACHED_INPUT_TOKENSAI_USAGE_COMPLETION_TOKENSAI_USAGE_INPUT_TOKENSAI_USAGE_OUTPUT_TOKENSAI_USAGE_PROMPT_TOKENSAI_USAGE_REASONING_TOKENSAgentFieldsAnyCACHE_CREATIONCACHE_CREATION_KEYSCACHE_READCACHE_READ_KEYSCHAINCOSTCOST_KEYSCREATE_AGENTEVENT_EXCEPTIONEXCEPTION_TYPEEXECUTE_TOOLGEN_AI_AGENT_NAMEGEN_AI_CONVERSATION_IDGEN_AI_OPERATION_NAMEGEN_AI_PROVIDER_NAMEGEN_AI_REQUEST_MODELGEN_AI_RESPONSE_MODELGEN_AI_SYSTEMGEN_AI_TOOL_NAMEGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENSGEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLDGEN_AI_USAGE_CACHE_READ_INPUT_TOKENSGEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLDGEN_AI_USAGE_COMPLETION_TOKENSGEN_AI_USAGE_INPUT_TOKENSGEN_AI_USAGE_OUTPUT_TOKENSGEN_AI_USAGE_PROMPT_TOKENSGEN_AI_USAGE_REASONING_OUTPUT_TOKENSGRAPH_NODEGRAPH_NODE_IDGRAPH_NODE_PARENT_IDGRAPH_PARENTHANDOFFHANDOFF_FROMHANDOFF_TOHITL_APPROVALINPUTINPUT_TOKEN_KEYSINVOKE_AGENTINVOKE_WORKFLOWLANGGRAPH_INTERNAL_NODESLANGGRAPH_INTERRUPT_EXCEPTIONLANGGRAPH_NODELANGGRAPH_THREAD_IDLLM_COST_TOTALLLM_MODEL_NAMELLM_PROVIDERLLM_REQUEST_TYPELLM_SYSTEMLLM_TOKEN_COUNT_CACHE_READLLM_TOKEN_COUNT_CACHE_WRITELLM_TOKEN_COUNT_COMPLETIONLLM_TOKEN_COUNT_PROMPTLLM_TOKEN_COUNT_REASONINGLOGFIRE_MSG_""TEMPLATEMCP_METHOD_NAMEMCP_REQUESTMCP_SESSION_IDMCP_TOOLS_CALLMETADATAMODELMODEL_KEYSNamedTupleOPENINFERENCE_KINDSOPENINFERENCE_SPAN_KINDOPEN_KINDOPERATIONOPERATION_COSTOPERATION_IDSOUTPUTOUTPUT_TOKEN_KEYSPROVIDERPROVIDER_KEYSREASONINGREASONING_KEYSREQUEST_TYPESRUNNING_TOOLSESSIONSESSION_IDSESSION_KEYSSESSION_METADATASESSION_PROPERTIESSPAN_DATA_FROM_AGENTSPAN_DATA_NAMESPAN_DATA_TO_AGENTSWARMSCOPE_HANDOFF_FROM_AGENTSWARMSCOPE_HANDOFF_TO_AGENTSWARMSCOPE_LLM_COST_USDTOOLTOOL_KEYSTOOL_NAMETRACELOOP_ASSOCIATION_PROPERTIESTRACELOOP_ENTITY_NAMETRACELOOP_KINDSTRACELOOP_SPAN_KINDWAIT_APPROVALWAIT_INPUT_REQUIREDWAIT_INTERRUPT__AGENT_OPERATIONS_AGENT_PREFIXES_APPROVAL_PREFIX_METADATA_OPENING_METADATA_VALUE_NAMED_BY_PREFIX_NOTHING_NO_RANK_SLOTS_SLOT_KEYS_TOOL_PREFIXES__Pyx_PyDict_NextRef__annotate____annotations____class_getitem____doc____func____main____metaclass____module____mro_entries____name____new____prepare____qualname____test___foreign_operation_interrupted_is_coroutine_metadata_value_new_fields_subjectagentasyncio.coroutinesatattributesattrsboolcache_creation_tokenscache_read_tokenscline_in_tracebackclosecompilecost_usdderiveendentityenumerateevent_attrsevent_nameeventsfirstfoundgengenexprgetgraph_nodegroupshandoff_fromhandoff_toinput_tokensitemsjsonkeykeyskindlanggraph_metadataloadslogfireloop_kindlowermappedmatchmetadatamethodmodelnamenextnodenumberopen_kindopenai_agentsopeninferenceopeningoperationoperation_idoutput_tokensparent_nodepartitionpopprefixprefixesproviderraisedrankranksreread_slotsreasoning_tokensrequest_typereturnrsplitsendsessionsetdefaultslotslotsspanssplitstartstatestrsubjectswarmscope.conventionsswarmscope.conventions.agent_modeltemplatetextthreadthrowtooltracelooptypinguppervaluevaluesvercelvercel_aiwait\200\001\330\n\013\330\n\013\330\013\014\330\004\014\210A\330\005\006\360\014\000\005\r\210J\220a\220q\330\004\020\220\005\220Q\220a\330\004\014\210E\220\021\220!\330\004\013\2105\220\001\220\021\330\004\023\2205\230\001\230\021\330\004\021\220\025""\220a\220q\330\004\016\210e\2201\220A\330\004\013\2101\340\004\020\220\005\220Q\220a\330\004\007\200z\220\027\230\001\330\010\021\220\035\320\0362\260$\260a\260s\270!\270:\300V\3101\330\010\024\220J\230c\240\021\330\010\023\2205\230\001\230\021\330\010\013\2101\330\014\030\230\t\320!3\2601\260A\330\014\026\220h\230c\240\021\330\014\r\330\020\027\220s\230%\230q\330\020\024\220K\230s\240!\330\020\024\220K\230w\240m\2601\360\006\000\021\034\2308\2405\250\017\260v\270S\300\001\330\010\013\2104\210{\230!\230=\250\001\330\014\027\220}\240E\250\032\2604\260q\270\003\2701\270M\310\021\330\r\027\220s\230%\230~\250T\260\021\330\014\022\220#\220U\230!\230<\240s\250)\2603\260e\2701\270A\360\010\000\r\031\230\005\230Q\330\r\027\220s\230%\230q\330\014\024\220F\230#\230U\240!\240<\250s\260!\330\014\032\230%\230q\240\001\330\014\017\210|\2304\230|\2503\250a\330\020\037\230}\250C\250q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\340\t\023\2203\220a\330\010\023\2207\230\047\320!3\2601\260F\270\047\300\027\310\001\330\010\013\210:\220S\230\005\230Y\240d\250+\260S\270\001\330\014\033\2305\240\004\240A\240W\250A\330\014\031\230\025\230d\240!\2407\250!\340\004\007\200z\220\021\220+\230Q\330\010\013\210:\220S\230\005\230^\2504\250u\260C\260q\330\014\023\2208\2301\230F\240!\330\r\027\220s\320\032,\250D\260\006\260c\270\021\330\014\024\220H\230A\230V\2401\330\004\007\200t\210;\220a\220q\330\010\017\210u\220A\330\004\014\210E\220\021\220!\330\004\007\200v\210W\220E\230\024\230S\240\001\240\026\240v\250S\260\003\2605\270\001\330\010\017\210u\220A\330\004\007\200w\210d\220%\220s\230%\230t\240<\250q\260\001\330\010\017\210u\220A\340\004\017\210u\220A\220Q\330\004\007\200z\220\021\220*\230E\240\024\240U\250$\250a\250v\3205I\310\023\310A\330\010\023\2208\2306\240\021\240%\240r\250\021\250!\340\004\013\210;\220a\330\010\t\340\014\r\330\014\r\330\014\r\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\021\220\021\220!\330\014\r\330\014\021\220""\021\220!\330\014\021\220\021\220!\330\014\021\220\021\220!\330\014\r\330\014\r\330\014\r\200\001\330\n\026\320\026-\250[\270\001\330\005\006\360\006\000\005\013\210%\210q\330\004\020\220\003\2201\220I\230Q\330\004\007\200z\220\027\230\001\330\010\024\220I\320\035-\250T\260\021\260#\260Q\260j\300\006\300a\330\010\021\220\023\220A\220Y\230a\330\010\013\210:\220S\230\005\230Q\330\014\024\220F\230#\230Q\330\r\027\220s\230%\230q\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\023\2203\220a\220y\240\001\330\004\007\200}\220G\2301\330\010\017\210y\230\016\240d\250!\2503\250a\250}\270F\300%\300w\310a\330\004\023\2203\220a\220s\230!\2306\320!3\2603\260a\330\004\007\200}\220C\220v\230Q\330\010\013\210=\230\003\2306\240\021\330\014\024\220F\230#\230S\240\001\240\026\240q\330\010\017\210v\220^\2401\240O\2607\270!\330\004\r\210S\220\001\220\023\220A\330\004\007\200w\210g\220Q\360\006\000\t\014\2107\220#\220U\320\032*\250$\250e\2603\260a\330\014\023\2204\220z\240\021\240\"\240A\240U\320*=\270Q\270c\300\023\300A\330\010\017\210u\220N\240\047\250\021\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\007\200u\210C\210w\220a\330\010\017\210u\220O\2407\250!\330\004\017\210s\220!\2207\320\0321\260\023\260A\330\004\007\200y\220\003\2207\230!\330\010\024\220G\320\0330\260\001\260\021\330\010\022\220#\220Q\220g\230Q\330\010\013\2109\220C\220w\230a\330\014\024\220F\230#\230Q\330\r\026\220c\230\027\240\001\330\014\023\2205\230\003\2301\330\010\017\210{\230\047\240\021\330\004\010\210\010\220\r\320\035-\250V\2601\330\010\013\2104\210{\230!\2301\330\014\023\220;\230g\240Q\330\004\013\2106\220\027\230\001\200a\210\001\320\000\021\320\021\047\320\047;\2701\340\004\010\210\007\210q\330\010\020\220\005\220T\230\021\230!\330\010\013\2106\220\027\230\005\230T\240\026\240s\250!\330\014\023\2201\330\004\013\2101\320\000\023\220?\320\"6\260a\340\004\010\210\n\220!\330\010\013\2104\210{\230!\2301\330\014\023\2204\220q\230\003\2301\230K\240s\250!\330\004""\013\2101\320\000\026\320\026)\250\021\340\004\r\210T\220\021\220!\330\004\014\210D\220\001\220\021\330\004\014\210A\330\004\010\210\005\210Y\220e\2306\240\021\330\010\017\210u\220D\230\001\230\021\330\010\013\2105\220\007\220u\230D\240\006\240g\250U\260$\260f\270C\270q\330\014\020\220\007\220q\330\014\017\210u\220B\220e\2301\230A\330\020\026\220a\220v\230Q\330\020\025\220Q\220f\230A\330\004\013\2101\320\000\031\320\031C\3001\340\004\010\210\003\210<\220\177\240a\330\010\013\210;\220c\230\025\230a\330\014\025\220S\230\001\230\033\240D\250\001\250\023\320,=\270Q\330\014\017\210v\220W\230A\230U\240\"\240B\240c\250\023\250M\270\021\330\020\027\220q\330\004\013\2101\320\000\036\230j\250\010\260\001\360\006\000\005\017\320\016\037\230q\240\001\330\004\t\210\030\220\025\220a\220q\330\004\007\200s\210#\210Q\330\010\020\220\003\2202\220S\230\001\230\021\330\010\016\210h\220e\2301\230E\240\021\330\010\013\2104\210s\220\"\220D\230\005\230W\240H\250A\250V\2601\330\014\023\2208\2301\230F\240!\330\004\t\210\030\220\025\220a\220t\2301\330\004\007\200s\210\"\210A\330\010\017\210q\330\004\014\210O\2301\230D\240\006\240a\240z\260\021\330\004\007\200v\210S\220\001\330\010\017\210q\330\004\n\210)\2205\230\007\230q\330\004\007\200u\210C\210q\330\010\017\210q\330\004\007\200u\210C\210q\330\010\t\330\014\023\2203\220a\220t\2306\240\021\240#\240Q\240a\330\017\020\330\014\023\2201\330\004\013\2101\320\000!\240\030\250\021\340\004\007\200z\220\021\220*\230A\330\010\016\210a\330\014\024\220D\230\001\230\035\240a\330\014\024\220D\230\001\230\035\240a\340\010\t\330\014\024\220J\230a\230v\240Z\250q\330\014\024\220G\2303\230j\250\003\2501\250A\340\004\007\200t\210:\220Q\220j\240\001\330\010\017\210v\220Q\330\004\005\330\010\027\220q\230\n\240-\250q\330\010\027\220q\230\n\240-\250q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 279; i++) {
+    for (int i = 0; i < 276; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 24) PyUnicode_InternInPlace(&string);
@@ -13114,8 +13012,8 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 279; i < 289; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-279].length;
+    for (int i = 276; i < 286; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-276].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -13125,14 +13023,14 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 289; i++) {
+    for (Py_ssize_t i = 0; i < 286; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 279;
+      PyObject **table = stringtab + 276;
       for (Py_ssize_t i=0; i<10; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -13156,7 +13054,7 @@ static const char bytes[] = " \"\": \"\"\\s*:\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(
   }
   {
     PyObject **numbertab = __pyx_mstate->__pyx_number_tab + 0;
-    int8_t const cint_constants_1[] = {0,1,20,99};
+    int8_t const cint_constants_1[] = {0,1,19,99};
     for (int i = 0; i < 4; i++) {
       numbertab[i] = PyLong_FromLong(cint_constants_1[i - 0]);
       if (unlikely(!numbertab[i])) __PYX_ERR(0, 1, __pyx_L1_error)
@@ -13234,37 +13132,37 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_first, __pyx_mstate->__pyx_kp_b_iso88591_1_q_T_6_T_s_1_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 179};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 177};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_values, __pyx_mstate->__pyx_n_u_ranks, __pyx_mstate->__pyx_n_u_slots, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_value, __pyx_mstate->__pyx_n_u_slot, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_rank};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_read_slots, __pyx_mstate->__pyx_kp_b_iso88591_T_D_A_Ye6_uD_5_uD_gU_fCq_q_uBe1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 194};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u_found, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_handoff_from, __pyx_mstate->__pyx_n_u_handoff_to, __pyx_mstate->__pyx_n_u_session, __pyx_mstate->__pyx_n_u_wait, __pyx_mstate->__pyx_n_u_open_kind, __pyx_mstate->__pyx_n_u_mapped, __pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_graph_node, __pyx_mstate->__pyx_n_u_thread, __pyx_mstate->__pyx_n_u_parent_node, __pyx_mstate->__pyx_n_u_output, __pyx_mstate->__pyx_n_u_state, __pyx_mstate->__pyx_n_u_provider};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 192};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u_found, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_handoff_from, __pyx_mstate->__pyx_n_u_handoff_to, __pyx_mstate->__pyx_n_u_session, __pyx_mstate->__pyx_n_u_wait, __pyx_mstate->__pyx_n_u_open_kind, __pyx_mstate->__pyx_n_u_mapped, __pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_graph_node, __pyx_mstate->__pyx_n_u_thread, __pyx_mstate->__pyx_n_u_parent_node, __pyx_mstate->__pyx_n_u_state, __pyx_mstate->__pyx_n_u_provider};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_derive, __pyx_mstate->__pyx_kp_b_iso88591_A_Jaq_Qa_E_5_5_aq_e1A_1_Qa_z_2, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 293};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 288};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_attrs, __pyx_mstate->__pyx_n_u_agent, __pyx_mstate->__pyx_n_u_tool, __pyx_mstate->__pyx_n_u_get, __pyx_mstate->__pyx_n_u_loop_kind, __pyx_mstate->__pyx_n_u_operation, __pyx_mstate->__pyx_n_u_entity, __pyx_mstate->__pyx_n_u_request_type, __pyx_mstate->__pyx_n_u_operation_id, __pyx_mstate->__pyx_n_u_method, __pyx_mstate->__pyx_n_u_template, __pyx_mstate->__pyx_n_u_subject_2, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_foreign_operation, __pyx_mstate->__pyx_kp_b_iso88591_q_1IQ_z_I_T_Qj_a_AYa_S_Q_F_Q_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 352};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 347};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_node, __pyx_mstate->__pyx_n_u_thread};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_langgraph_metadata, __pyx_mstate->__pyx_kp_b_iso88591_z_A_a_D_a_D_a_JavZq_G3j_1A_t_Qj, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 371};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 366};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_metadata, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_n_u_opening, __pyx_mstate->__pyx_n_u_at, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_end, __pyx_mstate->__pyx_n_u_match, __pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_number};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_metadata_value, __pyx_mstate->__pyx_kp_b_iso88591_j_q_aq_s_Q_2S_he1E_4s_D_WHAV1_8, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 398};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 393};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_events, __pyx_mstate->__pyx_n_u__9, __pyx_mstate->__pyx_n_u_event_name, __pyx_mstate->__pyx_n_u_event_attrs, __pyx_mstate->__pyx_n_u_raised};
     __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_interrupted, __pyx_mstate->__pyx_kp_b_iso88591_C1_a_c_a_S_D_Q_vWAU_Bc_M_q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 408};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 403};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_prefixes, __pyx_mstate->__pyx_n_u_prefix};
     __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_swarmscope_conventions_agent, __pyx_mstate->__pyx_n_u_subject, __pyx_mstate->__pyx_kp_b_iso88591_6a_4_1_4q_1Ks_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
   }

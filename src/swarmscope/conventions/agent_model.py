@@ -114,15 +114,6 @@ _APPROVAL_PREFIX = f"{spans.HITL_APPROVAL} "
 _AGENT_OPERATIONS = frozenset({spans.INVOKE_AGENT, spans.CREATE_AGENT})
 
 
-def first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    """The value of the first of ``keys`` that is set and not empty."""
-    for key in keys:
-        found = attrs.get(key)
-        if found is not None and found != "":
-            return found
-    return None
-
-
 # Every key the model reads, filed under what it says (a slot) with its rank there (0 is the
 # most preferred): ``derive`` walks a span's attributes once and asks each key one dict
 # lookup, rather than asking the span for each of the ~50 keys in turn.
@@ -195,7 +186,8 @@ def derive(
     attrs: dict[str, Any],
     events: list[tuple[int, str, dict[str, Any]]] | None = None,
 ) -> AgentFields:
-    """The agent model's fields of one span (``kind`` is the OTLP kind's name, "client"...).
+    """The agent model's fields of one span. ``kind`` is the OTLP kind's name ("client"...):
+    part of what a span is, though no rule needs it yet (an MCP span says its side itself).
 
     Values are as sent (a token count may be a string or a float): the caller types them
     for its columns.

@@ -1,8 +1,8 @@
 """The package's compiled modules; everything else about the build is in pyproject.toml.
 
-Both are the OTLP intake's hot path, compiled where a C compiler is at hand: the span reader
-(Cython) and ``span_fields`` (plain Python that Cython compiles as it is, about three times
-faster). Both are optional: without a compiler the install still succeeds, ``span_fields``
+All are the OTLP intake's hot path, compiled where a C compiler is at hand: the span reader
+(Cython), ``span_fields`` and the agent model's mapping it calls (plain Python that Cython
+compiles as it is, about three times faster). All are optional: without a compiler the install still succeeds, ``span_fields``
 runs as Python and the server reads spans through protobuf's Python objects, several times
 slower.
 """
@@ -19,6 +19,12 @@ setup(
         Extension(
             "swarmscope.server.intake.span_fields",
             ["src/swarmscope/server/intake/span_fields.py"],
+            optional=True,
+        ),
+        # What span_fields asks of every span: the agent model's mapping.
+        Extension(
+            "swarmscope.conventions.agent_model",
+            ["src/swarmscope/conventions/agent_model.py"],
             optional=True,
         ),
     ]

@@ -19,7 +19,7 @@ import pytest
 
 import swarmscope
 import swarmscope as ss
-from swarmscope.conventions import attributes, openinference, spans
+from swarmscope.conventions import attributes, logfire, openinference, spans, traceloop, vercel_ai
 from swarmscope.server.console import STATIC
 from swarmscope.server.console.conventions_js import OUTPUT, render
 
@@ -29,16 +29,23 @@ MOVING_TO_THE_EXAMPLE = ("instrument/integrations.py", "instrument/recommendatio
 # Strings that look like ours but are no attribute: the store's default file name.
 NOT_ATTRIBUTE_KEYS = frozenset({"swarmscope.duckdb"})
 
+# Other instrumentors' conventions, each mapped onto ours in a module of its own.
+FOREIGN = (openinference, traceloop, vercel_ai, logfire)
 KEYS = (
     frozenset(attributes.ATTRIBUTES)
-    | frozenset(openinference.KEYS)
+    # (a key without a dot, pydantic-ai's agent_name, is a word other code uses too)
+    | frozenset(key for module in FOREIGN for key in module.KEYS if "." in key)
     | {
         openinference.OPENINFERENCE_SPAN_KIND,
+        openinference.GRAPH_NODE_ID,
+        openinference.METADATA,
+        traceloop.TRACELOOP_SPAN_KIND,
+        vercel_ai.AI_OPERATION_ID,
         attributes.ASGI_SCOPE_REQUEST_ID,
     }
 )
 # Namespaces that hold nothing but attribute keys: any string in them is a key.
-KEY_NAMESPACES = ("gen_ai.", "llm.", "openinference.")
+KEY_NAMESPACES = ("gen_ai.", "llm.", "openinference.", "traceloop.", "mcp.", "a2a.")
 # swarmscope.<module> is a module or logger name; swarmscope.<anything else> is a key.
 MODULES = frozenset(path.stem for path in SRC.iterdir() if not path.name.startswith("_"))
 SPAN_PREFIXES = spans.prefixes()

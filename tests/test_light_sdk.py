@@ -60,10 +60,11 @@ def test_the_price_table_loads_off_the_apps_thread_when_a_first_llm_call_starts(
     assert before.isdisjoint({*HEAVY, "genai_prices", "requests"} - {"rich"}), sorted(before)
     after = _loaded_after(
         setup
+        + "from swarmscope import prices\n"
         + "from swarmscope.instrument import pricing\n"
         + "with ss.llm_call('gpt-4o', provider='openai') as llm:\n"
         + "    assert pricing.warmed(timeout=60)\n"
-        + "    assert ('gpt-4o', 'openai') in pricing._cache\n"
+        + "    assert ('gpt-4o', 'openai') in prices._cache\n"
         + "    llm.record_usage(input_tokens=812, output_tokens=164)\n"
         + "assert llm.cost_usd and llm.cost_usd > 0\n"
     )

@@ -15,6 +15,7 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -461,3 +462,77 @@ def test_a_script_injected_into_the_console_does_not_run(console: Watched):
     assert ran is False
     refused = [problem for problem in console.problems if problem.startswith("CSP violation:")]
     assert refused and all("script-src" in problem for problem in refused)
+
+
+def test_a_handler_log_without_an_event_shows_its_text_once(console: Watched, server: str):
+    """The standard OTel logging handler sends a body and no event name: the row shows the
+    text once (it was shown as the event and again as the text after it)."""
+    text = "handler text 7f3a shown once"
+    record = {
+        "timeUnixNano": str(time.time_ns()),
+        "severityText": "WARN",
+        "body": {"stringValue": text},
+    }
+    payload = {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "plain"}}]
+                },
+                "scopeLogs": [{"logRecords": [record]}],
+            }
+        ]
+    }
+    assert httpx.post(f"{server}/v1/logs", json=payload).status_code == 200
+    page = console.page
+    page.goto("/#/logs?text=7f3a")
+    rows = page.locator("table.grid tbody tr")
+    expect(rows).to_have_count(1)
+    message = rows.first.locator("td.message")
+    expect(message).to_contain_text(text)
+    assert message.inner_text().count(text) == 1
+    console.assert_clean()
+
+
+def test_an_llm_calls_messages_read_as_a_chat_with_its_cost(console: Watched, server: str):
+    trace_id, span_id = "7a" * 16, "7b" * 8
+    messages = '[{"role":"user","parts":[{"type":"text","content":"Weather in Paris?"}]}]'
+    answer = '[{"role":"assistant","parts":[{"type":"tool_call","name":"get_weather","arguments":{"city":"Paris"}}]}]'
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 42,
+        "gen_ai.usage.output_tokens": 17,
+        "gen_ai.input.messages": messages,
+        "gen_ai.output.messages": answer,
+    }
+    now = time.time_ns()
+    span = {
+        "traceId": trace_id,
+        "spanId": span_id,
+        "name": "chat gpt-4o-mini",
+        "kind": 3,
+        "startTimeUnixNano": str(now - 10**9),
+        "endTimeUnixNano": str(now),
+        "attributes": [
+            {
+                "key": key,
+                "value": {"intValue": str(value)}
+                if isinstance(value, int)
+                else {"stringValue": value},
+            }
+            for key, value in attributes.items()
+        ],
+    }
+    payload = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}
+    assert httpx.post(f"{server}/v1/traces", json=payload).status_code == 200
+    page = console.page
+    page.goto(f"/#/traces/{trace_id}?span={span_id}")
+    chat = page.locator(".chat .message")
+    expect(chat).to_have_count(2)
+    expect(chat.first).to_contain_text("Weather in Paris?")
+    expect(chat.nth(1)).to_contain_text("get_weather")
+    expect(page.locator("dl.facts").last).to_contain_text("$0.0000")
+    console.shot("llm-chat")
+    console.assert_clean()

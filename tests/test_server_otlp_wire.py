@@ -19,6 +19,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
 from swarmscope.server.intake import otlp
 from swarmscope.server.intake.decoding import decode
+from swarmscope.server.store.rows import SPAN_COLUMNS
 
 otlp_wire = otlp.otlp_wire
 
@@ -118,7 +119,8 @@ def test_random_requests_give_the_same_rows_on_both_paths(seed: int):
     assert repr(from_wire) == repr(from_messages)
     rows, resources, rejected = from_wire
     assert len(rows) + rejected == sum(1 for _ in _spans(body))
-    assert {row[-1] for row in rows} <= set(resources)
+    resource_at = SPAN_COLUMNS.index("resource_id")
+    assert {row[resource_at] for row in rows} <= set(resources)
 
 
 def _spans(body: bytes) -> Any:

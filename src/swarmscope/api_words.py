@@ -29,6 +29,9 @@ AGENT = "/api/agents/{agent}"
 HANDOFFS = "/api/handoffs"
 REQUESTS = "/api/requests"
 REQUEST = "/api/requests/{trace_id}"
+SESSIONS = "/api/sessions"
+SESSION = "/api/sessions/{session}"
+WAITS = "/api/waits"
 
 # -- times -------------------------------------------------------------------------------------
 # Times are signed 64-bit nanoseconds wherever they go (the store's BIGINT columns, the SQL

@@ -64,7 +64,52 @@ GEN_AI_USAGE_INPUT_TOKENS = _key(
 GEN_AI_USAGE_OUTPUT_TOKENS = _key(
     "gen_ai.usage.output_tokens", "int", "Tokens in the LLM call's answer.", "{token}"
 )
+# Cached, cache-writing and reasoning tokens: parts of the input and output counts above.
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = _key(
+    "gen_ai.usage.cache_read.input_tokens", "int", "Input tokens read from the cache.", "{token}"
+)
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = _key(
+    "gen_ai.usage.cache_creation.input_tokens",
+    "int",
+    "Input tokens written to the cache.",
+    "{token}",
+)
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = _key(
+    "gen_ai.usage.reasoning.output_tokens", "int", "Output tokens spent reasoning.", "{token}"
+)
+# The older GenAI names (and OpenLLMetry's), still sent by instrumentations by default.
+GEN_AI_USAGE_PROMPT_TOKENS = _key(
+    "gen_ai.usage.prompt_tokens", "int", "Input tokens (before input_tokens).", "{token}"
+)
+GEN_AI_USAGE_COMPLETION_TOKENS = _key(
+    "gen_ai.usage.completion_tokens", "int", "Output tokens (before output_tokens).", "{token}"
+)
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD = _key(
+    "gen_ai.usage.cache_read_input_tokens", "int", "Cached input tokens (OpenLLMetry).", "{token}"
+)
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD = _key(
+    "gen_ai.usage.cache_creation_input_tokens",
+    "int",
+    "Input tokens written to the cache (OpenLLMetry).",
+    "{token}",
+)
+GEN_AI_AGENT_ID = _key("gen_ai.agent.id", "string", "The agent's unique id.")
 GEN_AI_TOOL_NAME = _key("gen_ai.tool.name", "string", "The tool an execute_tool span runs.")
+GEN_AI_TOOL_CALL_ID = _key("gen_ai.tool.call.id", "string", "The model's id of the tool call.")
+GEN_AI_INPUT_MESSAGES = _key(
+    "gen_ai.input.messages", "string", "The messages sent to the model, as JSON (opt-in)."
+)
+GEN_AI_OUTPUT_MESSAGES = _key(
+    "gen_ai.output.messages", "string", "The messages the model answered, as JSON (opt-in)."
+)
+GEN_AI_SYSTEM_INSTRUCTIONS = _key(
+    "gen_ai.system_instructions", "string", "The system prompt, as JSON (opt-in)."
+)
+# The older per-message keys: gen_ai.prompt.{n}.role / .content, gen_ai.completion.{n}....
+GEN_AI_PROMPT = _key("gen_ai.prompt", "string", "Prefix of the older per-message prompt keys.")
+GEN_AI_COMPLETION = _key(
+    "gen_ai.completion", "string", "Prefix of the older per-message answer keys."
+)
 GEN_AI_TOOL_TYPE = _key(
     "gen_ai.tool.type", "string", "Where the tool runs: 'function', 'extension' (MCP)..."
 )
@@ -74,6 +119,12 @@ GEN_AI_TOKEN_TYPE = _key(
 
 # -- MCP and databases -----------------------------------------------------------------------
 MCP_METHOD_NAME = _key("mcp.method.name", "string", "The MCP request's method ('tools/call').")
+MCP_SESSION_ID = _key("mcp.session.id", "string", "The MCP session a request belongs to.")
+# A2A (agent-to-agent protocol) spans.
+A2A_TASK_ID = _key("a2a.task.id", "string", "The A2A task a span works on.")
+A2A_TASK_STATE = _key(
+    "a2a.task.state", "string", "The task's state (spans.A2A_WAIT_STATES wait for someone)."
+)
 DB_OPERATION_NAME = _key("db.operation.name", "string", "The database operation ('select').")
 DB_SYSTEM_NAME = _key("db.system.name", "string", "The database product ('postgresql').")
 

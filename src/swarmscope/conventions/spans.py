@@ -49,9 +49,21 @@ INVOKE_AGENT = _operation("invoke_agent", "An agent's run, in process or remote 
 EXECUTE_TOOL = _operation("execute_tool", "A tool call, a function or an MCP tool.")
 # Ours: the GenAI conventions have no handoff operation.
 HANDOFF = _operation("handoff", "One agent handing work to another.")
-# Read from OpenInference spans (openinference.OPENINFERENCE_KINDS), never written.
+# Read from other instrumentors' spans (agent_model.py maps them), never written.
+CREATE_AGENT = _operation("create_agent", "An agent being created.")
+INVOKE_WORKFLOW = _operation("invoke_workflow", "A workflow's run (several agents and steps).")
+PLAN = _operation("plan", "An agent planning its next steps.")
+RETRIEVAL = _operation("retrieval", "Documents fetched for a prompt (RAG).")
+CREATE_MEMORY = _operation("create_memory", "A memory written.")
+SEARCH_MEMORY = _operation("search_memory", "Memories searched.")
+UPDATE_MEMORY = _operation("update_memory", "A memory changed.")
+UPSERT_MEMORY = _operation("upsert_memory", "A memory written or changed.")
+DELETE_MEMORY = _operation("delete_memory", "A memory deleted.")
+CREATE_MEMORY_STORE = _operation("create_memory_store", "A memory store created.")
+DELETE_MEMORY_STORE = _operation("delete_memory_store", "A memory store deleted.")
+MCP_REQUEST = _operation("mcp", "An MCP request other than a tool call.")
 CHAIN = _operation("chain", "An OpenInference CHAIN span.")
-RETRIEVE = _operation("retrieve", "An OpenInference RETRIEVER span.")
+GUARDRAIL = _operation("guardrail", "A guardrail's check (OpenInference, the Agents SDK).")
 
 LLM_OPERATIONS = tuple(name for name, op in OPERATIONS.items() if op.llm)
 
@@ -93,6 +105,36 @@ SSE = _span("sse", "{stream}", "internal", "A server-sent event stream.")
 _span("", "{operation} {system}", "client", "A database query (data.db_query).")
 _span("", "{integration} {operation}", "client", "A call to an external system.")
 _span("", "{method} {route}", "server", "An HTTP request the web middleware served.")
+
+# What a span waits for a person (or another agent) on: the store's ``wait`` column.
+WAIT_APPROVAL = "approval"  # our hitl_approval spans
+WAIT_INTERRUPT = "interrupt"  # a LangGraph interrupt (the graph stops for input)
+WAIT_INPUT_REQUIRED = "input_required"  # an A2A task in a state that needs input
+WAIT_KINDS = (WAIT_APPROVAL, WAIT_INTERRUPT, WAIT_INPUT_REQUIRED)
+# A2A task states (a2a.task.state) that wait for someone; the protocol writes them
+# upper-case in its gRPC binding (TASK_STATE_INPUT_REQUIRED) and kebab-case in JSON.
+A2A_WAIT_STATES = frozenset(
+    {
+        "input_required",
+        "input-required",
+        "task_state_input_required",
+        "auth_required",
+        "auth-required",
+        "task_state_auth_required",
+    }
+)
+
+# The event that carries an LLM call's messages when they are not attributes.
+EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
+# The older GenAI conventions' events (log records naming the call's span): one per
+# message, by role, with the message in the body; and the answer, one per choice.
+MESSAGE_EVENTS = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+}
+EVENT_CHOICE = "gen_ai.choice"
 
 # gen_ai.tool.type of an MCP tool.
 TOOL_TYPE_EXTENSION = "extension"

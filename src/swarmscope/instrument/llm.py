@@ -26,7 +26,8 @@ from swarmscope.conventions.attributes import (
 from swarmscope.conventions.spans import CHAT
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import Operation, current_agent, error_fields
-from swarmscope.instrument.pricing import price_for, warm
+from swarmscope.instrument.pricing import warm
+from swarmscope.prices import price_for
 from swarmscope.telemetry.runtime import Runtime
 
 _warned_missing: set[tuple[str, str]] = set()

@@ -31,6 +31,7 @@ from swarmscope.server.api import (
     namespaces,
     overview,
     runbooks,
+    sessions,
     traces,
 )
 from swarmscope.server.auth import RequireKey
@@ -94,6 +95,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(runbooks.routes(context))
     app.include_router(namespaces.routes(context))
     app.include_router(metrics.routes(context, intake.metrics.refusals))
+    app.include_router(sessions.routes(context))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:

@@ -1,10 +1,22 @@
-"""``GET /api/agents/graph``: agents as nodes, handoffs between them as edges.
+"""``GET /api/agents/graph``: agents as nodes, the work passed between them as edges.
 
-A node is an agent that ran (its ``invoke_agent`` spans) or an orchestrator (its
-``orchestrate`` spans). An edge is either a handoff (the SDK's ``handoff a -> b`` spans; their
-latency is the time until ``b`` started, which the SDK writes on ``b``'s span as
-``swarmscope.handoff.latency_ms``, since the handoff span itself is an instant) or an
-orchestrator starting an agent (an ``invoke_agent`` span whose parent is ``orchestrate``).
+A node is an agent that ran (a span the agent model reads as ``invoke_agent`` and names an
+agent, in whatever convention it came: ours, GenAI, OpenInference's AGENT spans and
+LangGraph nodes, the Agents SDK, OpenLLMetry, pydantic-ai...) or an orchestrator (our
+``orchestrate`` spans). Edges, by this rule, each counted once per trace and pair:
+
+1. ``handoff``: a handoff span (ours ``handoff a -> b``; the Agents SDK's ``handoff to b``,
+   which leaves the agent whose run it is in), or an agent run that names the agent that
+   handed to it (``graph.node.parent_id``, ``swarmscope.handoff.from_agent``) where no
+   handoff span of that pair is in the trace. Latency is the time until ``b`` started, which
+   the SDK writes on ``b``'s span as ``swarmscope.handoff.latency_ms``.
+2. ``spawn``: an orchestrator starting an agent (an ``invoke_agent`` span whose parent is
+   ``orchestrate``).
+3. For a pair no handoff joins in that trace: ``delegation``, an agent run nested in
+   another's (the nearest agent run above it), and ``sequence``, an agent run following
+   another under the same parent (LangGraph's nodes, one after the other), not under an
+   orchestrator (those are spawns).
+
 Both are aggregated in DuckDB: one query for nodes, one for edges.
 """
 
@@ -26,7 +38,15 @@ TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 def routes(context: Context) -> APIRouter:
     router = APIRouter(tags=["agents"])
 
-    @router.get(AGENT_GRAPH, summary="Agents and the handoffs between them")
+    @router.get(
+        AGENT_GRAPH,
+        summary="Agents and the handoffs between them",
+        description="Nodes: agents that ran (any instrumentor's convention) and orchestrators."
+        " Edges, once per trace and pair: `handoff` (handoff spans, or runs naming the agent"
+        " that handed to them), `spawn` (an orchestrator starting an agent), and where no"
+        " handoff joins the pair, `delegation` (a run nested in another agent's) and"
+        " `sequence` (a run following another's under the same parent).",
+    )
     async def agent_graph(
         start: TIME = None, end: TIME = None, service: str | None = None
     ) -> dict[str, Any]:

@@ -17,16 +17,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from swarmscope.api_words import iso, time_ns
+from swarmscope.api_words import WAITS, iso, time_ns
+from swarmscope.conventions.spans import WAIT_KINDS
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.approvals import ApprovalQuery, approval_summary
+from swarmscope.server.store.queries.approvals import (
+    ApprovalQuery,
+    WaitQuery,
+    approval_summary,
+    wait_rows,
+)
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
+# The kinds of wait, as a parameter FastAPI checks (another value is a 400 naming them).
+WaitKind = Enum("WaitKind", {kind: kind for kind in WAIT_KINDS}, type=str)  # type: ignore[misc]
 
 
 def routes(context: Context) -> APIRouter:
@@ -49,6 +58,32 @@ def routes(context: Context) -> APIRouter:
             status, approval_type, agent, time_ns("start", start), time_ns("end", end), limit
         )
         return await asyncio.to_thread(approvals, context.store, query)
+
+    @router.get(
+        WAITS,
+        summary="Waits for a person, from any instrumentor",
+        description="Every span that waited for someone's input: swarmscope's approvals"
+        f" (`{WAIT_KINDS[0]}`), LangGraph interrupts (`{WAIT_KINDS[1]}`) and A2A tasks that"
+        f" required input (`{WAIT_KINDS[2]}`), newest first, with counts by kind.",
+    )
+    async def list_waits(
+        kind: WaitKind | None = None,
+        agent: str | None = None,
+        session: str | None = None,
+        start: TIME = None,
+        end: TIME = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        wanted = None if kind is None else str(kind.value)
+        query = WaitQuery(
+            wanted, agent, session, time_ns("start", start), time_ns("end", end), limit
+        )
+        rows = await asyncio.to_thread(wait_rows, context.store, query)
+        waits = [{**row, "start": iso(row["start_ns"])} for row in rows]
+        by_kind: dict[str, int] = {}
+        for row in waits:
+            by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + 1
+        return {"waits": waits, "count": len(waits), "by_kind": by_kind}
 
     return router
 

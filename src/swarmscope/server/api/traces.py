@@ -1,4 +1,10 @@
-"""``GET /api/traces`` (summaries, filtered) and ``GET /api/traces/{trace_id}`` (the tree)."""
+"""``GET /api/traces`` (summaries, filtered) and ``GET /api/traces/{trace_id}`` (the tree).
+
+Each span of a tree has the agent model's columns (operation, agent, tool, model, provider,
+tokens, ``cost_usd`` as sent or priced at intake, session, handoff ends, wait) and, for an
+LLM call whose instrumentor captured them, its ``messages`` as ``[{role, content,
+tool_calls?}]``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from swarmscope.api_words import TRACE, TRACES, time_ns
+from swarmscope.conventions.messages import event_messages, messages
+from swarmscope.conventions.spans import EVENT_CHOICE, EVENT_INFERENCE_DETAILS, MESSAGE_EVENTS
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
-from swarmscope.server.store.queries.traces import trace_spans, trace_summaries
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.traces import trace_events, trace_spans, trace_summaries
 
 
 def routes(context: Context) -> APIRouter:
@@ -52,12 +61,41 @@ def routes(context: Context) -> APIRouter:
     @router.get(TRACE, summary="The span tree of one trace")
     async def get_trace(trace_id: str) -> dict[str, Any]:
         trace_id = trace_id.lower()
-        spans = await asyncio.to_thread(trace_spans, context.store, trace_id)
+        spans = await asyncio.to_thread(spans_with_messages, context.store, trace_id)
         if not spans:
             raise HTTPException(404, f"unknown trace {trace_id}")
         return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}
 
     return router
+
+
+# The log records that carry an LLM call's messages, in either GenAI generation.
+_MESSAGE_RECORDS = [EVENT_INFERENCE_DETAILS, EVENT_CHOICE, *MESSAGE_EVENTS]
+
+
+def spans_with_messages(store: Store, trace_id: str) -> list[dict[str, Any]]:
+    """The trace's spans, each with its LLM messages: from its attributes or span events, or
+    from the log records the GenAI instrumentations write them in, which name the call's
+    span (``gen_ai.client.inference.operation.details``; before it, one record per message,
+    ``gen_ai.user.message``... and ``gen_ai.choice``)."""
+    spans = trace_spans(store, trace_id)
+    if not spans:
+        return spans
+    details: dict[str, list[dict[str, Any]]] = {}
+    per_message: dict[str, list[tuple[str, Any]]] = {}
+    for record in trace_events(store, trace_id, _MESSAGE_RECORDS):
+        if record["event"] == EVENT_INFERENCE_DETAILS:
+            details.setdefault(record["span_id"], []).append(
+                {"name": EVENT_INFERENCE_DETAILS, "attributes": record["attributes"]}
+            )
+        else:
+            per_message.setdefault(record["span_id"], []).append((record["event"], record["body"]))
+    for span in spans:
+        events = (span["events"] or []) + details.get(span["span_id"], [])
+        span["messages"] = messages(span["attributes"] or {}, events) or event_messages(
+            per_message.get(span["span_id"], [])
+        )
+    return spans
 
 
 def tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -277,6 +277,7 @@ def span_table(rows: list[tuple[Any, ...]]) -> pa.Table:
 def _span_values(span: RawSpan, service: str, resource_key: str) -> tuple[Any, ...]:
     """One span's values, in ``SpanRow``'s field order."""
     trace_id, span_id, parent, name, kind, start, end, code, message, attrs, events, links = span
+    head, tail = derived(name, kind_name(kind), attrs, events)
     return (
         trace_id.hex(),
         span_id.hex(),
@@ -289,11 +290,12 @@ def _span_values(span: RawSpan, service: str, resource_key: str) -> tuple[Any, .
         max(end - start, 0) / 1e6,
         status_name(code),
         message,
-        *derived(attrs),
+        *head,
         to_json(attrs),
         events_json(events),
         links_json(links),
         resource_key,
+        *tail,
     )
 
 

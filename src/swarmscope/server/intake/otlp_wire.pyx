@@ -399,6 +399,7 @@ cdef int span(Cursor cursor, Rows into) except -1:
             <const char*>cursor.data + span_start, span_stop - span_start
         )
         check_span_times(name, span_id, start_ns, end_ns)
+    head, tail = derived(name, kind_name(kind), attributes, events)
     into.rows.append(
         (
             hex_of(&cursor, trace_start, trace_stop),
@@ -412,11 +413,12 @@ cdef int span(Cursor cursor, Rows into) except -1:
             (end_ns - start_ns) / 1e6 if end_ns > start_ns else 0.0,
             status_name(code),
             message,
-            *derived(attributes),
+            *head,
             to_json(attributes),
             events_json(events),
             links_json(links),
             into.resource_key,
+            *tail,
         )
     )
     return 0

@@ -1,38 +1,25 @@
 """What a stored span row makes of a span's OTLP fields, in one place.
 
 Both span readers use it: the compiled one (``otlp_wire``) and the one over protobuf's
-messages (``otlp``). The agent, tool, model, operation and token columns come from the
-GenAI semantic conventions or, for spans from OpenInference instrumentors, from theirs.
+messages (``otlp``). The agent model's columns (operation, agent, tool, model, tokens,
+provider, cost, session, handoff ends, waits) come from whichever convention the span
+follows, through ``conventions.agent_model``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
-from swarmscope.conventions.attributes import (
-    GEN_AI_AGENT_NAME,
-    GEN_AI_OPERATION_NAME,
-    GEN_AI_REQUEST_MODEL,
-    GEN_AI_TOOL_NAME,
-    GEN_AI_USAGE_INPUT_TOKENS,
-    GEN_AI_USAGE_OUTPUT_TOKENS,
-    SERVICE_NAME,
-)
-from swarmscope.conventions.openinference import (
-    AGENT_NAME,
-    LLM_MODEL_NAME,
-    LLM_TOKEN_COUNT_COMPLETION,
-    LLM_TOKEN_COUNT_PROMPT,
-    OPENINFERENCE_KINDS,
-    OPENINFERENCE_SPAN_KIND,
-    TOOL_NAME,
-)
-from swarmscope.conventions.spans import SPAN_KINDS
+from swarmscope.conventions.agent_model import derive
+from swarmscope.conventions.attributes import SERVICE_NAME
+from swarmscope.conventions.spans import LLM_OPERATIONS, SPAN_KINDS
 from swarmscope.exceptions import TimeOutOfRange
+from swarmscope.prices import price_for
 
 STATUS = ("unset", "ok", "error")
 
@@ -72,20 +59,82 @@ def service_name(resource: dict[str, Any]) -> str:
     return str(resource.get(SERVICE_NAME, "unknown_service"))
 
 
+# The columns ``derived`` fills: six in the row's middle (the store's first columns), the
+# rest at its end (added later: an older store gets them by ALTER TABLE, at the end).
+DERIVED_HEAD = ("operation", "agent", "tool", "model", "input_tokens", "output_tokens")
+DERIVED_TAIL = (
+    "provider",
+    "cost_usd",
+    "session",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
+    "handoff_from",
+    "handoff_to",
+    "wait",
+)
+_LLM_OPERATIONS = frozenset(LLM_OPERATIONS)
+
+
 def derived(
-    attrs: dict[str, Any],
-) -> tuple[str | None, str | None, str | None, str | None, int | None, int | None]:
-    """The operation, agent, tool, model, input and output tokens a span's attributes name."""
-    get = attrs.get
+    name: str, kind: str, attrs: dict[str, Any], events: list[tuple[int, str, dict[str, Any]]]
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The agent model's columns of a span (``conventions.agent_model``), typed for the
+    store: ``DERIVED_HEAD``'s values and ``DERIVED_TAIL``'s.
+
+    An LLM call that carries no cost is priced here, from its model, provider and tokens.
+    """
+    fields = derive(name, kind, attrs, events)
+    operation = as_text(fields.operation)
+    model = as_text(fields.model)
+    provider = as_text(fields.provider)
+    input_tokens = as_int(fields.input_tokens)
+    output_tokens = as_int(fields.output_tokens)
+    cache_read = as_int(fields.cache_read_tokens)
+    cost = as_float(fields.cost_usd)
+    if cost is None and model and operation in _LLM_OPERATIONS and (input_tokens or output_tokens):
+        cost = priced(model, provider, input_tokens or 0, output_tokens or 0, cache_read or 0)
     return (
-        as_text(get(GEN_AI_OPERATION_NAME))
-        or OPENINFERENCE_KINDS.get(str(get(OPENINFERENCE_SPAN_KIND)).upper()),
-        as_text(first(attrs, GEN_AI_AGENT_NAME, AGENT_NAME)),
-        as_text(first(attrs, GEN_AI_TOOL_NAME, TOOL_NAME)),
-        as_text(first(attrs, GEN_AI_REQUEST_MODEL, LLM_MODEL_NAME)),
-        as_int(first(attrs, GEN_AI_USAGE_INPUT_TOKENS, LLM_TOKEN_COUNT_PROMPT)),
-        as_int(first(attrs, GEN_AI_USAGE_OUTPUT_TOKENS, LLM_TOKEN_COUNT_COMPLETION)),
+        operation,
+        as_text(fields.agent),
+        as_text(fields.tool),
+        model,
+        input_tokens,
+        output_tokens,
+    ), (
+        provider,
+        cost,
+        as_text(fields.session),
+        cache_read,
+        as_int(fields.cache_creation_tokens),
+        as_int(fields.reasoning_tokens),
+        as_text(fields.handoff_from),
+        as_text(fields.handoff_to),
+        fields.wait,
     )
+
+
+def priced(
+    model: str, provider: str | None, input_tokens: int, output_tokens: int, cache_read: int
+) -> float | None:
+    """What genai-prices says the call cost; None for a model it does not know (or counts
+    it cannot price), never an error: a span is stored whether or not it can be priced."""
+    try:
+        price = price_for(model, provider)
+        if price is None:
+            return None
+        return price.cost(input_tokens, output_tokens, min(cache_read, input_tokens))
+    except (ArithmeticError, LookupError, TypeError, ValueError):
+        return None
+
+
+def as_float(raw: Any) -> float | None:
+    """A cost for a DOUBLE column; None when it is not a finite number."""
+    try:
+        number = None if raw is None or isinstance(raw, bool) else float(raw)
+    except (TypeError, ValueError):
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def first(attrs: dict[str, Any], *keys: str) -> Any:

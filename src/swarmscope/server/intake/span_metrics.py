@@ -37,8 +37,6 @@ import pyarrow.compute
 
 from swarmscope.conventions.attributes import (
     SERVICE_NAMESPACE,
-    SWARMSCOPE_HANDOFF_FROM_AGENT,
-    SWARMSCOPE_HANDOFF_TO_AGENT,
 )
 from swarmscope.conventions.catalog import (
     DEFAULT_BUCKETS,
@@ -47,7 +45,13 @@ from swarmscope.conventions.catalog import (
     SUCCESS,
     MetricSpec,
 )
-from swarmscope.conventions.spans import EXECUTE_TOOL, HANDOFF, INVOKE_AGENT, LLM_OPERATIONS
+from swarmscope.conventions.spans import (
+    EXECUTE_TOOL,
+    HANDOFF,
+    HITL_APPROVAL,
+    INVOKE_AGENT,
+    LLM_OPERATIONS,
+)
 from swarmscope.server.namespaces import DEFAULT_NAMESPACE
 from swarmscope.server.store.rows import DERIVED_FROM_SPANS, DeltaRow, arrow_batch
 
@@ -59,7 +63,6 @@ FLUSH_SECONDS = 2.0
 # How far up a span's parents the agent of a tool or LLM call is looked for.
 MAX_DEPTH = 32
 _NOT_A_NAME = re.compile(r"[^a-zA-Z0-9_]")
-# Keys every family's series are kept under, before its labels.
 
 
 def bounds(spec: MetricSpec) -> tuple[float, ...]:
@@ -85,6 +88,10 @@ class Rule:
 _RUN = (INVOKE_AGENT,)
 _TOOL = (EXECUTE_TOOL,)
 _HANDOFF = (HANDOFF,)
+# A wait for a human (or another agent): any span the agent model says waits (our approvals,
+# a LangGraph interrupt, an A2A task needing input) is also counted under this operation.
+_WAIT = (HITL_APPROVAL,)
+_LLM = LLM_OPERATIONS
 RULES = (
     Rule("agent_sessions_total", _RUN, ("agent", "status", "")),
     Rule("agent_session_duration_seconds", _RUN, ("agent", "")),
@@ -92,10 +99,13 @@ RULES = (
     Rule("agent_tool_call_duration_seconds", _TOOL, ("agent", "tool")),
     Rule("agent_handoffs_total", _HANDOFF, ("from_agent", "to_agent", "status")),
     Rule("agent_handoff_duration_seconds", _HANDOFF, ("from_agent", "to_agent")),
-    Rule("llm_requests_total", LLM_OPERATIONS, ("model", "", "agent", "status")),
-    Rule("llm_request_duration_seconds", LLM_OPERATIONS, ("model", "", "agent")),
-    Rule("llm_tokens_total", LLM_OPERATIONS, ("model", "", "agent", "input"), "input_tokens"),
-    Rule("llm_tokens_total", LLM_OPERATIONS, ("model", "", "agent", "output"), "output_tokens"),
+    Rule("llm_requests_total", _LLM, ("model", "provider", "agent", "status")),
+    Rule("llm_request_duration_seconds", _LLM, ("model", "provider", "agent")),
+    Rule("llm_tokens_total", _LLM, ("model", "provider", "agent", "input"), "input_tokens"),
+    Rule("llm_tokens_total", _LLM, ("model", "provider", "agent", "output"), "output_tokens"),
+    Rule("llm_cost_usd_total", _LLM, ("model", "provider", "agent"), "cost_usd"),
+    Rule("hitl_approvals_requested_total", _WAIT, ("wait", "agent")),
+    Rule("hitl_approval_latency_seconds", _WAIT, ("wait", "agent")),
 )
 _RULES_BY_OPERATION = {
     operation: tuple(rule for rule in RULES if operation in rule.operations)
@@ -132,8 +142,10 @@ _COLUMNS = (
     "agent",
     "tool",
     "model",
+    "provider",
     "from_agent",
     "to_agent",
+    "wait",
     "status",
     "bucket",
 )
@@ -215,8 +227,10 @@ class SpanMetrics:
                 self._namespaces[resource_id] = prometheus_namespace(found)
 
     def _columns(self, batch: pa.Table) -> pa.Table | None:
-        """The batch's counted spans as the columns the rules read, or None if none counts."""
-        kept = batch.filter(pc.is_in(batch["operation"], value_set=_DERIVED))
+        """The batch's counted spans as the columns the rules read (its waits twice: as
+        what they are and as waits), or None if none counts."""
+        waiting = pc.is_valid(batch["wait"])
+        kept = batch.filter(pc.or_(pc.is_in(batch["operation"], value_set=_DERIVED), waiting))
         if not kept.num_rows:
             return None
         resources = kept["resource_id"].unique().to_pylist()
@@ -226,24 +240,35 @@ class SpanMetrics:
         )
         agent = _agents(kept, batch)
         seconds = pc.divide(pc.max_element_wise(kept["duration_ms"], _ZERO), _MS_PER_S)
-        froms, tos = _handoff_agents(kept, agent)
-        return pa.table(
-            {
-                "namespace": pc.fill_null(namespace, _DEFAULT),
-                "service": kept["service"],
-                "operation": kept["operation"],
-                "agent": agent,
-                "tool": pc.fill_null(kept["tool"], _EMPTY),
-                "model": pc.fill_null(kept["model"], _EMPTY),
-                "from_agent": froms,
-                "to_agent": tos,
-                "status": pc.if_else(pc.equal(kept["status"], _ERROR), _FAILURE, _SUCCESS),
-                "bucket": _buckets(kept["operation"], seconds),
-                "seconds": seconds,
-                "input_tokens": pc.fill_null(kept["input_tokens"], _NO_TOKENS),
-                "output_tokens": pc.fill_null(kept["output_tokens"], _NO_TOKENS),
-            }
-        )
+        handing = pc.equal(kept["operation"], _HANDOFF_OPERATION)
+        columns = {
+            "namespace": pc.fill_null(namespace, _DEFAULT),
+            "service": kept["service"],
+            "operation": kept["operation"],
+            "agent": agent,
+            "tool": pc.fill_null(kept["tool"], _EMPTY),
+            "model": pc.fill_null(kept["model"], _EMPTY),
+            "provider": pc.fill_null(kept["provider"], _EMPTY),
+            # Who handed to whom, for handoffs only: other spans would only split groups.
+            "from_agent": pc.if_else(handing, pc.coalesce(kept["handoff_from"], agent), _EMPTY),
+            "to_agent": pc.if_else(handing, pc.fill_null(kept["handoff_to"], _EMPTY), _EMPTY),
+            "wait": pc.fill_null(kept["wait"], _EMPTY),
+            "status": pc.if_else(pc.equal(kept["status"], _ERROR), _FAILURE, _SUCCESS),
+            "seconds": seconds,
+            "input_tokens": pc.fill_null(kept["input_tokens"], _NO_TOKENS),
+            "output_tokens": pc.fill_null(kept["output_tokens"], _NO_TOKENS),
+            "cost_usd": pc.fill_null(kept["cost_usd"], _ZERO),
+        }
+        spans = pa.table(columns)
+        waits = spans.filter(pc.is_valid(kept["wait"]))
+        if waits.num_rows:
+            waits = waits.set_column(
+                waits.column_names.index("operation"),
+                "operation",
+                pa.array([HITL_APPROVAL] * waits.num_rows, pa.string()),
+            )
+            spans = pa.concat_tables([spans, waits])
+        return spans.append_column("bucket", _buckets(spans["operation"], spans["seconds"]))
 
     # -- writing -------------------------------------------------------------------------------
     @property
@@ -300,6 +325,7 @@ _AGGREGATES = (
     ("seconds", "sum"),
     ("input_tokens", "sum"),
     ("output_tokens", "sum"),
+    ("cost_usd", "sum"),
 )
 # A grouped row: the group's columns, each aggregate, then every rule's constant labels.
 _CONSTANTS = tuple(
@@ -409,22 +435,3 @@ def _agents(kept: pa.Table, batch: pa.Table) -> pa.ChunkedArray | pa.Array:
         if not pc.any(pc.and_(pc.is_null(found), pc.is_valid(above))).as_py():
             break
     return pc.fill_null(pc.if_else(is_run, agent, found), _EMPTY)
-
-
-def _handoff_agents(kept: pa.Table, agent: Any) -> tuple[Any, Any]:
-    """Who handed work to whom, for each handoff span ("" for the other spans), read from
-    the handoffs' attributes only: the other spans' text is most of a batch's bytes."""
-    mask = pc.equal(kept["operation"], _HANDOFF_OPERATION)
-    empty = pa.array([""] * kept.num_rows, pa.string())
-    if not pc.any(mask).as_py():
-        return empty, empty
-    sources, targets = [], []
-    texts = kept.filter(mask)["attributes"].to_pylist()
-    for text, named in zip(texts, agent.filter(mask).to_pylist(), strict=True):
-        attributes = orjson.loads(text or "{}")
-        sources.append(str(attributes.get(SWARMSCOPE_HANDOFF_FROM_AGENT) or named or ""))
-        targets.append(str(attributes.get(SWARMSCOPE_HANDOFF_TO_AGENT) or ""))
-    positions = pc.subtract(pc.cumulative_sum(pc.cast(mask, pa.int64())), _ONE)
-    picked_from = pc.take(pa.array(sources, pa.string()), positions)
-    picked_to = pc.take(pa.array(targets, pa.string()), positions)
-    return pc.if_else(mask, picked_from, empty), pc.if_else(mask, picked_to, empty)

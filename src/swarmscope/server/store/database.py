@@ -46,7 +46,9 @@ CREATE TABLE IF NOT EXISTS spans (
     service VARCHAR, start_ns BIGINT, end_ns BIGINT, duration_ms DOUBLE, status VARCHAR,
     status_message VARCHAR, operation VARCHAR, agent VARCHAR, tool VARCHAR, model VARCHAR,
     input_tokens BIGINT, output_tokens BIGINT, attributes JSON USING COMPRESSION zstd,
-    events JSON, links JSON, resource_id VARCHAR
+    events JSON, links JSON, resource_id VARCHAR, provider VARCHAR, cost_usd DOUBLE,
+    session VARCHAR, cache_read_tokens BIGINT, cache_creation_tokens BIGINT,
+    reasoning_tokens BIGINT, handoff_from VARCHAR, handoff_to VARCHAR, wait VARCHAR
 );
 CREATE TABLE IF NOT EXISTS resources (resource_id VARCHAR PRIMARY KEY, attributes JSON);
 CREATE TABLE IF NOT EXISTS logs (
@@ -63,6 +65,21 @@ CREATE TABLE IF NOT EXISTS metric_families (
     PRIMARY KEY (name, service)
 );
 """
+# Columns added to a table after its first release, in order, with their SQL types: a store
+# written before them gains them on opening (empty for the rows it held).
+ADDED_COLUMNS = {
+    "spans": (
+        ("provider", "VARCHAR"),
+        ("cost_usd", "DOUBLE"),
+        ("session", "VARCHAR"),
+        ("cache_read_tokens", "BIGINT"),
+        ("cache_creation_tokens", "BIGINT"),
+        ("reasoning_tokens", "BIGINT"),
+        ("handoff_from", "VARCHAR"),
+        ("handoff_to", "VARCHAR"),
+        ("wait", "VARCHAR"),
+    ),
+}
 TABLES: dict[str, type] = {
     "spans": SpanRow,
     "logs": LogRow,
@@ -112,6 +129,11 @@ class Store:
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)
+            for table, added in ADDED_COLUMNS.items():
+                for column, sql_type in added:
+                    self._db.execute(
+                        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}"
+                    )
         # Writes insert Arrow columns by position: each table must have its row's fields, in
         # their order. A file from another version may not.
         found = {row["table_name"]: row["columns"] for row in self.rows(_COLUMNS_QUERY)}

@@ -38,6 +38,17 @@ class SpanRow:
     links: str
     # The span's resource attributes live once in the resources table, under this id.
     resource_id: str
+    # The agent model's later columns (conventions.agent_model), at the end so that an
+    # older store gains them by ALTER TABLE in this order. None where a span does not say.
+    provider: str | None = None
+    cost_usd: float | None = None
+    session: str | None = None
+    cache_read_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    handoff_from: str | None = None
+    handoff_to: str | None = None
+    wait: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,10 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "time_ns": pa.int64(),
     "input_tokens": pa.int64(),
     "output_tokens": pa.int64(),
+    "cache_read_tokens": pa.int64(),
+    "cache_creation_tokens": pa.int64(),
+    "reasoning_tokens": pa.int64(),
+    "cost_usd": pa.float64(),
     "duration_ms": pa.float64(),
     "value": pa.float64(),
     "count": pa.float64(),

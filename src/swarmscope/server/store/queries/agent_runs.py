@@ -16,14 +16,20 @@ from swarmscope.conventions.spans import EXECUTE_TOOL, INVOKE_AGENT, LLM_OPERATI
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.filters import LOG_AGENT, SEVERITY_RANK, all_of, attribute
 
+# The session and cost columns are the agent model's (any convention, priced at intake);
+# the attributes are read for rows stored before those columns existed.
 _SESSION = (
-    f"coalesce({attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
+    f"coalesce(session, {attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
     f" {attribute('session_id')})"
 )
 
 
 def _cost(table: str = "") -> str:
-    return f"TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD, table)} AS DOUBLE)"
+    prefix = f"{table}." if table else ""
+    return (
+        f"coalesce({prefix}cost_usd,"
+        f" TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD, table)} AS DOUBLE))"
+    )
 
 
 _RUNS = f"""

@@ -152,3 +152,39 @@ def pending_count(store: Store) -> int:
     sql = _KNOWN.format(span_where="true", log_where="true")
     [row] = store.rows(f"{sql} SELECT count(*) AS pending FROM unended WHERE decided_ns IS NULL")
     return int(row["pending"])
+
+
+# Every span that waited for someone, in any convention (the ``wait`` column): our approvals,
+# LangGraph interrupts, A2A tasks that asked for input. The agent is the span's own or, for
+# a wait recorded on a step inside an agent's run, its parent's.
+_WAITS = """
+    SELECT w.trace_id, w.span_id, w.wait AS kind, w.name, w.service, w.session,
+           coalesce(w.agent, p.agent) AS agent, w.start_ns, w.end_ns, w.duration_ms,
+           w.status
+    FROM spans AS w LEFT JOIN spans AS p
+         ON p.trace_id = w.trace_id AND p.span_id = w.parent_span_id
+    WHERE w.wait IS NOT NULL AND {where}
+    ORDER BY w.start_ns DESC LIMIT ?
+"""
+
+
+@dataclass(frozen=True)
+class WaitQuery:
+    kind: str | None = None
+    agent: str | None = None
+    session: str | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+    limit: int = 100
+
+
+def wait_rows(store: Store, query: WaitQuery) -> list[dict[str, Any]]:
+    """The waits the filters select, newest first."""
+    where, params = all_of(
+        ("w.wait = ?", query.kind),
+        ("coalesce(w.agent, p.agent) = ?", query.agent),
+        ("w.session = ?", query.session),
+        ("w.start_ns >= ?", query.since_ns),
+        ("w.start_ns <= ?", query.until_ns),
+    )
+    return store.rows(_WAITS.format(where=where), [*params, query.limit])

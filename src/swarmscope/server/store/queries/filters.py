@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from swarmscope.conventions import spans
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_HANDOFF_FROM_AGENT,
+    SWARMSCOPE_HANDOFF_TO_AGENT,
+)
 
 # Severity text to rank; unknown or empty text ranks as info, OTLP's default.
 SEVERITY_RANK = """CASE
@@ -47,3 +51,40 @@ def all_of(*filters: tuple[str, Any]) -> tuple[str, list[Any]]:
             conditions.append(clause)
             params.extend(wanted if isinstance(wanted, list) else [wanted])
     return " AND ".join(conditions), params
+
+
+def handoff_spans(where: str) -> str:
+    """CTEs (for a ``WITH RECURSIVE``) ending in ``handoffs_found``: the handoff spans that
+    ``where`` selects (a condition on ``h``), each with its ``source`` and ``target``.
+
+    A handoff span names its ends (ours: in attributes, and the handoff columns) or only its
+    target (the OpenAI Agents SDK's ``handoff to X``); then it leaves the agent whose run it
+    is in: the nearest span above it that names an agent. Stores from before the handoff
+    columns keep our ends in attributes only.
+    """
+    return f"""
+    handoff_rows AS MATERIALIZED (
+        SELECT h.trace_id, h.span_id, h.parent_span_id, h.start_ns, h.status,
+               h.status_message, h.attributes,
+               coalesce(h.handoff_from, {attribute(SWARMSCOPE_HANDOFF_FROM_AGENT, "h")}) AS named,
+               coalesce(h.handoff_to, {attribute(SWARMSCOPE_HANDOFF_TO_AGENT, "h")}) AS target
+        FROM spans AS h WHERE h.operation = '{spans.HANDOFF}' AND {where}
+    ), handoff_scope AS MATERIALIZED (
+        SELECT trace_id, span_id, parent_span_id, agent FROM spans
+        WHERE trace_id IN (SELECT trace_id FROM handoff_rows WHERE named IS NULL)
+    ), handoff_climb(trace_id, span_id, above, agent, depth) AS (
+        SELECT trace_id, span_id, parent_span_id, NULL::VARCHAR, 0
+        FROM handoff_rows WHERE named IS NULL
+        UNION ALL
+        SELECT c.trace_id, c.span_id, s.parent_span_id, s.agent, c.depth + 1
+        FROM handoff_climb AS c JOIN handoff_scope AS s
+             ON s.trace_id = c.trace_id AND s.span_id = c.above
+        WHERE c.agent IS NULL AND c.depth < 32
+    ), handoff_left AS (
+        SELECT trace_id, span_id, any_value(agent) AS agent FROM handoff_climb
+        WHERE agent IS NOT NULL GROUP BY ALL
+    ), handoffs_found AS (
+        SELECT r.*, coalesce(r.named, l.agent) AS source
+        FROM handoff_rows AS r LEFT JOIN handoff_left AS l
+             ON l.trace_id = r.trace_id AND l.span_id = r.span_id
+    )"""

@@ -11,25 +11,22 @@ from swarmscope.conventions.attributes import (
     SWARMSCOPE_HANDOFF_DATA_KEYS,
     SWARMSCOPE_HANDOFF_FROM_AGENT,
     SWARMSCOPE_HANDOFF_LATENCY_MS,
-    SWARMSCOPE_HANDOFF_TO_AGENT,
 )
-from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
+from swarmscope.conventions.spans import INVOKE_AGENT
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.filters import LOG_AGENT, all_of, attribute
+from swarmscope.server.store.queries.filters import LOG_AGENT, all_of, attribute, handoff_spans
 
 # Latency bucket upper bounds in ms; the last bucket is everything above.
 LATENCY_BOUNDS_MS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
-_FROM, _TO = SWARMSCOPE_HANDOFF_FROM_AGENT, SWARMSCOPE_HANDOFF_TO_AGENT
+_FROM = SWARMSCOPE_HANDOFF_FROM_AGENT
 # The pair's handoff spans, and the target's runs that closed one of them: the latency of a
 # handoff is measured when the target starts, on its run's span.
 _PAIR = f"""
-    WITH handoffs AS (
+    WITH RECURSIVE {handoff_spans("{handoff_where}")}, handoffs AS (
         SELECT trace_id, span_id, start_ns, status, status_message,
                TRY_CAST({attribute(SWARMSCOPE_HANDOFF_DATA_BYTES)} AS BIGINT) AS bytes,
                coalesce(attributes -> '$."{SWARMSCOPE_HANDOFF_DATA_KEYS}"', '[]')::VARCHAR AS keys
-        FROM spans
-        WHERE operation = '{HANDOFF}' AND {attribute(_FROM)} = ? AND {attribute(_TO)} = ?
-              AND {{where}}
+        FROM handoffs_found WHERE source = ? AND target = ?
     ), arrivals AS (
         SELECT trace_id, span_id, start_ns,
                TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) AS latency_ms
@@ -120,10 +117,15 @@ class HandoffQuery:
             ("start_ns >= ?", self.since_ns),
             ("start_ns <= ?", self.until_ns),
         )
-        return _PAIR.format(where=where), [
+        handoff_where, _ = all_of(
+            ("h.trace_id = ?", self.trace_id),
+            ("h.start_ns >= ?", self.since_ns),
+            ("h.start_ns <= ?", self.until_ns),
+        )
+        return _PAIR.format(where=where, handoff_where=handoff_where), [
+            *params,
             self.from_agent,
             self.to_agent,
-            *params,
             self.to_agent,
             self.from_agent,
             *params,

@@ -1,11 +1,17 @@
-"""Traces: one trace's spans, and trace summaries under filters."""
+"""Traces: one trace's spans, and trace summaries under filters (with their LLM calls,
+tokens, cost and waits)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from swarmscope.conventions.spans import LLM_OPERATIONS
 from swarmscope.server.store.database import Store
+
+# An LLM call, in any convention: tokens and cost are summed over these only (a framework's
+# span that sums its calls, the Vercel AI SDK's generateText say, would count them twice).
+_LLM = f"operation IN {LLM_OPERATIONS!r}"
 
 
 def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
@@ -18,6 +24,19 @@ def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
     for row in rows:
         for key in ("attributes", "events", "links", "resource"):
             row[key] = json.loads(row[key]) if row[key] else None
+    return rows
+
+
+def trace_events(store: Store, trace_id: str, events: list[str]) -> list[dict[str, Any]]:
+    """The trace's log records of some event names (an LLM call's messages, say), oldest
+    first, with their span id, event, body and decoded attributes."""
+    rows = store.rows(
+        "SELECT span_id, event, body, attributes FROM logs"
+        " WHERE trace_id = ? AND list_contains(?, event) ORDER BY time_ns",
+        [trace_id, events],
+    )
+    for row in rows:
+        row["attributes"] = json.loads(row["attributes"]) if row["attributes"] else {}
     return rows
 
 
@@ -72,7 +91,12 @@ def trace_summaries(
                count(*) AS spans,
                count(*) FILTER (WHERE status = 'error') AS errors,
                list(DISTINCT service ORDER BY service) AS services,
-               list(DISTINCT agent ORDER BY agent) FILTER (WHERE agent IS NOT NULL) AS agents
+               list(DISTINCT agent ORDER BY agent) FILTER (WHERE agent IS NOT NULL) AS agents,
+               count(*) FILTER (WHERE {_LLM}) AS llm_calls,
+               sum(input_tokens) FILTER (WHERE {_LLM}) AS input_tokens,
+               sum(output_tokens) FILTER (WHERE {_LLM}) AS output_tokens,
+               sum(cost_usd) FILTER (WHERE {_LLM}) AS cost_usd,
+               count(*) FILTER (WHERE wait IS NOT NULL) AS waits
         FROM spans {scan} GROUP BY trace_id {having}
         ORDER BY start_ns DESC LIMIT ?
     """

@@ -8,8 +8,10 @@ const LEVELS = ["debug", "info", "warning", "error", "critical"];
 const FILTERS = ["text", "level", "trace_id", "agent", "service", "start", "end"];
 
 function message(log) {
+  // A record with no event name (the standard OTel logging handler's) is its text alone:
+  // shown once, not as the event and again as the text after it.
   const parts = [h("span", { class: "event" }, log.event || log.body || "")];
-  if (log.body && log.body !== log.event) parts.push(h("span", { class: "muted" }, ` ${log.body}`));
+  if (log.event && log.body && log.body !== log.event) parts.push(h("span", { class: "muted" }, ` ${log.body}`));
   // What went wrong, when the record says it, without opening the attributes.
   const problem = log.attributes?.error_message;
   if (problem) parts.push(h("div", { class: "bad-text" }, text(problem)));

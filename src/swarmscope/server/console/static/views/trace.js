@@ -83,8 +83,12 @@ function detail(span, traceId, startNs) {
       ["Operation", span.operation],
       ["Agent", span.agent && h("a", { href: `#/traces?agent=${encodeURIComponent(span.agent)}` }, span.agent)],
       ["Tool", span.tool],
-      ["Model", span.model],
+      ["Model", span.model && (span.provider ? `${span.model} (${span.provider})` : span.model)],
       ["Tokens", tokens],
+      ["Cost", span.cost_usd == null ? null : `$${span.cost_usd.toFixed(6)}`],
+      ["Session", span.session],
+      ["Handoff", span.handoff_from || span.handoff_to ? `${span.handoff_from || "?"} → ${span.handoff_to || "?"}` : null],
+      ["Waits for", span.wait],
       ["Starts at", `+${offset(span.start_ns)}`],
       ["Duration", ms(span.duration_ms)],
       ["Status message", span.status_message],
@@ -92,6 +96,7 @@ function detail(span, traceId, startNs) {
       ["Parent", span.parent_span_id && h("span", { class: "mono" }, span.parent_span_id)],
     ]),
     h("p", {}, h("a", { href: `#/logs?trace_id=${traceId}` }, "Logs of this trace →")),
+    ...(span.messages?.length ? [h("h3", {}, "Messages"), chat(span.messages)] : []),
     h("h3", {}, "Attributes"),
     attributeTable(span.attributes),
     h("h3", {}, `Events (${events.length})`),
@@ -227,4 +232,24 @@ export async function render(page, where, signal) {
     h("div", { class: "trace-layout" }, waterfall, panel),
   );
   select(where.params.get("span"));
+}
+
+/** An LLM call's messages as a chat: role, text, and the tools it asked for. */
+function chat(messages) {
+  return h(
+    "div",
+    { class: "chat" },
+    messages.map((message) =>
+      h(
+        "div",
+        { class: `message role-${message.role}` },
+        h("b", {}, message.role || "?"),
+        " ",
+        text(message.content || ""),
+        ...(message.tool_calls || []).map((call) =>
+          h("div", { class: "muted mono" }, `→ ${call.name}(${text(call.arguments ?? "")})`),
+        ),
+      ),
+    ),
+  );
 }

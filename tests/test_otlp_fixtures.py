@@ -19,6 +19,7 @@ from google.protobuf.json_format import MessageToDict
 
 from loopback import serve
 from otlp_fixtures import REQUESTS, conventions, load, log_records, parsed, spans, time_fields
+from swarmscope.conventions import agent_model
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
@@ -36,13 +37,14 @@ MODEL_SPANS = {
     "mcp": 0,
     "a2a": 0,
     "vercel_ai": 3,
-    "vercel_ai_legacy": 2,
+    "vercel_ai_legacy": 3,  # the generateText span names it too (ai.model.id)
     "traceloop": 3,
     "otel_logging": 0,
 }
-MODEL_KEYS = ("gen_ai.request.model", "llm.model_name")
-INPUT_KEYS = ("gen_ai.usage.input_tokens", "llm.token_count.prompt")
-OUTPUT_KEYS = ("gen_ai.usage.output_tokens", "llm.token_count.completion")
+# The keys the agent model reads a model and tokens from, newest convention first.
+MODEL_KEYS = agent_model.MODEL_KEYS
+INPUT_KEYS = agent_model.INPUT_TOKEN_KEYS
+OUTPUT_KEYS = agent_model.OUTPUT_TOKEN_KEYS
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from swarmscope.exceptions import Full, NeverFits
 from swarmscope.server.intake.metric_delta import MetricWriter
-from swarmscope.server.intake.span_metrics import SpanMetrics
+from swarmscope.server.intake.span_metrics import Counts, SpanMetrics
 from swarmscope.server.store.database import Store
 
 log = logging.getLogger("swarmscope.server")
@@ -197,7 +197,7 @@ class Intake:
     def _commit(self, taken: list[_Pending]) -> None:
         try:
             batches = [batch for pending in taken for batch in pending.batches]
-            counted = self.span_metrics.count(batches)
+            counted = self._count_spans(batches)
             self.store.write(self.metrics.prepare(batches))
         except Exception as error:
             self.metrics.forget()
@@ -210,6 +210,15 @@ class Intake:
         finally:
             with self._cond:
                 self._queued_rows -= sum(pending.rows for pending in taken)
+
+    def _count_spans(self, batches: list[tuple[str, pa.Table]]) -> Counts:
+        """What the spans add to the families counted from them; nothing, and a log line,
+        if counting fails: the spans are stored all the same."""
+        try:
+            return self.span_metrics.count(batches)
+        except Exception:
+            log.exception("the metrics of a commit's spans could not be counted")
+            return {}
 
     def _write_span_metrics(self, force: bool) -> None:
         """Store the metrics counted from spans once they are due (all of them at a stop)."""

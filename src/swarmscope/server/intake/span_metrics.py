@@ -375,7 +375,7 @@ def _tally(counts: Counts, spans: pa.Table) -> None:
     )
     for row in zip(*columns, strict=True):
         namespace, service, runs = row[namespace_at], row[service_at], row[runs_at]
-        for plan in _PLANS[row[operation_at]]:
+        for plan in _PLANS.get(row[operation_at], ()):
             if plan.rule.operations == _RUN and not row[agent_at]:
                 continue  # a run no convention names is no agent's
             values = plan.values(row)
@@ -395,7 +395,7 @@ def _buckets(operations: Any, seconds: Any) -> pa.Array:
     """Each span's bucket in its operation's duration histogram (Prometheus's ``le``: the
     first bound at or above it). A bisection per span in Python costs less than the dozens
     of Arrow kernel calls comparing every span with every bound would."""
-    limits = [_HISTOGRAM_BOUNDS[operation] for operation in operations.to_pylist()]
+    limits = [_HISTOGRAM_BOUNDS.get(operation, ()) for operation in operations.to_pylist()]
     found = [
         bisect_left(limit, value) for limit, value in zip(limits, seconds.to_pylist(), strict=True)
     ]

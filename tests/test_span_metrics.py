@@ -1,5 +1,6 @@
-"""The catalog's agent, tool and LLM families, counted by the server from the spans of an app
-that pushes no metrics; and counted once for an app that pushes them and sends its spans."""
+"""The catalog's agent, tool, handoff, LLM and HITL families, counted by the server from the
+spans of an app that pushes no metrics (a plain OTel SDK app, and what the Agents SDK and
+LangGraph recorded); and counted once for an app that pushes them and sends its spans."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from opentelemetry.trace import Status, StatusCode
 
 import swarmscope as ss
 from loopback import serve
+from otlp_fixtures import load
 from swarmscope.conventions.attributes import (
     GEN_AI_AGENT_NAME,
     GEN_AI_OPERATION_NAME,
@@ -31,6 +33,7 @@ from swarmscope.conventions.spans import CHAT, EXECUTE_TOOL, INVOKE_AGENT
 from swarmscope.definitions.query import Current, Series
 from swarmscope.server.app import create_app
 from swarmscope.server.intake.span_metrics import prometheus_namespace
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE
 from swarmscope.server.query.evaluate import evaluate_at
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
@@ -182,3 +185,40 @@ def test_a_namespace_is_written_as_a_metric_name_prefix():
     assert prometheus_namespace("my-app.prod") == "my_app_prod"
     assert prometheus_namespace("9lives") == "_9lives"
     assert prometheus_namespace(None) == prometheus_namespace("") == "swarmscope"
+
+
+# --- what real instrumentors recorded (tests/fixtures/otlp) ---
+
+
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+
+def post_fixture(url: str, convention: str) -> None:
+    for signal, body in load(convention):
+        answer = httpx.post(f"{url}/v1/{signal}", content=body, headers=PROTOBUF)
+        assert answer.status_code == 200, answer.text
+
+
+def test_the_agents_sdks_recording_fills_the_handoff_tool_and_cost_families(store: Store):
+    with serve(create_app(store, ServerSettings())) as url:
+        post_fixture(url, "openinference_openai_agents")
+        handoffs = ("agent_handoffs_total", DEFAULT_NAMESPACE, "from_agent", "to_agent")
+        wait_for(store, *handoffs, expected={("Triage agent", "Weather agent"): 1.0})
+        tools = totals(
+            store, "agent_tool_calls_total", DEFAULT_NAMESPACE, "agent_type", "tool_name"
+        )
+        assert tools == {("Weather agent", "get_weather"): 1.0}
+        # The LLM calls' cost, priced by the server span by span, is the family's total.
+        [(priced,)] = [tuple(row.values()) for row in store.rows("SELECT sum(cost_usd) FROM spans")]
+        assert priced > 0
+        [cost] = totals(store, "llm_cost_usd_total", DEFAULT_NAMESPACE).values()
+        assert cost == pytest.approx(priced)
+
+
+def test_langgraphs_interrupt_is_a_wait_of_its_node(store: Store):
+    with serve(create_app(store, ServerSettings())) as url:
+        post_fixture(url, "openinference_langgraph")
+        waits = ("hitl_approvals_requested_total", DEFAULT_NAMESPACE, "approval_type", "agent_type")
+        wait_for(store, *waits, expected={("interrupt", "human_review"): 1.0})
+        runs = totals(store, "agent_sessions_total", DEFAULT_NAMESPACE, "agent_type")
+        assert set(runs) == {("supervisor",), ("worker",), ("human_review",)}, runs

@@ -18,7 +18,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from loopback import serve
-from otlp_fixtures import conventions, load, log_records, spans
+from otlp_fixtures import REQUESTS, conventions, load, log_records, parsed, spans, time_fields
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
@@ -37,6 +37,7 @@ MODEL_SPANS = {
     "a2a": 0,
     "vercel_ai": 3,
     "vercel_ai_legacy": 2,
+    "traceloop": 3,
     "otel_logging": 0,
 }
 MODEL_KEYS = ("gen_ai.request.model", "llm.model_name")
@@ -91,6 +92,21 @@ def post_all(server: str, convention: str) -> None:
         assert answer.status_code == 200, f"{convention} {signal}: {answer.text}"
 
 
+@pytest.mark.parametrize("convention", ["genai_openai", "openinference_langgraph"])
+def test_load_moves_every_time_by_one_offset_to_now(convention: str):
+    """The latest instant lands on ``now_ns`` and every span keeps its duration and order."""
+    now_ns = 1_900_000_000_000_000_000
+    recorded = [stamp for _, request in parsed(convention) for stamp, _ in time_fields(request)]
+    moved = [
+        stamp
+        for signal, body in load(convention, now_ns=now_ns)
+        for stamp, _ in time_fields(REQUESTS[signal].FromString(body))
+    ]
+    assert max(moved) == now_ns and len(moved) == len(recorded)
+    offset = now_ns - max(recorded)
+    assert moved == [stamp + offset for stamp in recorded]
+
+
 def test_every_convention_is_recorded():
     assert set(MODEL_SPANS) <= set(conventions())
 
@@ -130,12 +146,14 @@ def test_log_records_keep_their_trace_and_span(server: str, convention: str):
     post_all(server, convention)
     sent = log_records(convention)
     for trace_id in {record.trace_id.hex() for record in sent if record.trace_id}:
-        answer = httpx.get(f"{server}/api/logs", params={"trace_id": trace_id, "limit": 1000})
+        answer = httpx.get(
+            f"{server}/api/logs", params={"trace_id": trace_id, "limit": 1000}, timeout=30
+        )
         assert answer.status_code == 200, answer.text
         stored = sorted(log["span_id"] for log in answer.json()["logs"])
         assert stored == sorted(
             record.span_id.hex() for record in sent if record.trace_id.hex() == trace_id
         )
     untraced = [record for record in sent if not record.trace_id]
-    answer = httpx.get(f"{server}/api/logs", params={"limit": 1000})
+    answer = httpx.get(f"{server}/api/logs", params={"limit": 1000}, timeout=30)
     assert sum(1 for log in answer.json()["logs"] if not log["trace_id"]) == len(untraced)

@@ -315,3 +315,27 @@ def test_genai_older_message_events_read_as_a_chat(server: str):
     roles = [message["role"] for message in answered["messages"]]
     assert roles == ["system", "user", "assistant", "tool", "assistant"]
     assert "sunny" in answered["messages"][-1]["content"]
+
+
+def test_openllmetry_agent_calling_agent(server: str):
+    """OpenLLMetry's decorators: the planner agent calls the weather agent (a child span),
+    which calls a tool between two LLM calls."""
+    post_fixture(server, "traceloop")
+    graph = get(server, "/api/agents/graph")
+    assert {node["id"]: node["runs"] for node in graph["nodes"]} == {
+        "planner": 1,
+        "weather_agent": 1,
+    }
+    edges = {(e["kind"], e["source"], e["target"]): e["count"] for e in graph["edges"]}
+    assert edges == {("delegation", "planner", "weather_agent"): 1}
+    weather = get(server, "/api/agents/weather_agent")
+    assert [(tool["name"], tool["calls"]) for tool in weather["tools"]] == [("get_weather", 1)]
+    usage = Usage(input_tokens=42, output_tokens=17, cache_read_tokens=8)
+    one = float(calc_price(usage, "gpt-4o-mini", provider_id="openai").total_price)
+    [model] = weather["models"]
+    assert model["calls"] == 2 and model["cost_usd"] == pytest.approx(2 * one)
+    # The planner's own call only: the weather agent's run is its own.
+    [planned] = get(server, "/api/agents/planner")["models"]
+    assert planned["calls"] == 1 and planned["cost_usd"] == pytest.approx(one)
+    calls = [span for span in all_spans(server) if span["operation"] == "chat"]
+    assert {(span["cache_read_tokens"], span["reasoning_tokens"]) for span in calls} == {(8, 0)}

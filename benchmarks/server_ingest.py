@@ -14,6 +14,7 @@ workers, and the spans the store holds
 afterwards (each accepted span must be there). The issue's floor is 20,000 spans/s.
 
     python benchmarks/server_ingest.py [--seconds 15] [--clients 2] [--threads 2]
+    python benchmarks/server_ingest.py --compare-src ../main/src   # a change's effect, same run
 """
 
 from __future__ import annotations
@@ -297,9 +298,11 @@ def peak_rss_mb(process: psutil.Process) -> float:
 
 
 @contextmanager
-def started(command: list[str]) -> Iterator[tuple[str, psutil.Process]]:
+def started(
+    command: list[str], env: dict[str, str] | None = None
+) -> Iterator[tuple[str, psutil.Process]]:
     """A server subprocess and the URL it printed; SIGTERM (a graceful stop) on exit."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -320,6 +323,38 @@ def report(name: str, run: Run) -> None:
     )
 
 
+def serve_and_load(
+    bodies: list[bytes], args: argparse.Namespace, src: Path | None
+) -> tuple[Run, int]:
+    """Load a fresh server (from ``src`` when given) and count the spans it then holds."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory() as data:
+        serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
+        if _takes_grpc_port(env):
+            serve += ["--grpc-port", "-1"]  # HTTP is measured; several runs may overlap
+        if args.decode_processes is not None:
+            serve += ["--decode-processes", str(args.decode_processes)]
+        with started(serve, env) as (url, process):
+            run = load(url, process, bodies, args)
+        with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:
+            [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
+    return run, stored
+
+
+def _takes_grpc_port(env: dict[str, str]) -> bool:
+    """Whether the server's tree listens on OTLP/gRPC (a --compare-src tree may predate it)."""
+    helped = subprocess.run(
+        [sys.executable, "-m", "swarmscope", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    return "--grpc-port" in helped.stdout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
@@ -331,6 +366,12 @@ def main() -> None:
     parser.add_argument(
         "--decode-processes", type=int, help="passed to swarmscope serve (default: its own)"
     )
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also run the server from this source tree (another checkout's src/, built), "
+        "same run, and print the ratio",
+    )
     args = parser.parse_args()
     bodies = [span_request(seed, args.batch) for seed in range(args.requests)]
     size = sum(len(body) for body in bodies) / len(bodies)
@@ -338,18 +379,17 @@ def main() -> None:
         f"{args.requests} prebuilt requests of {args.batch} spans, {size / 1024:.0f} KiB each;"
         f" {args.clients} client processes x {args.threads} connections, {os.cpu_count()} cores"
     )
-    with tempfile.TemporaryDirectory() as data:
-        serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
-        if args.decode_processes is not None:
-            serve += ["--decode-processes", str(args.decode_processes)]
-        with started(serve) as (url, process):
-            server = load(url, process, bodies, args)
-        with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:
-            [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
+    server, stored = serve_and_load(bodies, args, None)
+    compared = None if args.compare_src is None else serve_and_load(bodies, args, args.compare_src)
     with started([sys.executable, "-c", NOOP]) as (url, process):
         noop = load(url, process, bodies, args)
     report("swarmscope serve", server)
+    if compared is not None:
+        report("  from --compare-src", compared[0])
     report("no-op endpoint", noop)
+    if compared is not None:
+        ratio = server.spans_per_second / compared[0].spans_per_second
+        print(f"this tree / --compare-src: {ratio:.2f}x spans/s")
     print(
         f"ratio to the no-op endpoint: {server.spans_per_second / noop.spans_per_second:.2f}x;"
         f" floor {FLOOR_SPANS_PER_SECOND:,} spans/s:"

@@ -169,7 +169,8 @@ def main() -> None:
         f" spans for {args.seconds:.0f} s; {psutil.cpu_count()} cores"
     )
     with tempfile.TemporaryDirectory() as data:
-        command = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
+        command = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--grpc-port", "-1"]
+        command += ["--data", data]
         with started(command) as (url, server):
             answers, peak = run(url, server, body, args)
         with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:

@@ -22,7 +22,10 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from loopback import serve
+from swarmscope.definitions.query import Current, Series
 from swarmscope.server.app import create_app
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE
+from swarmscope.server.query.evaluate import evaluate_at
 from swarmscope.server.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
@@ -339,3 +342,25 @@ def test_openllmetry_agent_calling_agent(server: str):
     assert planned["calls"] == 1 and planned["cost_usd"] == pytest.approx(one)
     calls = [span for span in all_spans(server) if span["operation"] == "chat"]
     assert {(span["cache_read_tokens"], span["reasoning_tokens"]) for span in calls} == {(8, 0)}
+
+
+def test_the_agents_sdk_handoff_is_counted_in_the_catalogs_handoff_family(tmp_path: Path):
+    """The server counts the catalog's families from spans; the Agents SDK's handoff span
+    names only its target, and is counted from the agent it was made in to that target."""
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        with serve(create_app(store)) as url:
+            post_fixture(url, "openinference_openai_agents")
+            query = Current(Series("agent_handoffs_total"), "sum", ("from_agent", "to_agent"))
+            deadline = time.monotonic() + 30
+            while True:  # the server writes its counts every few seconds
+                found = {
+                    (s.labels["from_agent"], s.labels["to_agent"]): s.value
+                    for s in evaluate_at(store, query, DEFAULT_NAMESPACE, time.time_ns())
+                }
+                if found or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert found == {("Triage agent", "Weather agent"): 1.0}
+    finally:
+        store.close()

@@ -65,6 +65,8 @@ def test_serve_answers_and_rejects_a_file_as_data_dir(tmp_path):
             "serve",
             "--port",
             str(port),
+            "--grpc-port",
+            "-1",
             "--data",
             str(tmp_path / "data"),
         ],
@@ -103,7 +105,7 @@ def test_serve_answers_and_rejects_a_file_as_data_dir(tmp_path):
 def test_serve_refuses_a_store_of_another_layout(tmp_path):
     with duckdb.connect(str(tmp_path / "swarmscope.duckdb")) as old:
         old.execute("CREATE TABLE spans (trace_id VARCHAR, resource JSON)")
-    result = swarmscope("serve", "--port", "0", "--data", str(tmp_path))
+    result = swarmscope("serve", "--port", "0", "--grpc-port", "-1", "--data", str(tmp_path))
     assert result.returncode == 1
     assert "written by an earlier swarmscope" in result.stderr
     assert "Traceback" not in result.stderr

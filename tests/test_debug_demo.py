@@ -118,7 +118,18 @@ def read_store(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def start_server(data: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", str(data)],
+            [
+                sys.executable,
+                "-m",
+                "swarmscope",
+                "serve",
+                "--port",
+                "0",
+                "--grpc-port",
+                "-1",
+                "--data",
+                str(data),
+            ],
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,

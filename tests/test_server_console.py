@@ -296,7 +296,10 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
     drawn = 0
     for index, panel in enumerate(dashboard["panels"]):
         shown = panels.nth(index)
-        expect(shown.locator("h3")).to_have_text(panel["title"])
+        expect(shown.locator("h3")).to_contain_text(panel["title"])
+        # The demo pushes its metrics: a panel with figures says so; one without, nothing.
+        said = "pushed metrics" if panel["sources"] == ["pushed"] else ""
+        expect(shown.locator("h3 .source")).to_have_text(said)
         with_points = [series for series in panel["series"] if series["points"]]
         if panel["kind"] == "timeseries" and with_points:
             # Plotly draws one trace group per series, inside its own SVG.

@@ -66,7 +66,18 @@ def test_a_full_queue_answers_503_with_retry_after_and_keeps_what_it_took(store:
 def test_kill_9_after_200_loses_nothing(tmp_path: Path):
     data = tmp_path / "data"
     server = subprocess.Popen(
-        [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", str(data)],
+        [
+            sys.executable,
+            "-m",
+            "swarmscope",
+            "serve",
+            "--port",
+            "0",
+            "--grpc-port",
+            "-1",
+            "--data",
+            str(data),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

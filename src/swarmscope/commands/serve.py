@@ -15,6 +15,17 @@ from swarmscope.config import ConfigError, Settings
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (OTLP/HTTP's is 4318; 0 picks one).")] = 4318,
+    grpc_port: Annotated[
+        int,
+        typer.Option(help="OTLP/gRPC port (OTLP's is 4317; 0 picks one; -1: no gRPC).", min=-1),
+    ] = 4317,
+    cors_origins: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated origins whose web pages may send and read, e.g."
+            " http://localhost:5173 (* for any). Default: none, loopback included."
+        ),
+    ] = None,
     data: Annotated[Path, typer.Option(help="Directory of the DuckDB store.")] = Path(
         "swarmscope-data"
     ),
@@ -51,14 +62,17 @@ def serve(
 ) -> None:
     """Receive OTLP traces, logs and metrics into a local store; serve the console and API.
 
-    Set SWARMSCOPE_API_KEY to require that key from every client (receiver, API, console).
-    SWARMSCOPE_MAX_BODY_BYTES, SWARMSCOPE_MAX_QUEUED_ROWS and SWARMSCOPE_MAX_INFLIGHT_BYTES
-    bound the intake; the options win over SWARMSCOPE_ALERT_WEBHOOK_URL,
-    SWARMSCOPE_ALERTMANAGER_URL and SWARMSCOPE_EXTERNAL_URL.
+    OTLP arrives over HTTP on --port and over gRPC on --grpc-port. Set SWARMSCOPE_API_KEY to
+    require that key from every client (receiver, API, console; gRPC metadata
+    `authorization: Bearer KEY`). SWARMSCOPE_MAX_BODY_BYTES, SWARMSCOPE_MAX_QUEUED_ROWS and
+    SWARMSCOPE_MAX_INFLIGHT_BYTES bound the intake; the options win over
+    SWARMSCOPE_CORS_ORIGINS, SWARMSCOPE_ALERT_WEBHOOK_URL, SWARMSCOPE_ALERTMANAGER_URL and
+    SWARMSCOPE_EXTERNAL_URL.
     """
     import duckdb
 
-    from swarmscope.server.run import listen
+    from swarmscope.server.cors import parse_origins
+    from swarmscope.server.run import listen, listen_grpc
     from swarmscope.server.run import serve as run_server
     from swarmscope.server.settings import ServerSettings
     from swarmscope.server.store.database import StoreError
@@ -73,7 +87,12 @@ def serve(
     except ConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--namespace") from None
     try:
+        origins = None if cors_origins is None else parse_origins(cors_origins)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--cors-origins") from None
+    try:
         settings = ServerSettings.load(
+            cors_origins=origins,
             namespace=namespace,
             retention=Retention(max_age_seconds=retention * 86400, max_bytes=max_size_mb * 1024**2),
             alert_webhook_url=alert_webhook,
@@ -89,11 +108,12 @@ def serve(
         raise typer.Exit(2) from None
     try:
         listener = listen(host, port)
+        grpc = None if grpc_port < 0 else listen_grpc(host, grpc_port, settings)
     except OSError as error:
         typer.echo(f"swarmscope serve: {error}", err=True)
         raise typer.Exit(1) from None
     try:
-        run_server(listener, data, settings, ready=lambda line: typer.echo(line))
+        run_server(listener, data, settings, ready=lambda line: typer.echo(line), grpc=grpc)
     except (StoreError, duckdb.IOException) as error:
         typer.echo(f"swarmscope serve: {error}", err=True)
         raise typer.Exit(1) from None

@@ -27,6 +27,7 @@ from swarmscope.server.api import (
     dashboards,
     inspect,
     logs,
+    metrics,
     namespaces,
     overview,
     runbooks,
@@ -35,6 +36,7 @@ from swarmscope.server.api import (
 )
 from swarmscope.server.auth import RequireKey
 from swarmscope.server.context import Context
+from swarmscope.server.cors import Cors
 from swarmscope.server.errors import JsonErrors
 from swarmscope.server.headers import SecurityHeaders
 from swarmscope.server.intake.decoding import Decoder
@@ -80,6 +82,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     _no_self_telemetry(app)
     app.state.context = context
     app.state.intake = intake
+    app.state.decoder = decoder
     app.include_router(receiver_routes(intake, decoder, settings.max_body_bytes))
     app.include_router(traces.routes(context))
     app.include_router(alerts.routes(alerting))
@@ -92,6 +95,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(runbooks.routes(context))
     app.include_router(namespaces.routes(context))
     app.include_router(sessions.routes(context))
+    app.include_router(metrics.routes(context, intake.metrics.refusals))
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, problem: BadParameter) -> JSONResponse:
@@ -115,11 +119,14 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     # No two routes match one path (tests/test_server_rooms.py): their order is free.
     app.router.routes.extend(console.routes())
     # Each added middleware wraps the ones before it: headers outermost (a 401 or 500 has
-    # them too), then the 500s (not a handler for Exception: Starlette's re-raises after
+    # them too), then CORS (preflights need no key; a 401 or 500 is readable by an allowed
+    # page), then the 500s (not a handler for Exception: Starlette's re-raises after
     # answering, and uvicorn then drops the keep-alive connection), then the key.
     if settings.api_key:
         app.add_middleware(RequireKey, key=settings.api_key)
     app.add_middleware(JsonErrors)
+    if settings.cors_origins:
+        app.add_middleware(Cors, origins=settings.cors_origins)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hmac
 import json
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,17 +40,23 @@ class RequireKey:
         await send({"type": "http.response.body", "body": body})
 
     def _allowed(self, scope: Scope) -> bool:
-        for name, raw in scope["headers"]:
-            if name == b"x-api-key" and hmac.compare_digest(raw.strip(), self.key):
-                return True
-            if name == b"authorization":
-                scheme, _, credentials = raw.strip().partition(b" ")
-                if scheme.lower() == b"bearer":
-                    return hmac.compare_digest(credentials.strip(), self.key)
-                if scheme.lower() == b"basic":
-                    try:
-                        decoded = base64.b64decode(credentials.strip(), validate=True)
-                    except binascii.Error:
-                        return False
-                    return hmac.compare_digest(decoded.partition(b":")[2], self.key)
-        return False
+        return carries_key(scope["headers"], self.key)
+
+
+def carries_key(headers: Iterable[tuple[bytes, bytes]], key: bytes) -> bool:
+    """Whether request headers (lower-case names) carry ``key`` in one of the accepted ways;
+    the OTLP/gRPC intake reads its call metadata with it too."""
+    for name, raw in headers:
+        if name == b"x-api-key" and hmac.compare_digest(raw.strip(), key):
+            return True
+        if name == b"authorization":
+            scheme, _, credentials = raw.strip().partition(b" ")
+            if scheme.lower() == b"bearer":
+                return hmac.compare_digest(credentials.strip(), key)
+            if scheme.lower() == b"basic":
+                try:
+                    decoded = base64.b64decode(credentials.strip(), validate=True)
+                except binascii.Error:
+                    return False
+                return hmac.compare_digest(decoded.partition(b":")[2], key)
+    return False

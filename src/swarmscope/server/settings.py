@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarmscope.server.cors import is_origin, parse_origins
 from swarmscope.server.namespaces import is_namespace
 from swarmscope.server.store.retention import Retention
 from swarmscope.settings_fields import check_fields, positive, read_fields, setting
@@ -25,6 +26,10 @@ def _http_url(value: str) -> bool:
 
 def _not_negative(value: float) -> bool:
     return value >= 0
+
+
+def _origins(value: tuple[str, ...]) -> bool:
+    return all(is_origin(origin) for origin in value)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ class ServerSettings:
     housekeeping_seconds: float = setting(60.0, check=positive)
     # With a key, every request must carry it (receiver, API and console alike).
     api_key: str | None = setting(None, env=("SWARMSCOPE_API_KEY",))
+    # Web pages of these origins may send and read (``*``: any); none by default, loopback
+    # included (``server/cors.py`` says why).
+    cors_origins: tuple[str, ...] = setting(
+        (), env=("SWARMSCOPE_CORS_ORIGINS",), parse=parse_origins, check=_origins
+    )
     alert_webhook_url: str | None = setting(
         None, env=("SWARMSCOPE_ALERT_WEBHOOK_URL",), check=_http_url
     )

@@ -13,6 +13,11 @@ gauge, bar gauge, pie chart, table) give each series' last value, as Grafana's
 ``lastNotNull`` does; stat and gauge panels with one series also give it as the panel's
 ``value``. A target the server cannot compute is reported in the panel's ``note`` instead of
 failing the dashboard.
+
+Each panel says where its figures come from (``sources``): ``pushed`` when the families it
+reads were pushed by the apps (our SDK, an OTel metrics exporter), ``spans`` when the server
+counted them from the spans of apps that push none (``intake/span_metrics.py``), both when
+some services do one and some the other; an app's run is never in both.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from swarmscope.server.namespaces import checked, serve_namespace
 from swarmscope.server.query.evaluate import Batch, RangeSeries, Steps, instant, steps
 from swarmscope.server.query.promql import duration_ms
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.series import family_sources
 
 DEFAULT_RANGE_NS = 3600 * 10**9
 # About this many points per series unless a step is asked for; never more than MAX_POINTS.
@@ -50,6 +56,8 @@ UP_NOTE = (
     "The server has no scrapes: a process is up (1) while its latest push is at most two of "
     "its push intervals old, down (0) after that; instance is its service.instance.id."
 )
+# How far before a window's start a panel's range functions read (its sources, too).
+SOURCE_LOOKBACK_NS = 3600 * 10**9
 _TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 
 
@@ -179,6 +187,16 @@ def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -
         for target in panel.queries
     ]
     results = iter(computed(store, namespace, wanted))
+    families = {
+        panel.title: {f"{namespace}_{name}" for t in panel.queries for name in t.query.metrics()}
+        for panel in dashboard.panels
+    }
+    found = family_sources(
+        store,
+        sorted(set().union(*families.values())),
+        window.start_ns - SOURCE_LOOKBACK_NS,
+        window.end_ns,
+    )
     return {
         "id": dashboard.uid,
         "title": dashboard.title,
@@ -188,6 +206,7 @@ def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -
         "step": window.step_ns / 1e9,
         "panels": [
             _panel(index + 1, panel, [next(results) for _ in panel.queries], namespace)
+            | {"sources": sorted(set().union(*(found.get(n, ()) for n in families[panel.title])))}
             for index, panel in enumerate(dashboard.panels)
         ],
     }

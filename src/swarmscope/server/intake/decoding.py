@@ -24,7 +24,16 @@ import pyarrow as pa
 
 from swarmscope.exceptions import WorkerLost
 from swarmscope.server.intake import otlp
-from swarmscope.server.store.rows import LogRow, MetricRow, ResourceRow, arrow_batch
+from swarmscope.server.intake.metric_points import metric_batch
+from swarmscope.server.store.rows import (
+    DeltaRow,
+    LogRow,
+    MetricFamilyRow,
+    MetricRow,
+    RefusalRow,
+    ResourceRow,
+    arrow_batch,
+)
 
 REJECTED_FIELDS = {
     "traces": "rejected_spans",
@@ -63,8 +72,27 @@ def decode(
     message = otlp.parse(otlp.new_request(signal), raw, content_type)
     if signal == "logs":
         return Decoded((("logs", arrow_batch(LogRow, otlp.log_rows(message))),), 0, "")
-    points, rejected, reason = otlp.metric_rows(message)
-    return Decoded((("metric_points", arrow_batch(MetricRow, points)),), rejected, reason)
+    return _metrics(message)
+
+
+def _metrics(message: Any) -> Decoded:
+    """Stored rows, and for the writer (``metric_delta.MetricWriter``) the deltas to
+    accumulate and the refusals to count: neither is a table of the store."""
+    found = metric_batch(message)
+    batches = [("metric_points", arrow_batch(MetricRow, found.rows))]
+    if found.deltas:
+        batches.append(("metric_deltas", arrow_batch(DeltaRow, found.deltas)))
+    if found.families:
+        batches.append(
+            ("metric_families", arrow_batch(MetricFamilyRow, list(found.families.values())))
+        )
+    if found.refused:
+        refusals = [
+            RefusalRow(reason, points, found.details[reason])
+            for reason, points in sorted(found.refused.items())
+        ]
+        batches.append(("metric_refusals", arrow_batch(RefusalRow, refusals)))
+    return Decoded(tuple(batches), found.rejected, found.reason())
 
 
 # glibc's mallopt parameter for the size from which a block gets its own mmap.

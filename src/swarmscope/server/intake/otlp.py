@@ -8,8 +8,6 @@ GenAI semantic conventions or, for spans from OpenInference instrumentors, from 
 from __future__ import annotations
 
 import base64
-import dataclasses
-import json
 import re
 import zlib
 from collections.abc import Iterator
@@ -32,7 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from swarmscope.conventions.attributes import GEN_AI_AGENT_NAME, SERVICE_INSTANCE_ID
+from swarmscope.conventions.attributes import GEN_AI_AGENT_NAME
 from swarmscope.conventions.openinference import AGENT_NAME
 
 try:
@@ -43,7 +41,6 @@ except ImportError:  # built without a C compiler: spans are read through protob
 
 from swarmscope.exceptions import BadPayload, TooLarge, UnsupportedMediaType
 from swarmscope.server.intake.span_fields import (
-    LAST_TIME_TEXT,
     MAX_TIME_NS,
     TimeOutOfRange,
     as_text,
@@ -62,9 +59,13 @@ from swarmscope.server.intake.span_fields import (
 from swarmscope.server.store.rows import (
     SPAN_COLUMNS,
     LogRow,
-    MetricRow,
     SpanRow,
     columns_to_arrow,
+)
+
+# Tests and tools build metric rows from here, as they did when metrics were decoded here.
+from swarmscope.server.store.rows import (
+    MetricRow as MetricRow,
 )
 
 PROTOBUF = "application/x-protobuf"
@@ -357,102 +358,3 @@ def _log_time(record: Any) -> int:
     if ns > MAX_TIME_NS:
         raise BadPayload(str(time_out_of_range("log record", field, ns)))
     return ns
-
-
-def _late_field(point: Any) -> str | None:
-    """The first time field of a data point the store cannot hold, if any."""
-    for field in ("time_unix_nano", "start_time_unix_nano"):
-        if getattr(point, field) > MAX_TIME_NS:
-            return field
-    return None
-
-
-_INVALID_NAME = re.compile(r"[^a-zA-Z0-9_:]")
-_CUMULATIVE = 2
-
-
-def prometheus_name(name: str, monotonic_sum: bool) -> str:
-    """The name Prometheus would give an OTLP metric (dots to underscores, ``_total``)."""
-    clean = _INVALID_NAME.sub("_", name)
-    return f"{clean}_total" if monotonic_sum and not clean.endswith("_total") else clean
-
-
-def metric_rows(request: ExportMetricsServiceRequest) -> tuple[list[MetricRow], int, str]:
-    """The request's data points as rows, and how many were rejected and why.
-
-    Exponential histograms and delta sums are rejected (counted in OTLP's partial success):
-    the query engine works on cumulative series, as Prometheus does. So are points with a
-    time past what the store can hold; the other points of the request are kept.
-    """
-    rows: list[MetricRow] = []
-    rejected, reasons = 0, set()
-    for metric, service, resource in items(request.resource_metrics, "scope_metrics", "metrics"):
-        # Two processes of one service (workers, replicas) are two series, as two scrape
-        # targets would be in Prometheus: their counters must not be read as one.
-        instance = str(resource.get(SERVICE_INSTANCE_ID, ""))
-        data = metric.WhichOneof("data")
-        if data in ("sum", "histogram") and (
-            getattr(metric, data).aggregation_temporality != _CUMULATIVE
-        ):
-            rejected += len(getattr(metric, data).data_points)
-            reasons.add(f"{metric.name}: only cumulative temporality is stored")
-            continue
-        if data == "gauge":
-            kind, name = "gauge", prometheus_name(metric.name, False)
-        elif data == "sum":
-            monotonic = metric.sum.is_monotonic
-            kind, name = (
-                ("counter" if monotonic else "gauge"),
-                prometheus_name(metric.name, monotonic),
-            )
-        elif data in ("histogram", "summary"):
-            kind, name = data, prometheus_name(metric.name, False)
-        else:
-            count = len(getattr(metric, data).data_points) if data else 0
-            rejected += count
-            reasons.add(f"{metric.name}: {data or 'no data'} is not supported")
-            continue
-        for point in getattr(metric, data).data_points:
-            late = _late_field(point)
-            if late is not None:
-                rejected += 1
-                reasons.add(
-                    f"{metric.name}: a data point's {late} is past the last time the store can"
-                    f" hold, {LAST_TIME_TEXT}"
-                )
-                continue
-            # A key sent twice is one label, the last value winning as for any attributes:
-            # the store's MAP column refuses duplicate keys (a 500 for the whole request).
-            labels = sorted((key, str(raw)) for key, raw in attributes(point.attributes).items())
-            series = json.dumps([service, instance, name, labels], separators=(",", ":"))
-            row = MetricRow(
-                time_ns=point.time_unix_nano,
-                start_ns=point.start_time_unix_nano,
-                service=service,
-                name=name,
-                kind=kind,
-                series=series,
-                labels=labels,
-                value=None,
-                count=None,
-                sum=None,
-                bounds=None,
-                buckets=None,
-            )
-            if kind == "histogram":
-                row = dataclasses.replace(
-                    row,
-                    count=float(point.count),
-                    sum=point.sum,
-                    bounds=list(point.explicit_bounds),
-                    buckets=[float(c) for c in point.bucket_counts],
-                )
-            elif kind == "summary":
-                row = dataclasses.replace(row, count=float(point.count), sum=point.sum)
-            else:
-                number = (
-                    point.as_double if point.WhichOneof("value") == "as_double" else point.as_int
-                )
-                row = dataclasses.replace(row, value=float(number))
-            rows.append(row)
-    return rows, rejected, "; ".join(sorted(reasons))

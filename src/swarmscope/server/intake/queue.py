@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from swarmscope.exceptions import Full, NeverFits
+from swarmscope.server.intake.metric_delta import MetricWriter
+from swarmscope.server.intake.span_metrics import SpanMetrics
 from swarmscope.server.store.database import Store
 
 log = logging.getLogger("swarmscope.server")
@@ -117,6 +119,10 @@ class Intake:
         self.store = store
         self.max_rows = max_rows
         self.budget = ByteBudget(max_bytes)
+        # Delta metrics to cumulative, refused points counted: in commit order, here.
+        self.metrics = MetricWriter(store)
+        # The catalog's families counted from spans, for apps that push no metrics.
+        self.span_metrics = SpanMetrics()
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
         self._cond = threading.Condition()
@@ -167,6 +173,8 @@ class Intake:
             with self._cond:
                 while not self._queue and not self._stopping:
                     timeout = self._housekeeping_interval - (time.monotonic() - last_housekeeping)
+                    if self.span_metrics.pending:
+                        timeout = min(timeout, self.span_metrics.seconds_to_flush())
                     if timeout <= 0 or not self._cond.wait(timeout):
                         break
                 taken = list(self._queue)
@@ -174,6 +182,7 @@ class Intake:
                 stopping = self._stopping
             if taken:
                 self._commit(taken)
+            self._write_span_metrics(force=stopping and not taken)
             if self._housekeeping and time.monotonic() - last_housekeeping >= (
                 self._housekeeping_interval
             ):
@@ -187,16 +196,33 @@ class Intake:
 
     def _commit(self, taken: list[_Pending]) -> None:
         try:
-            self.store.write([batch for pending in taken for batch in pending.batches])
+            batches = [batch for pending in taken for batch in pending.batches]
+            counted = self.span_metrics.count(batches)
+            self.store.write(self.metrics.prepare(batches))
         except Exception as error:
+            self.metrics.forget()
             for pending in taken:
                 pending.done.set_exception(error)
         else:
+            self.span_metrics.keep(counted)
             for pending in taken:
                 pending.done.set_result(None)
         finally:
             with self._cond:
                 self._queued_rows -= sum(pending.rows for pending in taken)
+
+    def _write_span_metrics(self, force: bool) -> None:
+        """Store the metrics counted from spans once they are due (all of them at a stop)."""
+        taken = self.span_metrics.take(force)
+        if taken is None:
+            return
+        points, counts = taken
+        try:
+            self.store.write(self.metrics.prepare([("metric_deltas", points)]))
+        except Exception:
+            self.metrics.forget()
+            self.span_metrics.keep(counts)  # written with the next flush
+            log.exception("the metrics counted from spans could not be stored; retrying")
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop the writer."""

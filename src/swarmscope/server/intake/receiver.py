@@ -11,6 +11,7 @@ keep are reported in OTLP's partial success, not dropped in silence.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -149,11 +150,18 @@ def _inflate_limit(body: bytes, encoding: str | None, max_body_bytes: int) -> in
     return None
 
 
-def _answer(signal: str, decoded: Decoded, content_type: str) -> Response:
+def export_response(signal: str, decoded: Decoded) -> Any:
+    """The Export*ServiceResponse for a stored request: OTLP's partial success says how many
+    items the store refused and why (OTLP/gRPC answers with it too)."""
     answer = otlp.new_response(signal)
     if decoded.rejected:
         setattr(answer.partial_success, REJECTED_FIELDS[signal], decoded.rejected)
         answer.partial_success.error_message = decoded.reason
+    return answer
+
+
+def _answer(signal: str, decoded: Decoded, content_type: str) -> Response:
+    answer = export_response(signal, decoded)
     if content_type.startswith(otlp.JSON):
         return JSONResponse(json_format.MessageToDict(answer))
     return Response(answer.SerializeToString(), media_type=otlp.PROTOBUF)

@@ -169,7 +169,7 @@ class Batch:
             raise ValueError(str(problem)) from None
         pushed = {} if self._plan.pushes is None else push_times(store, *self._plan.pushes)
         context = _Context(self.namespace, self._plan, computed, pushed)
-        return [_range_series(_evaluate(query, context, at), at) for query, at in self._jobs]
+        return [range_series(_evaluate(query, context, at), at) for query, at in self._jobs]
 
 
 def _evenly_spaced(times_ns: Sequence[int]) -> Steps:
@@ -275,7 +275,7 @@ def _evaluate(query: Query, context: _Context, at: Steps) -> Frame:
         return _binary(total, count, divide)
     if isinstance(query, Quantile):
         buckets = _ranged(context, query.series, "bucket", query.window, query.by, at, True)
-        return _quantile(query.q, buckets)
+        return quantile_frame(query.q, buckets)
     if isinstance(query, Buckets):
         return _ranged(context, query.series, "bucket", query.window, (), at, per_second=True)
     if isinstance(query, Current):
@@ -311,7 +311,7 @@ def _key(labels: dict[str, str], by: tuple[str, ...]) -> LabelKey:
     return tuple((label, labels[label]) for label in sorted(set(by)) if labels.get(label))
 
 
-def _quantile(q: float, buckets: Frame) -> Frame:
+def quantile_frame(q: float, buckets: Frame) -> Frame:
     """``histogram_quantile(q, ...)`` of each group of bucket rates (its labels minus ``le``)."""
     groups: dict[LabelKey, list[tuple[float, list[float | None]]]] = {}
     for key, values in buckets.items():
@@ -390,7 +390,7 @@ def _topk(k: int, inner: Frame, count: int) -> Frame:
     return frame
 
 
-def _range_series(frame: Frame, at: Steps) -> list[RangeSeries]:
+def range_series(frame: Frame, at: Steps) -> list[RangeSeries]:
     """Finite points only (see the module's docstring), series without any left out."""
     times = at.times()
     out = []

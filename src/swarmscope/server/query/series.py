@@ -13,8 +13,13 @@ Prometheus's extrapolation (``promql.extrapolated``) to a few rows per series an
 sums by the ``by`` labels.
 
 How stored points read as Prometheus series: a counter or gauge is one series; a histogram
-is ``_count``, ``_sum`` and one cumulative ``_bucket`` series per ``le`` (a series keeps
-its bucket bounds: an SDK fixes them per process); a summary is ``_count`` and ``_sum``.
+is ``_count``, ``_sum`` and one cumulative ``_bucket`` series per ``le``; a summary is
+``_count``, ``_sum`` and one series per ``quantile`` (rows with a value). A series'
+bounds may change between points (an exponential histogram's move with its range and
+scale, see ``intake/metric_expo.py``): a window's samples are then read on the bounds of
+its last sample, each count at a bound being the sample's cumulative count at the nearest
+bound at or below it (exact for exponential bounds, whose coarser bounds are among the
+finer ones; below a sample's first bound, its first bucket's count).
 Every series has ``job`` (the service) and ``instance`` (the pushing process's
 ``service.instance.id``, else the service) labels, as a scrape target's series would:
 series from several services or processes are just more series.
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import math
 import operator
+from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
@@ -78,7 +84,7 @@ def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
         else:
             samples.append(row)
     # Each series' label sets (one, or one per le), worked out once, not once per time.
-    keys: dict[tuple[int, int], list[LabelKey]] = {}
+    keys: dict[tuple[int, int], tuple[Any, list[LabelKey]]] = {}
     for row in samples:
         index, k = row["leaf"], row["k"]
         leaf = leaves[index]
@@ -87,9 +93,11 @@ def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
         )
         if not values:
             continue
-        found = keys.get((index, row["sid"]))
-        if found is None:
-            found = keys[index, row["sid"]] = _keys(leaf, row)
+        bounds = row["lbs"] if leaf.part == "bucket" else None
+        cached = keys.get((index, row["sid"]))
+        if cached is None or cached[0] != bounds:
+            cached = keys[index, row["sid"]] = (bounds, _keys(leaf, row, bounds))
+        found = cached[1]
         combine = _COMBINE[leaf.aggregate]
         frame = frames[index]
         for key, value in zip(found, values, strict=True):
@@ -101,7 +109,7 @@ def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
     return frames
 
 
-def _keys(leaf: Leaf, row: dict[str, Any]) -> list[LabelKey]:
+def _keys(leaf: Leaf, row: dict[str, Any], bounds: list[float] | None) -> list[LabelKey]:
     """The label set of a series' group under ``by``: one, or one per ``le`` for buckets."""
     group = tuple(
         (label, value) for label, value in zip(leaf.labels(), row["g"], strict=True) if value
@@ -109,9 +117,24 @@ def _keys(leaf: Leaf, row: dict[str, Any]) -> list[LabelKey]:
     if leaf.part != "bucket":
         return [group]
     return [
-        tuple(sorted((*group, ("le", format_le(bound)))))
-        for bound in (*(row["bounds"] or ()), math.inf)
+        tuple(sorted((*group, ("le", format_le(bound))))) for bound in (*(bounds or ()), math.inf)
     ]
+
+
+def _on_bounds(
+    bounds: list[float] | None, counts: list[float] | None, target: list[float]
+) -> list[float] | None:
+    """A sample's cumulative bucket counts at the ``target`` bounds (and +Inf), or None if
+    its counts do not match its bounds (see the module's docstring)."""
+    bounds = bounds or []
+    if counts is None or len(counts) != len(bounds) + 1:
+        return None
+    running = list(accumulate(counts))
+    if bounds == target:
+        return running
+    out = [running[max(bisect_right(bounds, bound) - 1, 0)] for bound in target]
+    out.append(running[-1])
+    return out
 
 
 def _values(
@@ -125,15 +148,24 @@ def _values(
     if row["ft"] is None or samples is None or samples < 2:
         return []
     inside = [r for r in resets or () if r["lt"] >= start and r["ft"] <= at]
+    firsts: list[float] | None
+    lasts: list[float] | None
     if leaf.part != "bucket":
         firsts, lasts = [row["fv"]], [row["lv"]]
         befores, afters = [[r["lv"]] for r in inside], [[r["fv"]] for r in inside]
     else:
-        firsts, lasts = list(accumulate(row["fvs"])), list(accumulate(row["lvs"]))
-        if not len(firsts) == len(lasts) == len(row["bounds"] or ()) + 1:
-            return []
-        befores = [list(accumulate(r["lvs"])) for r in inside]
-        afters = [list(accumulate(r["fvs"])) for r in inside]
+        target = row["lbs"] or []
+        firsts = _on_bounds(row["fbs"], row["fvs"], target)
+        lasts = _on_bounds(target, row["lvs"], target)
+        befores, afters = [], []
+        for r in inside:
+            before = _on_bounds(r["lbs"], r["lvs"], target)
+            after = _on_bounds(r["fbs"], r["fvs"], target)
+            if before is not None and after is not None:
+                befores.append(before)
+                afters.append(after)
+    if firsts is None or lasts is None:
+        return []
     # What each reset lost: the value before it, where the value dropped.
     dropped = [0.0] * len(firsts)
     for before, after in zip(befores, afters, strict=True):

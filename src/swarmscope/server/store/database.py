@@ -27,7 +27,14 @@ import duckdb
 import pyarrow as pa
 
 from swarmscope.exceptions import StoreError, StoreFull
-from swarmscope.server.store.rows import LogRow, MetricRow, ResourceRow, SpanRow, arrow_batch
+from swarmscope.server.store.rows import (
+    LogRow,
+    MetricFamilyRow,
+    MetricRow,
+    ResourceRow,
+    SpanRow,
+    arrow_batch,
+)
 
 log = logging.getLogger("swarmscope.server")
 
@@ -51,7 +58,11 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE TABLE IF NOT EXISTS metric_points (
     time_ns BIGINT, start_ns BIGINT, service VARCHAR, name VARCHAR, kind VARCHAR,
     series VARCHAR, labels MAP(VARCHAR, VARCHAR), value DOUBLE, count DOUBLE, sum DOUBLE,
-    bounds DOUBLE[], buckets DOUBLE[]
+    bounds DOUBLE[], buckets DOUBLE[], source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS metric_families (
+    name VARCHAR, service VARCHAR, kind VARCHAR, unit VARCHAR, help VARCHAR,
+    PRIMARY KEY (name, service)
 );
 """
 # Columns added to a table after its first release, in order, with their SQL types: a store
@@ -74,9 +85,10 @@ TABLES: dict[str, type] = {
     "logs": LogRow,
     "metric_points": MetricRow,
     "resources": ResourceRow,
+    "metric_families": MetricFamilyRow,
 }
 # Tables with a primary key in the schema.
-KEYED_TABLES = frozenset({"resources"})
+KEYED_TABLES = frozenset({"resources", "metric_families"})
 # The column each table's retention and time filters use.
 TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_ns"}
 

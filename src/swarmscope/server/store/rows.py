@@ -64,6 +64,11 @@ class LogRow:
     attributes: str
 
 
+# The values of a metric point's ``source``.
+PUSHED = "pushed"
+DERIVED_FROM_SPANS = "spans"
+
+
 @dataclass(frozen=True)
 class MetricRow:
     """One data point: a counter or gauge value, or a histogram's count, sum and buckets.
@@ -85,6 +90,44 @@ class MetricRow:
     sum: float | None
     bounds: list[float] | None
     buckets: list[float] | None
+    # Who made the point: a sender that pushed it, or the server counting spans
+    # (``intake/span_metrics.py``); queries prefer a service's pushed series.
+    source: str = PUSHED
+
+
+@dataclass(frozen=True)
+class DeltaRow(MetricRow):
+    """A delta point on its way to the accumulator (``intake/metric_delta.py``), never
+    stored as such: its ``time_ns``/``start_ns`` are the interval it counts. An exponential
+    histogram's carries its ``scale`` and positive ``offset``, with ``buckets`` the zero
+    and negative count followed by the positive bucket counts (``bounds`` None)."""
+
+    scale: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class MetricFamilyRow:
+    """What a sender says of a metric: its type, unit and description, per service.
+
+    Kept once per (name, service): the first description a service sends stays.
+    """
+
+    name: str
+    service: str
+    kind: str
+    unit: str
+    help: str
+
+
+@dataclass(frozen=True)
+class RefusalRow:
+    """Points a request sent that the server does not keep, and why: counted and logged by
+    the writer (``intake/metric_delta.py``), never stored."""
+
+    reason: str
+    points: int
+    detail: str
 
 
 # Arrow types for the columns whose Python values alone do not say their SQL type.
@@ -105,6 +148,9 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "labels": pa.map_(pa.string(), pa.string()),
     "bounds": pa.list_(pa.float64()),
     "buckets": pa.list_(pa.float64()),
+    "scale": pa.int64(),
+    "offset": pa.int64(),
+    "points": pa.int64(),
 }
 
 

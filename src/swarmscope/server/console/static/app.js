@@ -13,6 +13,7 @@ const VIEWS = {
   dashboards: () => import("./views/dashboards.js"),
   dashboard: () => import("./views/dashboard.js"),
   alerts: () => import("./views/alerts.js"),
+  metrics: () => import("./views/metrics.js"),
 };
 // Detail views light up their list's tab.
 const TABS = { trace: "traces", dashboard: "dashboards" };

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import DERIVED_FROM_SPANS, PUSHED
 
 NS_PER_MS = 1_000_000
 # Instant selectors see a series' latest sample up to this long before the evaluation time.
@@ -110,6 +111,29 @@ def push_times(store: Store, first_ms: int, last_ms: int) -> dict[tuple[str, str
     return {(row["service"], row["instance"]): row["times"] for row in rows}
 
 
+def family_sources(
+    store: Store, names: list[str], first_ns: int, last_ns: int
+) -> dict[str, set[str]]:
+    """Where each family's figures come from between the two times: ``pushed`` for the
+    services that push it, ``spans`` for those the server counts from spans only (as the
+    series statement below reads them)."""
+    if not names:
+        return {}
+    rows = store.rows(
+        f"""
+        SELECT name, bool_or(coalesce(source, '{PUSHED}') <> '{DERIVED_FROM_SPANS}') AS pushed
+        FROM metric_points
+        WHERE name IN ({", ".join("?" for _ in names)}) AND time_ns BETWEEN ? AND ?
+        GROUP BY name, service
+        """,
+        [*names, first_ns, last_ns],
+    )
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["name"], set()).add(PUSHED if row["pushed"] else DERIVED_FROM_SPANS)
+    return found
+
+
 def window_edges(store: Store, leaves: list[Leaf]) -> list[dict[str, Any]]:
     """Per leaf, series and evaluation time, the window's first and last sample and count
     (``kind`` ``sample``), and each counter reset (``kind`` ``reset``)."""
@@ -200,11 +224,22 @@ def _statement(leaves: list[Leaf]) -> str:
     leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
         AS (VALUES {settings}),
     -- The samples every leaf needs, as numbers (labels are read once per series below).
-    raw AS MATERIALIZED (
+    scanned AS MATERIALIZED (
         SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
                start_ns AS origin, value, count, sum,
-               len(buckets) = len(bounds) + 1 AS has_buckets
+               len(buckets) = len(bounds) + 1 AS has_buckets,
+               service, coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
         FROM metric_points WHERE {_scan(leaves)}
+    ),
+    -- A family a service pushes is read from its pushes; what the server counted from the
+    -- same service's spans would count its runs twice.
+    raw AS MATERIALIZED (
+        SELECT * EXCLUDE (service, derived) FROM scanned WHERE NOT derived
+        UNION ALL
+        SELECT d.* EXCLUDE (service, derived) FROM scanned AS d
+        ANTI JOIN (SELECT DISTINCT service, name FROM scanned WHERE NOT derived) AS pushed
+            USING (service, name)
+        WHERE d.derived
     ),
     -- Each series' labels, from one of its rows: one with buckets where there is one (a
     -- series also sent as a gauge has rows without bounds).
@@ -290,12 +325,13 @@ def _statement(leaves: list[Leaf]) -> str:
     ),
     -- Bucket counts only for the rows of the answer.
     counts AS (
-        SELECT rowid AS r, buckets FROM metric_points
+        SELECT rowid AS r, bounds, buckets FROM metric_points
         WHERE rowid IN (
             SELECT lr FROM answer WHERE bucket UNION SELECT fr FROM answer WHERE bucket
         )
     )
-    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs
+    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs,
+           last.bounds AS lbs, first.bounds AS fbs
     FROM answer
     LEFT JOIN counts last ON last.r = answer.lr
     LEFT JOIN counts first ON first.r = answer.fr

@@ -9,6 +9,12 @@ const RANGES = ["15m", "1h", "6h", "24h"];
 const REFRESH_MS = 15000;
 const PLOTTED = new Set(["timeseries", "heatmap"]);
 const WIDE = new Set([...PLOTTED, "table"]);
+// Where a panel's figures come from (the API's panel "sources"), said beside its title.
+const SOURCES = {
+  pushed: "pushed metrics",
+  spans: "counted from spans",
+  "pushed spans": "pushed metrics and counts from spans",
+};
 const LEGEND_MAX = 6;
 
 /** A value in a panel's unit (Grafana's unit names, as the ops bundle writes them). */
@@ -281,6 +287,7 @@ export async function render(page, where, signal) {
   page.append(head, banner, grid);
 
   const bodies = new Map();
+  const origins = new Map();
   const load = async () => {
     const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range, namespace: chosen }, signal);
     title.textContent = data.title || id;
@@ -291,17 +298,19 @@ export async function render(page, where, signal) {
       if (!body) {
         body = h("div", { class: "panel-body" });
         bodies.set(index, body);
+        origins.set(index, h("span", { class: "muted source" }));
         const wide = WIDE.has(panel.kind) || !panel.kind;
         grid.append(
           h(
             "div",
             { class: `panel ${wide ? "wide" : "small"} kind-${panel.kind || "timeseries"}`, "data-kind": panel.kind || "" },
-            h("h3", { title: panel.description || "" }, panel.title),
+            h("h3", { title: panel.description || "" }, panel.title, origins.get(index)),
             body,
             panel.note ? h("p", { class: "muted note" }, panel.note) : "",
           ),
         );
       }
+      origins.get(index).textContent = SOURCES[(panel.sources || []).join(" ")] || "";
       drawing.push(fill(body, panel, [data.start, data.end], data.step).catch((error) => body.replaceChildren(notice(error))));
     });
     if (!(data.panels || []).length) grid.replaceChildren(h("p", { class: "muted" }, "This dashboard has no panels."));

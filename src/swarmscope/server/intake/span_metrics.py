@@ -1,0 +1,422 @@
+"""The catalog's agent, tool, handoff and LLM families, derived from the spans that arrive.
+
+An app instrumented by OpenInference, OpenLLMetry, the Agents SDK or a Node SDK sends spans
+and no swarmscope metrics, and the dashboards and alerts read metrics. So the writer counts
+what the spans it commits say in the families our SDK would have pushed, under the same
+names and labels: an agent run adds one to ``agent_sessions_total`` and its duration to
+``agent_session_duration_seconds``, a tool call to the tool families, an LLM call to the
+request, duration and token families, a handoff to the handoff families (``RULES``).
+
+Counting is columnar (Arrow's group-by over each commit's spans), so it costs the intake a
+few percent. The counts are written every ``FLUSH_SECONDS`` as one delta point per series,
+added to a running total by the delta accumulator (``metric_delta``) like any sender's
+deltas: derived series are cumulative, survive restarts and are read by the same engine.
+They are stored with ``source`` ``spans`` under a series key of their own, so they never
+mix with a pushed series of the same name; where a service pushes a family itself (our SDK
+does, beside its spans), queries read the pushed one and leave the derived one out
+(``store.queries.series``), so a run is never counted twice.
+
+The metric name's prefix is the span's ``service.namespace``, or the SDK's default when the
+resource has none, written as a Prometheus name (other characters become ``_``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute
+
+from swarmscope.conventions.attributes import (
+    SERVICE_NAMESPACE,
+)
+from swarmscope.conventions.catalog import (
+    DEFAULT_BUCKETS,
+    FAILURE,
+    METRICS_BY_NAME,
+    SUCCESS,
+    MetricSpec,
+)
+from swarmscope.conventions.spans import EXECUTE_TOOL, HANDOFF, INVOKE_AGENT, LLM_OPERATIONS
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE
+from swarmscope.server.store.rows import DERIVED_FROM_SPANS, DeltaRow, arrow_batch
+
+# Arrow's kernels, untyped here: the stubs' overloads refuse a plain number or string
+# where Arrow takes any scalar (a fill value, a bound), which is all this module passes.
+pc: Any = pyarrow.compute
+# How often counts become points: a dashboard is this much behind the spans at most.
+FLUSH_SECONDS = 2.0
+# How far up a span's parents the agent of a tool or LLM call is looked for.
+MAX_DEPTH = 32
+_NOT_A_NAME = re.compile(r"[^a-zA-Z0-9_]")
+# Keys every family's series are kept under, before its labels.
+
+
+def bounds(spec: MetricSpec) -> tuple[float, ...]:
+    return spec.buckets or DEFAULT_BUCKETS
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One family counted from the spans of some operations.
+
+    ``labels`` name, for each of the family's catalog labels in order, the column of the
+    counted spans it takes; a name that is no column is the label's value itself (``""``
+    leaves it empty, ``input`` is a token type). A counter counts spans, or sums the column
+    ``adds``; a histogram observes the spans' durations.
+    """
+
+    family: str
+    operations: tuple[str, ...]
+    labels: tuple[str, ...]
+    adds: str = ""
+
+
+_RUN = (INVOKE_AGENT,)
+_TOOL = (EXECUTE_TOOL,)
+_HANDOFF = (HANDOFF,)
+RULES = (
+    Rule("agent_sessions_total", _RUN, ("agent", "status", "")),
+    Rule("agent_session_duration_seconds", _RUN, ("agent", "")),
+    Rule("agent_tool_calls_total", _TOOL, ("agent", "tool", "status")),
+    Rule("agent_tool_call_duration_seconds", _TOOL, ("agent", "tool")),
+    Rule("agent_handoffs_total", _HANDOFF, ("from_agent", "to_agent", "status")),
+    Rule("agent_handoff_duration_seconds", _HANDOFF, ("from_agent", "to_agent")),
+    Rule("llm_requests_total", LLM_OPERATIONS, ("model", "", "agent", "status")),
+    Rule("llm_request_duration_seconds", LLM_OPERATIONS, ("model", "", "agent")),
+    Rule("llm_tokens_total", LLM_OPERATIONS, ("model", "", "agent", "input"), "input_tokens"),
+    Rule("llm_tokens_total", LLM_OPERATIONS, ("model", "", "agent", "output"), "output_tokens"),
+)
+_RULES_BY_OPERATION = {
+    operation: tuple(rule for rule in RULES if operation in rule.operations)
+    for rule in RULES
+    for operation in rule.operations
+}
+# Each operation's one duration histogram: the bounds its spans are bucketed by.
+_HISTOGRAM_BOUNDS = {
+    operation: tuple(bounds(METRICS_BY_NAME[rule.family]))
+    for operation, rules in _RULES_BY_OPERATION.items()
+    for rule in rules
+    if METRICS_BY_NAME[rule.family].kind == "histogram"
+}
+_DERIVED = pa.array(sorted({op for rule in RULES for op in rule.operations}), pa.string())
+_OPERATIONS = {rule.operations: pa.array(rule.operations, pa.string()) for rule in RULES}
+# Arrow scalars made once: without numpy installed, Arrow tries to import it each time it
+# converts a Python number or string, which cost 0.2 ms a call (most of this module's time).
+_EMPTY = pa.scalar("", pa.string())
+_ERROR = pa.scalar("error", pa.string())
+_FAILURE = pa.scalar(FAILURE, pa.string())
+_SUCCESS = pa.scalar(SUCCESS, pa.string())
+_RUN_OPERATION = pa.scalar(INVOKE_AGENT, pa.string())
+_HANDOFF_OPERATION = pa.scalar(HANDOFF, pa.string())
+_DEFAULT = pa.scalar(DEFAULT_NAMESPACE, pa.string())
+_ZERO = pa.scalar(0.0, pa.float64())
+_MS_PER_S = pa.scalar(1000.0, pa.float64())
+_NO_TOKENS = pa.scalar(0, pa.int64())
+_ONE = pa.scalar(1, pa.int64())
+# The columns spans are grouped by: every label a rule reads, and the bucket.
+_COLUMNS = (
+    "namespace",
+    "service",
+    "operation",
+    "agent",
+    "tool",
+    "model",
+    "from_agent",
+    "to_agent",
+    "status",
+    "bucket",
+)
+
+
+@dataclass
+class _Series:
+    """One derived series' counts since the last flush."""
+
+    spec: MetricSpec
+    namespace: str
+    service: str
+    values: tuple[str, ...]
+    value: float = 0.0
+    count: float = 0.0
+    total: float = 0.0
+    buckets: list[float] = field(default_factory=list)
+
+
+Counts = dict[tuple[str, str, str, tuple[str, ...]], _Series]
+
+
+def prometheus_namespace(raw: Any) -> str:
+    """A resource's ``service.namespace`` as a metric name prefix, or the SDK's default."""
+    if not isinstance(raw, str) or not raw:
+        return DEFAULT_NAMESPACE
+    name = _NOT_A_NAME.sub("_", raw)
+    return name if not name[0].isdigit() else f"_{name}"
+
+
+class SpanMetrics:
+    """Counts commits' spans (``count``) and writes the counts as points when due (``take``)."""
+
+    def __init__(self, flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.flush_seconds = flush_seconds
+        self._namespaces: dict[str, str] = {}
+        self._pending: Counts = {}
+        self._flushed_at = time.monotonic()
+        self._last_ns = 0
+
+    # -- counting ----------------------------------------------------------------------------
+    def count(self, batches: Iterable[tuple[str, pa.Table]]) -> Counts:
+        """What a commit's ``spans`` batches add, kept apart until the commit is stored
+        (``keep``): a failed commit's spans must not be counted."""
+        counts: Counts = {}
+        batches = list(batches)
+        for table, batch in batches:
+            if table == "resources":
+                self._learn(batch)
+        counted = [
+            columns
+            for table, batch in batches
+            if table == "spans" and batch.num_rows and (columns := self._columns(batch)) is not None
+        ]
+        if counted:
+            _tally(counts, pa.concat_tables(counted))
+        return counts
+
+    def keep(self, counts: Counts) -> None:
+        """Add a stored commit's counts to those the next flush writes."""
+        for key, series in counts.items():
+            pending = self._pending.get(key)
+            if pending is None:
+                self._pending[key] = series
+                continue
+            pending.value += series.value
+            pending.count += series.count
+            pending.total += series.total
+            pending.buckets = [a + b for a, b in zip(pending.buckets, series.buckets, strict=True)]
+
+    def _learn(self, resources: pa.Table) -> None:
+        if len(self._namespaces) > 100_000:
+            self._namespaces.clear()
+        ids = resources["resource_id"].to_pylist()
+        texts = resources["attributes"].to_pylist()
+        for resource_id, attributes in zip(ids, texts, strict=True):
+            if resource_id is not None and attributes and resource_id not in self._namespaces:
+                found = orjson.loads(attributes).get(SERVICE_NAMESPACE)
+                self._namespaces[resource_id] = prometheus_namespace(found)
+
+    def _columns(self, batch: pa.Table) -> pa.Table | None:
+        """The batch's counted spans as the columns the rules read, or None if none counts."""
+        kept = batch.filter(pc.is_in(batch["operation"], value_set=_DERIVED))
+        if not kept.num_rows:
+            return None
+        resources = kept["resource_id"].unique().to_pylist()
+        namespace = pc.take(
+            pa.array([self._namespaces.get(str(key)) for key in resources], pa.string()),
+            pc.index_in(kept["resource_id"], value_set=pa.array(resources, pa.string())),
+        )
+        agent = _agents(kept, batch)
+        seconds = pc.divide(pc.max_element_wise(kept["duration_ms"], _ZERO), _MS_PER_S)
+        froms, tos = _handoff_agents(kept, agent)
+        return pa.table(
+            {
+                "namespace": pc.fill_null(namespace, _DEFAULT),
+                "service": kept["service"],
+                "operation": kept["operation"],
+                "agent": agent,
+                "tool": pc.fill_null(kept["tool"], _EMPTY),
+                "model": pc.fill_null(kept["model"], _EMPTY),
+                "from_agent": froms,
+                "to_agent": tos,
+                "status": pc.if_else(pc.equal(kept["status"], _ERROR), _FAILURE, _SUCCESS),
+                "bucket": _buckets(kept["operation"], seconds),
+                "seconds": seconds,
+                "input_tokens": pc.fill_null(kept["input_tokens"], _NO_TOKENS),
+                "output_tokens": pc.fill_null(kept["output_tokens"], _NO_TOKENS),
+            }
+        )
+
+    # -- writing -------------------------------------------------------------------------------
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def seconds_to_flush(self) -> float:
+        return max(self._flushed_at + self.flush_seconds - time.monotonic(), 0.0)
+
+    def take(self, force: bool = False) -> tuple[pa.Table, Counts] | None:
+        """The pending counts as delta points once they are due (or ``force``), with the
+        counts themselves (``keep`` them again if the points could not be stored)."""
+        if not self._pending or (not force and self.seconds_to_flush() > 0):
+            return None
+        taken, self._pending = self._pending, {}
+        self._flushed_at = time.monotonic()
+        return self._points(taken), taken
+
+    def _points(self, counts: Counts) -> pa.Table:
+        # One time per flush, later than the last: each derived stream adds contiguously.
+        now = max(time.time_ns(), self._last_ns + 1)
+        self._last_ns = now
+        rows = []
+        for series in counts.values():
+            spec = series.spec
+            name = spec.full_name(series.namespace)
+            labels = sorted(zip(spec.labels, series.values, strict=True))
+            key = json.dumps(
+                [series.service, "", name, labels, DERIVED_FROM_SPANS], separators=(",", ":")
+            )
+            histogram = spec.kind == "histogram"
+            rows.append(
+                DeltaRow(
+                    time_ns=now,
+                    start_ns=0,
+                    service=series.service,
+                    name=name,
+                    kind=spec.kind,
+                    series=key,
+                    labels=labels,
+                    value=None if histogram else series.value,
+                    count=series.count if histogram else None,
+                    sum=series.total if histogram else None,
+                    bounds=list(bounds(spec)) if histogram else None,
+                    buckets=series.buckets if histogram else None,
+                    source=DERIVED_FROM_SPANS,
+                )
+            )
+        return arrow_batch(DeltaRow, rows)
+
+
+_AGGREGATES = (
+    ("seconds", "count"),
+    ("seconds", "sum"),
+    ("input_tokens", "sum"),
+    ("output_tokens", "sum"),
+)
+# A grouped row: the group's columns, each aggregate, then every rule's constant labels.
+_CONSTANTS = tuple(
+    sorted({label for rule in RULES for label in rule.labels if label not in _COLUMNS})
+)
+_ROW = (*_COLUMNS, *(f"{column}_{how}" for column, how in _AGGREGATES), *_CONSTANTS)
+_AT = {name: index for index, name in enumerate(_ROW)}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A rule made ready for the per-group loop: its family, and where in a grouped row
+    its label values and its measure are."""
+
+    rule: Rule
+    spec: MetricSpec
+    values: Callable[[tuple[Any, ...]], tuple[str, ...]]
+    histogram: bool
+    measure: int
+
+
+def _plan(rule: Rule) -> _Plan:
+    spec = METRICS_BY_NAME[rule.family]
+    read = itemgetter(*(_AT[label] for label in rule.labels))
+    values = (lambda row: (read(row),)) if len(rule.labels) == 1 else read
+    measure = _AT[f"{rule.adds}_sum" if rule.adds else "seconds_count"]
+    return _Plan(rule, spec, values, spec.kind == "histogram", measure)
+
+
+_PLANS = {operation: tuple(map(_plan, rules)) for operation, rules in _RULES_BY_OPERATION.items()}
+
+
+def _tally(counts: Counts, spans: pa.Table) -> None:
+    """Add a commit's counted spans to their rules' series: one group-by for every family
+    (Arrow's, in C), then a few additions per group in Python, over rows read as tuples."""
+    by_group: Any = spans.group_by(list(_COLUMNS), use_threads=False)
+    grouped = by_group.aggregate(list(_AGGREGATES))
+    found = grouped.to_pydict()
+    size = grouped.num_rows
+    columns = [found[name] if name in found else [name] * size for name in _ROW]
+    namespace_at, service_at, operation_at = _AT["namespace"], _AT["service"], _AT["operation"]
+    agent_at, runs_at, total_at, bucket_at = (
+        _AT["agent"],
+        _AT["seconds_count"],
+        _AT["seconds_sum"],
+        _AT["bucket"],
+    )
+    for row in zip(*columns, strict=True):
+        namespace, service, runs = row[namespace_at], row[service_at], row[runs_at]
+        for plan in _PLANS[row[operation_at]]:
+            if plan.rule.operations == _RUN and not row[agent_at]:
+                continue  # a run no convention names is no agent's
+            values = plan.values(row)
+            key = (namespace, service, plan.rule.family, values)
+            series = counts.get(key)
+            if series is None:
+                series = counts[key] = _new_series(plan.spec, namespace, service, values)
+            if plan.histogram:
+                series.count += runs
+                series.total += row[total_at]
+                series.buckets[row[bucket_at]] += runs
+            else:
+                series.value += row[plan.measure]
+
+
+def _buckets(operations: Any, seconds: Any) -> pa.Array:
+    """Each span's bucket in its operation's duration histogram (Prometheus's ``le``: the
+    first bound at or above it). A bisection per span in Python costs less than the dozens
+    of Arrow kernel calls comparing every span with every bound would."""
+    limits = [_HISTOGRAM_BOUNDS[operation] for operation in operations.to_pylist()]
+    found = [
+        bisect_left(limit, value) for limit, value in zip(limits, seconds.to_pylist(), strict=True)
+    ]
+    return pa.array(found, pa.int64())
+
+
+def _new_series(spec: MetricSpec, namespace: str, service: str, values: tuple[str, ...]) -> _Series:
+    series = _Series(spec, namespace, service, values)
+    if spec.kind == "histogram":
+        series.buckets = [0.0] * (len(bounds(spec)) + 1)
+    return series
+
+
+def _agents(kept: pa.Table, batch: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """The agent of each kept span: its own, or for a tool, LLM or handoff span that names
+    none, the agent of the nearest agent run above it in the same request ("" if none).
+
+    Most conventions name the agent on its run only, and the catalog's tool and LLM
+    families are labelled by agent. A sender exports a trace's spans together (a batch
+    processor), so the run is usually in the request; when it is not, the label is empty.
+    """
+    agent = kept["agent"]
+    is_run = pc.equal(kept["operation"], _RUN_OPERATION)
+    missing = pc.and_(pc.is_null(agent), pc.invert(is_run))
+    if not pc.any(missing).as_py():
+        return pc.fill_null(agent, _EMPTY)
+    runs = batch.filter(
+        pc.and_(pc.equal(batch["operation"], _RUN_OPERATION), pc.is_valid(batch["agent"]))
+    )
+    run_ids, run_agents = runs["span_id"].combine_chunks(), runs["agent"]
+    ids, parents = batch["span_id"].combine_chunks(), batch["parent_span_id"]
+    above = kept["parent_span_id"]
+    found = agent
+    for _ in range(MAX_DEPTH):
+        found = pc.coalesce(found, pc.take(run_agents, pc.index_in(above, value_set=run_ids)))
+        above = pc.take(parents, pc.index_in(above, value_set=ids))
+        if not pc.any(pc.and_(pc.is_null(found), pc.is_valid(above))).as_py():
+            break
+    return pc.fill_null(pc.if_else(is_run, agent, found), _EMPTY)
+
+
+def _handoff_agents(kept: pa.Table, agent: Any) -> tuple[Any, Any]:
+    """Who handed work to whom, for each handoff span ("" for the other spans): the agent
+    model's handoff columns (any convention's), the source else the agent the handoff was
+    made in (the Agents SDK names only the target)."""
+    mask = pc.equal(kept["operation"], _HANDOFF_OPERATION)
+    empty = pa.array([""] * kept.num_rows, pa.string())
+    if not pc.any(mask).as_py():
+        return empty, empty
+    sources = pc.if_else(pc.is_valid(kept["handoff_from"]), kept["handoff_from"], agent)
+    targets = pc.fill_null(kept["handoff_to"], _EMPTY)
+    return pc.if_else(mask, sources, empty), pc.if_else(mask, targets, empty)

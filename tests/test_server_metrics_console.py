@@ -1,0 +1,108 @@
+"""The console's Metrics page in Chromium: pick a metric any OpenTelemetry SDK sent, group it
+by a label, and see one charted series per value, as the metrics API computes them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+
+from loopback import serve
+from swarmscope.server.app import create_app
+from swarmscope.server.settings import ServerSettings
+from swarmscope.server.store.database import Store
+from test_server_console import ARGS, CHROMIUM, PLOTLY_DRAWN_MS, SHOTS, watch
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A server holding two exports of an OpenTelemetry SDK's counter, over two routes."""
+    store = Store(tmp_path / "store.duckdb")
+    with serve(create_app(store, ServerSettings(api_key=None))) as url:
+        reader = PeriodicExportingMetricReader(
+            OTLPMetricExporter(f"{url}/v1/metrics"), export_interval_millis=3_600_000
+        )
+        meters = MeterProvider(
+            resource=Resource.create({"service.name": "shop"}), metric_readers=[reader]
+        )
+        meter = meters.get_meter("shop")
+        requests = meter.create_counter("http.requests", unit="{request}", description="Requests")
+        meter.create_up_down_counter("http.active", unit="{request}").add(1)
+        for amount in (3, 5):
+            requests.add(amount, {"route": "/a"})
+            requests.add(1, {"route": "/b"})
+            meters.force_flush()
+        meters.shutdown()
+        yield url
+    store.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `python3 tasks.py test` installs it (Debian)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    playwright: Playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+def test_pick_a_metric_group_it_by_a_label_and_see_its_series(browser: Browser, server: str):
+    console = watch(browser, base_url=server)
+    page = console.page
+    try:
+        page.goto("/#/metrics")
+        names = page.locator(".metric-list li")
+        expect(names.filter(has_text="http_requests_total")).to_be_visible()
+        page.fill("input[name=search]", "active")
+        expect(names.filter(has_text="http_requests_total")).to_be_hidden()
+        expect(names.filter(has_text="http_active")).to_be_visible()
+        page.fill("input[name=search]", "requests")
+        page.click("a.metric:text-is('http_requests_total')")
+
+        detail = page.locator(".metric-detail")
+        expect(detail.locator("dd.type")).to_have_text("counter")
+        expect(detail.locator("dd.unit")).to_have_text("{request}")
+        expect(detail.locator("p.help")).to_have_text("Requests")
+        expect(detail.locator("select[name=fn]")).to_have_value("rate")
+        # Ungrouped: one series, the sum over both routes.
+        expect(detail.locator("table.series tbody tr")).to_have_count(1)
+
+        page.check(".group-by input[value=route]")
+        # The choice is in the URL: the chart can be linked and reloaded.
+        expect(page).to_have_url(re.compile(r"#/metrics\?name=http_requests_total&.*by=route"))
+        rows = page.locator(".metric-detail table.series tbody tr")
+        expect(rows).to_have_count(2)
+        assert sorted(rows.locator("td:first-child").all_text_contents()) == [
+            '{route="/a"}',
+            '{route="/b"}',
+        ]
+        charted = page.locator(".metric-detail .chart .scatterlayer .trace")
+        expect(charted).to_have_count(2, timeout=PLOTLY_DRAWN_MS)
+        expect(page.locator(".metric-detail .promql")).to_have_text(
+            "sum by (route) (rate(http_requests_total[5m]))"
+        )
+        # The rates drawn are the API's.
+        api = httpx.get(
+            f"{server}/api/metrics/http_requests_total", params={"by": "route"}, timeout=30
+        ).json()
+        assert {tuple(one["labels"].items()) for one in api["series"]} == {
+            (("route", "/a"),),
+            (("route", "/b"),),
+        }
+        console.shot("metrics")
+        console.assert_clean()
+    finally:
+        page.context.close()

@@ -1,0 +1,184 @@
+"""The catalog's agent, tool and LLM families, counted by the server from the spans of an app
+that pushes no metrics; and counted once for an app that pushes them and sends its spans."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status, StatusCode
+
+import swarmscope as ss
+from loopback import serve
+from swarmscope.conventions.attributes import (
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    SERVICE_NAME,
+    SERVICE_NAMESPACE,
+)
+from swarmscope.conventions.spans import CHAT, EXECUTE_TOOL, INVOKE_AGENT
+from swarmscope.definitions.query import Current, Series
+from swarmscope.server.app import create_app
+from swarmscope.server.intake.span_metrics import prometheus_namespace
+from swarmscope.server.query.evaluate import evaluate_at
+from swarmscope.server.settings import ServerSettings
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import DERIVED_FROM_SPANS
+
+
+def foreign_app(url: str, runs: int, failures: int) -> None:
+    """An app traced with the OpenTelemetry SDK alone, the GenAI conventions' way: agent runs
+    of ``planner``, each calling a tool and a model; ``failures`` of the runs fail."""
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: "planner-svc", SERVICE_NAMESPACE: "shop"})
+    )
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{url}/v1/traces")))
+    tracer = provider.get_tracer("an-instrumentor")
+    try:
+        for run in range(runs):
+            agent = {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: "planner"}
+            with tracer.start_as_current_span(f"{INVOKE_AGENT} planner", attributes=agent) as span:
+                tool = {GEN_AI_OPERATION_NAME: EXECUTE_TOOL, GEN_AI_TOOL_NAME: "search"}
+                with tracer.start_as_current_span(f"{EXECUTE_TOOL} search", attributes=tool):
+                    pass
+                call = {
+                    GEN_AI_OPERATION_NAME: CHAT,
+                    GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+                    GEN_AI_USAGE_INPUT_TOKENS: 100,
+                    GEN_AI_USAGE_OUTPUT_TOKENS: 20,
+                }
+                with tracer.start_as_current_span(f"{CHAT} gpt-4o-mini", attributes=call):
+                    pass
+                if run < failures:
+                    span.set_status(Status(StatusCode.ERROR, "no plan"))
+        assert provider.force_flush(30_000)
+    finally:
+        provider.shutdown()
+
+
+def totals(store: Store, family: str, namespace: str, *by: str) -> dict[tuple[str, ...], float]:
+    """The family's current totals summed by ``by``, as the dashboards' engine reads them."""
+    query = Current(Series(family), "sum", by)
+    samples = evaluate_at(store, query, namespace, time.time_ns())
+    return {tuple(s.labels.get(label, "") for label in by): s.value for s in samples}
+
+
+def wait_for(store: Store, family: str, namespace: str, *by: str, expected: dict) -> dict:
+    """The totals once they are ``expected`` (the writer commits what was acknowledged
+    before the answer, so this only waits out the exporter's batches)."""
+    deadline = time.monotonic() + 30
+    while (found := totals(store, family, namespace, *by)) != expected:
+        assert time.monotonic() < deadline, found
+        time.sleep(0.1)
+    return found
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def test_an_app_that_pushes_no_metrics_fills_the_agent_tool_and_llm_families(store: Store):
+    with serve(create_app(store, ServerSettings())) as url:
+        foreign_app(url, runs=4, failures=1)
+        wait_for(
+            store,
+            "agent_sessions_total",
+            "shop",
+            "agent_type",
+            "status",
+            expected={("planner", "success"): 3.0, ("planner", "failure"): 1.0},
+        )
+        # The tool and the model are labelled with the agent of the run they ran in.
+        assert totals(store, "agent_tool_calls_total", "shop", "agent_type", "tool_name") == {
+            ("planner", "search"): 4.0
+        }
+        assert totals(store, "llm_tokens_total", "shop", "model", "agent_type", "token_type") == {
+            ("gpt-4o-mini", "planner", "input"): 400.0,
+            ("gpt-4o-mini", "planner", "output"): 80.0,
+        }
+        [durations] = store.rows(
+            "SELECT arg_max(count, time_ns) AS runs, arg_max(buckets, time_ns) AS buckets"
+            " FROM metric_points WHERE name = 'shop_agent_session_duration_seconds'"
+        )
+        assert durations["runs"] == 4 and durations["buckets"][0] == 4  # all under a second
+        # The agent dashboard computes from them: 3 of 4 runs succeeded.
+        end = time.time()
+        board = httpx.get(
+            f"{url}/api/dashboards/agent-performance",
+            params={"start": end - 120, "end": end, "step": "60s", "namespace": "shop"},
+        ).json()
+        [success] = [p for p in board["panels"] if p["title"] == "Session Success Rate"]
+        assert success["series"][0]["labels"] == {"agent_type": "planner"}
+        assert success["series"][0]["points"][-1][1] == pytest.approx(0.75)
+        assert success["sources"] == ["spans"]
+
+
+def test_the_totals_go_on_after_the_server_restarts(tmp_path: Path):
+    path = tmp_path / "store.duckdb"
+    for runs, expected in ((2, 2.0), (3, 5.0)):
+        store = Store(path)
+        try:
+            with serve(create_app(store, ServerSettings())) as url:
+                foreign_app(url, runs=runs, failures=0)
+                wait_for(
+                    store,
+                    "agent_sessions_total",
+                    "shop",
+                    "agent_type",
+                    expected={("planner",): expected},
+                )
+        finally:
+            store.close()
+
+
+def test_a_run_the_sdk_pushed_and_traced_is_counted_once(store: Store):
+    with serve(create_app(store, ServerSettings())) as url:
+        ss.shutdown()
+        ss.init(service_name="agents", namespace="sergas", otlp_endpoint=url, log_stream="none")
+        try:
+            for _ in range(3):
+                with ss.agent_run("memory_analyst"):
+                    pass
+        finally:
+            ss.shutdown()  # exports the spans and pushes the final totals
+        # The server counted the SDK's spans too, and reads the pushed series instead.
+        deadline = time.monotonic() + 30
+        while not store.rows(
+            "SELECT 1 FROM metric_points WHERE source = ? AND name = ?",
+            [DERIVED_FROM_SPANS, "sergas_agent_sessions_total"],
+        ):
+            assert time.monotonic() < deadline, "no series was derived from the SDK's spans"
+            time.sleep(0.1)
+        assert totals(store, "agent_sessions_total", "sergas", "agent_type") == {
+            ("memory_analyst",): 3.0
+        }
+        end = time.time()
+        board = httpx.get(
+            f"{url}/api/dashboards/agent-performance",
+            params={"start": end - 120, "end": end, "namespace": "sergas"},
+        ).json()
+        [success] = [p for p in board["panels"] if p["title"] == "Session Success Rate"]
+        assert success["sources"] == ["pushed"]
+
+
+def test_a_namespace_is_written_as_a_metric_name_prefix():
+    assert prometheus_namespace("shop") == "shop"
+    assert prometheus_namespace("my-app.prod") == "my_app_prod"
+    assert prometheus_namespace("9lives") == "_9lives"
+    assert prometheus_namespace(None) == prometheus_namespace("") == "swarmscope"

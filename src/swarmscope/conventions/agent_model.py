@@ -105,12 +105,6 @@ SESSION_KEYS = (
 # Span names that say the operation and its subject: "invoke_agent planner".
 _AGENT_PREFIXES = (f"{spans.INVOKE_AGENT} ", f"{spans.CREATE_AGENT} ")
 _TOOL_PREFIXES = (f"{spans.EXECUTE_TOOL} ", f"{spans.MCP_TOOLS_CALL} ")
-_NAMED_BY_PREFIX = {
-    _AGENT_PREFIXES[0]: spans.INVOKE_AGENT,
-    _AGENT_PREFIXES[1]: spans.CREATE_AGENT,
-    _TOOL_PREFIXES[0]: spans.EXECUTE_TOOL,
-    _TOOL_PREFIXES[1]: spans.EXECUTE_TOOL,
-}
 _APPROVAL_PREFIX = f"{spans.HITL_APPROVAL} "
 _AGENT_OPERATIONS = frozenset({spans.INVOKE_AGENT, spans.CREATE_AGENT})
 
@@ -320,9 +314,8 @@ def _foreign_operation(
         elif template == logfire.AGENTS_SDK_FUNCTION:
             tool = tool or subject
         return operation, agent, tool
-    for prefix, operation in _NAMED_BY_PREFIX.items():
-        if name.startswith(prefix):
-            return operation, agent, tool
+    # A span named like a GenAI operation ("execute_tool lookup") that says nothing else
+    # is left as it is: its name is the sender's choice, and not a claim to be counted.
     return None, agent, tool
 
 

@@ -22,7 +22,10 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from loopback import serve
+from swarmscope.definitions.query import Current, Series
 from swarmscope.server.app import create_app
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE
+from swarmscope.server.query.evaluate import evaluate_at
 from swarmscope.server.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "otlp"
@@ -315,3 +318,49 @@ def test_genai_older_message_events_read_as_a_chat(server: str):
     roles = [message["role"] for message in answered["messages"]]
     assert roles == ["system", "user", "assistant", "tool", "assistant"]
     assert "sunny" in answered["messages"][-1]["content"]
+
+
+def test_openllmetry_agent_calling_agent(server: str):
+    """OpenLLMetry's decorators: the planner agent calls the weather agent (a child span),
+    which calls a tool between two LLM calls."""
+    post_fixture(server, "traceloop")
+    graph = get(server, "/api/agents/graph")
+    assert {node["id"]: node["runs"] for node in graph["nodes"]} == {
+        "planner": 1,
+        "weather_agent": 1,
+    }
+    edges = {(e["kind"], e["source"], e["target"]): e["count"] for e in graph["edges"]}
+    assert edges == {("delegation", "planner", "weather_agent"): 1}
+    weather = get(server, "/api/agents/weather_agent")
+    assert [(tool["name"], tool["calls"]) for tool in weather["tools"]] == [("get_weather", 1)]
+    usage = Usage(input_tokens=42, output_tokens=17, cache_read_tokens=8)
+    one = float(calc_price(usage, "gpt-4o-mini", provider_id="openai").total_price)
+    [model] = weather["models"]
+    assert model["calls"] == 2 and model["cost_usd"] == pytest.approx(2 * one)
+    # The planner's own call only: the weather agent's run is its own.
+    [planned] = get(server, "/api/agents/planner")["models"]
+    assert planned["calls"] == 1 and planned["cost_usd"] == pytest.approx(one)
+    calls = [span for span in all_spans(server) if span["operation"] == "chat"]
+    assert {(span["cache_read_tokens"], span["reasoning_tokens"]) for span in calls} == {(8, 0)}
+
+
+def test_the_agents_sdk_handoff_is_counted_in_the_catalogs_handoff_family(tmp_path: Path):
+    """The server counts the catalog's families from spans; the Agents SDK's handoff span
+    names only its target, and is counted from the agent it was made in to that target."""
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        with serve(create_app(store)) as url:
+            post_fixture(url, "openinference_openai_agents")
+            query = Current(Series("agent_handoffs_total"), "sum", ("from_agent", "to_agent"))
+            deadline = time.monotonic() + 30
+            while True:  # the server writes its counts every few seconds
+                found = {
+                    (s.labels["from_agent"], s.labels["to_agent"]): s.value
+                    for s in evaluate_at(store, query, DEFAULT_NAMESPACE, time.time_ns())
+                }
+                if found or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert found == {("Triage agent", "Weather agent"): 1.0}
+    finally:
+        store.close()

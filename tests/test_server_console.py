@@ -467,7 +467,7 @@ def test_a_script_injected_into_the_console_does_not_run(console: Watched):
 def test_a_handler_log_without_an_event_shows_its_text_once(console: Watched, server: str):
     """The standard OTel logging handler sends a body and no event name: the row shows the
     text once (it was shown as the event and again as the text after it)."""
-    text = "handler text 7f3a shown once"
+    text = "handler text of the quokka, shown once"
     record = {
         "timeUnixNano": str(time.time_ns()),
         "severityText": "WARN",
@@ -485,7 +485,7 @@ def test_a_handler_log_without_an_event_shows_its_text_once(console: Watched, se
     }
     assert httpx.post(f"{server}/v1/logs", json=payload).status_code == 200
     page = console.page
-    page.goto("/#/logs?text=7f3a")
+    page.goto("/#/logs?text=quokka")
     rows = page.locator("table.grid tbody tr")
     expect(rows).to_have_count(1)
     message = rows.first.locator("td.message")

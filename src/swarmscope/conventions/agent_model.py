@@ -85,6 +85,7 @@ CACHE_CREATION_KEYS = (
 )
 REASONING_KEYS = (
     gen.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    traceloop.GEN_AI_USAGE_REASONING_TOKENS,
     openinference.LLM_TOKEN_COUNT_REASONING,
     vercel.AI_USAGE_REASONING_TOKENS,
 )
@@ -104,12 +105,6 @@ SESSION_KEYS = (
 # Span names that say the operation and its subject: "invoke_agent planner".
 _AGENT_PREFIXES = (f"{spans.INVOKE_AGENT} ", f"{spans.CREATE_AGENT} ")
 _TOOL_PREFIXES = (f"{spans.EXECUTE_TOOL} ", f"{spans.MCP_TOOLS_CALL} ")
-_NAMED_BY_PREFIX = {
-    _AGENT_PREFIXES[0]: spans.INVOKE_AGENT,
-    _AGENT_PREFIXES[1]: spans.CREATE_AGENT,
-    _TOOL_PREFIXES[0]: spans.EXECUTE_TOOL,
-    _TOOL_PREFIXES[1]: spans.EXECUTE_TOOL,
-}
 _APPROVAL_PREFIX = f"{spans.HITL_APPROVAL} "
 _AGENT_OPERATIONS = frozenset({spans.INVOKE_AGENT, spans.CREATE_AGENT})
 
@@ -206,14 +201,13 @@ def derive(
         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
         operation = operation or mapped
         metadata = found[METADATA]
-        if metadata:
-            graph_node, thread = langgraph_metadata(metadata)
-            session = session or thread
-            if (
-                mapped == spans.CHAIN
-                and graph_node == name
-                and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES
-            ):
+        # LangGraph's metadata is on every span of a run, hundreds of bytes: read only what
+        # the span does not say otherwise (the node, on a chain; the thread, without one).
+        if metadata and session is None:
+            session = metadata_field(metadata, openinference.LANGGRAPH_THREAD_ID)
+        if metadata and mapped == spans.CHAIN:
+            graph_node = metadata_field(metadata, openinference.LANGGRAPH_NODE)
+            if graph_node == name and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES:
                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
                 operation, agent = spans.INVOKE_AGENT, agent or graph_node
         if name.startswith(openai_agents.HANDOFF_TO):
@@ -320,9 +314,8 @@ def _foreign_operation(
         elif template == logfire.AGENTS_SDK_FUNCTION:
             tool = tool or subject
         return operation, agent, tool
-    for prefix, operation in _NAMED_BY_PREFIX.items():
-        if name.startswith(prefix):
-            return operation, agent, tool
+    # A span named like a GenAI operation ("execute_tool lookup") that says nothing else
+    # is left as it is: its name is the sender's choice, and not a claim to be counted.
     return None, agent, tool
 
 
@@ -336,23 +329,14 @@ _METADATA_VALUE = {
 _METADATA_OPENING = {key: f'"{key}": "' for key in _METADATA_VALUE}
 
 
-def langgraph_metadata(metadata: Any) -> tuple[str | None, str | None]:
-    """LangGraph's node and thread in OpenInference's ``metadata`` (a JSON object)."""
+def metadata_field(metadata: Any, key: str) -> str | None:
+    """One of LangGraph's fields in OpenInference's ``metadata`` (a JSON object), as text."""
+    if isinstance(metadata, str):
+        return _metadata_value(metadata, key)
     if isinstance(metadata, dict):
-        node, thread = (
-            metadata.get(openinference.LANGGRAPH_NODE),
-            metadata.get(openinference.LANGGRAPH_THREAD_ID),
-        )
-        return (
-            node if isinstance(node, str) else None,
-            None if thread is None else str(thread),
-        )
-    if not isinstance(metadata, str):
-        return None, None
-    return (
-        _metadata_value(metadata, openinference.LANGGRAPH_NODE),
-        _metadata_value(metadata, openinference.LANGGRAPH_THREAD_ID),
-    )
+        found = metadata.get(key)
+        return None if found is None else str(found)
+    return None
 
 
 def _metadata_value(metadata: str, key: str) -> str | None:

@@ -19,6 +19,8 @@ TRACELOOP_ASSOCIATION_PROPERTIES = "traceloop.association.properties"
 # The LLM span's request type ("chat", "completion", "embedding", "rerank").
 LLM_REQUEST_TYPE = "llm.request.type"
 LLM_USAGE_TOTAL_TOKENS = "llm.usage.total_tokens"
+# OpenLLMetry's name for reasoning tokens (the GenAI one is gen_ai.usage.reasoning.output_tokens).
+GEN_AI_USAGE_REASONING_TOKENS = "gen_ai.usage.reasoning_tokens"
 
 # Values of traceloop.span.kind, as the GenAI operation they correspond to.
 TRACELOOP_KINDS = {
@@ -37,6 +39,7 @@ REQUEST_TYPES = {
 SESSION_PROPERTIES = ("session_id", "conversation_id", "thread_id")
 
 KEYS = {
+    GEN_AI_USAGE_REASONING_TOKENS: attributes.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
     TRACELOOP_ENTITY_NAME: attributes.GEN_AI_AGENT_NAME,
     TRACELOOP_WORKFLOW_NAME: attributes.SWARMSCOPE_WORKFLOW_NAME,
 }

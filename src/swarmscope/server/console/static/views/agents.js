@@ -132,7 +132,7 @@ function graph(nodes, edges) {
     return s(
       "g",
       { class: `edge ${spawn ? "spawn" : "handoff"} tone-${look}`, "data-from": from, "data-to": to },
-      s("title", {}, `${from} → ${to}: ${edgeLabel(edge)}`),
+      s("title", {}, `${from} → ${to} (${edge.kind}): ${edgeLabel(edge)}`),
       s("path", {
         d,
         "marker-end": `url(#arrow-${look})`,

@@ -7,6 +7,8 @@ const VIEWS = {
   overview: () => import("./views/overview.js"),
   traces: () => import("./views/traces.js"),
   trace: () => import("./views/trace.js"),
+  sessions: () => import("./views/sessions.js"),
+  session: () => import("./views/session.js"),
   agents: () => import("./views/agents.js"),
   logs: () => import("./views/logs.js"),
   approvals: () => import("./views/approvals.js"),
@@ -16,7 +18,7 @@ const VIEWS = {
   metrics: () => import("./views/metrics.js"),
 };
 // Detail views light up their list's tab.
-const TABS = { trace: "traces", dashboard: "dashboards" };
+const TABS = { trace: "traces", session: "sessions", dashboard: "dashboards" };
 
 /** "#/traces/abc?span=1" -> {view: "trace", id: "abc", params: URLSearchParams("span=1")} */
 export function route(hash) {
@@ -25,7 +27,7 @@ export function route(hash) {
   const path = cut < 0 ? bare : bare.slice(0, cut);
   const params = new URLSearchParams(cut < 0 ? "" : bare.slice(cut + 1));
   const [name, id] = path.split("/").filter(Boolean).map(decodeURIComponent);
-  if (id && (name === "traces" || name === "dashboards")) {
+  if (id && (name === "traces" || name === "sessions" || name === "dashboards")) {
     return { view: name.slice(0, -1), id, params };
   }
   return { view: name in VIEWS ? name : "overview", params };

@@ -86,7 +86,7 @@ function detail(span, traceId, startNs) {
       ["Model", span.model && (span.provider ? `${span.model} (${span.provider})` : span.model)],
       ["Tokens", tokens],
       ["Cost", span.cost_usd == null ? null : `$${span.cost_usd.toFixed(6)}`],
-      ["Session", span.session],
+      ["Session", span.session && h("a", { href: `#/sessions/${encodeURIComponent(span.session)}` }, span.session)],
       ["Handoff", span.handoff_from || span.handoff_to ? `${span.handoff_from || "?"} → ${span.handoff_to || "?"}` : null],
       ["Waits for", span.wait],
       ["Starts at", `+${offset(span.start_ns)}`],

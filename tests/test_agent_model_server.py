@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -277,3 +278,19 @@ def test_the_new_routes_are_documented(server: str):
 def test_an_unknown_wait_kind_is_refused(server: str):
     response = httpx.get(f"{server}/api/waits", params={"kind": "coffee"})
     assert response.status_code == 400 and "approval" in response.text
+
+
+def test_a_session_whose_id_has_a_slash_opens(server: str):
+    session_id = "user/42 #1"
+    with tracer(server, "planner-svc") as spans:
+        with spans.start_as_current_span(
+            "planner.agent",
+            attributes={
+                "traceloop.span.kind": "agent",
+                "traceloop.entity.name": "planner",
+                "traceloop.association.properties.session_id": session_id,
+            },
+        ):
+            pass
+    detail = get(server, f"/api/sessions/{quote(session_id, safe='')}")
+    assert (detail["id"], detail["totals"]["runs"]) == (session_id, 1)

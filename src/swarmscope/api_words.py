@@ -30,7 +30,7 @@ HANDOFFS = "/api/handoffs"
 REQUESTS = "/api/requests"
 REQUEST = "/api/requests/{trace_id}"
 SESSIONS = "/api/sessions"
-SESSION = "/api/sessions/{session}"
+SESSION = "/api/sessions/{session:path}"
 WAITS = "/api/waits"
 
 # -- times -------------------------------------------------------------------------------------

@@ -195,13 +195,12 @@ class SpanMetrics:
         for table, batch in batches:
             if table == "resources":
                 self._learn(batch)
-        counted = [
-            columns
-            for table, batch in batches
-            if table == "spans" and batch.num_rows and (columns := self._columns(batch)) is not None
-        ]
-        if counted:
-            _tally(counts, pa.concat_tables(counted))
+        # The commit's requests as one table (their columns side by side, not copied): each
+        # step below is one kernel call per commit, however many requests it holds.
+        spans = [batch for table, batch in batches if table == "spans" and batch.num_rows]
+        columns = self._columns(pa.concat_tables(spans)) if spans else None
+        if columns is not None:
+            _tally(counts, columns)
         return counts
 
     def keep(self, counts: Counts) -> None:

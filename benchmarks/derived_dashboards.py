@@ -22,7 +22,8 @@ from pathlib import Path
 
 from server_ingest import span_request
 from swarmscope.definitions.dashboards import DASHBOARDS_BY_UID
-from swarmscope.server.api.dashboards import Window, render
+from swarmscope.server.api.dashboards import render
+from swarmscope.server.api.window import Window
 from swarmscope.server.intake import span_metrics
 from swarmscope.server.intake.decoding import decode
 from swarmscope.server.intake.metric_delta import MetricWriter

@@ -22,7 +22,8 @@ import swarmscope as ss
 from loopback import serve
 from swarmscope.definitions.dashboards import DASHBOARDS, Dashboard, Panel, Target
 from swarmscope.definitions.query import Rate, Series
-from swarmscope.server.api.dashboards import Window, render
+from swarmscope.server.api.dashboards import render
+from swarmscope.server.api.window import Window
 from swarmscope.server.app import create_app
 from swarmscope.server.intake.otlp import MetricRow
 from swarmscope.server.settings import ServerSettings

@@ -24,33 +24,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import re
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from swarmscope.api_words import MAX_NS, time_ns
 from swarmscope.app_catalog import every_dashboard
 from swarmscope.definitions.dashboards import Dashboard, Panel
 from swarmscope.definitions.query import Query as PanelQuery
 from swarmscope.definitions.query import Up
-from swarmscope.exceptions import BadParameter
+from swarmscope.server.api.window import End, Start, Step, Window, parse_window
 from swarmscope.server.context import Context
 from swarmscope.server.namespaces import checked, serve_namespace
 from swarmscope.server.query.evaluate import Batch, RangeSeries, Steps, instant, steps
-from swarmscope.server.query.promql import duration_ms
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.series import family_sources
 
-DEFAULT_RANGE_NS = 3600 * 10**9
-# About this many points per series unless a step is asked for; never more than MAX_POINTS.
-TARGET_POINTS = 120
-MAX_POINTS = 1000
 SINGLE_VALUE = ("stat", "gauge", "bargauge", "piechart", "table")
 UP_NOTE = (
     "The server has no scrapes: a process is up (1) while its latest push is at most two of "
@@ -59,13 +50,6 @@ UP_NOTE = (
 # How far before a window's start a panel's range functions read (its sources, too).
 SOURCE_LOOKBACK_NS = 3600 * 10**9
 _TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}")
-
-
-@dataclass(frozen=True)
-class Window:
-    start_ns: int
-    end_ns: int
-    step_ns: int
 
 
 def routes(context: Context) -> APIRouter:
@@ -92,19 +76,9 @@ def routes(context: Context) -> APIRouter:
     )
     async def get_dashboard(
         dashboard_id: str,
-        start: Annotated[
-            str | None, Query(description="epoch s, ISO 8601, or 15m ago; default end - 1h")
-        ] = None,
-        end: Annotated[
-            str | None, Query(description="epoch s, ISO 8601, or 15m ago; default now")
-        ] = None,
-        step: Annotated[
-            str | None,
-            Query(
-                description=f"seconds or a duration like 30s; default about {TARGET_POINTS} "
-                f"points, at most {MAX_POINTS}"
-            ),
-        ] = None,
+        start: Start = None,
+        end: End = None,
+        step: Step = None,
         namespace: Annotated[
             str | None,
             Query(
@@ -129,53 +103,6 @@ def routes(context: Context) -> APIRouter:
         return Response(await asyncio.to_thread(answer), media_type="application/json")
 
     return router
-
-
-def parse_window(start: str | None, end: str | None, step: str | None) -> Window:
-    """The time range and step a request asks for, or a ``BadParameter`` saying what is wrong."""
-    now = time.time_ns()
-    end_ns = time_ns("end", end, now) or now
-    start_ns = time_ns("start", start, now)
-    if start_ns is None:
-        start_ns = end_ns - DEFAULT_RANGE_NS
-    if end_ns <= start_ns:
-        raise BadParameter("end must be after start")
-    if step is None or step == "":
-        seconds = max(1, math.ceil((end_ns - start_ns) / 1e9 / TARGET_POINTS))
-        step_ns = seconds * 10**9
-    else:
-        step_ns = _step_ns(step)
-    points = (end_ns - start_ns) // step_ns + 1
-    if points > MAX_POINTS:
-        raise BadParameter(
-            f"step {step_ns / 1e9:g}s makes {points} points per series; at most {MAX_POINTS}: "
-            "raise step or narrow start/end"
-        )
-    return Window(start_ns, end_ns, step_ns)
-
-
-def _step_ns(text: str) -> int:
-    """The step in nanoseconds, at most a 64-bit number of them (about 292 years): the
-    evaluation's times and SQL are 64-bit, and a step of 1e300 seconds, or a duration of a
-    few hundred digits, overflowed them."""
-    step_ns = _parsed_step_ns(text)
-    if step_ns > MAX_NS:
-        raise BadParameter(f"step must be at most {MAX_NS // 10**9} seconds (about 292 years)")
-    return int(step_ns)
-
-
-def _parsed_step_ns(text: str) -> float | int:
-    """Seconds (a float, compared before it becomes an int) or a Prometheus duration."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            return duration_ms(text) * 10**6
-        except ValueError:
-            raise BadParameter("step must be seconds or a duration like 30s") from None
-    if not math.isfinite(seconds) or seconds < 0.001:
-        raise BadParameter("step must be at least 0.001 seconds")
-    return seconds * 1e9
 
 
 def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from swarmscope.api_words import iso
 from swarmscope.exceptions import BadParameter
-from swarmscope.server.api.dashboards import parse_window
+from swarmscope.server.api.window import End, Start, Step, parse_window
 from swarmscope.server.context import Context
 from swarmscope.server.intake.metric_delta import Refusals
 from swarmscope.server.namespaces import family_namespace
@@ -138,16 +138,9 @@ def routes(context: Context, refusals: Refusals) -> APIRouter:
                 ' code=~"5..", method!="GET"'
             ),
         ] = None,
-        start: Annotated[
-            str | None, Query(description="epoch s, ISO 8601, or 15m ago; default end - 1h")
-        ] = None,
-        end: Annotated[
-            str | None, Query(description="epoch s, ISO 8601, or 15m ago; default now")
-        ] = None,
-        step: Annotated[
-            str | None,
-            Query(description="seconds or a duration like 30s; default about 120 points"),
-        ] = None,
+        start: Start = None,
+        end: End = None,
+        step: Step = None,
     ) -> MetricPoints:
         window_of = parse_window(start, end, step)
         where = tuple(_matcher(text) for text in match or ())

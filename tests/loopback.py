@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -17,6 +19,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def serve_command(data: Path, *options: str, grpc_port: str = "-1") -> list[str]:
+    """``swarmscope serve`` on a free HTTP port with its store under ``data``, gRPC off
+    unless a port is asked for (4317 would clash between tests), and ``options``."""
+    return [
+        sys.executable,
+        "-m",
+        "swarmscope",
+        "serve",
+        "--port",
+        "0",
+        "--grpc-port",
+        grpc_port,
+        "--data",
+        str(data),
+        *options,
+    ]
 
 
 @contextmanager

@@ -29,7 +29,7 @@ import duckdb
 import httpx
 import pytest
 
-from loopback import free_port
+from loopback import free_port, serve_command
 
 READY = "swarmscope server listening on "
 SCOUT, ANALYST, AUTHOR = "zoho_data_scout", "memory_analyst", "recommendation_author"
@@ -118,18 +118,7 @@ def read_store(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def start_server(data: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "swarmscope",
-                "serve",
-                "--port",
-                "0",
-                "--grpc-port",
-                "-1",
-                "--data",
-                str(data),
-            ],
+            serve_command(data),
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,

@@ -8,27 +8,27 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from loopback import serve
+from loopback import serve, serve_command
 from otlp_requests import PROTOBUF, span_request
 from swarmscope.exceptions import ConfigError
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
+from test_server_console import browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+__all__ = ["browser"]  # the Chromium fixture, shared with the console's tests
+
 PAGE = "http://localhost:5173"
 KEY = "cors-test-key"
 PREFLIGHT = {
@@ -127,8 +127,7 @@ def test_origins_are_read_from_the_environment_and_checked():
 
 
 def test_serve_refuses_a_bad_origin_with_a_message(tmp_path: Path):
-    command = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--grpc-port", "-1"]
-    command += ["--data", str(tmp_path), "--cors-origins", "http://ok:1,ftp//bad"]
+    command = serve_command(tmp_path, "--cors-origins", "http://ok:1,ftp//bad")
     result = subprocess.run(
         command,
         capture_output=True,
@@ -156,19 +155,6 @@ async ([url, key, body]) => {
   }
 }
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `python3 tasks.py test` installs it (Debian)")
-    playwright: Playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from loopback import serve
+from loopback import serve, serve_command
 from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
 from swarmscope.server.run import READY, add_grpc, listen_grpc
@@ -235,20 +234,7 @@ def test_the_stub_of_opentelemetry_proto_talks_to_it(tmp_path: Path):
 
 def test_serve_prints_both_addresses_and_takes_a_grpc_export(tmp_path: Path):
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "swarmscope",
-            "serve",
-            "--port",
-            "0",
-            "--grpc-port",
-            "0",
-            "--data",
-            str(tmp_path / "data"),
-            "--decode-processes",
-            "0",
-        ],
+        serve_command(tmp_path / "data", "--decode-processes", "0", grpc_port="0"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -284,18 +270,7 @@ def test_serve_refuses_a_taken_grpc_port_and_can_go_without_grpc(tmp_path: Path)
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "swarmscope",
-                "serve",
-                "--port",
-                "0",
-                "--grpc-port",
-                str(port),
-                "--data",
-                str(tmp_path),
-            ],
+            serve_command(tmp_path, grpc_port=str(port)),
             capture_output=True,
             text=True,
             timeout=60,
@@ -305,20 +280,7 @@ def test_serve_refuses_a_taken_grpc_port_and_can_go_without_grpc(tmp_path: Path)
     assert f"cannot listen on 127.0.0.1:{port} (OTLP/gRPC)" in result.stderr
     assert "Traceback" not in result.stderr
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "swarmscope",
-            "serve",
-            "--port",
-            "0",
-            "--grpc-port",
-            "-1",
-            "--data",
-            str(tmp_path),
-            "--decode-processes",
-            "0",
-        ],
+        serve_command(tmp_path, "--decode-processes", "0"),
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -6,7 +6,6 @@ import base64
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import psutil
 import pytest
 
 import swarmscope as ss
-from loopback import serve
+from loopback import serve, serve_command
 from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
 from swarmscope.server.intake.otlp import SpanRow
@@ -66,18 +65,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_keeps_what_it_took(store:
 def test_kill_9_after_200_loses_nothing(tmp_path: Path):
     data = tmp_path / "data"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "swarmscope",
-            "serve",
-            "--port",
-            "0",
-            "--grpc-port",
-            "-1",
-            "--data",
-            str(data),
-        ],
+        serve_command(data),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -13,13 +13,15 @@ from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExp
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from loopback import serve
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
-from test_server_console import ARGS, CHROMIUM, PLOTLY_DRAWN_MS, SHOTS, watch
+from test_server_console import PLOTLY_DRAWN_MS, browser, watch
+
+__all__ = ["browser"]  # the Chromium fixture, shared with the console's other tests
 
 
 @pytest.fixture
@@ -43,20 +45,6 @@ def server(tmp_path: Path) -> Iterator[str]:
         meters.shutdown()
         yield url
     store.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `python3 tasks.py test` installs it (Debian)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    playwright: Playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
 
 
 def test_pick_a_metric_group_it_by_a_label_and_see_its_series(browser: Browser, server: str):

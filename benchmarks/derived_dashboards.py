@@ -68,9 +68,9 @@ def main() -> None:
             clock.now_ns = end_ns - HOUR_NS + HOUR_NS * number // requests
             body = bodies[number % len(bodies)]
             batches = list(decode("traces", body, "application/x-protobuf", None, 1 << 30).batches)
-            counted = counter.count(batches)
+            selected = counter.select(batches)
             store.write(writer.prepare(batches))
-            counter.keep(counted)
+            counter.keep(selected)
             if (taken := counter.take()) is not None:
                 store.write(writer.prepare([("metric_deltas", taken[0])]))
         [(spans,)] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]

@@ -15,6 +15,7 @@ afterwards (each accepted span must be there). The issue's floor is 20,000 spans
 
     python benchmarks/server_ingest.py [--seconds 15] [--clients 2] [--threads 2]
     python benchmarks/server_ingest.py --compare-src ../main/src   # a change's effect, same run
+    python benchmarks/server_ingest.py --compare-src ../main/src --rounds 3 --seconds 10
 """
 
 from __future__ import annotations
@@ -343,6 +344,12 @@ def serve_and_load(
     return run, stored
 
 
+def _median_run(runs: list[tuple[Run, int]]) -> tuple[Run, int]:
+    """The run with the median spans/s (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda found: found[0].spans_per_second)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def _takes_grpc_port(env: dict[str, str]) -> bool:
     """Whether the server's tree listens on OTLP/gRPC (a --compare-src tree may predate it)."""
     helped = subprocess.run(
@@ -372,6 +379,13 @@ def main() -> None:
         help="also run the server from this source tree (another checkout's src/, built), "
         "same run, and print the ratio",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --compare-src: runs of each tree, taking turns; the medians are compared "
+        "(one run of each varies by 20%% on a shared machine)",
+    )
     args = parser.parse_args()
     bodies = [span_request(seed, args.batch) for seed in range(args.requests)]
     size = sum(len(body) for body in bodies) / len(bodies)
@@ -379,8 +393,22 @@ def main() -> None:
         f"{args.requests} prebuilt requests of {args.batch} spans, {size / 1024:.0f} KiB each;"
         f" {args.clients} client processes x {args.threads} connections, {os.cpu_count()} cores"
     )
-    server, stored = serve_and_load(bodies, args, None)
-    compared = None if args.compare_src is None else serve_and_load(bodies, args, args.compare_src)
+    rounds: list[tuple[tuple[Run, int], tuple[Run, int] | None]] = []
+    for _ in range(args.rounds if args.compare_src is not None else 1):
+        this_tree = serve_and_load(bodies, args, None)
+        other = None if args.compare_src is None else serve_and_load(bodies, args, args.compare_src)
+        rounds.append((this_tree, other))
+    server, stored = _median_run([this for this, _ in rounds])
+    compared = None
+    if args.compare_src is not None:
+        compared = _median_run([other for _, other in rounds if other is not None])
+        if len(rounds) > 1:
+            ratios = [
+                this[0].spans_per_second / other[0].spans_per_second
+                for this, other in rounds
+                if other
+            ]
+            print("per round, this tree / --compare-src: " + ", ".join(f"{r:.2f}x" for r in ratios))
     with started([sys.executable, "-c", NOOP]) as (url, process):
         noop = load(url, process, bodies, args)
     report("swarmscope serve", server)
@@ -389,7 +417,9 @@ def main() -> None:
     report("no-op endpoint", noop)
     if compared is not None:
         ratio = server.spans_per_second / compared[0].spans_per_second
-        print(f"this tree / --compare-src: {ratio:.2f}x spans/s")
+        print(f"this tree / --compare-src: {ratio:.2f}x spans/s (median of {len(rounds)} each)")
+        cpu = [run.cpu_seconds / (run.accepted * args.batch) for run in (server, compared[0])]
+        print(f"server CPU per span, this tree / --compare-src: {cpu[0] / cpu[1]:.2f}x")
     print(
         f"ratio to the no-op endpoint: {server.spans_per_second / noop.spans_per_second:.2f}x;"
         f" floor {FLOOR_SPANS_PER_SECOND:,} spans/s:"

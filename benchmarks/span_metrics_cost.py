@@ -56,9 +56,9 @@ def main() -> None:
                 decoded = time.process_time()
                 plain.write(batches)
                 stored = time.process_time()
-                counted = derive.count(batches)
+                selected = derive.select(batches)
                 full.write(writer.prepare(batches))
-                derive.keep(counted)
+                derive.keep(selected)
                 taken_points = derive.take()
                 if taken_points is not None:
                     full.write(writer.prepare([("metric_deltas", taken_points[0])]))

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
 import swarmscope as ss
@@ -32,7 +34,10 @@ from swarmscope.conventions.attributes import (
 from swarmscope.conventions.spans import CHAT, EXECUTE_TOOL, INVOKE_AGENT
 from swarmscope.definitions.query import Current, Series
 from swarmscope.server.app import create_app
-from swarmscope.server.intake.span_metrics import prometheus_namespace
+from swarmscope.server.intake import span_metrics
+from swarmscope.server.intake.decoding import decode
+from swarmscope.server.intake.queue import Intake
+from swarmscope.server.intake.span_metrics import SpanMetrics, prometheus_namespace
 from swarmscope.server.namespaces import DEFAULT_NAMESPACE
 from swarmscope.server.query.evaluate import evaluate_at
 from swarmscope.server.settings import ServerSettings
@@ -222,3 +227,78 @@ def test_langgraphs_interrupt_is_a_wait_of_its_node(store: Store):
         wait_for(store, *waits, expected={("interrupt", "human_review"): 1.0})
         runs = totals(store, "agent_sessions_total", DEFAULT_NAMESPACE, "agent_type")
         assert set(runs) == {("supervisor",), ("worker",), ("human_review",)}, runs
+
+
+# --- counting at the flush, in the writer ---
+
+
+def traced_apart(runs: int) -> list[bytes]:
+    """The ``foreign_app``'s runs as an exporter without batching sends them: a request per
+    span, each tool and model call before the run it ran in (it ends first)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: "planner-svc", SERVICE_NAMESPACE: "shop"})
+    )
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("an-instrumentor")
+    for _ in range(runs):
+        agent = {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: "planner"}
+        with tracer.start_as_current_span(f"{INVOKE_AGENT} planner", attributes=agent):
+            tool = {GEN_AI_OPERATION_NAME: EXECUTE_TOOL, GEN_AI_TOOL_NAME: "search"}
+            with tracer.start_as_current_span(f"{EXECUTE_TOOL} search", attributes=tool):
+                pass
+    provider.shutdown()
+    return [encode_spans([span]).SerializeToString() for span in exporter.get_finished_spans()]
+
+
+def submit_each(intake: Intake, bodies: list[bytes]) -> None:
+    for body in bodies:
+        decoded = decode("traces", body, PROTOBUF["Content-Type"], None, 1 << 30)
+        intake.submit(decoded.batches).result(timeout=30)
+
+
+def test_a_tool_call_is_its_agents_when_the_run_arrives_in_a_later_request(store: Store):
+    intake = Intake(store)
+    intake.span_metrics = SpanMetrics(flush_seconds=3600)
+    submit_each(intake, traced_apart(runs=3))
+    intake.close()  # writes what was counted
+    assert totals(store, "agent_tool_calls_total", "shop", "agent_type", "tool_name") == {
+        ("planner", "search"): 3.0
+    }
+
+
+def test_a_flush_is_due_once_enough_spans_wait_whatever_the_interval(store: Store):
+    intake = Intake(store)
+    intake.span_metrics = SpanMetrics(flush_seconds=3600, max_rows=2)
+    try:
+        submit_each(intake, traced_apart(runs=2))
+        wait_for(store, "agent_sessions_total", "shop", "agent_type", expected={("planner",): 2.0})
+    finally:
+        intake.close()
+
+
+def test_spans_that_cannot_be_counted_are_stored_and_logged(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    intake = Intake(store)
+    intake.span_metrics = SpanMetrics(flush_seconds=3600, max_rows=1)  # a flush per commit
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(span_metrics, "_tally", fail_to_count)
+            submit_each(intake, traced_apart(runs=2))
+            deadline = time.monotonic() + 30
+            # Until the writer has tried (and failed) to count all of them.
+            while intake.span_metrics.pending or "could not be counted" not in caplog.text:
+                assert time.monotonic() < deadline, "the failure was not logged"
+                time.sleep(0.05)
+        # Counting works again for what comes next; the spans it failed on are all stored.
+        submit_each(intake, traced_apart(runs=1))
+        wait_for(store, "agent_sessions_total", "shop", "agent_type", expected={("planner",): 1.0})
+    finally:
+        intake.close()
+    [(spans,)] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]
+    assert spans == 6
+
+
+def fail_to_count(counts: object, spans: object) -> None:
+    raise ValueError("a column the counting did not expect")

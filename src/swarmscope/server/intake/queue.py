@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from swarmscope.exceptions import Full, NeverFits
 from swarmscope.server.intake.metric_delta import MetricWriter
-from swarmscope.server.intake.span_metrics import Counts, SpanMetrics
+from swarmscope.server.intake.span_metrics import SpanMetrics
 from swarmscope.server.store.database import Store
 
 log = logging.getLogger("swarmscope.server")
@@ -197,32 +197,38 @@ class Intake:
     def _commit(self, taken: list[_Pending]) -> None:
         try:
             batches = [batch for pending in taken for batch in pending.batches]
-            counted = self._count_spans(batches)
+            spans = self._select_spans(batches)
             self.store.write(self.metrics.prepare(batches))
         except Exception as error:
             self.metrics.forget()
             for pending in taken:
                 pending.done.set_exception(error)
         else:
-            self.span_metrics.keep(counted)
+            self.span_metrics.keep(spans)
             for pending in taken:
                 pending.done.set_result(None)
         finally:
             with self._cond:
                 self._queued_rows -= sum(pending.rows for pending in taken)
 
-    def _count_spans(self, batches: list[tuple[str, pa.Table]]) -> Counts:
-        """What the spans add to the families counted from them; nothing, and a log line,
-        if counting fails: the spans are stored all the same."""
+    def _select_spans(self, batches: list[tuple[str, pa.Table]]) -> list[pa.Table]:
+        """The spans the families counted from them will read; none, and a log line, if
+        that fails: the spans are stored all the same."""
         try:
-            return self.span_metrics.count(batches)
+            return self.span_metrics.select(batches)
         except Exception:
-            log.exception("the metrics of a commit's spans could not be counted")
-            return {}
+            log.exception("the spans of a commit could not be kept for counting")
+            return []
 
     def _write_span_metrics(self, force: bool) -> None:
-        """Store the metrics counted from spans once they are due (all of them at a stop)."""
-        taken = self.span_metrics.take(force)
+        """Count the stored spans and store their metrics once they are due (all of them
+        at a stop). A failure to count loses those counts and is logged; a failure to store
+        keeps them for the next flush."""
+        try:
+            taken = self.span_metrics.take(force)
+        except Exception:
+            log.exception("the metrics of the stored spans could not be counted")
+            return
         if taken is None:
             return
         points, counts = taken
@@ -230,7 +236,7 @@ class Intake:
             self.store.write(self.metrics.prepare([("metric_deltas", points)]))
         except Exception:
             self.metrics.forget()
-            self.span_metrics.keep(counts)  # written with the next flush
+            self.span_metrics.restore(counts)
             log.exception("the metrics counted from spans could not be stored; retrying")
 
     def close(self, timeout: float = 30.0) -> None:

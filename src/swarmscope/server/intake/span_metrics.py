@@ -7,8 +7,9 @@ names and labels: an agent run adds one to ``agent_sessions_total`` and its dura
 ``agent_session_duration_seconds``, a tool call to the tool families, an LLM call to the
 request, duration and token families, a handoff to the handoff families (``RULES``).
 
-Counting is columnar (Arrow's group-by over each commit's spans), so it costs the intake a
-few percent. The counts are written every ``FLUSH_SECONDS`` as one delta point per series,
+Counting is columnar and happens once per flush (Arrow's group-by over the spans of every
+commit stored since the last), so it costs the intake a few percent. The counts are written
+every ``FLUSH_SECONDS`` as one delta point per series,
 added to a running total by the delta accumulator (``metric_delta``) like any sender's
 deltas: derived series are cumulative, survive restarts and are read by the same engine.
 They are stored with ``source`` ``spans`` under a series key of their own, so they never
@@ -60,6 +61,9 @@ from swarmscope.server.store.rows import DERIVED_FROM_SPANS, DeltaRow, arrow_bat
 pc: Any = pyarrow.compute
 # How often counts become points: a dashboard is this much behind the spans at most.
 FLUSH_SECONDS = 2.0
+# Spans kept for the next flush at most: more, and it is due at once (the columns of
+# 64k spans hold their requests' buffers, some tens of MB).
+MAX_ROWS = 65_536
 # How far up a span's parents the agent of a tool or LLM call is looked for.
 MAX_DEPTH = 32
 _NOT_A_NAME = re.compile(r"[^a-zA-Z0-9_]")
@@ -149,6 +153,26 @@ _COLUMNS = (
     "status",
     "bucket",
 )
+# The stored span columns counting reads: the rules' columns, and what finds a span's agent.
+_KEPT = [
+    "span_id",
+    "parent_span_id",
+    "resource_id",
+    "service",
+    "operation",
+    "agent",
+    "tool",
+    "model",
+    "provider",
+    "handoff_from",
+    "handoff_to",
+    "wait",
+    "status",
+    "duration_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+]
 
 
 @dataclass
@@ -177,43 +201,55 @@ def prometheus_namespace(raw: Any) -> str:
 
 
 class SpanMetrics:
-    """Counts commits' spans (``count``) and writes the counts as points when due (``take``)."""
+    """Keeps stored commits' spans (``select``, then ``keep``) and, when due, counts them
+    and writes the counts as points (``take``).
 
-    def __init__(self, flush_seconds: float = FLUSH_SECONDS) -> None:
+    Counting waits for the flush: Arrow's kernels and the group-by cost about the same for
+    a commit's thousand spans as for a flush's hundred thousand, so counting per flush costs
+    the intake a fraction of what counting per commit did. What waits is a few columns of
+    each span (``_KEPT``), at most ``max_rows`` of them: more, and the flush is due at once.
+    """
+
+    def __init__(self, flush_seconds: float = FLUSH_SECONDS, max_rows: int = MAX_ROWS) -> None:
         self.flush_seconds = flush_seconds
+        self.max_rows = max_rows
         self._namespaces: dict[str, str] = {}
-        self._pending: Counts = {}
+        self._spans: list[pa.Table] = []
+        self._rows = 0
+        self._unwritten: Counts = {}
         self._flushed_at = time.monotonic()
         self._last_ns = 0
 
-    # -- counting ----------------------------------------------------------------------------
-    def count(self, batches: Iterable[tuple[str, pa.Table]]) -> Counts:
-        """What a commit's ``spans`` batches add, kept apart until the commit is stored
-        (``keep``): a failed commit's spans must not be counted."""
-        counts: Counts = {}
-        batches = list(batches)
+    # -- keeping -----------------------------------------------------------------------------
+    def select(self, batches: Iterable[tuple[str, pa.Table]]) -> list[pa.Table]:
+        """A commit's spans as the columns counting reads (no copy), kept apart until the
+        commit is stored (``keep``): a failed commit's spans must not be counted."""
+        selected = []
         for table, batch in batches:
             if table == "resources":
                 self._learn(batch)
-        # The commit's requests as one table (their columns side by side, not copied): each
-        # step below is one kernel call per commit, however many requests it holds.
-        spans = [batch for table, batch in batches if table == "spans" and batch.num_rows]
-        columns = self._columns(pa.concat_tables(spans)) if spans else None
-        if columns is not None:
-            _tally(counts, columns)
-        return counts
+            elif table == "spans" and batch.num_rows:
+                selected.append(batch.select(_KEPT))
+        return selected
 
-    def keep(self, counts: Counts) -> None:
-        """Add a stored commit's counts to those the next flush writes."""
+    def keep(self, spans: list[pa.Table]) -> None:
+        """Count a stored commit's spans at the next flush."""
+        self._spans.extend(spans)
+        self._rows += sum(batch.num_rows for batch in spans)
+
+    def restore(self, counts: Counts) -> None:
+        """Counts whose points could not be stored: written with the next flush."""
         for key, series in counts.items():
-            pending = self._pending.get(key)
-            if pending is None:
-                self._pending[key] = series
+            unwritten = self._unwritten.get(key)
+            if unwritten is None:
+                self._unwritten[key] = series
                 continue
-            pending.value += series.value
-            pending.count += series.count
-            pending.total += series.total
-            pending.buckets = [a + b for a, b in zip(pending.buckets, series.buckets, strict=True)]
+            unwritten.value += series.value
+            unwritten.count += series.count
+            unwritten.total += series.total
+            unwritten.buckets = [
+                a + b for a, b in zip(unwritten.buckets, series.buckets, strict=True)
+            ]
 
     def _learn(self, resources: pa.Table) -> None:
         if len(self._namespaces) > 100_000:
@@ -224,6 +260,16 @@ class SpanMetrics:
             if resource_id is not None and attributes and resource_id not in self._namespaces:
                 found = orjson.loads(attributes).get(SERVICE_NAMESPACE)
                 self._namespaces[resource_id] = prometheus_namespace(found)
+
+    def _count(self) -> Counts:
+        """The kept spans' counts, added to the unwritten ones; the kept spans are gone
+        afterwards, counted or not (a failure is the caller's to log)."""
+        spans, self._spans, self._rows = self._spans, [], 0
+        counts, self._unwritten = self._unwritten, {}
+        columns = self._columns(pa.concat_tables(spans)) if spans else None
+        if columns is not None:
+            _tally(counts, columns)
+        return counts
 
     def _columns(self, batch: pa.Table) -> pa.Table | None:
         """The batch's counted spans as the columns the rules read (its waits twice: as
@@ -272,19 +318,22 @@ class SpanMetrics:
     # -- writing -------------------------------------------------------------------------------
     @property
     def pending(self) -> bool:
-        return bool(self._pending)
+        return bool(self._spans or self._unwritten)
 
     def seconds_to_flush(self) -> float:
+        if self._rows >= self.max_rows:
+            return 0.0
         return max(self._flushed_at + self.flush_seconds - time.monotonic(), 0.0)
 
     def take(self, force: bool = False) -> tuple[pa.Table, Counts] | None:
-        """The pending counts as delta points once they are due (or ``force``), with the
-        counts themselves (``keep`` them again if the points could not be stored)."""
-        if not self._pending or (not force and self.seconds_to_flush() > 0):
+        """The kept spans' counts as delta points once they are due (or ``force``), with
+        the counts themselves (``restore`` them if the points could not be stored). Raises
+        what counting raised; the spans it failed on are not counted again."""
+        if not self.pending or (not force and self.seconds_to_flush() > 0):
             return None
-        taken, self._pending = self._pending, {}
         self._flushed_at = time.monotonic()
-        return self._points(taken), taken
+        counts = self._count()
+        return (self._points(counts), counts) if counts else None
 
     def _points(self, counts: Counts) -> pa.Table:
         # One time per flush, later than the last: each derived stream adds contiguously.
@@ -410,11 +459,12 @@ def _new_series(spec: MetricSpec, namespace: str, service: str, values: tuple[st
 
 def _agents(kept: pa.Table, batch: pa.Table) -> pa.ChunkedArray | pa.Array:
     """The agent of each kept span: its own, or for a tool, LLM or handoff span that names
-    none, the agent of the nearest agent run above it in the same request ("" if none).
+    none, the agent of the nearest agent run above it among the spans of the flush ("" if
+    none).
 
     Most conventions name the agent on its run only, and the catalog's tool and LLM
     families are labelled by agent. A sender exports a trace's spans together (a batch
-    processor), so the run is usually in the request; when it is not, the label is empty.
+    processor), so the run is usually in the same flush; when it is not, the label is empty.
     """
     agent = kept["agent"]
     is_run = pc.equal(kept["operation"], _RUN_OPERATION)

@@ -229,6 +229,15 @@ def test_langgraphs_interrupt_is_a_wait_of_its_node(store: Store):
         assert set(runs) == {("supervisor",), ("worker",), ("human_review",)}, runs
 
 
+def test_langgraphs_tool_node_calls_are_the_agents_that_asked_for_them(store: Store):
+    # The recorded graph: supervisor -> worker -> tools -> worker -> human_review. The tool
+    # node is a sibling of the worker's node, not inside it: its call is the worker's.
+    with serve(create_app(store, ServerSettings())) as url:
+        post_fixture(url, "openinference_langgraph")
+        tools = ("agent_tool_calls_total", DEFAULT_NAMESPACE, "agent_type", "tool_name")
+        wait_for(store, *tools, expected={("worker", "get_weather"): 1.0})
+
+
 # --- counting at the flush, in the writer ---
 
 

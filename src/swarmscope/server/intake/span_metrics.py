@@ -155,8 +155,10 @@ _COLUMNS = (
 )
 # The stored span columns counting reads: the rules' columns, and what finds a span's agent.
 _KEPT = [
+    "trace_id",
     "span_id",
     "parent_span_id",
+    "start_ns",
     "resource_id",
     "service",
     "operation",
@@ -483,4 +485,42 @@ def _agents(kept: pa.Table, batch: pa.Table) -> pa.ChunkedArray | pa.Array:
         above = pc.take(parents, pc.index_in(above, value_set=ids))
         if not pc.any(pc.and_(pc.is_null(found), pc.is_valid(above))).as_py():
             break
-    return pc.fill_null(pc.if_else(is_run, agent, found), _EMPTY)
+    found = pc.if_else(is_run, agent, found)
+    missing = pc.and_(pc.is_null(found), pc.invert(is_run))
+    if pc.any(missing).as_py():
+        found = _after_runs(kept, missing, found, runs)
+    return pc.fill_null(found, _EMPTY)
+
+
+# How far back in its trace a span looks for the agent run it follows: any distance.
+_ANY_EARLIER = -(2**62)
+
+
+def _after_runs(kept: pa.Table, missing: Any, found: Any, runs: pa.Table) -> Any:
+    """``found``, with each span still without an agent given the agent of the latest run
+    in its trace that started before it.
+
+    A graph framework may run a tool beside the agent that asked for it rather than inside
+    its run: LangGraph's tool node is a node of its own, after the agent node whose model
+    call named the tools. The run it follows is the agent it works for.
+    """
+    missing, found = _one_chunk(missing), _one_chunk(found)
+    later = (
+        kept.select(["trace_id", "start_ns"])
+        .filter(missing)
+        .append_column("row", pc.indices_nonzero(missing))
+        .sort_by("start_ns")
+    )
+    earlier = (
+        runs.select(["trace_id", "start_ns", "agent"])
+        .rename_columns(["trace_id", "start_ns", "run_agent"])
+        .sort_by("start_ns")
+    )
+    joined = later.join_asof(earlier, on="start_ns", by="trace_id", tolerance=_ANY_EARLIER)
+    agents = joined.sort_by("row")["run_agent"].combine_chunks()
+    return pc.replace_with_mask(found, missing, agents)
+
+
+def _one_chunk(values: Any) -> pa.Array:
+    """An array in one piece: what a mask must be for Arrow's replace_with_mask."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

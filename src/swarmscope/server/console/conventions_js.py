@@ -11,23 +11,12 @@ the current conventions. Regenerate with ``python -m swarmscope.server.console.c
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from pathlib import Path
-from types import ModuleType
 
 from swarmscope.conventions import attributes, spans
+from swarmscope.conventions.typescript import constants
 
 OUTPUT = Path(__file__).parent / "static" / "conventions.js"
-
-
-def _constants(module: ModuleType, values: Collection[str]) -> dict[str, str]:
-    """The module's upper-case string constants whose value is in ``values``, each value
-    under the first name declared for it (``LINK_HANDOFF`` re-uses ``HANDOFF``'s word)."""
-    names: dict[str, str] = {}
-    for name, value in vars(module).items():
-        if name.isupper() and isinstance(value, str) and value in values:
-            names.setdefault(value, name)
-    return {name: value for value, name in names.items()}
 
 
 def _object(name: str, entries: dict[str, str], comment: str) -> str:
@@ -44,17 +33,17 @@ def render() -> str:
             " `python -m swarmscope.server.console.conventions_js`: do not edit.\n",
             _object(
                 "ATTRIBUTES",
-                _constants(attributes, attributes.ATTRIBUTES),
+                constants(attributes, attributes.ATTRIBUTES),
                 "Attribute keys (conventions/attributes.py).",
             ),
             _object(
                 "OPERATIONS",
-                _constants(spans, spans.OPERATIONS),
+                constants(spans, spans.OPERATIONS),
                 "Values of gen_ai.operation.name (conventions/spans.py).",
             ),
             _object(
                 "SPAN_PREFIXES",
-                _constants(spans, prefixes),
+                constants(spans, prefixes),
                 "The first word of span names: name === `${prefix} ${subject}`.",
             ),
             "// The operations that are LLM calls.\n"

@@ -309,7 +309,8 @@ def started(
         line = process.stdout.readline()
         if "http://" not in line:
             raise RuntimeError(f"{command[:4]} did not start: {line!r}")
-        yield line[line.index("http://") :].strip(), psutil.Process(process.pid)
+        # The URL alone: the line may go on ("... and 127.0.0.1:4317 (OTLP/gRPC)").
+        yield line[line.index("http://") :].split()[0], psutil.Process(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)

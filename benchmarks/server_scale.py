@@ -46,13 +46,14 @@ _COPIES = "(SELECT k, {first} + k * {spacing} - {oldest} AS shift FROM range({co
 _SPANS = f"""
     INSERT INTO spans
     SELECT * FROM (
-        SELECT printf('%08x', k) || trace_id[9:] AS trace_id,
-               printf('%04x', k) || span_id[5:] AS span_id,
-               printf('%04x', k) || parent_span_id[5:] AS parent_span_id,
-               name, kind, service, start_ns + shift AS start_ns, end_ns + shift AS end_ns,
-               duration_ms, status, status_message, operation, agent, tool, model,
-               input_tokens, output_tokens, attributes, events, links, resource_id
-        FROM template.spans, {_COPIES}
+        SELECT s.* REPLACE (
+                   printf('%08x', k) || trace_id[9:] AS trace_id,
+                   printf('%04x', k) || span_id[5:] AS span_id,
+                   printf('%04x', k) || parent_span_id[5:] AS parent_span_id,
+                   start_ns + shift AS start_ns,
+                   end_ns + shift AS end_ns
+               )
+        FROM template.spans AS s, {_COPIES}
         ORDER BY start_ns DESC LIMIT {{spans}}
     ) ORDER BY start_ns
 """
@@ -71,7 +72,7 @@ _METRICS = """
            series, labels,
            CASE WHEN kind = 'counter' THEN value * (step + 1) ELSE value END,
            count * (step + 1), sum * (step + 1), bounds,
-           list_transform(buckets, lambda b: b * (step + 1))
+           list_transform(buckets, lambda b: b * (step + 1)), source
     FROM (
         SELECT * FROM template.metric_points
         QUALIFY row_number() OVER (PARTITION BY series ORDER BY time_ns DESC) = 1
@@ -183,7 +184,11 @@ def main() -> None:
             began = time.perf_counter()
             template = args.template or record_demo(Path(scratch), args.demo_seconds)
             recorded = time.perf_counter() - began
-            counts = fill(data / STORE_FILE, template, args.spans, args.metric_interval)
+            try:
+                counts = fill(data / STORE_FILE, template, args.spans, args.metric_interval)
+            except BaseException:
+                (data / STORE_FILE).unlink(missing_ok=True)  # not a store to reuse
+                raise
             print(
                 f"filled in {time.perf_counter() - began:.0f} s (demo {recorded:.0f} s):"
                 f" {counts['spans']:,} spans in {counts['traces']:,} traces,"
@@ -203,6 +208,8 @@ def main() -> None:
             str(data),
             "--max-size-mb",
             str(int(size_mb * 4) + 1024),
+            "--grpc-port",
+            "-1",
         ]
         with started(serve) as (url, process), httpx.Client(base_url=url, timeout=120) as client:
             time.sleep(1.0)

@@ -79,3 +79,15 @@ def telemetry(tmp_path: Path) -> Iterator[Captured]:
         yield Captured(rt, span_exporter, log_exporter, log_file)
     finally:
         swarmscope.shutdown()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    """An empty server store in the test's folder, closed after the test."""
+    from swarmscope.server.store.database import Store  # the server's extra, not the SDK's
+
+    opened = Store(tmp_path / "store.duckdb")
+    try:
+        yield opened
+    finally:
+        opened.close()

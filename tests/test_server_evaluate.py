@@ -111,15 +111,6 @@ def values(samples: list[Sample], label: str | None = None) -> dict[str | None, 
     return {(s.labels.get(label) if label else None): s.value for s in samples}
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store.duckdb")
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def at(store: Store, query: Query, seconds: float) -> list[Sample]:
     return evaluate_at(store, query, NS, (T0 + int(seconds * 1000)) * MS)
 

@@ -5,8 +5,9 @@ LangGraph recorded); and counted once for an app that pushes them and sends its 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -90,15 +91,6 @@ def wait_for(store: Store, family: str, namespace: str, *by: str, expected: dict
         assert time.monotonic() < deadline, found
         time.sleep(0.1)
     return found
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store.duckdb")
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def test_an_app_that_pushes_no_metrics_fills_the_agent_tool_and_llm_families(store: Store):
@@ -241,7 +233,7 @@ def test_langgraphs_tool_node_calls_are_the_agents_that_asked_for_them(store: St
 # --- counting at the flush, in the writer ---
 
 
-def traced_apart(runs: int) -> list[bytes]:
+def traced_apart(runs: int, agent_name: str = "planner") -> list[bytes]:
     """The ``foreign_app``'s runs as an exporter without batching sends them: a request per
     span, each tool and model call before the run it ran in (it ends first)."""
     exporter = InMemorySpanExporter()
@@ -251,8 +243,8 @@ def traced_apart(runs: int) -> list[bytes]:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("an-instrumentor")
     for _ in range(runs):
-        agent = {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: "planner"}
-        with tracer.start_as_current_span(f"{INVOKE_AGENT} planner", attributes=agent):
+        agent = {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: agent_name}
+        with tracer.start_as_current_span(f"{INVOKE_AGENT} {agent_name}", attributes=agent):
             tool = {GEN_AI_OPERATION_NAME: EXECUTE_TOOL, GEN_AI_TOOL_NAME: "search"}
             with tracer.start_as_current_span(f"{EXECUTE_TOOL} search", attributes=tool):
                 pass
@@ -289,18 +281,18 @@ def test_a_flush_is_due_once_enough_spans_wait_whatever_the_interval(store: Stor
 def test_spans_that_cannot_be_counted_are_stored_and_logged(
     store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
+    # Counting fails for the spans of one agent, whose name the counting cannot take.
+    monkeypatch.setattr(span_metrics, "_tally", failing_for("unreadable"))
     intake = Intake(store)
     intake.span_metrics = SpanMetrics(flush_seconds=3600, max_rows=1)  # a flush per commit
     try:
-        with monkeypatch.context() as patched:
-            patched.setattr(span_metrics, "_tally", fail_to_count)
-            submit_each(intake, traced_apart(runs=2))
-            deadline = time.monotonic() + 30
-            # Until the writer has tried (and failed) to count all of them.
-            while intake.span_metrics.pending or "could not be counted" not in caplog.text:
-                assert time.monotonic() < deadline, "the failure was not logged"
-                time.sleep(0.05)
-        # Counting works again for what comes next; the spans it failed on are all stored.
+        submit_each(intake, traced_apart(runs=2, agent_name="unreadable"))
+        deadline = time.monotonic() + 30
+        # Until the writer has taken all of them for counting, and failed at least once.
+        while intake.span_metrics.pending or "could not be counted" not in caplog.text:
+            assert time.monotonic() < deadline, "the failure was not logged"
+            time.sleep(0.05)
+        # Counting goes on for what comes next; the spans it failed on are all stored.
         submit_each(intake, traced_apart(runs=1))
         wait_for(store, "agent_sessions_total", "shop", "agent_type", expected={("planner",): 1.0})
     finally:
@@ -309,5 +301,12 @@ def test_spans_that_cannot_be_counted_are_stored_and_logged(
     assert spans == 6
 
 
-def fail_to_count(counts: object, spans: object) -> None:
-    raise ValueError("a column the counting did not expect")
+def failing_for(agent: str) -> Callable[[Any, Any], None]:
+    real = span_metrics._tally
+
+    def tally(counts: Any, spans: Any) -> None:
+        if agent in spans["agent"].to_pylist():
+            raise ValueError(f"an agent name the counting did not expect: {agent}")
+        real(counts, spans)
+
+    return tally

@@ -4,10 +4,6 @@ spans' windows or among every span, in the order of the traces' first spans."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.traces import FIRST_WINDOW_NS, trace_summaries
@@ -42,15 +38,6 @@ def span(trace: int, number: int, start_ns: int, parent: int | None = None, **fi
         resource_id="",
     )
     return dataclasses.replace(row, **fields)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store.duckdb")
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def ids(rows: list[dict]) -> list[int]:

@@ -536,3 +536,44 @@ def test_an_llm_calls_messages_read_as_a_chat_with_its_cost(console: Watched, se
     expect(page.locator("dl.facts").last).to_contain_text("$0.0000")
     console.shot("llm-chat")
     console.assert_clean()
+
+
+def test_an_exception_event_shows_its_type_message_and_stack(console: Watched, server: str):
+    trace_id, span_id = "8a" * 16, "8b" * 8
+    stack = 'Traceback (most recent call last):\n  File "crm.py", line 12, in fetch\nTimeoutError'
+    event_attributes = {
+        "exception.type": "TimeoutError",
+        "exception.message": "the CRM did not answer",
+        "exception.stacktrace": stack,
+    }
+    now = time.time_ns()
+    span = {
+        "traceId": trace_id,
+        "spanId": span_id,
+        "name": "execute_tool fetch_account",
+        "startTimeUnixNano": str(now - 10**9),
+        "endTimeUnixNano": str(now),
+        "status": {"code": 2, "message": "the CRM did not answer"},
+        "events": [
+            {
+                "name": "exception",
+                "timeUnixNano": str(now - 10**8),
+                "attributes": [
+                    {"key": key, "value": {"stringValue": value}}
+                    for key, value in event_attributes.items()
+                ],
+            }
+        ],
+    }
+    payload = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}
+    assert httpx.post(f"{server}/v1/traces", json=payload).status_code == 200
+    page = console.page
+    page.goto(f"/#/traces/{trace_id}?span={span_id}")
+    event = page.locator(".event")
+    expect(event).to_have_count(1)
+    expect(event).to_contain_text("exception")
+    expect(event).to_contain_text("TimeoutError")
+    expect(event).to_contain_text('File "crm.py", line 12, in fetch')
+    expect(page.locator(".wf-event.error")).to_have_count(1)
+    assert "[object" not in page.locator("body").inner_text()
+    console.assert_clean()

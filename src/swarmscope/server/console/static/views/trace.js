@@ -100,7 +100,7 @@ function detail(span, traceId, startNs) {
     h("h3", {}, "Attributes"),
     attributeTable(span.attributes),
     h("h3", {}, `Events (${events.length})`),
-    events.length ? events : h("p", { class: "muted" }, "No events."),
+    ...(events.length ? events : [h("p", { class: "muted" }, "No events.")]),
     h("details", {}, h("summary", {}, "Resource"), attributeTable(span.resource)),
   ];
 }

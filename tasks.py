@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -28,7 +29,35 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 def run(*command: str | Path) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
-    subprocess.run([str(part) for part in command], cwd=ROOT, check=True)
+    arguments = [str(part) for part in command]
+    process = subprocess.Popen(arguments, cwd=ROOT)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        stop(process)
+        raise
+    if code:
+        raise subprocess.CalledProcessError(code, arguments)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Let an interrupted command stop what it started before this script exits.
+
+    Ctrl-C in a terminal reaches the command too; one sent to this script alone does not, so
+    it is passed on (a command that had it already takes the second as "stop now", as the
+    demo does). Killing it instead, as ``subprocess.run`` does, would leave its own children
+    (the demo's server and services) running, holding their ports.
+    """
+    try:
+        if os.name != "nt":
+            process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired):
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def setup(extras: str) -> None:
@@ -45,7 +74,7 @@ def setup(extras: str) -> None:
         *(ROOT / path for path in compiled),
     ]
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in built_from)).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    if installed(extras, digest):
         return
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     target = f".[{extras}]" if extras else "."
@@ -61,6 +90,17 @@ def setup(extras: str) -> None:
         EXAMPLE,
     )
     stamp.write_text(digest)
+
+
+def installed(extras: str, digest: str) -> bool:
+    """Whether these extras, or more, were installed from the same sources (the test
+    command installs the demo's too, so the demo after it starts at once)."""
+    wanted = set(filter(None, extras.split(",")))
+    for stamp in VENV.glob(".installed-*"):
+        had = set(stamp.name.removeprefix(".installed-").split(",")) - {"base"}
+        if wanted <= had and stamp.read_text() == digest:
+            return True
+    return False
 
 
 # Real components the tests run, from Debian's packages: binary -> package. The console's

@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
     from swarmscope.integrations.ag_ui import ag_ui_stream
+    from swarmscope.integrations.other_spans import count_other_spans
     from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
     from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
 
@@ -142,6 +143,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
     "swarmscope.integrations.ag_ui": ("ag_ui_stream",),
+    "swarmscope.integrations.other_spans": ("count_other_spans",),
     "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
     "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
 }
@@ -195,6 +197,7 @@ __all__ = [
     "categorize_http_status",
     "continue_trace",
     "copilotkit_action",
+    "count_other_spans",
     "current",
     "current_trace_id",
     "db_pool",

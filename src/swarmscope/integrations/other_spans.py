@@ -33,7 +33,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from swarmscope import integrations
 from swarmscope.conventions.agent_model import AGENT_KEYS, AgentFields, derive
@@ -47,7 +47,7 @@ from swarmscope.conventions.spans import (
 )
 from swarmscope.instrument.operation import current_agent
 from swarmscope.prices import price_for
-from swarmscope.telemetry.runtime import Runtime, current
+from swarmscope.telemetry.runtime import Runtime, current, is_initialized
 from swarmscope.telemetry.tracing import attributes_of, has_events
 
 WHERE = "other_spans"
@@ -57,6 +57,7 @@ MAX_DEPTH = 32
 RUN_OPERATION = "run"
 _LLM = frozenset(LLM_OPERATIONS)
 _COUNTED = frozenset({EXECUTE_TOOL, HANDOFF, *_LLM})
+_KIND_NAMES = {kind: kind.name.lower() for kind in SpanKind}
 
 
 @dataclass
@@ -113,11 +114,13 @@ class OtherSpanMetrics(SpanProcessor):
             _count_error()
 
     def shutdown(self) -> None:
-        """Whatever still waits for its agent is recorded without one."""
+        """Whatever still waits for its agent is recorded without one (if swarmscope runs)."""
         with self._lock:
             waiting = list(self._waiting.values())
             self._waiting.clear()
             self._open.clear()
+        if not waiting or not is_initialized():
+            return
         rt = current()
         for calls in waiting:
             for call in calls:
@@ -135,7 +138,7 @@ class OtherSpanMetrics(SpanProcessor):
         attrs = attributes_of(span)
         fields = derive(
             span.name,
-            span.kind.name.lower(),
+            _KIND_NAMES[span.kind],
             attrs if type(attrs) is dict else dict(attrs),
             events,
         )

@@ -1,5 +1,6 @@
 """ss.ag_ui_stream on a real AG-UI endpoint: a Starlette app that streams ag-ui-protocol's
-events through its EventEncoder, called over httpx's ASGI transport.
+events through its EventEncoder, called over httpx's ASGI transport; the events are
+scripted, or those of CopilotKit's LangGraph agent around a graph that interrupts.
 
 What a user relies on: events counted by type, the run as an agent run whose status says how
 it ended (an interrupt is no success), one pending approval per interrupt that the resuming
@@ -29,6 +30,10 @@ from ag_ui.core import (
     TextMessageStartEvent,
 )
 from ag_ui.encoder import EventEncoder
+from copilotkit import LangGraphAGUIAgent
+from langgraph.checkpoint.memory import MemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.types import interrupt
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -333,4 +338,83 @@ def test_pending_interrupts_are_bounded_and_expire(telemetry):
     assert len(expiring) == 0
     assert telemetry.metric(
         "hitl_approval_timeouts_total", approval_type="tool_approval", agent_type="unknown"
+    )
+
+
+class Mail(MessagesState):
+    decision: str
+
+
+def mail_graph() -> Any:
+    """A LangGraph agent that stops for a person before it sends anything."""
+
+    def confirm(state: Mail) -> dict[str, str]:
+        answer = interrupt({"question": "Send the e-mail?"})
+        return {"decision": json.dumps(answer)}
+
+    graph = StateGraph(Mail)
+    graph.add_node("confirm", confirm)
+    graph.add_edge(START, "confirm")
+    graph.add_edge("confirm", END)
+    return graph.compile(checkpointer=MemorySaver())
+
+
+@pytest.mark.parametrize("structured", [True, False], ids=["outcome", "legacy-custom-event"])
+def test_copilotkit_langgraph_agent_stream_through_the_wrapper(telemetry, structured):
+    """Both ways CopilotKit's agent reports an interrupt: RUN_FINISHED's outcome answered by
+    resume[] (opt-in), or its default CUSTOM on_interrupt answered by command.resume."""
+    graph = mail_graph()
+
+    async def run_agent(request: Request) -> StreamingResponse:
+        run_input = RunAgentInput.model_validate(await request.json())
+        agent = LangGraphAGUIAgent(name="mailer", graph=graph)
+        agent.emit_interrupt_outcome = structured
+        encoder = EventEncoder()
+        observed = ss.ag_ui_stream(agent.run(run_input), agent="mailer", run_input=run_input)
+        return StreamingResponse(
+            (encoder.encode(event) async for event in observed),
+            media_type=encoder.get_content_type(),
+        )
+
+    app = Starlette(routes=[Route("/agent", run_agent, methods=["POST"])])
+    first = run_input("run-1")
+    first["messages"] = [{"id": "u1", "role": "user", "content": "Mail Bob the report"}]
+    sent = asyncio.run(post(app, first))
+
+    finished = sent[-1]
+    assert finished["type"] == "RUN_FINISHED"
+    kinds = {event["type"] for event in sent}
+    for kind in kinds:
+        assert telemetry.metric("ag_ui_events_emitted_total", event_type=kind, agent_type="mailer")
+    assert telemetry.metric(
+        "agent_sessions_total", agent_type="mailer", status="interrupted", operation="ag_ui_run"
+    )
+    second = run_input("run-2")
+    second["messages"] = first["messages"]
+    answer = {"approved": True}
+    if structured:
+        [asked] = finished["outcome"]["interrupts"]
+        approval_type = asked["reason"]
+        second["resume"] = [{"interruptId": asked["id"], "status": "resolved", "payload": answer}]
+    else:
+        assert "outcome" not in finished
+        assert any(e["type"] == "CUSTOM" and e["name"] == "on_interrupt" for e in sent)
+        approval_type = "on_interrupt"
+        second["forwardedProps"] = {"command": {"resume": answer}}
+    assert telemetry.metric("hitl_approvals_pending", approval_type=approval_type) == 1
+
+    sent = asyncio.run(post(app, second))
+
+    assert sent[-1]["type"] == "RUN_FINISHED" and "outcome" not in sent[-1]
+    state = graph.get_state({"configurable": {"thread_id": "thread-1"}})
+    assert json.loads(state.values["decision"]) == answer  # the graph went on with the answer
+    assert telemetry.metric("hitl_approvals_pending", approval_type=approval_type) == 0
+    assert telemetry.metric(
+        "hitl_approvals_received_total",
+        approval_type=approval_type,
+        decision="approved",
+        agent_type="mailer",
+    )
+    assert telemetry.metric(
+        "agent_sessions_total", agent_type="mailer", status="success", operation="ag_ui_run"
     )

@@ -6,7 +6,9 @@ event objects or their dicts) and hands each on unchanged, at once: it counts th
 families) that ends the way the stream says. ``RUN_ERROR`` is a failure; a ``RUN_FINISHED``
 whose outcome is ``interrupt`` is no success (the run's status is ``interrupted``) and opens
 one approval per interrupt, pending until a later run of the same thread carries a
-``resume`` entry for it; that run settles it (decision, latency from the interrupt). A
+``resume`` entry for it; that run settles it (decision, latency from the interrupt).
+ag-ui-langgraph's default stream (CopilotKit's LangGraph agent) says it differently, a CUSTOM
+``on_interrupt`` event answered by ``forwardedProps.command.resume``: read the same way. A
 client that goes away mid-stream ends the run as cancelled.
 
 Works with anything that yields AG-UI events, through any encoder::
@@ -71,6 +73,11 @@ INTERRUPT_TIMEOUT_S = 24 * 3600.0
 RUN_STARTED = "RUN_STARTED"
 RUN_FINISHED = "RUN_FINISHED"
 RUN_ERROR = "RUN_ERROR"
+CUSTOM = "CUSTOM"
+# The interrupt of ag-ui-langgraph's (and so CopilotKit's) default stream: a CUSTOM event of
+# this name, then a plain RUN_FINISHED; it carries no id, and the next run answers it with
+# forwardedProps.command.resume. One such approval waits per thread, under this key.
+LEGACY_INTERRUPT = "on_interrupt"
 
 
 def ag_ui_stream(
@@ -152,6 +159,7 @@ class _StreamRun:
         self.approval_type = approval_type
         self.interrupt_timeout = interrupt_timeout
         self.outcome: str | None = None
+        self.legacy_interrupt = False
 
     def start(self, headers: Mapping[str, str] | None) -> None:
         with _remote_parent(headers):
@@ -174,6 +182,8 @@ class _StreamRun:
         elif kind == RUN_ERROR:
             self.outcome = AG_UI_ERROR
             self.op.mark_failed(FAILURE)
+        elif kind == CUSTOM and _field(event, "name") == LEGACY_INTERRUPT:
+            self.legacy_interrupt = True
 
     def finish(self, error: BaseException | None) -> None:
         if error is not None and self.outcome is None:
@@ -193,7 +203,11 @@ class _StreamRun:
 
     def _finished(self, outcome: Any) -> None:
         kind = _text(_field(outcome, "type")) or AG_UI_SUCCESS
-        if kind == AG_UI_INTERRUPT:
+        if kind == AG_UI_SUCCESS and self.legacy_interrupt:
+            self.outcome = AG_UI_INTERRUPT
+            self.op.interrupted()
+            self._ask({"id": LEGACY_INTERRUPT, "reason": LEGACY_INTERRUPT})
+        elif kind == AG_UI_INTERRUPT:
             self.outcome = AG_UI_INTERRUPT
             self.op.interrupted()
             interrupts = _items(_field(outcome, "interrupts"))
@@ -227,24 +241,38 @@ class _StreamRun:
         PENDING.put((self.thread_id or "", interrupt_id), approval, self.interrupt_timeout)
 
     def _resume(self) -> None:
-        """Settle the approvals the input's resume entries answer."""
+        """Settle the approvals the input answers: its resume entries, or the legacy
+        ``forwardedProps.command.resume`` of a stream that sent no interrupt ids."""
         entries = _items(_field(self.run_input, "resume"))
         answered = []
         for entry in entries:
             interrupt_id = _text(_field(entry, "interrupt_id", "interruptId"))
-            if not interrupt_id:
-                continue
-            answered.append(interrupt_id)
-            approval = PENDING.take((self.thread_id or "", interrupt_id))
-            if approval is None:
-                continue
-            self.op.span.add_link(approval.span.get_span_context(), {SWARMSCOPE_LINK: LINK_RESUMES})
-            status = _text(_field(entry, "status"))
-            if status != AG_UI_CANCELLED:
-                approval.resolve(decision_of(_field(entry, "payload")))
-            approval.finish()
+            if interrupt_id:
+                answered.append(interrupt_id)
+                cancelled = _text(_field(entry, "status")) == AG_UI_CANCELLED
+                decision = None if cancelled else decision_of(_field(entry, "payload"))
+                self._settle(interrupt_id, decision)
+        command = _field(_field(self.run_input, "forwarded_props", "forwardedProps"), "command")
+        legacy = _field(command, "resume")
+        if (
+            legacy is not None
+            and not entries
+            and self._settle(LEGACY_INTERRUPT, decision_of(legacy))
+        ):
+            answered.append(LEGACY_INTERRUPT)
         if answered:
             self.op.set_attribute(AG_UI_INTERRUPT_IDS, answered)
+
+    def _settle(self, interrupt_id: str, decision: str | None) -> bool:
+        """Settle one waiting approval of this thread (``None``: abandoned, no decision)."""
+        approval = PENDING.take((self.thread_id or "", interrupt_id))
+        if approval is None:
+            return False
+        self.op.span.add_link(approval.span.get_span_context(), {SWARMSCOPE_LINK: LINK_RESUMES})
+        if decision is not None:
+            approval.resolve(decision)
+        approval.finish()
+        return True
 
 
 def decision_of(payload: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+import loopback
 import swarmscope as ss
 from swarmscope.integrations import ag_ui
 
@@ -418,3 +420,45 @@ def test_copilotkit_langgraph_agent_stream_through_the_wrapper(telemetry, struct
     assert telemetry.metric(
         "agent_sessions_total", agent_type="mailer", status="success", operation="ag_ui_run"
     )
+
+
+def test_a_browser_that_closes_the_stream_ends_the_run_on_a_real_server(telemetry):
+    """Over uvicorn on loopback: the client reads a few events and hangs up; the server
+    stops the stream, and the run ends as cancelled (no matter which task closes it)."""
+
+    async def endless(run: RunAgentInput) -> AsyncIterator[Any]:
+        yield RunStartedEvent(thread_id=run.thread_id, run_id=run.run_id)
+        yield TextMessageStartEvent(message_id="m1", role="assistant")
+        while True:
+            yield TextMessageContentEvent(message_id="m1", delta="more ")
+            await asyncio.sleep(0.001)
+
+    async def run_agent(request: Request) -> StreamingResponse:
+        run_input = RunAgentInput.model_validate(await request.json())
+        encoder = EventEncoder()
+        observed = ss.ag_ui_stream(endless(run_input), agent="planner", run_input=run_input)
+        return StreamingResponse(
+            (encoder.encode(event) async for event in observed),
+            media_type=encoder.get_content_type(),
+        )
+
+    app = Starlette(routes=[Route("/agent", run_agent, methods=["POST"])])
+    with loopback.serve(app) as url:
+        with httpx.stream("POST", f"{url}/agent", json=run_input("run-1"), timeout=10) as response:
+            seen = 0
+            for line in response.iter_lines():
+                seen += line.startswith("data: ")
+                if seen == 5:
+                    break
+        deadline = time.monotonic() + 10
+        ended: list[Any] = []
+        while not ended and time.monotonic() < deadline:
+            ended = [s for s in telemetry.spans() if s.name == "invoke_agent planner"]
+            time.sleep(0.02)
+
+    [run] = ended
+    assert run.attributes["ag_ui.run.outcome"] == "cancelled"
+    assert telemetry.metric(
+        "agent_sessions_total", agent_type="planner", status="cancelled", operation="ag_ui_run"
+    )
+    assert telemetry.metric("agent_sessions_active", agent_type="planner") == 0

@@ -111,7 +111,7 @@ async def _observed(
         while True:
             # Current only while the app's code makes the next event: never across the
             # yield, where the web framework may close this generator from another task.
-            with run.within():
+            with run.op.within():
                 try:
                     event = await source.__anext__()
                 except StopAsyncIteration:
@@ -166,9 +166,6 @@ class _StreamRun:
             self.op.start()
         with self.op.within():
             self._resume()
-
-    def within(self) -> Any:
-        return self.op.within()
 
     def observe(self, event: Any) -> None:
         kind = _event_type(event)

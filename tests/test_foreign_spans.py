@@ -110,6 +110,22 @@ def test_a_covered_scope_is_left_to_its_integration(counting, fake_openai, monke
     )
 
 
+def test_a_call_the_app_wraps_in_its_swarmscope_call_is_counted_once(counting, fake_openai):
+    instrumentor = instrumented(OpenInferenceOpenAI(), counting)
+    try:
+        with ss.agent_run("writer"), ss.llm_call(MODEL, provider="openai") as llm:
+            ask(fake_openai)
+            llm.record_usage(input_tokens=42, output_tokens=17)
+    finally:
+        instrumentor.uninstrument()
+
+    labels = {"model": MODEL, "provider": "openai", "agent_type": "writer"}
+    assert counting.metric("llm_requests_total", **labels, status="success") == 1
+    assert counting.metric("llm_tokens_total", **labels, token_type="input") == 42
+    spans = {s.name: s for s in counting.spans()}
+    assert spans["ChatCompletion"].parent.span_id == spans[f"chat {MODEL}"].context.span_id
+
+
 class Draft(TypedDict):
     topic: str
     notes: str

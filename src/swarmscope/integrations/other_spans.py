@@ -11,7 +11,8 @@ person. It makes no spans: the instrumentor's are exported as they are.
 
 Never twice: spans of swarmscope's own scope are its calls' (counted by them), and spans of
 a scope in ``swarmscope.integrations.covered_scopes`` belong to a framework an active
-swarmscope integration already counts.
+swarmscope integration already counts; a span started directly inside a swarmscope call of
+the same operation (an instrumented client inside ``ss.llm_call``) is that call, seen twice.
 
 Most conventions name the agent on its run only, and a run's span ends after its tool and
 LLM calls (OpenInference even sets every attribute at the end). So a call that names no
@@ -37,6 +38,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from swarmscope import integrations
 from swarmscope.conventions.agent_model import AGENT_KEYS, AgentFields, derive
+from swarmscope.conventions.attributes import GEN_AI_OPERATION_NAME
 from swarmscope.conventions.catalog import FAILURE, SUCCESS
 from swarmscope.conventions.spans import (
     EXECUTE_TOOL,
@@ -62,10 +64,12 @@ _KIND_NAMES = {kind: kind.name.lower() for kind in SpanKind}
 
 @dataclass
 class _Open:
-    """A span that started and has not ended: its parent, and the agent known at its start."""
+    """A span that started and has not ended: its parent, the agent known at its start, and
+    the operation of the swarmscope call it started directly inside, if any."""
 
     parent: int | None
     agent: str | None
+    inside: str | None
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,10 @@ class OtherSpanMetrics(SpanProcessor):
             attrs = attributes_of(span)
             named = next((attrs[key] for key in AGENT_KEYS if attrs.get(key)), None)
             agent = named if isinstance(named, str) else current_agent.get()
+            inside = _own_operation(trace.get_current_span(parent_context))
             with self._lock:
                 self._open[span.context.span_id] = _Open(
-                    parent.span_id if parent is not None else None, agent
+                    parent.span_id if parent is not None else None, agent, inside
                 )
                 while len(self._open) > self.max_open:
                     self._open.popitem(last=False)
@@ -151,6 +156,10 @@ class OtherSpanMetrics(SpanProcessor):
             waiting = self._waiting.pop(span_id, [])
         parent = opened.parent if opened is not None else _parent_id(span)
         started_agent = opened.agent if opened is not None else None
+        if opened is not None and _same_call(opened.inside, operation):
+            # The app wrapped this call in the swarmscope call that stands for it (an
+            # ss.llm_call around an instrumented client): that call counted it already.
+            operation = None
         is_run = operation == INVOKE_AGENT and isinstance(fields.agent, str) and fields.agent
         if is_run:
             _record_run(rt, fields, status, seconds)
@@ -228,6 +237,21 @@ def _counted_scope(span: ReadableSpan) -> bool:
     scope = span.instrumentation_scope
     name = scope.name if scope is not None else ""
     return name != INSTRUMENTATION_SCOPE and name not in integrations.covered_scopes
+
+
+def _own_operation(parent: Any) -> str | None:
+    """The operation of ``parent`` if it is one of swarmscope's own spans, else None."""
+    scope = getattr(parent, "instrumentation_scope", None)
+    if scope is None or scope.name != INSTRUMENTATION_SCOPE:
+        return None
+    found = attributes_of(parent).get(GEN_AI_OPERATION_NAME)
+    return found if isinstance(found, str) else None
+
+
+def _same_call(inside: str | None, operation: str | None) -> bool:
+    if inside is None or operation is None:
+        return False
+    return inside == operation or (inside in _LLM and operation in _LLM)
 
 
 def _parent_id(span: ReadableSpan) -> int | None:

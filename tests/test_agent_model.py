@@ -141,6 +141,25 @@ def test_langgraph_interrupt_is_a_wait():
     assert failed["wait"] is None
 
 
+def test_an_interrupted_ag_ui_run_is_a_wait_in_its_thread():
+    run = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "planner",
+        "ag_ui.thread.id": "thread-7",
+        "ag_ui.run.id": "run-1",
+        "ag_ui.run.outcome": "interrupt",
+    }
+    interrupted = fields("invoke_agent planner", run)
+    assert interrupted["operation"] == "invoke_agent" and interrupted["agent"] == "planner"
+    assert interrupted["wait"] == spans.WAIT_INTERRUPT
+    assert interrupted["session"] == "thread-7"
+    finished = fields("invoke_agent planner", {**run, "ag_ui.run.outcome": "success"})
+    assert finished["wait"] is None and finished["session"] == "thread-7"
+    # A conversation id the span names itself comes first.
+    named = fields("invoke_agent planner", {**run, "gen_ai.conversation.id": "conv-1"})
+    assert named["session"] == "conv-1"
+
+
 def test_agents_sdk_agent_handoff_and_tool():
     agent = fields(
         "Weather agent",

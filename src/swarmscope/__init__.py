@@ -81,6 +81,8 @@ if TYPE_CHECKING:
         user_action,
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
+    from swarmscope.integrations.ag_ui import ag_ui_stream
+    from swarmscope.integrations.other_spans import count_other_spans
     from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
     from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
 
@@ -140,6 +142,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "user_action",
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
+    "swarmscope.integrations.ag_ui": ("ag_ui_stream",),
+    "swarmscope.integrations.other_spans": ("count_other_spans",),
     "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
     "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
 }
@@ -183,6 +187,7 @@ __all__ = [
     "__version__",
     "a2a_delegation",
     "ag_ui_event",
+    "ag_ui_stream",
     "agent_memory",
     "agent_run",
     "approval",
@@ -192,6 +197,7 @@ __all__ = [
     "categorize_http_status",
     "continue_trace",
     "copilotkit_action",
+    "count_other_spans",
     "current",
     "current_trace_id",
     "db_pool",

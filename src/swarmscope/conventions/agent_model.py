@@ -101,6 +101,7 @@ SESSION_KEYS = (
     ),
     *(f"{vercel.AI_TELEMETRY_METADATA}.{key}" for key in vercel.SESSION_METADATA),
     gen.MCP_SESSION_ID,
+    gen.AG_UI_THREAD_ID,
 )
 # Span names that say the operation and its subject: "invoke_agent planner".
 _AGENT_PREFIXES = (f"{spans.INVOKE_AGENT} ", f"{spans.CREATE_AGENT} ")
@@ -132,7 +133,8 @@ _AGENT_OPERATIONS = frozenset({spans.INVOKE_AGENT, spans.CREATE_AGENT})
     GRAPH_PARENT,
     METADATA,
     A2A_STATE,
-) = range(19)
+    AG_UI_OUTCOME,
+) = range(20)
 _SLOT_KEYS: dict[int, tuple[str, ...]] = {
     OPERATION: (gen.GEN_AI_OPERATION_NAME,),
     AGENT: AGENT_KEYS,
@@ -153,6 +155,7 @@ _SLOT_KEYS: dict[int, tuple[str, ...]] = {
     GRAPH_PARENT: (openinference.GRAPH_NODE_PARENT_ID,),
     METADATA: (openinference.METADATA,),
     A2A_STATE: (gen.A2A_TASK_STATE,),
+    AG_UI_OUTCOME: (gen.AG_UI_RUN_OUTCOME,),
 }
 _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
 _NO_RANK = (99,) * len(_SLOT_KEYS)
@@ -242,6 +245,8 @@ def derive(
     state = found[A2A_STATE]
     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
         wait = spans.WAIT_INPUT_REQUIRED
+    if found[AG_UI_OUTCOME] == spans.AG_UI_INTERRUPT:
+        wait = spans.WAIT_INTERRUPT
     if events and wait is None and _interrupted(events):
         wait = spans.WAIT_INTERRUPT
 

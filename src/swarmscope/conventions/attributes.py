@@ -143,6 +143,21 @@ SERVER_PORT = _key("server.port", "int", "The port the request was sent to.")
 CLIENT_ADDRESS = _key("client.address", "string", "The address the request came from.")
 USER_AGENT_ORIGINAL = _key("user_agent.original", "string", "The request's User-Agent header.")
 SESSION_ID = _key("session.id", "string", "The app's session (the x-session-id header).")
+# AG-UI runs (integrations.ag_ui): the protocol defines no span attributes, so these name its
+# RunAgentInput / RUN_FINISHED fields (threadId, runId, outcome, interrupt ids).
+AG_UI_THREAD_ID = _key("ag_ui.thread.id", "string", "The AG-UI thread (conversation) of a run.")
+AG_UI_RUN_ID = _key("ag_ui.run.id", "string", "The AG-UI run's id.")
+AG_UI_RUN_OUTCOME = _key(
+    "ag_ui.run.outcome", "string", "How the run ended: success, interrupt, cancelled or error."
+)
+AG_UI_INTERRUPT_IDS = _key(
+    "ag_ui.interrupt.ids", "string[]", "The interrupts a run ended on, or the resume answers."
+)
+AG_UI_INTERRUPT_ID = _key("ag_ui.interrupt.id", "string", "The interrupt an approval waits on.")
+AG_UI_INTERRUPT_REASON = _key("ag_ui.interrupt.reason", "string", "Why the run stopped.")
+AG_UI_TOOL_CALL_ID = _key(
+    "ag_ui.interrupt.tool_call_id", "string", "The tool call an interrupt asks to approve."
+)
 USER_ID = _key("user.id", "string", "The app's user (the x-user-id header).")
 
 # -- errors and exceptions -------------------------------------------------------------------

@@ -32,6 +32,9 @@ MultiprocessMode = Literal[
 SUCCESS = "success"
 FAILURE = "failure"
 TIMEOUT = "timeout"
+# A run that stopped to wait for a person (an AG-UI or LangGraph interrupt): not a success,
+# and no failure either; the run that resumes it reports how it ends.
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -696,6 +699,7 @@ EVENTS: tuple[EventSpec, ...] = (
     _e("agent_execution_started", "info", "agent", "Agent begins work"),
     _e("agent_execution_completed", "info", "agent", "Agent finishes"),
     _e("agent_execution_failed", "error", "agent", "Agent error"),
+    _e("agent_execution_interrupted", "info", "agent", "Agent stops to wait for a person"),
     _e("agent_handoff", "info", "handoff", "Transition between agents"),
     _e("agent_handoff_failed", "error", "handoff", "A handoff between agents failed"),
     _e("state_transition", "info", "agent", "Workflow or agent state change"),

@@ -111,6 +111,11 @@ WAIT_APPROVAL = "approval"  # our hitl_approval spans
 WAIT_INTERRUPT = "interrupt"  # a LangGraph interrupt (the graph stops for input)
 WAIT_INPUT_REQUIRED = "input_required"  # an A2A task in a state that needs input
 WAIT_KINDS = (WAIT_APPROVAL, WAIT_INTERRUPT, WAIT_INPUT_REQUIRED)
+# ag_ui.run.outcome's values (an AG-UI run's RUN_FINISHED outcome, or RUN_ERROR).
+AG_UI_SUCCESS = "success"
+AG_UI_INTERRUPT = "interrupt"
+AG_UI_CANCELLED = "cancelled"
+AG_UI_ERROR = "error"
 # A2A task states (a2a.task.state) that wait for someone; the protocol writes them
 # upper-case in its gRPC binding (TASK_STATE_INPUT_REQUIRED) and kebab-case in JSON.
 A2A_WAIT_STATES = frozenset(
@@ -142,7 +147,8 @@ TOOL_TYPE_EXTENSION = "extension"
 # Values of swarmscope.link on a span link: why the span links to another.
 LINK_HANDOFF = "handoff"  # an agent run to the handoff that started it
 LINK_REPLAY_OF = "replay_of"  # a replayed request to the request it replays
-LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF)
+LINK_RESUMES = "resumes"  # a resumed AG-UI run to the approval of the interrupt it answers
+LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF, LINK_RESUMES)
 
 # Span events swarmscope adds (the standard "exception" event is the SDK's).
 EVENT_EXCEPTION = "exception"

@@ -21,6 +21,7 @@ from swarmscope.conventions.attributes import (
     GEN_AI_OPERATION_NAME,
     SWARMSCOPE_OPERATION,
 )
+from swarmscope.conventions.catalog import INTERRUPTED, SUCCESS, TIMEOUT
 from swarmscope.conventions.spans import EVENT_RETRY, EVENT_STATE_TRANSITION, INVOKE_AGENT
 from swarmscope.instrument import handoffs
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
@@ -64,12 +65,25 @@ class AgentRun(Operation):
             attributes[GEN_AI_CONVERSATION_ID] = self.session_id
         return attributes
 
-    def on_start(self, rt: Runtime) -> None:
+    def bind(self) -> None:
         self._agent_token = current_agent.set(self.agent)
         bound = {"agent_id": self.agent}
         if self.session_id:
             bound["session_id"] = self.session_id
         self._log_tokens = structlog.contextvars.bind_contextvars(**bound)
+
+    def unbind(self) -> None:
+        if self._agent_token is not None:
+            current_agent.reset(self._agent_token)
+            self._agent_token = None
+        structlog.contextvars.reset_contextvars(**self._log_tokens)
+        self._log_tokens = {}
+
+    def interrupted(self) -> None:
+        """The run stops to wait for a person: it ends neither succeeded nor failed."""
+        self.mark_failed(INTERRUPTED)
+
+    def on_start(self, rt: Runtime) -> None:
         rt.metrics["agent_sessions_active"].child(self.agent).inc()
         orchestration = current_orchestration.get()
         if orchestration is not None:
@@ -81,32 +95,30 @@ class AgentRun(Operation):
         )
 
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
-        try:
-            rt.metrics["agent_sessions_active"].child(self.agent).dec()
-            rt.metrics["agent_sessions_total"].child(self.agent, status, self.operation).inc()
-            rt.metrics["agent_session_duration_seconds"].child(self.agent, self.operation).observe(
-                self.duration
-            )
-            fields: dict[str, Any] = {
-                "operation": self.operation,
-                "status": status,
-                "duration_ms": self.duration_ms,
-            }
-            if status == "success":
-                rt.event("agent_execution_completed", fields)
-                return
-            category = (
-                ErrorCategory.AGENT_TIMEOUT
-                if status == "timeout"
-                else ErrorCategory.AGENT_EXECUTION_FAILED
-            )
-            record_failure(rt, error, category, ErrorSeverity.HIGH, self.agent, self.operation)
-            fields |= error_fields(error)
-            rt.event("agent_execution_failed", fields)
-        finally:
-            if self._agent_token is not None:
-                current_agent.reset(self._agent_token)
-            structlog.contextvars.reset_contextvars(**self._log_tokens)
+        rt.metrics["agent_sessions_active"].child(self.agent).dec()
+        rt.metrics["agent_sessions_total"].child(self.agent, status, self.operation).inc()
+        rt.metrics["agent_session_duration_seconds"].child(self.agent, self.operation).observe(
+            self.duration
+        )
+        fields: dict[str, Any] = {
+            "operation": self.operation,
+            "status": status,
+            "duration_ms": self.duration_ms,
+        }
+        if status == SUCCESS:
+            rt.event("agent_execution_completed", fields)
+            return
+        if status == INTERRUPTED:
+            rt.event("agent_execution_interrupted", fields)
+            return
+        category = (
+            ErrorCategory.AGENT_TIMEOUT
+            if status == TIMEOUT
+            else ErrorCategory.AGENT_EXECUTION_FAILED
+        )
+        record_failure(rt, error, category, ErrorSeverity.HIGH, self.agent, self.operation)
+        fields |= error_fields(error)
+        rt.event("agent_execution_failed", fields)
 
 
 def agent_run(

@@ -15,7 +15,7 @@ import copy
 import functools
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from time import perf_counter
 from typing import Any, Self, TypeVar
@@ -25,10 +25,12 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from swarmscope.conventions.attributes import ERROR_TYPE
-from swarmscope.conventions.catalog import FAILURE, SUCCESS, TIMEOUT
+from swarmscope.conventions.catalog import FAILURE, INTERRUPTED, SUCCESS, TIMEOUT
 from swarmscope.telemetry.runtime import Runtime, current
 
 CANCELLED = "cancelled"
+# Outcomes that are no error, though not a success: the span's status is left unset.
+QUIET_STATUSES = frozenset({SUCCESS, INTERRUPTED})
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The agent whose run encloses the current code, so tool and LLM calls inherit it.
@@ -38,7 +40,7 @@ current_agent: ContextVar[str | None] = ContextVar("swarmscope_agent", default=N
 def status_of(error: BaseException | None) -> str:
     if error is None:
         return SUCCESS
-    if isinstance(error, asyncio.CancelledError):
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):
         return CANCELLED
     if isinstance(error, TimeoutError):
         return TIMEOUT
@@ -100,6 +102,12 @@ class Operation(ABC):
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         """Called with the outcome, still inside the span."""
 
+    def bind(self) -> None:
+        """Set what code inside the operation inherits besides its span (an agent's name)."""
+
+    def unbind(self) -> None:
+        """Undo ``bind``, in the same context."""
+
     # -- what users call -----------------------------------------------------------------
     @property
     def duration_ms(self) -> float:
@@ -125,6 +133,33 @@ class Operation(ABC):
     def mark_failed(self, reason: str = FAILURE) -> None:
         """Record this operation as failed without raising (an error result, a refusal)."""
         self._failure = reason
+
+    # -- an operation whose code runs in pieces ------------------------------------------
+    def start(self) -> Self:
+        """Begin without staying current: for an operation that outlives the block that
+        starts it (a stream the app hands to its web framework, a wait across requests).
+        ``within()`` makes it current around each piece of its code; ``finish`` ends it.
+
+        A context manager's span stays attached to the context until it exits; a generator
+        suspended in between, or closed from another task, would detach it elsewhere.
+        """
+        self._begin()
+        self._release()
+        return self
+
+    @contextlib.contextmanager
+    def within(self) -> Iterator[None]:
+        """Make a started operation current for one piece of its code (no ``yield`` inside)."""
+        self._hold()
+        try:
+            yield
+        finally:
+            self._release()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """End a started operation, from whichever task or thread sees it end."""
+        self._hold()
+        self._end(error)
 
     # -- protocol ------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -170,11 +205,28 @@ class Operation(ABC):
                 self.span_name(), kind=self.span_kind, attributes=attributes
             )
             self._span = span
-            self._token = otel_context.attach(trace.set_span_in_context(span))
             self._started = perf_counter()
+            self._hold()
             self.on_start(rt)
         except Exception:
             self._count_error("start")
+
+    def _hold(self) -> None:
+        """Make the span current, and what the operation binds, until ``_release``."""
+        span = self._span
+        if span is None or self._token is not None:
+            return
+        self._token = otel_context.attach(trace.set_span_in_context(span))
+        self.bind()
+
+    def _release(self) -> None:
+        if self._token is None:
+            return
+        try:
+            self.unbind()
+        finally:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+            self._token = None
 
     def _end(self, error: BaseException | None) -> None:
         rt, span = self._rt, self._span
@@ -191,7 +243,7 @@ class Operation(ABC):
                 span.set_status(Status(StatusCode.ERROR, message))
                 span.record_exception(error)
                 span.set_attribute(ERROR_TYPE, type(error).__qualname__)
-            elif status != SUCCESS:
+            elif status not in QUIET_STATUSES:
                 span.set_status(Status(StatusCode.ERROR, status))
                 span.set_attribute(ERROR_TYPE, status)
             self.on_end(rt, status, error)
@@ -199,9 +251,7 @@ class Operation(ABC):
             self._count_error("end")
         finally:
             span.end()
-            if self._token is not None:
-                otel_context.detach(self._token)  # type: ignore[arg-type]
-                self._token = None
+            self._release()
 
     def _count_error(self, phase: str) -> None:
         with contextlib.suppress(Exception):

@@ -119,10 +119,10 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
         clean = redactor.text(description)
         if clean != description:
             status = Status(status.status_code, clean)
-    events = span.events if _has_events(span) else ()
+    events = span.events if has_events(span) else ()
     dirty = (
         status is not span.status
-        or redactor.needs_scrubbing(_attributes_of(span))
+        or redactor.needs_scrubbing(attributes_of(span))
         or any(redactor.needs_scrubbing(event.attributes or {}) for event in events)
     )
     if not dirty:
@@ -146,7 +146,7 @@ def scrub_span(span: ReadableSpan, redactor: Redactor) -> ReadableSpan:
     )
 
 
-def _attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
+def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
     """The span's attributes, read straight from the dict inside the SDK's ``BoundedAttributes``.
 
     ``span.attributes`` wraps that in a read-only proxy whose every key is looked up through
@@ -157,7 +157,7 @@ def _attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
     return inner if type(inner) is dict else (span.attributes or {})
 
 
-def _has_events(span: ReadableSpan) -> bool:
+def has_events(span: ReadableSpan) -> bool:
     """Whether the span has events, without ``span.events`` copying them (most have none)."""
     events = getattr(span, "_events", None)
     return events is None or len(events) > 0

@@ -198,8 +198,10 @@ def test_rule_labels_annotations_and_for_match_the_export():
     assert rule.hold_seconds == 3.0
     assert rule.query.numerator.window == "3s" and rule.query.denominator.window == "3s"
     assert rule.expr == (
-        '(sum by (agent_type) (rate(sergas_agent_sessions_total{status!="success"}[3s]))) / '
-        "(sum by (agent_type) (rate(sergas_agent_sessions_total[3s]))) > 0.1"
+        "(sum by (agent_type) (rate(sergas_agent_sessions_total"
+        '{status!~"success|interrupted"}[3s]))) / '
+        "(sum by (agent_type) (rate(sergas_agent_sessions_total"
+        '{status!="interrupted"}[3s]))) > 0.1'
     )
 
 

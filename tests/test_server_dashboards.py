@@ -142,8 +142,8 @@ def test_cache_and_database_panels_have_the_figures_worked_out_by_hand(server: s
     errors = by_label(shown["Database Query Error Rate"])
     assert errors == {"select": [[at[0], pytest.approx(0.2)], [at[1], pytest.approx(0.2)]]}
     assert shown["Database Query Error Rate"]["queries"][0]["promql"] == (
-        '(sum by (operation) (rate(sergas_db_queries_total{status!="success"}[5m]))) / '
-        "(sum by (operation) (rate(sergas_db_queries_total[5m])))"
+        '(sum by (operation) (rate(sergas_db_queries_total{status!~"success|interrupted"}[5m])))'
+        ' / (sum by (operation) (rate(sergas_db_queries_total{status!="interrupted"}[5m])))'
     )
     assert set(by_label(shown["Database Query Latency P95"])) == {"select", "insert"}
     assert all("note" not in panel for panel in body["panels"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from swarmscope.conventions.catalog import INTERRUPTED, SUCCESS
 from swarmscope.definitions.durations import scale
 from swarmscope.definitions.query import (
     Change,
@@ -75,11 +76,13 @@ class AlertRule:
 
 
 def _failure_ratio(
-    metric: str, by: tuple[str, ...], window: str = "5m", ok: str = "success", label: str = "status"
+    metric: str, by: tuple[str, ...], window: str = "5m", label: str = "status"
 ) -> Ratio:
+    """The share of the calls that ended that did not succeed (a run interrupted for an
+    approval has not ended: it goes on when the person answers)."""
     return Ratio(
-        Rate(Series(metric, ((label, "!=", ok),)), window, by),
-        Rate(Series(metric), window, by),
+        Rate(Series(metric, ((label, "!~", f"{SUCCESS}|{INTERRUPTED}"),)), window, by),
+        Rate(Series(metric, ((label, "!=", INTERRUPTED),)), window, by),
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from swarmscope.conventions.catalog import INTERRUPTED, SUCCESS
 from swarmscope.definitions.query import (
     Buckets,
     Current,
@@ -92,15 +93,23 @@ def _rate(metric: str, *by: str, window: str = "5m", **where: str) -> Rate:
     return Rate(_s(metric, **where), window, by)
 
 
-def _share(metric: str, *by: str, label: str = "status", ok: str = "success") -> Ratio:
-    """The share of ``metric`` whose ``label`` is ``ok`` (a success rate)."""
-    return Ratio(Rate(_s(metric, **{label: ok}), "5m", by), Rate(Series(metric), "5m", by))
+def _share(metric: str, *by: str, label: str = "status", ok: str = SUCCESS) -> Ratio:
+    """The share of ``metric`` whose ``label`` is ``ok`` (a success rate), among the calls
+    that ended: a run interrupted for a person is neither (its resumed run says how it ends)."""
+    return Ratio(Rate(_s(metric, **{label: ok}), "5m", by), Rate(_ended(metric, label), "5m", by))
 
 
-def _failures(metric: str, *by: str, label: str = "status", ok: str = "success") -> Ratio:
-    """The share of ``metric`` whose ``label`` is not ``ok`` (an error rate, as a ratio)."""
-    failed = Series(metric, ((label, "!=", ok),))
-    return Ratio(Rate(failed, "5m", by), Rate(Series(metric), "5m", by))
+def _failures(metric: str, *by: str, label: str = "status", ok: str = SUCCESS) -> Ratio:
+    """The share of ``metric`` whose ``label`` is not ``ok`` (an error rate, as a ratio),
+    among the calls that ended."""
+    failed = Series(metric, ((label, "!~", f"{ok}|{INTERRUPTED}"),))
+    return Ratio(Rate(failed, "5m", by), Rate(_ended(metric, label), "5m", by))
+
+
+def _ended(metric: str, label: str) -> Series:
+    if label != "status":
+        return Series(metric)
+    return Series(metric, ((label, "!=", INTERRUPTED),))
 
 
 def _percentiles(

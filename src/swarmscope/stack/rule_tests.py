@@ -55,7 +55,8 @@ def _label_value(op: str, value: str) -> str:
         return value
     if op == "!=":
         return f"not_{value}"
-    for candidate in ("500", "404", "failure", "x"):
+    # A regex's own alternatives first ("success|interrupted" matches "success").
+    for candidate in (*value.split("|"), "500", "404", "failure", "x"):
         if (re.fullmatch(value, candidate) is not None) == (op == "=~"):
             return candidate
     raise ValueError(f"no test value for {op}{value!r}")

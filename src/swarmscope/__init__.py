@@ -81,6 +81,7 @@ if TYPE_CHECKING:
         user_action,
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
+    from swarmscope.integrations.langgraph import instrument_langgraph
     from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
     from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
 
@@ -140,6 +141,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "user_action",
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
+    "swarmscope.integrations.langgraph": ("instrument_langgraph",),
     "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
     "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
 }
@@ -204,6 +206,7 @@ __all__ = [
     "handoff",
     "init",
     "inject_headers",
+    "instrument_langgraph",
     "integration_call",
     "integration_health",
     "is_initialized",

@@ -32,6 +32,8 @@ MultiprocessMode = Literal[
 SUCCESS = "success"
 FAILURE = "failure"
 TIMEOUT = "timeout"
+# A run that paused for a human (a LangGraph interrupt): neither a success nor an error.
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,8 @@ TOOL_TYPE_EXTENSION = "extension"
 # Values of swarmscope.link on a span link: why the span links to another.
 LINK_HANDOFF = "handoff"  # an agent run to the handoff that started it
 LINK_REPLAY_OF = "replay_of"  # a replayed request to the request it replays
-LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF)
+LINK_RESUME_OF = "resume_of"  # a run resumed after a human's answer to the run that paused
+LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF, LINK_RESUME_OF)
 
 # Span events swarmscope adds (the standard "exception" event is the SDK's).
 EVENT_EXCEPTION = "exception"

@@ -25,6 +25,7 @@ from swarmscope.conventions.spans import EVENT_RETRY, EVENT_STATE_TRANSITION, IN
 from swarmscope.instrument import handoffs
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import (
+    NOT_ERRORS,
     Operation,
     current_agent,
     error_fields,
@@ -65,19 +66,21 @@ class AgentRun(Operation):
         return attributes
 
     def on_start(self, rt: Runtime) -> None:
-        self._agent_token = current_agent.set(self.agent)
-        bound = {"agent_id": self.agent}
-        if self.session_id:
-            bound["session_id"] = self.session_id
-        self._log_tokens = structlog.contextvars.bind_contextvars(**bound)
+        if not self._detached:
+            self._agent_token = current_agent.set(self.agent)
+            bound = {"agent_id": self.agent}
+            if self.session_id:
+                bound["session_id"] = self.session_id
+            self._log_tokens = structlog.contextvars.bind_contextvars(**bound)
         rt.metrics["agent_sessions_active"].child(self.agent).inc()
         orchestration = current_orchestration.get()
         if orchestration is not None:
             orchestration.agent_started(rt, self.agent)
         handoffs.arrive(rt, self.agent, self.span)
-        rt.event(
+        self.event(
+            rt,
             "agent_execution_started",
-            {"operation": self.operation, "input_keys": sorted(self.attrs), **self.attrs},
+            self._fields(operation=self.operation, input_keys=sorted(self.attrs), **self.attrs),
         )
 
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
@@ -87,13 +90,11 @@ class AgentRun(Operation):
             rt.metrics["agent_session_duration_seconds"].child(self.agent, self.operation).observe(
                 self.duration
             )
-            fields: dict[str, Any] = {
-                "operation": self.operation,
-                "status": status,
-                "duration_ms": self.duration_ms,
-            }
-            if status == "success":
-                rt.event("agent_execution_completed", fields)
+            fields = self._fields(
+                operation=self.operation, status=status, duration_ms=self.duration_ms
+            )
+            if status in NOT_ERRORS:
+                self.event(rt, "agent_execution_completed", fields)
                 return
             category = (
                 ErrorCategory.AGENT_TIMEOUT
@@ -102,11 +103,20 @@ class AgentRun(Operation):
             )
             record_failure(rt, error, category, ErrorSeverity.HIGH, self.agent, self.operation)
             fields |= error_fields(error)
-            rt.event("agent_execution_failed", fields)
+            self.event(rt, "agent_execution_failed", fields)
         finally:
             if self._agent_token is not None:
                 current_agent.reset(self._agent_token)
             structlog.contextvars.reset_contextvars(**self._log_tokens)
+
+    def _fields(self, **fields: Any) -> dict[str, Any]:
+        """An event's fields; a run started from a framework's hook binds no log context,
+        so its own events name the agent and session themselves."""
+        if self._detached:
+            fields["agent_id"] = self.agent
+            if self.session_id:
+                fields["session_id"] = self.session_id
+        return fields
 
 
 def agent_run(

@@ -15,7 +15,7 @@ import copy
 import functools
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from time import perf_counter
 from typing import Any, Self, TypeVar
@@ -25,10 +25,12 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from swarmscope.conventions.attributes import ERROR_TYPE
-from swarmscope.conventions.catalog import FAILURE, SUCCESS, TIMEOUT
+from swarmscope.conventions.catalog import FAILURE, INTERRUPTED, SUCCESS, TIMEOUT
 from swarmscope.telemetry.runtime import Runtime, current
 
 CANCELLED = "cancelled"
+# Outcomes that are no error: the span keeps an unset status and no failure is counted.
+NOT_ERRORS = frozenset({SUCCESS, INTERRUPTED})
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The agent whose run encloses the current code, so tool and LLM calls inherit it.
@@ -81,6 +83,9 @@ class Operation(ABC):
     _rt: Runtime | None = None
     _span: trace.Span | None = None
     _token: object | None = None
+    # Started by ``start`` (a framework hook) rather than entered: the span is not current
+    # and context variables are left alone, since the end may come in another context.
+    _detached: bool = False
     _started: float = 0.0
     _failure: str | None = None
     status: str | None = None
@@ -93,6 +98,10 @@ class Operation(ABC):
 
     def span_attributes(self) -> dict[str, Any]:
         return {}
+
+    def span_start_ns(self) -> int | None:
+        """When the span started, if before this object existed (None: now)."""
+        return None
 
     def on_start(self, rt: Runtime) -> None:
         """Called after the span started, inside it."""
@@ -125,6 +134,23 @@ class Operation(ABC):
     def mark_failed(self, reason: str = FAILURE) -> None:
         """Record this operation as failed without raising (an error result, a refusal)."""
         self._failure = reason
+
+    def mark_interrupted(self) -> None:
+        """Record that the operation paused for a human (no error): it ends ``interrupted``."""
+        self._failure = INTERRUPTED
+
+    def start(self, parent: trace.Span | None = None, links: Sequence[trace.Link] = ()) -> Self:
+        """Start without entering a block, under ``parent`` (else the current span): for a
+        framework's hooks, which report a start and an end as two calls, maybe in two
+        contexts. The span is not made current; ``finish`` ends it."""
+        self._detached = True
+        context = trace.set_span_in_context(parent) if parent is not None else None
+        self._begin(context, links)
+        return self
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """End an operation begun with ``start``; ``error`` is what the work raised."""
+        self._end(error)
 
     # -- protocol ------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -159,7 +185,9 @@ class Operation(ABC):
 
         return run  # type: ignore[return-value]
 
-    def _begin(self) -> None:
+    def _begin(
+        self, parent: otel_context.Context | None = None, links: Sequence[trace.Link] = ()
+    ) -> None:
         try:
             rt = current()
             self._rt = rt
@@ -167,10 +195,16 @@ class Operation(ABC):
             if self.attrs:
                 attributes = rt.redactor.fields(attributes)
             span = rt.tracer.start_span(
-                self.span_name(), kind=self.span_kind, attributes=attributes
+                self.span_name(),
+                context=parent,
+                kind=self.span_kind,
+                attributes=attributes,
+                links=links or None,
+                start_time=self.span_start_ns(),
             )
             self._span = span
-            self._token = otel_context.attach(trace.set_span_in_context(span))
+            if not self._detached:
+                self._token = otel_context.attach(trace.set_span_in_context(span))
             self._started = perf_counter()
             self.on_start(rt)
         except Exception:
@@ -191,7 +225,7 @@ class Operation(ABC):
                 span.set_status(Status(StatusCode.ERROR, message))
                 span.record_exception(error)
                 span.set_attribute(ERROR_TYPE, type(error).__qualname__)
-            elif status != SUCCESS:
+            elif status not in NOT_ERRORS:
                 span.set_status(Status(StatusCode.ERROR, status))
                 span.set_attribute(ERROR_TYPE, status)
             self.on_end(rt, status, error)

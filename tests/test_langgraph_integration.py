@@ -1,0 +1,291 @@
+"""``ss.instrument_langgraph()``: a real LangGraph graph reports agents, tools, handoffs, model
+calls and interrupts as the hand-written calls do, with no change to the graph."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("langgraph")
+
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+import swarmscope as ss
+from swarmscope.conventions import attributes, spans
+from swarmscope.conventions.openinference import LANGCHAIN_SCOPE
+from swarmscope.integrations import covered_scopes
+from swarmscope.integrations.langgraph import uninstrument_langgraph
+from swarmscope.integrations.langgraph_interrupts import decision_of
+
+sys.path.insert(0, str(Path(__file__).parent))
+from langgraph_app import MODEL, build_graph, config, sqlite_saver
+
+APP = Path(__file__).parent / "langgraph_app.py"
+
+
+@pytest.fixture
+def instrumented(telemetry) -> Iterator:
+    ss.instrument_langgraph()
+    try:
+        yield telemetry
+    finally:
+        uninstrument_langgraph()
+
+
+def pending(telemetry) -> float:
+    return telemetry.metric("hitl_approvals_pending", approval_type="reviewer")
+
+
+def sessions(telemetry, agent: str, status: str = "success") -> float:
+    return telemetry.metric(
+        "agent_sessions_total", agent_type=agent, status=status, operation="run"
+    )
+
+
+def lookups(telemetry) -> float:
+    return telemetry.metric(
+        "agent_tool_calls_total", agent_type="researcher", tool_name="lookup", status="success"
+    )
+
+
+def handoffs(telemetry, source: str, target: str) -> float:
+    return telemetry.metric(
+        "agent_handoffs_total", from_agent=source, to_agent=target, status="success"
+    )
+
+
+def run_to_interrupt(graph, thread: str) -> None:
+    out = graph.invoke({"messages": [("user", "acme?")]}, config(thread))
+    assert len(out["__interrupt__"]) == 1
+
+
+def test_agents_tools_handoffs_and_model_calls(instrumented):
+    telemetry = instrumented
+    build_graph(review=False).invoke({"messages": [("user", "acme?")]}, config("t-plain"))
+
+    assert sessions(telemetry, "researcher") == 2  # before and after its tool call
+    assert sessions(telemetry, "writer") == 1
+    assert (
+        telemetry.metric(
+            "agent_session_duration_seconds_count", agent_type="writer", operation="run"
+        )
+        == 1
+    )
+    assert sessions(telemetry, "tools") == 0, "the tool node is no agent"
+    assert lookups(telemetry) == 1
+    assert handoffs(telemetry, "researcher", "writer") == 1
+    assert handoffs(telemetry, "researcher", "researcher") == 0
+    tokens = {"model": MODEL, "provider": "openai", "agent_type": "researcher"}
+    assert telemetry.metric("llm_tokens_total", token_type="input", **tokens) == 250
+    assert telemetry.metric("llm_tokens_total", token_type="output", **tokens) == 50
+    assert telemetry.metric("llm_requests_total", status="success", **tokens) == 2
+    assert telemetry.metric("llm_cost_usd_total", **tokens) > 0
+
+    by_id = {s.context.span_id: s for s in telemetry.spans()}
+    names = {s.name for s in by_id.values()}
+    assert {"workflow LangGraph", "invoke_agent researcher", "execute_tool lookup"} <= names
+    tool = telemetry.span("execute_tool lookup")
+    assert by_id[tool.parent.span_id].name == "invoke_agent researcher"
+    chats = [s for s in by_id.values() if s.name == f"chat {MODEL}"]
+    assert len(chats) == 2
+    for chat in chats:
+        assert by_id[chat.parent.span_id].name == "invoke_agent researcher"
+    assert chats[0].attributes[attributes.GEN_AI_USAGE_INPUT_TOKENS] in (100, 150)
+    root = telemetry.span("workflow LangGraph")
+    writer = telemetry.span("invoke_agent writer")
+    assert writer.parent.span_id == root.context.span_id
+    assert writer.attributes[attributes.GEN_AI_CONVERSATION_ID] == "t-plain"
+    [link] = writer.links
+    assert link.attributes[attributes.SWARMSCOPE_LINK] == spans.LINK_HANDOFF
+    [handoff] = telemetry.events("agent_handoff")
+    assert handoff["previous_agent"] == "researcher" and handoff["next_agent"] == "writer"
+    started = telemetry.events("agent_execution_started")
+    assert {e["agent_id"] for e in started} == {"researcher", "writer"}
+
+
+def test_interrupt_is_a_pending_approval_decided_on_resume(instrumented):
+    telemetry = instrumented
+    graph = build_graph(InMemorySaver())
+    run_to_interrupt(graph, "t-review")
+    assert pending(telemetry) == 1
+    assert (
+        telemetry.metric(
+            "hitl_approvals_requested_total", approval_type="reviewer", agent_type="reviewer"
+        )
+        == 1
+    )
+    interrupted = [s for s in telemetry.spans() if s.name == "invoke_agent reviewer"]
+    assert len(interrupted) == 1
+    assert interrupted[0].status.is_ok and attributes.ERROR_TYPE not in interrupted[0].attributes
+    assert sessions(telemetry, "reviewer", "interrupted") == 1
+    assert (
+        telemetry.metric("errors_total", error_type="agent_execution_failed", severity="high") == 0
+    )
+
+    graph.invoke(Command(resume={"decision": "rejected"}), config("t-review"))
+    assert pending(telemetry) == 0
+    assert (
+        telemetry.metric(
+            "hitl_approvals_received_total",
+            approval_type="reviewer",
+            decision="rejected",
+            agent_type="reviewer",
+        )
+        == 1
+    )
+    assert (
+        telemetry.metric(
+            "hitl_approval_latency_seconds_count", approval_type="reviewer", agent_type="reviewer"
+        )
+        == 1
+    )
+    approval = telemetry.span("hitl_approval reviewer")
+    assert approval.attributes[attributes.SWARMSCOPE_APPROVAL_DECISION] == "rejected"
+    assert approval.parent.span_id == interrupted[0].context.span_id
+    roots = [s for s in telemetry.spans() if s.name == "workflow LangGraph"]
+    resumed = [s for s in roots if s.links]
+    assert len(roots) == 2 and len(resumed) == 1
+    [link] = resumed[0].links
+    assert link.context.span_id == interrupted[0].context.span_id
+    assert link.attributes[attributes.SWARMSCOPE_LINK] == spans.LINK_RESUME_OF
+    [received] = telemetry.events("hitl_approval_received")
+    assert received["decision"] == "rejected" and received["approval_id"]
+
+
+def test_a_resume_in_another_process_measures_the_wait(instrumented, tmp_path):
+    """The first process runs up to the interrupt and exits; this one resumes the thread
+    from the shared SQLite checkpointer and decides the approval."""
+    telemetry = instrumented
+    db = str(tmp_path / "checkpoints.sqlite")
+    first = subprocess.run(
+        [sys.executable, str(APP), db, "t-elsewhere"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    saver = sqlite_saver(db)
+    ss.instrument_langgraph(checkpointer=saver)
+    build_graph(saver).invoke(Command(resume="approved"), config("t-elsewhere"))
+    labels = {"approval_type": "reviewer", "agent_type": "reviewer"}
+    assert telemetry.metric("hitl_approval_latency_seconds_count", **labels) == 1
+    assert telemetry.metric("hitl_approval_latency_seconds_sum", **labels) > 0
+    assert telemetry.metric("hitl_approvals_received_total", decision="approved", **labels) == 1
+    assert telemetry.metric("hitl_approvals_requested_total", **labels) == 0, (
+        "the request was counted by the process that saw it"
+    )
+    approval = telemetry.span("hitl_approval reviewer")
+    assert approval.start_time < telemetry.span("invoke_agent reviewer").start_time
+
+
+def test_a_failing_node_rerun_by_its_retry_policy_counts_a_retry_and_an_error(instrumented):
+    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.types import RetryPolicy
+
+    telemetry = instrumented
+    calls = []
+
+    def flaky(state: MessagesState) -> dict:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("upstream reset")
+        return {}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("flaky", flaky, retry_policy=RetryPolicy(initial_interval=0.0, jitter=False))
+    graph.add_edge(START, "flaky")
+    graph.add_edge("flaky", END)
+    graph.compile().invoke({"messages": []})
+    assert sessions(telemetry, "flaky", "failure") == 1
+    assert sessions(telemetry, "flaky", "success") == 1
+    assert (
+        telemetry.metric(
+            "agent_retries_total",
+            agent_type="flaky",
+            operation="flaky",
+            retry_reason="connectionerror",
+        )
+        == 1
+    )
+    assert (
+        telemetry.metric(
+            "agent_errors_total",
+            agent_type="flaky",
+            error_type="agent_execution_failed",
+            operation="run",
+        )
+        == 1
+    )
+
+
+def test_named_agents_make_the_other_nodes_workflow_nodes(telemetry):
+    ss.instrument_langgraph(agents=["researcher"])
+    try:
+        build_graph(review=False).invoke({"messages": [("user", "acme?")]}, config("t-named"))
+    finally:
+        uninstrument_langgraph()
+    assert (
+        telemetry.metric(
+            "workflow_nodes_executed_total",
+            workflow_name="LangGraph",
+            node_name="writer",
+            status="success",
+        )
+        == 1
+    )
+    assert handoffs(telemetry, "researcher", "writer") == 0
+
+
+def test_uninstrumented_graphs_report_nothing(telemetry):
+    ss.instrument_langgraph()
+    uninstrument_langgraph()
+    build_graph(review=False).invoke({"messages": [("user", "acme?")]}, config("t-off"))
+    assert not [s for s in telemetry.spans() if s.name.startswith("invoke_agent")]
+    assert LANGCHAIN_SCOPE not in covered_scopes
+
+
+def test_openinference_alongside_counts_once(instrumented):
+    """With OpenInference's LangChain instrumentor on too, its spans are of a covered scope
+    (the span processor leaves them alone) and our counts are not doubled."""
+    oi = pytest.importorskip("openinference.instrumentation.langchain")
+    from opentelemetry.sdk.trace import TracerProvider
+
+    telemetry = instrumented
+    instrumentor = oi.LangChainInstrumentor()
+    instrumentor.instrument(tracer_provider=TracerProvider())
+    try:
+        build_graph(review=False).invoke({"messages": [("user", "acme?")]}, config("t-oi"))
+    finally:
+        instrumentor.uninstrument()
+    assert LANGCHAIN_SCOPE in covered_scopes
+    assert sessions(telemetry, "writer", "success") == 1
+    assert lookups(telemetry) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "decision"),
+    [
+        ("approved", "approved"),
+        ("Reject", "rejected"),
+        (True, "approved"),
+        ({"approved": False}, "rejected"),
+        ({"decision": "approve", "note": "ok"}, "approved"),
+        ({"type": "accept"}, "approved"),
+        ({"text": "change the tone"}, "responded"),
+        ("make it shorter", "responded"),
+    ],
+)
+def test_decision_read_from_the_resume_value(answer, decision):
+    assert decision_of(answer) == decision
+
+
+def test_import_swarmscope_imports_no_framework():
+    code = "import swarmscope, sys; print(any(m.startswith(('langgraph', 'langchain')) for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

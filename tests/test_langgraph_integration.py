@@ -3,27 +3,23 @@ calls and interrupts as the hand-written calls do, with no change to the graph."
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("langgraph")
-
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 import swarmscope as ss
+from langgraph_app import MODEL, build_graph, config, sqlite_saver
 from swarmscope.conventions import attributes, spans
 from swarmscope.conventions.openinference import LANGCHAIN_SCOPE
 from swarmscope.integrations import covered_scopes
 from swarmscope.integrations.langgraph import uninstrument_langgraph
 from swarmscope.integrations.langgraph_interrupts import decision_of
-
-sys.path.insert(0, str(Path(__file__).parent))
-from langgraph_app import MODEL, build_graph, config, sqlite_saver
 
 APP = Path(__file__).parent / "langgraph_app.py"
 
@@ -253,11 +249,11 @@ def test_uninstrumented_graphs_report_nothing(telemetry):
 def test_openinference_alongside_counts_once(instrumented):
     """With OpenInference's LangChain instrumentor on too, its spans are of a covered scope
     (the span processor leaves them alone) and our counts are not doubled."""
-    oi = pytest.importorskip("openinference.instrumentation.langchain")
+    from openinference.instrumentation.langchain import LangChainInstrumentor
     from opentelemetry.sdk.trace import TracerProvider
 
     telemetry = instrumented
-    instrumentor = oi.LangChainInstrumentor()
+    instrumentor = LangChainInstrumentor()
     instrumentor.instrument(tracer_provider=TracerProvider())
     try:
         build_graph(review=False).invoke({"messages": [("user", "acme?")]}, config("t-oi"))
@@ -289,3 +285,41 @@ def test_import_swarmscope_imports_no_framework():
     code = "import swarmscope, sys; print(any(m.startswith(('langgraph', 'langchain')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_async_runs_report_the_same(instrumented):
+    telemetry = instrumented
+    graph = build_graph(InMemorySaver())
+
+    async def scenario() -> None:
+        out = await graph.ainvoke({"messages": [("user", "acme?")]}, config("t-async"))
+        assert len(out["__interrupt__"]) == 1
+        assert pending(telemetry) == 1
+        await graph.ainvoke(Command(resume=True), config("t-async"))
+
+    asyncio.run(scenario())
+    assert sessions(telemetry, "researcher") == 2
+    assert lookups(telemetry) == 1
+    assert handoffs(telemetry, "writer", "reviewer") == 1
+    assert pending(telemetry) == 0
+    assert (
+        telemetry.metric(
+            "hitl_approvals_received_total",
+            approval_type="reviewer",
+            decision="approved",
+            agent_type="reviewer",
+        )
+        == 1
+    )
+    tool = telemetry.span("execute_tool lookup")
+    parent = next(s for s in telemetry.spans() if s.context.span_id == tool.parent.span_id)
+    assert parent.name == "invoke_agent researcher"
+
+
+def test_the_handler_passed_in_config_too_counts_once(instrumented):
+    handler = ss.instrument_langgraph()
+    build_graph(review=False).invoke(
+        {"messages": [("user", "acme?")]}, {**config("t-twice"), "callbacks": [handler]}
+    )
+    assert sessions(instrumented, "writer") == 1
+    assert lookups(instrumented) == 1

@@ -388,6 +388,10 @@ def _record_usage(call: LlmCall, response: LLMResult) -> None:
 
 
 _handler: LangGraphHandler | None = None
+# LangChain's configure hook attaches the handler this variable holds to every run. Its
+# default is the handler, so that every thread and task sees it (a thread starts with an
+# empty context); turning off clears it in the caller's context and idles the handler.
+_hook: ContextVar[LangGraphHandler | None] | None = None
 _lock = threading.Lock()
 
 
@@ -401,11 +405,13 @@ def instrument_langgraph(
     wait of an interrupt another process saw. Calling it again changes the settings. The
     handler is returned too, for ``config={"callbacks": [...]}`` where LangChain's hook is not
     consulted."""
-    global _handler
+    global _handler, _hook
     with _lock:
-        if _handler is None:
+        if _handler is None or _hook is None:
             _handler = LangGraphHandler()
-            register_configure_hook(ContextVar(WHERE, default=_handler), inheritable=True)
+            _hook = ContextVar(WHERE, default=_handler)
+            register_configure_hook(_hook, inheritable=True)
+        _hook.set(_handler)
         _handler.agents = None if agents is None else frozenset(agents)
         _handler.checkpointer = checkpointer
         _handler.enabled = True
@@ -414,9 +420,11 @@ def instrument_langgraph(
 
 
 def uninstrument_langgraph() -> None:
-    """Stop reporting LangGraph runs (the hook stays registered and does nothing)."""
-    if _handler is not None:
+    """Stop reporting LangGraph runs. LangChain keeps its hook: in the caller's context it
+    attaches nothing any more, elsewhere it attaches a handler that does nothing."""
+    if _handler is not None and _hook is not None:
         _handler.enabled = False
+        _hook.set(None)
     covered_scopes.discard(LANGCHAIN_SCOPE)
 
 

@@ -2,7 +2,7 @@
 node, a conditional edge, a ``Command(goto=...)`` and a human review through ``interrupt()``.
 
 Run as a script (``python langgraph_app.py DB THREAD``) it runs one thread up to its
-interrupt against a SQLite checkpointer and exits, as a first process would.
+interrupt against a SQLite checkpointer, instrumented, and exits, as a first process would.
 """
 
 from __future__ import annotations
@@ -99,7 +99,24 @@ def config(thread_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id}}
 
 
+def first_process(db: str, thread: str) -> str:
+    """Run ``thread`` up to its interrupt, instrumented, with a SQLite checkpointer; the
+    trace and span ids of the node that paused, as ``trace_id span_id`` in hex."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import swarmscope as ss
+
+    spans = InMemorySpanExporter()
+    ss.init(service_name="first", span_exporter=spans, log_stream="none", logs_exporter="none")
+    saver = sqlite_saver(db)
+    ss.instrument_langgraph(checkpointer=saver)
+    out = build_graph(saver).invoke({"messages": [("user", "acme?")]}, config(thread))
+    assert len(out["__interrupt__"]) == 1
+    ss.current().flush()
+    [paused] = [s for s in spans.get_finished_spans() if s.name == "invoke_agent reviewer"]
+    ss.shutdown()
+    return f"{paused.context.trace_id:032x} {paused.context.span_id:016x}"
+
+
 if __name__ == "__main__":
-    db, thread = sys.argv[1], sys.argv[2]
-    out = build_graph(sqlite_saver(db)).invoke({"messages": [("user", "acme?")]}, config(thread))
-    print(len(out["__interrupt__"]))
+    print(first_process(sys.argv[1], sys.argv[2]))

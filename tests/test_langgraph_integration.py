@@ -19,7 +19,7 @@ from swarmscope.conventions import attributes, spans
 from swarmscope.conventions.openinference import LANGCHAIN_SCOPE
 from swarmscope.integrations import covered_scopes
 from swarmscope.integrations.langgraph import uninstrument_langgraph
-from swarmscope.integrations.langgraph_interrupts import decision_of
+from swarmscope.integrations.langgraph_interrupts import decision_of, load_pauses
 
 APP = Path(__file__).parent / "langgraph_app.py"
 
@@ -155,7 +155,8 @@ def test_interrupt_is_a_pending_approval_decided_on_resume(instrumented):
 
 def test_a_resume_in_another_process_measures_the_wait(instrumented, tmp_path):
     """The first process runs up to the interrupt and exits; this one resumes the thread
-    from the shared SQLite checkpointer and decides the approval."""
+    from the shared SQLite checkpointer, decides the approval, measures its wait from the
+    first process's clock and links the resumed run to the node that paused there."""
     telemetry = instrumented
     db = str(tmp_path / "checkpoints.sqlite")
     first = subprocess.run(
@@ -166,6 +167,7 @@ def test_a_resume_in_another_process_measures_the_wait(instrumented, tmp_path):
         check=False,
     )
     assert first.returncode == 0, first.stderr
+    trace_id, span_id = first.stdout.split()
     saver = sqlite_saver(db)
     ss.instrument_langgraph(checkpointer=saver)
     build_graph(saver).invoke(Command(resume="approved"), config("t-elsewhere"))
@@ -177,7 +179,18 @@ def test_a_resume_in_another_process_measures_the_wait(instrumented, tmp_path):
         "the request was counted by the process that saw it"
     )
     approval = telemetry.span("hitl_approval reviewer")
-    assert approval.start_time < telemetry.span("invoke_agent reviewer").start_time
+    resumed = telemetry.span("workflow LangGraph")
+    assert approval.start_time < resumed.start_time
+    assert approval.parent.span_id == resumed.context.span_id
+    for span in (resumed, approval):
+        [link] = span.links
+        assert (f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}") == (
+            trace_id,
+            span_id,
+        )
+        assert link.attributes[attributes.SWARMSCOPE_LINK] == spans.LINK_RESUME_OF
+    # Decided once: a second resume of the thread finds nothing pending.
+    assert load_pauses(saver, "t-elsewhere") == []
 
 
 def test_a_failing_node_rerun_by_its_retry_policy_counts_a_retry_and_an_error(instrumented):

@@ -78,8 +78,6 @@ LANGGRAPH_THREAD_ID = "thread_id"
 # The node's task ("node:task id", nested with "|"): the same when a node reruns (a retry, or
 # the node that called interrupt() on resume).
 LANGGRAPH_CHECKPOINT_NS = "langgraph_checkpoint_ns"
-# The checkpoint's channel under which LangGraph saves a task's pending interrupts.
-LANGGRAPH_INTERRUPT_CHANNEL = "__interrupt__"
 # LangChain's tracing metadata on a model call: the model and its provider.
 LANGCHAIN_MODEL_NAME = "ls_model_name"
 LANGCHAIN_PROVIDER = "ls_provider"

@@ -23,6 +23,7 @@ end callbacks may come in different threads or tasks.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from langgraph.constants import END, START
 from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.types import Command
 from opentelemetry import trace
+from opentelemetry.trace import SpanContext
 
 from swarmscope.conventions.attributes import SWARMSCOPE_LINK
 from swarmscope.conventions.openinference import (
@@ -63,7 +65,8 @@ from swarmscope.integrations.langgraph_interrupts import (
     SavedPause,
     answers,
     decision_of,
-    saved_pauses,
+    load_pauses,
+    save_pauses,
 )
 
 WHERE = "langgraph"
@@ -83,9 +86,8 @@ class _Graph:
     # Task (checkpoint namespace) -> the error its last attempt raised: a rerun is a retry.
     failed: dict[str, BaseException] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
-    # Interrupts found in the checkpointer, by task id, answered by ``resume``.
-    saved: dict[str, SavedPause] = field(default_factory=dict)
-    resume: Any = None
+    # The interrupts of this run, written to the checkpointer when the run ends.
+    paused: list[SavedPause] = field(default_factory=list)
 
 
 @dataclass
@@ -245,17 +247,39 @@ class LangGraphHandler(BaseCallbackHandler):
         thread = metadata.get(LANGGRAPH_THREAD_ID)
         thread_id = None if thread is None else str(thread)
         resume = inputs.resume if isinstance(inputs, Command) else None
-        links: list[trace.Link] = []
-        saved: dict[str, SavedPause] = {}
-        if resume is not None and thread_id is not None:
-            paused = self.pending.take(thread_id)
-            if paused:
-                links = _resolve(paused, resume)
-            elif self.checkpointer is not None:
-                saved = saved_pauses(self.checkpointer, thread_id)
-        workflow = Workflow(name or WHERE).start(links=links)
-        graph = _Graph(name or WHERE, thread_id, workflow, saved=saved, resume=resume)
+        if resume is None or thread_id is None:
+            workflow = Workflow(name or WHERE).start()
+        else:
+            workflow = self._resume(name or WHERE, thread_id, resume)
+        graph = _Graph(name or WHERE, thread_id, workflow)
         self._runs[run_id] = _Run(graph, run_id, workflow.span, None, workflow)
+
+    def _resume(self, name: str, thread_id: str, resume: Any) -> Workflow:
+        """Start the resumed run's workflow, linked to the runs that paused, and decide their
+        approvals: the ones this process holds, else the ones the checkpointer keeps."""
+        paused = self.pending.take(thread_id)
+        saved = (
+            [] if paused or self.checkpointer is None else load_pauses(self.checkpointer, thread_id)
+        )
+        contexts = [p.span_context for p in paused.values()]
+        contexts += [s.span_context for s in saved if s.span_context is not None]
+        workflow = Workflow(name).start(links=[_resumed_from(c) for c in contexts])
+        for interrupt_id, answer in answers(resume, paused).items():
+            paused[interrupt_id].approval.resolve(decision_of(answer))
+        by_id = {s.interrupt_id: s for s in saved}
+        for interrupt_id, answer in answers(resume, by_id).items():
+            pause = by_id[interrupt_id]
+            links = [_resumed_from(pause.span_context)] if pause.span_context else []
+            approval = Approval(
+                pause.approval_type,
+                agent=pause.agent,
+                approval_id=interrupt_id,
+                requested_at=pause.requested_at,
+            )
+            approval.start(workflow.span, links).resolve(decision_of(answer))
+        if self.checkpointer is not None and (paused or saved):
+            save_pauses(self.checkpointer, thread_id, ())
+        return workflow
 
     def _start_node(self, run_id: UUID, graph: _Graph, node: str, metadata: dict[str, Any]) -> None:
         ns = str(metadata.get(LANGGRAPH_CHECKPOINT_NS) or node)
@@ -279,9 +303,6 @@ class LangGraphHandler(BaseCallbackHandler):
         if failed is not None:
             graph.attempts[ns] = graph.attempts.get(ns, 1) + 1
             self._retry(run, node, failed, graph.attempts[ns])
-        saved = graph.saved.pop(ns.rpartition(":")[2], None)
-        if saved is not None and run.op is not None:
-            self._resolve_saved(run, node, saved)
 
     def _start_llm(
         self,
@@ -321,24 +342,20 @@ class LangGraphHandler(BaseCallbackHandler):
         op.finish(error)
         if isinstance(op, AgentRun):
             graph.last_agent = op
+        if op is graph.workflow and graph.paused and self.checkpointer is not None:
+            save_pauses(self.checkpointer, graph.thread_id or "", graph.paused)
 
     def _pause(self, run: _Run, interrupt: GraphInterrupt) -> None:
         graph, agent = run.graph, run.agent
         node = (run.ns or "").partition(":")[0]
         context = run.span.get_span_context()
+        if graph.thread_id is None:
+            return  # without a thread, no run can resume it
         for item in interrupt.args[0] if interrupt.args else ():
             interrupt_id = str(getattr(item, "id", ""))
             approval = Approval(node, agent=agent, approval_id=interrupt_id).start(run.span)
-            if graph.thread_id is not None:
-                self.pending.add(graph.thread_id, interrupt_id, Paused(approval, context))
-
-    def _resolve_saved(self, run: _Run, node: str, saved: SavedPause) -> None:
-        """Decide the interrupts another process saw: measured from the checkpoint's time."""
-        for interrupt_id, answer in answers(run.graph.resume, saved.interrupt_ids).items():
-            approval = Approval(
-                node, agent=run.agent, approval_id=interrupt_id, requested_at=saved.requested_at
-            )
-            approval.start(run.span).resolve(decision_of(answer))
+            self.pending.add(graph.thread_id, interrupt_id, Paused(approval, context))
+            graph.paused.append(SavedPause(interrupt_id, node, agent, time.time(), context))
 
     def _retry(self, run: _Run, operation: str, error: BaseException | None, attempt: Any) -> None:
         reason = "timeout" if isinstance(error, TimeoutError) else type(error).__name__.lower()
@@ -351,14 +368,8 @@ class LangGraphHandler(BaseCallbackHandler):
         return node not in LANGGRAPH_INTERNAL_NODES
 
 
-def _resolve(paused: dict[str, Paused], resume: Any) -> list[trace.Link]:
-    """Decide this process's pending interrupts; the links from the resumed run to them."""
-    links = []
-    for interrupt_id, answer in answers(resume, paused).items():
-        pause = paused[interrupt_id]
-        pause.approval.resolve(decision_of(answer))
-        links.append(trace.Link(pause.span_context, {SWARMSCOPE_LINK: LINK_RESUME_OF}))
-    return links
+def _resumed_from(span_context: SpanContext) -> trace.Link:
+    return trace.Link(span_context, {SWARMSCOPE_LINK: LINK_RESUME_OF})
 
 
 def _record_usage(call: LlmCall, response: LLMResult) -> None:

@@ -3,9 +3,9 @@
 A node that calls ``interrupt()`` stops its run; the person's answer arrives later as a new
 run of the same thread with ``Command(resume=...)``, in this process or another one. Here the
 approval waits in memory, keyed by thread and interrupt id, with the span of the run that
-paused (the resumed run links to it). A process that did not see the pause finds it in the
-checkpointer instead: the checkpoint that holds the pending interrupt tells which task paused
-and when its step began, which is when the wait is measured from.
+paused (the resumed run links to it). Given the graph's checkpointer, the pause is also
+written there (``save_pauses``), so that a process that resumes the thread without having seen
+it pause reads when it was asked and which span paused, and measures the same wait.
 """
 
 from __future__ import annotations
@@ -14,16 +14,24 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from opentelemetry.trace import SpanContext
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointMetadata, empty_checkpoint
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from swarmscope.conventions.openinference import LANGGRAPH_INTERRUPT_CHANNEL
 from swarmscope.instrument.hitl import Approval
 
 MAX_THREADS = 10_000
+# Where a thread's pending interrupts are kept in the app's checkpointer, for a process that
+# resumes the thread without having seen it pause: a namespace of the thread's own (deleted
+# with it), holding one checkpoint that each pause or resume overwrites.
+RECORD_NS = "swarmscope_approvals"
+RECORD_ID = "00000000-0000-0000-0000-000000000000"
+RECORD_KEY = "swarmscope_interrupts"
+_PROPAGATOR = TraceContextTextMapPropagator()
 
 APPROVED = "approved"
 REJECTED = "rejected"
@@ -77,10 +85,14 @@ class Paused:
 
 @dataclass(frozen=True)
 class SavedPause:
-    """An interrupt found in the checkpointer: its ids, and when the paused step began."""
+    """An interrupt as another process can read it: the approval to decide, when it was
+    asked, and the span of the node that paused."""
 
-    interrupt_ids: tuple[str, ...]
+    interrupt_id: str
+    approval_type: str
+    agent: str | None
     requested_at: float
+    span_context: SpanContext | None
 
 
 class PendingInterrupts:
@@ -103,16 +115,57 @@ class PendingInterrupts:
             return self._threads.pop(thread_id, {})
 
 
-def saved_pauses(checkpointer: BaseCheckpointSaver[Any], thread_id: str) -> dict[str, SavedPause]:
-    """The thread's pending interrupts in its latest checkpoint, by the task that paused."""
-    saved = checkpointer.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+def save_pauses(
+    checkpointer: BaseCheckpointSaver[Any], thread_id: str, pauses: Iterable[SavedPause]
+) -> None:
+    """Write the thread's pending interrupts (none: clear them) as the one checkpoint of the
+    thread's ``RECORD_NS`` namespace, which the graph's own history never reads."""
+    checkpoint = empty_checkpoint()
+    checkpoint["id"] = RECORD_ID
+    record = [
+        {
+            "id": pause.interrupt_id,
+            "approval_type": pause.approval_type,
+            "agent": pause.agent,
+            "requested_at": pause.requested_at,
+            "span": _carrier(pause.span_context),
+        }
+        for pause in pauses
+    ]
+    metadata = cast(CheckpointMetadata, {"source": RECORD_NS, "step": -1, RECORD_KEY: record})
+    checkpointer.put(_record_config(thread_id), checkpoint, metadata, {})
+
+
+def load_pauses(checkpointer: BaseCheckpointSaver[Any], thread_id: str) -> list[SavedPause]:
+    """The thread's pending interrupts as ``save_pauses`` wrote them, maybe in another process."""
+    saved = checkpointer.get_tuple(_record_config(thread_id))
     if saved is None:
-        return {}
-    requested_at = datetime.fromisoformat(saved.checkpoint["ts"]).timestamp()
-    pauses: dict[str, SavedPause] = {}
-    for task_id, channel, value in saved.pending_writes or ():
-        if channel != LANGGRAPH_INTERRUPT_CHANNEL:
-            continue
-        ids = tuple(str(getattr(item, "id", "")) for item in value or ())
-        pauses[task_id] = SavedPause(ids, requested_at)
-    return pauses
+        return []
+    record = cast(dict[str, Any], saved.metadata).get(RECORD_KEY) or []
+    return [
+        SavedPause(
+            str(entry["id"]),
+            str(entry["approval_type"]),
+            entry.get("agent"),
+            float(entry["requested_at"]),
+            _span_context(entry.get("span") or {}),
+        )
+        for entry in record
+    ]
+
+
+def _record_config(thread_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": RECORD_NS}}
+
+
+def _carrier(span_context: SpanContext | None) -> dict[str, str]:
+    """The span context as W3C trace context headers (storable, and read back by any process)."""
+    carrier: dict[str, str] = {}
+    if span_context is not None:
+        _PROPAGATOR.inject(carrier, trace.set_span_in_context(NonRecordingSpan(span_context)))
+    return carrier
+
+
+def _span_context(carrier: dict[str, str]) -> SpanContext | None:
+    context = trace.get_current_span(_PROPAGATOR.extract(carrier)).get_span_context()
+    return context if context.is_valid else None

@@ -37,6 +37,15 @@ def pending(telemetry) -> float:
     return telemetry.metric("hitl_approvals_pending", approval_type="reviewer")
 
 
+def decided(telemetry, decision: str) -> float:
+    return telemetry.metric(
+        "hitl_approvals_received_total",
+        approval_type="reviewer",
+        decision=decision,
+        agent_type="reviewer",
+    )
+
+
 def sessions(telemetry, agent: str, status: str = "success") -> float:
     return telemetry.metric(
         "agent_sessions_total", agent_type=agent, status=status, operation="run"
@@ -125,15 +134,7 @@ def test_interrupt_is_a_pending_approval_decided_on_resume(instrumented):
 
     graph.invoke(Command(resume={"decision": "rejected"}), config("t-review"))
     assert pending(telemetry) == 0
-    assert (
-        telemetry.metric(
-            "hitl_approvals_received_total",
-            approval_type="reviewer",
-            decision="rejected",
-            agent_type="reviewer",
-        )
-        == 1
-    )
+    assert decided(telemetry, "rejected") == 1
     assert (
         telemetry.metric(
             "hitl_approval_latency_seconds_count", approval_type="reviewer", agent_type="reviewer"
@@ -174,7 +175,7 @@ def test_a_resume_in_another_process_measures_the_wait(instrumented, tmp_path):
     labels = {"approval_type": "reviewer", "agent_type": "reviewer"}
     assert telemetry.metric("hitl_approval_latency_seconds_count", **labels) == 1
     assert telemetry.metric("hitl_approval_latency_seconds_sum", **labels) > 0
-    assert telemetry.metric("hitl_approvals_received_total", decision="approved", **labels) == 1
+    assert decided(telemetry, "approved") == 1
     assert telemetry.metric("hitl_approvals_requested_total", **labels) == 0, (
         "the request was counted by the process that saw it"
     )
@@ -315,15 +316,7 @@ def test_async_runs_report_the_same(instrumented):
     assert lookups(telemetry) == 1
     assert handoffs(telemetry, "writer", "reviewer") == 1
     assert pending(telemetry) == 0
-    assert (
-        telemetry.metric(
-            "hitl_approvals_received_total",
-            approval_type="reviewer",
-            decision="approved",
-            agent_type="reviewer",
-        )
-        == 1
-    )
+    assert decided(telemetry, "approved") == 1
     tool = telemetry.span("execute_tool lookup")
     parent = next(s for s in telemetry.spans() if s.context.span_id == tool.parent.span_id)
     assert parent.name == "invoke_agent researcher"

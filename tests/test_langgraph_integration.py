@@ -329,3 +329,13 @@ def test_the_handler_passed_in_config_too_counts_once(instrumented):
     )
     assert sessions(instrumented, "writer") == 1
     assert lookups(instrumented) == 1
+
+
+def test_plain_langchain_runs_outside_a_graph_are_left_alone(instrumented):
+    from langchain_core.runnables import RunnableLambda
+
+    from langgraph_app import scripted_model
+
+    chain = RunnableLambda(lambda text: [("user", text)]) | scripted_model()
+    chain.invoke("acme?")
+    assert instrumented.spans() == []

@@ -78,7 +78,9 @@ LANGGRAPH_THREAD_ID = "thread_id"
 # The node's task ("node:task id", nested with "|"): the same when a node reruns (a retry, or
 # the node that called interrupt() on resume).
 LANGGRAPH_CHECKPOINT_NS = "langgraph_checkpoint_ns"
-# LangChain's tracing metadata on a model call: the model and its provider.
+# LangChain's tracing metadata: the framework that started a run (LangGraph marks every graph
+# run's), and on a model call the model and its provider.
+LANGCHAIN_INTEGRATION = "ls_integration"
 LANGCHAIN_MODEL_NAME = "ls_model_name"
 LANGCHAIN_PROVIDER = "ls_provider"
 # LangGraph's own nodes, and the name its prebuilt ToolNode runs under: steps, not agents.

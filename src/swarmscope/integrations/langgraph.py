@@ -42,6 +42,7 @@ from opentelemetry.trace import SpanContext
 
 from swarmscope.conventions.attributes import SWARMSCOPE_LINK
 from swarmscope.conventions.openinference import (
+    LANGCHAIN_INTEGRATION,
     LANGCHAIN_MODEL_NAME,
     LANGCHAIN_PROVIDER,
     LANGCHAIN_SCOPE,
@@ -134,11 +135,12 @@ class LangGraphHandler(BaseCallbackHandler):
             return
         name = kwargs.get("name") or ""
         metadata = metadata or {}
-        if parent_run_id is None:
-            safely(WHERE, lambda: self._start_graph(run_id, name, inputs, metadata))
-            return
-        parent = self._runs.get(parent_run_id)
+        parent = self._runs.get(parent_run_id) if parent_run_id else None
         if parent is None:
+            # A graph run outside any graph we follow (at the top, or inside a plain chain):
+            # LangGraph marks its runs' metadata; other LangChain chains are none of ours.
+            if LANGCHAIN_INTEGRATION in metadata:
+                safely(WHERE, lambda: self._start_graph(run_id, name, inputs, metadata))
             return
         graph = parent.graph
         node = metadata.get(LANGGRAPH_NODE)

@@ -5,7 +5,9 @@ run of the same thread with ``Command(resume=...)``, in this process or another 
 approval waits in memory, keyed by thread and interrupt id, with the span of the run that
 paused (the resumed run links to it). Given the graph's checkpointer, the pause is also
 written there (``save_pauses``), so that a process that resumes the thread without having seen
-it pause reads when it was asked and which span paused, and measures the same wait.
+it pause reads when it was asked and which span paused, and measures the same wait. The
+pending gauge then goes down in the resuming process and stays up in the pausing one: their
+sum, what a dashboard reads over the app's processes, is right.
 """
 
 from __future__ import annotations

@@ -264,18 +264,25 @@ def test_openinference_alongside_counts_once(instrumented):
     """With OpenInference's LangChain instrumentor on too, its spans are of a covered scope
     (the span processor leaves them alone) and our counts are not doubled."""
     from openinference.instrumentation.langchain import LangChainInstrumentor
-    from opentelemetry.sdk.trace import TracerProvider
 
     telemetry = instrumented
     instrumentor = LangChainInstrumentor()
-    instrumentor.instrument(tracer_provider=TracerProvider())
+    instrumentor.instrument(tracer_provider=telemetry.rt.tracer_provider)
     try:
         build_graph(review=False).invoke({"messages": [("user", "acme?")]}, config("t-oi"))
     finally:
         instrumentor.uninstrument()
+    theirs = {
+        s.instrumentation_scope.name
+        for s in telemetry.spans()
+        if s.instrumentation_scope is not None
+        and not s.instrumentation_scope.name.startswith("swarmscope")
+    }
+    assert theirs == {LANGCHAIN_SCOPE}, "the covered scope is the one their spans carry"
     assert LANGCHAIN_SCOPE in covered_scopes
     assert sessions(telemetry, "writer", "success") == 1
     assert lookups(telemetry) == 1
+    assert handoffs(telemetry, "researcher", "writer") == 1
 
 
 @pytest.mark.parametrize(
@@ -339,3 +346,69 @@ def test_plain_langchain_runs_outside_a_graph_are_left_alone(instrumented):
     chain = RunnableLambda(lambda text: [("user", text)]) | scripted_model()
     chain.invoke("acme?")
     assert instrumented.spans() == []
+
+
+def test_a_failing_tool_is_a_failed_tool_call_of_the_agent_that_asked(instrumented):
+    from langchain_core.messages import AIMessage
+    from langchain_core.tools import tool
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.prebuilt import ToolNode
+
+    @tool
+    def lookup(query: str) -> str:
+        """Look an account up."""
+        raise ConnectionError("crm down")
+
+    def researcher(state: MessagesState) -> dict:
+        call = {"name": "lookup", "args": {"query": "acme"}, "id": "call-9"}
+        return {"messages": [AIMessage(content="", tool_calls=[call])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("researcher", researcher)
+    # The tool's error goes back to the model as a message: the graph goes on.
+    graph.add_node("tools", ToolNode([lookup], handle_tool_errors=True))
+    graph.add_edge(START, "researcher")
+    graph.add_edge("researcher", "tools")
+    graph.compile().invoke({"messages": [("user", "acme?")]})
+    labels = {"agent_type": "researcher", "tool_name": "lookup"}
+    assert instrumented.metric("agent_tool_calls_total", status="failure", **labels) == 1
+    assert (
+        instrumented.metric(
+            "agent_errors_total",
+            agent_type="researcher",
+            error_type="agent_tool_call_failed",
+            operation="tool_call",
+        )
+        == 1
+    )
+    span = instrumented.span("execute_tool lookup")
+    assert span.attributes[attributes.ERROR_TYPE] == "ConnectionError"
+
+
+def test_a_failing_model_call_counts_once_as_an_llm_error(instrumented):
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    from langgraph_app import FakeOpenAIChat
+
+    class Overloaded(FakeOpenAIChat):
+        def _generate(self, *args, **kwargs):
+            raise TimeoutError("model overloaded")
+
+    model = Overloaded(responses=[])
+
+    def researcher(state: MessagesState) -> dict:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("researcher", researcher)
+    graph.add_edge(START, "researcher")
+    graph.add_edge("researcher", END)
+    with pytest.raises(TimeoutError):
+        graph.compile().invoke({"messages": [("user", "acme?")]})
+    llm = {"model": MODEL, "provider": "openai", "agent_type": "researcher"}
+    assert instrumented.metric("llm_requests_total", status="timeout", **llm) == 1
+    assert instrumented.metric("errors_total", error_type="llm_error", severity="medium") == 1
+    assert sessions(instrumented, "researcher", "timeout") == 1
+    assert instrumented.metric("errors_total", error_type="agent_timeout", severity="high") == 0, (
+        "one exception, counted once, under the layer that saw it first"
+    )

@@ -412,3 +412,39 @@ def test_a_failing_model_call_counts_once_as_an_llm_error(instrumented):
     assert instrumented.metric("errors_total", error_type="agent_timeout", severity="high") == 0, (
         "one exception, counted once, under the layer that saw it first"
     )
+
+
+def test_a_model_that_reports_its_retries_counts_them(instrumented):
+    """LangChain models that retry through tenacity report each retry to the run manager."""
+    import tenacity
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    from langgraph_app import scripted_model
+
+    class Retrying(type(scripted_model())):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
+            state.attempt_number = 1
+            state.outcome = tenacity.Future.construct(1, ConnectionError("reset"), True)
+            run_manager.on_retry(state)
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    model = Retrying(responses=scripted_model().responses[1:])
+
+    def researcher(state: MessagesState) -> dict:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("researcher", researcher)
+    graph.add_edge(START, "researcher")
+    graph.add_edge("researcher", END)
+    graph.compile().invoke({"messages": [("user", "acme?")]})
+    assert (
+        instrumented.metric(
+            "agent_retries_total",
+            agent_type="researcher",
+            operation="llm_call",
+            retry_reason="connectionerror",
+        )
+        == 1
+    )

@@ -242,7 +242,9 @@ class LangGraphHandler(BaseCallbackHandler):
         outcome = getattr(retry_state, "outcome", None)
         error = outcome.exception() if outcome is not None and outcome.failed else None
         attempt = getattr(retry_state, "attempt_number", None)
-        safely(WHERE, lambda: self._retry(run, kwargs.get("name") or "call", error, attempt))
+        # What retried: a node by its name, a model or tool call by its concept.
+        operation = (run.ns or "").partition(":")[0] or (run.op.where if run.op else WHERE)
+        safely(WHERE, lambda: self._retry(run, operation, error, attempt))
 
     # -- what the hooks do ----------------------------------------------------------------
     def _start_graph(self, run_id: UUID, name: str, inputs: Any, metadata: dict[str, Any]) -> None:
@@ -360,7 +362,10 @@ class LangGraphHandler(BaseCallbackHandler):
             graph.paused.append(SavedPause(interrupt_id, node, agent, time.time(), context))
 
     def _retry(self, run: _Run, operation: str, error: BaseException | None, attempt: Any) -> None:
-        reason = "timeout" if isinstance(error, TimeoutError) else type(error).__name__.lower()
+        if error is None or isinstance(error, TimeoutError):
+            reason = "timeout" if error is not None else "unknown"
+        else:
+            reason = type(error).__name__.lower()
         with trace.use_span(run.span, end_on_exit=False):
             retry(operation, reason, attempt if isinstance(attempt, int) else None, run.agent)
 

@@ -64,6 +64,17 @@ def handoffs(telemetry, source: str, target: str) -> float:
     )
 
 
+def one_node_graph(node, **options):
+    """A graph of one node, named after its function."""
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    graph = StateGraph(MessagesState)
+    graph.add_node(node.__name__, node, **options)
+    graph.add_edge(START, node.__name__)
+    graph.add_edge(node.__name__, END)
+    return graph.compile()
+
+
 def run_to_interrupt(graph, thread: str) -> None:
     out = graph.invoke({"messages": [("user", "acme?")]}, config(thread))
     assert len(out["__interrupt__"]) == 1
@@ -195,7 +206,7 @@ def test_a_resume_in_another_process_measures_the_wait(instrumented, tmp_path):
 
 
 def test_a_failing_node_rerun_by_its_retry_policy_counts_a_retry_and_an_error(instrumented):
-    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.graph import MessagesState
     from langgraph.types import RetryPolicy
 
     telemetry = instrumented
@@ -207,11 +218,8 @@ def test_a_failing_node_rerun_by_its_retry_policy_counts_a_retry_and_an_error(in
             raise ConnectionError("upstream reset")
         return {}
 
-    graph = StateGraph(MessagesState)
-    graph.add_node("flaky", flaky, retry_policy=RetryPolicy(initial_interval=0.0, jitter=False))
-    graph.add_edge(START, "flaky")
-    graph.add_edge("flaky", END)
-    graph.compile().invoke({"messages": []})
+    retry = RetryPolicy(initial_interval=0.0, jitter=False)
+    one_node_graph(flaky, retry_policy=retry).invoke({"messages": []})
     assert sessions(telemetry, "flaky", "failure") == 1
     assert sessions(telemetry, "flaky", "success") == 1
     assert (
@@ -386,7 +394,7 @@ def test_a_failing_tool_is_a_failed_tool_call_of_the_agent_that_asked(instrument
 
 
 def test_a_failing_model_call_counts_once_as_an_llm_error(instrumented):
-    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.graph import MessagesState
 
     from langgraph_app import FakeOpenAIChat
 
@@ -399,12 +407,8 @@ def test_a_failing_model_call_counts_once_as_an_llm_error(instrumented):
     def researcher(state: MessagesState) -> dict:
         return {"messages": [model.invoke(state["messages"])]}
 
-    graph = StateGraph(MessagesState)
-    graph.add_node("researcher", researcher)
-    graph.add_edge(START, "researcher")
-    graph.add_edge("researcher", END)
     with pytest.raises(TimeoutError):
-        graph.compile().invoke({"messages": [("user", "acme?")]})
+        one_node_graph(researcher).invoke({"messages": [("user", "acme?")]})
     llm = {"model": MODEL, "provider": "openai", "agent_type": "researcher"}
     assert instrumented.metric("llm_requests_total", status="timeout", **llm) == 1
     assert instrumented.metric("errors_total", error_type="llm_error", severity="medium") == 1
@@ -417,7 +421,7 @@ def test_a_failing_model_call_counts_once_as_an_llm_error(instrumented):
 def test_a_model_that_reports_its_retries_counts_them(instrumented):
     """LangChain models that retry through tenacity report each retry to the run manager."""
     import tenacity
-    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.graph import MessagesState
 
     from langgraph_app import scripted_model
 
@@ -434,11 +438,7 @@ def test_a_model_that_reports_its_retries_counts_them(instrumented):
     def researcher(state: MessagesState) -> dict:
         return {"messages": [model.invoke(state["messages"])]}
 
-    graph = StateGraph(MessagesState)
-    graph.add_node("researcher", researcher)
-    graph.add_edge(START, "researcher")
-    graph.add_edge("researcher", END)
-    graph.compile().invoke({"messages": [("user", "acme?")]})
+    one_node_graph(researcher).invoke({"messages": [("user", "acme?")]})
     assert (
         instrumented.metric(
             "agent_retries_total",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -419,10 +419,10 @@ def instrument_langgraph(
 ) -> LangGraphHandler:
     """Report every LangGraph run in this process. ``agents`` names the nodes that are agents
     (default: every node but LangGraph's own and the prebuilt ``tools`` node); the others are
-    workflow nodes. ``checkpointer``, the graph's, lets a resume in this process measure the
-    wait of an interrupt another process saw. Calling it again changes the settings. The
-    handler is returned too, for ``config={"callbacks": [...]}`` where LangChain's hook is not
-    consulted."""
+    workflow nodes. ``checkpointer``, the graph's (a synchronous saver), keeps each pause
+    there too, so that a resume in another process decides it, measures its wait and links to
+    the run that paused. Calling it again changes the settings. The handler is returned too,
+    for ``config={"callbacks": [...]}`` where LangChain's hook is not consulted."""
     global _handler, _hook
     with _lock:
         if _handler is None or _hook is None:
@@ -446,4 +446,4 @@ def uninstrument_langgraph() -> None:
     covered_scopes.discard(LANGCHAIN_SCOPE)
 
 
-__all__: Sequence[str] = ("LangGraphHandler", "instrument_langgraph", "uninstrument_langgraph")
+__all__ = ["LangGraphHandler", "instrument_langgraph", "uninstrument_langgraph"]

@@ -193,3 +193,29 @@ def test_concurrent_settling_lowers_the_gauge_once(telemetry):
     assert decided_total + cancelled == rounds
     assert sum(wins) == decided_total
     assert len(telemetry.events("hitl_approval_received")) == decided_total
+
+
+def test_an_approval_started_without_a_block_ends_when_resolved(telemetry):
+    ap = ss.approval("recommendation", agent="author", approval_id="ap-open").start()
+    assert pending(telemetry) == 1
+    assert not [s for s in telemetry.spans() if s.name == "hitl_approval recommendation"]
+    assert ap.resolve("rejected")
+    assert pending(telemetry) == 0
+    assert decided(telemetry, "rejected") == 1
+    span = telemetry.span("hitl_approval recommendation")
+    assert span.attributes["swarmscope.approval.decision"] == "rejected"
+
+
+def test_an_approval_requested_elsewhere_is_measured_from_its_request(telemetry):
+    import time
+
+    asked = time.time() - 30
+    ap = ss.approval("recommendation", agent="author", requested_at=asked).start()
+    assert ap.resolve("approved")
+    labels = {"approval_type": "recommendation", "agent_type": "author"}
+    assert telemetry.metric("hitl_approvals_requested_total", **labels) == 0
+    assert telemetry.metric("hitl_approval_latency_seconds_sum", **labels) >= 30
+    assert decided(telemetry, "approved") == 1
+    span = telemetry.span("hitl_approval recommendation")
+    assert span.start_time == int(asked * 1e9)
+    assert telemetry.events("hitl_approval_required") == []

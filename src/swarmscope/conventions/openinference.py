@@ -68,9 +68,21 @@ OPENINFERENCE_KINDS = {
     "GUARDRAIL": spans.GUARDRAIL,
 }
 
+# The instrumentation scope of OpenInference's LangChain instrumentor (LangGraph's too): its
+# spans describe the calls swarmscope's own LangGraph integration counts when it is on.
+LANGCHAIN_SCOPE = "openinference.instrumentation.langchain"
+
 # LangGraph's keys in ``metadata``: the node a span runs in and the conversation's thread.
 LANGGRAPH_NODE = "langgraph_node"
 LANGGRAPH_THREAD_ID = "thread_id"
+# The node's task ("node:task id", nested with "|"): the same when a node reruns (a retry, or
+# the node that called interrupt() on resume).
+LANGGRAPH_CHECKPOINT_NS = "langgraph_checkpoint_ns"
+# LangChain's tracing metadata: the framework that started a run (LangGraph marks every graph
+# run's), and on a model call the model and its provider.
+LANGCHAIN_INTEGRATION = "ls_integration"
+LANGCHAIN_MODEL_NAME = "ls_model_name"
+LANGCHAIN_PROVIDER = "ls_provider"
 # LangGraph's own nodes, and the name its prebuilt ToolNode runs under: steps, not agents.
 LANGGRAPH_INTERNAL_NODES = frozenset({"__start__", "__end__", "tools"})
 # The exception LangGraph raises inside the node that called interrupt(): OpenInference

@@ -147,8 +147,9 @@ TOOL_TYPE_EXTENSION = "extension"
 # Values of swarmscope.link on a span link: why the span links to another.
 LINK_HANDOFF = "handoff"  # an agent run to the handoff that started it
 LINK_REPLAY_OF = "replay_of"  # a replayed request to the request it replays
-LINK_RESUMES = "resumes"  # a resumed AG-UI run to the approval of the interrupt it answers
-LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF, LINK_RESUMES)
+LINK_RESUME_OF = "resume_of"  # a resumed run to what it resumes: the paused run, or the approval
+# of the interrupt it answers
+LINK_REASONS = (LINK_HANDOFF, LINK_REPLAY_OF, LINK_RESUME_OF)
 
 # Span events swarmscope adds (the standard "exception" event is the SDK's).
 EVENT_EXCEPTION = "exception"

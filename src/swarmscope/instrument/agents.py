@@ -79,10 +79,6 @@ class AgentRun(Operation):
         structlog.contextvars.reset_contextvars(**self._log_tokens)
         self._log_tokens = {}
 
-    def interrupted(self) -> None:
-        """The run stops to wait for a person: it ends neither succeeded nor failed."""
-        self.mark_failed(INTERRUPTED)
-
     def on_start(self, rt: Runtime) -> None:
         rt.metrics["agent_sessions_active"].child(self.agent).inc()
         orchestration = current_orchestration.get()

@@ -3,7 +3,11 @@
 An approval is a block of code that waits for a person. Entering it counts the request and
 raises the pending gauge; ``resolve`` records the decision and its latency; leaving the block
 undecided records a timeout (the block raised ``TimeoutError`` or outlived ``timeout``) or a
-cancellation. Whichever way it ends, the pending gauge goes back down exactly once: settling
+cancellation. A wait that outlives the code that asked (a graph paused until a person answers,
+maybe in another process) is the same approval without the block: ``start()`` requests it,
+``resolve`` decides it and ends its span; a process that resolves a request made elsewhere
+passes the request's wall-clock time as ``requested_at``, so the wait is measured from it and
+the request is not counted twice. Whichever way it ends, the pending gauge goes back down exactly once: settling
 is a check-and-set under the approval's lock, so a resolve on one thread racing a timeout or
 the block's exit on another is counted once.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable
 from time import perf_counter
 from typing import Any, TypeVar
@@ -44,12 +49,15 @@ class Approval(Operation):
         agent: str | None = None,
         timeout: float | None = None,
         approval_id: str | None = None,
+        *,
+        requested_at: float | None = None,
         **attrs: Any,
     ) -> None:
         self.approval_type = approval_type
         self.agent = agent
         self.timeout = timeout
         self.approval_id = approval_id
+        self.requested_at = requested_at
         self.attrs = attrs
         self.decision: str | None = None
         self.settled = False
@@ -70,7 +78,14 @@ class Approval(Operation):
             attributes[SWARMSCOPE_APPROVAL_TIMEOUT_S] = self.timeout
         return attributes
 
+    def span_start_ns(self) -> int | None:
+        return None if self.requested_at is None else int(self.requested_at * 1e9)
+
     def on_start(self, rt: Runtime) -> None:
+        if self.requested_at is not None:
+            # Requested (and counted) elsewhere: only the wait since then is ours to measure.
+            self._started -= max(0.0, time.time() - self.requested_at)
+            return
         rt.metrics["hitl_approvals_requested_total"].child(
             self.approval_type, self._agent_name
         ).inc()
@@ -108,6 +123,8 @@ class Approval(Operation):
             )
 
         safely(self.where, record)
+        if self._detached:
+            self.finish()
         return True
 
     def expire(self) -> bool:
@@ -132,6 +149,8 @@ class Approval(Operation):
             )
 
         safely(self.where, record)
+        if self._detached:
+            self.finish()
         return True
 
     async def wait(self, decision: Awaitable[T]) -> T:
@@ -177,10 +196,14 @@ def approval(
     agent: str | None = None,
     timeout: float | None = None,
     approval_id: str | None = None,
+    *,
+    requested_at: float | None = None,
     **attrs: Any,
 ) -> Approval:
-    """Instrument one human approval: ``with ss.approval("recommendation") as ap: ap.resolve(...)``."""
-    return Approval(approval_type, agent, timeout, approval_id, **attrs)
+    """Instrument one human approval: ``with ss.approval("recommendation") as ap: ap.resolve(...)``,
+    or, when the answer comes after the asking code returned, ``ap = ss.approval(...).start()``
+    and later ``ap.resolve(...)``."""
+    return Approval(approval_type, agent, timeout, approval_id, requested_at=requested_at, **attrs)
 
 
 def frontend_approval(kind: str, approval_type: str, **fields: Any) -> None:

@@ -15,7 +15,7 @@ import copy
 import functools
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from time import perf_counter
 from typing import Any, Self, TypeVar
@@ -29,8 +29,9 @@ from swarmscope.conventions.catalog import FAILURE, INTERRUPTED, SUCCESS, TIMEOU
 from swarmscope.telemetry.runtime import Runtime, current
 
 CANCELLED = "cancelled"
-# Outcomes that are no error, though not a success: the span's status is left unset.
-QUIET_STATUSES = frozenset({SUCCESS, INTERRUPTED})
+# Outcomes that are no error, though not a success: the span keeps an unset status and no
+# failure is counted.
+NOT_ERRORS = frozenset({SUCCESS, INTERRUPTED})
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The agent whose run encloses the current code, so tool and LLM calls inherit it.
@@ -83,6 +84,10 @@ class Operation(ABC):
     _rt: Runtime | None = None
     _span: trace.Span | None = None
     _token: object | None = None
+    # Begun by ``start`` rather than entered: whoever ends it calls ``finish`` (a concept may
+    # end itself, as an approval does when it is resolved).
+    _detached: bool = False
+    _ended: bool = False
     _started: float = 0.0
     _failure: str | None = None
     status: str | None = None
@@ -95,6 +100,10 @@ class Operation(ABC):
 
     def span_attributes(self) -> dict[str, Any]:
         return {}
+
+    def span_start_ns(self) -> int | None:
+        """When the span started, if before this object existed (None: now)."""
+        return None
 
     def on_start(self, rt: Runtime) -> None:
         """Called after the span started, inside it."""
@@ -134,16 +143,23 @@ class Operation(ABC):
         """Record this operation as failed without raising (an error result, a refusal)."""
         self._failure = reason
 
+    def mark_interrupted(self) -> None:
+        """Record that the operation paused for a person (no error): it ends ``interrupted``."""
+        self._failure = INTERRUPTED
+
     # -- an operation whose code runs in pieces ------------------------------------------
-    def start(self) -> Self:
+    def start(self, parent: trace.Span | None = None, links: Sequence[trace.Link] = ()) -> Self:
         """Begin without staying current: for an operation that outlives the block that
-        starts it (a stream the app hands to its web framework, a wait across requests).
-        ``within()`` makes it current around each piece of its code; ``finish`` ends it.
+        starts it (a stream the app hands to its web framework, a wait across requests, a
+        framework's hooks reporting a start and an end as two calls). The span's parent is
+        ``parent``, else the current span. ``within()`` makes it current around each piece
+        of its code; ``finish`` ends it.
 
         A context manager's span stays attached to the context until it exits; a generator
         suspended in between, or closed from another task, would detach it elsewhere.
         """
-        self._begin()
+        self._detached = True
+        self._begin(None if parent is None else trace.set_span_in_context(parent), links)
         self._release()
         return self
 
@@ -194,7 +210,9 @@ class Operation(ABC):
 
         return run  # type: ignore[return-value]
 
-    def _begin(self) -> None:
+    def _begin(
+        self, parent: otel_context.Context | None = None, links: Sequence[trace.Link] = ()
+    ) -> None:
         try:
             rt = current()
             self._rt = rt
@@ -202,7 +220,12 @@ class Operation(ABC):
             if self.attrs:
                 attributes = rt.redactor.fields(attributes)
             span = rt.tracer.start_span(
-                self.span_name(), kind=self.span_kind, attributes=attributes
+                self.span_name(),
+                context=parent,
+                kind=self.span_kind,
+                attributes=attributes,
+                links=links or None,
+                start_time=self.span_start_ns(),
             )
             self._span = span
             self._started = perf_counter()
@@ -230,8 +253,9 @@ class Operation(ABC):
 
     def _end(self, error: BaseException | None) -> None:
         rt, span = self._rt, self._span
-        if rt is None or span is None:
+        if rt is None or span is None or self._ended:
             return
+        self._ended = True
         self.duration = perf_counter() - self._started
         try:
             status = status_of(error)
@@ -243,7 +267,7 @@ class Operation(ABC):
                 span.set_status(Status(StatusCode.ERROR, message))
                 span.record_exception(error)
                 span.set_attribute(ERROR_TYPE, type(error).__qualname__)
-            elif status not in QUIET_STATUSES:
+            elif status not in NOT_ERRORS:
                 span.set_status(Status(StatusCode.ERROR, status))
                 span.set_attribute(ERROR_TYPE, status)
             self.on_end(rt, status, error)

@@ -6,7 +6,7 @@ from typing import Any
 
 from swarmscope.conventions.attributes import SWARMSCOPE_WORKFLOW_NAME, SWARMSCOPE_WORKFLOW_NODE
 from swarmscope.conventions.spans import WORKFLOW, WORKFLOW_NODE
-from swarmscope.instrument.operation import Operation, error_fields, safely
+from swarmscope.instrument.operation import NOT_ERRORS, Operation, error_fields, safely
 from swarmscope.telemetry.runtime import Runtime, current
 
 
@@ -37,7 +37,7 @@ class Workflow(Operation):
             "duration_ms": self.duration_ms,
         }
         fields |= error_fields(error)
-        self.event(rt, "workflow_completed" if status == "success" else "workflow_failed", fields)
+        self.event(rt, "workflow_completed" if status in NOT_ERRORS else "workflow_failed", fields)
 
 
 class WorkflowNode(Operation):
@@ -72,7 +72,7 @@ class WorkflowNode(Operation):
             "duration_ms": self.duration_ms,
         }
         fields |= error_fields(error)
-        name = "workflow_node_completed" if status == "success" else "workflow_node_failed"
+        name = "workflow_node_completed" if status in NOT_ERRORS else "workflow_node_failed"
         self.event(rt, name, fields)
 
 

@@ -57,7 +57,7 @@ from swarmscope.conventions.spans import (
     AG_UI_ERROR,
     AG_UI_INTERRUPT,
     AG_UI_SUCCESS,
-    LINK_RESUMES,
+    LINK_RESUME_OF,
 )
 from swarmscope.instrument.agents import AgentRun
 from swarmscope.instrument.hitl import Approval
@@ -202,11 +202,11 @@ class _StreamRun:
         kind = _text(_field(outcome, "type")) or AG_UI_SUCCESS
         if kind == AG_UI_SUCCESS and self.legacy_interrupt:
             self.outcome = AG_UI_INTERRUPT
-            self.op.interrupted()
+            self.op.mark_interrupted()
             self._ask({"id": LEGACY_INTERRUPT, "reason": LEGACY_INTERRUPT})
         elif kind == AG_UI_INTERRUPT:
             self.outcome = AG_UI_INTERRUPT
-            self.op.interrupted()
+            self.op.mark_interrupted()
             interrupts = _items(_field(outcome, "interrupts"))
             ids = [_text(_field(i, "id")) or "" for i in interrupts]
             self.op.set_attribute(AG_UI_INTERRUPT_IDS, ids)
@@ -224,7 +224,7 @@ class _StreamRun:
         if not interrupt_id:
             return
         reason = _text(_field(interrupt, "reason")) or AG_UI_INTERRUPT
-        attrs = {AG_UI_INTERRUPT_ID: interrupt_id, AG_UI_INTERRUPT_REASON: reason}
+        attrs: dict[str, Any] = {AG_UI_INTERRUPT_ID: interrupt_id, AG_UI_INTERRUPT_REASON: reason}
         tool_call = _text(_field(interrupt, "tool_call_id", "toolCallId"))
         if tool_call:
             attrs[AG_UI_TOOL_CALL_ID] = tool_call
@@ -265,7 +265,7 @@ class _StreamRun:
         approval = PENDING.take((self.thread_id or "", interrupt_id))
         if approval is None:
             return False
-        self.op.span.add_link(approval.span.get_span_context(), {SWARMSCOPE_LINK: LINK_RESUMES})
+        self.op.span.add_link(approval.span.get_span_context(), {SWARMSCOPE_LINK: LINK_RESUME_OF})
         if decision is not None:
             approval.resolve(decision)
         approval.finish()

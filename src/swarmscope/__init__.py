@@ -81,6 +81,12 @@ if TYPE_CHECKING:
         user_action,
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
+    from swarmscope.integrations.anthropic import instrument_anthropic, uninstrument_anthropic
+    from swarmscope.integrations.openai import instrument_openai, uninstrument_openai
+    from swarmscope.integrations.openai_agents import (
+        instrument_openai_agents,
+        uninstrument_openai_agents,
+    )
     from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
     from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
 
@@ -140,6 +146,12 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "user_action",
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
+    "swarmscope.integrations.anthropic": ("instrument_anthropic", "uninstrument_anthropic"),
+    "swarmscope.integrations.openai": ("instrument_openai", "uninstrument_openai"),
+    "swarmscope.integrations.openai_agents": (
+        "instrument_openai_agents",
+        "uninstrument_openai_agents",
+    ),
     "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
     "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
 }
@@ -204,6 +216,9 @@ __all__ = [
     "handoff",
     "init",
     "inject_headers",
+    "instrument_anthropic",
+    "instrument_openai",
+    "instrument_openai_agents",
     "integration_call",
     "integration_health",
     "is_initialized",
@@ -226,6 +241,9 @@ __all__ = [
     "state_transition",
     "tool_call",
     "track_error",
+    "uninstrument_anthropic",
+    "uninstrument_openai",
+    "uninstrument_openai_agents",
     "user_action",
     "workflow",
     "workflow_node",

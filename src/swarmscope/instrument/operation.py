@@ -85,6 +85,12 @@ class Operation(ABC):
     _failure: str | None = None
     status: str | None = None
     duration: float = 0.0
+    # Integrations that see a framework's spans start and end in callbacks set these: the
+    # span's parent comes from the framework's own tree instead of the ambient context, and a
+    # span whose end may come in another context (a stream, a trace closed by another task)
+    # is not made current.
+    parent: otel_context.Context | None = None
+    attach: bool = True
 
     # -- what subclasses provide ---------------------------------------------------------
     @abstractmethod
@@ -167,10 +173,11 @@ class Operation(ABC):
             if self.attrs:
                 attributes = rt.redactor.fields(attributes)
             span = rt.tracer.start_span(
-                self.span_name(), kind=self.span_kind, attributes=attributes
+                self.span_name(), context=self.parent, kind=self.span_kind, attributes=attributes
             )
             self._span = span
-            self._token = otel_context.attach(trace.set_span_in_context(span))
+            if self.attach:
+                self._token = otel_context.attach(trace.set_span_in_context(span))
             self._started = perf_counter()
             self.on_start(rt)
         except Exception:

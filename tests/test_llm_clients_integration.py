@@ -206,7 +206,7 @@ def test_anthropic_messages_sync_async_and_streamed(
     assert (
         t.metric("llm_cost_usd_total", model=CLAUDE, provider="anthropic", agent_type="unknown") > 0
     )
-    assert t.metric("telemetry_instrumentation_errors_total") == 0
+    assert t.total("telemetry_instrumentation_errors_total") == 0
 
 
 def test_anthropic_rate_limit_is_counted_as_one(
@@ -245,3 +245,35 @@ def test_uninstrumented_clients_record_nothing(
     _openai(openai_server).chat.completions.create(model=GPT, messages=MESSAGES)
     assert _requests(instrumented, GPT, "openai") == 0
     assert not set(scopes.OPENAI) & integrations.covered_scopes
+
+
+def test_the_stream_helpers_are_counted_too(
+    instrumented: Captured,
+    openai_server: fake_llm.FakeLLM,
+    anthropic_server: fake_anthropic.FakeAnthropic,
+) -> None:
+    client = _openai(openai_server)
+    with client.chat.completions.stream(
+        model=GPT, messages=MESSAGES, stream_options={"include_usage": True}
+    ) as chat:
+        assert chat.get_final_completion().usage is not None
+    with client.responses.stream(model=GPT, input="Hello") as response:
+        response.until_done()
+    with _anthropic(anthropic_server).messages.stream(
+        model=CLAUDE, max_tokens=64, messages=MESSAGES
+    ) as message:
+        assert message.get_final_text().strip() == fake_anthropic.ANSWER
+
+    async def run() -> None:
+        async with _async_anthropic(anthropic_server).messages.stream(
+            model=CLAUDE, max_tokens=64, messages=MESSAGES
+        ) as stream:
+            assert [text async for text in stream.text_stream]
+
+    asyncio.run(run())
+    t = instrumented
+    assert _requests(t, GPT, "openai") == 2
+    assert _tokens(t, GPT, "openai", "input") == 2 * fake_llm.PROMPT_TOKENS
+    assert _requests(t, CLAUDE, "anthropic") == 2
+    assert _tokens(t, CLAUDE, "anthropic", "output") == 2 * fake_anthropic.OUTPUT_TOKENS
+    assert t.total("telemetry_instrumentation_errors_total") == 0

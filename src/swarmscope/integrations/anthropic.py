@@ -1,7 +1,7 @@
 """The Anthropic Python client: every ``messages.create`` call as an ``llm_call``.
 
-``instrument_anthropic()`` wraps ``messages.create`` of the sync and async clients (class
-level). A stream's usage comes in two parts: the prompt's in ``message_start``, the output's
+``instrument_anthropic()`` wraps ``messages.create`` and the ``messages.stream`` helper of
+the sync and async clients (class level). A stream's usage comes in two parts: the prompt's in ``message_start``, the output's
 (a running total) in each ``message_delta``; both are read as the events go by.
 """
 
@@ -13,10 +13,19 @@ import anthropic
 from anthropic.resources.messages import AsyncMessages, Messages
 
 from swarmscope.conventions import scopes
-from swarmscope.integrations.llm_clients import Client, Tally, instrument, uninstrument
+from swarmscope.integrations.llm_clients import (
+    Client,
+    Tally,
+    instrument,
+    uninstrument,
+    unwrap,
+    wrap_stream_helper,
+)
 
 PROVIDER = "anthropic"
 _MESSAGE_START = "message_start"
+# The message a ``messages.stream(...)`` helper has accumulated, usage included.
+_SNAPSHOT = "current_message_snapshot"
 
 
 def read_usage(tally: Tally, item: Any) -> None:
@@ -57,8 +66,12 @@ _METHODS = ((Messages, False), (AsyncMessages, True))
 def instrument_anthropic() -> None:
     """Record every Anthropic client call in this process; calling it again changes nothing."""
     instrument(CLIENT, _METHODS, scopes.ANTHROPIC)
+    for owner, _ in _METHODS:
+        wrap_stream_helper(owner, "stream", CLIENT, _SNAPSHOT)
 
 
 def uninstrument_anthropic() -> None:
     """Put the client's methods back as they were."""
     uninstrument(_METHODS, scopes.ANTHROPIC)
+    for owner, _ in _METHODS:
+        unwrap(owner, "stream")

@@ -87,6 +87,10 @@ class _Recording:
     def read(self, item: Any) -> None:
         safely("llm_client.read", lambda: self.client.read(self.tally, item))
 
+    def read_snapshot(self, stream: Any, attribute: str) -> None:
+        """What a helper stream accumulated (its message so far), when it has any."""
+        safely("llm_client.read", lambda: self.client.read(self.tally, getattr(stream, attribute)))
+
     def stopped(self, error: BaseException) -> None:
         """The stream raised: its normal end, or the error the app will see."""
         ended = isinstance(error, StopIteration | StopAsyncIteration)
@@ -111,11 +115,11 @@ class _Recording:
         call.__exit__(type(error) if error else None, error, None)
 
 
-def _start(client: Client, kwargs: dict[str, Any]) -> _Recording | None:
+def _start(client: Client, kwargs: dict[str, Any], stream: bool) -> _Recording | None:
     if _counted_by_agents_sdk():
         return None
     recording: _Recording | None = safely(
-        "llm_client.start", lambda: _Recording(client, kwargs, bool(kwargs.get("stream")))
+        "llm_client.start", lambda: _Recording(client, kwargs, stream)
     )
     return recording
 
@@ -192,6 +196,58 @@ class _ObservedAsyncStream(wrapt.ObjectProxy):
             self._self_recording.finish(None)
 
 
+class _ObservedStreamManager(wrapt.ObjectProxy):
+    """A helper's stream manager (``with client.messages.stream(...) as stream``).
+
+    The request goes out when the block is entered and the helper reads its own events, so
+    the call is timed from entry to exit and its usage is read off the helper's snapshot of
+    the message when the block ends.
+    """
+
+    def __init__(self, manager: Any, client: Client, kwargs: dict[str, Any], snapshot: str):
+        super().__init__(manager)
+        self._self_client, self._self_kwargs, self._self_snapshot = client, kwargs, snapshot
+        self._self_recording: _Recording | None = None
+        self._self_stream: Any = None
+
+    def __enter__(self) -> Any:
+        self._self_recording = _start(self._self_client, self._self_kwargs, True)
+        try:
+            self._self_stream = self.__wrapped__.__enter__()
+        except BaseException as error:
+            self._self_ended(error)
+            raise
+        return self._self_stream
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc)
+        finally:
+            self._self_ended(exc[1])
+
+    async def __aenter__(self) -> Any:
+        self._self_recording = _start(self._self_client, self._self_kwargs, True)
+        try:
+            self._self_stream = await self.__wrapped__.__aenter__()
+        except BaseException as error:
+            self._self_ended(error)
+            raise
+        return self._self_stream
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc)
+        finally:
+            self._self_ended(exc[1])
+
+    def _self_ended(self, error: BaseException | None) -> None:
+        recording, self._self_recording = self._self_recording, None
+        if recording is not None:
+            if self._self_stream is not None:
+                recording.read_snapshot(self._self_stream, self._self_snapshot)
+            recording.finish(error)
+
+
 def _outcome(recording: _Recording | None, result: Any, stream: bool, is_async: bool) -> Any:
     if recording is None:
         return result
@@ -207,7 +263,7 @@ def _wrapper(client: Client, original: Callable[..., Any], is_async: bool) -> Ca
 
         @functools.wraps(original)
         async def create_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            recording = _start(client, kwargs)
+            recording = _start(client, kwargs, bool(kwargs.get("stream")))
             try:
                 result = await original(self, *args, **kwargs)
             except BaseException as error:
@@ -220,7 +276,7 @@ def _wrapper(client: Client, original: Callable[..., Any], is_async: bool) -> Ca
 
     @functools.wraps(original)
     def create(self: Any, *args: Any, **kwargs: Any) -> Any:
-        recording = _start(client, kwargs)
+        recording = _start(client, kwargs, bool(kwargs.get("stream")))
         try:
             result = original(self, *args, **kwargs)
         except BaseException as error:
@@ -244,6 +300,27 @@ def wrap(owner: type, name: str, client: Client, *, is_async: bool) -> None:
     wrapper = _wrapper(client, original, is_async)
     setattr(wrapper, _ORIGINAL, original)
     setattr(owner, name, wrapper)
+
+
+def wrap_stream_helper(owner: type, name: str, client: Client, snapshot: str) -> None:
+    """Record the streams of a helper that returns a stream manager and skips ``create``.
+
+    ``snapshot`` names the entered stream's property holding the message accumulated so far.
+    """
+    original = owner.__dict__[name]
+    if hasattr(original, _ORIGINAL):
+        return
+
+    @functools.wraps(original)
+    def stream(self: Any, *args: Any, **kwargs: Any) -> Any:
+        manager = original(self, *args, **kwargs)
+        observed = safely(
+            "llm_client.start", lambda: _ObservedStreamManager(manager, client, kwargs, snapshot)
+        )
+        return manager if observed is None else observed
+
+    setattr(stream, _ORIGINAL, original)
+    setattr(owner, name, stream)
 
 
 def unwrap(owner: type, name: str) -> None:

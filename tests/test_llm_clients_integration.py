@@ -277,3 +277,17 @@ def test_the_stream_helpers_are_counted_too(
     assert _requests(t, CLAUDE, "anthropic") == 2
     assert _tokens(t, CLAUDE, "anthropic", "output") == 2 * fake_anthropic.OUTPUT_TOKENS
     assert t.total("telemetry_instrumentation_errors_total") == 0
+
+
+def test_a_stream_dropped_half_read_still_ends_its_call(
+    instrumented: Captured, openai_server: fake_llm.FakeLLM
+) -> None:
+    stream = _openai(openai_server).chat.completions.create(
+        model=GPT, messages=MESSAGES, stream=True
+    )
+    next(iter(stream))
+    assert _requests(instrumented, GPT, "openai") == 0
+    stream.response.close()  # the app's break, seen from the server; the proxy is only dropped
+    del stream
+    assert _requests(instrumented, GPT, "openai") == 1
+    assert len(instrumented.spans()) == 1

@@ -124,12 +124,20 @@ def _start(client: Client, kwargs: dict[str, Any], stream: bool) -> _Recording |
     return recording
 
 
-class _ObservedStream(wrapt.ObjectProxy):
-    """The client's own stream, read in passing; ends its call when the stream ends."""
+class _Observed(wrapt.ObjectProxy):
+    """A client's own stream object, with the call its items are read into."""
 
     def __init__(self, stream: Any, recording: _Recording) -> None:
         super().__init__(stream)
         self._self_recording = recording
+
+    def __del__(self) -> None:
+        # A stream the app dropped half-read (a break, no close) still ends its call.
+        self._self_recording.finish(None)
+
+
+class _ObservedStream(_Observed):
+    """The client's own stream, read in passing; ends its call when the stream ends."""
 
     def __iter__(self) -> _ObservedStream:
         return self
@@ -160,12 +168,8 @@ class _ObservedStream(wrapt.ObjectProxy):
             self._self_recording.finish(None)
 
 
-class _ObservedAsyncStream(wrapt.ObjectProxy):
+class _ObservedAsyncStream(_Observed):
     """The async client's own stream, read in passing, like ``_ObservedStream``."""
-
-    def __init__(self, stream: Any, recording: _Recording) -> None:
-        super().__init__(stream)
-        self._self_recording = recording
 
     def __aiter__(self) -> _ObservedAsyncStream:
         return self

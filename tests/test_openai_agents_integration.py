@@ -118,7 +118,8 @@ def test_a_run_records_agents_handoff_tool_model_calls_and_a_tripped_guardrail(
     assert specialist_input == 2 * fake_llm.PROMPT_TOKENS
     assert t.metric("llm_tokens_total", model=MODEL, provider="openai", agent_type="Specialist", token_type="output") == 2 * fake_llm.COMPLETION_TOKENS  # fmt: skip
     assert t.metric("llm_cost_usd_total", model=MODEL, provider="openai", agent_type="Specialist") > 0  # fmt: skip
-    assert t.metric("workflow_executions_total", workflow_name="Agent workflow", status="success") == 2  # fmt: skip
+    assert t.metric("workflow_executions_total", workflow_name="Agent workflow", status="success") == 1  # fmt: skip
+    assert t.metric("workflow_executions_total", workflow_name="Agent workflow", status="failure") == 1  # fmt: skip
     assert t.total("telemetry_instrumentation_errors_total") == 0
 
     spans = t.spans()
@@ -135,6 +136,11 @@ def test_a_run_records_agents_handoff_tool_model_calls_and_a_tripped_guardrail(
     assert _parent_name(spans, handoff) == "invoke_agent Triage"
     # The handing agent's span and the next agent's are linked by the handoff.
     assert [link.context.span_id for link in specialist.links] == [handoff.context.span_id]
+    [failed] = t.events("agent_execution_failed")
+    assert failed["agent_id"] == "Triage"
+    assert failed["error_message"] == "Guardrail tripwire triggered"
+    [violation] = t.events("guardrail_violation_detected")
+    assert violation["guardrail"] == "no_secrets" and violation["agent_id"] == "Triage"
     [tool_log] = t.events("tool_call_completed")
     assert tool_log["agent_id"] == "Specialist"
     assert tool_log["trace_id"] == format(specialist.context.trace_id, "032x")

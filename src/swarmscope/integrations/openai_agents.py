@@ -174,6 +174,12 @@ class SwarmscopeProcessor(TracingProcessor):
             # The SDK marks the turn (or task) a guardrail or model error stopped, not the
             # agent's span; the agent's run failed all the same.
             node.owner.error = node.owner.error or error
+        error = error or node.error
+        workflow = self._nodes.get(span.trace_id)
+        if isinstance(data, AgentSpanData) and error and workflow:
+            # A failed agent ends the SDK's run: as with nested hand-written calls, the
+            # workflow around it fails too.
+            workflow.error = workflow.error or error
         self._end(span.span_id, error)
 
     # -- bookkeeping ----------------------------------------------------------------------

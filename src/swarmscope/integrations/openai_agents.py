@@ -161,7 +161,7 @@ class SwarmscopeProcessor(TracingProcessor):
         if node is None:
             return
         data = span.span_data
-        error = _error_of(span)
+        error: BaseException | None = _error_of(span)
         if isinstance(data, HandoffSpanData) and data.from_agent and data.to_agent:
             with otel_trace.use_span(_span_or_invalid(node), end_on_exit=False):
                 handoff(data.from_agent, data.to_agent, error=error)

@@ -24,6 +24,7 @@ from agents import (
     input_guardrail,
     set_trace_processors,
 )
+from agents.tracing import agent_span, generation_span, trace
 from openai import AsyncOpenAI
 from opentelemetry.sdk.trace import ReadableSpan
 from tests.fixtures.recorders import fake_llm
@@ -205,3 +206,15 @@ def test_uninstrumented_runs_record_nothing(instrumented: Captured, triage: Agen
     Runner.run_sync(triage, "What is the weather in Paris?")
     assert instrumented.metric("agent_sessions_total", agent_type="Triage", status="success", operation="run") == 0  # fmt: skip
     assert not set(scopes.OPENAI_AGENTS) & integrations.covered_scopes
+
+
+def test_a_generation_through_a_router_names_its_provider(instrumented: Captured) -> None:
+    # What a LiteLLM-backed agent traces: a generation span named provider/model.
+    with trace("Routed"), agent_span("Writer"):
+        with generation_span(model="anthropic/claude-haiku-4-5") as generation:
+            generation.span_data.usage = {"input_tokens": 100, "output_tokens": 20}
+    t = instrumented
+    labels = {"model": "claude-haiku-4-5", "provider": "anthropic", "agent_type": "Writer"}
+    assert t.metric("llm_tokens_total", **labels, token_type="input") == 100
+    assert t.metric("llm_cost_usd_total", **labels) > 0
+    assert t.span("chat claude-haiku-4-5").attributes["gen_ai.provider.name"] == "anthropic"

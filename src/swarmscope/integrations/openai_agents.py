@@ -142,7 +142,8 @@ class SwarmscopeProcessor(TracingProcessor):
         elif isinstance(data, FunctionSpanData):
             operation = ToolCall(data.name, agent=agent)
         elif isinstance(data, GenerationSpanData):
-            operation = LlmCall(data.model or UNKNOWN_MODEL, PROVIDER, agent)
+            provider, model = _provider_and_model(data.model or UNKNOWN_MODEL)
+            operation = LlmCall(model, provider, agent)
             operation.attach = False
         elif isinstance(data, ResponseSpanData):
             operation = LlmCall(UNKNOWN_MODEL, PROVIDER, agent)
@@ -206,13 +207,19 @@ def _error_of(span: Span[Any]) -> AgentsSdkError | None:
     return AgentsSdkError(error.get("message") or "error") if error else None
 
 
+def _provider_and_model(model: str) -> tuple[str, str]:
+    """A generation's model as ``provider/model`` (LiteLLM's and other routers' names) or bare."""
+    provider, _, name = model.partition("/")
+    return (provider, name) if name else (PROVIDER, model)
+
+
 def _record_model_call(call: LlmCall, data: Any) -> None:
     """The model and usage a generation or response span carries once it ends."""
     model: str | None = None
     if isinstance(data, ResponseSpanData) and data.response is not None:
         model = data.response.model
-    elif isinstance(data, GenerationSpanData):
-        model = data.model
+    elif isinstance(data, GenerationSpanData) and data.model:
+        model = _provider_and_model(data.model)[1]
     if model and model != call.model:
         call.model = model
         call.set_attribute(GEN_AI_REQUEST_MODEL, model)

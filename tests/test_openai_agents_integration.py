@@ -218,3 +218,23 @@ def test_a_generation_through_a_router_names_its_provider(instrumented: Captured
     assert t.metric("llm_tokens_total", **labels, token_type="input") == 100
     assert t.metric("llm_cost_usd_total", **labels) > 0
     assert t.span("chat claude-haiku-4-5").attributes["gen_ai.provider.name"] == "anthropic"
+
+
+@function_tool
+def lookup_account(account: str) -> str:
+    """An account's record."""
+    raise ConnectionError("the CRM is down")
+
+
+def test_a_failing_tool_is_a_failed_tool_call_of_its_agent(
+    instrumented: Captured, llm: fake_llm.FakeLLM
+) -> None:
+    client = AsyncOpenAI(base_url=fake_llm.base_url(llm), api_key="test", max_retries=0)
+    model = OpenAIResponsesModel(model=MODEL, openai_client=client)
+    clerk = Agent(name="Clerk", instructions="Look up.", model=model, tools=[lookup_account])
+    Runner.run_sync(clerk, "Look up ACME")  # the SDK tells the model the tool failed
+    t = instrumented
+    assert t.metric("agent_tool_calls_total", agent_type="Clerk", tool_name="lookup_account", status="failure") == 1  # fmt: skip
+    [failed] = t.events("tool_call_failed")
+    assert failed["agent_id"] == "Clerk"
+    assert t.metric("agent_sessions_total", agent_type="Clerk", status="success", operation="run") == 1  # fmt: skip

@@ -8,6 +8,7 @@ tokens, the cost, the duration, the span and the log of a hand-written ``ss.llm_
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -291,3 +292,23 @@ def test_a_stream_dropped_half_read_still_ends_its_call(
     del stream
     assert _requests(instrumented, GPT, "openai") == 1
     assert len(instrumented.spans()) == 1
+
+
+def test_auth_failures_and_timeouts_are_counted_by_their_own_categories(
+    instrumented: Captured, openai_server: fake_llm.FakeLLM
+) -> None:
+    openai_server.fail_with = 401
+    with pytest.raises(openai.AuthenticationError):
+        _openai(openai_server).chat.completions.create(model=GPT, messages=MESSAGES)
+    # A server that takes the connection and never answers: the client's own timeout.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        base_url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        client = openai.OpenAI(base_url=base_url, api_key="test", max_retries=0, timeout=0.2)
+        with pytest.raises(openai.APITimeoutError):
+            client.chat.completions.create(model=GPT, messages=MESSAGES)
+    t = instrumented
+    assert t.metric("errors_total", error_type="client_unauthorized", severity="medium") == 1
+    assert t.metric("errors_total", error_type="server_timeout", severity="medium") == 1
+    assert _requests(t, GPT, "openai", status="failure") == 2

@@ -57,6 +57,15 @@ class Captured:
         value = self.rt.metrics.registry.get_sample_value(f"{NAMESPACE}_{name}", labels)
         return 0.0 if value is None else value
 
+    def total(self, name: str) -> float:
+        """The sum of the samples ``name`` (a counter's ``..._total``) over all label values."""
+        return sum(
+            sample.value
+            for metric in self.rt.metrics.registry.collect()
+            for sample in metric.samples
+            if sample.name == f"{NAMESPACE}_{name}"
+        )
+
 
 @pytest.fixture
 def telemetry(tmp_path: Path) -> Iterator[Captured]:

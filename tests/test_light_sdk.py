@@ -26,6 +26,8 @@ SRC = Path(swarmscope.__file__).parent
 # Never loaded by `import swarmscope`. rich among them: structlog imports it when it is
 # installed (structlog.dev, for its exception formatter), but the root imports no structlog.
 HEAVY = ("duckdb", "pyarrow", "fastapi", "uvicorn", "plotly", "httpx", "rich", "typer")
+# The frameworks: each loaded by its own ss.instrument_<framework>() call, never before.
+FRAMEWORKS = ("agents", "openai", "anthropic", "wrapt")
 # Nor these, until used: the price table on the first price, the HTTP stack of the metric
 # push when it starts, Starlette with swarmscope.web, YAML with the stack export.
 LATER = ("genai_prices", "requests", "starlette", "yaml", "structlog")
@@ -43,7 +45,9 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_import_loads_no_extra_package():
     loaded = _loaded_after("import swarmscope")
-    assert loaded.isdisjoint(HEAVY + LATER), sorted(loaded & set(HEAVY + LATER))
+    assert loaded.isdisjoint(HEAVY + LATER + FRAMEWORKS), sorted(
+        loaded & set(HEAVY + LATER + FRAMEWORKS)
+    )
 
 
 def test_the_price_table_loads_off_the_apps_thread_when_a_first_llm_call_starts():
@@ -172,6 +176,10 @@ def test_the_sdk_imports_only_what_the_base_requirements_install():
     paths += [path for folder in SDK_DIRS for path in (SRC / folder).rglob("*.py")]
     assert _unsatisfied(paths, ()) == set()
     assert _unsatisfied(list((SRC / "web").rglob("*.py")), ("web",)) == set()
+    integrations = SRC / "integrations"
+    assert _unsatisfied([integrations / "openai_agents.py"], ("openai-agents",)) == set()
+    assert _unsatisfied([integrations / "openai.py", integrations / "llm_clients.py"], ("openai",)) == set()  # fmt: skip
+    assert _unsatisfied([integrations / "anthropic.py"], ("anthropic",)) == set()
     # The check can fail: the server's modules need more than the base.
     assert "duckdb" in _unsatisfied(list((SRC / "server").rglob("*.py")), ())
 

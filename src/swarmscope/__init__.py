@@ -82,7 +82,13 @@ if TYPE_CHECKING:
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
     from swarmscope.integrations.ag_ui import ag_ui_stream
+    from swarmscope.integrations.anthropic import instrument_anthropic, uninstrument_anthropic
     from swarmscope.integrations.langgraph import instrument_langgraph
+    from swarmscope.integrations.openai import instrument_openai, uninstrument_openai
+    from swarmscope.integrations.openai_agents import (
+        instrument_openai_agents,
+        uninstrument_openai_agents,
+    )
     from swarmscope.integrations.other_spans import count_other_spans
     from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
     from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
@@ -146,6 +152,12 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "swarmscope.integrations.ag_ui": ("ag_ui_stream",),
     "swarmscope.integrations.other_spans": ("count_other_spans",),
     "swarmscope.integrations.langgraph": ("instrument_langgraph",),
+    "swarmscope.integrations.anthropic": ("instrument_anthropic", "uninstrument_anthropic"),
+    "swarmscope.integrations.openai": ("instrument_openai", "uninstrument_openai"),
+    "swarmscope.integrations.openai_agents": (
+        "instrument_openai_agents",
+        "uninstrument_openai_agents",
+    ),
     "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
     "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
 }
@@ -212,7 +224,10 @@ __all__ = [
     "handoff",
     "init",
     "inject_headers",
+    "instrument_anthropic",
     "instrument_langgraph",
+    "instrument_openai",
+    "instrument_openai_agents",
     "integration_call",
     "integration_health",
     "is_initialized",
@@ -235,6 +250,9 @@ __all__ = [
     "state_transition",
     "tool_call",
     "track_error",
+    "uninstrument_anthropic",
+    "uninstrument_openai",
+    "uninstrument_openai_agents",
     "user_action",
     "workflow",
     "workflow_node",

@@ -57,6 +57,9 @@ class LlmCall(Operation):
         self.cache_read_tokens = 0
         self.cached = False
         self.cost_usd: float | None = None
+        # What a failure counts as; a client integration narrows it from the error it saw
+        # (a 429 is a rate limit, not a model failure).
+        self.error_category: str = ErrorCategory.LLM_ERROR
         self._agent_name: str | None = None
 
     def span_name(self) -> str:
@@ -132,7 +135,7 @@ class LlmCall(Operation):
         if status == "success":
             self.event(rt, "llm_call_completed", fields)
             return
-        record_failure(rt, error, ErrorCategory.LLM_ERROR, ErrorSeverity.MEDIUM, agent, "llm_call")
+        record_failure(rt, error, self.error_category, ErrorSeverity.MEDIUM, agent, "llm_call")
         fields |= error_fields(error)
         self.event(rt, "llm_call_failed", fields)
 

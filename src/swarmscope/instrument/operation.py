@@ -148,19 +148,26 @@ class Operation(ABC):
         self._failure = INTERRUPTED
 
     # -- an operation whose code runs in pieces ------------------------------------------
-    def start(self, parent: trace.Span | None = None, links: Sequence[trace.Link] = ()) -> Self:
-        """Begin without staying current: for an operation that outlives the block that
-        starts it (a stream the app hands to its web framework, a wait across requests, a
-        framework's hooks reporting a start and an end as two calls). The span's parent is
-        ``parent``, else the current span. ``within()`` makes it current around each piece
-        of its code; ``finish`` ends it.
+    def start(
+        self,
+        parent: trace.Span | None = None,
+        links: Sequence[trace.Link] = (),
+        current: bool = False,
+    ) -> Self:
+        """Begin without a block: for an operation that outlives the code that starts it (a
+        stream the app hands to its web framework, a wait across requests, a framework's
+        hooks reporting a start and an end as two calls). The span's parent is ``parent``,
+        else the current span. It is not current afterwards (``within()`` makes it current
+        around each piece of its code) unless ``current``, for hooks that end it in the same
+        task, as ``with`` would; ``finish`` ends it.
 
         A context manager's span stays attached to the context until it exits; a generator
         suspended in between, or closed from another task, would detach it elsewhere.
         """
         self._detached = True
         self._begin(None if parent is None else trace.set_span_in_context(parent), links)
-        self._release()
+        if not current:
+            self._release()
         return self
 
     @contextlib.contextmanager

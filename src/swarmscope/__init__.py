@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
     from swarmscope.integrations.ag_ui import ag_ui_stream
+    from swarmscope.integrations.mcp import instrument_mcp
     from swarmscope.integrations.other_spans import count_other_spans
     from swarmscope.propagation import continue_trace, current_trace_id, inject_headers
     from swarmscope.telemetry.runtime import current, init, is_initialized, shutdown
@@ -143,6 +144,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
     "swarmscope.integrations.ag_ui": ("ag_ui_stream",),
+    "swarmscope.integrations.mcp": ("instrument_mcp",),
     "swarmscope.integrations.other_spans": ("count_other_spans",),
     "swarmscope.propagation": ("continue_trace", "current_trace_id", "inject_headers"),
     "swarmscope.telemetry.runtime": ("current", "init", "is_initialized", "shutdown"),
@@ -210,6 +212,7 @@ __all__ = [
     "handoff",
     "init",
     "inject_headers",
+    "instrument_mcp",
     "integration_call",
     "integration_health",
     "is_initialized",

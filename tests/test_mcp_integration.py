@@ -16,9 +16,7 @@ from mcp.client.auth.exceptions import OAuthTokenError
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.message import SessionMessage
 from openinference.instrumentation.mcp import MCPInstrumentor
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 import swarmscope as ss
@@ -26,6 +24,9 @@ from conftest import Captured
 from loopback import serve
 from swarmscope import integrations
 from swarmscope.integrations.mcp import uninstrument_mcp
+
+# The global_spans fixture: the MCP SDK traces through the global tracer provider.
+pytest_plugins = ("global_spans",)
 
 
 def weather_server() -> MCPServer:
@@ -42,38 +43,6 @@ def weather_server() -> MCPServer:
         raise RuntimeError(f"no forecast for {city}")
 
     return server
-
-
-class ToThisTest(SpanProcessor):
-    """Hands the spans of the global tracer provider to the running test's exporter.
-
-    The MCP SDK traces through the global provider, which a process sets once: the first
-    test's runtime. Later tests' runtimes are not global, so their exporters see the SDK's
-    spans only through this.
-    """
-
-    exporter: InMemorySpanExporter | None = None
-
-    def on_end(self, span: ReadableSpan) -> None:
-        if self.exporter is not None:
-            self.exporter.export([span])
-
-
-TO_THIS_TEST = ToThisTest()
-
-
-@pytest.fixture
-def global_spans(telemetry: Captured) -> Iterator[Captured]:
-    provider = trace.get_tracer_provider()
-    if provider is not telemetry.rt.tracer_provider:
-        assert isinstance(provider, TracerProvider)
-        if TO_THIS_TEST not in provider._active_span_processor._span_processors:
-            provider.add_span_processor(TO_THIS_TEST)
-        TO_THIS_TEST.exporter = telemetry.span_exporter
-    try:
-        yield telemetry
-    finally:
-        TO_THIS_TEST.exporter = None
 
 
 @pytest.fixture

@@ -81,6 +81,7 @@ if TYPE_CHECKING:
         user_action,
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
+    from swarmscope.integrations.a2a import instrument_a2a
     from swarmscope.integrations.ag_ui import ag_ui_stream
     from swarmscope.integrations.mcp import instrument_mcp
     from swarmscope.integrations.other_spans import count_other_spans
@@ -143,6 +144,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "user_action",
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
+    "swarmscope.integrations.a2a": ("instrument_a2a",),
     "swarmscope.integrations.ag_ui": ("ag_ui_stream",),
     "swarmscope.integrations.mcp": ("instrument_mcp",),
     "swarmscope.integrations.other_spans": ("count_other_spans",),
@@ -212,6 +214,7 @@ __all__ = [
     "handoff",
     "init",
     "inject_headers",
+    "instrument_a2a",
     "instrument_mcp",
     "integration_call",
     "integration_health",

@@ -58,7 +58,7 @@ class WeatherAgent(agent_execution.AgentExecutor):
         raise NotImplementedError
 
 
-def agent_card(url: str) -> types.AgentCard:
+def agent_card(url: str, streaming: bool = False) -> types.AgentCard:
     interface = types.AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")
     skill = types.AgentSkill(id="weather", name="weather", description="Weather", tags=["city"])
     return types.AgentCard(
@@ -66,7 +66,7 @@ def agent_card(url: str) -> types.AgentCard:
         description="Answers weather questions",
         version="1.0.0",
         supported_interfaces=[interface],
-        capabilities=types.AgentCapabilities(streaming=False),
+        capabilities=types.AgentCapabilities(streaming=streaming),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=[skill],
@@ -83,8 +83,9 @@ def instrumented(global_spans: Captured) -> Iterator[Captured]:
 
 
 @pytest.fixture
-def weather_url() -> Iterator[str]:
-    placeholder = agent_card("http://127.0.0.1/")
+def weather_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The weather agent on loopback; ``indirect`` parametrization True serves it streaming."""
+    placeholder = agent_card("http://127.0.0.1/", streaming=getattr(request, "param", False))
     handler = DefaultRequestHandler(WeatherAgent(), tasks.InMemoryTaskStore(), placeholder)
     app = Starlette(
         routes=[*create_agent_card_routes(placeholder), *create_jsonrpc_routes(handler, "/")]
@@ -93,15 +94,17 @@ def weather_url() -> Iterator[str]:
         yield f"{url}/"
 
 
-async def send(url: str, text: str, task: Any = None) -> types.StreamResponse:
-    client = await create_client(agent_card(url), ClientConfig(streaming=False))
+async def send(
+    url: str, text: str, task: Any = None, streaming: bool = False
+) -> list[types.StreamResponse]:
+    card = agent_card(url, streaming)
+    client = await create_client(card, ClientConfig(streaming=streaming))
     ids = {"task_id": task.id, "context_id": task.context_id} if task is not None else {}
     message = messages.new_text_message(text, role=types.Role.ROLE_USER, **ids)
     request = types.SendMessageRequest(message=message)
     answers = [answer async for answer in client.send_message(request)]
     await client.close()
-    (answer,) = answers
-    return answer
+    return answers
 
 
 def delegations(captured: Captured) -> list[ReadableSpan]:
@@ -120,12 +123,14 @@ def served(captured: Captured) -> list[ReadableSpan]:
     ]
 
 
-def turn(url: str, text: str, task: Any = None) -> types.StreamResponse:
-    """One message from the concierge agent to the weather agent."""
+def turn(
+    url: str, text: str, task: Any = None, streaming: bool = False
+) -> list[types.StreamResponse]:
+    """One message from the concierge agent to the weather agent: what it answered."""
 
-    async def run() -> types.StreamResponse:
+    async def run() -> list[types.StreamResponse]:
         async with ss.agent_run("concierge"):
-            return await send(url, text, task)
+            return await send(url, text, task, streaming)
 
     return asyncio.run(run())
 
@@ -133,7 +138,7 @@ def turn(url: str, text: str, task: Any = None) -> types.StreamResponse:
 def test_a_delegation_is_counted_and_its_trace_continues_on_the_server(
     instrumented: Captured, weather_url: str
 ) -> None:
-    answer = turn(weather_url, "What is the weather?")
+    (answer,) = turn(weather_url, "What is the weather?")
     assert answer.task.status.state == INPUT_REQUIRED
 
     assert instrumented.metric("a2a_delegations_total", target_agent=AGENT, status="success") == 1
@@ -156,7 +161,7 @@ def test_a_delegation_is_counted_and_its_trace_continues_on_the_server(
 def test_input_required_is_a_wait_pending_until_the_task_continues(
     instrumented: Captured, weather_url: str
 ) -> None:
-    first = turn(weather_url, "What is the weather?")
+    (first,) = turn(weather_url, "What is the weather?")
     wait = {"approval_type": "a2a_input_required"}
     assert instrumented.metric("hitl_approvals_pending", **wait) == 1
     assert instrumented.metric("hitl_approvals_requested_total", agent_type=AGENT, **wait) == 1
@@ -166,7 +171,7 @@ def test_input_required_is_a_wait_pending_until_the_task_continues(
     (delegation,) = delegations(instrumented)
     assert delegation.attributes is not None and "a2a.task.state" not in delegation.attributes
 
-    second = turn(weather_url, "Paris", first.task)
+    (second,) = turn(weather_url, "Paris", first.task)
     assert second.task.status.state == types.TaskState.TASK_STATE_COMPLETED
     assert instrumented.metric("hitl_approvals_pending", **wait) == 0
     answered = {"decision": "responded", "agent_type": AGENT, **wait}
@@ -185,7 +190,7 @@ def test_input_required_is_a_wait_pending_until_the_task_continues(
 def test_with_the_sdks_own_tracing_on_nothing_is_counted_twice(
     instrumented: Captured, weather_url: str
 ) -> None:
-    first = turn(weather_url, "What is the weather?")
+    (first,) = turn(weather_url, "What is the weather?")
     turn(weather_url, "Paris", first.task)
 
     assert instrumented.metric("a2a_delegations_total", target_agent=AGENT, status="success") == 2
@@ -214,3 +219,26 @@ def test_uninstrument_stops_counting(global_spans: Captured, weather_url: str) -
     # The first task's wait ended undecided when the integration was turned off.
     assert global_spans.metric("hitl_approvals_pending", approval_type="a2a_input_required") == 0
     assert "a2a-python-sdk" not in integrations.covered_scopes
+
+
+@pytest.mark.parametrize("weather_url", [True], indirect=True)
+def test_a_streamed_delegation_lasts_until_the_last_event(
+    instrumented: Captured, weather_url: str
+) -> None:
+    first = turn(weather_url, "What is the weather?", streaming=True)
+    task = first[0].task
+    wait = {"approval_type": "a2a_input_required"}
+    assert instrumented.metric("hitl_approvals_pending", **wait) == 1
+    last = turn(weather_url, "Paris", task, streaming=True)[-1]
+    assert last.status_update.status.state == types.TaskState.TASK_STATE_COMPLETED
+
+    assert instrumented.metric("hitl_approvals_pending", **wait) == 0
+    assert instrumented.metric("a2a_delegations_total", target_agent=AGENT, status="success") == 2
+    clients, servers = delegations(instrumented), served(instrumented)
+    assert len(clients) == len(servers) == 2
+    for client in clients:
+        (server,) = [s for s in servers if s.parent and s.parent.span_id == client.context.span_id]
+        assert server.attributes is not None
+        assert server.attributes["gen_ai.conversation.id"] == task.context_id
+    states = {(s.attributes or {}).get("a2a.task.state") for s in clients}
+    assert states == {None, "COMPLETED"}

@@ -12,6 +12,10 @@ span is sampled; credential and protocol failures of any request are counted the
 
 A client connected to an in-process server directly (``Client(server)``) sends no JSON-RPC,
 and the SDK starts no client span: the server's span, in the caller's task, is the call's span.
+A server's tool calls are counted from their span, so a sampler that drops the span drops the
+count with it (the default samples every span). ``mcp.session.id`` is not written: the client
+session does not expose its transport's session, and under protocol 2026-07-28 (mcp 2.3's
+default) streamable HTTP has none.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from a2a.helpers import proto_helpers as messages
 from a2a.server import agent_execution, events, tasks
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+from a2a.utils.errors import A2AError
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
@@ -35,11 +36,13 @@ INPUT_REQUIRED = types.TaskState.TASK_STATE_INPUT_REQUIRED
 
 class WeatherAgent(agent_execution.AgentExecutor):
     """A task's first message gets a question back (the task waits for input); the answer
-    to it completes the task with a forecast."""
+    to it completes the task with a forecast. "fail" makes it raise."""
 
     async def execute(
         self, context: agent_execution.RequestContext, event_queue: events.EventQueue
     ) -> None:
+        if messages.get_message_text(context.message) == "fail":
+            raise RuntimeError("the forecast service is down")
         task = context.current_task or messages.new_task_from_user_message(context.message)
         if context.current_task is None:
             await event_queue.enqueue_event(task)
@@ -242,3 +245,16 @@ def test_a_streamed_delegation_lasts_until_the_last_event(
         assert server.attributes["gen_ai.conversation.id"] == task.context_id
     states = {(s.attributes or {}).get("a2a.task.state") for s in clients}
     assert states == {None, "COMPLETED"}
+
+
+def test_an_agent_that_fails_fails_the_delegation(instrumented: Captured, weather_url: str) -> None:
+    with pytest.raises(A2AError) as raised:
+        turn(weather_url, "fail")
+
+    assert instrumented.metric("a2a_delegations_total", target_agent=AGENT, status="failure") == 1
+    (failed,) = instrumented.events("a2a_delegation_failed")
+    assert failed["error_type"] == type(raised.value).__name__
+    (server,) = served(instrumented)
+    labels = {"agent_type": AGENT, "status": "failure", "operation": "a2a"}
+    assert instrumented.metric("agent_sessions_total", **labels) == 1
+    assert server.parent is not None

@@ -127,10 +127,10 @@ def _open_wait(task: _Task, agent: str) -> None:
         evicted.context.run(evicted.approval.__exit__, None, None, None)
 
 
-def _end_wait(task_id: str) -> None:
+def _end_wait(request: Any) -> None:
     """A message reached a waiting task: whoever it waited for has answered."""
     with _waits_lock:
-        wait = _waits.pop(task_id, None)
+        wait = _waits.pop(request.message.task_id, None)
     if wait is not None:
         wait.approval.resolve(RESPONDED)
         wait.context.run(wait.approval.__exit__, None, None, None)
@@ -158,7 +158,7 @@ def _delegating(send_message: SendMessage) -> SendMessage:
         self: BaseClient, request: Any, *, context: ClientCallContext | None = None, **kw: Any
     ) -> AsyncIterator[Any]:
         target = _card_name(getattr(self, "_card", None))
-        safely(WHERE, functools.partial(_end_wait, request.message.task_id))
+        safely(WHERE, functools.partial(_end_wait, request))
         delegation = a2a_delegation(target)
         delegation.__enter__()
         task = _Task()
@@ -191,8 +191,13 @@ def _end_delegation(delegation: Operation, task: _Task, target: str) -> None:
 # -- the server -----------------------------------------------------------------------------
 def _caller(context: Any) -> dict[str, str]:
     """The request's HTTP headers, which carry the caller's trace context."""
-    headers = getattr(context, "state", {}).get("headers")
+    headers = context.state.get("headers")
     return headers if isinstance(headers, dict) else {}
+
+
+def _session(params: Any) -> str | None:
+    """The message's context id: the conversation the agent's run belongs to."""
+    return params.message.context_id or None
 
 
 OnMessageSend = Callable[..., Any]
@@ -202,8 +207,8 @@ def _serving(on_message_send: OnMessageSend) -> OnMessageSend:
     @functools.wraps(on_message_send)
     async def serve(self: Any, params: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
         agent = _card_name(getattr(self, "_agent_card", None))
-        session = params.message.context_id or None
-        with continue_trace(_caller(context)):
+        session = safely(WHERE, functools.partial(_session, params))
+        with continue_trace(safely(WHERE, functools.partial(_caller, context)) or {}):
             async with agent_run(agent, operation=WHERE, session_id=session) as run:
                 result = await on_message_send(self, params, context, *args, **kwargs)
                 task = _Task()
@@ -221,8 +226,8 @@ def _serving_stream(on_message_send_stream: OnMessageSend) -> OnMessageSend:
         self: Any, params: Any, context: Any, *args: Any, **kwargs: Any
     ) -> AsyncIterator[Any]:
         agent = _card_name(getattr(self, "_agent_card", None))
-        session = params.message.context_id or None
-        with continue_trace(_caller(context)):
+        session = safely(WHERE, functools.partial(_session, params))
+        with continue_trace(safely(WHERE, functools.partial(_caller, context)) or {}):
             async with agent_run(agent, operation=WHERE, session_id=session) as run:
                 task = _Task()
                 async for event in on_message_send_stream(self, params, context, *args, **kwargs):

@@ -193,6 +193,8 @@ def test_input_required_is_a_wait_pending_until_the_task_continues(
 def test_with_the_sdks_own_tracing_on_nothing_is_counted_twice(
     instrumented: Captured, weather_url: str
 ) -> None:
+    # Other instrumentors' spans are counted too: a2a-sdk's scope is ours now.
+    ss.count_other_spans()
     (first,) = turn(weather_url, "What is the weather?")
     turn(weather_url, "Paris", first.task)
 
@@ -208,6 +210,8 @@ def test_with_the_sdks_own_tracing_on_nothing_is_counted_twice(
         "agent_sessions_total", agent_type=AGENT, status="success", operation="a2a"
     )
     assert sessions == 2
+    wait = {"approval_type": "a2a_input_required", "agent_type": AGENT}
+    assert instrumented.metric("hitl_approvals_requested_total", **wait) == 1
 
 
 def test_uninstrument_stops_counting(global_spans: Captured, weather_url: str) -> None:

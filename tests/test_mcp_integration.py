@@ -238,6 +238,8 @@ def test_an_in_process_server_has_the_calls_only_span(instrumented: Captured) ->
 
 
 def test_with_openinference_on_too_nothing_is_counted_twice(instrumented: Captured) -> None:
+    # Other instrumentors' spans are counted too: the MCP SDK's scopes are ours now.
+    ss.count_other_spans()
     openinference = MCPInstrumentor()
     openinference.instrument()
     try:
@@ -251,6 +253,9 @@ def test_with_openinference_on_too_nothing_is_counted_twice(instrumented: Captur
     labels = {"tool_name": "get_weather", "status": "success"}
     assert instrumented.metric("mcp_tool_invocations_total", **labels) == 1
     assert len(instrumented.events("mcp_tool_invoked")) == 1
+    server_labels = {"agent_type": "researcher", "tool_name": "get_weather", "status": "success"}
+    assert instrumented.metric("agent_tool_calls_total", **server_labels) == 1
+    assert len(instrumented.events("tool_call_completed")) == 1
     assert {"mcp-python-sdk", "openinference.instrumentation.mcp"} <= integrations.covered_scopes
 
 

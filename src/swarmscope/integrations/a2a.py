@@ -22,7 +22,6 @@ a2a-sdk's own spans (function names, no attributes) stay as they are; their scop
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import threading
 from collections import OrderedDict
@@ -96,15 +95,8 @@ class _Task:
 
 
 # -- waits ----------------------------------------------------------------------------------
-@dataclass
-class _Wait:
-    """An open approval and the context it was entered in (so it is left in the same one)."""
-
-    approval: Approval
-    context: contextvars.Context
-
-
-_waits: OrderedDict[str, _Wait] = OrderedDict()
+# Open waits by task id (started approvals, current nowhere), oldest first.
+_waits: OrderedDict[str, Approval] = OrderedDict()
 _waits_lock = threading.Lock()
 
 
@@ -113,18 +105,16 @@ def _open_wait(task: _Task, agent: str) -> None:
     pending = approval(
         WAIT_APPROVAL_TYPE.format(state=task.state.lower()), agent, None, task.task_id
     )
-    # Entered in a copy of the context, so its span is current nowhere in the app's code.
-    context = contextvars.copy_context()
-    context.run(pending.__enter__)
+    pending.start()
     pending.set_attribute(A2A_TASK_ID, task.task_id)
     pending.set_attribute(A2A_TASK_STATE, task.state)
     with _waits_lock:
         evicted = _waits.pop(task.task_id, None)
-        _waits[task.task_id] = _Wait(pending, context)
+        _waits[task.task_id] = pending
         if len(_waits) > MAX_WAITS:
             evicted = _waits.popitem(last=False)[1]
     if evicted is not None:
-        evicted.context.run(evicted.approval.__exit__, None, None, None)
+        evicted.finish()
 
 
 def _end_wait(request: Any) -> None:
@@ -132,8 +122,8 @@ def _end_wait(request: Any) -> None:
     with _waits_lock:
         wait = _waits.pop(request.message.task_id, None)
     if wait is not None:
-        wait.approval.resolve(RESPONDED)
-        wait.context.run(wait.approval.__exit__, None, None, None)
+        wait.resolve(RESPONDED)
+        wait.finish()
 
 
 # -- the client -----------------------------------------------------------------------------
@@ -159,13 +149,20 @@ def _delegating(send_message: SendMessage) -> SendMessage:
     ) -> AsyncIterator[Any]:
         target = _card_name(getattr(self, "_card", None))
         safely(WHERE, functools.partial(_end_wait, request))
-        delegation = a2a_delegation(target)
-        delegation.__enter__()
+        delegation = a2a_delegation(target).start()
         task = _Task()
         failure: BaseException | None = None
         try:
-            call = safely(WHERE, functools.partial(_with_trace_headers, context)) or context
-            async for event in send_message(self, request, context=call, **kw):
+            with delegation.within():
+                call = safely(WHERE, functools.partial(_with_trace_headers, context)) or context
+                events = send_message(self, request, context=call, **kw)
+            while True:
+                # Current while the SDK works, not while the app holds an event.
+                with delegation.within():
+                    try:
+                        event = await anext(events)
+                    except StopAsyncIteration:
+                        break
                 safely(WHERE, functools.partial(task.observe, event))
                 yield event
         except GeneratorExit:
@@ -175,8 +172,9 @@ def _delegating(send_message: SendMessage) -> SendMessage:
             failure = error
             raise
         finally:
-            safely(WHERE, functools.partial(_end_delegation, delegation, task, target))
-            delegation.__exit__(type(failure), failure, None)
+            with delegation.within():
+                safely(WHERE, functools.partial(_end_delegation, delegation, task, target))
+            delegation.finish(failure)
 
     setattr(send_delegated, _ORIGINAL, send_message)
     return send_delegated
@@ -228,12 +226,27 @@ def _serving_stream(on_message_send_stream: OnMessageSend) -> OnMessageSend:
         agent = _card_name(getattr(self, "_agent_card", None))
         session = safely(WHERE, functools.partial(_session, params))
         with continue_trace(safely(WHERE, functools.partial(_caller, context)) or {}):
-            async with agent_run(agent, operation=WHERE, session_id=session) as run:
-                task = _Task()
-                async for event in on_message_send_stream(self, params, context, *args, **kwargs):
-                    safely(WHERE, functools.partial(task.observe, event))
-                    yield event
-                safely(WHERE, functools.partial(task.describe, run))
+            run = agent_run(agent, operation=WHERE, session_id=session).start()
+        task = _Task()
+        failure: BaseException | None = None
+        try:
+            events = on_message_send_stream(self, params, context, *args, **kwargs)
+            while True:
+                with run.within():
+                    try:
+                        event = await anext(events)
+                    except StopAsyncIteration:
+                        break
+                safely(WHERE, functools.partial(task.observe, event))
+                yield event
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            safely(WHERE, functools.partial(task.describe, run))
+            run.finish(failure)
 
     setattr(serve_stream, _ORIGINAL, on_message_send_stream)
     return serve_stream
@@ -267,5 +280,5 @@ def uninstrument_a2a() -> None:
         waits = list(_waits.values())
         _waits.clear()
     for wait in waits:
-        wait.context.run(wait.approval.__exit__, None, None, None)
+        wait.finish()
     integrations.covered_scopes.difference_update(A2A_SCOPES)

@@ -126,6 +126,40 @@ def _end_wait(request: Any) -> None:
         wait.finish()
 
 
+async def _streamed(
+    start: Callable[[], Operation],
+    events_of: Callable[[], AsyncIterator[Any]],
+    task: _Task,
+    ended: Callable[[Operation], None],
+) -> AsyncIterator[Any]:
+    """The events of a streamed call as one operation, started at the first read and finished
+    after the last: current while the SDK works, not while the app holds an event (a suspended
+    generator may be closed from another task)."""
+    operation = start()
+    failure: BaseException | None = None
+    try:
+        with operation.within():
+            events = events_of()
+        while True:
+            with operation.within():
+                try:
+                    event = await anext(events)
+                except StopAsyncIteration:
+                    break
+            safely(WHERE, functools.partial(task.observe, event))
+            yield event
+    except GeneratorExit:
+        # The app stopped reading: the call ends here, not as a failure.
+        raise
+    except BaseException as error:
+        failure = error
+        raise
+    finally:
+        with operation.within():
+            safely(WHERE, functools.partial(ended, operation))
+        operation.finish(failure)
+
+
 # -- the client -----------------------------------------------------------------------------
 def _with_trace_headers(context: ClientCallContext | None) -> ClientCallContext:
     """A copy of the call's context whose headers carry the current span's trace context."""
@@ -144,43 +178,27 @@ SendMessage = Callable[..., AsyncIterator[Any]]
 
 def _delegating(send_message: SendMessage) -> SendMessage:
     @functools.wraps(send_message)
-    async def send_delegated(
+    def send_delegated(
         self: BaseClient, request: Any, *, context: ClientCallContext | None = None, **kw: Any
     ) -> AsyncIterator[Any]:
         target = _card_name(getattr(self, "_card", None))
-        safely(WHERE, functools.partial(_end_wait, request))
-        delegation = a2a_delegation(target).start()
         task = _Task()
-        failure: BaseException | None = None
-        try:
-            with delegation.within():
-                call = safely(WHERE, functools.partial(_with_trace_headers, context)) or context
-                events = send_message(self, request, context=call, **kw)
-            while True:
-                # Current while the SDK works, not while the app holds an event.
-                with delegation.within():
-                    try:
-                        event = await anext(events)
-                    except StopAsyncIteration:
-                        break
-                safely(WHERE, functools.partial(task.observe, event))
-                yield event
-        except GeneratorExit:
-            # The app stopped reading: the delegation ends here, not as a failure.
-            raise
-        except BaseException as error:
-            failure = error
-            raise
-        finally:
-            with delegation.within():
-                safely(WHERE, functools.partial(_end_delegation, delegation, task, target))
-            delegation.finish(failure)
+
+        def start() -> Operation:
+            safely(WHERE, functools.partial(_end_wait, request))
+            return a2a_delegation(target).start()
+
+        def events() -> AsyncIterator[Any]:
+            call = safely(WHERE, functools.partial(_with_trace_headers, context)) or context
+            return send_message(self, request, context=call, **kw)
+
+        return _streamed(start, events, task, functools.partial(_end_delegation, task, target))
 
     setattr(send_delegated, _ORIGINAL, send_message)
     return send_delegated
 
 
-def _end_delegation(delegation: Operation, task: _Task, target: str) -> None:
+def _end_delegation(task: _Task, target: str, delegation: Operation) -> None:
     task.describe(delegation)
     if task.waiting and task.task_id:
         _open_wait(task, target)
@@ -220,33 +238,21 @@ def _serving(on_message_send: OnMessageSend) -> OnMessageSend:
 
 def _serving_stream(on_message_send_stream: OnMessageSend) -> OnMessageSend:
     @functools.wraps(on_message_send_stream)
-    async def serve_stream(
+    def serve_stream(
         self: Any, params: Any, context: Any, *args: Any, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        agent = _card_name(getattr(self, "_agent_card", None))
-        session = safely(WHERE, functools.partial(_session, params))
-        with continue_trace(safely(WHERE, functools.partial(_caller, context)) or {}):
-            run = agent_run(agent, operation=WHERE, session_id=session).start()
         task = _Task()
-        failure: BaseException | None = None
-        try:
-            events = on_message_send_stream(self, params, context, *args, **kwargs)
-            while True:
-                with run.within():
-                    try:
-                        event = await anext(events)
-                    except StopAsyncIteration:
-                        break
-                safely(WHERE, functools.partial(task.observe, event))
-                yield event
-        except GeneratorExit:
-            raise
-        except BaseException as error:
-            failure = error
-            raise
-        finally:
-            safely(WHERE, functools.partial(task.describe, run))
-            run.finish(failure)
+
+        def start() -> Operation:
+            agent = _card_name(getattr(self, "_agent_card", None))
+            session = safely(WHERE, functools.partial(_session, params))
+            with continue_trace(safely(WHERE, functools.partial(_caller, context)) or {}):
+                return agent_run(agent, operation=WHERE, session_id=session).start()
+
+        def events() -> AsyncIterator[Any]:
+            return on_message_send_stream(self, params, context, *args, **kwargs)
+
+        return _streamed(start, events, task, task.describe)
 
     setattr(serve_stream, _ORIGINAL, on_message_send_stream)
     return serve_stream

@@ -59,7 +59,7 @@ from swarmscope.conventions.spans import EXECUTE_TOOL, MCP_TOOLS_CALL, TOOL_TYPE
 from swarmscope.instrument.errors import ErrorCategory, ErrorSeverity, record_failure
 from swarmscope.instrument.operation import CANCELLED, current_agent, safely
 from swarmscope.instrument.tools import mcp_credential_error, record_mcp_tool, record_tool_call
-from swarmscope.telemetry.runtime import current
+from swarmscope.telemetry.runtime import current, is_initialized
 
 WHERE = "mcp"
 # The outcomes of a client request, as mcp_tool_invocations_total's status label spells them.
@@ -67,7 +67,7 @@ ERROR_EXECUTION = "error_execution"
 ERROR_PROTOCOL = "error_protocol"
 ERROR_CREDENTIALS = "error_credentials"
 ERROR_HTTP = "error_http"
-# Set on our wrapper: the method it replaced, which uninstrument() puts back.
+# Set on our wrapper: the method it replaced, which uninstrument_mcp() puts back.
 _ORIGINAL = "__swarmscope_original__"
 
 
@@ -96,7 +96,9 @@ class McpSpanProcessor(SpanProcessor):
             safely(WHERE, lambda: _complete(span))
 
     def on_end(self, span: ReadableSpan) -> None:
-        if self.active and span.kind is SpanKind.SERVER and _is_mcp(span):
+        # The processor stays on the provider after ss.shutdown(); it must not start another
+        # runtime then, as current() would.
+        if self.active and span.kind is SpanKind.SERVER and _is_mcp(span) and is_initialized():
             safely(WHERE, lambda: _count_server_tool_call(span))
 
     def shutdown(self) -> None:

@@ -81,9 +81,11 @@ if TYPE_CHECKING:
         user_action,
     )
     from swarmscope.instrument.workflows import route, workflow, workflow_node
+    from swarmscope.integrations.a2a import instrument_a2a
     from swarmscope.integrations.ag_ui import ag_ui_stream
     from swarmscope.integrations.anthropic import instrument_anthropic, uninstrument_anthropic
     from swarmscope.integrations.langgraph import instrument_langgraph
+    from swarmscope.integrations.mcp import instrument_mcp
     from swarmscope.integrations.openai import instrument_openai, uninstrument_openai
     from swarmscope.integrations.openai_agents import (
         instrument_openai_agents,
@@ -149,7 +151,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "user_action",
     ),
     "swarmscope.instrument.workflows": ("route", "workflow", "workflow_node"),
+    "swarmscope.integrations.a2a": ("instrument_a2a",),
     "swarmscope.integrations.ag_ui": ("ag_ui_stream",),
+    "swarmscope.integrations.mcp": ("instrument_mcp",),
     "swarmscope.integrations.other_spans": ("count_other_spans",),
     "swarmscope.integrations.langgraph": ("instrument_langgraph",),
     "swarmscope.integrations.anthropic": ("instrument_anthropic", "uninstrument_anthropic"),
@@ -224,8 +228,10 @@ __all__ = [
     "handoff",
     "init",
     "inject_headers",
+    "instrument_a2a",
     "instrument_anthropic",
     "instrument_langgraph",
+    "instrument_mcp",
     "instrument_openai",
     "instrument_openai_agents",
     "integration_call",

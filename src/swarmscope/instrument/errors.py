@@ -49,6 +49,7 @@ class ErrorCategory(enum.StrEnum):
     HITL_COMMUNICATION_ERROR = "hitl_communication_error"
     COPILOTKIT_ACTION_ERROR = "copilotkit_action_error"
     AG_UI_PROTOCOL_ERROR = "ag_ui_protocol_error"
+    MCP_PROTOCOL_ERROR = "mcp_protocol_error"
     SSE_STREAM_ERROR = "sse_stream_error"
     UNKNOWN = "unknown"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanContext, SpanKind
 
 from swarmscope.conventions.attributes import (
     GEN_AI_AGENT_NAME,
@@ -59,33 +59,63 @@ class ToolCall(Operation):
             )
 
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
-        agent = self._agent_name
-        rt.metrics["agent_tool_calls_total"].child(agent, self.tool, status).inc()
-        rt.metrics["agent_tool_call_duration_seconds"].child(agent, self.tool).observe(
-            self.duration
-        )
-        fields: dict[str, Any] = {
-            "tool_name": self.tool,
-            "agent_id": agent,
-            "duration_ms": self.duration_ms,
-            "success": status == "success",
-        }
-        if self.attrs:
-            fields["tool_params"] = self.attrs
-        if status == "success":
-            self.event(rt, "tool_call_completed", fields)
-            return
-        record_failure(
+        record_tool_call(
             rt,
+            self.tool,
+            self._agent_name,
+            status,
+            self.duration,
             error,
-            ErrorCategory.AGENT_TOOL_CALL_FAILED,
-            ErrorSeverity.MEDIUM,
-            agent,
-            "tool_call",
+            params=self.attrs,
+            span_context=self.span.get_span_context(),
         )
-        fields["status"] = status
-        fields |= error_fields(error)
-        self.event(rt, "tool_call_failed", fields)
+
+
+def record_tool_call(
+    rt: Runtime,
+    tool: str,
+    agent: str | None,
+    status: str,
+    duration: float,
+    error: BaseException | None,
+    *,
+    params: dict[str, Any] | None = None,
+    span_context: SpanContext | None = None,
+    error_type: str | None = None,
+) -> None:
+    """A finished tool call's metrics and log event: what ``tool_call`` records on exit, for
+    integrations whose framework made the span (``error_type`` stands in for a lost error)."""
+    rt.metrics["agent_tool_calls_total"].child(agent, tool, status).inc()
+    rt.metrics["agent_tool_call_duration_seconds"].child(agent, tool).observe(duration)
+    fields: dict[str, Any] = {
+        "tool_name": tool,
+        "agent_id": agent,
+        "duration_ms": _milliseconds(duration),
+        "success": status == "success",
+    }
+    if params:
+        fields["tool_params"] = params
+    if status == "success":
+        rt.event("tool_call_completed", fields, span_context=span_context)
+        return
+    record_failure(
+        rt,
+        error,
+        ErrorCategory.AGENT_TOOL_CALL_FAILED,
+        ErrorSeverity.MEDIUM,
+        agent,
+        "tool_call",
+    )
+    fields["status"] = status
+    fields |= error_fields(error)
+    if error is None and error_type:
+        fields["error_type"] = error_type
+    rt.event("tool_call_failed", fields, span_context=span_context)
+
+
+def _milliseconds(seconds: float) -> float:
+    # As Operation.duration_ms: whole microseconds, in milliseconds.
+    return round(seconds * 1_000_000) / 1000
 
 
 def tool_call(tool: str, agent: str | None = None, **attrs: Any) -> ToolCall:
@@ -123,19 +153,37 @@ class McpToolInvocation(Operation):
     def on_end(self, rt: Runtime, status: str, error: BaseException | None) -> None:
         if status == "failure":
             status = "error_execution"
-        rt.metrics["mcp_tool_invocations_total"].child(self.tool, status).inc()
-        rt.metrics["mcp_tool_invocation_duration_seconds"].child(self.tool).observe(self.duration)
-        fields: dict[str, Any] = {
-            "tool_name": self.tool,
-            "status": status,
-            "duration_ms": self.duration_ms,
-            "agent_id": current_agent.get(),
-        }
-        if status == "success":
-            rt.event("mcp_tool_invoked", fields)
-            return
-        fields |= error_fields(error)
-        rt.event("mcp_tool_failed", fields)
+        record_mcp_tool(rt, self.tool, status, self.duration, error)
+
+
+def record_mcp_tool(
+    rt: Runtime,
+    tool: str,
+    status: str,
+    duration: float,
+    error: BaseException | None,
+    span_context: SpanContext | None = None,
+    *,
+    event: bool = True,
+) -> None:
+    """A finished MCP tool invocation's metrics and log event: what ``mcp_tool`` records on
+    exit, for integrations whose framework made the span (``event=False`` where another call
+    logged the failure)."""
+    rt.metrics["mcp_tool_invocations_total"].child(tool, status).inc()
+    rt.metrics["mcp_tool_invocation_duration_seconds"].child(tool).observe(duration)
+    if not event:
+        return
+    fields: dict[str, Any] = {
+        "tool_name": tool,
+        "status": status,
+        "duration_ms": _milliseconds(duration),
+        "agent_id": current_agent.get(),
+    }
+    if status == "success":
+        rt.event("mcp_tool_invoked", fields, span_context=span_context)
+        return
+    fields |= error_fields(error)
+    rt.event("mcp_tool_failed", fields, span_context=span_context)
 
 
 def mcp_tool(tool: str, server: str | None = None, **attrs: Any) -> McpToolInvocation:

@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe("agent runs", () => {
   it("emit the invoke_agent span, the session metrics and the start and end events", async () => {
-    const result = await ss.agentRun("planner", async () => "done", { operation: "account_analysis", sessionId: "s-1" });
+    const result = await ss.agentRun("planner", () => Promise.resolve("done"), { operation: "account_analysis", sessionId: "s-1" });
     assert.equal(result, "done");
     const span = await t.span("invoke_agent planner");
     assert.equal(span.attributes["gen_ai.operation.name"], "invoke_agent");
@@ -83,9 +83,9 @@ describe("tool calls", () => {
 
 describe("handoffs", () => {
   it("count and log the handoff, and time it to the target's start with a link", async () => {
-    await ss.agentRun("planner", async () => {
+    ss.agentRun("planner", () => {
       ss.handoff("planner", "writer", { task: "draft", password: "x" }, { reason: "delegate" });
-      await ss.agentRun("writer", async () => undefined);
+      ss.agentRun("writer", () => undefined);
     });
     const handoff = await t.span("handoff planner -> writer");
     assert.deepEqual(handoff.attributes["swarmscope.handoff.data_keys"], ["password", "task"]);
@@ -145,9 +145,9 @@ describe("approvals", () => {
 
 describe("LLM calls", () => {
   it("record tokens and the price table's cost on the span, the metrics and the log", async () => {
-    await ss.agentRun("writer", () =>
-      ss.llmCall("gpt-4o", (call) => { call.recordUsage({ inputTokens: 1000, outputTokens: 100, finishReason: "stop" }); }, { provider: "openai" }),
-    );
+    ss.agentRun("writer", () => {
+      ss.llmCall("gpt-4o", (call) => { call.recordUsage({ inputTokens: 1000, outputTokens: 100, finishReason: "stop" }); }, { provider: "openai" });
+    });
     const span = await t.span("chat gpt-4o");
     assert.equal(span.kind, SpanKind.CLIENT);
     assert.equal(span.attributes["gen_ai.usage.input_tokens"], 1000);
@@ -194,7 +194,9 @@ describe("never hurting the host", () => {
   });
 
   it("app log lines carry the trace ids and bound fields, scrubbed", async () => {
-    await ss.agentRun("planner", () => { ss.logger("app").info({ token: "abc", note: "card 4111 1111 1111 1111" }, "hello"); });
+    ss.agentRun("planner", () => {
+      ss.logger("app").info({ token: "abc", note: "card 4111 1111 1111 1111" }, "hello");
+    });
     const [line] = await t.events("hello");
     const span = await t.span("invoke_agent planner");
     assert.equal(line?.trace_id, span.spanContext().traceId);

@@ -24,7 +24,11 @@ export class Runtime {
     this.metrics = new MetricSet(settings.namespace, settings.maxLabelValues);
     this.redactor = new Redactor(settings.redactPatterns);
     this.logs = new EventLog(settings, this.redactor);
-    const tracing = buildTracing(settings);
+    const metrics = this.metrics;
+    const tracing = buildTracing(settings, {
+      exported: (count) => { metrics.get("telemetry_exported_total").child("traces").inc(count); },
+      dropped: (reason, count) => { metrics.get("telemetry_dropped_total").child("traces", reason).inc(count); },
+    });
     this.provider = tracing.provider;
     this.tracer = tracing.tracer;
   }

@@ -5,7 +5,7 @@
  */
 import { context, propagation, trace, type Tracer } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -14,18 +14,50 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   AlwaysOnSampler,
+  type ReadableSpan,
+  type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { ATTRIBUTES, INSTRUMENTATION_SCOPE } from "./catalog.generated.js";
 import type { Settings } from "./config.js";
 import { VERSION } from "./version.js";
 
+/** What happened to exported spans: `telemetry_exported_total` / `telemetry_dropped_total`. */
+export interface ExportCounts {
+  exported(count: number): void;
+  dropped(reason: string, count: number): void;
+}
+
+/** Counts each batch the exporter took or lost, so a dead collector is visible on /metrics. */
+class CountingExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter, private readonly counts: ExportCounts) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      try {
+        if (result.code === ExportResultCode.SUCCESS) this.counts.exported(spans.length);
+        else this.counts.dropped("export_failed", spans.length);
+      } finally {
+        done(result);
+      }
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
 export interface Tracing {
   provider: BasicTracerProvider;
   tracer: Tracer;
 }
 
-export function buildTracing(settings: Settings): Tracing {
+export function buildTracing(settings: Settings, counts: ExportCounts): Tracing {
   const resource = resourceFromAttributes({
     [ATTRIBUTES.SERVICE_NAME]: settings.serviceName,
     [ATTRIBUTES.SERVICE_NAMESPACE]: settings.namespace,
@@ -40,7 +72,7 @@ export function buildTracing(settings: Settings): Tracing {
     (settings.tracesEndpoint === undefined ? undefined : new OTLPTraceExporter({ url: settings.tracesEndpoint }));
   const spanProcessors: SpanProcessor[] = [];
   if (exporter !== undefined && !settings.sdkDisabled) {
-    spanProcessors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, maxQueueSize: 4096 }));
+    spanProcessors.push(new BatchSpanProcessor(new CountingExporter(exporter, counts), { scheduledDelayMillis: 1000, maxQueueSize: 4096 }));
   }
   const provider = new BasicTracerProvider({
     resource,

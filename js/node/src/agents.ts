@@ -8,7 +8,7 @@ import { ATTRIBUTES, OPERATIONS, STATUSES } from "./catalog.generated.js";
 import { bindFields, withAgent } from "./context.js";
 import { CATEGORIES, SEVERITIES, recordFailure } from "./errors.js";
 import { arrive } from "./handoffs.js";
-import { Operation, errorFields } from "./operation.js";
+import { NO_ATTRIBUTES, Operation, errorFields } from "./operation.js";
 import type { Runtime } from "./runtime.js";
 
 export interface AgentRunOptions {
@@ -28,7 +28,7 @@ export class AgentRun extends Operation {
     super();
     this.operation = options.operation ?? "run";
     this.sessionId = options.sessionId;
-    this.attrs = options.attributes ?? {};
+    this.attrs = options.attributes ?? NO_ATTRIBUTES;
   }
 
   protected spanName(): string {

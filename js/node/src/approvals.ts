@@ -9,7 +9,7 @@
 import { type Attributes, type Context, SpanStatusCode } from "@opentelemetry/api";
 import { ATTRIBUTES, SPAN_PREFIXES, STATUSES } from "./catalog.generated.js";
 import { currentAgent } from "./context.js";
-import { Operation, errorFields, safely } from "./operation.js";
+import { NO_ATTRIBUTES, Operation, errorFields, safely } from "./operation.js";
 import type { Runtime } from "./runtime.js";
 
 export interface ApprovalOptions {
@@ -33,7 +33,7 @@ export class Approval extends Operation {
 
   constructor(readonly approvalType: string, private readonly options: ApprovalOptions = {}) {
     super();
-    this.attrs = options.attributes ?? {};
+    this.attrs = options.attributes ?? NO_ATTRIBUTES;
   }
 
   protected spanName(): string {

@@ -8,7 +8,7 @@ import { type Attributes, type Context, SpanKind } from "@opentelemetry/api";
 import { ATTRIBUTES, OPERATIONS, STATUSES } from "./catalog.generated.js";
 import { currentAgent } from "./context.js";
 import { CATEGORIES, SEVERITIES, recordFailure } from "./errors.js";
-import { Operation, errorFields } from "./operation.js";
+import { NO_ATTRIBUTES, Operation, errorFields } from "./operation.js";
 import { priceFor } from "./pricing.js";
 import type { Runtime } from "./runtime.js";
 
@@ -49,7 +49,7 @@ export class LlmCall extends Operation {
     super();
     this.provider = options.provider;
     this.operation = options.operation ?? OPERATIONS.CHAT;
-    this.attrs = options.attributes ?? {};
+    this.attrs = options.attributes ?? NO_ATTRIBUTES;
   }
 
   protected spanName(): string {

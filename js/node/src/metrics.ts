@@ -54,8 +54,12 @@ function seriesOf(metric: Metric, labels: Record<string, string>): Series {
   return { inc: () => undefined, dec: () => undefined, set: () => undefined, observe: (v) => { child.observe(v); } };
 }
 
+// Children by their label values, one Map level per label: a lookup allocates nothing.
+type Tree = Map<LabelValue, Tree | Series>;
+
 export class Family {
-  private readonly children = new Map<string, Series>();
+  private readonly children: Tree = new Map();
+  private readonly leaf: Series | undefined;
   private readonly seen: Set<string>[];
 
   constructor(
@@ -65,15 +69,37 @@ export class Family {
     private readonly overflow: Family | undefined,
   ) {
     this.seen = spec.labels.map(() => new Set<string>());
+    this.leaf = spec.labels.length === 0 ? seriesOf(metric, {}) : undefined;
   }
 
   /** The series for these label values, in the catalog's label order. */
   child(...values: LabelValue[]): Series {
-    const key = values.join("\u0000");
-    return this.children.get(key) ?? this.admit(key, values);
+    if (this.leaf !== undefined) return this.leaf;
+    let node: Tree | Series | undefined = this.children;
+    for (const value of values) {
+      node = (node as Tree).get(value);
+      if (node === undefined) return this.admit(values);
+    }
+    return values.length === this.spec.labels.length ? (node as Series) : this.admit(values);
   }
 
-  private admit(key: string, values: LabelValue[]): Series {
+  private cache(values: LabelValue[], series: Series): void {
+    let node = this.children;
+    for (const [index, value] of values.entries()) {
+      if (index === values.length - 1) {
+        node.set(value, series);
+        return;
+      }
+      let next = node.get(value) as Tree | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(value, next);
+      }
+      node = next;
+    }
+  }
+
+  private admit(values: LabelValue[]): Series {
     const names = this.spec.labels;
     if (values.length !== names.length) {
       throw new Error(`${this.spec.name} takes labels ${names.join(",")}, got ${String(values.length)} values`);
@@ -97,7 +123,7 @@ export class Family {
     }
     const series = seriesOf(this.metric, labels);
     // Folded values are not cached, so the cache is as bounded as the series.
-    if (exact) this.children.set(key, series);
+    if (exact) this.cache(values, series);
     return series;
   }
 }

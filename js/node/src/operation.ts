@@ -23,6 +23,8 @@ import type { EventName } from "./catalog.generated.js";
 import { current, type Runtime } from "./runtime.js";
 
 export const CANCELLED = "cancelled";
+// The attributes of a call that passed none: shared, so a plain call allocates no object for them.
+export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 /** The status an outcome is counted under: `success`, `failure`, `timeout` or `cancelled`. */
 export function statusOf(error: unknown): string {
@@ -69,6 +71,12 @@ export function safely<T>(where: string, action: () => T): T | undefined {
   }
 }
 
+/** Whether `object` has any own key, without allocating the list of them. */
+export function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
+}
+
 function isPromise(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -81,7 +89,7 @@ export abstract class Operation {
   protected abstract readonly where: string;
   protected readonly spanKind: SpanKind = SpanKind.INTERNAL;
   /** Attributes the caller passed: the only span data that is not ours, so scrubbed. */
-  protected attrs: Attributes = {};
+  protected attrs: Attributes = NO_ATTRIBUTES;
   protected rt: Runtime | undefined;
   private spanRef: Span | undefined;
   private ctx: Context | undefined;
@@ -145,7 +153,7 @@ export abstract class Operation {
       this.rt = rt;
       const parent = context.active();
       let attributes = this.spanAttributes(parent);
-      if (Object.keys(this.attrs).length > 0) attributes = rt.redactor.fields(attributes) as Attributes;
+      if (hasKeys(this.attrs)) attributes = rt.redactor.fields(attributes) as Attributes;
       const span = rt.tracer.startSpan(this.spanName(), { kind: this.spanKind, attributes }, parent);
       this.spanRef = span;
       this.ctx = this.contextFor(trace.setSpan(parent, span));
@@ -189,7 +197,7 @@ export abstract class Operation {
     this.start();
     let result: T;
     try {
-      result = context.with(this.context, () => fn(this));
+      result = context.with(this.context, fn, undefined, this);
     } catch (error) {
       this.end(error);
       throw error;

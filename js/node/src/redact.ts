@@ -222,7 +222,8 @@ export class Redactor {
     if (typeof value === "string") return this.text(value);
     if (typeof value === "bigint" || typeof value === "number") {
       // A card number passed as a number.
-      return Math.abs(Number(value)) > 999_999_999_999 && this.text(String(value)) !== String(value) ? REDACTED : value;
+      if (Math.abs(Number(value)) <= 999_999_999_999) return value;
+      return this.text(String(value)) !== String(value) ? REDACTED : value;
     }
     if (value === null || typeof value !== "object" || depth > 8) return value;
     if (Array.isArray(value)) return value.map((item: unknown) => this.value(item, undefined, depth + 1));
@@ -230,6 +231,21 @@ export class Redactor {
     const clean: Record<string, unknown> = {};
     for (const [name, item] of Object.entries(value)) clean[name] = this.value(item, name, depth + 1);
     return clean;
+  }
+
+  /** One field, scrubbed; `value` itself when nothing needed scrubbing (decided by Map lookups
+   *  for the common cases: numbers, flags and strings seen before). */
+  field(key: string, value: unknown): unknown {
+    const type = typeof value;
+    if (type === "boolean" || value === null || value === undefined) return value;
+    if (this.secretKey(key)) return value === "" ? value : REDACTED;
+    if (type === "number") return this.value(value);
+    if (type === "string") {
+      const clean = this.text(value as string);
+      return clean === value ? value : clean;
+    }
+    const scrubbed = this.value(value);
+    return JSON.stringify(scrubbed) === JSON.stringify(value) ? value : scrubbed;
   }
 
   /** A scrubbed copy of a log event or attribute map. */

@@ -35,7 +35,7 @@ export class Runtime {
 
   /** Log one catalog event at its declared level (`fields` becomes the line: pass a new object). */
   event(name: EventName, fields: Record<string, unknown>, spanContext?: SpanContext): void {
-    this.logs.event(name, EVENTS[name].level, { ...fields }, spanContext);
+    this.logs.event(name, EVENTS[name].level, fields, spanContext);
   }
 
   logsAt(level: LogLevel): boolean {

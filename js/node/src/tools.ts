@@ -3,7 +3,7 @@ import type { Attributes, Context } from "@opentelemetry/api";
 import { ATTRIBUTES, OPERATIONS, STATUSES } from "./catalog.generated.js";
 import { currentAgent } from "./context.js";
 import { CATEGORIES, SEVERITIES, recordFailure } from "./errors.js";
-import { Operation, errorFields } from "./operation.js";
+import { NO_ATTRIBUTES, Operation, errorFields, hasKeys } from "./operation.js";
 import type { Runtime } from "./runtime.js";
 
 export interface ToolCallOptions {
@@ -19,7 +19,7 @@ export class ToolCall extends Operation {
 
   constructor(readonly tool: string, private readonly options: ToolCallOptions = {}) {
     super();
-    this.attrs = options.attributes ?? {};
+    this.attrs = options.attributes ?? NO_ATTRIBUTES;
   }
 
   get agent(): string | undefined {
@@ -33,11 +33,11 @@ export class ToolCall extends Operation {
   protected spanAttributes(parent: Context): Attributes {
     this.agentName = this.options.agent ?? currentAgent(parent);
     // The agent is on the parent invoke_agent span; two attributes keep this span cheap.
-    return {
+    const attributes: Attributes = {
       [ATTRIBUTES.GEN_AI_OPERATION_NAME]: OPERATIONS.EXECUTE_TOOL,
       [ATTRIBUTES.GEN_AI_TOOL_NAME]: this.tool,
-      ...this.attrs,
     };
+    return hasKeys(this.attrs) ? Object.assign(attributes, this.attrs) : attributes;
   }
 
   protected override onStart(rt: Runtime): void {
@@ -54,7 +54,7 @@ export class ToolCall extends Operation {
       duration_ms: this.durationMs,
       success: status === STATUSES.SUCCESS,
     };
-    if (Object.keys(this.attrs).length > 0) fields.tool_params = this.attrs;
+    if (hasKeys(this.attrs)) fields.tool_params = this.attrs;
     if (status === STATUSES.SUCCESS) {
       this.event(rt, "tool_call_completed", fields);
       return;

@@ -119,26 +119,24 @@ export class SwarmscopeModule implements NestModule {
 
 type Method<A extends unknown[], R> = (this: unknown, ...args: A) => R;
 
-/** Make the decorated method one run of `agent` (its promise, if async, is awaited). */
-export function InstrumentAgentRun(agent: string, options?: AgentRunOptions) {
+/** A method decorator running each call of the method through `around`. */
+function wrapping(around: <R>(call: () => R) => R) {
   return <A extends unknown[], R>(_target: object, _key: string | symbol, descriptor: TypedPropertyDescriptor<Method<A, R>>) => {
     const method = descriptor.value;
     if (method === undefined) return descriptor;
     descriptor.value = function (this: unknown, ...args: A): R {
-      return agentRun(agent, () => method.apply(this, args), options);
+      return around(() => method.apply(this, args));
     };
     return descriptor;
   };
 }
 
+/** Make the decorated method one run of `agent` (its promise, if async, is awaited). */
+export function InstrumentAgentRun(agent: string, options?: AgentRunOptions) {
+  return wrapping((call) => agentRun(agent, call, options));
+}
+
 /** Make the decorated method one call of `tool`. */
 export function InstrumentToolCall(tool: string, options?: ToolCallOptions) {
-  return <A extends unknown[], R>(_target: object, _key: string | symbol, descriptor: TypedPropertyDescriptor<Method<A, R>>) => {
-    const method = descriptor.value;
-    if (method === undefined) return descriptor;
-    descriptor.value = function (this: unknown, ...args: A): R {
-      return toolCall(tool, () => method.apply(this, args), options);
-    };
-    return descriptor;
-  };
+  return wrapping((call) => toolCall(tool, call, options));
 }

@@ -138,7 +138,8 @@ def families(text: str, namespace: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def run_node(endpoint: str) -> str:
+def run_node(endpoint: str) -> tuple[str, str]:
+    """The Node script's /metrics text and its log lines."""
     script = built_script("parity_calls")
     done = subprocess.run(
         [executable("node"), str(script), endpoint],
@@ -148,13 +149,13 @@ def run_node(endpoint: str) -> str:
         check=False,
     )
     assert done.returncode == 0, f"the Node script failed:\n{done.stderr}"
-    return done.stdout
+    return done.stdout, done.stderr
 
 
 def test_node_and_python_emit_the_same_metric_families(
     telemetry: Captured, receiver: tuple[str, list[dict[str, Any]]]
 ) -> None:
-    node = families(run_node(receiver[0]), "parity")
+    node = families(run_node(receiver[0])[0], "parity")
     python_calls()
     telemetry.flush()  # exported, so the export counters are on the page as they are on Node's
     python = families(generate_latest(telemetry.rt.metrics.registry).decode(), "sergas")
@@ -204,3 +205,27 @@ def test_node_and_python_emit_the_same_spans(
                 assert math.isclose(got["attributes"][key], value, rel_tol=1e-9), name
                 continue
             assert got["attributes"][key] == value, (name, key)
+
+
+def event_fields(lines: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Each event's field names (an event logged twice has the same fields each time)."""
+    found: dict[str, set[str]] = {}
+    for line in lines:
+        found.setdefault(line["event"], set()).update(line)
+    return found
+
+
+def test_node_and_python_write_the_same_log_events(
+    telemetry: Captured, receiver: tuple[str, list[dict[str, Any]]]
+) -> None:
+    _, logged = run_node(receiver[0])
+    node_lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    python_calls()
+    python_lines = telemetry.lines()
+    node, python = event_fields(node_lines), event_fields(python_lines)
+    assert sorted(node) == sorted(python)
+    for event, fields in python.items():
+        assert node[event] == fields, event
+    for line in node_lines:
+        assert len(line["trace_id"]) == 32 and len(line["span_id"]) == 16, line
+        assert line["level"] in {"debug", "info"}, line

@@ -54,7 +54,7 @@ export class Approval extends Operation {
   protected override onStart(rt: Runtime): void {
     rt.metrics.get("hitl_approvals_requested_total").child(this.approvalType, this.agentName).inc();
     rt.metrics.get("hitl_approvals_pending").child(this.approvalType).inc();
-    this.event(rt, "hitl_approval_required", this.fields({ timeout_s: this.options.timeoutSeconds, ...this.attrs }));
+    this.event(rt, "hitl_approval_required", this.fields({ timeout_s: this.options.timeoutSeconds ?? null, ...this.attrs }));
   }
 
   /** Record the person's decision ("approved", "rejected"); false if already settled. */
@@ -97,7 +97,7 @@ export class Approval extends Operation {
       this.event(
         rt,
         "hitl_approval_timeout",
-        this.fields({ timeout_s: this.options.timeoutSeconds, waited_ms: Math.round(waited * 1e6) / 1000 }),
+        this.fields({ timeout_s: this.options.timeoutSeconds ?? null, waited_ms: Math.round(waited * 1e6) / 1000 }),
       );
     });
     return true;

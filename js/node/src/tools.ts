@@ -41,7 +41,7 @@ export class ToolCall extends Operation {
   }
 
   protected override onStart(rt: Runtime): void {
-    if (rt.logsAt("debug")) this.event(rt, "tool_call_started", { tool_name: this.tool, agent_id: this.agentName });
+    if (rt.logsAt("debug")) this.event(rt, "tool_call_started", { tool_name: this.tool, agent_id: this.agentName ?? null });
   }
 
   protected onEnd(rt: Runtime, status: string, error: unknown): void {
@@ -50,7 +50,7 @@ export class ToolCall extends Operation {
     rt.metrics.get("agent_tool_call_duration_seconds").child(agent, this.tool).observe(this.duration);
     const fields: Record<string, unknown> = {
       tool_name: this.tool,
-      agent_id: agent,
+      agent_id: agent ?? null,
       duration_ms: this.durationMs,
       success: status === STATUSES.SUCCESS,
     };

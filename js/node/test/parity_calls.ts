@@ -1,14 +1,15 @@
 /**
  * The concept calls tests/test_node_parity.py also makes with the Python SDK: spans go over
  * OTLP/HTTP to the endpoint in argv[2], and the /metrics text is printed on stdout, so the
- * test compares what the two languages emit for the same calls.
+ * test compares what the two languages emit for the same calls; log lines go to stderr.
  */
 import * as ss from "../src/index.js";
 
 const endpoint = process.argv[2];
 if (endpoint === undefined) throw new Error("usage: node parity_calls.js OTLP_ENDPOINT");
 
-ss.init({ serviceName: "parity", namespace: "parity", otlpEndpoint: endpoint, logDestination: "none" });
+// Log lines on stderr, the metrics text on stdout.
+ss.init({ serviceName: "parity", namespace: "parity", otlpEndpoint: endpoint, logDestination: "stderr", logLevel: "debug" });
 await ss.agentRun(
   "planner",
   async () => {

@@ -2,6 +2,7 @@
 
     python3 tasks.py demo [ARGS...]   set up .venv and run `swarmscope demo ARGS...`
     python3 tasks.py test [ARGS...]   set up .venv, lint, type-check, and run the whole test suite
+                                      (the JavaScript packages in js/ too: npm ci, build, lint, test)
 
 Setup is idempotent: the virtual environment is created once and the packages reinstalled
 only when what the build reads changed (pyproject.toml, setup.py, the compiled modules, the
@@ -27,10 +28,10 @@ EXAMPLE = ROOT / "examples" / "account_manager"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
-def run(*command: str | Path) -> None:
+def run(*command: str | Path, cwd: Path = ROOT) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
     arguments = [str(part) for part in command]
-    process = subprocess.Popen(arguments, cwd=ROOT)
+    process = subprocess.Popen(arguments, cwd=cwd)
     try:
         code = process.wait()
     except KeyboardInterrupt:
@@ -111,6 +112,9 @@ SYSTEM_PACKAGES = {
     "amtool": "prometheus-alertmanager",
     "/usr/bin/chromium": "chromium",
     "gcc": "gcc",
+    # The JavaScript packages (js/*) and the test comparing the Node package with the SDK.
+    "node": "nodejs",
+    "npm": "npm",
 }
 
 
@@ -131,6 +135,23 @@ def system_packages() -> None:
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *sorted(missing))
 
 
+def node_packages() -> None:
+    """Each JavaScript package in js/: its locked dependencies, type-checked build, lint, tests.
+
+    ``npm ci`` installs exactly the committed lockfile; the flags keep npm's output to what
+    went wrong, with or without a terminal.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("the JavaScript packages need Node.js and npm: install them (as root)")
+    quiet = ("--no-audit", "--no-fund", "--loglevel=error")
+    for manifest in sorted(ROOT.glob("js/*/package.json")):
+        folder = manifest.parent
+        run(npm, "ci", *quiet, cwd=folder)
+        for script in ("build", "lint", "test"):
+            run(npm, "run", script, "--silent", cwd=folder)
+
+
 def demo(args: list[str]) -> None:
     setup("all")  # the SDK alone is `pip install swarmscope`; the demo runs every part
     run(BIN / "swarmscope", "demo", *args)
@@ -143,6 +164,7 @@ def test(args: list[str]) -> None:
     run(BIN / "ruff", "check", *linted)
     run(BIN / "ruff", "format", "--check", *linted)
     run(BIN / "mypy")  # src/swarmscope, as [tool.mypy] in pyproject.toml says
+    node_packages()
     run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
 
 

@@ -1,0 +1,84 @@
+/**
+ * CopilotKit (`@copilotkit/react-core`): `trackCopilotAction(action)` wraps the handler of an
+ * action definition given to `useCopilotAction`, so each call is a `copilotkit_action {name}`
+ * span with `copilot_action_started`, then `copilot_action_completed` or
+ * `copilot_action_failed`, and `copilotkit_actions_total` / `copilotkit_action_duration_seconds`
+ * as the Python SDK's `ss.copilotkit_action` records them. The handler's result and errors pass
+ * through unchanged.
+ *
+ *     useCopilotAction(trackCopilotAction({ name: "approve", handler: async (args) => ... }));
+ */
+
+import { SpanStatusCode } from "@opentelemetry/api";
+import { ATTRIBUTES, SPAN_PREFIXES, STATUSES } from "./catalog.generated";
+import { describeError, safely } from "./guard";
+import { count, event, inside, observe, parent, runtime } from "./runtime";
+
+export interface CopilotActionLike<A extends unknown[], R> {
+  name: string;
+  handler?: (...args: A) => R;
+}
+
+function errorFields(error: unknown): Record<string, string> {
+  const { type, message } = describeError(error);
+  return { error_type: type, error_message: message };
+}
+
+export function trackCopilotAction<A extends unknown[], R, T extends CopilotActionLike<A, R>>(action: T): T {
+  const handler = action.handler;
+  if (typeof handler !== "function") return action;
+  const name = action.name;
+  const traced = (...args: A): R => {
+    const rt = runtime();
+    if (rt === undefined) return handler(...args);
+    const span = safely(
+      () =>
+        rt.tracer.startSpan(
+          `${SPAN_PREFIXES.COPILOTKIT_ACTION} ${name}`,
+          { attributes: { [ATTRIBUTES.SWARMSCOPE_COPILOTKIT_ACTION]: name } },
+          parent(),
+        ),
+      undefined,
+    );
+    if (span === undefined) return handler(...args);
+    const began = performance.now();
+    event("copilot_action_started", { action_name: name }, span);
+    const finish = (error?: unknown): void =>
+      safely(() => {
+        const seconds = (performance.now() - began) / 1000;
+        const status = error === undefined ? STATUSES.SUCCESS : STATUSES.FAILURE;
+        count("copilotkit_actions_total", { action_name: name, status });
+        observe("copilotkit_action_duration_seconds", { action_name: name }, seconds);
+        const fields = { action_name: name, status, duration_ms: seconds * 1000 };
+        if (error === undefined) {
+          event("copilot_action_completed", fields, span);
+        } else {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error).message });
+          event("copilot_action_failed", { ...fields, ...errorFields(error) }, span);
+        }
+        span.end();
+      }, undefined);
+    let result: R;
+    try {
+      result = inside(span, () => handler(...args));
+    } catch (error) {
+      finish(error);
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (value: unknown) => {
+          finish();
+          return value;
+        },
+        (error: unknown) => {
+          finish(error);
+          throw error;
+        },
+      ) as R;
+    }
+    finish();
+    return result;
+  };
+  return { ...action, handler: traced };
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as swarmscope from "../src/index";
+
+// Before init every hook does nothing but let the app's own code through unchanged.
+
+void test("a tracked CopilotKit action returns the handler's result and rethrows its error", async () => {
+  const ok = swarmscope.trackCopilotAction({ name: "ok", handler: (a: number) => a * 2 });
+  assert.equal(ok.handler(21), 42);
+  const later = swarmscope.trackCopilotAction({ name: "later", handler: () => Promise.resolve("done") });
+  assert.equal(await later.handler(), "done");
+  const bad = swarmscope.trackCopilotAction({
+    name: "bad",
+    handler: () => {
+      throw new TypeError("nope");
+    },
+  });
+  assert.throws(() => bad.handler(), TypeError);
+});
+
+void test("the AG-UI subscriber takes odd events without throwing", () => {
+  const subscriber = swarmscope.agUiSubscriber();
+  subscriber.onRunInitialized?.();
+  subscriber.onEvent?.({ event: { type: "RUN_STARTED" } });
+  subscriber.onEvent?.({ event: {} as swarmscope.AgUiEvent });
+  subscriber.onRunFailed?.({ error: { odd: true } });
+  subscriber.onRunFinalized?.();
+});
+
+void test("an approval prompt measures the person's wait and settles once", async () => {
+  const prompt = swarmscope.approvalShown("refund");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const waited = prompt.answered("approved");
+  assert.ok(waited >= 15, String(waited));
+  prompt.dismissed();
+  assert.ok(prompt.answered("rejected") >= waited);
+});
+
+void test("user actions run their body and pass its error on", async () => {
+  assert.equal(await swarmscope.action("go", () => 7), 7);
+  await assert.rejects(swarmscope.action("fail", () => Promise.reject(new Error("x"))));
+});
+
+void test("nothing here was swallowed: the hooks did not fail inside", () => {
+  assert.equal(swarmscope.swallowedErrors(), 0);
+});

@@ -14,9 +14,10 @@ import { ATTRIBUTES, SPAN_PREFIXES, STATUSES } from "./catalog.generated";
 import { describeError, safely } from "./guard";
 import { count, event, inside, observe, parent, runtime } from "./runtime";
 
-export interface CopilotActionLike<A extends unknown[], R> {
+/** The part of a `useCopilotAction` definition this wraps: its name and handler. */
+export interface CopilotActionLike {
   name: string;
-  handler?: (...args: A) => R;
+  handler?: (...args: never[]) => unknown;
 }
 
 function errorFields(error: unknown): Record<string, string> {
@@ -24,11 +25,11 @@ function errorFields(error: unknown): Record<string, string> {
   return { error_type: type, error_message: message };
 }
 
-export function trackCopilotAction<A extends unknown[], R, T extends CopilotActionLike<A, R>>(action: T): T {
-  const handler = action.handler;
-  if (typeof handler !== "function") return action;
+export function trackCopilotAction<T extends CopilotActionLike>(action: T): T {
+  if (typeof action.handler !== "function") return action;
+  const handler = action.handler as (...args: unknown[]) => unknown;
   const name = action.name;
-  const traced = (...args: A): R => {
+  const traced = (...args: unknown[]): unknown => {
     const rt = runtime();
     if (rt === undefined) return handler(...args);
     const span = safely(
@@ -58,7 +59,7 @@ export function trackCopilotAction<A extends unknown[], R, T extends CopilotActi
         }
         span.end();
       }, undefined);
-    let result: R;
+    let result: unknown;
     try {
       result = inside(span, () => handler(...args));
     } catch (error) {
@@ -75,7 +76,7 @@ export function trackCopilotAction<A extends unknown[], R, T extends CopilotActi
           finish(error);
           throw error;
         },
-      ) as R;
+      );
     }
     finish();
     return result;

@@ -44,3 +44,22 @@ void test("user actions run their body and pass its error on", async () => {
 void test("nothing here was swallowed: the hooks did not fail inside", () => {
   assert.equal(swarmscope.swallowedErrors(), 0);
 });
+
+void test("the error boundary built from the app's React renders the fallback once a child failed", () => {
+  // React's Component as far as a class boundary uses it: props kept, state assigned.
+  class Component {
+    state: { failed: boolean } = { failed: false };
+    constructor(readonly props: { fallback?: unknown; children?: unknown }) {}
+  }
+  const Boundary = swarmscope.errorBoundary({ Component });
+  const boundary = new Boundary({ fallback: "sorry", children: "app" }) as unknown as {
+    render: () => unknown;
+    componentDidCatch: (error: unknown, info: { componentStack: string }) => void;
+    state: { failed: boolean };
+  };
+  assert.equal(boundary.render(), "app");
+  const derived = (Boundary as unknown as { getDerivedStateFromError: () => { failed: boolean } }).getDerivedStateFromError();
+  boundary.state = derived;
+  boundary.componentDidCatch(new Error("render failed"), { componentStack: "at App" });
+  assert.equal(boundary.render(), "sorry");
+});

@@ -18,7 +18,12 @@ import type { Fields } from "./scrub";
 // A click's span ends when its requests have answered, or after this long at most.
 const LONGEST_ACTION_MS = 60_000;
 let pending = 0;
-const open = new Set<Span>();
+// Open user-action spans and when each started (performance.now()).
+const open = new Map<Span, number>();
+// One timer for all clicks of a task, and one sweeping the spans still open: a timer per
+// click would cost more than the rest of the click's telemetry.
+let windowTimer: ReturnType<typeof setTimeout> | undefined;
+let sweepTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Keep `span` open while requests it started are in flight; ends it when the last one does. */
 export function hold(span: Span): () => void {
@@ -34,8 +39,28 @@ export function hold(span: Span): () => void {
 }
 
 function closeAll(): void {
-  for (const span of open) span.end();
+  for (const span of open.keys()) span.end();
   open.clear();
+}
+
+function sweep(): void {
+  sweepTimer = undefined;
+  const oldest = performance.now() - LONGEST_ACTION_MS;
+  for (const [span, began] of open) {
+    if (began <= oldest) {
+      open.delete(span);
+      span.end();
+    }
+  }
+  if (open.size > 0) sweepTimer = setTimeout(sweep, LONGEST_ACTION_MS);
+}
+
+/** The task that dispatched the click is over: later work is not the click's any more. */
+function closeWindow(): void {
+  windowTimer = undefined;
+  setInteraction(undefined);
+  if (pending === 0) closeAll();
+  else sweepTimer ??= setTimeout(sweep, LONGEST_ACTION_MS);
 }
 
 function describe(element: Element): string {
@@ -70,16 +95,10 @@ export function clickListener(attribute: string): (click: Event) => void {
       const span = beginAction(name, { target: describe(element) });
       if (span === undefined) return;
       span.setAttribute(ATTRIBUTES.SWARMSCOPE_UI_TARGET, describe(element));
-      open.add(span);
+      open.set(span, performance.now());
       setInteraction(span);
       // The app's handlers run in this task; the next task is after them.
-      setTimeout(() => {
-        setInteraction(undefined);
-        if (pending === 0) closeAll();
-      }, 0);
-      setTimeout(() => {
-        if (open.delete(span)) span.end();
-      }, LONGEST_ACTION_MS);
+      windowTimer ??= setTimeout(closeWindow, 0);
     }, undefined);
   };
 }
@@ -91,7 +110,7 @@ export function clickListener(attribute: string): (click: Event) => void {
 export async function action<T>(name: string, body: () => T | Promise<T>, fields: Fields = {}): Promise<T> {
   const span = beginAction(name, fields);
   if (span === undefined) return body();
-  open.add(span);
+  open.set(span, performance.now());
   setInteraction(span);
   const release = hold(span);
   try {

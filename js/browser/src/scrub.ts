@@ -225,8 +225,23 @@ export function bounded(text: string): string {
   return text.slice(0, MAX_TEXT_CHARS - marker.length) + marker;
 }
 
+// Short strings (names, ids, statuses) repeat endlessly: their verdict is remembered.
+const MEMO_LENGTH = 64;
+const memo = new Map<string, string>();
+
 /** `text` with every value shaped like a secret or PII replaced by `[REDACTED]`. */
 export function scrub(text: string): string {
+  if (text.length > MEMO_LENGTH) return scrubText(text);
+  let clean = memo.get(text);
+  if (clean === undefined) {
+    clean = scrubText(text);
+    if (memo.size >= 4096) memo.clear();
+    memo.set(text, clean);
+  }
+  return clean;
+}
+
+function scrubText(text: string): string {
   const scan = new Scan();
   let clean = scan.run(ANY, bounded(text));
   BASE64_RUN.lastIndex = 0;

@@ -116,8 +116,18 @@ class Backend:
 
             return StreamingResponse(events(), media_type="text/event-stream")
 
+        async def orders(request: Request) -> StreamingResponse:
+            async def events() -> Any:
+                # Two messages, then the stream ends: the browser reconnects after 50 ms.
+                yield "retry: 50\n\n"
+                for number in (1, 2):
+                    yield f"event: order_update\ndata: {number}\n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
         routes = [
             Route("/", page),
+            Route("/orders", orders),
             Route("/app.js", script),
             Route("/api/checkout", checkout, methods=["POST"]),
             Route("/agui", agui, methods=["POST"]),
@@ -168,12 +178,14 @@ def shop(
 FAST = {"batchDelayMs": 100, "metricIntervalMs": 300}
 
 
-def arrived(store: Store, query: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """The rows ``query`` finds once the server has them (bounded wait; empty after it)."""
+def arrived(
+    store: Store, query: str, params: tuple[Any, ...] = (), at_least: int = 1
+) -> list[dict[str, Any]]:
+    """The rows ``query`` finds once the server has ``at_least`` of them (bounded wait)."""
     deadline = time.monotonic() + ARRIVAL_SECONDS
     while True:
         rows = store.rows(query, params)
-        if rows or time.monotonic() > deadline:
+        if len(rows) >= at_least or time.monotonic() > deadline:
             return rows
         time.sleep(0.1)
 
@@ -248,6 +260,72 @@ def test_ag_ui_events_received_are_counted_by_type_and_the_run_is_a_stream(
     closed = log_of(store, "sse_connection_closed", "shop-agent")
     assert closed["attributes"]["messages_received"] == len(AG_UI_EVENTS)
     assert closed["span_id"] == stream["span_id"]
+
+
+def test_an_event_source_is_followed_through_its_reconnects_until_closed(
+    shop: Callable[..., Page], stack: tuple[str, str, Store]
+):
+    store = stack[2]
+    page = shop(**FAST)
+    page.evaluate(
+        """() => {
+          window.orders = new EventSource("/orders");
+          window.read = 0;
+          window.orders.addEventListener("order_update", () => { window.read += 1; });
+          swarmscope.trackEventSource(window.orders, "orders", ["order_update"]);
+        }"""
+    )
+    # Each connection sends two messages: four read means it reconnected at least once.
+    page.wait_for_function("() => window.read >= 4", timeout=ARRIVAL_SECONDS * 1000)
+    page.evaluate("window.orders.close()")
+    opened = log_of(store, "sse_connection_opened", "orders")
+    reconnecting = log_of(store, "sse_connection_error", "orders")
+    closed = log_of(store, "sse_connection_closed", "orders")
+    assert reconnecting["attributes"]["reconnecting"] is True
+    assert closed["attributes"]["reconnects"] >= 1
+    assert closed["attributes"]["messages_received"] >= 4
+    assert closed["attributes"]["status"] == "success"
+    [span] = arrived(
+        store, "SELECT * FROM spans WHERE name = 'sse orders' AND service = ?", (SERVICE,)
+    )
+    assert opened["span_id"] == closed["span_id"] == span["span_id"]
+
+
+def test_copilotkit_actions_are_spans_logs_and_counts_by_status(
+    shop: Callable[..., Page], stack: tuple[str, str, Store]
+):
+    store = stack[2]
+    page = shop(**FAST)
+    outcome = page.evaluate(
+        """async () => {
+          const refund = swarmscope.trackCopilotAction({
+            name: "refund", handler: async ({ok}) => { if (!ok) throw new RangeError("no"); return "done"; },
+          });
+          const done = await refund.handler({ok: true});
+          const failed = await refund.handler({ok: false}).catch((error) => error.name);
+          return [done, failed];
+        }"""
+    )
+    assert outcome == ["done", "RangeError"]
+    completed = log_of(store, "copilot_action_completed", "refund")
+    failed = log_of(store, "copilot_action_failed", "refund")
+    assert failed["attributes"]["error_type"] == "RangeError"
+    query = "SELECT * FROM spans WHERE name = 'copilotkit_action refund' ORDER BY start_ns"
+    spans = arrived(store, query, at_least=2)
+    assert [span["status"] for span in spans] == ["unset", "error"]
+    assert completed["span_id"] == spans[0]["span_id"]
+    name = f"{NAMESPACE}_copilotkit_actions_total"
+    deadline = time.monotonic() + ARRIVAL_SECONDS
+    counted: dict[str, float] = {}
+    while counted != {"success": 1.0, "failure": 1.0} and time.monotonic() < deadline:
+        rows = store.rows(
+            "SELECT labels['status'] AS status, max(value) AS n FROM metric_points"
+            " WHERE name = ? AND service = ? GROUP BY 1",
+            (name, SERVICE),
+        )
+        counted = {row["status"]: row["n"] for row in rows}
+        time.sleep(0.1)
+    assert counted == {"success": 1.0, "failure": 1.0}
 
 
 def test_an_uncaught_error_arrives_with_its_stack_and_without_its_secrets(

@@ -365,6 +365,27 @@ def test_an_approval_answered_on_the_page_carries_the_persons_wait(
     assert span["span_id"] == submitted["span_id"]
 
 
+def test_a_copilotkit_prompt_answered_carries_the_decision_and_the_wait(
+    shop: Callable[..., Page], stack: tuple[str, str, Store]
+):
+    store = stack[2]
+    page = shop(**FAST)
+    page.evaluate(
+        """() => {
+          const action = swarmscope.trackCopilotAction({
+            name: "confirm_refund", renderAndWaitForResponse: (props) => props.respond,
+          });
+          window.respond = action.renderAndWaitForResponse({status: "executing", respond() {}});
+        }"""
+    )
+    page.wait_for_timeout(200)
+    page.evaluate("window.respond({approved: false})")
+    submitted = log_of(store, "hitl_approval_submitted", "confirm_refund")
+    assert submitted["attributes"]["decision"] == "rejected"
+    assert submitted["attributes"]["wait_ms"] >= 200
+    assert log_of(store, "hitl_approval_requested", "confirm_refund")
+
+
 def test_what_is_buffered_is_sent_when_the_page_goes_away(
     shop: Callable[..., Page], stack: tuple[str, str, Store]
 ):

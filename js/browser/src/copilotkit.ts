@@ -7,17 +7,63 @@
  * through unchanged.
  *
  *     useCopilotAction(trackCopilotAction({ name: "approve", handler: async (args) => ... }));
+ *
+ * An action that asks a person (`renderAndWaitForResponse`) also reports the prompt shown and
+ * the response, with the time the person took, as `approvalShown` does.
  */
 
 import { SpanStatusCode } from "@opentelemetry/api";
 import { ATTRIBUTES, SPAN_PREFIXES, STATUSES } from "./catalog.generated";
 import { describeError, safely } from "./guard";
+import { approvalShown } from "./hitl";
 import { count, event, inside, observe, parent, runtime } from "./runtime";
 
-/** The part of a `useCopilotAction` definition this wraps: its name and handler. */
+/** The part of a `useCopilotAction` definition this wraps: its name, handler and HITL render. */
 export interface CopilotActionLike {
   name: string;
   handler?: (...args: never[]) => unknown;
+  renderAndWaitForResponse?: (props: never) => unknown;
+}
+
+interface RenderProps {
+  status?: string;
+  respond?: (result: unknown) => void;
+}
+
+/** What a person's response means: a string as it is, `true`/`{approved: true}` "approved". */
+function decision(result: unknown): string {
+  if (typeof result === "string") return result.slice(0, 64);
+  const approved =
+    typeof result === "boolean"
+      ? result
+      : typeof result === "object" && result !== null && "approved" in result
+        ? Boolean(result.approved)
+        : undefined;
+  if (approved === undefined) return "responded";
+  return approved ? "approved" : "rejected";
+}
+
+/**
+ * The action's prompt for a person (`renderAndWaitForResponse`): the first render that can
+ * respond shows the prompt (`hitl_approval_requested`), and the response answers it
+ * (`hitl_approval_submitted` with the person's wait). Each invocation has its own `respond`.
+ */
+function trackPrompt(name: string, render: (props: RenderProps) => unknown): (props: RenderProps) => unknown {
+  const prompts = new WeakMap<object, (result: unknown) => void>();
+  return (props: RenderProps) => {
+    const respond = props.respond;
+    if (props.status !== "executing" || typeof respond !== "function") return render(props);
+    let answer = prompts.get(respond);
+    if (answer === undefined) {
+      const prompt = approvalShown(name, { action_name: name });
+      answer = (result: unknown) => {
+        prompt.answered(decision(result));
+        respond(result);
+      };
+      prompts.set(respond, answer);
+    }
+    return render({ ...props, respond: answer });
+  };
 }
 
 function errorFields(error: unknown): Record<string, string> {
@@ -26,7 +72,9 @@ function errorFields(error: unknown): Record<string, string> {
 }
 
 export function trackCopilotAction<T extends CopilotActionLike>(action: T): T {
-  if (typeof action.handler !== "function") return action;
+  const render = action.renderAndWaitForResponse as ((props: RenderProps) => unknown) | undefined;
+  const prompted = typeof render === "function" ? { ...action, renderAndWaitForResponse: trackPrompt(action.name, render) } : action;
+  if (typeof action.handler !== "function") return prompted;
   const handler = action.handler as (...args: unknown[]) => unknown;
   const name = action.name;
   const traced = (...args: unknown[]): unknown => {
@@ -81,5 +129,5 @@ export function trackCopilotAction<T extends CopilotActionLike>(action: T): T {
     finish();
     return result;
   };
-  return { ...action, handler: traced };
+  return { ...prompted, handler: traced };
 }

@@ -63,3 +63,20 @@ void test("the error boundary built from the app's React renders the fallback on
   boundary.componentDidCatch(new Error("render failed"), { componentStack: "at App" });
   assert.equal(boundary.render(), "sorry");
 });
+
+void test("a CopilotKit prompt's respond reaches the app once per invocation, unchanged", () => {
+  const seen: unknown[] = [];
+  const action = swarmscope.trackCopilotAction({
+    name: "confirm",
+    renderAndWaitForResponse: (props: { status?: string; respond?: (result: unknown) => void }) => props.respond,
+  });
+  const respond = (result: unknown): void => {
+    seen.push(result);
+  };
+  const render = action.renderAndWaitForResponse;
+  assert.equal(render({ status: "inProgress" }), undefined);
+  const first = render({ status: "executing", respond });
+  assert.equal(render({ status: "executing", respond }), first);
+  first?.({ approved: true });
+  assert.deepEqual(seen, [{ approved: true }]);
+});

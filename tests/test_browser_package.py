@@ -418,6 +418,9 @@ def test_secrets_in_attributes_are_scrubbed_as_the_python_sdk_scrubs_them(
         "aws AKIAABCDEFGHIJKLMNOP wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- after",
         "token_count=5 max_tokens: 10 cache_key=abc session_token=s3cr3t",
+        "userPassword=abc X-Api-Key: k1 aws_secret_access_key=z apiToken=t author=me",
+        'headers {"Authorization": "Basic dXNlcjpwYXNzd29yZA==", "cookie": "sid=1"}',
+        "https://hooks.slack.com/services/T000/B000/XXXX and xoxb-1234567890-abcdef",
         "nothing secret here",
     ]
     assert page.evaluate("(texts) => texts.map(swarmscope.scrub)", samples) == [

@@ -440,10 +440,14 @@ def test_the_committed_catalog_copy_is_current():
 
 @pytest.fixture(scope="module")
 def fresh_bundle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """The IIFE bundle built now from the package's sources (needs its ``npm ci``)."""
-    node = shutil.which("node")
-    assert node is not None, "node is missing (Debian's nodejs)"
-    assert (PACKAGE / "node_modules").is_dir(), "run `npm ci` in js/browser first"
+    """The IIFE bundle built now from the package's sources (installing its locked
+    dependencies first when ``python3 tasks.py test`` has not)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail("node and npm are missing: `python3 tasks.py test` installs Debian's")
+    if not (PACKAGE / "node_modules").is_dir():
+        quiet = ("--no-audit", "--no-fund", "--loglevel=error")
+        subprocess.run([npm, "ci", *quiet], cwd=PACKAGE, check=True, timeout=600)
     out = tmp_path_factory.mktemp("bundle")
     build = subprocess.run(
         [node, "build.mjs", "--outdir", str(out)],

@@ -223,7 +223,7 @@ def test_a_click_is_a_span_and_its_fetch_makes_the_backend_span_its_descendant(
     assert backend.context is not None and backend.parent is not None
     assert f"{backend.context.trace_id:032x}" == click["trace_id"]
     assert f"{backend.parent.span_id:016x}" == request["span_id"]
-    triggered = log_of(store, "user_action_triggered")
+    triggered = log_of(store, "user_action_triggered", "checkout")
     assert triggered["trace_id"] == click["trace_id"]
     assert triggered["attributes"]["action"] == "checkout"
     latency = arrived(

@@ -322,6 +322,41 @@ export const METRICS = {
       1800
     ]
   },
+  "frontend_errors_total": {
+    "name": "frontend_errors_total",
+    "kind": "counter",
+    "help": "Errors the page caught (uncaught, unhandled rejections, error boundaries)",
+    "labels": [
+      "error_type",
+      "source"
+    ],
+    "group": "ui"
+  },
+  "frontend_backend_latency_seconds": {
+    "name": "frontend_backend_latency_seconds",
+    "kind": "histogram",
+    "help": "Time from the page sending a request to its response's headers",
+    "labels": [
+      "method",
+      "status"
+    ],
+    "group": "ui",
+    "buckets": [
+      0.005,
+      0.01,
+      0.025,
+      0.05,
+      0.1,
+      0.25,
+      0.5,
+      1,
+      2.5,
+      5,
+      10,
+      30,
+      60
+    ]
+  },
   "orchestration_requests_total": {
     "name": "orchestration_requests_total",
     "kind": "counter",
@@ -1072,6 +1107,12 @@ export const EVENTS = {
     "group": "agent",
     "description": "Agent error"
   },
+  "agent_execution_interrupted": {
+    "name": "agent_execution_interrupted",
+    "level": "info",
+    "group": "agent",
+    "description": "Agent stops to wait for a person"
+  },
   "agent_handoff": {
     "name": "agent_handoff",
     "level": "info",
@@ -1390,6 +1431,18 @@ export const EVENTS = {
     "group": "ui",
     "description": "SSE event received"
   },
+  "sse_connection_error": {
+    "name": "sse_connection_error",
+    "level": "warning",
+    "group": "ui",
+    "description": "SSE stream failed or is reconnecting"
+  },
+  "frontend_error": {
+    "name": "frontend_error",
+    "level": "error",
+    "group": "ui",
+    "description": "The page caught an error"
+  },
   "audit_event": {
     "name": "audit_event",
     "level": "info",
@@ -1469,11 +1522,19 @@ export const ATTRIBUTES = {
   "CLIENT_ADDRESS": "client.address",
   "USER_AGENT_ORIGINAL": "user_agent.original",
   "SESSION_ID": "session.id",
+  "AG_UI_THREAD_ID": "ag_ui.thread.id",
+  "AG_UI_RUN_ID": "ag_ui.run.id",
+  "AG_UI_RUN_OUTCOME": "ag_ui.run.outcome",
+  "AG_UI_INTERRUPT_IDS": "ag_ui.interrupt.ids",
+  "AG_UI_INTERRUPT_ID": "ag_ui.interrupt.id",
+  "AG_UI_INTERRUPT_REASON": "ag_ui.interrupt.reason",
+  "AG_UI_TOOL_CALL_ID": "ag_ui.interrupt.tool_call_id",
   "USER_ID": "user.id",
   "ERROR_TYPE": "error.type",
   "ERROR_CATEGORY": "error.category",
   "EXCEPTION_TYPE": "exception.type",
   "EXCEPTION_MESSAGE": "exception.message",
+  "EXCEPTION_STACKTRACE": "exception.stacktrace",
   "SERVICE_NAME": "service.name",
   "SERVICE_NAMESPACE": "service.namespace",
   "SERVICE_VERSION": "service.version",
@@ -1506,6 +1567,11 @@ export const ATTRIBUTES = {
   "SWARMSCOPE_COPILOTKIT_ACTION": "swarmscope.copilotkit.action",
   "SWARMSCOPE_SSE_STREAM": "swarmscope.sse.stream",
   "SWARMSCOPE_SSE_MESSAGES": "swarmscope.sse.messages",
+  "SWARMSCOPE_UI_ACTION": "swarmscope.ui.action",
+  "SWARMSCOPE_UI_TARGET": "swarmscope.ui.target",
+  "SWARMSCOPE_AG_UI_EVENT_TYPE": "swarmscope.ag_ui.event_type",
+  "SWARMSCOPE_SSE_RECONNECTS": "swarmscope.sse.reconnects",
+  "SWARMSCOPE_APPROVAL_WAIT_MS": "swarmscope.approval.wait_ms",
   "SWARMSCOPE_INTEGRATION_NAME": "swarmscope.integration.name",
   "SWARMSCOPE_INTEGRATION_OPERATION": "swarmscope.integration.operation",
   "SWARMSCOPE_INTEGRATION_TIER": "swarmscope.integration.tier",
@@ -1555,7 +1621,10 @@ export const SPAN_PREFIXES = {
   "ORCHESTRATE": "orchestrate",
   "RECOVER": "recover",
   "COPILOTKIT_ACTION": "copilotkit_action",
-  "SSE": "sse"
+  "SSE": "sse",
+  "USER_ACTION": "user_action",
+  "HITL_PROMPT": "hitl_prompt",
+  "FETCH": "fetch"
 } as const;
 
 // The operations that are LLM calls.

@@ -166,6 +166,7 @@ ERROR_TYPE = _key("error.type", "string", "The class of error an operation ended
 ERROR_CATEGORY = _key("error.category", "string", "The error's category in swarmscope's list.")
 EXCEPTION_TYPE = _key("exception.type", "string", "An exception event's class name.")
 EXCEPTION_MESSAGE = _key("exception.message", "string", "An exception event's message.")
+EXCEPTION_STACKTRACE = _key("exception.stacktrace", "string", "An exception's stack, as text.")
 
 # -- resource --------------------------------------------------------------------------------
 SERVICE_NAME = _key("service.name", "string", "The app's service name.")
@@ -242,6 +243,20 @@ SWARMSCOPE_COPILOTKIT_ACTION = _key(
 SWARMSCOPE_SSE_STREAM = _key("swarmscope.sse.stream", "string", "The server-sent event stream.")
 SWARMSCOPE_SSE_MESSAGES = _key(
     "swarmscope.sse.messages", "int", "Messages the stream sent.", "{message}"
+)
+# The page's side, written by the browser package (js/browser).
+SWARMSCOPE_UI_ACTION = _key("swarmscope.ui.action", "string", "What the person did ('approve').")
+SWARMSCOPE_UI_TARGET = _key(
+    "swarmscope.ui.target", "string", "The element acted on, as a short selector ('button#go')."
+)
+SWARMSCOPE_AG_UI_EVENT_TYPE = _key(
+    "swarmscope.ag_ui.event_type", "string", "An AG-UI event's type ('TEXT_MESSAGE_CONTENT')."
+)
+SWARMSCOPE_SSE_RECONNECTS = _key(
+    "swarmscope.sse.reconnects", "int", "Times the stream reconnected.", "{reconnect}"
+)
+SWARMSCOPE_APPROVAL_WAIT_MS = _key(
+    "swarmscope.approval.wait_ms", "double", "How long the person took to answer.", "ms"
 )
 SWARMSCOPE_INTEGRATION_NAME = _key(
     "swarmscope.integration.name", "string", "The external system called ('crm')."

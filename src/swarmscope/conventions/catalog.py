@@ -266,6 +266,22 @@ METRICS: tuple[MetricSpec, ...] = (
         (10, 30, 60, 120, 300, 600, 1800),
         group="ui",
     ),
+    # --- the page (pushed as OTLP by the browser package, js/browser) ---
+    _m(
+        "frontend_errors_total",
+        "counter",
+        "Errors the page caught (uncaught, unhandled rejections, error boundaries)",
+        ("error_type", "source"),
+        group="ui",
+    ),
+    _m(
+        "frontend_backend_latency_seconds",
+        "histogram",
+        "Time from the page sending a request to its response's headers",
+        ("method", "status"),
+        LATENCY_BUCKETS,
+        group="ui",
+    ),
     # --- orchestration ---
     _m(
         "orchestration_requests_total",
@@ -761,6 +777,8 @@ EVENTS: tuple[EventSpec, ...] = (
     _e("sse_connection_opened", "info", "ui", "SSE stream started"),
     _e("sse_connection_closed", "info", "ui", "SSE stream ended"),
     _e("sse_message_received", "debug", "ui", "SSE event received"),
+    _e("sse_connection_error", "warning", "ui", "SSE stream failed or is reconnecting"),
+    _e("frontend_error", "error", "ui", "The page caught an error"),
     # security and audit
     _e("audit_event", "info", "security", "An audited action"),
     _e("auth_failed", "warning", "security", "Authentication failed"),

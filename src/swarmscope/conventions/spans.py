@@ -102,6 +102,12 @@ ORCHESTRATE = _span("orchestrate", "{operation}", "internal", "An orchestrator's
 RECOVER = _span("recover", "{strategy}", "internal", "Recovering from an error.")
 COPILOTKIT_ACTION = _span("copilotkit_action", "{action}", "internal", "A CopilotKit action.")
 SSE = _span("sse", "{stream}", "internal", "A server-sent event stream.")
+# The page's side (the browser package, js/browser).
+USER_ACTION = _span("user_action", "{action}", "internal", "A person's click that starts work.")
+HITL_PROMPT = _span(
+    "hitl_prompt", "{approval_type}", "internal", "An approval prompt shown until answered."
+)
+FETCH = _span("fetch", "{method} {path}", "client", "A request the page sent to a backend.")
 _span("", "{operation} {system}", "client", "A database query (data.db_query).")
 _span("", "{integration} {operation}", "client", "A call to an external system.")
 _span("", "{method} {route}", "server", "An HTTP request the web middleware served.")

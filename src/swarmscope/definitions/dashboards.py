@@ -417,6 +417,26 @@ STREAMING = Dashboard(
             "s",
             "95th percentile server time of the requests the front end makes, by endpoint.",
         ),
+        Panel(
+            "Frontend-to-Backend Latency (browser)",
+            _t(
+                Quantile(0.95, Series("frontend_backend_latency_seconds"), "5m", ("method",)),
+                "{{method}} p95",
+            ),
+            "timeseries",
+            "s",
+            "95th percentile wait of the page's requests for their answer, as the browser saw it.",
+        ),
+        Panel(
+            "Frontend Errors",
+            _t(
+                _rate("frontend_errors_total", "error_type", "source"),
+                _legend("error_type", "source"),
+            ),
+            "timeseries",
+            "ops",
+            "Errors the page caught per second (uncaught, unhandled rejections, error boundaries).",
+        ),
     ),
     "Front-end integration and streaming.",
 )

@@ -5,6 +5,7 @@ the ``plotly`` Python package ships. The console's own files are read and gzippe
 the app is built, and served under a URL carrying a digest of their content, so browsers
 cache them for good and a new release is a new URL; Plotly's URL carries its package version
 and is compressed on its first request only (dashboards are the only views that load it).
+The browser package's bundle is served at ``/sdk/swarmscope-browser.js``, a URL that stays.
 The page routes by URL hash, so the server answers just ``/`` and ``/static/...``: the API's
 own paths are never shadowed and an unknown path stays a JSON 404. The page has no inline
 script or style of its own; its policy allows inline styles all the same, because Plotly
@@ -32,6 +33,11 @@ from swarmscope.server.headers import CSP, policy
 
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The browser package's IIFE bundle (js/browser, built by `npm run build` and committed here),
+# served at a stable URL for pages that load it with a <script> tag.
+SDK_FILE = "swarmscope-browser.js"
+SDK_URL = "/sdk/swarmscope-browser.js"
+SDK_MAX_AGE = 600
 # Types for what the console serves (mimetypes reads the OS tables, which vary).
 _TYPES = {
     ".js": "text/javascript",
@@ -84,12 +90,34 @@ def _plotly() -> Asset:
     return Asset.of(plotly_path())
 
 
+def sdk_route() -> Route:
+    """The browser package's bundle at a URL that never changes, for a ``<script>`` tag on
+    another site: browsers keep it for ``SDK_MAX_AGE`` seconds, then revalidate by its ETag
+    (a 304 unless the server was upgraded)."""
+    asset = Asset.of(STATIC / SDK_FILE)
+    etag = f'"{hashlib.sha256(asset.body).hexdigest()[:16]}"'
+
+    async def sdk(request: Request) -> Response:
+        headers = {
+            "cache-control": f"public, max-age={SDK_MAX_AGE}",
+            "etag": etag,
+            "vary": "accept-encoding",
+        }
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        response = asset.response(request)
+        response.headers.update(headers)
+        return response
+
+    return Route(SDK_URL, sdk, methods=["GET", "HEAD"], include_in_schema=False)
+
+
 def routes() -> list[BaseRoute]:
     """``/`` (the page), its static files and Plotly; add them after the API's routes."""
     assets = {
         path.relative_to(STATIC).as_posix(): Asset.of(path)
         for path in sorted(STATIC.rglob("*"))
-        if path.is_file() and path.name != "index.html"
+        if path.is_file() and path.name not in ("index.html", SDK_FILE)
     }
     digest = hashlib.sha256()
     for name, asset in assets.items():
@@ -123,4 +151,5 @@ def routes() -> list[BaseRoute]:
         Route("/", index, methods=["GET", "HEAD"], include_in_schema=False),
         Route(plotly_url, plotly, methods=["GET", "HEAD"], include_in_schema=False),
         Route(f"{prefix}/{{path:path}}", static, methods=["GET", "HEAD"], include_in_schema=False),
+        sdk_route(),
     ]

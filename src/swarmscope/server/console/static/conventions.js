@@ -59,6 +59,7 @@ export const ATTRIBUTES = Object.freeze({
   ERROR_CATEGORY: "error.category",
   EXCEPTION_TYPE: "exception.type",
   EXCEPTION_MESSAGE: "exception.message",
+  EXCEPTION_STACKTRACE: "exception.stacktrace",
   SERVICE_NAME: "service.name",
   SERVICE_NAMESPACE: "service.namespace",
   SERVICE_VERSION: "service.version",
@@ -91,6 +92,11 @@ export const ATTRIBUTES = Object.freeze({
   SWARMSCOPE_COPILOTKIT_ACTION: "swarmscope.copilotkit.action",
   SWARMSCOPE_SSE_STREAM: "swarmscope.sse.stream",
   SWARMSCOPE_SSE_MESSAGES: "swarmscope.sse.messages",
+  SWARMSCOPE_UI_ACTION: "swarmscope.ui.action",
+  SWARMSCOPE_UI_TARGET: "swarmscope.ui.target",
+  SWARMSCOPE_AG_UI_EVENT_TYPE: "swarmscope.ag_ui.event_type",
+  SWARMSCOPE_SSE_RECONNECTS: "swarmscope.sse.reconnects",
+  SWARMSCOPE_APPROVAL_WAIT_MS: "swarmscope.approval.wait_ms",
   SWARMSCOPE_INTEGRATION_NAME: "swarmscope.integration.name",
   SWARMSCOPE_INTEGRATION_OPERATION: "swarmscope.integration.operation",
   SWARMSCOPE_INTEGRATION_TIER: "swarmscope.integration.tier",
@@ -141,6 +147,9 @@ export const SPAN_PREFIXES = Object.freeze({
   RECOVER: "recover",
   COPILOTKIT_ACTION: "copilotkit_action",
   SSE: "sse",
+  USER_ACTION: "user_action",
+  HITL_PROMPT: "hitl_prompt",
+  FETCH: "fetch",
 });
 
 // The operations that are LLM calls.

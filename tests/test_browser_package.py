@@ -20,7 +20,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,7 +32,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conftest import Captured
 from loopback import serve
 from swarmscope.conventions import typescript
 from swarmscope.server.app import create_app
@@ -78,6 +77,9 @@ window.runAgent = async () => {
   subscribers.forEach((s) => s.onRunFinalized());
 };
 """
+
+if TYPE_CHECKING:  # the suite's conftest; the examples' has the same module name
+    from conftest import Captured
 
 
 # -- the servers ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import json
 import math
 import subprocess
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from prometheus_client import generate_latest
@@ -25,7 +25,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import swarmscope as ss
-from conftest import Captured
 from loopback import serve
 from node_package import built_script, executable
 from swarmscope.conventions.attributes import (
@@ -40,6 +39,9 @@ TIMED = {SWARMSCOPE_HANDOFF_LATENCY_MS}
 UNCOMPARED_VALUES = ("process_", "telemetry_")
 
 Span = dict[str, Any]
+
+if TYPE_CHECKING:  # the suite's conftest; the examples' has the same module name
+    from conftest import Captured
 
 
 def python_calls() -> None:

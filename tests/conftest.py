@@ -100,3 +100,14 @@ def store(tmp_path: Path) -> Iterator[Any]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(autouse=True)
+def no_span_left_current() -> Iterator[None]:
+    """Fail the test that leaves a span current: every later test would run inside it (its
+    logs would carry a stranger's trace id, its spans a stranger's parent)."""
+    yield
+    from opentelemetry import trace
+
+    left = trace.get_current_span().get_span_context()
+    assert not left.is_valid, f"a span is still current after the test: {left}"

@@ -111,3 +111,8 @@ class BadParameter(SwarmscopeError, ValueError):
 
 class Unsupported(SwarmscopeError, ValueError):
     """Template syntax outside the forms the alert templates expand."""
+
+
+class AgentsSdkError(SwarmscopeError):
+    """An error the OpenAI Agents SDK attached to one of its spans: the SDK reports a message,
+    not an exception, and the operation it fails records one."""

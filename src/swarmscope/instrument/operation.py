@@ -180,7 +180,10 @@ class Operation(ABC):
             self._release()
 
     def finish(self, error: BaseException | None = None) -> None:
-        """End a started operation, from whichever task or thread sees it end."""
+        """End a started operation, from whichever task or thread sees it end; once (an
+        approval that ended when it was resolved is not ended again)."""
+        if self._ended:
+            return
         self._hold()
         self._end(error)
 

@@ -52,6 +52,7 @@ from opentelemetry import trace as otel_trace
 from swarmscope import integrations
 from swarmscope.conventions import scopes
 from swarmscope.conventions.attributes import GEN_AI_REQUEST_MODEL
+from swarmscope.exceptions import AgentsSdkError
 from swarmscope.instrument.agents import AgentRun
 from swarmscope.instrument.handoffs import handoff
 from swarmscope.instrument.llm import LlmCall
@@ -65,10 +66,6 @@ PROVIDER = "openai"
 UNKNOWN_MODEL = "unknown"
 # Bounds the spans and traces held open at once (an SDK span that never ends is dropped).
 MAX_OPEN = 10_000
-
-
-class AgentsSdkError(Exception):
-    """The error the SDK attached to one of its spans (it reports a message, not an exception)."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from ag_ui.core import StepFinishedEvent, StepStartedEvent
@@ -305,8 +305,9 @@ class GraphAnalysis:
         config: Any = {"configurable": {"thread_id": run.run_id}}
         request: Any = {"account_id": run.account_id, "sequence": run.sequence}
         try:
+            stream = Stream(step)
             async with ss.orchestration(OPERATION, account_id=run.account_id):
-                while (paused := await self._until_pause(step, request, config)) is not None:
+                while (paused := await self._until_pause(stream, request, config)) is not None:
                     request = Command(resume=await self._person(services, step, paused))
             state = await self.graph.aget_state(config)
             return dict(state.values["result"])
@@ -314,17 +315,16 @@ class GraphAnalysis:
             # A finished run's checkpoints are of no more use: the saver keeps only live runs.
             await self.checkpointer.adelete_thread(run.run_id)
 
-    async def _until_pause(self, step: Step, request: Any, config: Any) -> Interrupt | None:
+    async def _until_pause(self, stream: Stream, request: Any, config: Any) -> Interrupt | None:
         """Run the graph until it ends or waits for a person (then the interrupt), telling the
-        run's AG-UI stream which agent is at work."""
+        run's AG-UI stream what its nodes did."""
         paused: Interrupt | None = None
         async for update in self.graph.astream(request, config, stream_mode="updates"):
-            for node in update:
+            for node, change in update.items():
                 if node == "__interrupt__":
-                    [paused] = update[node]
-                elif node in AGENTS and not answers_pending(update[node]):
-                    await step.emit(StepStartedEvent(step_name=node), node)
-                    await step.emit(StepFinishedEvent(step_name=node), node)
+                    [paused] = change
+                else:
+                    await stream.tell(node, change)
         return paused
 
     async def _person(self, services: Services, step: Step, paused: Interrupt) -> dict[str, Any]:
@@ -343,9 +343,35 @@ class GraphAnalysis:
         return {"decision": decision, "reason": reason}
 
 
-def answers_pending(update: Any) -> bool:
-    """An agent's update that only asks for tools: it is not done yet."""
-    return isinstance(update, dict) and "asking" in update
+@dataclass
+class Stream:
+    """A run's AG-UI stream, told from the graph's updates: an agent's step from its first
+    update to the one that passes the work on, its tool calls with their results, the
+    author's text."""
+
+    step: Step
+    agent: str | None = None  # the agent whose step is open
+    args: dict[str, str] = field(default_factory=dict)  # tool call id -> its arguments
+
+    async def tell(self, node: str, change: Any) -> None:
+        messages = change.get("messages", []) if isinstance(change, dict) else []
+        if node in AGENTS:
+            if self.agent != node:
+                self.agent = node
+                await self.step.emit(StepStartedEvent(step_name=node), node)
+            for message in messages:
+                if isinstance(message, AIMessage):
+                    self.args |= {c["id"] or "": json.dumps(c["args"]) for c in message.tool_calls}
+                    if node == AUTHOR and message.content:
+                        await self.step.say(node, str(message.content)[:240])
+            if "asking" not in change:  # done: the work goes on to the next node
+                await self.step.emit(StepFinishedEvent(step_name=node), node)
+        elif node == TOOLS and self.agent is not None:
+            for message in messages:
+                if isinstance(message, ToolMessage):
+                    args = self.args.pop(message.tool_call_id, "{}")
+                    result = str(message.content)[:500]
+                    await self.step.tool(self.agent, str(message.name), args, result)
 
 
 def langgraph_analysis(services: Services) -> GraphAnalysis:

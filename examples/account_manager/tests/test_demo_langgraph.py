@@ -69,6 +69,9 @@ def test_a_graph_run_waits_for_a_person_and_resumes_with_the_answer(telemetry) -
     assert_valid_run(done.events)
     steps = [e.step_name for e in done.events if e.type.value == "STEP_FINISHED"]
     assert steps == list(AGENTS)
+    # Each tool the tool node ran, and the author's text, as the hand-written run streams them.
+    types = [e.type.value for e in done.events]
+    assert types.count("TOOL_CALL_RESULT") == 5 and "TEXT_MESSAGE_CONTENT" in types
     assert done.result is not None
     assert "approved" in {rec["decision"] for rec in done.result["recommendations"]}
 

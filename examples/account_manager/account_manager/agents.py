@@ -5,7 +5,10 @@ Telemetry comes only from swarmscope's public API, so this reads as an example t
 around each model request, ``handoff`` between agents, ``approval`` around the wait for a
 human, ``a2a_delegation`` around the call to the compliance service. The orchestrator runs the
 three agents as the nodes of a ``workflow``, and ``route`` records whether each recommendation
-goes to a person, is approved automatically or is blocked.
+goes to a person, is approved automatically or is blocked. ``graph`` runs the same agents as
+a LangGraph graph and shares what is not about how they are written: the support desk, the
+compliance check, the drafting, triage and decision of recommendations, the memory, the
+requests for approval that the API lists (``Services.analysis`` says which of the two runs).
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def run_demo(server: str, log_dir: Path) -> tuple[Samples, str]:
     }
     command = [sys.executable, "-m", "swarmscope", "demo", "--framework", "langgraph"]
     command += ["--duration", "6", "--port", "0", "--rate", "6", "--seed", "5"]
-    command += ["--approval-timeout", "0.8", "--namespace", NAMESPACE, "--log-dir", str(log_dir)]
+    command += ["--approval-timeout", "1.5", "--namespace", NAMESPACE, "--log-dir", str(log_dir)]
     demo = launch(command, env)
     scraped = ""
     try:

@@ -63,3 +63,17 @@ def serve(app: Any, timeout: float = 10.0) -> Iterator[str]:
         thread.join(timeout=timeout)
         sock.close()
     assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@contextmanager
+def serve_store(path: Path) -> Iterator[str]:
+    """A swarmscope server in this process over a new store at ``path``; its base URL."""
+    from swarmscope.server.app import create_app
+    from swarmscope.server.store.database import Store
+
+    store = Store(path)
+    try:
+        with serve(create_app(store)) as url:
+            yield url
+    finally:
+        store.close()

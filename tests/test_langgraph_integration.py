@@ -304,6 +304,8 @@ def test_openinference_alongside_counts_once(instrumented):
         ({"type": "accept"}, "approved"),
         ({"text": "change the tone"}, "responded"),
         ("make it shorter", "responded"),
+        ({"decision": "timeout"}, "timeout"),
+        ("expired", "timeout"),
     ],
 )
 def test_decision_read_from_the_resume_value(answer, decision):
@@ -448,3 +450,41 @@ def test_a_model_that_reports_its_retries_counts_them(instrumented):
         )
         == 1
     )
+
+
+def agent_then_review():
+    """An agent node, then a workflow node that asks a person twice, one interrupt at a time
+    (the node reruns on each resume)."""
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.types import interrupt
+
+    def writer(state: MessagesState) -> dict:
+        return {"messages": [("ai", "draft")]}
+
+    def review(state: MessagesState) -> dict:
+        first, second = interrupt("send it?"), interrupt("to everyone?")
+        return {"messages": [("ai", f"{first} {second}")]}
+
+    graph = StateGraph(MessagesState).add_sequence([writer, review])
+    return graph.add_edge(START, "writer").compile(checkpointer=InMemorySaver())
+
+
+def test_a_resumed_run_is_the_paused_agents_and_a_timeout_answer_expires(telemetry):
+    """The second interrupt comes in the resumed run, where no agent node ran: it is still the
+    writer's. Resumed with "timeout", it counts as timed out, not as a decision."""
+    ss.instrument_langgraph(agents=["writer"])
+    try:
+        graph = agent_then_review()
+        run_to_interrupt(graph, "t-twice")
+        out = graph.invoke(Command(resume={"decision": "approved"}), config("t-twice"))
+        assert len(out["__interrupt__"]) == 1
+        graph.invoke(Command(resume={"decision": "timeout"}), config("t-twice"))
+    finally:
+        uninstrument_langgraph()
+    review = {"approval_type": "review", "agent_type": "writer"}
+    assert telemetry.metric("hitl_approvals_requested_total", **review) == 2
+    assert telemetry.metric("hitl_approvals_received_total", decision="approved", **review) == 1
+    assert telemetry.metric("hitl_approval_timeouts_total", **review) == 1
+    assert telemetry.metric("hitl_approvals_pending", approval_type="review") == 0
+    assert [e["decision"] for e in telemetry.events("hitl_approval_received")] == ["approved"]
+    assert sessions(telemetry, "writer") == 1, "resuming reruns the review node, not the writer"

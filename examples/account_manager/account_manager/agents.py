@@ -5,15 +5,20 @@ Telemetry comes only from swarmscope's public API, so this reads as an example t
 around each model request, ``handoff`` between agents, ``approval`` around the wait for a
 human, ``a2a_delegation`` around the call to the compliance service. The orchestrator runs the
 three agents as the nodes of a ``workflow``, and ``route`` records whether each recommendation
-goes to a person, is approved automatically or is blocked.
+goes to a person, is approved automatically or is blocked. ``graph`` runs the same agents as
+a LangGraph graph and shares what is not about how they are written: the support desk, the
+compliance check, the drafting, triage and decision of recommendations, the memory, the
+requests for approval that the API lists (``Services.analysis`` says which of the two runs).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +47,15 @@ from account_manager.integrations import memory_call
 from account_manager.llm import SimulatedLLM
 from account_manager.memory import MemoryStore
 from account_manager.recommendations import recommendation
-from account_manager.runs import Run, RunStore
+from account_manager.runs import PendingApproval, Run, RunStore
 from account_manager.world import DemoConfig, Occasionally
 
 SCOUT, ANALYST, AUTHOR = "zoho_data_scout", "memory_analyst", "recommendation_author"
 OPERATION = "account_analysis"
 WORKFLOW = "account_analysis"
+# Where a recommendation goes (the routes recorded for it).
+BLOCKED, HUMAN_REVIEW, AUTO_APPROVE = "compliance_blocked", "human_review", "auto_approve"
+AUTO_APPROVED = ("approved", "auto-approved: confident and not high priority")
 
 
 @dataclass
@@ -67,6 +75,8 @@ class Services:
     waiting: int = 0
     credential_expires: float | None = None  # when the support desk's MCP token lapses
     mail_resets: Occasionally | None = None  # the mail gateway drops one connection in 30
+    # How one account is analysed, if not by ``hand_written``: a framework's (``graph``).
+    analysis: Callable[[Services, Step], Awaitable[dict[str, Any]]] | None = None
     _slots: asyncio.Semaphore | None = None
 
     @property
@@ -171,10 +181,7 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
             memory_call("search"),
         ):
             history = services.memory.history(account_id)
-        await support_desk_credential(services)
-        async with ss.mcp_tool("support_tickets", server="mcp://support-desk"):
-            await asyncio.sleep(0.005 * services.config.speed)
-            tickets = services.config.rng(f"tickets:{account_id}").randint(0, 12)
+        tickets = await support_tickets(services, account_id)
         await step.tool(
             ANALYST, "support_tickets", f'{{"account_id": "{account_id}"}}', f"{tickets} tickets"
         )
@@ -190,19 +197,37 @@ async def analyst(services: Services, step: Step, data: dict[str, Any]) -> dict[
             f"Summarise account {account_id}: {len(data['deals'])} deals, sentiment {sentiment}",
             cached=True,
         )
-        insight = {
-            **data,
-            "sentiment": sentiment,
-            "summary": summary[:200],
-            "previous_insights": len(history),
-        }
-        async with memory_call("add"):
-            services.memory.store(account_id, {"sentiment": sentiment, "summary": summary[:200]})
-        ss.agent_memory(ANALYST, len(json.dumps(insight)))
+        insight = await remember(services, data, sentiment, summary, len(history))
         await step.progress(ANALYST, "analysed")
         await step.emit(StepFinishedEvent(step_name=ANALYST), ANALYST)
         ss.handoff(ANALYST, AUTHOR, data=insight)
         return insight
+
+
+async def remember(
+    services: Services, data: dict[str, Any], sentiment: float, summary: str, previous: int
+) -> dict[str, Any]:
+    """The analyst's insight into the scout's data, kept in memory for the account's next runs."""
+    insight = {
+        **data,
+        "sentiment": sentiment,
+        "summary": summary[:200],
+        "previous_insights": previous,
+    }
+    async with memory_call("add"):
+        services.memory.store(
+            data["account_id"], {"sentiment": sentiment, "summary": summary[:200]}
+        )
+    ss.agent_memory(ANALYST, len(json.dumps(insight)))
+    return insight
+
+
+async def support_tickets(services: Services, account_id: str) -> int:
+    """The account's open tickets, from the support desk's MCP server."""
+    await support_desk_credential(services)
+    async with ss.mcp_tool("support_tickets", server="mcp://support-desk"):
+        await asyncio.sleep(0.005 * services.config.speed)
+        return services.config.rng(f"tickets:{account_id}").randint(0, 12)
 
 
 async def support_desk_credential(services: Services) -> None:
@@ -250,65 +275,77 @@ async def author(services: Services, step: Step, insight: dict[str, Any]) -> dic
             f"Recommend next actions for {account_id}: {insight['summary'][:100]}",
         )
         await step.say(AUTHOR, text[:240])
-        recommendations: list[dict[str, Any]] = []
-        for index in range(rng.randint(1, 3)):
-            kind = rng.choice(["upsell", "renewal", "retention", "support_escalation"])
-            priority = rng.choice(["low", "medium", "high"])
-            confidence = round(rng.uniform(0.5, 0.99), 3)
-            recommendations.append(
-                {"id": f"rec_{index}", "type": kind, "priority": priority, "confidence": confidence}
-            )
+        recommendations = draft_recommendations(rng)
         compliance = await check_compliance(services, account_id, recommendations)
         decided = []
         for rec in recommendations:
-            tracked = recommendation(rec["type"], rec["priority"], rec["confidence"], AUTHOR)
             verdict = compliance.get("verdicts", {}).get(rec["id"], "allowed")
-            if verdict == "blocked":
-                ss.route(
-                    WORKFLOW,
-                    "compliance_blocked",
-                    rec["confidence"],
-                    recommendation_type=rec["type"],
-                )
-                ss.guardrail_violation(
-                    "compliance_policy", action="blocked", recommendation_type=rec["type"]
-                )
-                tracked.rejected("compliance_blocked")
-                decided.append({**rec, "decision": "blocked"})
-                continue
-            # The author's own output guardrail: a claim the account data does not support
-            # (a few percent of recommendations) sends the recommendation to a person.
-            flagged = guard.random() < 0.03
-            if flagged:
-                ss.guardrail_violation(
-                    "unsupported_claim",
-                    action="flagged_for_review",
-                    recommendation_type=rec["type"],
-                )
-            if flagged or rec["priority"] == "high" or rec["confidence"] < 0.8:
-                ss.route(
-                    WORKFLOW, "human_review", rec["confidence"], recommendation_type=rec["type"]
-                )
+            route = triage(rec, verdict, guard)
+            if route == BLOCKED:
+                decision: tuple[str, str | None] = ("blocked", None)
+            elif route == HUMAN_REVIEW:
                 decision = await ask_human(services, step, rec)
             else:
-                ss.route(
-                    WORKFLOW, "auto_approve", rec["confidence"], recommendation_type=rec["type"]
-                )
-                decision = ("approved", "auto-approved: confident and not high priority")
-            if decision[0] == "approved":
-                tracked.approved()
-            elif decision[0] == "rejected":
-                tracked.rejected(decision[1] or "unspecified")
-            decided.append({**rec, "decision": decision[0], "reason": decision[1]})
+                decision = AUTO_APPROVED
+            decided.append(decide(rec, *decision))
         await step.emit(StepFinishedEvent(step_name=AUTHOR), AUTHOR)
         return {"recommendations": decided}
 
 
+def draft_recommendations(rng: random.Random) -> list[dict[str, Any]]:
+    """What the author recommends for one run: one to three actions, drawn from ``rng``."""
+    recommendations: list[dict[str, Any]] = []
+    for index in range(rng.randint(1, 3)):
+        kind = rng.choice(["upsell", "renewal", "retention", "support_escalation"])
+        priority = rng.choice(["low", "medium", "high"])
+        confidence = round(rng.uniform(0.5, 0.99), 3)
+        recommendations.append(
+            {"id": f"rec_{index}", "type": kind, "priority": priority, "confidence": confidence}
+        )
+    return recommendations
+
+
+def triage(rec: dict[str, Any], verdict: str, guard: random.Random) -> str:
+    """Where a recommendation goes (``BLOCKED``, ``HUMAN_REVIEW`` or ``AUTO_APPROVE``), given
+    the compliance verdict and the author's own output guardrail; recorded as a route."""
+    if verdict == "blocked":
+        ss.route(WORKFLOW, BLOCKED, rec["confidence"], recommendation_type=rec["type"])
+        ss.guardrail_violation(
+            "compliance_policy", action="blocked", recommendation_type=rec["type"]
+        )
+        return BLOCKED
+    # The author's own output guardrail: a claim the account data does not support
+    # (a few percent of recommendations) sends the recommendation to a person.
+    flagged = guard.random() < 0.03
+    if flagged:
+        ss.guardrail_violation(
+            "unsupported_claim", action="flagged_for_review", recommendation_type=rec["type"]
+        )
+    route = (
+        HUMAN_REVIEW
+        if flagged or rec["priority"] == "high" or rec["confidence"] < 0.8
+        else AUTO_APPROVE
+    )
+    ss.route(WORKFLOW, route, rec["confidence"], recommendation_type=rec["type"])
+    return route
+
+
+def decide(rec: dict[str, Any], decision: str, reason: str | None) -> dict[str, Any]:
+    """Record the recommendation and what became of it; the result's entry for it."""
+    tracked = recommendation(rec["type"], rec["priority"], rec["confidence"], AUTHOR)
+    if decision == "approved":
+        tracked.approved()
+    elif decision == "rejected":
+        tracked.rejected(reason or "unspecified")
+    elif decision == "blocked":
+        tracked.rejected("compliance_blocked")
+        return {**rec, "decision": decision}
+    return {**rec, "decision": decision, "reason": reason}
+
+
 async def ask_human(services: Services, step: Step, rec: dict[str, Any]) -> tuple[str, str | None]:
     """Wait for a person's decision, or time out."""
-    approval = services.runs.request_approval(step.run, rec)
-    step.run.status = "awaiting_approval"
-    await step.emit(CustomEvent(name="approval_request", value=approval.summary()), AUTHOR)
+    approval = await request_approval(services, step, rec)
     async with ss.approval(
         "recommendation",
         agent=AUTHOR,
@@ -323,9 +360,23 @@ async def ask_human(services: Services, step: Step, rec: dict[str, Any]) -> tupl
             decision, reason = "timeout", None
         else:
             waiting.resolve(decision, reason=reason)
+    await approval_done(step, approval)
+    return decision, reason
+
+
+async def request_approval(
+    services: Services, step: Step, rec: dict[str, Any], approval_id: str | None = None
+) -> PendingApproval:
+    """A recommendation waits for a person: listed by the API, announced on the run's stream."""
+    approval = services.runs.request_approval(step.run, rec, approval_id)
+    step.run.status = "awaiting_approval"
+    await step.emit(CustomEvent(name="approval_request", value=approval.summary()), AUTHOR)
+    return approval
+
+
+async def approval_done(step: Step, approval: PendingApproval) -> None:
     step.run.status = "running"
     await step.emit(CustomEvent(name="approval_result", value=approval.summary()), AUTHOR)
-    return decision, reason
 
 
 async def orchestrate(services: Services, run: Run) -> None:
@@ -340,20 +391,26 @@ async def orchestrate(services: Services, run: Run) -> None:
         await _analyse(services, run)
 
 
+async def hand_written(services: Services, step: Step) -> dict[str, Any]:
+    """The three agents one after the other, each call to swarmscope written out."""
+    account_id = step.run.account_id
+    async with (
+        ss.orchestration(OPERATION, account_id=account_id),
+        ss.workflow(WORKFLOW, account_id=account_id),
+    ):
+        async with ss.workflow_node(WORKFLOW, SCOUT):
+            data = await scout(services, step)
+        async with ss.workflow_node(WORKFLOW, ANALYST):
+            insight = await analyst(services, step, data)
+        async with ss.workflow_node(WORKFLOW, AUTHOR):
+            return await author(services, step, insight)
+
+
 async def _analyse(services: Services, run: Run) -> None:
     step = Step(services, run)
     await step.emit(RunStartedEvent(thread_id=run.thread_id, run_id=run.run_id))
     try:
-        async with (
-            ss.orchestration(OPERATION, account_id=run.account_id),
-            ss.workflow(WORKFLOW, account_id=run.account_id),
-        ):
-            async with ss.workflow_node(WORKFLOW, SCOUT):
-                data = await scout(services, step)
-            async with ss.workflow_node(WORKFLOW, ANALYST):
-                insight = await analyst(services, step, data)
-            async with ss.workflow_node(WORKFLOW, AUTHOR):
-                result = await author(services, step, insight)
+        result = await (services.analysis or hand_written)(services, step)
     except asyncio.CancelledError:  # the service is stopping: end the stream all the same
         run.status, run.error = "cancelled", "cancelled: the service is stopping"
         await step.emit(RunErrorEvent(message=run.error, code="cancelled"))

@@ -35,7 +35,7 @@ from account_manager.crm import ZohoClient
 from account_manager.llm import SimulatedLLM
 from account_manager.memory import MemoryStore
 from account_manager.runs import AlreadyDecided, RunStore
-from account_manager.world import DemoConfig, make_accounts
+from account_manager.world import HAND_WRITTEN, LANGGRAPH, DemoConfig, make_accounts
 from swarmscope.web import HealthChecks, instrument_app, replayable
 
 
@@ -160,9 +160,12 @@ def _run(services: Services, run_id: str) -> Any:
     return run
 
 
-def build_services(config: DemoConfig, memory_path: str = ":memory:") -> Services:
-    """The agents' world for one service instance."""
-    return Services(
+def build_services(
+    config: DemoConfig, memory_path: str = ":memory:", framework: str = HAND_WRITTEN
+) -> Services:
+    """The agents' world for one service instance, and the ``framework`` they are written in
+    (``FRAMEWORKS``; with a framework, call it after ``ss.init``: it instruments the framework)."""
+    services = Services(
         config=config,
         crm=ZohoClient(config, make_accounts(config)),
         llm=SimulatedLLM(config),
@@ -171,3 +174,8 @@ def build_services(config: DemoConfig, memory_path: str = ":memory:") -> Service
         http=httpx.AsyncClient(),
         access=Access(config),
     )
+    if framework == LANGGRAPH:
+        from account_manager.graph import langgraph_analysis
+
+        services.analysis = langgraph_analysis(services)
+    return services

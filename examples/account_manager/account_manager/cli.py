@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from account_manager.world import FAULTS, DemoConfig, FaultError, parse_faults
+from account_manager.world import (
+    FAULTS,
+    FRAMEWORKS,
+    HAND_WRITTEN,
+    DemoConfig,
+    FaultError,
+    parse_faults,
+)
 from swarmscope.config import ConfigError, Settings
 
 
@@ -34,6 +41,13 @@ def demo(
     data: Annotated[Path, typer.Option(help="Directory of the embedded server's store.")] = Path(
         "swarmscope-data"
     ),
+    framework: Annotated[
+        str,
+        typer.Option(
+            help=f"How the agents are written: {', '.join(FRAMEWORKS)} (a LangGraph graph "
+            "reported by ss.instrument_langgraph)."
+        ),
+    ] = HAND_WRITTEN,
 ) -> None:
     """Run the reference multi-agent system under simulated load.
 
@@ -42,6 +56,11 @@ def demo(
     """
     from account_manager.runner import DemoOptions, run_demo
 
+    if framework not in FRAMEWORKS:
+        raise typer.BadParameter(
+            f"unknown framework {framework}; known: {', '.join(FRAMEWORKS)}",
+            param_hint="--framework",
+        )
     try:
         Settings.load(namespace=namespace)
         fault_set = parse_faults(faults)
@@ -49,5 +68,7 @@ def demo(
         hint = "--faults" if isinstance(error, FaultError) else "--namespace"
         raise typer.BadParameter(str(error), param_hint=hint) from None
     config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
-    options = DemoOptions(duration, rate, port, namespace, log_dir, config, server_port, data)
+    options = DemoOptions(
+        duration, rate, port, namespace, log_dir, config, server_port, data, framework
+    )
     raise typer.Exit(run_demo(options))

@@ -27,7 +27,7 @@ from account_manager import load
 from account_manager.api import build_services, create_app
 from account_manager.catalog import CATALOG
 from account_manager.serving import start_server
-from account_manager.world import DemoConfig
+from account_manager.world import HAND_WRITTEN, DemoConfig
 from swarmscope.config import Settings
 from swarmscope.server.run import READY
 
@@ -46,6 +46,7 @@ class DemoOptions:
     config: DemoConfig
     server_port: int = 4318
     data_dir: Path = Path("swarmscope-data")
+    framework: str = HAND_WRITTEN
 
 
 def total(family: str, **labels: str) -> float:
@@ -175,7 +176,9 @@ def stop(process: subprocess.Popen[str]) -> None:
 async def _serve(
     options: DemoOptions, console: Console, server_url: str | None
 ) -> dict[str, float]:
-    services = build_services(options.config, str(options.log_dir / "memory.sqlite3"))
+    services = build_services(
+        options.config, str(options.log_dir / "memory.sqlite3"), options.framework
+    )
     try:
         server, serving, port = await start_server(
             create_app(services), options.port, handle_signals=False

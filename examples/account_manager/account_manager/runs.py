@@ -129,9 +129,11 @@ class RunStore:
                 if event.type in TERMINAL:
                     return
 
-    def request_approval(self, run: Run, recommendation: dict[str, Any]) -> PendingApproval:
+    def request_approval(
+        self, run: Run, recommendation: dict[str, Any], approval_id: str | None = None
+    ) -> PendingApproval:
         approval = PendingApproval(
-            approval_id=f"apr_{uuid.uuid4().hex[:12]}",
+            approval_id=approval_id or f"apr_{uuid.uuid4().hex[:12]}",
             run_id=run.run_id,
             account_id=run.account_id,
             recommendation=recommendation,

@@ -19,6 +19,11 @@ FAULTS = (
 )
 
 
+# How the agents are written: with swarmscope's calls by hand, or as a LangGraph graph.
+HAND_WRITTEN, LANGGRAPH = "hand-written", "langgraph"
+FRAMEWORKS = (HAND_WRITTEN, LANGGRAPH)
+
+
 class FaultError(ValueError):
     """An unknown fault name; the message lists the known ones."""
 

@@ -112,6 +112,19 @@ def parse(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
     return samples
 
 
+def launch(command: list[str], env: dict[str, str], **options: Any) -> subprocess.Popen[str]:
+    """The demo as a user runs it, with no terminal: the test reads its output."""
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        **options,
+    )
+
+
 def read_one_run(base: str, seen: dict[str, Any]) -> None:
     """Start one analysis and follow its AG-UI stream as the page does, parsing every event
     with ag-ui's models (run in a thread while the test scrapes /metrics)."""
@@ -157,14 +170,7 @@ def test_demo_with_a_crm_outage(receiver: Receiver, tmp_path: Path) -> None:
         "--log-dir",
         str(tmp_path),
     ]
-    demo = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    demo = launch(command, env)
     breaker_seen: list[float] = []
     last_scrape = ""
     try:
@@ -345,15 +351,7 @@ def test_demo_without_duration_stops_cleanly(how: str, receiver: Receiver, tmp_p
         "--log-dir",
         str(tmp_path),
     ]
-    demo = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
+    demo = launch(command, env, start_new_session=True)
     try:
         assert demo.stdout is not None
         metrics_url = next(line.split()[1] for line in demo.stdout if line.startswith("metrics"))

@@ -65,9 +65,9 @@ from swarmscope.integrations.langgraph_interrupts import (
     PendingInterrupts,
     SavedPause,
     answers,
-    decision_of,
     load_pauses,
     save_pauses,
+    settle,
 )
 
 WHERE = "langgraph"
@@ -83,6 +83,9 @@ class _Graph:
     thread_id: str | None
     workflow: Workflow
     last_agent: AgentRun | None = None
+    # A resumed run goes on where its thread paused: until one of its own agents runs, the
+    # agent that paused is the last one (its tool calls and approvals are that agent's).
+    paused_agent: str | None = None
     interrupted: bool = False
     # Task (checkpoint namespace) -> the error its last attempt raised: a rerun is a retry.
     failed: dict[str, BaseException] = field(default_factory=dict)
@@ -251,16 +254,18 @@ class LangGraphHandler(BaseCallbackHandler):
         thread = metadata.get(LANGGRAPH_THREAD_ID)
         thread_id = None if thread is None else str(thread)
         resume = inputs.resume if isinstance(inputs, Command) else None
+        paused_agent = None
         if resume is None or thread_id is None:
             workflow = Workflow(name or WHERE).start()
         else:
-            workflow = self._resume(name or WHERE, thread_id, resume)
-        graph = _Graph(name or WHERE, thread_id, workflow)
+            workflow, paused_agent = self._resume(name or WHERE, thread_id, resume)
+        graph = _Graph(name or WHERE, thread_id, workflow, paused_agent=paused_agent)
         self._runs[run_id] = _Run(graph, run_id, workflow.span, None, workflow)
 
-    def _resume(self, name: str, thread_id: str, resume: Any) -> Workflow:
+    def _resume(self, name: str, thread_id: str, resume: Any) -> tuple[Workflow, str | None]:
         """Start the resumed run's workflow, linked to the runs that paused, and decide their
-        approvals: the ones this process holds, else the ones the checkpointer keeps."""
+        approvals: the ones this process holds, else the ones the checkpointer keeps. Returns
+        the workflow and the agent that paused."""
         paused = self.pending.take(thread_id)
         saved = (
             [] if paused or self.checkpointer is None else load_pauses(self.checkpointer, thread_id)
@@ -269,7 +274,7 @@ class LangGraphHandler(BaseCallbackHandler):
         contexts += [s.span_context for s in saved if s.span_context is not None]
         workflow = Workflow(name).start(links=[_resumed_from(c) for c in contexts])
         for interrupt_id, answer in answers(resume, paused).items():
-            paused[interrupt_id].approval.resolve(decision_of(answer))
+            settle(paused[interrupt_id].approval, answer)
         by_id = {s.interrupt_id: s for s in saved}
         for interrupt_id, answer in answers(resume, by_id).items():
             pause = by_id[interrupt_id]
@@ -280,28 +285,30 @@ class LangGraphHandler(BaseCallbackHandler):
                 approval_id=interrupt_id,
                 requested_at=pause.requested_at,
             )
-            approval.start(workflow.span, links).resolve(decision_of(answer))
+            settle(approval.start(workflow.span, links), answer)
         if self.checkpointer is not None and (paused or saved):
             save_pauses(self.checkpointer, thread_id, ())
-        return workflow
+        agents = [p.approval.agent for p in paused.values()] + [s.agent for s in saved]
+        return workflow, next((agent for agent in agents if agent), None)
 
     def _start_node(self, run_id: UUID, graph: _Graph, node: str, metadata: dict[str, Any]) -> None:
         ns = str(metadata.get(LANGGRAPH_CHECKPOINT_NS) or node)
         last = graph.last_agent
+        last_name = last.agent if last is not None else graph.paused_agent
         op: Operation | None
         if self._is_agent(node):
-            if last is not None and last.agent != node:
+            if last_name is not None and last_name != node:
                 with trace.use_span(graph.workflow.span, end_on_exit=False):
-                    handoff(last.agent, node)
+                    handoff(last_name, node)
             op = AgentRun(node, session_id=graph.thread_id).start(graph.workflow.span)
             run = _Run(graph, run_id, op.span, node, op, ns)
         elif node in LANGGRAPH_INTERNAL_NODES:
             # The prebuilt tool node: its calls are the last agent's, under that agent's span.
             span = last.span if last is not None else graph.workflow.span
-            run = _Run(graph, run_id, span, last.agent if last else None, None, ns)
+            run = _Run(graph, run_id, span, last_name, None, ns)
         else:
             op = WorkflowNode(graph.name, node).start(graph.workflow.span)
-            run = _Run(graph, run_id, op.span, last.agent if last else None, op, ns)
+            run = _Run(graph, run_id, op.span, last_name, op, ns)
         self._runs[run_id] = run
         failed = graph.failed.pop(ns, None)
         if failed is not None:

@@ -37,6 +37,8 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 
 APPROVED = "approved"
 REJECTED = "rejected"
+# Nobody answered in time: the app resumes the graph so that it goes on without the person.
+TIMEOUT = "timeout"
 # An answer that says neither: the person replied with data (an edit, a text).
 RESPONDED = "responded"
 _WORDS = {
@@ -50,12 +52,16 @@ _WORDS = {
     "deny": REJECTED,
     "denied": REJECTED,
     "no": REJECTED,
+    "timeout": TIMEOUT,
+    "timed_out": TIMEOUT,
+    "expired": TIMEOUT,
 }
 
 
 def decision_of(answer: Any) -> str:
     """The decision a resume value carries: ``True``/``False``, a word ("approved",
-    "rejected", "approve", "reject", "yes", "no"...), or a mapping with a ``decision``,
+    "rejected", "approve", "reject", "yes", "no"...; "timeout" or "expired" when nobody
+    answered), or a mapping with a ``decision``,
     ``approved``, ``action`` or ``type`` key holding one; anything else is ``responded``."""
     if isinstance(answer, bool):
         return APPROVED if answer else REJECTED
@@ -66,6 +72,15 @@ def decision_of(answer: Any) -> str:
             if key in answer:
                 return decision_of(answer[key])
     return RESPONDED
+
+
+def settle(approval: Approval, answer: Any) -> None:
+    """Decide ``approval`` by a resume value: a timeout expires it, any other answer resolves it."""
+    decision = decision_of(answer)
+    if decision == TIMEOUT:
+        approval.expire()
+    else:
+        approval.resolve(decision)
 
 
 def answers(resume: Any, interrupt_ids: Iterable[str]) -> dict[str, Any]:

@@ -34,11 +34,18 @@ def demo(
     data: Annotated[Path, typer.Option(help="Directory of the embedded server's store.")] = Path(
         "swarmscope-data"
     ),
+    approvers: Annotated[
+        bool,
+        typer.Option(
+            help="Simulated people answer approvals; with --no-approvers you do, in the web UI."
+        ),
+    ] = True,
 ) -> None:
     """Run the reference multi-agent system under simulated load.
 
     Telemetry goes to an embedded `swarmscope serve` (its console URL is printed), or to
-    OTEL_EXPORTER_OTLP_ENDPOINT when that is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT when that is set. The web UI (its URL is printed too) starts
+    analyses, shows their AG-UI events live and answers approvals.
     """
     from account_manager.runner import DemoOptions, run_demo
 
@@ -49,5 +56,7 @@ def demo(
         hint = "--faults" if isinstance(error, FaultError) else "--namespace"
         raise typer.BadParameter(str(error), param_hint=hint) from None
     config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
-    options = DemoOptions(duration, rate, port, namespace, log_dir, config, server_port, data)
+    options = DemoOptions(
+        duration, rate, port, namespace, log_dir, config, server_port, data, approvers
+    )
     raise typer.Exit(run_demo(options))

@@ -1,5 +1,6 @@
 """The account-manager service's HTTP API.
 
+    GET  /api/accounts?limit=50               -> the first accounts: id, name, tier
     POST /api/accounts/{account_id}/analyze   -> 202 {run_id, trace_id}
     GET  /api/runs/{run_id}                   -> the run's status and result
     GET  /api/runs/{run_id}/events            -> its AG-UI events over SSE
@@ -7,7 +8,8 @@
     POST /api/approvals/{approval_id}         -> {"decision": "approved"|"rejected", "reason"}
     POST /api/frontend/events                 -> 204; AG-UI events the browser received
 
-plus ``/metrics`` and ``/health/*`` from ``swarmscope.web``. Errors are JSON: unknown account
+plus ``/metrics`` and ``/health/*`` from ``swarmscope.web``, and the web UI at ``/ui/``
+(``account_manager.webui``). Errors are JSON: unknown account
 or run 404, malformed body 422, deciding an approval twice 409. With a bearer token (see
 ``account_manager.access``): an unknown or expired one 401, deciding without the approver role
 403, starting analyses faster than the per-user limit 429; without one, the local operator.
@@ -35,6 +37,7 @@ from account_manager.crm import ZohoClient
 from account_manager.llm import SimulatedLLM
 from account_manager.memory import MemoryStore
 from account_manager.runs import AlreadyDecided, RunStore
+from account_manager.webui import WebUi, mount
 from account_manager.world import HAND_WRITTEN, LANGGRAPH, DemoConfig, make_accounts
 from swarmscope.web import HealthChecks, instrument_app, replayable
 
@@ -53,7 +56,7 @@ class FrontendEvents(BaseModel):
     events: list[ReceivedEvent] = Field(max_length=1000)
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, ui: WebUi | None = None) -> FastAPI:
     app = FastAPI(title="swarmscope demo: account manager")
     health = HealthChecks()
 
@@ -61,6 +64,12 @@ def create_app(services: Services) -> FastAPI:
         return not services.crm.is_down()
 
     health.register("zoho", crm_reachable, timeout=1.0)
+
+    @app.get("/api/accounts")
+    async def list_accounts(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
+        accounts = list(services.crm.accounts.values())[:limit]
+        items = [{"account_id": a.account_id, "name": a.name, "tier": a.tier} for a in accounts]
+        return {"accounts": items, "count": len(items)}
 
     # Recorded on its span: `swarmscope replay TRACE_ID` can start the same analysis again.
     @app.post("/api/accounts/{account_id}/analyze", status_code=202)
@@ -150,6 +159,8 @@ def create_app(services: Services) -> FastAPI:
             status_code=422,
         )
 
+    if ui is not None:
+        mount(app, ui)
     return instrument_app(app, health=health)
 
 

@@ -48,11 +48,18 @@ def demo(
             "reported by ss.instrument_langgraph)."
         ),
     ] = HAND_WRITTEN,
+    approvers: Annotated[
+        bool,
+        typer.Option(
+            help="Simulated people answer approvals; with --no-approvers you do, in the web UI."
+        ),
+    ] = True,
 ) -> None:
     """Run the reference multi-agent system under simulated load.
 
     Telemetry goes to an embedded `swarmscope serve` (its console URL is printed), or to
-    OTEL_EXPORTER_OTLP_ENDPOINT when that is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT when that is set. The web UI (its URL is printed too) starts
+    analyses, shows their AG-UI events live and answers approvals.
     """
     from account_manager.runner import DemoOptions, run_demo
 
@@ -69,6 +76,6 @@ def demo(
         raise typer.BadParameter(str(error), param_hint=hint) from None
     config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
     options = DemoOptions(
-        duration, rate, port, namespace, log_dir, config, server_port, data, framework
+        duration, rate, port, namespace, log_dir, config, server_port, data, framework, approvers
     )
     raise typer.Exit(run_demo(options))

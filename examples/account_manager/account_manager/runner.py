@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +27,8 @@ import swarmscope as ss
 from account_manager import load
 from account_manager.api import build_services, create_app
 from account_manager.catalog import CATALOG
-from account_manager.serving import start_server
+from account_manager.serving import listen, start_server
+from account_manager.webui import WebUi
 from account_manager.world import HAND_WRITTEN, DemoConfig
 from swarmscope.config import Settings
 from swarmscope.server.run import READY
@@ -47,6 +49,8 @@ class DemoOptions:
     server_port: int = 4318
     data_dir: Path = Path("swarmscope-data")
     framework: str = HAND_WRITTEN
+    # Simulated approvers answer pending approvals; without them a person does (the web UI).
+    approvers: bool = True
 
 
 def total(family: str, **labels: str) -> float:
@@ -121,11 +125,14 @@ def start_compliance(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def start_embedded_server(options: DemoOptions) -> tuple[subprocess.Popen[str], str]:
+def start_embedded_server(
+    options: DemoOptions, ui_origin: str
+) -> tuple[subprocess.Popen[str], str]:
     """``swarmscope serve`` as a child process; returns it and its base URL.
 
     A process of its own: the server's parsing and writes do not compete with the demo's
-    event loop, and a crash of either leaves the other's state readable.
+    event loop, and a crash of either leaves the other's state readable. It accepts the
+    telemetry of the web UI's page, whose origin is ``ui_origin``.
     """
     command = [
         sys.executable,
@@ -141,6 +148,8 @@ def start_embedded_server(options: DemoOptions) -> tuple[subprocess.Popen[str], 
         str(options.data_dir),
         "--namespace",
         options.namespace,
+        "--cors-origins",
+        ui_origin,
     ]
     log = (options.log_dir / "server.log").open("a")
     process = subprocess.Popen(
@@ -174,19 +183,21 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 async def _serve(
-    options: DemoOptions, console: Console, server_url: str | None
+    options: DemoOptions, console: Console, server_url: str | None, listener: socket.socket
 ) -> dict[str, float]:
     services = build_services(
         options.config, str(options.log_dir / "memory.sqlite3"), options.framework
     )
+    ui = WebUi(server_url, options.namespace, os.environ.get("SWARMSCOPE_API_KEY") or None)
     try:
         server, serving, port = await start_server(
-            create_app(services), options.port, handle_signals=False
+            create_app(services, ui), listener, handle_signals=False
         )
     except OSError as error:
         raise RuntimeError(f"the demo service {error}") from None  # reported by run_demo
     base = f"http://127.0.0.1:{port}"
     urls = {
+        "web UI": f"{base}/ui/",
         "metrics": f"{base}/metrics",
         "health": f"{base}/health/ready",
         "approvals": f"{base}/api/approvals?status=pending",
@@ -200,9 +211,10 @@ async def _serve(
     async with httpx.AsyncClient(base_url=base, timeout=15.0) as client:
         people = [
             asyncio.create_task(load.users(client, options.config, options.rate, stop)),
-            asyncio.create_task(load.approvers(client, options.config, stop)),
             asyncio.create_task(load.probes(client, stop)),
         ]
+        if options.approvers:
+            people.append(asyncio.create_task(load.approvers(client, options.config, stop)))
         # Ctrl-C or SIGTERM: stop starting runs and drain. A second one stops at once
         # (KeyboardInterrupt: the children are still stopped).
         interrupted = asyncio.Event()
@@ -285,13 +297,20 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
     """Start the children (each added to ``children`` for the caller to stop), run, report."""
     server_url = None
     try:
+        # Bound first: the telemetry server has to know the web UI's origin when it starts.
+        listener = listen(options.port)
+    except OSError as error:
+        print(f"swarmscope demo: the demo service {error}", file=sys.stderr)
+        return 1
+    try:
         # With an OTLP endpoint in the environment (shared or for one signal), telemetry goes
         # there; otherwise to our own server.
         set_ = Settings.load()
         if not any(
             (set_.otlp_endpoint, set_.traces_endpoint, set_.logs_endpoint, set_.metrics_endpoint)
         ):
-            server, server_url = start_embedded_server(options)
+            origin = f"http://127.0.0.1:{listener.getsockname()[1]}"
+            server, server_url = start_embedded_server(options, origin)
             children.append(server)
             # Set for this process and inherited by the compliance service.
             os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = server_url
@@ -304,6 +323,7 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         compliance, options.config.compliance_url = start_compliance(options)
         children.append(compliance)
     except RuntimeError as error:
+        listener.close()
         print(f"swarmscope demo: {error}", file=sys.stderr)
         return 1
     ss.init(
@@ -314,7 +334,7 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         log_file=str(options.log_dir / "demo.log"),
     )
     try:
-        figures = asyncio.run(_serve(options, console, server_url))
+        figures = asyncio.run(_serve(options, console, server_url, listener))
     except KeyboardInterrupt:
         figures = snapshot()
     except RuntimeError as error:

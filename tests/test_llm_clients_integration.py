@@ -317,3 +317,27 @@ def test_a_client_timeout_is_counted_as_a_server_timeout(instrumented: Captured)
     t = instrumented
     assert t.metric("errors_total", error_type="server_timeout", severity="medium") == 1
     assert _requests(t, GPT, "openai", status="failure") == 1
+
+
+def test_the_anthropic_sdks_own_spans_are_not_counted_again_by_count_other_spans(
+    instrumented: Captured, anthropic_server: fake_anthropic.FakeAnthropic
+) -> None:
+    # The anthropic SDK traces itself; with count_other_spans on the provider it traces to,
+    # each call would be counted by the processor and by the integration.
+    provider = instrumented.rt.tracer_provider
+    ss.count_other_spans(provider)
+    client = anthropic.Anthropic(
+        base_url=anthropic_server.base_url,
+        api_key="test",
+        max_retries=0,
+        open_telemetry={"tracer_provider": provider},
+    )
+    client.messages.create(model=CLAUDE, max_tokens=64, messages=MESSAGES)
+    with client.messages.create(
+        model=CLAUDE, max_tokens=64, messages=MESSAGES, stream=True
+    ) as stream:
+        for _ in stream:
+            pass
+    scopes = [span.instrumentation_scope.name for span in instrumented.spans()]
+    assert scopes.count("com.anthropic.sdk.python") == 2  # the SDK's own, one per call
+    assert _requests(instrumented, CLAUDE, "anthropic") == 2

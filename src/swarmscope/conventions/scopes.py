@@ -21,8 +21,10 @@ OPENAI = (
     "opentelemetry.instrumentation.openai.v1",
     "opentelemetry.instrumentation.openai_v2",
 )
-# openinference-instrumentation-anthropic; OpenLLMetry's opentelemetry-instrumentation-anthropic.
+# openinference-instrumentation-anthropic; OpenLLMetry's opentelemetry-instrumentation-anthropic;
+# the anthropic SDK's own spans (anthropic._tracing, through the global tracer provider).
 ANTHROPIC = (
     "openinference.instrumentation.anthropic",
     "opentelemetry.instrumentation.anthropic",
+    "com.anthropic.sdk.python",
 )

@@ -91,11 +91,12 @@ class OtherSpanMetrics(SpanProcessor):
         self._open: OrderedDict[int, _Open] = OrderedDict()
         self._waiting: OrderedDict[int, list[_Call]] = OrderedDict()
         self._lock = threading.Lock()
+        self._closed = False
 
     # -- the SpanProcessor interface ----------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         try:
-            if not _counted_scope(span):
+            if self._closed or not _counted_scope(span):
                 return
             parent = span.parent
             attrs = attributes_of(span)
@@ -113,13 +114,17 @@ class OtherSpanMetrics(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            if _counted_scope(span):
+            if not self._closed and _counted_scope(span):
                 self._ended(span)
         except Exception:
             _count_error()
 
     def shutdown(self) -> None:
-        """Whatever still waits for its agent is recorded without one (if swarmscope runs)."""
+        """Whatever still waits for its agent is recorded without one (if swarmscope runs);
+        nothing after that: a provider that was shut down may still hand out tracers (an SDK
+        that traces itself through the global provider keeps using it), and its spans are no
+        longer this processor's to count."""
+        self._closed = True
         with self._lock:
             waiting = list(self._waiting.values())
             self._waiting.clear()

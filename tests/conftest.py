@@ -111,3 +111,13 @@ def no_span_left_current() -> Iterator[None]:
 
     left = trace.get_current_span().get_span_context()
     assert not left.is_valid, f"a span is still current after the test: {left}"
+
+
+@pytest.fixture
+def server(store: Any) -> Iterator[str]:
+    """A server with default settings over the test's ``store``, on a loopback port."""
+    from loopback import serve
+    from swarmscope.server.app import create_app
+
+    with serve(create_app(store)) as url:
+        yield url

@@ -87,16 +87,6 @@ def post_fixture(server: str, convention: str) -> None:
         assert response.status_code == 200, response.text
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    store = Store(tmp_path / "store.duckdb")
-    try:
-        with serve(create_app(store)) as url:
-            yield url
-    finally:
-        store.close()
-
-
 def get(server: str, path: str, **params: Any) -> Any:
     response = httpx.get(f"{server}{path}", params=params, timeout=30)
     assert response.status_code == 200, response.text

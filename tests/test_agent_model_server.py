@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,20 +26,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Tracer, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
-
-from loopback import serve
-from swarmscope.server.app import create_app
-from swarmscope.server.store.database import Store
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    store = Store(tmp_path / "store.duckdb")
-    try:
-        with serve(create_app(store)) as url:
-            yield url
-    finally:
-        store.close()
 
 
 @contextmanager

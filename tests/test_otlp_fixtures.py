@@ -9,20 +9,14 @@ is not asserted here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from google.protobuf.json_format import MessageToDict
 
-from loopback import serve
 from otlp_fixtures import REQUESTS, conventions, load, log_records, parsed, spans, time_fields
 from swarmscope.conventions import agent_model
-from swarmscope.server.app import create_app
-from swarmscope.server.settings import ServerSettings
-from swarmscope.server.store.database import Store
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 # Spans that name a model in each recording (LLM calls), so the column checks cannot pass on
@@ -45,16 +39,6 @@ MODEL_SPANS = {
 MODEL_KEYS = agent_model.MODEL_KEYS
 INPUT_KEYS = agent_model.INPUT_TOKEN_KEYS
 OUTPUT_KEYS = agent_model.OUTPUT_TOKEN_KEYS
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    store = Store(tmp_path / "store.duckdb")
-    try:
-        with serve(create_app(store, ServerSettings())) as url:
-            yield url
-    finally:
-        store.close()
 
 
 def attributes(items: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ In a terminal it is a Rich table; elsewhere (CI, a pipe) a line every few second
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -333,6 +334,10 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         log_stream="none",
         log_file=str(options.log_dir / "demo.log"),
     )
+    # httpx logs each request it sends at INFO. The simulated people and the agents' A2A
+    # calls send several a second (an approver polls for pending approvals): the logs would
+    # be mostly those lines. The requests are in the traces already, as the server's spans.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         figures = asyncio.run(_serve(options, console, server_url, listener))
     except KeyboardInterrupt:

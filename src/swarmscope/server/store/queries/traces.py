@@ -1,5 +1,5 @@
-"""Traces: one trace's spans, and trace summaries under filters (with their LLM calls,
-tokens, cost and waits)."""
+"""Traces: one trace's spans and how its run ended, and trace summaries under filters (with
+their outcome, LLM calls, tokens, cost and waits)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,41 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from swarmscope.conventions.spans import LLM_OPERATIONS
+from swarmscope.api_words import Outcome
+from swarmscope.conventions.spans import (
+    INVOKE_AGENT,
+    LLM_OPERATIONS,
+    WAIT_INPUT_REQUIRED,
+    WAIT_INTERRUPT,
+)
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.filters import ORCHESTRATE
 
 # An LLM call, in any convention: tokens and cost are summed over these only (a framework's
 # span that sums its calls, the Vercel AI SDK's generateText say, would count them twice).
 _LLM = f"operation IN {LLM_OPERATIONS!r}"
+# A trace's spans, root first: the root (no parent), else the oldest span stored (its root
+# has not arrived, or lives in a system that sends nothing).
+_ROOT_FIRST = "coalesce(parent_span_id IS NOT NULL, false)::INT * 1e18 + start_ns"
+# The run at the top of a trace: its oldest orchestration or agent run (a parent starts
+# before what it runs), the one that says how the run ended when the root is only the HTTP
+# request that started it in the background (202 Accepted, ok) .
+_TOP_RUN_STATUS = (
+    f"arg_min(status, start_ns) FILTER (WHERE {ORCHESTRATE} OR operation = '{INVOKE_AGENT}')"
+)
+# How a trace's run ended, as an aggregate over the trace's spans: one expression for the
+# list, its filter and one trace, so they cannot disagree. A run that stopped for a person
+# (a LangGraph interrupt records an exception, and may end its spans in error) is
+# interrupted, not failed; our approvals wait inside the run, which goes on.
+OUTCOME = f"""CASE
+    WHEN bool_or(wait IN ('{WAIT_INTERRUPT}', '{WAIT_INPUT_REQUIRED}')) THEN '{Outcome.INTERRUPTED}'
+    WHEN arg_min(status, {_ROOT_FIRST}) = 'error' OR coalesce({_TOP_RUN_STATUS} = 'error', false)
+        THEN '{Outcome.FAILED}'
+    WHEN bool_or(status = 'error') THEN '{Outcome.RECOVERED}'
+    ELSE '{Outcome.OK}' END"""
+# A trace that is one HTTP request served and nothing more: a poll, a probe. It ended well
+# (a failed one is worth seeing) and holds no other span.
+_PLAIN_REQUEST = "(count(*) = 1 AND bool_and(kind = 'server') AND NOT bool_or(status = 'error'))"
 
 
 def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
@@ -26,6 +55,14 @@ def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
         for key in ("attributes", "events", "links", "resource"):
             row[key] = json.loads(row[key]) if row[key] else None
     return rows
+
+
+def trace_outcome(store: Store, trace_id: str) -> Outcome | None:
+    """How the trace's run ended; None for a trace with no span stored."""
+    rows = store.rows(
+        f"SELECT {OUTCOME} AS outcome FROM spans WHERE trace_id = ? GROUP BY trace_id", [trace_id]
+    )
+    return Outcome(rows[0]["outcome"]) if rows else None
 
 
 def trace_events(store: Store, trace_id: str, events: list[str]) -> list[dict[str, Any]]:
@@ -53,34 +90,52 @@ class _Filters:
         return f"HAVING {' AND '.join(conditions)}" if conditions else ""
 
 
-def _filters(
-    service: str | None,
-    agent: str | None,
-    status: str | None,
-    min_duration_ms: float | None,
-    attribute: tuple[str, str] | None,
-    until_ns: int | None,
-) -> _Filters:
+@dataclass(frozen=True)
+class TraceFilters:
+    """Which traces a list keeps; ``None`` leaves a filter out.
+
+    ``status`` is about spans (``error``: some span of the trace ended in error, ``ok``:
+    none did); ``outcome`` is about the run. Plain requests (a trace that is one HTTP
+    request and nothing more: polls, probes) are left out unless ``plain_requests``.
+    """
+
+    service: str | None = None
+    agent: str | None = None
+    status: str | None = None
+    outcome: Outcome | None = None
+    min_duration_ms: float | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+    attribute: tuple[str, str] | None = None
+    plain_requests: bool = False
+
+
+def _filters(wanted: TraceFilters) -> _Filters:
     having: list[str] = []
     params: list[object] = []
-    for column, wanted in (("service", service), ("agent", agent)):
-        if wanted is not None:
+    for column, value in (("service", wanted.service), ("agent", wanted.agent)):
+        if value is not None:
             having.append(f"bool_or({column} = ?)")
-            params.append(wanted)
-    if attribute is not None:
-        key, wanted_value = attribute
+            params.append(value)
+    if wanted.attribute is not None:
+        key, wanted_value = wanted.attribute
         having.append("bool_or(attributes ->> ? = ?)")
         params.extend([f"$.{json.dumps(key)}", wanted_value])
-    if status == "error":
+    if wanted.status == "error":
         having.append("bool_or(status = 'error')")
-    elif status == "ok":
+    elif wanted.status == "ok":
         having.append("NOT bool_or(status = 'error')")
-    if min_duration_ms is not None:
+    if wanted.outcome is not None:
+        having.append(f"({OUTCOME}) = ?")
+        params.append(str(wanted.outcome))
+    if not wanted.plain_requests:
+        having.append(f"NOT {_PLAIN_REQUEST}")
+    if wanted.min_duration_ms is not None:
         having.append("(max(end_ns) - min(start_ns)) / 1e6 >= ?")
-        params.append(min_duration_ms)
-    if until_ns is not None:
+        params.append(wanted.min_duration_ms)
+    if wanted.until_ns is not None:
         having.append("min(start_ns) <= ?")
-        params.append(until_ns)
+        params.append(wanted.until_ns)
     return _Filters(having, params)
 
 
@@ -106,35 +161,29 @@ _SUMMARIES = f"""
            sum(input_tokens) FILTER (WHERE {_LLM}) AS input_tokens,
            sum(output_tokens) FILTER (WHERE {_LLM}) AS output_tokens,
            sum(cost_usd) FILTER (WHERE {_LLM}) AS cost_usd,
-           count(*) FILTER (WHERE wait IS NOT NULL) AS waits
+           count(*) FILTER (WHERE wait IS NOT NULL) AS waits,
+           {OUTCOME} AS outcome
     FROM spans WHERE list_contains(?, trace_id) GROUP BY trace_id
     ORDER BY start_ns DESC
 """
 
 
 def trace_summaries(
-    store: Store,
-    service: str | None = None,
-    agent: str | None = None,
-    status: str | None = None,
-    min_duration_ms: float | None = None,
-    since_ns: int | None = None,
-    until_ns: int | None = None,
-    attribute: tuple[str, str] | None = None,
-    limit: int = 50,
+    store: Store, wanted: TraceFilters | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """One summary per trace, newest first (by the start of its first span); filters keep
-    traces with a matching span.
+    """One summary per trace, newest first (by the start of its first span); filters on
+    spans keep traces with a matching span.
 
     Two steps: which traces (``_newest_traces``: only their ids and starts, the cheapest
     aggregate), then their summaries (lists of services and agents, sums), for those traces
     only. Summarising every trace to keep fifty cost twenty times more.
     """
-    filters = _filters(service, agent, status, min_duration_ms, attribute, until_ns)
-    wanted = _newest_traces(store, filters, since_ns, until_ns, limit)
-    if not wanted:
+    wanted = wanted or TraceFilters()
+    filters = _filters(wanted)
+    found = _newest_traces(store, filters, wanted.since_ns, wanted.until_ns, limit)
+    if not found:
         return []
-    return store.rows(_SUMMARIES, [wanted])
+    return store.rows(_SUMMARIES, [found])
 
 
 def _newest_traces(

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 import swarmscope as ss
 from loopback import serve
-from otlp_fixtures import load
+from otlp_fixtures import post
 from swarmscope.cli import app
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
@@ -172,20 +172,15 @@ def test_traces_list_failed_and_recovered_in_the_cli(runs: Runs):
     for trace_id, outcome in runs.outcomes().items():
         [line] = [line for line in lines if trace_id in line]
         assert outcome in line.split()
+    shown = runner.invoke(app, ["trace", "show", runs.recovered, "--server", runs.server])
+    assert shown.exit_code == 0 and " · recovered · 4 spans · 1 errors" in shown.stdout
     both = cli("--failed", "--recovered", "--server", runs.server)
     assert both.exit_code == 2 and "exclude each other" in both.stderr
 
 
 def test_a_run_that_stopped_for_a_person_is_interrupted(server: str):
     # LangGraph's OpenInference spans: a thread that stopped at an interrupt, then resumed.
-    for signal, body in load("openinference_langgraph"):
-        answer = httpx.post(
-            f"{server}/v1/{signal}",
-            content=body,
-            headers={"content-type": "application/x-protobuf"},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
+    post(server, "openinference_langgraph")
     traces = httpx.get(f"{server}/api/traces", timeout=30).json()["traces"]
     assert sorted((t["waits"], t["outcome"]) for t in traces) == [(0, "ok"), (1, "interrupted")]
 

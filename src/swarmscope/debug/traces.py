@@ -128,9 +128,12 @@ def trace_tree(trace: dict[str, Any], logs: list[dict[str, Any]]) -> Tree:
     cost = sum(_cost(span) or 0.0 for span in spans)
     tokens = sum((span["input_tokens"] or 0) + (span["output_tokens"] or 0) for span in spans)
     errors = sum(span["status"] == "error" for span in spans)
+    outcome = trace["outcome"]
     title = Text.assemble(
         ("trace ", "bold"),
         (trace["trace_id"], "bold cyan"),
+        " · ",
+        (outcome, _OUTCOME_STYLES.get(outcome, "")),
         f" · {trace['spans']} spans · {errors} errors · {tokens} tokens · {usd(cost)}",
     )
     if len(logs) >= MAX_LOGS:

@@ -25,7 +25,7 @@ _LLM = f"operation IN {LLM_OPERATIONS!r}"
 _ROOT_FIRST = "coalesce(parent_span_id IS NOT NULL, false)::INT * 1e18 + start_ns"
 # The run at the top of a trace: its oldest orchestration or agent run (a parent starts
 # before what it runs), the one that says how the run ended when the root is only the HTTP
-# request that started it in the background (202 Accepted, ok) .
+# request that started it in the background (202 Accepted, ok).
 _TOP_RUN_STATUS = (
     f"arg_min(status, start_ns) FILTER (WHERE {ORCHESTRATE} OR operation = '{INVOKE_AGENT}')"
 )
@@ -149,8 +149,7 @@ _STARTED_BEFORE = (
 )
 _SUMMARIES = f"""
     SELECT trace_id,
-           arg_min(name, coalesce(parent_span_id IS NOT NULL, false)::INT * 1e18
-                   + start_ns) AS root,
+           arg_min(name, {_ROOT_FIRST}) AS root,
            min(start_ns) AS start_ns,
            (max(end_ns) - min(start_ns)) / 1e6 AS duration_ms,
            count(*) AS spans,
@@ -163,7 +162,7 @@ _SUMMARIES = f"""
            sum(cost_usd) FILTER (WHERE {_LLM}) AS cost_usd,
            count(*) FILTER (WHERE wait IS NOT NULL) AS waits,
            {OUTCOME} AS outcome
-    FROM spans WHERE list_contains(?, trace_id) GROUP BY trace_id
+    FROM spans WHERE start_ns >= ? AND list_contains(?, trace_id) GROUP BY trace_id
     ORDER BY start_ns DESC
 """
 
@@ -175,21 +174,24 @@ def trace_summaries(
     spans keep traces with a matching span.
 
     Two steps: which traces (``_newest_traces``: only their ids and starts, the cheapest
-    aggregate), then their summaries (lists of services and agents, sums), for those traces
-    only. Summarising every trace to keep fifty cost twenty times more.
+    aggregate), then their summaries (lists of services and agents, sums, outcome), for
+    those traces only. Summarising every trace to keep fifty cost twenty times more. The
+    summaries read the spans from the oldest of those starts on: no span of theirs is
+    older, and the store's time order lets DuckDB skip the rest of the table.
     """
     wanted = wanted or TraceFilters()
     filters = _filters(wanted)
     found = _newest_traces(store, filters, wanted.since_ns, wanted.until_ns, limit)
     if not found:
         return []
-    return store.rows(_SUMMARIES, [found])
+    oldest = min(row["start_ns"] for row in found)
+    return store.rows(_SUMMARIES, [oldest, [row["trace_id"] for row in found]])
 
 
 def _newest_traces(
     store: Store, filters: _Filters, since_ns: int | None, until_ns: int | None, limit: int
-) -> list[str]:
-    """The ids of the ``limit`` newest traces that pass the filters.
+) -> list[dict[str, Any]]:
+    """The ``limit`` newest traces that pass the filters: their ids and starts.
 
     A trace that started at or after some instant has all its spans after it, so the newest
     traces are found among the newest spans: windows back from the newest span, each
@@ -205,26 +207,27 @@ def _newest_traces(
     while anchor - window > floor:
         cut = anchor - window
         found = _started_after(store, filters, cut, limit)
-        if len(found) == limit and not store.rows(_STARTED_BEFORE, [cut, found]):
+        ids = [row["trace_id"] for row in found]
+        if len(found) == limit and not store.rows(_STARTED_BEFORE, [cut, ids]):
             return found
         window *= WIDER
     return _every_trace(store, filters, since_ns, limit)
 
 
-def _started_after(store: Store, filters: _Filters, cut: int, limit: int) -> list[str]:
-    """Ids of the newest traces among the spans from ``cut`` on that pass the filters
-    there: a trace that began before ``cut`` is among them as if it began later (the caller
+def _started_after(store: Store, filters: _Filters, cut: int, limit: int) -> list[dict[str, Any]]:
+    """The newest traces among the spans from ``cut`` on that pass the filters there: a
+    trace that began before ``cut`` is among them as if it began later (the caller
     checks)."""
     query = _WANTED.format(where="WHERE start_ns >= ?", having=filters.clause())
-    rows = store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", [cut, *filters.params, limit])
-    return [row["trace_id"] for row in rows]
+    return store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", [cut, *filters.params, limit])
 
 
-def _every_trace(store: Store, filters: _Filters, since_ns: int | None, limit: int) -> list[str]:
-    """Ids of the newest traces that pass the filters and began at or after ``since_ns``,
-    over every span."""
+def _every_trace(
+    store: Store, filters: _Filters, since_ns: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest traces that pass the filters and began at or after ``since_ns``, over
+    every span."""
     began = [] if since_ns is None else ["min(start_ns) >= ?"]
     query = _WANTED.format(where="", having=filters.clause(*began))
     params = [*filters.params, *([] if since_ns is None else [since_ns]), limit]
-    rows = store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", params)
-    return [row["trace_id"] for row in rows]
+    return store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", params)

@@ -189,6 +189,12 @@ def test_traces_list_failed_are_the_failed_runs_and_recovered_the_rest(world: Wo
     assert scout["count"] == len({s["trace_id"] for s in world.runs_of(SCOUT)})
 
 
+def test_the_demo_logs_no_line_per_http_request(world: World):
+    # httpx's "HTTP Request: GET .../api/approvals" for every poll the simulated people send.
+    loggers = Counter(json.loads(r["attributes"] or "{}").get("logger") for r in world.logs)
+    assert loggers["httpx"] == 0 and loggers["swarmscope"] > 0, loggers
+
+
 def test_trace_show_has_the_tree_errors_and_logs_of_a_failed_run(world: World):
     trace_id = sorted(world.failed_runs())[0]
     spans = [s for s in world.spans if s["trace_id"] == trace_id]

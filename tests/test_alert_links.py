@@ -10,16 +10,17 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from loopback import serve
 from swarmscope.definitions.alerts import ALERTS
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
-from test_server_console import Watched, browser, watch
+from test_server_console import Watched, browser, console
 
-__all__ = ["browser"]  # the Chromium fixture, shared with the console's tests
+# The Chromium fixtures, shared with the console's tests (`console` opens this module's server).
+__all__ = ["browser", "console"]
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +32,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
     finally:
         store.close()
-
-
-@pytest.fixture
-def console(browser: Browser, server: str) -> Iterator[Watched]:
-    watched = watch(browser, base_url=server)
-    yield watched
-    watched.page.context.close()
 
 
 def test_every_alert_names_its_runbook_and_the_series_it_reads(server: str):

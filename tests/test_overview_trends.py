@@ -6,14 +6,13 @@ difference is known; the page is read in Debian's Chromium.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from loopback import serve
 from swarmscope.server.alerting.states import Active, RuleAlerts
@@ -21,53 +20,40 @@ from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.rows import LogRow, SpanRow
-from test_server_console import Watched, browser, watch
+from test_server_console import Watched, browser, console
+from test_trace_list import span
 
-__all__ = ["browser"]  # the Chromium fixture, shared with the console's tests
+# The Chromium fixtures, shared with the console's tests (`console` opens this module's server).
+__all__ = ["browser", "console"]
 
 MINUTE = 60 * 10**9
 
 
 def run(trace: int, start_ns: int, duration_ms: float, failed: bool, cost: float) -> list[SpanRow]:
     """A run: its root span and one LLM call under it (100 tokens in, 20 out per cent)."""
-    root = SpanRow(
-        trace_id=f"{trace:032x}",
-        span_id=f"{trace:016x}",
-        parent_span_id=None,
-        name="invoke_agent planner",
-        kind="internal",
-        service="agents",
-        start_ns=start_ns,
-        end_ns=start_ns + int(duration_ms * 1e6),
-        duration_ms=duration_ms,
-        status="error" if failed else "ok",
-        status_message="",
-        operation="invoke_agent",
-        agent="planner",
-        tool=None,
-        model=None,
-        input_tokens=None,
-        output_tokens=None,
-        attributes="{}",
-        events="[]",
-        links="[]",
-        resource_id="",
-    )
     units = round(cost * 100)
-    call = dataclasses.replace(
-        root,
-        span_id=f"{trace + 1000:016x}",
-        parent_span_id=root.span_id,
-        name="chat gpt-4o",
-        duration_ms=10.0,
-        status="ok",
-        operation="chat",
-        model="gpt-4o",
-        input_tokens=100 * units,
-        output_tokens=20 * units,
-        cost_usd=cost,
-    )
-    return [root, call]
+    return [
+        span(
+            trace,
+            1,
+            start_ns,
+            end_ns=start_ns + int(duration_ms * 1e6),
+            duration_ms=duration_ms,
+            status="error" if failed else "ok",
+        ),
+        span(
+            trace,
+            2,
+            start_ns,
+            parent=1,
+            name="chat gpt-4o",
+            operation="chat",
+            model="gpt-4o",
+            input_tokens=100 * units,
+            output_tokens=20 * units,
+            cost_usd=cost,
+        ),
+    ]
 
 
 def approval_event(number: int, event: str, time_ns: int) -> LogRow:
@@ -114,13 +100,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
     finally:
         store.close()
-
-
-@pytest.fixture
-def console(browser: Browser, server: str) -> Iterator[Watched]:
-    watched = watch(browser, base_url=server)
-    yield watched
-    watched.page.context.close()
 
 
 def test_each_figure_comes_with_the_previous_window_and_where_it_is_explained(server: str):

@@ -104,6 +104,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_each_figure_comes_with_the_previous_window_and_where_it_is_explained(server: str):
     overview = httpx.get(f"{server}/api/overview", params={"start": "15m"}, timeout=10).json()
+    window = overview["window"]
+    assert window["previous"]["end"] == window["start"]
     trends = overview["trends"]
     assert trends["runs"] == {"now": 3, "before": 2}
     assert trends["error_traces"] == {"now": 1, "before": 0}

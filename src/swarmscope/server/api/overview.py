@@ -78,8 +78,12 @@ def overview(store: Store, since_ns: int, until_ns: int) -> dict[str, Any]:
     levels = records_by_level(store, since_ns, until_ns)
     pending, pending_before = pending_count(store, since_ns)
     return {
-        "window": {"start": iso(since_ns), "end": iso(until_ns)},
-        "previous_window": {"start": iso(previous_ns), "end": iso(since_ns)},
+        "window": {
+            "start": iso(since_ns),
+            "end": iso(until_ns),
+            # What the trends compare with: as long, just before.
+            "previous": {"start": iso(previous_ns), "end": iso(since_ns)},
+        },
         "traces": spans["traces"],
         "spans": spans["spans"],
         "error_traces": spans["error_traces"],

@@ -7,6 +7,7 @@ embedded server and that server's real alert engine; the test reads its alerts A
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,6 +83,11 @@ def test_a_short_demo_with_a_crm_outage_fires_alerts_in_its_embedded_server(tmp_
         assert outage, f"no alert about the CRM outage fired (fired: {sorted(seen)})"
         assert counted >= 1, "the overview counted no firing alert"
         assert answer.json()["time_scale"] == pytest.approx(1 / DEMO_TIME_SCALE)
+        # The live line says the breaker's state in words.
+        live = [line for line in printed if "runs per second" in line]
+        assert live and all(
+            re.search(r"CRM breaker: (open|closed|half-open) \(1 of 1\)", line) for line in live
+        ), live
     finally:
         demo.send_signal(signal.SIGINT)
         try:

@@ -29,7 +29,7 @@ const TRENDS = {
 /** How a figure moved from `before` to `now`: {direction: up|down|flat|none, text}. */
 export function delta(now, before, { format, points } = TRENDS.runs) {
   if (now === null || now === undefined || before === null || before === undefined) {
-    return { direction: "none", text: "no figure to compare" };
+    return { direction: "none", text: "nothing to compare" };
   }
   const change = now - before;
   if (Math.abs(change) < 1e-9) return { direction: "flat", text: "= no change" };

@@ -342,6 +342,53 @@ def test_a_dashboard_draws_its_panels_with_uplot(console: Watched, server: str):
     console.assert_clean()
 
 
+def test_a_quantile_known_only_as_a_bucket_bound_is_said_as_that_bound(console: Watched):
+    """The API marks a bucket quantile that is only a bound (``bound`` on a single value,
+    ``bounds`` on a series' points); the panel says "≤ 5 s", not the interpolated figure."""
+    now = time.time()
+    stat = {"label": "p95", "labels": {}, "points": [[now, 2.5]], "value": 2.5}
+    answer = {
+        "id": "bounded",
+        "title": "Bounded",
+        "start": now - 3600,
+        "end": now,
+        "step": 30,
+        "panels": [
+            {
+                "kind": "stat",
+                "unit": "s",
+                "title": "Latency P95",
+                "value": 2.5,
+                "bound": {"op": "le", "value": 5},
+                "series": [{**stat, "bound": {"op": "le", "value": 5}}],
+            },
+            {
+                "kind": "timeseries",
+                "unit": "s",
+                "title": "Latency P95 over time",
+                "series": [
+                    {
+                        "label": "p95",
+                        "labels": {},
+                        "points": [[now - 60, 0.2], [now - 30, 2.5]],
+                        "approximate": True,
+                        "bounds": [[now - 30, "le", 5]],
+                    }
+                ],
+            },
+        ],
+    }
+    page = console.page
+    page.route("**/api/dashboards/bounded?*", lambda route: route.fulfill(json=answer))
+    page.goto("/#/dashboards/bounded?range=1h")
+    panels = page.locator(".panels > .panel")
+    expect(panels.nth(0).locator(".big")).to_have_text("\u2264 5 s")
+    # The legend gives the latest point, the bounded one; an exact point is said as it is.
+    legend = panels.nth(1).locator(".u-legend tr.u-series td.u-value")
+    expect(legend.nth(1)).to_have_text("\u2264 5 s", timeout=CHART_DRAWN_MS)
+    console.assert_clean()
+
+
 UNIT_CASES = {
     (1286.21, "short"): "1,286",
     (1286, ""): "1,286",
@@ -370,11 +417,20 @@ def test_figures_are_said_in_their_unit(console: Watched):
         """async (cases) => {
           const script = document.querySelector('script[src$="/app.js"]').src;
           const units = await import(new URL("views/units.js", script));
-          return cases.map(([value, unit]) => units.formatValue(value, unit));
+          return {
+            values: cases.map(([value, unit]) => units.formatValue(value, unit)),
+            // A quantile the server could only bound (in the lowest or the +Inf bucket).
+            bounded: [
+              units.formatBounded(2.5, "s", { op: "le", value: 5 }),
+              units.formatBounded(12, "s", { op: "ge", value: 10 }),
+              units.formatBounded(2.5, "s", null),
+            ],
+          };
         }""",
         [list(case) for case in UNIT_CASES],
     )
-    assert dict(zip(UNIT_CASES, said, strict=True)) == UNIT_CASES
+    assert dict(zip(UNIT_CASES, said["values"], strict=True)) == UNIT_CASES
+    assert said["bounded"] == ["\u2264 5 s", "\u2265 10 s", "2.5 s"]
     console.assert_clean()
 
 

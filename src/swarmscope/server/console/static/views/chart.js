@@ -3,7 +3,7 @@
 // with a legend naming every series and giving its value (the latest, or the one under the
 // cursor), in the panel's unit.
 
-import { formatValue } from "./units.js";
+import { formatBounded, formatValue } from "./units.js";
 
 const VENDOR = new URL("../vendor/uplot/", import.meta.url);
 const PALETTE = ["#3557d4", "#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4", "#525df4", "#bf399e", "#6c8893", "#ee6868", "#2f6497", "#b3a12a"];
@@ -42,8 +42,8 @@ export function seconds(t) {
  * the window's ends, so the chart spans the whole range asked for) and each series' values
  * at those times, null where it has none.
  */
-export function aligned(series, bounds) {
-  const times = new Set(bounds.filter(Number.isFinite).map(seconds));
+export function aligned(series, span) {
+  const times = new Set(span.filter(Number.isFinite).map(seconds));
   for (const one of series) for (const [t] of one.points) times.add(seconds(t));
   const xs = [...times].sort((a, b) => a - b);
   const at = new Map(xs.map((x, index) => [x, index]));
@@ -115,13 +115,17 @@ function options(element, unit, series, extra) {
   };
 }
 
-/** A legend entry's value: the one under the cursor, else the series' latest. */
-function shownValue(raw, unit, mark) {
-  return (u, v, index, at) => {
+/**
+ * A legend entry's value: the one under the cursor, else the series' latest; said as a bound
+ * ("≤ 5 s") where `boundsAt` (one Map of time -> {op, value} per series) has one.
+ */
+function shownValue(xs, raw, unit, boundsAt) {
+  return (u, v, index, cursor) => {
     const ys = raw[index - 1];
-    let value = at === null ? null : ys[at];
-    if (at === null) for (let i = ys.length - 1; i >= 0 && value === null; i -= 1) value = ys[i];
-    return value === null ? "–" : `${mark(index - 1)}${formatValue(value, unit)}`;
+    let at = cursor;
+    if (at === null) for (at = ys.length - 1; at > 0 && ys[at] === null; at -= 1);
+    if (at === null || at < 0 || ys[at] === null) return "–";
+    return formatBounded(ys[at], unit, boundsAt?.[index - 1].get(xs[at]));
   };
 }
 
@@ -135,14 +139,15 @@ function followWidth(element, chart) {
 }
 
 /**
- * Lines (or stacked areas) in `element`, replacing what it showed.
- * `series`: [{label, points: [[t, v]], mark?: "≤ "}]; `bounds`: the window's [start, end].
+ * Lines (or stacked areas) in `element`, replacing what it showed. `series`: [{label, points:
+ * [[t, v]], bounds?: [[t, "le" | "ge", bound]]}] (bounds: the points the server could only
+ * bound); `span`: the window's [start, end], in seconds.
  */
-export async function drawLines(element, { series, unit, bounds, stacked = false }) {
+export async function drawLines(element, { series, unit, span, stacked = false }) {
   const uPlot = await uplot();
-  const [xs, ...raw] = aligned(series, bounds);
+  const [xs, ...raw] = aligned(series, span);
   const drawn = stacked ? stackedColumns(raw) : raw;
-  const mark = (index) => series[index].mark || "";
+  const boundsAt = series.map((one) => new Map((one.bounds || []).map(([t, op, value]) => [seconds(t), { op, value }])));
   const few = xs.length < 40;
   const lines = series.map((one, index) => {
     const colour = PALETTE[index % PALETTE.length];
@@ -153,7 +158,7 @@ export async function drawLines(element, { series, unit, bounds, stacked = false
       fill: stacked ? `${colour}55` : undefined,
       // A series only just begun is drawn as its dots too: a line needs two points.
       points: { show: few || one.points.length < 3, size: 5 },
-      value: shownValue(raw, unit, mark),
+      value: shownValue(xs, raw, unit, boundsAt),
     };
   });
   const bands = stacked ? lines.slice(1).map((_, index) => ({ series: [index + 2, index + 1] })) : undefined;
@@ -168,10 +173,10 @@ export async function drawLines(element, { series, unit, bounds, stacked = false
  * bucket per step: each bound's count minus the one below it, a row per bucket, darker for
  * more. The legend lists the buckets and, under the cursor, each one's count at that time.
  */
-export async function drawHeatmap(element, { buckets, unit, bounds, step }) {
+export async function drawHeatmap(element, { buckets, unit, span, step }) {
   const uPlot = await uplot();
   const sorted = [...buckets].sort((a, b) => Number(a.labels.le) - Number(b.labels.le));
-  const [xs, ...cumulative] = aligned(sorted, bounds);
+  const [xs, ...cumulative] = aligned(sorted, span);
   const rows = cumulative.map((ys, index) =>
     ys.map((v, i) => (v === null ? null : Math.max(v - (index ? cumulative[index - 1][i] || 0 : 0), 0))),
   );
@@ -185,7 +190,7 @@ export async function drawHeatmap(element, { buckets, unit, bounds, step }) {
       const y0 = u.valToPos(row - 0.5, "bucket", true);
       const y1 = u.valToPos(row + 0.5, "bucket", true);
       ys.forEach((v, i) => {
-        if (v === null) return;
+        if (!v) return; // nothing fell in the bucket: left blank, as no data is
         const x0 = u.valToPos(xs[i] - half, "x", true);
         const x1 = u.valToPos(xs[i] + half, "x", true);
         ctx.fillStyle = `rgba(53, 87, 212, ${0.06 + (0.94 * v) / top})`;
@@ -200,7 +205,7 @@ export async function drawHeatmap(element, { buckets, unit, bounds, step }) {
     stroke: PALETTE[index % PALETTE.length],
     paths: () => null,
     points: { show: false },
-    value: shownValue(rows, "", () => ""),
+    value: shownValue(xs, rows, ""),
   }));
   const bucketAxis = { ...yAxis("", (u, splits) => splits.map((v) => names[v] ?? "")), scale: "bucket", splits: () => names.map((_, i) => i) };
   const extra = {

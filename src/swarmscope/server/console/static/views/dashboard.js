@@ -3,8 +3,8 @@
 
 import { getJSON } from "../api.js";
 import { h, heading, notice, table } from "../dom.js";
-import { drawHeatmap, drawLines, seconds } from "./chart.js";
-import { boundMark, formatValue } from "./units.js";
+import { drawHeatmap, drawLines, seconds, uplot } from "./chart.js";
+import { formatBounded } from "./units.js";
 
 const RANGES = ["15m", "1h", "6h", "24h"];
 // With no range chosen, the last hour is read; when the data is younger than that, the charts
@@ -29,11 +29,11 @@ function last(series) {
 }
 
 /** A value as the panel says it: a mapping's text (0 "closed"), else in its unit, "≤ 5 s"
- * when the server could only bound it (a quantile past the last finite bucket). */
+ * when the server could only bound it (`bound`, on the series or the panel's one value). */
 function shown(value, panel, series) {
   const mapped = (panel.mappings || []).find((mapping) => mapping.value === value);
   if (mapped) return mapped.text;
-  return value === null || value === undefined ? formatValue(value) : `${boundMark(series, panel)}${formatValue(value, panel.unit)}`;
+  return formatBounded(value, panel.unit, series ? series.bound : panel.bound);
 }
 
 // Grafana's colour names, in the console's palette.
@@ -49,15 +49,14 @@ function colour(value, panel) {
 }
 
 /** Draw a timeseries or heatmap panel; buckets (every series has an `le`) as a heatmap. */
-async function drawChart(element, panel, bounds, step) {
+async function drawChart(element, panel, span, step) {
   const series = (panel.series || []).map((one) => ({ ...one, points: one.points || [] }));
   const buckets = panel.kind === "heatmap" && step > 0 && series.every((one) => one.labels?.le !== undefined);
   if (buckets) {
-    await drawHeatmap(element, { buckets: series, unit: panel.unit, bounds, step });
+    await drawHeatmap(element, { buckets: series, unit: panel.unit, span, step });
     return;
   }
-  const marked = series.map((one) => ({ ...one, mark: boundMark(one, panel) }));
-  await drawLines(element, { series: marked, unit: panel.unit, bounds, stacked: panel.stacked });
+  await drawLines(element, { series, unit: panel.unit, span, stacked: panel.stacked });
 }
 
 function big(value, panel, series) {
@@ -66,7 +65,7 @@ function big(value, panel, series) {
 
 function bigNumbers(panel) {
   const series = panel.series || [];
-  if (panel.value !== undefined && panel.value !== null) return big(panel.value, panel);
+  if (panel.value !== undefined && panel.value !== null) return big(panel.value, panel, null);
   if (series.length <= 1) return big(series.length ? last(series[0]) : null, panel, series[0]);
   return h(
     "div",
@@ -105,7 +104,7 @@ function tableOf(panel) {
 }
 
 /** Fill a panel's body; charts are drawn after the body is in the page (uPlot takes its width). */
-async function fill(body, panel, bounds, step) {
+async function fill(body, panel, span, step) {
   const empty = !(panel.series || []).some((one) => (one.points || []).length) && panel.value == null;
   if (panel.kind === "nodeGraph") {
     body.replaceChildren(h("a", { href: "#/agents" }, "The agent graph →"));
@@ -117,7 +116,7 @@ async function fill(body, panel, bounds, step) {
       chart = h("div", { class: "chart" });
       body.replaceChildren(chart);
     }
-    await drawChart(chart, panel, bounds, step);
+    await drawChart(chart, panel, span, step);
   } else if (panel.kind === "stat" || panel.kind === "gauge") {
     body.replaceChildren(bigNumbers(panel));
   } else if (panel.kind === "table") {
@@ -157,6 +156,8 @@ function showNamespace(selector, banner, namespace) {
 }
 
 export async function render(page, where, signal) {
+  // uPlot loads while the server computes the panels (a failure shows on the first chart).
+  uplot().catch(() => {});
   const id = where.id;
   // The range the user chose (kept in the URL); none: the default, fitted to the data.
   const range = RANGES.includes(where.params.get("range")) ? where.params.get("range") : null;
@@ -201,7 +202,7 @@ export async function render(page, where, signal) {
   const load = async () => {
     const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range || DEFAULT_RANGE, namespace: chosen }, signal);
     const fit = range ? null : fittedMinutes(data);
-    const bounds = fit ? [data.end - fit * 60, data.end] : [data.start, data.end];
+    const span = fit ? [data.end - fit * 60, data.end] : [data.start, data.end];
     fitted.textContent = fit ? `${fit}m` : "";
     fitted.hidden = !fit;
     if (!range) presets[RANGES.indexOf(DEFAULT_RANGE)].classList.toggle("on", !fit);
@@ -226,7 +227,7 @@ export async function render(page, where, signal) {
         );
       }
       origins.get(index).textContent = SOURCES[(panel.sources || []).join(" ")] || "";
-      drawing.push(fill(body, panel, bounds, data.step).catch((error) => body.replaceChildren(notice(error))));
+      drawing.push(fill(body, panel, span, data.step).catch((error) => body.replaceChildren(notice(error))));
     });
     if (!(data.panels || []).length) grid.replaceChildren(h("p", { class: "muted" }, "This dashboard has no panels."));
     await Promise.all(drawing);

@@ -5,7 +5,7 @@
 import { getJSON } from "../api.js";
 import { clock, count, h, heading, notice, table } from "../dom.js";
 import { drawLines } from "./chart.js";
-import { formatValue } from "./units.js";
+import { formatBounded } from "./units.js";
 
 const RANGES = ["15m", "1h", "6h", "24h"];
 const FUNCTIONS = {
@@ -104,6 +104,14 @@ function unitOf(metric, fn) {
   return UCUM[metric.unit] || "";
 }
 
+/** A series' last value in `unit`, said as a bound ("≤ 5 s") when the server marks it one. */
+function lastOf(series, unit) {
+  const point = series.points[series.points.length - 1];
+  if (!point) return formatBounded(null);
+  const mark = (series.bounds || []).find(([t]) => t === point[0]);
+  return formatBounded(point[1], unit, mark && { op: mark[1], value: mark[2] });
+}
+
 async function detail(metric, params, signal) {
   const fn = params.get("fn") || (FUNCTIONS[metric.type] || ["value"])[0];
   const unit = unitOf(metric, fn);
@@ -147,15 +155,15 @@ async function detail(metric, params, signal) {
     table(
       [
         { label: "Series", cell: (one) => legend(one.labels), class: "mono" },
-        { label: "Last", cell: (one) => formatValue(one.points.length ? one.points[one.points.length - 1][1] : null, unit), class: "num" },
+        { label: "Last", cell: (one) => lastOf(one, unit), class: "num" },
       ],
       answer.series,
       "No series.",
     ),
   );
   section.querySelector("table.grid").classList.add("series");
-  const series = answer.series.map((one) => ({ label: legend(one.labels), points: one.points }));
-  if (answer.series.length) section.chartWith = () => drawLines(plot, { series, unit, bounds: [answer.start, answer.end] });
+  const series = answer.series.map((one) => ({ label: legend(one.labels), points: one.points, bounds: one.bounds }));
+  if (answer.series.length) section.chartWith = () => drawLines(plot, { series, unit, span: [answer.start, answer.end] });
   return section;
 }
 

@@ -68,13 +68,12 @@ export function formatValue(value, unit) {
   }
 }
 
-/** "≤ " for a value the server could only bound from above (a quantile past the last finite
- * bucket bound), "≥ " from below; "" for an exact one. Marked on a series or its panel. */
-export function boundMark(...marked) {
-  for (const one of marked) {
-    if (!one) continue;
-    if (one.bound === "lower") return "≥ ";
-    if (one.bound === "upper" || one.bound === true || one.approximate === true) return "≤ ";
-  }
-  return "";
+/**
+ * A value as said, or the bound the server marks it as when that is all it knows (a bucket
+ * quantile in the lowest bucket, or in the +Inf one): `bound` {op: "le", value: 5} is "≤ 5 s",
+ * {op: "ge", ...} "≥ ..."; without one, the value in its unit.
+ */
+export function formatBounded(value, unit, bound) {
+  if (bound?.op === "le" || bound?.op === "ge") return `${bound.op === "le" ? "≤" : "≥"} ${formatValue(bound.value, unit)}`;
+  return formatValue(value, unit);
 }

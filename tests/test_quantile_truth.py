@@ -1,0 +1,265 @@
+"""A quantile tells the truth: the same known durations read through every path agree.
+
+Agent runs of 150-320 ms, their tool calls of 3-60 ms and handoffs whose targets start
+0.5-1.45 ms later are stored as spans; beside them, the histograms the SDK would have
+pushed for the runs (the seeds' buckets, the lowest at 1 s) and for orchestrations (the
+lowest at 5 s). The dashboards compute the quantiles of the families derived from spans
+from the spans (exact, as ``inspect-agent`` and ``debug-handoff`` compute theirs), and say
+of a quantile read from buckets that it is only a bound when it falls in the lowest bucket
+("≤ 5 s", not "4.75 s"), and otherwise is within the bucket it falls in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from swarmscope.cli import app
+from swarmscope.conventions.attributes import (
+    SERVICE_NAMESPACE,
+    SWARMSCOPE_HANDOFF_FROM_AGENT,
+    SWARMSCOPE_HANDOFF_LATENCY_MS,
+    SWARMSCOPE_HANDOFF_TO_AGENT,
+)
+from swarmscope.conventions.catalog import METRICS_BY_NAME
+from swarmscope.conventions.spans import EXECUTE_TOOL, HANDOFF, INVOKE_AGENT
+from swarmscope.server.store.database import Store
+from swarmscope.server.store.rows import MetricRow, ResourceRow, SpanRow, arrow_batch
+
+NS = "truth"
+MS = 1_000_000
+RUNS_MS = [150 + 9 * i for i in range(20)]  # 150 ... 321 ms
+TOOLS_MS = [3 + 3 * i for i in range(20)]  # 3 ... 60 ms
+HANDOFFS_MS = [0.5 + 0.05 * i for i in range(20)]  # 0.5 ... 1.45 ms
+ORCHESTRATIONS_S = [0.2 + 0.01 * i for i in range(20)]  # all under the lowest bound, 5 s
+runner = CliRunner()
+
+
+def quantile(values: list[float], q: float) -> float:
+    """Linear between the closest ranks: DuckDB's quantile_cont, numpy's default."""
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def span(number: int, start_ns: int, duration_ms: float, **fields: Any) -> SpanRow:
+    row = SpanRow(
+        trace_id=f"{number:032x}",
+        span_id=f"{number:016x}",
+        parent_span_id=None,
+        name="span",
+        kind="internal",
+        service="agents",
+        start_ns=start_ns,
+        end_ns=start_ns + round(duration_ms * MS),
+        duration_ms=duration_ms,
+        status="ok",
+        status_message="",
+        operation=None,
+        agent=None,
+        tool=None,
+        model=None,
+        input_tokens=None,
+        output_tokens=None,
+        attributes="{}",
+        events="[]",
+        links="[]",
+        resource_id="app",
+    )
+    return dataclasses.replace(row, **fields)
+
+
+def spans(now_ns: int) -> list[SpanRow]:
+    """Per trace: a planner run with a tool call and a handoff to the writer, whose run
+    carries the handoff's latency (as our SDK records it), all in the last two minutes."""
+    rows = []
+    for i in range(20):
+        start = now_ns - 120 * 10**9 + i * 5 * 10**9
+        trace = f"{i + 1:032x}"
+        rows.append(
+            span(
+                100 + i, start, RUNS_MS[i], trace_id=trace, operation=INVOKE_AGENT, agent="planner"
+            )
+        )
+        rows.append(
+            span(
+                200 + i,
+                start + MS,
+                TOOLS_MS[i],
+                trace_id=trace,
+                parent_span_id=f"{100 + i:016x}",
+                operation=EXECUTE_TOOL,
+                agent="planner",
+                tool="lookup",
+            )
+        )
+        rows.append(
+            span(
+                300 + i,
+                start + 100 * MS,
+                0.0,
+                trace_id=trace,
+                parent_span_id=f"{100 + i:016x}",
+                operation=HANDOFF,
+                agent="planner",
+                handoff_from="planner",
+                handoff_to="writer",
+                attributes=json.dumps(
+                    {
+                        SWARMSCOPE_HANDOFF_FROM_AGENT: "planner",
+                        SWARMSCOPE_HANDOFF_TO_AGENT: "writer",
+                    }
+                ),
+            )
+        )
+        rows.append(
+            span(
+                400 + i,
+                start + 100 * MS + round(HANDOFFS_MS[i] * MS),
+                40.0,
+                trace_id=trace,
+                operation=INVOKE_AGENT,
+                agent="writer",
+                attributes=json.dumps(
+                    {
+                        SWARMSCOPE_HANDOFF_FROM_AGENT: "planner",
+                        SWARMSCOPE_HANDOFF_LATENCY_MS: HANDOFFS_MS[i],
+                    }
+                ),
+            )
+        )
+    return rows
+
+
+def histogram(
+    name: str, labels: dict[str, str], seconds: list[float], now_ns: int
+) -> list[MetricRow]:
+    """Two cumulative points a minute apart: nothing, then every observation."""
+    bounds = list(METRICS_BY_NAME[name].buckets or ())
+    counts = [0.0] * (len(bounds) + 1)
+    for value in seconds:
+        counts[next((i for i, b in enumerate(bounds) if value <= b), len(bounds))] += 1
+    full = f"{NS}_{name}"
+    pairs = sorted(labels.items())
+    key = json.dumps(["agents", "app-1", full, pairs])
+
+    def point(at_ns: int, buckets: list[float]) -> MetricRow:
+        return MetricRow(
+            time_ns=at_ns,
+            start_ns=now_ns - 300 * 10**9,
+            service="agents",
+            name=full,
+            kind="histogram",
+            series=key,
+            labels=pairs,
+            value=None,
+            count=sum(buckets),
+            sum=sum(seconds) if sum(buckets) else 0.0,
+            bounds=bounds,
+            buckets=buckets,
+        )
+
+    return [point(now_ns - 150 * 10**9, [0.0] * len(counts)), point(now_ns - 10**9, counts)]
+
+
+@pytest.fixture
+def known(store: Store) -> int:
+    """The store holds the known durations; the time they end before."""
+    now_ns = time.time_ns()
+    metrics = [
+        *histogram(
+            "agent_session_duration_seconds",
+            {"agent_type": "planner", "operation": ""},
+            [ms / 1000 for ms in RUNS_MS],
+            now_ns,
+        ),
+        *histogram(
+            "orchestration_duration_seconds", {"operation": "plan"}, ORCHESTRATIONS_S, now_ns
+        ),
+    ]
+    store.write(
+        [
+            (
+                "resources",
+                arrow_batch(ResourceRow, [ResourceRow("app", json.dumps({SERVICE_NAMESPACE: NS}))]),
+            ),
+            ("spans", arrow_batch(SpanRow, spans(now_ns))),
+            ("metric_points", arrow_batch(MetricRow, metrics)),
+        ]
+    )
+    return now_ns
+
+
+def dashboard(server: str, uid: str, now_ns: int) -> dict[str, dict[str, Any]]:
+    end = now_ns / 1e9
+    answer = httpx.get(
+        f"{server}/api/dashboards/{uid}",
+        params={"namespace": NS, "start": end - 600, "end": end, "step": 15},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    return {panel["title"]: panel for panel in answer.json()["panels"]}
+
+
+def series(panel: dict[str, Any], label: str) -> dict[str, Any]:
+    [found] = [one for one in panel["series"] if one["label"] == label]
+    return found
+
+
+def cli(*args: str) -> dict[str, Any]:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_dashboards_quantiles_of_span_durations_are_the_spans_own(server: str, known: int):
+    panels = dashboard(server, "agent-performance", known)
+    runs = series(panels["Session Duration"], "planner p95")
+    assert runs["quantile_from"] == "spans" and runs["approximate"] is False
+    # The pushed histogram, whose lowest bucket is 1 s, would have said 0.95 s.
+    assert runs["points"][-1][1] == pytest.approx(quantile(RUNS_MS, 0.95) / 1000, rel=1e-9)
+    tools = series(panels["Tool Call Duration P95"], "lookup")
+    assert tools["points"][-1][1] == pytest.approx(quantile(TOOLS_MS, 0.95) / 1000, rel=1e-9)
+    handoffs = series(
+        dashboard(server, "multi-agent-orchestration", known)["Handoff Latency P95"],
+        "planner → writer",
+    )
+    assert handoffs["quantile_from"] == "spans"
+    assert handoffs["points"][-1][1] == pytest.approx(quantile(HANDOFFS_MS, 0.95) / 1000, rel=1e-9)
+
+
+def test_inspect_agent_and_debug_handoff_agree_with_the_dashboard(server: str, known: int):
+    panels = dashboard(server, "agent-performance", known)
+    on_dashboard = series(panels["Session Duration"], "planner p95")["points"][-1][1]
+    tool_on_dashboard = series(panels["Tool Call Duration P95"], "lookup")["points"][-1][1]
+    api = httpx.get(f"{server}/api/agents/planner", params={"start": "1h"}, timeout=60).json()
+    report = cli("inspect-agent", "planner", "--server", server)
+    for found in (api, report):
+        assert found["p95_ms"] / 1000 == pytest.approx(on_dashboard, rel=1e-9)
+        [tool] = found["tools"]
+        assert tool["p95_ms"] / 1000 == pytest.approx(tool_on_dashboard, rel=1e-9)
+    handoffs = dashboard(server, "multi-agent-orchestration", known)["Handoff Latency P95"]
+    latency = cli("debug-handoff", "planner", "writer", "--server", server)["latency"]
+    assert latency["p95_ms"] == pytest.approx(quantile(HANDOFFS_MS, 0.95), rel=1e-9)
+    assert latency["p95_ms"] / 1000 == pytest.approx(
+        series(handoffs, "planner → writer")["points"][-1][1], rel=1e-9
+    )
+
+
+def test_a_quantile_from_buckets_says_when_it_is_only_a_bound(server: str, known: int):
+    panel = dashboard(server, "multi-agent-orchestration", known)["Orchestration Duration P95"]
+    # Runs of 200-390 ms, a lowest bucket of 5 s: Prometheus's 4.75 s is only "at most 5 s".
+    assert panel["bound"] == {"op": "le", "value": 5.0}
+    [only] = panel["series"]
+    assert only["quantile_from"] == "buckets" and only["approximate"] is True
+    assert only["bounds"][-1][1:] == ["le", 5.0]
+    assert quantile(ORCHESTRATIONS_S, 0.95) <= only["bound"]["value"]

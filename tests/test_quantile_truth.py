@@ -39,6 +39,7 @@ RUNS_MS = [150 + 9 * i for i in range(20)]  # 150 ... 321 ms
 TOOLS_MS = [3 + 3 * i for i in range(20)]  # 3 ... 60 ms
 HANDOFFS_MS = [0.5 + 0.05 * i for i in range(20)]  # 0.5 ... 1.45 ms
 ORCHESTRATIONS_S = [0.2 + 0.01 * i for i in range(20)]  # all under the lowest bound, 5 s
+QUEUE_WAITS_S = [100.0 + 5 * i for i in range(20)]  # all over the highest bound, 60 s
 runner = CliRunner()
 
 
@@ -185,6 +186,9 @@ def known(store: Store) -> int:
         *histogram(
             "orchestration_duration_seconds", {"operation": "plan"}, ORCHESTRATIONS_S, now_ns
         ),
+        *histogram(
+            "agent_queue_wait_time_seconds", {"agent_type": "planner"}, QUEUE_WAITS_S, now_ns
+        ),
     ]
     store.write(
         [
@@ -263,3 +267,24 @@ def test_a_quantile_from_buckets_says_when_it_is_only_a_bound(server: str, known
     assert only["quantile_from"] == "buckets" and only["approximate"] is True
     assert only["bounds"][-1][1:] == ["le", 5.0]
     assert quantile(ORCHESTRATIONS_S, 0.95) <= only["bound"]["value"]
+
+
+def test_the_metrics_api_marks_bounds_at_both_ends(server: str, known: int):
+    def p95(name: str) -> dict[str, Any]:
+        end = known / 1e9
+        answer = httpx.get(
+            f"{server}/api/metrics/{NS}_{name}",
+            params={"function": "quantile", "q": 0.95, "start": end - 60, "end": end, "step": 15},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        [only] = answer.json()["series"]
+        return only
+
+    below = p95("orchestration_duration_seconds")
+    assert below["approximate"] is True and below["bounds"][-1][1:] == ["le", 5.0]
+    above = p95("agent_queue_wait_time_seconds")
+    # Waits of 100-195 s over a highest bound of 60 s: Prometheus says 60, the truth is more.
+    assert above["points"][-1][1] == 60.0
+    assert above["approximate"] is True and above["bounds"][-1][1:] == ["ge", 60.0]
+    assert quantile(QUEUE_WAITS_S, 0.95) >= above["bounds"][-1][2]

@@ -246,7 +246,7 @@ def _quantile_fields(item: RangeSeries, single_value: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "quantile_from": item.quantile_from,
         "approximate": bool(item.bounds),
-        "bounds": [[t, op, bound] for t, (op, bound) in sorted(item.bounds.items())],
+        "bounds": [list(point) for point in item.bound_points()],
     }
     if single_value:
         last = item.bounds.get(item.points[-1][0])

@@ -114,6 +114,10 @@ class RangeSeries:
     quantile_from: str | None = None
     bounds: dict[float, tuple[str, float]] = field(default_factory=dict)
 
+    def bound_points(self) -> list[tuple[float, str, float]]:
+        """``bounds`` as ``(time, op, bound)``, in time order: what the API answers."""
+        return [(time, op, bound) for time, (op, bound) in sorted(self.bounds.items())]
+
 
 @dataclass(frozen=True)
 class Steps:

@@ -11,7 +11,8 @@ An observation is what the family would have observed, when it would have: a spa
 duration at its end, except for handoffs, whose latency (our SDK's) is the time until the
 target's run starts, carried on that run (``swarmscope.handoff.latency_ms``), observed at its
 start; a handoff span without our ends (another convention's) counts its own duration. Its
-labels are the family's labels read from span columns (``FAMILIES``), a label the family
+labels are the family's labels read from span columns (``FAMILIES``; an approval's type
+is our SDK's attribute, else the kind of wait another convention names), a label the family
 does not have is empty, ``job`` is the service. Windows are closed at both ends, as the
 metric engine's are. The spans of one namespace are those whose resource's
 ``service.namespace``, written as a metric prefix, is it (the SDK's default if none).
@@ -24,6 +25,7 @@ from typing import Any
 
 from swarmscope.conventions.attributes import (
     SERVICE_NAMESPACE,
+    SWARMSCOPE_APPROVAL_TYPE,
     SWARMSCOPE_HANDOFF_FROM_AGENT,
     SWARMSCOPE_HANDOFF_LATENCY_MS,
     SWARMSCOPE_HANDOFF_TO_AGENT,
@@ -59,8 +61,9 @@ _SELECTIONS = {
                coalesce(provider, ''), '', '', '', end_ns, duration_ms / 1000
         FROM spans WHERE operation IN {_LIST} AND {{where}}""",
     "hitl_approval_latency_seconds": f"""
-        SELECT '{{family}}', service, coalesce(agent, ''), '', '', '', coalesce(wait, ''), '',
-               '', end_ns, duration_ms / 1000
+        SELECT '{{family}}', service, coalesce(agent, ''), '', '', '',
+               coalesce({attribute(SWARMSCOPE_APPROVAL_TYPE)}, wait, ''), '', '', end_ns,
+               duration_ms / 1000
         FROM spans WHERE (operation = '{HITL_APPROVAL}' OR wait IS NOT NULL) AND {{where}}""",
     "agent_handoff_duration_seconds": f"""
         SELECT '{{family}}', service, '', '', '', '', '',

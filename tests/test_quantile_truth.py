@@ -11,7 +11,6 @@ of a quantile read from buckets that it is only a bound when it falls in the low
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import time
@@ -29,11 +28,12 @@ from swarmscope.conventions.attributes import (
     SWARMSCOPE_HANDOFF_TO_AGENT,
 )
 from swarmscope.conventions.catalog import METRICS_BY_NAME
-from swarmscope.conventions.spans import EXECUTE_TOOL, HANDOFF, INVOKE_AGENT
+from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.rows import MetricRow, ResourceRow, SpanRow, arrow_batch
+from test_server_evaluate import NS, row
+from test_trace_list import span as stored_span
 
-NS = "truth"
 MS = 1_000_000
 RUNS_MS = [150 + 9 * i for i in range(20)]  # 150 ... 321 ms
 TOOLS_MS = [3 + 3 * i for i in range(20)]  # 3 ... 60 ms
@@ -52,31 +52,18 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def span(number: int, start_ns: int, duration_ms: float, **fields: Any) -> SpanRow:
-    row = SpanRow(
-        trace_id=f"{number:032x}",
-        span_id=f"{number:016x}",
-        parent_span_id=None,
-        name="span",
-        kind="internal",
-        service="agents",
-        start_ns=start_ns,
-        end_ns=start_ns + round(duration_ms * MS),
+def span(trace: int, number: int, start_ns: int, duration_ms: float, **fields: Any) -> SpanRow:
+    """A span of trace ``trace`` (span 1 is its root) lasting ``duration_ms``."""
+    end_ns = start_ns + round(duration_ms * MS)
+    return stored_span(
+        trace,
+        number,
+        start_ns,
+        end_ns=end_ns,
         duration_ms=duration_ms,
-        status="ok",
-        status_message="",
-        operation=None,
-        agent=None,
-        tool=None,
-        model=None,
-        input_tokens=None,
-        output_tokens=None,
-        attributes="{}",
-        events="[]",
-        links="[]",
         resource_id="app",
+        **fields,
     )
-    return dataclasses.replace(row, **fields)
 
 
 def spans(now_ns: int) -> list[SpanRow]:
@@ -84,92 +71,68 @@ def spans(now_ns: int) -> list[SpanRow]:
     carries the handoff's latency (as our SDK records it), all in the last two minutes."""
     rows = []
     for i in range(20):
-        start = now_ns - 120 * 10**9 + i * 5 * 10**9
-        trace = f"{i + 1:032x}"
-        rows.append(
+        trace, start = i + 1, now_ns - 120 * 10**9 + i * 5 * 10**9
+        handed = start + 100 * MS
+        ends = {SWARMSCOPE_HANDOFF_FROM_AGENT: "planner", SWARMSCOPE_HANDOFF_TO_AGENT: "writer"}
+        arrival = {
+            SWARMSCOPE_HANDOFF_FROM_AGENT: "planner",
+            SWARMSCOPE_HANDOFF_LATENCY_MS: HANDOFFS_MS[i],
+        }
+        rows += [
+            span(trace, 1, start, RUNS_MS[i], operation=INVOKE_AGENT, agent="planner"),
+            span(trace, 2, start + MS, TOOLS_MS[i], parent=1, agent="planner", tool="lookup"),
             span(
-                100 + i, start, RUNS_MS[i], trace_id=trace, operation=INVOKE_AGENT, agent="planner"
-            )
-        )
-        rows.append(
-            span(
-                200 + i,
-                start + MS,
-                TOOLS_MS[i],
-                trace_id=trace,
-                parent_span_id=f"{100 + i:016x}",
-                operation=EXECUTE_TOOL,
-                agent="planner",
-                tool="lookup",
-            )
-        )
-        rows.append(
-            span(
-                300 + i,
-                start + 100 * MS,
+                trace,
+                3,
+                handed,
                 0.0,
-                trace_id=trace,
-                parent_span_id=f"{100 + i:016x}",
+                parent=1,
                 operation=HANDOFF,
                 agent="planner",
                 handoff_from="planner",
                 handoff_to="writer",
-                attributes=json.dumps(
-                    {
-                        SWARMSCOPE_HANDOFF_FROM_AGENT: "planner",
-                        SWARMSCOPE_HANDOFF_TO_AGENT: "writer",
-                    }
-                ),
-            )
-        )
-        rows.append(
+                attributes=json.dumps(ends),
+            ),
             span(
-                400 + i,
-                start + 100 * MS + round(HANDOFFS_MS[i] * MS),
+                trace,
+                4,
+                handed + round(HANDOFFS_MS[i] * MS),
                 40.0,
-                trace_id=trace,
                 operation=INVOKE_AGENT,
                 agent="writer",
-                attributes=json.dumps(
-                    {
-                        SWARMSCOPE_HANDOFF_FROM_AGENT: "planner",
-                        SWARMSCOPE_HANDOFF_LATENCY_MS: HANDOFFS_MS[i],
-                    }
-                ),
-            )
-        )
+                handoff_from="planner",  # as the intake reads it from the attributes
+                attributes=json.dumps(arrival),
+            ),
+        ]
     return rows
 
 
 def histogram(
     name: str, labels: dict[str, str], seconds: list[float], now_ns: int
 ) -> list[MetricRow]:
-    """Two cumulative points a minute apart: nothing, then every observation."""
+    """Two cumulative points: nothing, then every observation."""
     bounds = list(METRICS_BY_NAME[name].buckets or ())
     counts = [0.0] * (len(bounds) + 1)
     for value in seconds:
         counts[next((i for i, b in enumerate(bounds) if value <= b), len(bounds))] += 1
-    full = f"{NS}_{name}"
-    pairs = sorted(labels.items())
-    key = json.dumps(["agents", "app-1", full, pairs])
-
-    def point(at_ns: int, buckets: list[float]) -> MetricRow:
-        return MetricRow(
-            time_ns=at_ns,
-            start_ns=now_ns - 300 * 10**9,
-            service="agents",
-            name=full,
-            kind="histogram",
-            series=key,
-            labels=pairs,
-            value=None,
+    now_ms = now_ns // MS
+    return [
+        row(
+            name,
+            "histogram",
+            at_ms,
+            labels,
             count=sum(buckets),
-            sum=sum(seconds) if sum(buckets) else 0.0,
+            total=total,
             bounds=bounds,
             buckets=buckets,
+            started_ms=now_ms - 300_000,
         )
-
-    return [point(now_ns - 150 * 10**9, [0.0] * len(counts)), point(now_ns - 10**9, counts)]
+        for at_ms, buckets, total in (
+            (now_ms - 150_000, [0.0] * len(counts), 0.0),
+            (now_ms - 1000, counts, sum(seconds)),
+        )
+    ]
 
 
 @pytest.fixture

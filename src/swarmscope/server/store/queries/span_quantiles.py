@@ -9,26 +9,26 @@ observations of each window, one statement for every quantile of a dashboard.
 
 An observation is what the family would have observed, when it would have: a span's
 duration at its end, except for handoffs, whose latency (our SDK's) is the time until the
-target's run starts, carried on that run (``swarmscope.handoff.latency_ms``), observed at its
-start; a handoff span without our ends (another convention's) counts its own duration. Its
+target's run starts, carried on that run (``swarmscope.handoff.latency_ms``, beside who
+handed to it), observed at its start; the handoff spans of a trace whose runs name no one
+who handed to them (another convention's) count their own durations. Its
 labels are the family's labels read from span columns (``FAMILIES``; an approval's type
 is our SDK's attribute, else the kind of wait another convention names), a label the family
-does not have is empty, ``job`` is the service. Windows are closed at both ends, as the
-metric engine's are. The spans of one namespace are those whose resource's
+does not have is empty, ``job`` is the service. A window holds what was observed after its
+start and up to its end (``(t - range, t]``, as Prometheus 3 reads a window). The spans of one namespace are those whose resource's
 ``service.namespace``, written as a metric prefix, is it (the SDK's default if none).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.conventions.attributes import (
     SERVICE_NAMESPACE,
     SWARMSCOPE_APPROVAL_TYPE,
-    SWARMSCOPE_HANDOFF_FROM_AGENT,
     SWARMSCOPE_HANDOFF_LATENCY_MS,
-    SWARMSCOPE_HANDOFF_TO_AGENT,
 )
 from swarmscope.conventions.spans import (
     EXECUTE_TOOL,
@@ -44,9 +44,9 @@ from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, matches, tex
 # What every family's observations are read as (the columns of ``observed`` below).
 _COLUMNS = "family, service, agent, tool, model, provider, wait, source, target, t, seconds"
 _LIST = f"({', '.join(repr(op) for op in LLM_OPERATIONS)})"
-_HANDED = f"coalesce(handoff_from, {attribute(SWARMSCOPE_HANDOFF_FROM_AGENT)}, '')"
-# Each family: the spans it observes (a SELECT of ``_COLUMNS`` over ``{where}``), and its
-# labels as those columns.
+# Each family: the spans it observes (a SELECT of ``_COLUMNS`` over ``{where}``). Reading
+# attributes costs most (DuckDB decompresses every span's in the scan that reads them):
+# approvals, whose condition is no column filter the scan can apply, are found first.
 _SELECTIONS = {
     "agent_session_duration_seconds": f"""
         SELECT '{{family}}', service, agent, '', '', '', '', '', '', end_ns,
@@ -64,20 +64,25 @@ _SELECTIONS = {
         SELECT '{{family}}', service, coalesce(agent, ''), '', '', '',
                coalesce({attribute(SWARMSCOPE_APPROVAL_TYPE)}, wait, ''), '', '', end_ns,
                duration_ms / 1000
-        FROM spans WHERE (operation = '{HITL_APPROVAL}' OR wait IS NOT NULL) AND {{where}}""",
+        FROM spans WHERE rowid IN (
+            SELECT rowid FROM spans
+            WHERE (operation = '{HITL_APPROVAL}' OR wait IS NOT NULL) AND {{where}}
+        )""",
+    # Our SDK's handoffs: their latency, on the target's run (which names who handed to it).
     "agent_handoff_duration_seconds": f"""
-        SELECT '{{family}}', service, '', '', '', '', '',
-               coalesce({attribute(SWARMSCOPE_HANDOFF_FROM_AGENT)}, ''), agent, start_ns,
+        SELECT '{{family}}', service, '', '', '', '', '', handoff_from, agent, start_ns,
                TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) / 1000
         FROM spans
-        WHERE operation = '{INVOKE_AGENT}' AND contains(attributes, '{SWARMSCOPE_HANDOFF_LATENCY_MS}')
-              AND {{where}}
+        WHERE operation = '{INVOKE_AGENT}' AND handoff_from IS NOT NULL AND {{where}}
+              AND contains(attributes, '{SWARMSCOPE_HANDOFF_LATENCY_MS}')
         UNION ALL
-        SELECT '{{family}}', service, '', '', '', '', '', {_HANDED}, coalesce(handoff_to, ''),
-               end_ns, duration_ms / 1000
+        SELECT '{{family}}', service, '', '', '', '', '', coalesce(handoff_from, ''),
+               coalesce(handoff_to, ''), end_ns, duration_ms / 1000
         FROM spans
-        WHERE operation = '{HANDOFF}' AND NOT contains(attributes, '{SWARMSCOPE_HANDOFF_TO_AGENT}')
-              AND {{where}}""",
+        WHERE operation = '{HANDOFF}' AND {{where}} AND trace_id NOT IN (
+            SELECT trace_id FROM spans
+            WHERE operation = '{INVOKE_AGENT}' AND handoff_from IS NOT NULL AND {{where}}
+        )""",
 }
 # Each family's catalog labels, as the columns above.
 FAMILIES: dict[str, dict[str, str]] = {
@@ -121,7 +126,7 @@ class SpanLeaf:
         return tuple(sorted(set(self.by) - {"le"}))
 
     def window(self) -> tuple[int, int]:
-        """The observation times (ms, closed) any of its windows holds."""
+        """The observation times (ms) any of its windows holds: after the first, up to the last."""
         return self.start_ms - self.range_ms, self.start_ms + (self.steps - 1) * self.step_ms
 
 
@@ -132,24 +137,42 @@ def _column(family: str, label: str) -> str:
 
 
 def _group(index: int, leaf: SpanLeaf) -> str:
-    """The leaf's quantiles per group and step."""
+    """The leaf's quantiles per group and step.
+
+    An observation is in the windows of several steps (ten, for 5-minute windows every
+    30 s): rather than copying each into each, the statement lists the observations of each
+    slice of time that window edges never cut (``slice_ms``, the greatest common divisor
+    of the window and the step: the step itself, usually), and each window takes its
+    slices' lists, flattened, for ``quantile_cont``: a tenth of the rows to group.
+    """
     columns = [_column(leaf.family, label) for label in leaf.labels()]
     matchers = [
         matches(_column(leaf.family, label), op, wanted) for label, op, wanted in leaf.where
     ]
     first, last = leaf.window()
     qs = ", ".join(repr(q) for q in leaf.qs)
+    width = math.gcd(leaf.range_ms, leaf.step_ms)
+    # Slice a holds the times (start + (a - 1) * width, start + a * width]; window k the
+    # times (start + k * step - range, start + k * step].
     return f"""
-        SELECT {index} AS leaf, k, g, quantile_cont(seconds, [{qs}]) AS values, count(*) AS n
+        SELECT {index} AS leaf, k, g,
+               list_aggregate(flatten(list(observations)), 'quantile_cont', [{qs}]) AS values,
+               sum(n) AS n
         FROM (
             SELECT unnest(range(
-                       greatest(CAST(ceil((t - {leaf.start_ms}) / {leaf.step_ms}) AS BIGINT), 0),
-                       least(CAST(floor((t - {leaf.start_ms} + {leaf.range_ms}) / {leaf.step_ms})
-                                  AS BIGINT), {leaf.steps - 1}) + 1)) AS k,
-                   [{", ".join(columns)}]::VARCHAR[] AS g, seconds
-            FROM observed
-            WHERE family = {text(leaf.family)} AND t BETWEEN {first} AND {last}
-                  AND {" AND ".join(matchers) or "true"}
+                       greatest(CAST(ceil(a * {width} / {leaf.step_ms}) AS BIGINT), 0),
+                       least(CAST(ceil((a * {width} + {leaf.range_ms}) / {leaf.step_ms})
+                                  AS BIGINT), {leaf.steps}))) AS k,
+                   g, observations, n
+            FROM (
+                SELECT CAST(ceil((t - {leaf.start_ms}) / {width}) AS BIGINT) AS a,
+                       [{", ".join(columns)}]::VARCHAR[] AS g, list(seconds) AS observations,
+                       count(*) AS n
+                FROM observed
+                WHERE family = {text(leaf.family)} AND t > {first} AND t <= {last}
+                      AND {" AND ".join(matchers) or "true"}
+                GROUP BY ALL
+            )
         )
         GROUP BY ALL"""
 

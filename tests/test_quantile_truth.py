@@ -30,6 +30,7 @@ from swarmscope.conventions.attributes import (
 from swarmscope.conventions.catalog import METRICS_BY_NAME
 from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.span_quantiles import SpanLeaf, span_quantiles
 from swarmscope.server.store.rows import MetricRow, ResourceRow, SpanRow, arrow_batch
 from test_server_evaluate import NS, row
 from test_trace_list import span as stored_span
@@ -153,17 +154,20 @@ def known(store: Store) -> int:
             "agent_queue_wait_time_seconds", {"agent_type": "planner"}, QUEUE_WAITS_S, now_ns
         ),
     ]
+    write(store, spans(now_ns), metrics)
+    return now_ns
+
+
+def write(store: Store, rows: list[SpanRow], metrics: list[MetricRow]) -> None:
+    """Spans of the app's process (its namespace ``NS``), and metric points."""
+    resource = ResourceRow("app", json.dumps({SERVICE_NAMESPACE: NS}))
     store.write(
         [
-            (
-                "resources",
-                arrow_batch(ResourceRow, [ResourceRow("app", json.dumps({SERVICE_NAMESPACE: NS}))]),
-            ),
-            ("spans", arrow_batch(SpanRow, spans(now_ns))),
+            ("resources", arrow_batch(ResourceRow, [resource])),
+            ("spans", arrow_batch(SpanRow, rows)),
             ("metric_points", arrow_batch(MetricRow, metrics)),
         ]
     )
-    return now_ns
 
 
 def dashboard(server: str, uid: str, now_ns: int) -> dict[str, dict[str, Any]]:
@@ -251,3 +255,36 @@ def test_the_metrics_api_marks_bounds_at_both_ends(server: str, known: int):
     assert above["points"][-1][1] == 60.0
     assert above["approximate"] is True and above["bounds"][-1][1:] == ["ge", 60.0]
     assert quantile(QUEUE_WAITS_S, 0.95) >= above["bounds"][-1][2]
+
+
+@pytest.mark.parametrize("step_ms", [30_000, 45_000, 7_000])
+def test_each_window_holds_what_ended_after_its_start_and_up_to_its_end(store: Store, step_ms: int):
+    """Windows of 5 minutes at steps that divide them or not; runs ending on window edges."""
+    start_ms, steps, range_ms = 1_700_000_000_000, 20, 300_000
+    ends_ms = [start_ms - range_ms + 5_000 * i for i in range(140)]
+    ends_ms += [start_ms + k * step_ms for k in range(steps)]  # on an edge: in window k only
+    ends_ms += [start_ms + k * step_ms - range_ms for k in range(steps)]  # not in window k
+    durations = {end: 10.0 + (end * 7919) % 1000 for end in ends_ms}
+    rows = [
+        span(i + 1, 1, end * MS - round(ms * MS), ms, operation=INVOKE_AGENT, agent="planner")
+        for i, (end, ms) in enumerate(durations.items())
+    ]
+    write(store, rows, [])
+    leaf = SpanLeaf(
+        "agent_session_duration_seconds",
+        (0.5, 0.95),
+        (),
+        ("agent_type",),
+        range_ms,
+        start_ms,
+        step_ms,
+        steps,
+    )
+    found = {row["k"]: row for row in span_quantiles(store, NS, NS, [leaf])}
+    for k in range(steps):
+        at = start_ms + k * step_ms
+        inside = [ms / 1000 for end, ms in durations.items() if at - range_ms < end <= at]
+        assert found[k]["n"] == len(inside), k
+        assert found[k]["values"] == pytest.approx(
+            [quantile(inside, 0.5), quantile(inside, 0.95)], rel=1e-12
+        ), k

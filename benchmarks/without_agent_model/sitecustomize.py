@@ -19,7 +19,9 @@ from swarmscope.server.intake.span_metrics import SpanMetrics
 EMPTY = ((None,) * len(span_fields.DERIVED_HEAD), (None,) * len(span_fields.DERIVED_TAIL))
 
 
-def no_mapping(name: str, kind: str, attrs: dict[str, Any], events: list[Any]) -> Any:
+def no_mapping(
+    name: str, kind: str, attrs: dict[str, Any], events: list[Any], found: Any = None
+) -> Any:
     return EMPTY
 
 

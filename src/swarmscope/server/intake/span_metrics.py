@@ -276,7 +276,10 @@ class SpanMetrics:
         """The batch's counted spans as the columns the rules read (its waits twice: as
         what they are and as waits), or None if none counts."""
         waiting = pc.is_valid(batch["wait"])
-        kept = batch.filter(pc.or_(pc.is_in(batch["operation"], value_set=_DERIVED), waiting))
+        counted = pc.or_(pc.is_in(batch["operation"], value_set=_DERIVED), waiting)
+        # An agent app's spans are mostly runs, tool and LLM calls: often all of them count,
+        # and filtering would copy every column for nothing.
+        kept = batch if pc.all(counted).as_py() else batch.filter(counted)
         if not kept.num_rows:
             return None
         resources = kept["resource_id"].unique().to_pylist()

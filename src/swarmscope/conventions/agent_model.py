@@ -258,13 +258,18 @@ def derive_from_slots(
     state = found[A2A_STATE]
     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
         wait = spans.WAIT_INPUT_REQUIRED
-    if found[AG_UI_OUTCOME] == spans.AG_UI_INTERRUPT:
+    outcome = found[AG_UI_OUTCOME]
+    if outcome is not None and outcome == spans.AG_UI_INTERRUPT:
         wait = spans.WAIT_INTERRUPT
     if events and wait is None and _interrupted(events):
         wait = spans.WAIT_INTERRUPT
 
     provider = found[PROVIDER]
-    if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
+    if (
+        isinstance(provider, str)
+        and "." in provider
+        and attrs.get(vercel.AI_MODEL_PROVIDER) == provider
+    ):
         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
     return _new_fields(

@@ -1,10 +1,10 @@
 """The package's compiled modules; everything else about the build is in pyproject.toml.
 
 All are the OTLP intake's hot path, compiled where a C compiler is at hand: the span reader
-(Cython), ``span_fields`` and the agent model's mapping it calls (plain Python that Cython
-compiles as it is, about three times faster). All are optional: without a compiler the install still succeeds, ``span_fields``
-runs as Python and the server reads spans through protobuf's Python objects, several times
-slower.
+(Cython), ``span_fields``, and the agent model's mapping and the prices it calls (plain
+Python that Cython compiles as it is, about three times faster). All are optional: without a
+compiler the install still succeeds, ``span_fields`` runs as Python and the server reads
+spans through protobuf's Python objects, several times slower.
 """
 
 from setuptools import Extension, setup
@@ -27,5 +27,7 @@ setup(
             ["src/swarmscope/conventions/agent_model.py"],
             optional=True,
         ),
+        # And of every LLM call sent without a cost: its price.
+        Extension("swarmscope.prices", ["src/swarmscope/prices.py"], optional=True),
     ]
 )

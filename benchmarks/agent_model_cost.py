@@ -94,13 +94,13 @@ def openinference_request(seed: int, spans: int) -> bytes:
 
 
 def no_mapping(
-    name: str, kind: str, attrs: dict[str, Any], events: list[Any]
+    name: str, kind: str, attrs: dict[str, Any], events: list[Any], found: Any = None
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     return (None,) * len(span_fields.DERIVED_HEAD), (None,) * len(span_fields.DERIVED_TAIL)
 
 
 def earlier_mapping(
-    name: str, kind: str, attrs: dict[str, Any], events: list[Any]
+    name: str, kind: str, attrs: dict[str, Any], events: list[Any], found: Any = None
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """What the intake derived before the agent model: six columns from GenAI and
     OpenInference keys, no price (its code, kept here to compare against)."""

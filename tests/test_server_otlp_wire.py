@@ -56,13 +56,31 @@ def _value(rng: random.Random, depth: int = 0) -> AnyValue:
     return value
 
 
+# Keys the agent model reads, several of one field (the agent, the model, the tokens): which
+# value wins, an empty one or a key sent twice included, must not depend on the path.
+MODEL_KEYS = [
+    "gen_ai.agent.name",
+    "agent.name",
+    "gen_ai.request.model",
+    "llm.model_name",
+    "gen_ai.usage.input_tokens",
+    "llm.token_count.prompt",
+    "gen_ai.operation.name",
+    "openinference.span.kind",
+]
+
+
+def _key(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return rng.choice(MODEL_KEYS)
+    return rng.choice(["gen_ai.agent.name", "gen_ai.usage.input_tokens", "k", ""]) + str(
+        rng.randrange(3)
+    )
+
+
 def _attributes(rng: random.Random, depth: int = 0) -> list[KeyValue]:
     # Keys repeat now and then: the last value of a key wins on both paths.
-    keys = ["gen_ai.agent.name", "gen_ai.usage.input_tokens", "tool.name", "k", ""]
-    return [
-        KeyValue(key=rng.choice(keys) + str(rng.randrange(3)), value=_value(rng, depth))
-        for _ in range(rng.randrange(6))
-    ]
+    return [KeyValue(key=_key(rng), value=_value(rng, depth)) for _ in range(rng.randrange(8))]
 
 
 def _span(rng: random.Random) -> Span:
@@ -170,6 +188,21 @@ def test_wire_order_unknown_fields_and_merged_repeats():
     assert row[5] == "late" and rejected == 0
     assert json.loads(row[17]) == {"a": "first", "arr": [1, True], "r": "text"}
     assert len(resources) == 2  # the second ResourceSpans is empty: a resource, no spans
+
+
+def test_a_key_sent_twice_counts_with_its_last_value():
+    span = Span(trace_id=b"t" * 16, span_id=b"s" * 8, name="chat")
+    span.attributes.add(key="gen_ai.agent.name", value=AnyValue(string_value="first"))
+    span.attributes.add(key="agent.name", value=AnyValue(string_value="other"))
+    span.attributes.add(key="gen_ai.agent.name", value=AnyValue(string_value=""))
+    request = ExportTraceServiceRequest()
+    request.resource_spans.add().scope_spans.add().spans.append(span)
+
+    from_wire, from_messages = _both(request.SerializeToString())
+    assert repr(from_wire) == repr(from_messages)
+    (row,), _, _ = from_wire
+    # The first name was replaced by an empty one: the agent is the other convention's.
+    assert row[SPAN_COLUMNS.index("agent")] == "other"
 
 
 @pytest.mark.parametrize(

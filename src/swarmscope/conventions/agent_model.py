@@ -158,6 +158,9 @@ _SLOT_KEYS: dict[int, tuple[str, ...]] = {
     AG_UI_OUTCOME: (gen.AG_UI_RUN_OUTCOME,),
 }
 _SLOTS = {key: (slot, rank) for slot, keys in _SLOT_KEYS.items() for rank, key in enumerate(keys)}
+# The same, in a fixed order: the key, its slot and rank (what a reader keeps per key).
+SLOT_KEYS = tuple((key, slot, rank) for key, (slot, rank) in _SLOTS.items())
+SLOT_COUNT = len(_SLOT_KEYS)
 _NO_RANK = (99,) * len(_SLOT_KEYS)
 _new_fields = tuple.__new__
 _NOTHING = (None,) * len(_SLOT_KEYS)
@@ -190,7 +193,17 @@ def derive(
     Values are as sent (a token count may be a string or a float): the caller types them
     for its columns.
     """
-    found = read_slots(attrs)
+    return derive_from_slots(name, attrs, events, read_slots(attrs))
+
+
+def derive_from_slots(
+    name: str,
+    attrs: dict[str, Any],
+    events: list[tuple[int, str, dict[str, Any]]] | None,
+    found: list[Any],
+) -> AgentFields:
+    """``derive`` given ``read_slots(attrs)``: the compiled span reader collects the slots
+    as it reads the attributes (``SLOT_KEYS``), which spares a second walk of them."""
     operation = found[OPERATION]
     agent = found[AGENT]
     tool = found[TOOL]
@@ -245,13 +258,18 @@ def derive(
     state = found[A2A_STATE]
     if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
         wait = spans.WAIT_INPUT_REQUIRED
-    if found[AG_UI_OUTCOME] == spans.AG_UI_INTERRUPT:
+    outcome = found[AG_UI_OUTCOME]
+    if outcome is not None and outcome == spans.AG_UI_INTERRUPT:
         wait = spans.WAIT_INTERRUPT
     if events and wait is None and _interrupted(events):
         wait = spans.WAIT_INTERRUPT
 
     provider = found[PROVIDER]
-    if isinstance(provider, str) and attrs.get(vercel.AI_MODEL_PROVIDER) == provider:
+    if (
+        isinstance(provider, str)
+        and "." in provider
+        and attrs.get(vercel.AI_MODEL_PROVIDER) == provider
+    ):
         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
     # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
     return _new_fields(

@@ -20,6 +20,7 @@ from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyU
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy
 
+from swarmscope.conventions.agent_model import SLOT_COUNT, SLOT_KEYS
 from swarmscope.server.intake.span_fields import (
     check_span_times,
     derived,
@@ -216,14 +217,42 @@ cdef list array_value(Cursor cursor, int depth):
     return values
 
 
+# The keys the agent model reads (``agent_model.SLOT_KEYS``), numbered in that order: each
+# one's slot and rank there. A span's attributes fill its slots as they are read, so the
+# mapping needs no second walk over them (``agent_model.read_slots`` is that walk).
+cdef enum:
+    MAX_MODEL_KEYS = 64   # a bit each in a span's ``seen`` mask
+    MAX_MODEL_SLOTS = 32
+    NO_RANK = 1 << 20
+if len(SLOT_KEYS) > MAX_MODEL_KEYS or SLOT_COUNT > MAX_MODEL_SLOTS:
+    raise ImportError("the agent model reads more keys than the span reader can number")
+cdef int slot_of[MAX_MODEL_KEYS]
+cdef int rank_of[MAX_MODEL_KEYS]
+cdef dict model_key_number = {}
+for number, (model_key, model_slot, model_rank) in enumerate(SLOT_KEYS):
+    model_key_number[model_key] = number
+    slot_of[number] = model_slot
+    rank_of[number] = model_rank
+
+
+cdef struct Slots:
+    int ranks[MAX_MODEL_SLOTS]   # the rank of the value found so far, per slot
+    uint64_t seen                # the model's keys read so far, by number
+    bint repeated                # a key came twice: the last value is the dict's, not ours
+
+
 # Attribute keys repeat from span to span: a small cache hands back the same str object for
-# the same bytes, so a key is neither decoded nor hashed again (str caches its hash).
+# the same bytes, so a key is neither decoded nor hashed again (str caches its hash), and
+# with it the key's number among the agent model's keys (-1 for another key).
 cdef enum:
     KEY_SLOTS = 512
 cdef list recent_keys = [""] * KEY_SLOTS
+cdef int recent_numbers[KEY_SLOTS]
+for number in range(KEY_SLOTS):
+    recent_numbers[number] = -1
 
 
-cdef object key_text(Cursor* cursor, Field* field):
+cdef object key_text(Cursor* cursor, Field* field, int* number):
     cdef const unsigned char* raw = cursor.data + field.start
     cdef Py_ssize_t size = field.stop - field.start, cached_size, index
     cdef uint32_t slot = 2166136261u
@@ -234,23 +263,44 @@ cdef object key_text(Cursor* cursor, Field* field):
     cached = recent_keys[slot]
     cached_bytes = PyUnicode_AsUTF8AndSize(cached, &cached_size)
     if cached_size == size and memcmp(cached_bytes, raw, size) == 0:
+        number[0] = recent_numbers[slot]
         return cached
     decoded = text(cursor, field)
     recent_keys[slot] = decoded
+    recent_numbers[slot] = model_key_number.get(decoded, -1)
+    number[0] = recent_numbers[slot]
     return decoded
 
 
-cdef int key_value(Cursor cursor, dict into, int depth=0) except -1:
+cdef inline void fill_slot(Slots* slots, list found, int number, object value):
+    """What ``agent_model.read_slots`` does with one key: keep its value in its slot unless
+    it is empty or a more preferred key's value is there."""
+    cdef uint64_t bit = (<uint64_t>1) << number
+    cdef int at = slot_of[number], rank = rank_of[number]
+    if slots.seen & bit:
+        slots.repeated = True
+    slots.seen |= bit
+    if value is None or (type(value) is str and len(<str>value) == 0):
+        return
+    if rank < slots.ranks[at]:
+        slots.ranks[at] = rank
+        found[at] = value
+
+
+cdef int key_value(
+    Cursor cursor, dict into, int depth=0, Slots* slots=NULL, list found=None
+) except -1:
     cdef Field field
     cdef Cursor joined
     cdef object key = ""
+    cdef int number = -1
     cdef object decoded = None
     cdef object pieces = None
     cdef bytes merged
     cdef Py_ssize_t value_start = -1, value_stop = -1
     while next_field(&cursor, &field):
         if is_field(&field, 1, LENGTH):
-            key = key_text(&cursor, &field)
+            key = key_text(&cursor, &field, &number)
         elif is_field(&field, 2, LENGTH):
             if value_start < 0:
                 value_start, value_stop = field.start, field.stop
@@ -276,6 +326,8 @@ cdef int key_value(Cursor cursor, dict into, int depth=0) except -1:
         joined.end = value_stop
         decoded = any_value(joined, depth)
     into[key] = decoded
+    if slots != NULL and number >= 0:
+        fill_slot(slots, found, number, decoded)
     return 0
 
 
@@ -361,10 +413,17 @@ cdef int span(Cursor cursor, Rows into) except -1:
     cdef dict attributes = {}
     cdef list events = []
     cdef list links = []
+    cdef Slots slots
+    cdef list found = [None] * SLOT_COUNT
+    cdef int index
+    for index in range(SLOT_COUNT):
+        slots.ranks[index] = NO_RANK
+    slots.seen = 0
+    slots.repeated = False
     while next_field(&cursor, &field):
         if field.wire == LENGTH:
             if field.number == 9:
-                key_value(inside(&cursor, &field), attributes)
+                key_value(inside(&cursor, &field), attributes, 0, &slots, found)
             elif field.number == 1:
                 trace_start, trace_stop = field.start, field.stop
             elif field.number == 2:
@@ -399,7 +458,9 @@ cdef int span(Cursor cursor, Rows into) except -1:
             <const char*>cursor.data + span_start, span_stop - span_start
         )
         check_span_times(name, span_id, start_ns, end_ns)
-    head, tail = derived(name, kind_name(kind), attributes, events)
+    head, tail = derived(
+        name, kind_name(kind), attributes, events, None if slots.repeated else found
+    )
     into.rows.append(
         (
             hex_of(&cursor, trace_start, trace_stop),

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from swarmscope.conventions.agent_model import derive
+from swarmscope.conventions.agent_model import derive_from_slots, read_slots
 from swarmscope.conventions.attributes import SERVICE_NAME
 from swarmscope.conventions.spans import LLM_OPERATIONS, SPAN_KINDS
 from swarmscope.exceptions import TimeOutOfRange
@@ -77,40 +77,77 @@ _LLM_OPERATIONS = frozenset(LLM_OPERATIONS)
 
 
 def derived(
-    name: str, kind: str, attrs: dict[str, Any], events: list[tuple[int, str, dict[str, Any]]]
+    name: str,
+    kind: str,
+    attrs: dict[str, Any],
+    events: list[tuple[int, str, dict[str, Any]]],
+    found: list[Any] | None = None,
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The agent model's columns of a span (``conventions.agent_model``), typed for the
-    store: ``DERIVED_HEAD``'s values and ``DERIVED_TAIL``'s.
+    store: ``DERIVED_HEAD``'s values and ``DERIVED_TAIL``'s. ``found`` is
+    ``read_slots(attrs)`` when the reader collected it already.
 
     An LLM call that carries no cost is priced here, from its model, provider and tokens.
     """
-    fields = derive(name, kind, attrs, events)
-    operation = as_text(fields.operation)
-    model = as_text(fields.model)
-    provider = as_text(fields.provider)
-    input_tokens = as_int(fields.input_tokens)
-    output_tokens = as_int(fields.output_tokens)
-    cache_read = as_int(fields.cache_read_tokens)
-    cost = as_float(fields.cost_usd)
+    (
+        operation,
+        agent,
+        tool,
+        model,
+        input_tokens,
+        output_tokens,
+        provider,
+        cost,
+        session,
+        cache_read,
+        cache_creation,
+        reasoning,
+        handoff_from,
+        handoff_to,
+        wait,
+    ) = derive_from_slots(name, attrs, events, read_slots(attrs) if found is None else found)
+    # Most values are already of their column's type: those skip the conversion's call.
+    if operation is not None and type(operation) is not str:
+        operation = as_text(operation)
+    if model is not None and type(model) is not str:
+        model = as_text(model)
+    if provider is not None and type(provider) is not str:
+        provider = as_text(provider)
+    if input_tokens is not None and (
+        type(input_tokens) is not int or not MIN_INT <= input_tokens <= MAX_INT
+    ):
+        input_tokens = as_int(input_tokens)
+    if output_tokens is not None and (
+        type(output_tokens) is not int or not MIN_INT <= output_tokens <= MAX_INT
+    ):
+        output_tokens = as_int(output_tokens)
+    if cache_read is not None and (
+        type(cache_read) is not int or not MIN_INT <= cache_read <= MAX_INT
+    ):
+        cache_read = as_int(cache_read)
+    if cost is not None:
+        cost = cost if type(cost) is float and math.isfinite(cost) else as_float(cost)
     if cost is None and model and operation in _LLM_OPERATIONS and (input_tokens or output_tokens):
         cost = priced(model, provider, input_tokens or 0, output_tokens or 0, cache_read or 0)
     return (
         operation,
-        as_text(fields.agent),
-        as_text(fields.tool),
+        agent if agent is None or type(agent) is str else as_text(agent),
+        tool if tool is None or type(tool) is str else as_text(tool),
         model,
         input_tokens,
         output_tokens,
     ), (
         provider,
         cost,
-        as_text(fields.session),
+        session if session is None or type(session) is str else as_text(session),
         cache_read,
-        as_int(fields.cache_creation_tokens),
-        as_int(fields.reasoning_tokens),
-        as_text(fields.handoff_from),
-        as_text(fields.handoff_to),
-        fields.wait,
+        as_int(cache_creation),
+        as_int(reasoning),
+        handoff_from
+        if handoff_from is None or type(handoff_from) is str
+        else as_text(handoff_from),
+        handoff_to if handoff_to is None or type(handoff_to) is str else as_text(handoff_to),
+        wait,
     )
 
 

@@ -90,8 +90,11 @@ class SwarmscopeApi:
     def trace_tree(self, trace_id: str) -> int:
         return int(self._get(f"/api/traces/{trace_id}")["spans"])
 
-    def agent_graph(self) -> int:
-        return len(self._get("/api/agents/graph")["nodes"])
+    def agent_graph(self) -> str:
+        """The graph's size, which shows the OpenInference agents and handoffs were mapped."""
+        graph = self._get("/api/agents/graph")
+        handoffs = sum(e.get("count", 0) for e in graph["edges"] if e.get("kind") == "handoff")
+        return f"{len(graph['nodes'])} agents, {handoffs} handoffs"
 
     def agent_page(self, agent: str) -> int:
         return len(self._get(f"/api/agents/{agent}"))
@@ -363,6 +366,8 @@ def _reads(
             calls.append(("8-panel dashboard", dashboard))
     rows = reads.latest_traces(50), reads.trace_tree(trace_id)
     print(f"  {contender.name} answers {rows[0]} traces, a tree of {rows[1]} spans", flush=True)
+    if isinstance(reads, SwarmscopeApi):
+        print(f"  its agent graph: {reads.agent_graph()}", flush=True)
     for label, call in calls:
         first, median = timed(call, repeat)
         figures[f"{label}, first (ms)"] = first * 1000

@@ -135,6 +135,12 @@ def test_the_waterfall_of_a_chain_100_000_deep(server: str):
     assert sorted(trace["depth"]) == list(range(CHAIN_SPANS))
 
 
+def test_the_nested_tree_of_a_chain_too_deep_to_nest_is_refused_with_the_way_round(server: str):
+    answer = httpx.get(f"{server}/api/traces/{CHAIN_TRACE}", timeout=120)
+    assert answer.status_code == 422
+    assert f"/api/traces/{CHAIN_TRACE}/waterfall" in answer.json()["error"]
+
+
 # -- trace show --------------------------------------------------------------------------------
 
 

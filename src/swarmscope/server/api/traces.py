@@ -28,7 +28,7 @@ from swarmscope.server.store.queries.traces import (
     trace_spans,
     trace_summaries,
 )
-from swarmscope.server.waterfall import waterfall
+from swarmscope.server.waterfall import tree_order, waterfall
 
 
 def routes(context: Context) -> APIRouter:
@@ -73,6 +73,13 @@ def routes(context: Context) -> APIRouter:
         spans = await asyncio.to_thread(spans_with_messages, context.store, trace_id)
         if not spans:
             raise HTTPException(404, f"unknown trace {trace_id}")
+        depth = nesting(spans)
+        if depth > MAX_TREE_DEPTH:
+            raise HTTPException(
+                422,
+                f"trace {trace_id} nests spans {depth:,} deep, deeper than a tree answer"
+                f" can ({MAX_TREE_DEPTH}): read {TRACE_WATERFALL.format(trace_id=trace_id)}",
+            )
         return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}
 
     @router.get(TRACE_WATERFALL, summary="Every span of one trace, as waterfall columns")
@@ -93,6 +100,11 @@ def routes(context: Context) -> APIRouter:
 
     return router
 
+
+# The deepest tree ``GET /api/traces/{trace_id}`` nests: the JSON encoder refuses deeper
+# nesting (at about 126 levels of spans), and a deeper trace is a generated one, read whole
+# from the waterfall.
+MAX_TREE_DEPTH = 100
 
 # The log records that carry an LLM call's messages, in either GenAI generation.
 _MESSAGE_RECORDS = [EVENT_INFERENCE_DETAILS, EVENT_CHOICE, *MESSAGE_EVENTS]
@@ -134,6 +146,16 @@ def add_messages(spans: list[dict[str, Any]], records: list[dict[str, Any]]) -> 
         span["messages"] = messages(span["attributes"] or {}, events) or event_messages(
             per_message.get(span["span_id"], [])
         )
+
+
+def nesting(spans: list[dict[str, Any]]) -> int:
+    """How many spans deep the trace's tree goes."""
+    order = tree_order(
+        [span["span_id"] for span in spans],
+        [span["parent_span_id"] for span in spans],
+        [span["start_ns"] for span in spans],
+    )
+    return max(order.depth) + 1
 
 
 def tree(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

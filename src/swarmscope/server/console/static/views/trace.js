@@ -206,7 +206,6 @@ function bar(span, parent, totalNs, subtree, collapsed) {
       "data-kind": kind,
       tabindex: 0,
       role: "button",
-      style: { top: "0px" },
     },
     h(
       "div",
@@ -261,7 +260,10 @@ function virtualList(spans, sizes, totalNs, isSelected) {
       if (isSelected(span)) row.classList.add("selected");
       drawn.push(row);
     }
+    // The row that had the keyboard's focus is drawn anew: give the focus to its new self.
+    const focused = sizer.contains(document.activeElement) && document.activeElement.closest(".wf-row")?.dataset.spanId;
     sizer.replaceChildren(...drawn);
+    if (focused) sizer.querySelector(`[data-span-id="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
   };
   const redraw = () => {
     if (!pending) {
@@ -286,13 +288,16 @@ function virtualList(spans, sizes, totalNs, isSelected) {
       list.scrollTop = 0;
       refold();
     },
-    /** Unfold the span's ancestors and scroll it into the middle of the view. */
+    /** Unfold the span's ancestors and, unless it is in view, scroll it to the middle. */
     reveal(span) {
       let unfolded = false;
       for (let row = span.parent; row >= 0; row = spans[row].parent) unfolded = collapsed.delete(row) || unfolded;
       if (unfolded) listRows();
       const at = rows.indexOf(span.row);
-      if (at >= 0) list.scrollTop = at * ROW_HEIGHT - list.clientHeight / 2;
+      const top = at * ROW_HEIGHT;
+      if (at >= 0 && (top < list.scrollTop || top + ROW_HEIGHT > list.scrollTop + list.clientHeight)) {
+        list.scrollTop = top - list.clientHeight / 2;
+      }
       draw();
     },
   };

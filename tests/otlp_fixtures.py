@@ -58,6 +58,20 @@ def load(convention: str, now_ns: int | None = None) -> list[tuple[str, bytes]]:
     return [(signal, request.SerializeToString()) for signal, request in requests]
 
 
+def post(url: str, convention: str) -> None:
+    """Send a recorded convention to the server at ``url`` over OTLP/HTTP, times moved to now."""
+    import httpx
+
+    for signal, body in load(convention):
+        answer = httpx.post(
+            f"{url}/v1/{signal}",
+            content=body,
+            headers={"content-type": "application/x-protobuf"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+
+
 def time_fields(request: Any) -> Iterator[tuple[int, Any]]:
     """(value, setter) for every non-zero time field of an export request (zero means unset
     in OTLP and must stay zero)."""

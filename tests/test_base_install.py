@@ -26,7 +26,6 @@ EXTRA_MODULES = (
     "pyarrow",
     "fastapi",
     "uvicorn",
-    "plotly",
     "httpx",
     "rich",
     "typer",

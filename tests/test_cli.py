@@ -127,7 +127,7 @@ except SystemExit as exit:
 with open(out, "w") as f:
     json.dump({"code": code, "modules": sorted(sys.modules)}, f)
 """
-SERVER_PACKAGES = {"duckdb", "pyarrow", "fastapi", "uvicorn", "plotly", "httpx", "yaml"}
+SERVER_PACKAGES = {"duckdb", "pyarrow", "fastapi", "uvicorn", "httpx", "yaml"}
 
 
 def imported_by(tmp_path, *args: str) -> set[str]:

@@ -176,12 +176,23 @@ def test_replay_failed_lists_every_run_the_demo_counted_as_failed(world: World):
     assert human.returncode == 0 and f"{world.runs_failed} failed runs" in human.stdout
 
 
-def test_traces_list_failed(world: World):
-    failing = {s["trace_id"] for s in world.spans if s["status"] == "error"}
+def test_traces_list_failed_are_the_failed_runs_and_recovered_the_rest(world: World):
+    with_errors = {s["trace_id"] for s in world.spans if s["status"] == "error"}
     listing = as_json("traces", "list", "--failed", "--limit", "1000", "--server", world.server)
-    assert {t["trace_id"] for t in listing["traces"]} == failing
+    assert {t["trace_id"] for t in listing["traces"]} == world.failed_runs()
+    assert {t["outcome"] for t in listing["traces"]} == {"failed"}
+    # The outage's errors that retries or fallbacks got over: not failed runs.
+    got_over = as_json("traces", "list", "--recovered", "--limit", "1000", "--server", world.server)
+    assert {t["trace_id"] for t in got_over["traces"]} == with_errors - world.failed_runs()
+    assert got_over["traces"], "the outage should leave some runs that recovered"
     scout = as_json("traces", "list", "--agent", SCOUT, "--limit", "1000", "--server", world.server)
     assert scout["count"] == len({s["trace_id"] for s in world.runs_of(SCOUT)})
+
+
+def test_the_demo_logs_no_line_per_http_request(world: World):
+    # httpx's "HTTP Request: GET .../api/approvals" for every poll the simulated people send.
+    loggers = Counter(json.loads(r["attributes"] or "{}").get("logger") for r in world.logs)
+    assert loggers["httpx"] == 0 and loggers["swarmscope"] > 0, loggers
 
 
 def test_trace_show_has_the_tree_errors_and_logs_of_a_failed_run(world: World):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -169,6 +170,42 @@ def test_otlp_http_protobuf_to_a_loopback_collector(collector, clean):
     assert metric(rt, "telemetry_exported_total", signal="logs") == len(records)
     assert dropped(rt, "traces") == 0
     assert dropped(rt, "logs") == 0
+
+
+def exported_records(collector: Collector) -> list[dict[str, object]]:
+    """Every exported log record: its body and attributes as plain values."""
+    return [
+        {"body": any_value(record.body), **{a.key: any_value(a.value) for a in record.attributes}}
+        for request in collector.bodies("/v1/logs")
+        for resource_logs in ExportLogsServiceRequest.FromString(request.body).resource_logs
+        for scope_logs in resource_logs.scope_logs
+        for record in scope_logs.log_records
+    ]
+
+
+def test_the_sdks_own_export_requests_are_not_exported_as_app_logs(collector, clean):
+    # At debug, urllib3 logs each request the SDK sends (``"POST /v1/metrics HTTP/1.1" 200``);
+    # those records, made while exporting, are the SDK's own traffic, not the app's.
+    ss.init(
+        namespace=NAMESPACE,
+        otlp_endpoint=collector.endpoint,
+        log_stream="none",
+        log_level="debug",
+        export_interval_seconds=0.05,
+        metrics_export_interval_seconds=0.05,
+    )
+    logging.getLogger("billing").debug("invoice %s sent", "I-1")
+    deadline = time.monotonic() + 30
+    while len(collector.bodies("/v1/metrics")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(collector.bodies("/v1/metrics")) >= 3, "the metrics were not pushed"
+    ss.shutdown()
+    records = exported_records(collector)
+    billing = [record["body"] for record in records if record.get("logger") == "billing"]
+    assert billing == ["invoice I-1 sent"]
+    exports = [record for record in records if "/v1/" in str(record)]
+    assert exports == []
+    assert {record.get("logger") for record in records} <= {"billing", "swarmscope"}
 
 
 def test_per_signal_endpoints_are_used_as_is(collector, clean, monkeypatch):

@@ -25,7 +25,7 @@ import swarmscope
 SRC = Path(swarmscope.__file__).parent
 # Never loaded by `import swarmscope`. rich among them: structlog imports it when it is
 # installed (structlog.dev, for its exception formatter), but the root imports no structlog.
-HEAVY = ("duckdb", "pyarrow", "fastapi", "uvicorn", "plotly", "httpx", "rich", "typer")
+HEAVY = ("duckdb", "pyarrow", "fastapi", "uvicorn", "httpx", "rich", "typer")
 # The frameworks: each loaded by its own ss.instrument_<framework>() call, never before.
 FRAMEWORKS = ("agents", "openai", "anthropic", "wrapt")
 # Nor these, until used: the price table on the first price, the HTTP stack of the metric

@@ -342,6 +342,8 @@ def test_a_rule_that_cannot_be_computed_is_reported_and_the_others_go_on(tmp_pat
             "name": "QueueDeep",
             "severity": "warning",
             "expr": "max by (agent_type) (t_agent_queue_depth) > 5",
+            # What the console links to the Metrics view.
+            "metrics": [{"name": "t_agent_queue_depth", "match": ""}],
             "state": "firing",
             "labels": {
                 "agent_type": "scout",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from loopback import serve
 from swarmscope.server.app import create_app
-from swarmscope.server.console import plotly_path
+from swarmscope.server.console import STATIC
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
 
@@ -46,10 +47,10 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "console"
 AGENTS = ("zoho_data_scout", "memory_analyst", "recommendation_author")
 KEY = "console-test-key"
-# How long a dashboard may take to draw its first chart. Plotly's script is megabytes to
-# parse before anything is drawn: seconds on a loaded machine, past expect()'s default 5 s.
-# The waits end as soon as the charts are there; this only bounds them.
-PLOTLY_DRAWN_MS = 30_000
+# How long a dashboard may take to draw its first chart: its data is computed first, which
+# takes seconds on a loaded machine, past expect()'s default 5 s. The waits end as soon as
+# the charts are there; this only bounds them.
+CHART_DRAWN_MS = 30_000
 # Chromium refuses what the policy forbids; this makes each refusal a console error.
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -276,12 +277,12 @@ def test_overview_approvals_and_alerts_show_what_the_api_says(console: Watched, 
     console.assert_clean()
 
 
-def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str):
+def test_a_dashboard_draws_its_panels_with_uplot(console: Watched, server: str):
     listing = httpx.get(f"{server}/api/dashboards").json()
     page = console.page
     page.goto("/#/dashboards")
     expect(page.locator("table.grid tbody tr")).to_have_count(len(listing))
-    assert not [url for url in console.urls if "plotly" in url], "only dashboards load Plotly"
+    assert not [url for url in console.urls if "uplot" in url.lower()], "only charts load uPlot"
     console.shot("dashboards")
 
     def computed(answer: Any) -> bool:
@@ -292,8 +293,12 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
     dashboard = sent.value.json()
     panels = page.locator(".panels > .panel")
     expect(panels).to_have_count(len(dashboard["panels"]))
-    expect(page.locator(".panel .main-svg").first).to_be_visible(timeout=PLOTLY_DRAWN_MS)
-    drawn = 0
+    expect(page.locator(".panel canvas").first).to_be_visible(timeout=CHART_DRAWN_MS)
+    # The demo's few seconds of data fill the charts: the range shown is fitted to them (at
+    # least 5 minutes), not the last hour read, until the user picks one.
+    expect(page.locator(".segmented .fitted")).to_have_text("5m")
+    expect(page.locator(".segmented a.on")).to_have_count(0)
+    drawn = zeros = 0
     for index, panel in enumerate(dashboard["panels"]):
         shown = panels.nth(index)
         expect(shown.locator("h3")).to_contain_text(panel["title"])
@@ -302,28 +307,130 @@ def test_a_dashboard_draws_its_panels_with_plotly(console: Watched, server: str)
         expect(shown.locator("h3 .source")).to_have_text(said)
         with_points = [series for series in panel["series"] if series["points"]]
         if panel["kind"] == "timeseries" and with_points:
-            # Plotly draws one trace group per series, inside its own SVG.
-            lines = shown.locator(".main-svg g.trace.scatter")
-            expect(lines).to_have_count(len(panel["series"]), timeout=PLOTLY_DRAWN_MS)
-            # Each series with data is visible: a line, or dots while it has too few points
-            # (as many marks as series with data, at least: the last of them is there).
-            marks = lines.locator("path.js-line, path.point")
-            expect(marks.nth(len(with_points) - 1)).to_be_attached(timeout=PLOTLY_DRAWN_MS)
+            expect(shown.locator("canvas").first).to_be_visible(timeout=CHART_DRAWN_MS)
+            # Every series is in the legend (after the time row), however many there are.
+            names = shown.locator(".u-legend tr.u-series th .u-label")
+            expect(names).to_have_count(len(panel["series"]) + 1)
+            assert names.all_text_contents()[1:] == [one["label"] for one in panel["series"]]
+            values = shown.locator(".u-legend tr.u-series td.u-value")
+            for at, one in enumerate(panel["series"]):
+                if one["points"] and one["points"][-1][1] == 0:
+                    # A series at zero says 0 (in its unit), never that there is no data.
+                    expect(values.nth(at + 1)).to_have_text(re.compile(r"^0( |%|$)"))
+                    zeros += 1
             drawn += 1
         elif not with_points:
             expect(shown).to_contain_text("No data in this range.")
+        elif panel["kind"] in ("stat", "gauge") and panel["unit"] == "short":
+            # Counts are whole or to three significant digits: 1,286 or 53.3, not 1,286.21.
+            text = shown.locator(".big").first.inner_text()
+            assert re.fullmatch(r"-?\d{1,3}(,\d{3})*|-?\d{1,2}\.\d{1,2}|-?0\.\d+", text), text
     assert drawn >= 3, "the demo's metrics fill several charts"
-    [plotly] = [url for url in console.urls if "plotly" in url and url.endswith(".min.js")]
-    assert urlsplit(plotly).path.startswith("/static/vendor/plotly-")
+    assert zeros >= 1, "the demo has a series at zero (an agent without errors)"
+    [script] = [url for url in console.urls if url.endswith("/vendor/uplot/uPlot.iife.min.js")]
 
-    # A shorter range asks the server for it and redraws, with Plotly already loaded.
+    # A shorter range asks the server for it and redraws, with uPlot already loaded.
     with page.expect_response(computed) as sent:
         page.click(".segmented a:text-is('15m')")
     assert dict(parse_qsl(urlsplit(sent.value.url).query)) == {"start": "15m"}
     expect(page).to_have_url(f"{server}/#/dashboards/multi-agent-orchestration?range=15m")
-    expect(page.locator(".panel .main-svg").first).to_be_visible(timeout=PLOTLY_DRAWN_MS)
-    assert len([url for url in console.urls if url == plotly]) == 1
+    expect(page.locator(".segmented a.on")).to_have_text("15m")
+    expect(page.locator(".segmented .fitted")).to_be_hidden()
+    expect(page.locator(".panel canvas").first).to_be_visible(timeout=CHART_DRAWN_MS)
+    assert len([url for url in console.urls if url == script]) == 1
     console.shot("dashboard")
+    console.assert_clean()
+
+
+def test_a_quantile_known_only_as_a_bucket_bound_is_said_as_that_bound(console: Watched):
+    """The API marks a bucket quantile that is only a bound (``bound`` on a single value,
+    ``bounds`` on a series' points); the panel says "≤ 5 s", not the interpolated figure."""
+    now = time.time()
+    stat = {"label": "p95", "labels": {}, "points": [[now, 2.5]], "value": 2.5}
+    answer = {
+        "id": "bounded",
+        "title": "Bounded",
+        "start": now - 3600,
+        "end": now,
+        "step": 30,
+        "panels": [
+            {
+                "kind": "stat",
+                "unit": "s",
+                "title": "Latency P95",
+                "value": 2.5,
+                "bound": {"op": "le", "value": 5},
+                "series": [{**stat, "bound": {"op": "le", "value": 5}}],
+            },
+            {
+                "kind": "timeseries",
+                "unit": "s",
+                "title": "Latency P95 over time",
+                "series": [
+                    {
+                        "label": "p95",
+                        "labels": {},
+                        "points": [[now - 60, 0.2], [now - 30, 2.5]],
+                        "approximate": True,
+                        "bounds": [[now - 30, "le", 5]],
+                    }
+                ],
+            },
+        ],
+    }
+    page = console.page
+    page.route("**/api/dashboards/bounded?*", lambda route: route.fulfill(json=answer))
+    page.goto("/#/dashboards/bounded?range=1h")
+    panels = page.locator(".panels > .panel")
+    expect(panels.nth(0).locator(".big")).to_have_text("\u2264 5 s")
+    # The legend gives the latest point, the bounded one; an exact point is said as it is.
+    legend = panels.nth(1).locator(".u-legend tr.u-series td.u-value")
+    expect(legend.nth(1)).to_have_text("\u2264 5 s", timeout=CHART_DRAWN_MS)
+    console.assert_clean()
+
+
+UNIT_CASES = {
+    (1286.21, "short"): "1,286",
+    (1286, ""): "1,286",
+    (53.333, "short"): "53.3",
+    (0, "short"): "0",
+    (2_500_000, "short"): "2.5 M",
+    (0.0123456, "reqps"): "0.0123 req/s",
+    (12.345, "ops"): "12.3 /s",
+    (0, "ops"): "0 /s",
+    (0.000123, "s"): "123 µs",
+    (0.25, "s"): "250 ms",
+    (4.9479, "s"): "4.95 s",
+    (95, "ms"): "95 ms",
+    (1536, "bytes"): "1.5 KiB",
+    (0, "percentunit"): "0%",
+    (0.98046, "percentunit"): "98%",
+    (None, "short"): "\u2013",  # an en dash: no value
+}
+
+
+def test_figures_are_said_in_their_unit(console: Watched):
+    """What the panels' numbers look like, unit by unit, from the console's own formatter."""
+    console.page.goto("/#/dashboards")
+    expect(console.page.locator("table.grid tbody tr").first).to_be_visible()
+    said = console.page.evaluate(
+        """async (cases) => {
+          const script = document.querySelector('script[src$="/app.js"]').src;
+          const units = await import(new URL("views/units.js", script));
+          return {
+            values: cases.map(([value, unit]) => units.formatValue(value, unit)),
+            // A quantile the server could only bound (in the lowest or the +Inf bucket).
+            bounded: [
+              units.formatBounded(2.5, "s", { op: "le", value: 5 }),
+              units.formatBounded(12, "s", { op: "ge", value: 10 }),
+              units.formatBounded(2.5, "s", null),
+            ],
+          };
+        }""",
+        [list(case) for case in UNIT_CASES],
+    )
+    assert dict(zip(UNIT_CASES, said["values"], strict=True)) == UNIT_CASES
+    assert said["bounded"] == ["\u2264 5 s", "\u2265 10 s", "2.5 s"]
     console.assert_clean()
 
 
@@ -347,7 +454,8 @@ def test_a_namespace_without_metrics_is_a_banner_and_the_selector_offers_the_sto
         with page.expect_response(lambda answer: "/api/dashboards/" in answer.url) as sent:
             selector.select_option("swarmscope")
         assert dict(parse_qsl(urlsplit(sent.value.url).query))["namespace"] == "swarmscope"
-        expect(page).to_have_url(f"{url}/#/dashboards/cache-database?range=1h&namespace=swarmscope")
+        # No range was picked, so none is put in the URL: it stays fitted to the data.
+        expect(page).to_have_url(f"{url}/#/dashboards/cache-database?namespace=swarmscope")
         expect(page.locator(".namespace-notice")).to_be_hidden()
         expect(page.locator("select.namespace")).to_have_value("swarmscope")
         watched.shot("dashboard-namespace")
@@ -400,13 +508,14 @@ def test_static_files_are_compressed_and_cached_and_nothing_else_is_shadowed(ser
     assert app.headers["content-type"].startswith("text/javascript")
     assert "immutable" in app.headers["cache-control"]
 
-    plotly_url = page.text.split('name="swarmscope-plotly" content="')[1].split('"')[0]
-    with httpx.stream("GET", f"{server}{plotly_url}", headers={"accept-encoding": "gzip"}) as raw:
+    # uPlot, vendored, is one of those files: served as committed, gzipped and cached.
+    chart = f"{script.rsplit('/', 1)[0]}/vendor/uplot/uPlot.iife.min.js"
+    with httpx.stream("GET", f"{server}{chart}", headers={"accept-encoding": "gzip"}) as raw:
         compressed = b"".join(raw.iter_raw())
         assert raw.headers["content-encoding"] == "gzip"
         assert "immutable" in raw.headers["cache-control"]
-    assert gzip.decompress(compressed) == plotly_path().read_bytes()
-    assert len(compressed) < plotly_path().stat().st_size / 3
+    vendored = (STATIC / "vendor" / "uplot" / "uPlot.iife.min.js").read_bytes()
+    assert gzip.decompress(compressed) == vendored
 
     missing = httpx.get(f"{server}{script.rsplit('/', 1)[0]}/nope.js")
     assert missing.status_code == 404 and missing.json()["status"] == 404
@@ -577,3 +686,17 @@ def test_an_exception_event_shows_its_type_message_and_stack(console: Watched, s
     expect(page.locator(".wf-event.error")).to_have_count(1)
     assert "[object" not in page.locator("body").inner_text()
     console.assert_clean()
+
+
+def test_the_demos_orchestration_p95_reads_as_its_bucket_bound(console: Watched, server: str):
+    """The demo's orchestrations take well under the histogram's lowest bucket (5 s): the
+    server marks its p95 as only a bound, and the stat says "≤ 5 s", not 4.75 s."""
+    path = "/api/dashboards/multi-agent-orchestration"
+    answer = httpx.get(f"{server}{path}", timeout=60).json()
+    bounded = [(index, panel) for index, panel in enumerate(answer["panels"]) if panel.get("bound")]
+    assert bounded, "the demo's orchestration p95 is only a bound"
+    console.page.goto("/#/dashboards/multi-agent-orchestration")
+    for index, panel in bounded:
+        sign = "≤" if panel["bound"]["op"] == "le" else "≥"
+        big = console.page.locator(".panels > .panel").nth(index).locator(".big")
+        expect(big).to_have_text(f"{sign} {panel['bound']['value']:g} s")

@@ -133,18 +133,19 @@ def test_clients_that_hang_up_mid_request_or_mid_response_leave_no_traceback(
                 * 100
             )
 
-        # Mid-response: Plotly's script is megabytes; the client reads its first bytes only.
+        # Mid-response: Swagger UI's script is megabytes; the client reads its first bytes only.
         with _connect(url) as client:
-            client.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            client.sendall(b"GET /api/docs HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
             page = b""
             for _ in range(1000):
                 chunk = client.recv(65536)
                 if not chunk:
                     break
                 page += chunk
-            plotly_url = page.split(b'name="swarmscope-plotly" content="')[1].split(b'"')[0]
+            script = page.split(b'<script src="')[1].split(b'"')[0]
+            assert script.endswith(b"swagger-ui-bundle.js")
         with _connect(url) as client:
-            client.sendall(b"GET " + plotly_url + b" HTTP/1.1\r\nHost: test\r\n\r\n")
+            client.sendall(b"GET " + script + b" HTTP/1.1\r\nHost: test\r\n\r\n")
             assert client.recv(1024).startswith(b"HTTP/1.1 200 ")
 
         # The server goes on answering; stopping it waits for every request it took.

@@ -19,7 +19,7 @@ from loopback import serve
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
-from test_server_console import PLOTLY_DRAWN_MS, browser, watch
+from test_server_console import CHART_DRAWN_MS, browser, watch
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the console's other tests
 
@@ -77,8 +77,16 @@ def test_pick_a_metric_group_it_by_a_label_and_see_its_series(browser: Browser, 
             '{route="/a"}',
             '{route="/b"}',
         ]
-        charted = page.locator(".metric-detail .chart .scatterlayer .trace")
-        expect(charted).to_have_count(2, timeout=PLOTLY_DRAWN_MS)
+        # Drawn, with a legend naming both series (after the time row) and their rates.
+        chart = page.locator(".metric-detail .chart")
+        expect(chart.locator("canvas").first).to_be_visible(timeout=CHART_DRAWN_MS)
+        legend = chart.locator(".u-legend tr.u-series")
+        expect(legend).to_have_count(3)
+        assert legend.locator("th .u-label").all_text_contents()[1:] == [
+            '{route="/a"}',
+            '{route="/b"}',
+        ]
+        expect(legend.nth(1).locator("td.u-value")).to_have_text(re.compile(r" /s$"))
         expect(page.locator(".metric-detail .promql")).to_have_text(
             "sum by (route) (rate(http_requests_total[5m]))"
         )

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, expect
 
 from loopback import serve
-from otlp_fixtures import load
+from otlp_fixtures import post
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
@@ -31,14 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = Store(tmp_path_factory.mktemp("sessions-console") / "store.duckdb")
     try:
         with serve(create_app(store, ServerSettings(api_key=None))) as url:
-            for signal, body in load("openinference_langgraph"):
-                answer = httpx.post(
-                    f"{url}/v1/{signal}",
-                    content=body,
-                    headers={"content-type": "application/x-protobuf"},
-                    timeout=30,
-                )
-                assert answer.status_code == 200, answer.text
+            post(url, "openinference_langgraph")
             yield url
     finally:
         store.close()

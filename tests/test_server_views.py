@@ -308,6 +308,8 @@ def test_overview_numbers(scenario: Scenario):
         "calls": 2,
         "input_tokens": 200,
         "output_tokens": 40,
+        # gpt-4o's price: 200 tokens in at $2.50 and 40 out at $10 per million.
+        "cost_usd": 0.0009,
         "calls_by_model": {"gpt-4o": 2},
     }
     assert overview["approvals_pending"] == 1

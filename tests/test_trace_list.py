@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.traces import FIRST_WINDOW_NS, trace_summaries
+from swarmscope.server.store.queries.traces import FIRST_WINDOW_NS, TraceFilters, trace_summaries
 from swarmscope.server.store.rows import SpanRow
 
 MINUTE = 60 * 10**9
@@ -67,7 +67,7 @@ def test_since_leaves_out_a_trace_that_began_before_it(store: Store):
     store.add("spans", [span(n, 0, NOW - n * MINUTE) for n in range(1, 30)])
     store.add("spans", [span(99, 0, NOW - 20 * MINUTE), span(99, 1, NOW, parent=0)])
     since = NOW - 10 * MINUTE
-    assert ids(trace_summaries(store, since_ns=since, limit=50)) == list(range(1, 11))
+    assert ids(trace_summaries(store, TraceFilters(since_ns=since), limit=50)) == list(range(1, 11))
 
 
 def test_a_filter_that_few_traces_pass_is_answered_from_every_span(store: Store):
@@ -75,9 +75,10 @@ def test_a_filter_that_few_traces_pass_is_answered_from_every_span(store: Store)
     spans[2000] = dataclasses.replace(spans[2000], status="error")
     spans[5] = dataclasses.replace(spans[5], status="error")
     store.add("spans", spans)
-    assert ids(trace_summaries(store, status="error")) == [5, 2000]
-    assert ids(trace_summaries(store, status="error", until_ns=NOW - 6 * MINUTE)) == [2000]
-    assert trace_summaries(store, service="nobody") == []
+    assert ids(trace_summaries(store, TraceFilters(status="error"))) == [5, 2000]
+    before = TraceFilters(status="error", until_ns=NOW - 6 * MINUTE)
+    assert ids(trace_summaries(store, before)) == [2000]
+    assert trace_summaries(store, TraceFilters(service="nobody")) == []
 
 
 def test_an_empty_store_lists_nothing(store: Store):

@@ -22,7 +22,6 @@ SERVER_MODULES = (
     "uvicorn",
     "duckdb",
     "pyarrow",
-    "plotly",
 )
 INSTALL_HINT = "pip install 'swarmscope[server]'"
 

@@ -15,6 +15,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from swarmscope.definitions import durations
 from swarmscope.exceptions import BadParameter
@@ -34,6 +35,22 @@ REQUEST = "/api/requests/{trace_id}"
 SESSIONS = "/api/sessions"
 SESSION = "/api/sessions/{session:path}"
 WAITS = "/api/waits"
+
+# -- how a trace's run ended ---------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    """How a trace's run ended, as the trace list and one trace say it.
+
+    A span that failed and was retried does not fail the run: only its root (or its run at
+    the top, an orchestration or an agent run) ending in error does.
+    """
+
+    FAILED = "failed"  # the root, or the run at the top, ended in error
+    RECOVERED = "recovered"  # some span ended in error, the run did not
+    INTERRUPTED = "interrupted"  # the run stopped to wait for a person (an interrupt)
+    OK = "ok"  # no span ended in error
+
 
 # -- times -------------------------------------------------------------------------------------
 # Times are signed 64-bit nanoseconds wherever they go (the store's BIGINT columns, the SQL

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from account_manager.world import (
+    DEMO_TIME_SCALE,
     FAULTS,
     FRAMEWORKS,
     HAND_WRITTEN,
@@ -48,6 +49,16 @@ def demo(
             "reported by ss.instrument_langgraph)."
         ),
     ] = HAND_WRITTEN,
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            help="The embedded server's alert windows and `for` durations are this many times"
+            " shorter than in production, so a demo of minutes fires alerts (1: production"
+            " length). Exported stacks are not affected.",
+            min=1.0,
+            max=1000.0,
+        ),
+    ] = DEMO_TIME_SCALE,
     approvers: Annotated[
         bool,
         typer.Option(
@@ -76,6 +87,16 @@ def demo(
         raise typer.BadParameter(str(error), param_hint=hint) from None
     config = DemoConfig(seed=seed, faults=fault_set, approval_timeout=approval_timeout)
     options = DemoOptions(
-        duration, rate, port, namespace, log_dir, config, server_port, data, framework, approvers
+        duration,
+        rate,
+        port,
+        namespace,
+        log_dir,
+        config,
+        server_port,
+        data,
+        framework,
+        approvers,
+        time_scale,
     )
     raise typer.Exit(run_demo(options))

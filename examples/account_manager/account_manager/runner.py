@@ -9,6 +9,7 @@ In a terminal it is a Rich table; elsewhere (CI, a pipe) a line every few second
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -27,9 +28,10 @@ import swarmscope as ss
 from account_manager import load
 from account_manager.api import build_services, create_app
 from account_manager.catalog import CATALOG
+from account_manager.integrations import CRM
 from account_manager.serving import listen, start_server
 from account_manager.webui import WebUi
-from account_manager.world import HAND_WRITTEN, DemoConfig
+from account_manager.world import DEMO_TIME_SCALE, HAND_WRITTEN, DemoConfig
 from swarmscope.config import Settings
 from swarmscope.server.run import READY
 
@@ -51,6 +53,8 @@ class DemoOptions:
     framework: str = HAND_WRITTEN
     # Simulated approvers answer pending approvals; without them a person does (the web UI).
     approvers: bool = True
+    # The embedded server's alert windows and `for` durations are this many times shorter.
+    time_scale: float = DEMO_TIME_SCALE
 
 
 def total(family: str, **labels: str) -> float:
@@ -67,7 +71,37 @@ def total(family: str, **labels: str) -> float:
     return value
 
 
-def snapshot() -> dict[str, float]:
+def breaker_states(integration: str) -> list[int]:
+    """The state of each of ``integration``'s circuit breakers in this process (the
+    ``circuit_breaker_state`` gauge: 0 closed, 1 open, 2 half-open)."""
+    rt = ss.current()
+    name = rt.metrics["circuit_breaker_state"].spec.full_name(rt.metrics.namespace)
+    return [
+        int(sample.value)
+        for metric in rt.metrics.registry.collect()
+        for sample in metric.samples
+        if sample.name == name and sample.labels.get("integration_name") == integration
+    ]
+
+
+def breaker_summary(states: list[int]) -> str:
+    """Breakers' states in words, the one that needs attention first: "open (1 of 1)",
+    "open (1 of 2), closed (1 of 2)"; "no calls yet" before any breaker reported."""
+    if not states:
+        return "no calls yet"
+    shown = []
+    for state in (ss.BreakerState.OPEN, ss.BreakerState.HALF_OPEN, ss.BreakerState.CLOSED):
+        found = states.count(state)
+        if found:
+            word = state.name.lower().replace("_", "-")
+            shown.append(f"{word} ({found} of {len(states)})")
+    return ", ".join(shown)
+
+
+Figures = dict[str, float | str]
+
+
+def snapshot() -> Figures:
     finished = total("orchestration_requests_total")
     return {
         "runs finished": finished,
@@ -79,18 +113,31 @@ def snapshot() -> dict[str, float]:
         "approvals pending": total("hitl_approvals_pending"),
         "approvals timed out": total("hitl_approval_timeouts_total"),
         "errors": total("errors_total"),
-        "CRM breaker (0 closed, 1 open)": total("circuit_breaker_state"),
+        "CRM breaker": breaker_summary(breaker_states(CRM)),
     }
 
 
-def _table(figures: dict[str, float], elapsed: float, urls: dict[str, str]) -> Table:
+def shown(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def status_line(figures: Figures) -> str:
+    """The figures on one line: "runs finished 12 · ... · CRM breaker: open (1 of 1)"."""
+    return " · ".join(
+        f"{key}: {value}" if isinstance(value, str) else f"{key} {value:g}"
+        for key, value in figures.items()
+    )
+
+
+def _table(figures: Figures, elapsed: float, urls: dict[str, str]) -> Table:
     table = Table(title=f"swarmscope demo · {elapsed:.0f}s")
     table.add_column("signal")
     table.add_column("value", justify="right")
-    rate = figures["runs finished"] / elapsed if elapsed else 0.0
+    finished = float(figures["runs finished"])
+    rate = finished / elapsed if elapsed else 0.0
     table.add_row("runs per second", f"{rate:.2f}")
     for key, value in figures.items():
-        table.add_row(key, f"{value:g}")
+        table.add_row(key, shown(value))
     for name, url in urls.items():
         table.add_row(name, url)
     return table
@@ -150,6 +197,8 @@ def start_embedded_server(
         options.namespace,
         "--cors-origins",
         ui_origin,
+        "--alert-time-scale",
+        repr(1 / options.time_scale),
     ]
     log = (options.log_dir / "server.log").open("a")
     process = subprocess.Popen(
@@ -184,7 +233,7 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 async def _serve(
     options: DemoOptions, console: Console, server_url: str | None, listener: socket.socket
-) -> dict[str, float]:
+) -> Figures:
     services = build_services(
         options.config, str(options.log_dir / "memory.sqlite3"), options.framework
     )
@@ -268,10 +317,8 @@ async def _watch(
         if time.monotonic() >= next_line:
             figures = snapshot()
             elapsed = time.monotonic() - started
-            console.print(
-                f"[{elapsed:5.1f}s] runs per second {figures['runs finished'] / elapsed:.2f} · "
-                + " · ".join(f"{key} {value:g}" for key, value in figures.items())
-            )
+            rate = float(figures["runs finished"]) / elapsed
+            console.print(f"[{elapsed:5.1f}s] runs per second {rate:.2f} · {status_line(figures)}")
             next_line += 5.0
         await asyncio.sleep(0.2)
 
@@ -320,6 +367,11 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
             if key:
                 os.environ["OTEL_EXPORTER_OTLP_HEADERS"] = f"authorization=Bearer {key}"
             console.print(f"{'console':10s} {server_url}/")
+            if options.time_scale != 1:
+                console.print(
+                    f"{'alerts':10s} windows and `for` scaled 1/{options.time_scale:g}"
+                    " for the demo (--time-scale)"
+                )
         compliance, options.config.compliance_url = start_compliance(options)
         children.append(compliance)
     except RuntimeError as error:
@@ -333,6 +385,10 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         log_stream="none",
         log_file=str(options.log_dir / "demo.log"),
     )
+    # httpx logs each request it sends at INFO. The simulated people and the agents' A2A
+    # calls send several a second (an approver polls for pending approvals): the logs would
+    # be mostly those lines. The requests are in the traces already, as the server's spans.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         figures = asyncio.run(_serve(options, console, server_url, listener))
     except KeyboardInterrupt:
@@ -342,7 +398,7 @@ def _run(options: DemoOptions, console: Console, children: list[subprocess.Popen
         return 1
     finally:  # closing the loop reset SIGTERM to its default; keep it as Ctrl-C till the end
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-    console.print("final " + " · ".join(f"{key} {value:g}" for key, value in figures.items()))
+    console.print(f"final {status_line(figures)}")
     console.print(f"JSON logs with trace ids: {options.log_dir}")
     if server_url is not None:
         console.print(

@@ -23,6 +23,11 @@ FAULTS = (
 HAND_WRITTEN, LANGGRAPH = "hand-written", "langgraph"
 FRAMEWORKS = (HAND_WRITTEN, LANGGRAPH)
 
+# The embedded server's alert rules run this many times faster than in production: a
+# five-minute window or `for` is five seconds, so a CRM outage of a few seconds fires
+# alerts within a minute of a demo's start.
+DEMO_TIME_SCALE = 60.0
+
 
 class FaultError(ValueError):
     """An unknown fault name; the message lists the known ones."""

@@ -713,6 +713,10 @@ export const METRICS = {
     ],
     "group": "workflow",
     "buckets": [
+      0.005,
+      0.01,
+      0.025,
+      0.05,
       0.1,
       0.5,
       1,
@@ -812,6 +816,10 @@ export const METRICS = {
     ],
     "group": "llm",
     "buckets": [
+      0.005,
+      0.01,
+      0.025,
+      0.05,
       0.1,
       0.25,
       0.5,

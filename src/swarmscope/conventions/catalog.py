@@ -77,8 +77,12 @@ def _m(
     return MetricSpec(name, kind, help, labels, buckets, group, multiprocess_mode)
 
 
+# Duration buckets start at 5 ms: a quantile read from buckets is only known to within the
+# bucket it falls in, and durations under the lowest bound read as "at most that bound".
+# Families whose buckets are a published contract keep them (the server computes the quantiles
+# of the families it derives from spans from the spans' own durations).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-LLM_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
+LLM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
 SIZE_BUCKETS = (100, 1000, 10000, 100000, 1000000)
 # prometheus-client's default buckets: what a histogram declared without buckets gets.
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
@@ -491,7 +495,7 @@ METRICS: tuple[MetricSpec, ...] = (
         "histogram",
         "Workflow execution time",
         ("workflow_name",),
-        (0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),
+        (0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),
         group="workflow",
     ),
     _m(

@@ -18,10 +18,13 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from swarmscope.api_words import Outcome
 from swarmscope.debug.render import clock, details, level, message, ms, table, usd
 
 # How many spans the summary's lists name.
 TOP = 5
+# A failed run in red, one that recovered from its errors in yellow.
+OUTCOME_STYLES = {Outcome.FAILED: "red", Outcome.RECOVERED: "yellow", Outcome.INTERRUPTED: "dim"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ def summary(trace: dict[str, Any], spans: list[Span]) -> Group:
     title = Text.assemble(
         ("trace ", "bold"),
         (trace["trace_id"], "bold cyan"),
+        " · ",
+        (trace["outcome"], OUTCOME_STYLES.get(trace["outcome"], "")),
         f" · {len(spans):,} spans · depth {max(span.depth for span in spans) + 1:,}",
         (f" · {len(errors):,} errors", "red" if errors else ""),
         f" · {ms((trace['end_ns'] - trace['start_ns']) / 1e6)} · {tokens:,} tokens · {usd(cost)}",

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from swarmscope.api_words import LOGS, TRACE_WATERFALL, TRACES
+from swarmscope.api_words import LOGS, TRACE_WATERFALL, TRACES, Outcome
 from swarmscope.debug.client import DEFAULT_SERVER, Api, CommandError
 from swarmscope.debug.options import Json, Server, Since, Until, console, print_json, reported
 from swarmscope.debug.render import ms, table, when
-from swarmscope.debug.trace_view import span_tree, spans_of, summary
+from swarmscope.debug.trace_view import OUTCOME_STYLES, span_tree, spans_of, summary
 
 # The server returns at most this many log records per request.
 MAX_LOGS = 1000
@@ -23,7 +23,13 @@ trace_app = typer.Typer(help="Look at one trace.", no_args_is_help=True, rich_ma
 @traces_app.command("list")
 @reported
 def list_traces(
-    failed: Annotated[bool, typer.Option("--failed", help="Only traces with an error.")] = False,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only runs that failed (their root or top run).")
+    ] = False,
+    recovered: Annotated[
+        bool,
+        typer.Option("--recovered", help="Only runs that had errors and recovered (a retry)."),
+    ] = False,
     since: Since = None,
     until: Until = None,
     agent: Annotated[str | None, typer.Option(help="Only traces this agent ran in.")] = None,
@@ -33,16 +39,26 @@ def list_traces(
     min_duration_ms: Annotated[
         float | None, typer.Option(help="Only traces at least this long.", min=0)
     ] = None,
+    plain_requests: Annotated[
+        bool,
+        typer.Option(
+            "--plain-requests", help="Also traces that are one HTTP request alone (polls)."
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many.", min=1, max=1000)] = 50,
     server: Server = DEFAULT_SERVER,
     as_json: Json = False,
 ) -> None:
-    """Traces, newest first."""
+    """Traces, newest first, each with how its run ended: failed, recovered, interrupted, ok."""
+    if failed and recovered:
+        raise CommandError("--failed and --recovered exclude each other: give one", 2)
+    outcome = Outcome.FAILED if failed else Outcome.RECOVERED if recovered else None
     with Api(server) as api:
         answer = api.get(
             TRACES,
             {
-                "status": "error" if failed else None,
+                "outcome": outcome,
+                "plain_requests": "true" if plain_requests else None,
                 "start": since,
                 "end": until,
                 "agent": agent,
@@ -61,13 +77,16 @@ def list_traces(
                 t["trace_id"],
                 t["root"],
                 ms(t["duration_ms"]),
+                Text(t["outcome"], style=OUTCOME_STYLES.get(t["outcome"], "")),
                 t["spans"],
                 Text(str(t["errors"]), style="red" if t["errors"] else ""),
                 ", ".join(t["agents"] or []),
             )
             for t in traces
         ]
-        columns = ("start (UTC)", "trace", "root span", "duration", "spans", "errors", "agents")
+        columns = (
+            "start (UTC)", "trace", "root span", "duration", "outcome", "spans", "errors", "agents"
+        )  # fmt: skip
         console().print(table(f"{len(traces)} traces", columns, rows))
     if not traces:
         raise CommandError("no trace matches", 1)

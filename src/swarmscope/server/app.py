@@ -89,7 +89,7 @@ def create_app(store: Store, settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(logs.routes(context))
     app.include_router(agents.routes(context))
     app.include_router(approvals.routes(context))
-    app.include_router(overview.routes(context))
+    app.include_router(overview.routes(context, alerting))
     app.include_router(dashboards.routes(context))
     app.include_router(inspect.routes(context))
     app.include_router(runbooks.routes(context))

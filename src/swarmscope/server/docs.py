@@ -2,8 +2,8 @@
 
 FastAPI's own docs page loads Swagger UI from a CDN: a blank page on a machine that is
 offline, and a request leaving the machine for everyone who opens it. The ``fastapi-offline``
-package ships Swagger UI's dist files; they are served under ``/static/vendor/`` as Plotly
-is, with the package version in the URL so browsers may cache them for good. The page's one
+package ships Swagger UI's dist files; they are served under ``/static/vendor/``, with the
+package version in the URL so browsers may cache them for good. The page's one
 inline script (Swagger UI's set-up) is allowed by its hash in that page's own policy, so no
 page needs ``'unsafe-inline'``.
 """
@@ -45,7 +45,7 @@ def _asset(name: str) -> Asset:
 
 
 def routes(title: str, openapi_url: str) -> list[BaseRoute]:
-    """``/api/docs`` and Swagger UI's files (each read on its first request, as Plotly is)."""
+    """``/api/docs`` and Swagger UI's files (each read on its first request)."""
     prefix = f"/static/vendor/fastapi-offline-{version('fastapi-offline')}"
     rendered = get_swagger_ui_html(
         openapi_url=openapi_url,

@@ -1,10 +1,10 @@
 """Security headers on every answer: the console, the API, OTLP intake and errors alike.
 
-The policy is what the console needs and no more: its scripts, styles and Plotly are files
+The policy is what the console needs and no more: its scripts, styles and uPlot are files
 from this origin, it only talks to this origin, and nothing may frame it (clickjacking) or
 guess a type past ``Content-Type`` (a JSON answer sniffed as HTML). A page that needs more
 sets its own ``Content-Security-Policy``, which the middleware leaves as it is: the API docs
-name their one inline script's hash, and the console allows inline styles (Plotly's).
+name their one inline script's hash.
 """
 
 from __future__ import annotations
@@ -18,19 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CSP = "content-security-policy"
 
 
-def policy(*inline_scripts: str, inline_styles: bool = False) -> str:
+def policy(*inline_scripts: str) -> str:
     """The Content-Security-Policy, allowing just the given inline scripts by their hash.
 
-    ``inline_styles`` is for pages that draw with Plotly: it adds a ``<style>`` element and
-    ``style`` attributes of its own, so no list of hashes can name them. Inline CSS runs
-    nothing, and what it could fetch (images, fonts) may still come from here only.
+    No inline styles: the console's charts (uPlot) set element styles through the DOM, which
+    ``style-src`` does not govern, and its CSS is a file.
     """
     hashes = "".join(f" '{script_hash(script)}'" for script in inline_scripts)
     return "; ".join(
         (
             "default-src 'self'",
             f"script-src 'self'{hashes}",
-            "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
+            "style-src 'self'",
             "img-src 'self' data:",
             "connect-src 'self'",
             "object-src 'none'",

@@ -17,7 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.traces import WATERFALL_COLUMNS, waterfall_columns
+from swarmscope.server.store.queries.traces import (
+    WATERFALL_COLUMNS,
+    trace_outcome,
+    waterfall_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def tree_order(
 def waterfall(store: Store, trace_id: str) -> str | None:
     """The trace's waterfall as JSON text; None for a trace without spans.
 
-    ``columns`` holds an array per field of ``WATERFALL_COLUMNS`` but the parent's span id,
+    ``outcome`` is how the trace's run ended; ``columns`` holds an array per field of ``WATERFALL_COLUMNS`` but the parent's span id,
     which ``parent`` says in fewer bytes; ``start``, each span's start in ns after the
     trace's first (an exact integer in JavaScript, where epoch nanoseconds are not);
     ``order``, ``parent`` and ``depth`` the tree (``TreeOrder``); ``events``,
@@ -102,6 +106,7 @@ def waterfall(store: Store, trace_id: str) -> str | None:
     ]
     head = {
         "trace_id": trace_id,
+        "outcome": trace_outcome(store, trace_id),
         "spans": len(order.rows),
         "start_ns": start_ns,
         "end_ns": found["last_end_ns"],

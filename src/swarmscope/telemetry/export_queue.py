@@ -33,6 +33,12 @@ def in_export_thread() -> bool:
     return getattr(_export_thread, "active", False)
 
 
+def mark_export_thread() -> None:
+    """Mark the calling thread as one that exports telemetry: what the HTTP stack logs on it
+    (urllib3's line per request to ``/v1/...``) is the SDK's own traffic, not the app's."""
+    _export_thread.active = True
+
+
 def seconds_left(deadline: float) -> float:
     """What is left of a ``time.monotonic()`` deadline, never negative."""
     return max(deadline - time.monotonic(), 0.0)
@@ -50,7 +56,7 @@ def call_within(call: Callable[[], object], timeout: float, name: str) -> bool:
 
     def run() -> None:
         # Whatever the call logs must not be queued for export again.
-        _export_thread.active = True
+        mark_export_thread()
         try:
             call()
         except Exception:
@@ -167,7 +173,7 @@ class ExportQueue(Generic[T]):
         return len(self._items)
 
     def _run(self) -> None:
-        _export_thread.active = True
+        mark_export_thread()
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()

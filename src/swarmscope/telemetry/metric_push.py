@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric as Family
 
 from swarmscope import __version__
-from swarmscope.telemetry.export_queue import call_within
+from swarmscope.telemetry.export_queue import call_within, mark_export_thread
 
 _PROCESS_START_NS = int(psutil.Process().create_time() * 1e9)
 # Per HTTP phase (connecting, then each read of the answer), as requests counts it; a
@@ -203,6 +203,7 @@ class MetricPusher:
         self._thread.start()
 
     def _run(self) -> None:
+        mark_export_thread()
         while not self._stop.wait(self._interval):
             self.push()
 

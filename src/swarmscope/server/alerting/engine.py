@@ -48,6 +48,17 @@ log = logging.getLogger("swarmscope.server.alerting")
 RESEND_DELAY_SECONDS = 60.0
 STATES = ("firing", "pending", "error", "unsupported", "inactive")
 _HTTP_TIMEOUT = httpx.Timeout(3.0, connect=1.0)
+# With time-scaled rules (a demo, a test) the rounds come faster too, down to this often.
+SCALED_INTERVAL_FLOOR_SECONDS = 1.0
+
+
+def evaluation_interval(settings: ServerSettings) -> float:
+    """Seconds between rounds: the configured interval, shrunk with the rules' windows when
+    they are time-scaled (as Prometheus's evaluation interval is in a scaled stack), but not
+    below a second, nor above the configured one."""
+    configured = settings.alert_interval_seconds
+    scaled = max(SCALED_INTERVAL_FLOOR_SECONDS, configured * settings.alert_time_scale)
+    return min(configured, scaled)
 
 
 class Alerting:
@@ -106,7 +117,7 @@ class Alerting:
         self._client.close()
 
     def _run(self) -> None:
-        interval = self.settings.alert_interval_seconds
+        interval = evaluation_interval(self.settings)
         while not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -157,6 +168,11 @@ class Alerting:
 
     # --- views ---
 
+    def firing_at(self, moment: float) -> int:
+        """How many alerts were firing at ``moment`` (epoch seconds), over every rule."""
+        with self._lock:
+            return sum(alerts.firing_at(moment) for alerts in self.alerts.values())
+
     def generator_url(self, rule: Rule) -> str:
         return f"{self._external}/api/alerts?name={quote(rule.name)}" if self._external else ""
 
@@ -206,11 +222,19 @@ class Alerting:
             "alerts": entries,
             "evaluated_at": timestamp(evaluated_at) if evaluated_at is not None else None,
             "rules": len(self.rules),
+            # Windows and `for` as evaluated: below 1 in a demo or a test, where they shrink.
+            "time_scale": self.settings.alert_time_scale,
         }
 
 
-def _base(rule: Rule) -> dict[str, Any]:
-    return {"name": rule.name, "severity": rule.severity, "expr": rule.expr}
+def _base(rule: Rule, namespace: str | None = None) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "severity": rule.severity,
+        "expr": rule.expr,
+        # The series the query reads, for links to the metrics view.
+        "metrics": rule.metrics_read(namespace or rule.namespace),
+    }
 
 
 def _rule_entry(rule: Rule, state: str, reason: str = "") -> dict[str, Any]:
@@ -231,7 +255,7 @@ def _rule_entry(rule: Rule, state: str, reason: str = "") -> dict[str, Any]:
 def _alert_entry(rule: Rule, alert: Alert, per_namespace: bool) -> dict[str, Any]:
     namespace = alert.labels.get(NAMESPACE_LABEL) if per_namespace else None
     return {
-        **_base(rule),
+        **_base(rule, namespace),
         # An alert of one of several namespaces shows the query it was computed with.
         **({"expr": rule.expr_in(namespace)} if namespace else {}),
         "state": alert.state,

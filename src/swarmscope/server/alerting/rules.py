@@ -8,15 +8,17 @@ same way in Alertmanager.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from swarmscope.app_catalog import every_alert
 from swarmscope.definitions.alerts import AlertRule
 from swarmscope.definitions.durations import seconds
-from swarmscope.definitions.query import Query
+from swarmscope.definitions.query import Query, Series
 from swarmscope.definitions.templates import render
 from swarmscope.server.alerting.states import Active
 from swarmscope.server.query.evaluate import Batch, Sample, evaluate_at
@@ -48,10 +50,22 @@ class Rule:
     labels: dict[str, str]
     annotations: dict[str, str]
     expr: str
+    # The namespace ``expr`` was compiled for.
+    namespace: str
 
     def expr_in(self, namespace: str) -> str:
         """The rule's PromQL under another namespace than the one it was compiled for."""
         return f"{self.query.promql(namespace)} {self.op} {self.threshold:g}"
+
+    def metrics_read(self, namespace: str) -> list[dict[str, str]]:
+        """Each series the query reads, as the metrics view is asked for it: the stored
+        name and the label matchers (PromQL's), so an alert links to its figures' charts."""
+        found: dict[str, dict[str, str]] = {}
+        for series in _series(self.query):
+            selector = series.selector(namespace)
+            name, _, matchers = selector.partition("{")
+            found.setdefault(selector, {"name": name, "match": matchers.removesuffix("}")})
+        return list(found.values())
 
     def active(self, samples: list[Sample]) -> list[Active]:
         """The samples past the threshold, as labelled and annotated alerts."""
@@ -66,6 +80,21 @@ class Rule:
             }
             found.append(Active(labels, annotations, sample.value))
         return found
+
+
+def _series(node: Any) -> list[Series]:
+    """Every series in a query tree, in the order the query names them."""
+    if isinstance(node, Series):
+        return [node]
+    if isinstance(node, tuple):
+        return [series for item in node for series in _series(item)]
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return [
+            series
+            for field in dataclasses.fields(node)
+            for series in _series(getattr(node, field.name))
+        ]
+    return []
 
 
 @dataclass(frozen=True)
@@ -148,6 +177,7 @@ def compile_rule(
         labels=rule.labels,
         annotations=rule.annotations(runbook_base),
         expr=scaled.expr(namespace),
+        namespace=namespace,
     )
 
 

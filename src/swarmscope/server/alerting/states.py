@@ -10,11 +10,14 @@ say so. A resolved label set that comes back starts over as a new pending alert.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Prometheus keeps resolved alerts this long, re-sending them, before forgetting them.
 RESOLVED_RETENTION_SECONDS = 15 * 60
+# The alerts that fired, newest last, kept for the overview's trend after they are forgotten.
+FIRED_HISTORY = 1000
 
 Key = tuple[tuple[str, str], ...]
 
@@ -49,6 +52,7 @@ class RuleAlerts:
     def __init__(self, hold_seconds: float) -> None:
         self.hold_seconds = hold_seconds
         self.alerts: dict[Key, Alert] = {}
+        self.fired: deque[Alert] = deque(maxlen=FIRED_HISTORY)
 
     def update(self, active: Iterable[Active], now: float) -> None:
         seen = set()
@@ -72,6 +76,18 @@ class RuleAlerts:
                     alert.state, alert.resolved_at = "resolved", now
             elif alert.state == "pending" and now - alert.active_at >= self.hold_seconds:
                 alert.state, alert.fired_at = "firing", now
+                self.fired.append(alert)
+
+    def firing_at(self, moment: float) -> int:
+        """How many of the rule's alerts were firing at ``moment`` (as far as the history
+        reaches back)."""
+        return sum(
+            1
+            for alert in self.fired
+            if alert.fired_at is not None
+            and alert.fired_at <= moment
+            and (alert.resolved_at is None or alert.resolved_at > moment)
+        )
 
     def in_state(self, state: str) -> list[Alert]:
         return [alert for alert in self.alerts.values() if alert.state == state]

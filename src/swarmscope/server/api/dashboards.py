@@ -18,6 +18,18 @@ Each panel says where its figures come from (``sources``): ``pushed`` when the f
 reads were pushed by the apps (our SDK, an OTel metrics exporter), ``spans`` when the server
 counted them from the spans of apps that push none (``intake/span_metrics.py``), both when
 some services do one and some the other; an app's run is never in both.
+
+Quantiles. A quantile of a duration the server derives from spans (agent runs, tool calls,
+LLM calls, handoffs, waits for a person) is the exact quantile of the stored spans'
+durations in each window, not an interpolation in the histogram's buckets; a series says
+which it is in ``quantile_from`` (``spans`` or ``buckets``). A quantile read from buckets
+(``histogram_quantile``) is off by at most the width of the bucket it falls in; in the
+lowest bucket (the truth is anywhere from 0 to its bound) or the +Inf bucket (anywhere
+above the highest finite bound) it is only a bound, and the series has ``approximate``
+true and ``bounds``: ``[time, "le" | "ge", bound]`` for each such point (``le``: the truth
+is at most ``bound``, show "≤ bound"; ``ge``: at least). Single-value panels give the last
+point's as ``bound`` (``{"op": "le", "value": 5}``), and stat and gauge panels with one
+series as the panel's ``bound`` too.
 """
 
 from __future__ import annotations
@@ -47,6 +59,16 @@ UP_NOTE = (
     "The server has no scrapes: a process is up (1) while its latest push is at most two of "
     "its push intervals old, down (0) after that; instance is its service.instance.id."
 )
+QUANTILE_FIELDS = (
+    "Each panel's series with their points. A quantile's series say where the values come"
+    " from: quantile_from 'spans' (the exact quantile of the stored spans' durations in each"
+    " window, for the durations the server derives from spans) or 'buckets' (Prometheus's"
+    " histogram_quantile, off by at most the width of the bucket the quantile falls in)."
+    " approximate: true when some point is only a bucket bound (the quantile is in the"
+    " lowest bucket or the +Inf bucket); bounds lists those points as [time, op, bound]:"
+    " op 'le', the true quantile is at most bound (show '≤ bound'), 'ge', at least bound."
+    " Single-value panels give the last point's as bound {op, value}, null when exact."
+)
 # How far before a window's start a panel's range functions read (its sources, too).
 SOURCE_LOOKBACK_NS = 3600 * 10**9
 _TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}")
@@ -71,6 +93,7 @@ def routes(context: Context) -> APIRouter:
     @router.get(
         "/api/dashboards/{dashboard_id}",
         summary="A dashboard's panels, computed",
+        description=QUANTILE_FIELDS,
         response_class=Response,
         responses={200: {"content": {"application/json": {}}}},
     )
@@ -183,6 +206,8 @@ def _panel(
             }
             if panel.kind in SINGLE_VALUE:
                 entry["value"] = item.points[-1][1]
+            if item.quantile_from is not None:
+                entry |= _quantile_fields(item, panel.kind in SINGLE_VALUE)
             series.append(entry)
     out: dict[str, Any] = {
         "id": panel_id,
@@ -209,9 +234,24 @@ def _panel(
     }
     if panel.kind in ("stat", "gauge"):
         out["value"] = series[0]["value"] if len(series) == 1 else None
+        out["bound"] = series[0].get("bound") if len(series) == 1 else None
     if notes:
         out["note"] = " ".join(dict.fromkeys(notes))
     return out
+
+
+def _quantile_fields(item: RangeSeries, single_value: bool) -> dict[str, Any]:
+    """Where a quantile's values come from, and which are only bucket bounds (see the
+    module's docstring)."""
+    fields: dict[str, Any] = {
+        "quantile_from": item.quantile_from,
+        "approximate": bool(item.bounds),
+        "bounds": [list(point) for point in item.bound_points()],
+    }
+    if single_value:
+        last = item.bounds.get(item.points[-1][0])
+        fields["bound"] = None if last is None else {"op": last[0], "value": last[1]}
+    return fields
 
 
 def legend(template: str, labels: dict[str, str], fallback: str) -> str:

@@ -59,6 +59,17 @@ class MetricList(BaseModel):
 class Series(BaseModel):
     labels: dict[str, str] = Field(description="the group's values of the `by` labels")
     points: list[tuple[float, float]] = Field(description="[epoch seconds, value] pairs")
+    approximate: bool = Field(
+        False,
+        description="a histogram quantile (off by at most the width of the bucket it falls"
+        " in) with some points that are only a bucket bound: in the lowest bucket or the +Inf"
+        " one (see bounds)",
+    )
+    bounds: list[tuple[float, str, float]] = Field(
+        default_factory=list,
+        description="[epoch seconds, op, bound] for each point that is only a bound: op 'le',"
+        " the true quantile is at most bound (show '≤ bound'); 'ge', at least bound",
+    )
 
 
 class MetricPoints(BaseModel):
@@ -184,7 +195,15 @@ def routes(context: Context, refusals: Refusals) -> APIRouter:
                 start=window_of.start_ns / 1e9,
                 end=window_of.end_ns / 1e9,
                 step=window_of.step_ns / 1e9,
-                series=[Series(labels=item.labels, points=item.points) for item in series],
+                series=[
+                    Series(
+                        labels=item.labels,
+                        points=item.points,
+                        approximate=bool(item.bounds),
+                        bounds=item.bound_points(),
+                    )
+                    for item in series
+                ],
             )
 
         return await asyncio.to_thread(answer)

@@ -3,6 +3,11 @@
 of 100,000 spans in one answer) and ``GET /api/traces/{trace_id}/spans/{span_id}`` (one
 span, whole: what the console shows for the span a user selects).
 
+Each trace says how its run ended (``outcome``: ``failed``, ``recovered``, ``interrupted``
+or ``ok``; see ``swarmscope.api_words.Outcome``): a trace whose spans had errors the run got
+over (a retried 429) is ``recovered``, not failed. The list leaves out traces that are one
+HTTP request and nothing more (polls, probes) unless ``plain_requests=true``.
+
 Each span of a tree has the agent model's columns (operation, agent, tool, model, provider,
 tokens, ``cost_usd`` as sent or priced at intake, session, handoff ends, wait) and, for an
 LLM call whose instrumentor captured them, its ``messages`` as ``[{role, content,
@@ -16,14 +21,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from swarmscope.api_words import TRACE, TRACE_SPAN, TRACE_WATERFALL, TRACES, time_ns
+from swarmscope.api_words import TRACE, TRACE_SPAN, TRACE_WATERFALL, TRACES, Outcome, time_ns
 from swarmscope.conventions.messages import event_messages, messages
 from swarmscope.conventions.spans import EVENT_CHOICE, EVENT_INFERENCE_DETAILS, MESSAGE_EVENTS
 from swarmscope.exceptions import BadParameter
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.traces import (
+    TraceFilters,
     trace_events,
+    trace_outcome,
     trace_span,
     trace_spans,
     trace_summaries,
@@ -38,33 +45,40 @@ def routes(context: Context) -> APIRouter:
     async def list_traces(
         service: str | None = None,
         agent: str | None = None,
-        status: Literal["ok", "error"] | None = None,
+        status: Annotated[
+            Literal["ok", "error"] | None,
+            Query(description="error: some span ended in error (recovered runs too)"),
+        ] = None,
+        outcome: Annotated[Outcome | None, Query(description="how the run ended")] = None,
         min_duration_ms: Annotated[float | None, Query(ge=0, allow_inf_nan=False)] = None,
         start: Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")] = None,
         end: Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")] = None,
         attribute: Annotated[
             str | None, Query(description="key=value: a span of the trace has it")
         ] = None,
+        plain_requests: Annotated[
+            bool, Query(description="also traces that are one HTTP request alone (polls)")
+        ] = False,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> dict[str, Any]:
         match = None
         if attribute is not None:
-            key, equals, wanted = attribute.partition("=")
+            key, equals, value = attribute.partition("=")
             if not equals or not key:
                 raise BadParameter("attribute must be key=value")
-            match = (key, wanted)
-        traces = await asyncio.to_thread(
-            trace_summaries,
-            context.store,
-            service,
-            agent,
-            status,
-            min_duration_ms,
-            time_ns("start", start),
-            time_ns("end", end),
-            match,
-            limit,
+            match = (key, value)
+        wanted = TraceFilters(
+            service=service,
+            agent=agent,
+            status=status,
+            outcome=outcome,
+            min_duration_ms=min_duration_ms,
+            since_ns=time_ns("start", start),
+            until_ns=time_ns("end", end),
+            attribute=match,
+            plain_requests=plain_requests,
         )
+        traces = await asyncio.to_thread(trace_summaries, context.store, wanted, limit)
         return {"traces": traces, "count": len(traces)}
 
     @router.get(TRACE, summary="The span tree of one trace")
@@ -80,7 +94,8 @@ def routes(context: Context) -> APIRouter:
                 f"trace {trace_id} nests spans {depth:,} deep, deeper than a tree answer"
                 f" can ({MAX_TREE_DEPTH}): read {TRACE_WATERFALL.format(trace_id=trace_id)}",
             )
-        return {"trace_id": trace_id, "spans": len(spans), "tree": tree(spans)}
+        outcome = await asyncio.to_thread(trace_outcome, context.store, trace_id)
+        return {"trace_id": trace_id, "spans": len(spans), "outcome": outcome, "tree": tree(spans)}
 
     @router.get(TRACE_WATERFALL, summary="Every span of one trace, as waterfall columns")
     async def get_waterfall(trace_id: str) -> Response:

@@ -1,27 +1,22 @@
-"""The web console: one HTML page, plain JavaScript modules and CSS, and Plotly for charts.
+"""The web console: one HTML page, plain JavaScript modules and CSS, and uPlot for charts.
 
-Nothing comes from the internet (the machine may be offline): Plotly's JavaScript is the copy
-the ``plotly`` Python package ships. The console's own files are read and gzipped once, when
-the app is built, and served under a URL carrying a digest of their content, so browsers
-cache them for good and a new release is a new URL; Plotly's URL carries its package version
-and is compressed on its first request only (dashboards are the only views that load it).
-The browser package's bundle is served at ``/sdk/swarmscope-browser.js``, a URL that stays.
-The page routes by URL hash, so the server answers just ``/`` and ``/static/...``: the API's
-own paths are never shadowed and an unknown path stays a JSON 404. The page has no inline
-script or style of its own; its policy allows inline styles all the same, because Plotly
-adds some (see ``headers.policy``).
+Nothing comes from the internet (the machine may be offline): uPlot's files are committed
+under ``static/vendor/uplot``, copied byte for byte from the locked npm package by
+``js/console-vendor``. The console's files are read and gzipped once, when the app is built,
+and served under a URL carrying a digest of their content, so browsers cache them for good
+and a new release is a new URL. The browser package's bundle is served at
+``/sdk/swarmscope-browser.js``, a URL that stays. The page routes by URL hash, so the server
+answers just ``/`` and ``/static/...``: the API's own paths are never shadowed and an
+unknown path stays a JSON 404. The page has no inline script or style, and uPlot sets its
+styles through the DOM, which a policy without ``'unsafe-inline'`` allows.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import gzip
 import hashlib
-import importlib.util
 import mimetypes
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -77,19 +72,6 @@ def _accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
-def plotly_path() -> Path:
-    """``plotly.min.js`` inside the installed package, found without importing plotly."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the console needs the plotly package (pip install plotly)")
-    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
-
-
-@functools.cache
-def _plotly() -> Asset:
-    return Asset.of(plotly_path())
-
-
 def sdk_route() -> Route:
     """The browser package's bundle at a URL that never changes, for a ``<script>`` tag on
     another site: browsers keep it for ``SDK_MAX_AGE`` seconds, then revalidate by its ETag
@@ -113,7 +95,7 @@ def sdk_route() -> Route:
 
 
 def routes() -> list[BaseRoute]:
-    """``/`` (the page), its static files and Plotly; add them after the API's routes."""
+    """``/`` (the page) and its static files; add them after the API's routes."""
     assets = {
         path.relative_to(STATIC).as_posix(): Asset.of(path)
         for path in sorted(STATIC.rglob("*"))
@@ -123,16 +105,10 @@ def routes() -> list[BaseRoute]:
     for name, asset in assets.items():
         digest.update(name.encode() + b"\0" + asset.body + b"\0")
     prefix = f"/static/{digest.hexdigest()[:12]}"
-    plotly_url = f"/static/vendor/plotly-{version('plotly')}.min.js"
-    page = (
-        (STATIC / "index.html")
-        .read_text(encoding="utf-8")
-        .replace("{{static}}", prefix)
-        .replace("{{plotly}}", plotly_url)
-    )
+    page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{static}}", prefix)
 
     # The page itself is revalidated: it names the current digest of everything else.
-    headers = {"cache-control": "no-cache", CSP: policy(inline_styles=True)}
+    headers = {"cache-control": "no-cache", CSP: policy()}
 
     async def index(request: Request) -> Response:
         return HTMLResponse(page, headers=headers)
@@ -143,13 +119,8 @@ def routes() -> list[BaseRoute]:
             raise HTTPException(404, f"no console file {request.url.path}")
         return asset.response(request)
 
-    async def plotly(request: Request) -> Response:
-        asset = await asyncio.to_thread(_plotly)
-        return asset.response(request)
-
     return [
         Route("/", index, methods=["GET", "HEAD"], include_in_schema=False),
-        Route(plotly_url, plotly, methods=["GET", "HEAD"], include_in_schema=False),
         Route(f"{prefix}/{{path:path}}", static, methods=["GET", "HEAD"], include_in_schema=False),
         sdk_route(),
     ]

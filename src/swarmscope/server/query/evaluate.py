@@ -19,11 +19,24 @@ What differs, and why:
 - Every series has ``job`` (the service) and ``instance`` labels, as scraped series have;
   counter resets are read from OTLP's start times (see ``series``).
 
-Every query is first run over no data to learn the leaves it reads (a range function or a
-selector over one family, with its windows) and to reject what cannot be computed with a
-``ValueError``; then one SQL statement computes every leaf of every query (``Batch``), so a
-whole dashboard costs one read. What combines leaves (``/ + - *``, ``topk``,
-``histogram_quantile``) runs in Python over a few values per group and time.
+Quantiles of the duration families the server derives from spans (agent runs, tool, LLM
+and handoff durations, waits for a person) are not read from their buckets: they are the
+exact quantiles of the stored spans' durations in each window
+(``store/queries/span_quantiles.py``), whether the app pushed the histogram or not, since
+its buckets may be far coarser than its durations. Where the namespace has no such spans
+in the range (an app that pushes metrics and sends its spans elsewhere), the buckets answer.
+A quantile read from buckets is Prometheus's interpolation inside the bucket the quantile
+falls in, off by at most that bucket's width; in the lowest bucket or the +Inf one it says
+no more than "at most the lowest bound" or "at least the highest finite one", and the
+series says so (``RangeSeries.bounds``).
+
+Every query is first run over no data to learn the span quantiles it reads; those are
+computed first (one statement for all), then the queries run over no data again to learn
+the leaves they read (a range function or a selector over one family, with its windows)
+and to reject what cannot be computed with a ``ValueError``; then one SQL statement
+computes every leaf of every query (``Batch``), so a whole dashboard costs two reads. What
+combines leaves (``/ + - *``, ``topk``, ``histogram_quantile``) runs in Python over a few
+values per group and time.
 """
 
 from __future__ import annotations
@@ -34,7 +47,7 @@ import operator
 import statistics
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -57,10 +70,12 @@ from swarmscope.definitions.query import (
     TopK,
     Up,
 )
-from swarmscope.server.query.promql import bucket_quantile, divide, duration_ms
+from swarmscope.server.namespaces import DEFAULT_NAMESPACE
+from swarmscope.server.query.promql import bucket_quantile_within, divide, duration_ms
 from swarmscope.server.query.series import Frame, LabelKey, compute
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, push_times
+from swarmscope.server.store.queries.span_quantiles import FAMILIES, SpanLeaf, span_quantiles
 
 # Prometheus refuses range queries with more points than this per series.
 MAX_POINTS = 11_000
@@ -77,10 +92,31 @@ class Sample:
     value: float
 
 
+# Where a quantile series' values come from.
+FROM_SPANS = "spans"
+FROM_BUCKETS = "buckets"
+# A quantile read from buckets that is only a bound: the truth is at most (``le``) the
+# lowest bucket's bound, or at least (``ge``) the highest finite bound.
+AT_MOST = "le"
+AT_LEAST = "ge"
+# Per group, per evaluation time: (AT_MOST or AT_LEAST, the bound), or None.
+Marks = dict[LabelKey, list[tuple[str, float] | None]]
+
+
 @dataclass(frozen=True)
 class RangeSeries:
+    """One series' finite points; for a quantile, where its values come from
+    (``quantile_from``) and, by time, the points that are only a bucket bound (``bounds``:
+    time to ``(AT_MOST | AT_LEAST, bound)``)."""
+
     labels: dict[str, str]
     points: list[tuple[float, float]]
+    quantile_from: str | None = None
+    bounds: dict[float, tuple[str, float]] = field(default_factory=dict)
+
+    def bound_points(self) -> list[tuple[float, str, float]]:
+        """``bounds`` as ``(time, op, bound)``, in time order: what the API answers."""
+        return [(time, op, bound) for time, (op, bound) in sorted(self.bounds.items())]
 
 
 @dataclass(frozen=True)
@@ -162,14 +198,47 @@ class Batch:
         ``ValueError`` if DuckDB refuses the input: that fails the whole batch; run the
         queries alone to find it. (Regexes RE2 refuses are caught earlier, when queued.)
         """
-        leaves = list(self._plan.leaves)
         try:
+            spans = span_frames(store, self.namespace, list(self._plan.span_leaves))
+            plan = _Plan()
+            planning = _Context(self.namespace, plan, spans=spans)
+            for query, at in self._jobs:
+                _evaluate(query, planning, at)
+            leaves = list(plan.leaves)
             computed = dict(zip(leaves, compute(store, leaves), strict=True))
         except duckdb.InvalidInputException as problem:
             raise ValueError(str(problem)) from None
-        pushed = {} if self._plan.pushes is None else push_times(store, *self._plan.pushes)
-        context = _Context(self.namespace, self._plan, computed, pushed)
-        return [range_series(_evaluate(query, context, at), at) for query, at in self._jobs]
+        pushed = {} if plan.pushes is None else push_times(store, *plan.pushes)
+        out = []
+        for query, at in self._jobs:
+            context = _Context(self.namespace, plan, computed, pushed, spans)
+            frame = _evaluate(query, context, at)
+            # Marks name the groups of the quantile itself: a query over quantiles has its own.
+            if isinstance(query, Quantile):
+                out.append(range_series(frame, at, context.quantile_from, context.marks))
+            else:
+                out.append(range_series(frame, at))
+        return out
+
+
+def span_frames(store: Store, namespace: str, leaves: list[SpanLeaf]) -> dict[SpanLeaf, Frame]:
+    """Each span quantile leaf's groups (a leaf of one q); leaves that differ only in their
+    q are read together."""
+    qs_of: dict[SpanLeaf, set[float]] = {}
+    for leaf in leaves:
+        qs_of.setdefault(replace(leaf, qs=()), set()).update(leaf.qs)
+    asked = [replace(key, qs=tuple(sorted(qs))) for key, qs in qs_of.items()]
+    frames: dict[SpanLeaf, Frame] = {leaf: {} for leaf in leaves}
+    for row in span_quantiles(store, namespace, DEFAULT_NAMESPACE, asked):
+        read = asked[row["leaf"]]
+        key = tuple(
+            (label, value) for label, value in zip(read.labels(), row["g"], strict=True) if value
+        )
+        for q, value in zip(read.qs, row["values"], strict=True):
+            frame = frames.get(replace(read, qs=(q,)))
+            if frame is not None:
+                frame.setdefault(key, [None] * read.steps)[row["k"]] = value
+    return frames
 
 
 def _evenly_spaced(times_ns: Sequence[int]) -> Steps:
@@ -189,6 +258,7 @@ class _Plan:
 
     def __init__(self) -> None:
         self.leaves: dict[Leaf, None] = {}
+        self.span_leaves: dict[SpanLeaf, None] = {}
         self.pushes: tuple[int, int] | None = None
 
     def add_pushes(self, first_ms: int, last_ms: int) -> None:
@@ -198,18 +268,46 @@ class _Plan:
 
     def update(self, other: _Plan) -> None:
         self.leaves.update(other.leaves)
+        self.span_leaves.update(other.span_leaves)
         if other.pushes is not None:
             self.add_pushes(*other.pushes)
 
 
 @dataclass
 class _Context:
-    """Planning (no results: leaves are recorded), then evaluation over computed leaves."""
+    """Planning (no results: leaves are recorded), first without span quantiles (which are
+    recorded), then with them, then evaluation over computed leaves.
+
+    ``quantile_from`` and ``marks``: where the last quantile evaluated was read from, and
+    which of its values are only bucket bounds."""
 
     namespace: str
     plan: _Plan
     computed: dict[Leaf, Frame] | None = None
     pushed: dict[tuple[str, str], list[int]] | None = None
+    spans: dict[SpanLeaf, Frame] | None = None
+    quantile_from: str | None = None
+    marks: Marks = field(default_factory=dict)
+
+    def span_quantile(self, query: Quantile, at: Steps) -> Frame | None:
+        """The quantile of the spans, or None where the spans do not answer it (it is no
+        family derived from spans, or no span of it is in the range)."""
+        if query.series.metric not in FAMILIES:
+            return None
+        leaf = SpanLeaf(
+            query.series.metric,
+            (query.q,),
+            query.series.where,
+            query.by,
+            duration_ms(query.window),
+            at.start_ms,
+            at.step_ms,
+            at.count,
+        )
+        if self.spans is None:
+            self.plan.span_leaves[leaf] = None
+            return {}
+        return self.spans[leaf] or None
 
     def leaf(
         self,
@@ -274,8 +372,14 @@ def _evaluate(query: Query, context: _Context, at: Steps) -> Frame:
         count = _ranged(context, query.series, "count", query.window, query.by, at, True)
         return _binary(total, count, divide)
     if isinstance(query, Quantile):
+        spans = context.span_quantile(query, at)
+        if spans is not None:
+            context.quantile_from, context.marks = FROM_SPANS, {}
+            return spans
         buckets = _ranged(context, query.series, "bucket", query.window, query.by, at, True)
-        return quantile_frame(query.q, buckets)
+        context.quantile_from = FROM_BUCKETS
+        frame, context.marks = quantile_frame(query.q, buckets)
+        return frame
     if isinstance(query, Buckets):
         return _ranged(context, query.series, "bucket", query.window, (), at, per_second=True)
     if isinstance(query, Current):
@@ -311,21 +415,35 @@ def _key(labels: dict[str, str], by: tuple[str, ...]) -> LabelKey:
     return tuple((label, labels[label]) for label in sorted(set(by)) if labels.get(label))
 
 
-def quantile_frame(q: float, buckets: Frame) -> Frame:
-    """``histogram_quantile(q, ...)`` of each group of bucket rates (its labels minus ``le``)."""
+def quantile_frame(q: float, buckets: Frame) -> tuple[Frame, Marks]:
+    """``histogram_quantile(q, ...)`` of each group of bucket rates (its labels minus
+    ``le``), and which values are only a bound (the lowest bucket's, or the highest finite
+    one for a quantile in the +Inf bucket)."""
     groups: dict[LabelKey, list[tuple[float, list[float | None]]]] = {}
     for key, values in buckets.items():
         rest = tuple(pair for pair in key if pair[0] != "le")
         groups.setdefault(rest, []).append((float(dict(key)["le"]), values))
     frame: Frame = {}
+    marks: Marks = {}
     for rest, members in groups.items():
         out: list[float | None] = []
+        marked: list[tuple[str, float] | None] = []
         for index in range(len(members[0][1])):
             pairs = [(bound, values[index]) for bound, values in members]
             defined = [(bound, value) for bound, value in pairs if value is not None]
-            out.append(bucket_quantile(q, defined) if defined else None)
+            value, lower, upper = (
+                bucket_quantile_within(q, defined) if defined else (None, math.nan, math.nan)
+            )
+            out.append(value)
+            if upper == math.inf:
+                marked.append((AT_LEAST, lower))
+            elif lower == 0:
+                marked.append((AT_MOST, upper))
+            else:
+                marked.append(None)
         frame[rest] = out
-    return frame
+        marks[rest] = marked
+    return frame, marks
 
 
 def _up(context: _Context, query: Up, at: Steps) -> Frame:
@@ -390,16 +508,21 @@ def _topk(k: int, inner: Frame, count: int) -> Frame:
     return frame
 
 
-def range_series(frame: Frame, at: Steps) -> list[RangeSeries]:
-    """Finite points only (see the module's docstring), series without any left out."""
+def range_series(
+    frame: Frame, at: Steps, quantile_from: str | None = None, marks: Marks | None = None
+) -> list[RangeSeries]:
+    """Finite points only (see the module's docstring), series without any left out; a
+    quantile's with where they come from and which are bounds."""
     times = at.times()
     out = []
     for key in sorted(frame):
-        points = [
-            (time / 1000, value)
-            for time, value in zip(times, frame[key], strict=True)
-            if value is not None and math.isfinite(value)
-        ]
+        marked = (marks or {}).get(key) or [None] * len(times)
+        points, bounds = [], {}
+        for time, value, mark in zip(times, frame[key], marked, strict=True):
+            if value is not None and math.isfinite(value):
+                points.append((time / 1000, value))
+                if mark is not None:
+                    bounds[time / 1000] = mark
         if points:
-            out.append(RangeSeries(dict(key), points))
+            out.append(RangeSeries(dict(key), points, quantile_from, bounds))
     return out

@@ -72,18 +72,27 @@ def extrapolated(
     return out
 
 
-def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
-    """``histogram_quantile`` over ``(upper bound, cumulative count)`` pairs of one group.
+def bucket_quantile_within(
+    q: float, buckets: list[tuple[float, float]]
+) -> tuple[float, float, float]:
+    """``histogram_quantile`` over ``(upper bound, cumulative count)`` pairs of one group,
+    and the bounds of the bucket it falls in: ``(value, lower, upper)``.
 
-    NaN when there is nothing to interpolate (no +Inf bucket, fewer than two buckets, no
-    observations); the caller decides what a NaN becomes.
+    The value is NaN when there is nothing to interpolate (no +Inf bucket, fewer than two
+    buckets, no observations; the caller decides what a NaN becomes), the bounds NaN where
+    the value is not read from a bucket.
+
+    The true quantile of the observations is somewhere in that bucket, so the value is off
+    by at most ``upper - lower``; in the +Inf bucket the value is the highest finite bound
+    (``lower``) and the truth is anywhere above it; in the lowest, anywhere from 0 to it.
     """
+    nothing = (math.nan, math.nan, math.nan)
     if math.isnan(q):
-        return math.nan
+        return nothing
     if q < 0:
-        return -math.inf
+        return (-math.inf, math.nan, math.nan)
     if q > 1:
-        return math.inf
+        return (math.inf, math.nan, math.nan)
     merged: list[list[float]] = []
     for bound, count in sorted(buckets):
         if merged and merged[-1][0] == bound:
@@ -91,7 +100,7 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
         else:
             merged.append([bound, count])
     if not merged or merged[-1][0] != math.inf or len(merged) < 2:
-        return math.nan
+        return nothing
     # Rates of separately extrapolated bucket series can cross by a hair: force monotony.
     highest = -math.inf
     for bucket in merged:
@@ -99,20 +108,20 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
         bucket[1] = highest
     observations = merged[-1][1]
     if observations == 0:
-        return math.nan
+        return nothing
     rank = q * observations
     index = next((i for i in range(len(merged) - 1) if merged[i][1] >= rank), len(merged) - 1)
     if index == len(merged) - 1:
         # In the +Inf bucket: the best answer is the highest finite bound.
-        return merged[-2][0]
+        return (merged[-2][0], merged[-2][0], math.inf)
     if index == 0 and merged[0][0] <= 0:
-        return merged[0][0]
+        return (merged[0][0], math.nan, math.nan)
     start, end, count = 0.0, merged[index][0], merged[index][1]
     if index > 0:
         start = merged[index - 1][0]
         count -= merged[index - 1][1]
         rank -= merged[index - 1][1]
-    return start + (end - start) * (rank / count)
+    return (start + (end - start) * (rank / count), start, end)
 
 
 # An ``le`` label value in the canonical form Prometheus normalizes them to; cached, since the

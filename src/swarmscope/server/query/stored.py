@@ -19,7 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from swarmscope.definitions.numbers import le_value
-from swarmscope.server.query.evaluate import RangeSeries, Steps, quantile_frame, range_series
+from swarmscope.server.query.evaluate import (
+    FROM_BUCKETS,
+    RangeSeries,
+    Steps,
+    quantile_frame,
+    range_series,
+)
 from swarmscope.server.query.series import compute
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.series import Leaf
@@ -113,5 +119,6 @@ def evaluate_stored(store: Store, query: StoredQuery, at: Steps) -> list[RangeSe
     leaf = query.leaf(at)
     [frame] = compute(store, [leaf])
     if leaf.part == "bucket":
-        frame = quantile_frame(query.q, frame)
+        frame, marks = quantile_frame(query.q, frame)
+        return range_series(frame, at, FROM_BUCKETS, marks)
     return range_series(frame, at)

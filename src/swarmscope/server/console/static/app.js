@@ -1,5 +1,5 @@
 // The console's shell: read the URL hash, load that view's module, hand it a fresh page.
-// Each view is its own module, fetched the first time it is shown; only dashboards load Plotly.
+// Each view is its own module, fetched the first time it is shown; only charts load uPlot.
 
 import { h, notice } from "./dom.js";
 

@@ -147,11 +147,25 @@ def approval_summary(store: Store, query: ApprovalQuery) -> dict[str, Any]:
     return summary
 
 
-def pending_count(store: Store) -> int:
-    """Approvals requested and not decided yet (whenever requested): the overview's number."""
+def pending_count(store: Store, then_ns: int) -> tuple[int, int]:
+    """Approvals requested and not decided yet (whenever requested), and how many were open
+    at ``then_ns`` (requested by then, decided after it or not yet): the overview's number
+    and its trend."""
     sql = _KNOWN.format(span_where="true", log_where="true")
-    [row] = store.rows(f"{sql} SELECT count(*) AS pending FROM unended WHERE decided_ns IS NULL")
-    return int(row["pending"])
+    [row] = store.rows(
+        f"""{sql}, requests AS (
+            SELECT coalesce(t.requested_ns, e.start_ns) AS requested_ns,
+                   coalesce(t.decided_ns, e.end_ns) AS decided_ns, e.span_id IS NULL AS unended
+            FROM ended AS e
+                 FULL OUTER JOIN told AS t ON e.trace_id = t.trace_id AND e.span_id = t.span_id
+        )
+        SELECT count(*) FILTER (WHERE unended AND decided_ns IS NULL) AS pending,
+               count(*) FILTER (WHERE requested_ns <= ? AND coalesce(decided_ns > ?, true))
+                   AS open_then
+        FROM requests""",
+        [then_ns, then_ns],
+    )
+    return int(row["pending"]), int(row["open_then"])
 
 
 # Every span that waited for someone, in any convention (the ``wait`` column): our approvals,

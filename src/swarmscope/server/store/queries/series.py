@@ -140,7 +140,7 @@ def window_edges(store: Store, leaves: list[Leaf]) -> list[dict[str, Any]]:
     return store.rows(_statement(leaves))
 
 
-def _text(value: str) -> str:
+def text(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
@@ -151,17 +151,21 @@ def _label(label: str) -> str:
         return "service"
     if label == "instance":
         return _INSTANCE
-    return f"coalesce(labels[{_text(label)}], '')"
+    return f"coalesce(labels[{text(label)}], '')"
 
 
 def _matcher(label: str, op: str, wanted: str) -> str:
-    have = _label(label)
+    return matches(_label(label), op, wanted)
+
+
+def matches(have: str, op: str, wanted: str) -> str:
+    """SQL: the value ``have`` (an expression) matches ``op wanted``, as Prometheus matches."""
     if op == "=":
-        return f"{have} = {_text(wanted)}"
+        return f"{have} = {text(wanted)}"
     if op == "!=":
-        return f"{have} <> {_text(wanted)}"
+        return f"{have} <> {text(wanted)}"
     # DuckDB's regexes are RE2, like Prometheus's; fully anchored, like Prometheus's.
-    found = f"regexp_full_match({have}, {_text(wanted)})"
+    found = f"regexp_full_match({have}, {text(wanted)})"
     return found if op == "=~" else f"NOT {found}"
 
 
@@ -176,7 +180,7 @@ def _groups(index: int, leaf: Leaf) -> str:
     matching = " AND ".join(_matcher(*matcher) for matcher in leaf.where) or "true"
     return (
         f"SELECT {index} AS leaf, sid, {group} AS g, bounds FROM named "
-        f"WHERE name = {_text(leaf.name)} AND {matching}"
+        f"WHERE name = {text(leaf.name)} AND {matching}"
     )
 
 
@@ -199,10 +203,10 @@ def _scan(leaves: list[Leaf]) -> str:
     def between(first: int, last: int) -> str:
         return f"time_ns BETWEEN {first * NS_PER_MS} AND {last * NS_PER_MS + NS_PER_MS - 1}"
 
-    names = ", ".join(_text(name) for name in sorted(windows))
+    names = ", ".join(text(name) for name in sorted(windows))
     condition = f"name IN ({names}) AND {between(*outer)}"
     narrower = [
-        f"(name = {_text(name)} AND {between(first, last)})"
+        f"(name = {text(name)} AND {between(first, last)})"
         for name, spans in sorted(windows.items())
         for first, last in spans
     ]
@@ -213,7 +217,7 @@ def _scan(leaves: list[Leaf]) -> str:
 
 def _statement(leaves: list[Leaf]) -> str:
     settings = ", ".join(
-        f"({index}, {_text(leaf.name)}, {_text(leaf.part)}, {leaf.start_ms}, {leaf.step_ms}, "
+        f"({index}, {text(leaf.name)}, {text(leaf.part)}, {leaf.start_ms}, {leaf.step_ms}, "
         f"{leaf.steps}, {leaf.reach_ms}, {_window(leaf)[0]}, {_window(leaf)[1]}, "
         f"{leaf.counter and leaf.range_ms > 0})"
         for index, leaf in enumerate(leaves)

@@ -1,5 +1,5 @@
-"""Traces: one trace's spans, and trace summaries under filters (with their LLM calls,
-tokens, cost and waits)."""
+"""Traces: one trace's spans and how its run ended, and trace summaries under filters (with
+their outcome, LLM calls, tokens, cost and waits)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,42 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from swarmscope.api_words import Outcome
 from swarmscope.conventions.attributes import SWARMSCOPE_APPROVAL_TYPE
-from swarmscope.conventions.spans import LLM_OPERATIONS
+from swarmscope.conventions.spans import (
+    INVOKE_AGENT,
+    LLM_OPERATIONS,
+    WAIT_INPUT_REQUIRED,
+    WAIT_INTERRUPT,
+)
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.filters import ORCHESTRATE
 
 # An LLM call, in any convention: tokens and cost are summed over these only (a framework's
 # span that sums its calls, the Vercel AI SDK's generateText say, would count them twice).
 _LLM = f"operation IN {LLM_OPERATIONS!r}"
+# A trace's spans, root first: the root (no parent), else the oldest span stored (its root
+# has not arrived, or lives in a system that sends nothing).
+_ROOT_FIRST = "coalesce(parent_span_id IS NOT NULL, false)::INT * 1e18 + start_ns"
+# The run at the top of a trace: its oldest orchestration or agent run (a parent starts
+# before what it runs), the one that says how the run ended when the root is only the HTTP
+# request that started it in the background (202 Accepted, ok).
+_TOP_RUN_STATUS = (
+    f"arg_min(status, start_ns) FILTER (WHERE {ORCHESTRATE} OR operation = '{INVOKE_AGENT}')"
+)
+# How a trace's run ended, as an aggregate over the trace's spans: one expression for the
+# list, its filter and one trace, so they cannot disagree. A run that stopped for a person
+# (a LangGraph interrupt records an exception, and may end its spans in error) is
+# interrupted, not failed; our approvals wait inside the run, which goes on.
+OUTCOME = f"""CASE
+    WHEN bool_or(wait IN ('{WAIT_INTERRUPT}', '{WAIT_INPUT_REQUIRED}')) THEN '{Outcome.INTERRUPTED}'
+    WHEN arg_min(status, {_ROOT_FIRST}) = 'error' OR coalesce({_TOP_RUN_STATUS} = 'error', false)
+        THEN '{Outcome.FAILED}'
+    WHEN bool_or(status = 'error') THEN '{Outcome.RECOVERED}'
+    ELSE '{Outcome.OK}' END"""
+# A trace that is one HTTP request served and nothing more: a poll, a probe. It ended well
+# (a failed one is worth seeing) and holds no other span.
+_PLAIN_REQUEST = "(count(*) = 1 AND bool_and(kind = 'server') AND NOT bool_or(status = 'error'))"
 
 
 _SPANS = (
@@ -84,6 +113,14 @@ def waterfall_columns(store: Store, trace_id: str) -> dict[str, Any]:
     return found
 
 
+def trace_outcome(store: Store, trace_id: str) -> Outcome | None:
+    """How the trace's run ended; None for a trace with no span stored."""
+    rows = store.rows(
+        f"SELECT {OUTCOME} AS outcome FROM spans WHERE trace_id = ? GROUP BY trace_id", [trace_id]
+    )
+    return Outcome(rows[0]["outcome"]) if rows else None
+
+
 def trace_events(
     store: Store, trace_id: str, events: list[str], span_id: str | None = None
 ) -> list[dict[str, Any]]:
@@ -113,34 +150,52 @@ class _Filters:
         return f"HAVING {' AND '.join(conditions)}" if conditions else ""
 
 
-def _filters(
-    service: str | None,
-    agent: str | None,
-    status: str | None,
-    min_duration_ms: float | None,
-    attribute: tuple[str, str] | None,
-    until_ns: int | None,
-) -> _Filters:
+@dataclass(frozen=True)
+class TraceFilters:
+    """Which traces a list keeps; ``None`` leaves a filter out.
+
+    ``status`` is about spans (``error``: some span of the trace ended in error, ``ok``:
+    none did); ``outcome`` is about the run. Plain requests (a trace that is one HTTP
+    request and nothing more: polls, probes) are left out unless ``plain_requests``.
+    """
+
+    service: str | None = None
+    agent: str | None = None
+    status: str | None = None
+    outcome: Outcome | None = None
+    min_duration_ms: float | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+    attribute: tuple[str, str] | None = None
+    plain_requests: bool = False
+
+
+def _filters(wanted: TraceFilters) -> _Filters:
     having: list[str] = []
     params: list[object] = []
-    for column, wanted in (("service", service), ("agent", agent)):
-        if wanted is not None:
+    for column, value in (("service", wanted.service), ("agent", wanted.agent)):
+        if value is not None:
             having.append(f"bool_or({column} = ?)")
-            params.append(wanted)
-    if attribute is not None:
-        key, wanted_value = attribute
+            params.append(value)
+    if wanted.attribute is not None:
+        key, wanted_value = wanted.attribute
         having.append("bool_or(attributes ->> ? = ?)")
         params.extend([f"$.{json.dumps(key)}", wanted_value])
-    if status == "error":
+    if wanted.status == "error":
         having.append("bool_or(status = 'error')")
-    elif status == "ok":
+    elif wanted.status == "ok":
         having.append("NOT bool_or(status = 'error')")
-    if min_duration_ms is not None:
+    if wanted.outcome is not None:
+        having.append(f"({OUTCOME}) = ?")
+        params.append(str(wanted.outcome))
+    if not wanted.plain_requests:
+        having.append(f"NOT {_PLAIN_REQUEST}")
+    if wanted.min_duration_ms is not None:
         having.append("(max(end_ns) - min(start_ns)) / 1e6 >= ?")
-        params.append(min_duration_ms)
-    if until_ns is not None:
+        params.append(wanted.min_duration_ms)
+    if wanted.until_ns is not None:
         having.append("min(start_ns) <= ?")
-        params.append(until_ns)
+        params.append(wanted.until_ns)
     return _Filters(having, params)
 
 
@@ -154,8 +209,7 @@ _STARTED_BEFORE = (
 )
 _SUMMARIES = f"""
     SELECT trace_id,
-           arg_min(name, coalesce(parent_span_id IS NOT NULL, false)::INT * 1e18
-                   + start_ns) AS root,
+           arg_min(name, {_ROOT_FIRST}) AS root,
            min(start_ns) AS start_ns,
            (max(end_ns) - min(start_ns)) / 1e6 AS duration_ms,
            count(*) AS spans,
@@ -166,41 +220,38 @@ _SUMMARIES = f"""
            sum(input_tokens) FILTER (WHERE {_LLM}) AS input_tokens,
            sum(output_tokens) FILTER (WHERE {_LLM}) AS output_tokens,
            sum(cost_usd) FILTER (WHERE {_LLM}) AS cost_usd,
-           count(*) FILTER (WHERE wait IS NOT NULL) AS waits
-    FROM spans WHERE list_contains(?, trace_id) GROUP BY trace_id
+           count(*) FILTER (WHERE wait IS NOT NULL) AS waits,
+           {OUTCOME} AS outcome
+    FROM spans WHERE start_ns >= ? AND list_contains(?, trace_id) GROUP BY trace_id
     ORDER BY start_ns DESC
 """
 
 
 def trace_summaries(
-    store: Store,
-    service: str | None = None,
-    agent: str | None = None,
-    status: str | None = None,
-    min_duration_ms: float | None = None,
-    since_ns: int | None = None,
-    until_ns: int | None = None,
-    attribute: tuple[str, str] | None = None,
-    limit: int = 50,
+    store: Store, wanted: TraceFilters | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """One summary per trace, newest first (by the start of its first span); filters keep
-    traces with a matching span.
+    """One summary per trace, newest first (by the start of its first span); filters on
+    spans keep traces with a matching span.
 
     Two steps: which traces (``_newest_traces``: only their ids and starts, the cheapest
-    aggregate), then their summaries (lists of services and agents, sums), for those traces
-    only. Summarising every trace to keep fifty cost twenty times more.
+    aggregate), then their summaries (lists of services and agents, sums, outcome), for
+    those traces only. Summarising every trace to keep fifty cost twenty times more. The
+    summaries read the spans from the oldest of those starts on: no span of theirs is
+    older, and the store's time order lets DuckDB skip the rest of the table.
     """
-    filters = _filters(service, agent, status, min_duration_ms, attribute, until_ns)
-    wanted = _newest_traces(store, filters, since_ns, until_ns, limit)
-    if not wanted:
+    wanted = wanted or TraceFilters()
+    filters = _filters(wanted)
+    found = _newest_traces(store, filters, wanted.since_ns, wanted.until_ns, limit)
+    if not found:
         return []
-    return store.rows(_SUMMARIES, [wanted])
+    oldest = min(row["start_ns"] for row in found)
+    return store.rows(_SUMMARIES, [oldest, [row["trace_id"] for row in found]])
 
 
 def _newest_traces(
     store: Store, filters: _Filters, since_ns: int | None, until_ns: int | None, limit: int
-) -> list[str]:
-    """The ids of the ``limit`` newest traces that pass the filters.
+) -> list[dict[str, Any]]:
+    """The ``limit`` newest traces that pass the filters: their ids and starts.
 
     A trace that started at or after some instant has all its spans after it, so the newest
     traces are found among the newest spans: windows back from the newest span, each
@@ -216,26 +267,27 @@ def _newest_traces(
     while anchor - window > floor:
         cut = anchor - window
         found = _started_after(store, filters, cut, limit)
-        if len(found) == limit and not store.rows(_STARTED_BEFORE, [cut, found]):
+        ids = [row["trace_id"] for row in found]
+        if len(found) == limit and not store.rows(_STARTED_BEFORE, [cut, ids]):
             return found
         window *= WIDER
     return _every_trace(store, filters, since_ns, limit)
 
 
-def _started_after(store: Store, filters: _Filters, cut: int, limit: int) -> list[str]:
-    """Ids of the newest traces among the spans from ``cut`` on that pass the filters
-    there: a trace that began before ``cut`` is among them as if it began later (the caller
+def _started_after(store: Store, filters: _Filters, cut: int, limit: int) -> list[dict[str, Any]]:
+    """The newest traces among the spans from ``cut`` on that pass the filters there: a
+    trace that began before ``cut`` is among them as if it began later (the caller
     checks)."""
     query = _WANTED.format(where="WHERE start_ns >= ?", having=filters.clause())
-    rows = store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", [cut, *filters.params, limit])
-    return [row["trace_id"] for row in rows]
+    return store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", [cut, *filters.params, limit])
 
 
-def _every_trace(store: Store, filters: _Filters, since_ns: int | None, limit: int) -> list[str]:
-    """Ids of the newest traces that pass the filters and began at or after ``since_ns``,
-    over every span."""
+def _every_trace(
+    store: Store, filters: _Filters, since_ns: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest traces that pass the filters and began at or after ``since_ns``, over
+    every span."""
     began = [] if since_ns is None else ["min(start_ns) >= ?"]
     query = _WANTED.format(where="", having=filters.clause(*began))
     params = [*filters.params, *([] if since_ns is None else [since_ns]), limit]
-    rows = store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", params)
-    return [row["trace_id"] for row in rows]
+    return store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", params)

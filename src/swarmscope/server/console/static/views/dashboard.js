@@ -1,11 +1,16 @@
-// One dashboard: timeseries drawn with Plotly (loaded now, not before), stats and gauges as
+// One dashboard: timeseries drawn with uPlot (loaded now, not before), stats and gauges as
 // big numbers, breakdowns as bars and tables in plain DOM; a time range and auto-refresh.
 
 import { getJSON } from "../api.js";
-import { count, h, heading, notice, table } from "../dom.js";
-import { plotly } from "./plotly.js";
+import { h, heading, notice, table } from "../dom.js";
+import { drawHeatmap, drawLines, seconds, uplot } from "./chart.js";
+import { formatBounded } from "./units.js";
 
 const RANGES = ["15m", "1h", "6h", "24h"];
+// With no range chosen, the last hour is read; when the data is younger than that, the charts
+// show from its oldest point on (at least FIT_MIN_MINUTES) so it fills them.
+const DEFAULT_RANGE = "1h";
+const FIT_MIN_MINUTES = 5;
 const REFRESH_MS = 15000;
 const PLOTTED = new Set(["timeseries", "heatmap"]);
 const WIDE = new Set([...PLOTTED, "table"]);
@@ -15,60 +20,6 @@ const SOURCES = {
   spans: "counted from spans",
   "pushed spans": "pushed metrics and counts from spans",
 };
-const LEGEND_MAX = 6;
-
-/** A value in a panel's unit (Grafana's unit names, as the ops bundle writes them). */
-export function formatValue(value, unit) {
-  if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  if (typeof value !== "number") return String(value);
-  switch (unit) {
-    case "percentunit":
-      return `${(value * 100).toFixed(Math.abs(value) < 0.1 ? 2 : 1)}%`;
-    case "percent":
-      return `${value.toFixed(1)}%`;
-    case "s":
-      return value < 1 ? `${(value * 1000).toFixed(0)} ms` : `${value.toFixed(2)} s`;
-    case "ms":
-      return `${value.toFixed(0)} ms`;
-    case "bytes": {
-      const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-      let scaled = value;
-      let index = 0;
-      while (Math.abs(scaled) >= 1024 && index < units.length - 1) {
-        scaled /= 1024;
-        index += 1;
-      }
-      return `${scaled.toFixed(index ? 1 : 0)} ${units[index]}`;
-    }
-    case "currencyUSD":
-      return `$${value.toFixed(value < 1 ? 4 : 2)}`;
-    case "reqps":
-      return `${count(value)} req/s`;
-    case "ops":
-      return `${count(value)} /s`;
-    default:
-      return count(value);
-  }
-}
-
-const AXES = {
-  percentunit: { tickformat: ".3~%" },
-  percent: { ticksuffix: "%" },
-  s: { ticksuffix: " s" },
-  ms: { ticksuffix: " ms" },
-  bytes: { tickformat: ".2s", ticksuffix: "B" },
-  currencyUSD: { tickprefix: "$" },
-  reqps: { ticksuffix: " req/s" },
-  ops: { ticksuffix: " /s" },
-};
-
-/** Points' times as Dates: epoch seconds, milliseconds or nanoseconds, told by size. */
-function when(t) {
-  if (typeof t === "string") return new Date(t);
-  if (t > 1e14) return new Date(t / 1e6);
-  if (t > 1e11) return new Date(t);
-  return new Date(t * 1000);
-}
 
 /** A series' single value: the one the server gave, else its last point. */
 function last(series) {
@@ -77,10 +28,12 @@ function last(series) {
   return points.length ? points[points.length - 1][1] : null;
 }
 
-/** A value as the panel says it: a mapping's text (0 "closed"), else in its unit. */
-function shown(value, panel) {
+/** A value as the panel says it: a mapping's text (0 "closed"), else in its unit, "≤ 5 s"
+ * when the server could only bound it (`bound`, on the series or the panel's one value). */
+function shown(value, panel, series) {
   const mapped = (panel.mappings || []).find((mapping) => mapping.value === value);
-  return mapped ? mapped.text : formatValue(value, panel.unit);
+  if (mapped) return mapped.text;
+  return formatBounded(value, panel.unit, series ? series.bound : panel.bound);
 }
 
 // Grafana's colour names, in the console's palette.
@@ -95,113 +48,45 @@ function colour(value, panel) {
   return found ? COLOURS[found] || found : null;
 }
 
-function lines(panel) {
-  return (panel.series || []).map((one) => ({
-    type: "scatter",
-    // A line needs two points: a series only just begun is drawn as its dots.
-    mode: (one.points || []).length < 3 ? "lines+markers" : "lines",
-    name: one.label || "value",
-    x: (one.points || []).map(([t]) => when(t)),
-    y: (one.points || []).map(([, v]) => v),
-    line: { width: 1.6 },
-    stackgroup: panel.stacked ? "stack" : undefined,
-    cliponaxis: false,
-    hovertemplate: "%{y}<extra>%{fullData.name}</extra>",
-  }));
-}
-
-/**
- * Prometheus buckets (cumulative, one series per `le`) as a heatmap of what fell in each
- * bucket per step: each bound's value minus the one below it. Columns are the steps of the
- * range (`step` seconds apart, the first at the first point), so a column has its width even
- * when it is the only one.
- */
-function heatmap(panel, step) {
-  const buckets = [...panel.series].sort((a, b) => Number(a.labels.le) - Number(b.labels.le));
-  const times = buckets.flatMap((one) => one.points.map(([t]) => t));
-  const first = Math.min(...times);
-  const columns = Math.round((Math.max(...times) - first) / step) + 1;
-  const grid = buckets.map((one) => {
-    const row = new Array(columns).fill(null);
-    for (const [t, v] of one.points) row[Math.round((t - first) / step)] = v;
-    return row;
-  });
-  const z = grid.map((row, index) =>
-    row.map((value, column) => {
-      const below = index ? grid[index - 1][column] : 0;
-      return value === null ? null : Math.max(value - (below || 0), 0);
-    }),
-  );
-  return [
-    {
-      type: "heatmap",
-      x0: when(first),
-      dx: step * 1000,
-      y: buckets.map((one) => `≤ ${one.labels.le}${panel.unit === "s" ? " s" : ""}`),
-      z,
-      colorscale: [
-        [0, "#f3f6fd"],
-        [1, "#3557d4"],
-      ],
-      showscale: false,
-      hovertemplate: "%{y}: %{z:.3g}<extra></extra>",
-    },
-  ];
-}
-
-async function drawChart(element, panel, bounds, step) {
-  const Plotly = await plotly();
-  const series = panel.series || [];
+/** Draw a timeseries or heatmap panel; buckets (every series has an `le`) as a heatmap. */
+async function drawChart(element, panel, span, step) {
+  const series = (panel.series || []).map((one) => ({ ...one, points: one.points || [] }));
   const buckets = panel.kind === "heatmap" && step > 0 && series.every((one) => one.labels?.le !== undefined);
-  const legend = !buckets && series.length > 1 && series.length <= LEGEND_MAX;
-  const layout = {
-    height: legend ? 270 : 230,
-    margin: { l: buckets ? 76 : 56, r: 12, t: 8, b: 28 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
-    font: { family: "system-ui, sans-serif", size: 11, color: "#445" },
-    // Past a handful of series a legend hides the chart: hovering names each line instead.
-    showlegend: legend,
-    legend: { orientation: "h", x: 0, y: -0.2, font: { size: 10 } },
-    // The whole range asked for, as Grafana shows it, even where there is no data yet.
-    xaxis: { type: "date", gridcolor: "#eef0f4", tickformat: "%H:%M", range: bounds.every(Number.isFinite) ? bounds.map(when) : undefined },
-    yaxis: buckets
-      ? { type: "category" }
-      : { gridcolor: "#eef0f4", rangemode: "tozero", ...(AXES[panel.unit] || {}) },
-    uirevision: panel.title,
-  };
-  const traces = buckets ? heatmap(panel, step) : lines(panel);
-  await Plotly.react(element, traces, layout, { displayModeBar: false, responsive: true });
+  if (buckets) {
+    await drawHeatmap(element, { buckets: series, unit: panel.unit, span, step });
+    return;
+  }
+  await drawLines(element, { series, unit: panel.unit, span, stacked: panel.stacked });
 }
 
-function big(value, panel) {
-  return h("div", { class: "big", style: { color: colour(value, panel) } }, shown(value, panel));
+function big(value, panel, series) {
+  return h("div", { class: "big", style: { color: colour(value, panel) } }, shown(value, panel, series));
 }
 
 function bigNumbers(panel) {
   const series = panel.series || [];
-  if (panel.value !== undefined && panel.value !== null) return big(panel.value, panel);
-  if (series.length <= 1) return big(series.length ? last(series[0]) : null, panel);
+  if (panel.value !== undefined && panel.value !== null) return big(panel.value, panel, null);
+  if (series.length <= 1) return big(series.length ? last(series[0]) : null, panel, series[0]);
   return h(
     "div",
     { class: "bigs" },
-    series.map((one) => h("div", {}, big(last(one), panel), h("div", { class: "label" }, one.label))),
+    series.map((one) => h("div", {}, big(last(one), panel, one), h("div", { class: "label" }, one.label))),
   );
 }
 
 function bars(panel) {
-  const rows = (panel.series || []).map((one) => [one.label, last(one)]).sort((a, b) => (b[1] || 0) - (a[1] || 0));
+  const rows = (panel.series || []).map((one) => [one.label, last(one), one]).sort((a, b) => (b[1] || 0) - (a[1] || 0));
   const top = Math.max(...rows.map(([, value]) => Math.abs(value || 0)), 1e-12);
   return h(
     "div",
     { class: "bars" },
-    rows.map(([label, value]) =>
+    rows.map(([label, value, one]) =>
       h(
         "div",
         { class: "bar-row" },
         h("span", { class: "bar-label", title: label }, label),
         h("span", { class: "bar" }, h("i", { style: { width: `${(100 * Math.abs(value || 0)) / top}%` } })),
-        h("span", { class: "bar-value" }, shown(value, panel)),
+        h("span", { class: "bar-value" }, shown(value, panel, one)),
       ),
     ),
   );
@@ -211,15 +96,15 @@ function tableOf(panel) {
   return table(
     [
       { label: "Series", cell: (one) => one.label || "" },
-      { label: "Value", cell: (one) => shown(last(one), panel), class: "num" },
+      { label: "Value", cell: (one) => shown(last(one), panel, one), class: "num" },
     ],
     panel.series || [],
     "No data in this range.",
   );
 }
 
-/** Fill a panel's body; charts are drawn after the body is in the page (Plotly measures it). */
-async function fill(body, panel, bounds, step) {
+/** Fill a panel's body; charts are drawn after the body is in the page (uPlot takes its width). */
+async function fill(body, panel, span, step) {
   const empty = !(panel.series || []).some((one) => (one.points || []).length) && panel.value == null;
   if (panel.kind === "nodeGraph") {
     body.replaceChildren(h("a", { href: "#/agents" }, "The agent graph →"));
@@ -231,7 +116,7 @@ async function fill(body, panel, bounds, step) {
       chart = h("div", { class: "chart" });
       body.replaceChildren(chart);
     }
-    await drawChart(chart, panel, bounds, step);
+    await drawChart(chart, panel, span, step);
   } else if (panel.kind === "stat" || panel.kind === "gauge") {
     body.replaceChildren(bigNumbers(panel));
   } else if (panel.kind === "table") {
@@ -239,6 +124,21 @@ async function fill(body, panel, bounds, step) {
   } else {
     body.replaceChildren(bars(panel));
   }
+}
+
+/**
+ * The minutes back from the end of the read that the panels' points fill: from the oldest
+ * one, a step's margin before it, at least FIT_MIN_MINUTES; null when there are no points or
+ * they already fill most of the range read.
+ */
+export function fittedMinutes(data) {
+  let first = Infinity;
+  for (const panel of data.panels || []) {
+    for (const one of panel.series || []) if (one.points?.length) first = Math.min(first, seconds(one.points[0][0]));
+  }
+  if (!Number.isFinite(first)) return null;
+  const minutes = Math.max(FIT_MIN_MINUTES, Math.ceil((data.end - first + data.step) / 60));
+  return minutes * 60 < 0.75 * (data.end - data.start) ? minutes : null;
 }
 
 /**
@@ -256,13 +156,20 @@ function showNamespace(selector, banner, namespace) {
 }
 
 export async function render(page, where, signal) {
+  // uPlot loads while the server computes the panels (a failure shows on the first chart).
+  uplot().catch(() => {});
   const id = where.id;
-  const range = RANGES.includes(where.params.get("range")) ? where.params.get("range") : "1h";
+  // The range the user chose (kept in the URL); none: the default, fitted to the data.
+  const range = RANGES.includes(where.params.get("range")) ? where.params.get("range") : null;
   const refresh = where.params.get("refresh") === "1";
   // The namespace chosen in the selector; none: the server's (asked, else what arrived).
   const chosen = where.params.get("namespace") || "";
   const link = (r, on, ns = chosen) =>
-    `#/dashboards/${encodeURIComponent(id)}?range=${r}${on ? "&refresh=1" : ""}${ns ? `&namespace=${encodeURIComponent(ns)}` : ""}`;
+    `#/dashboards/${encodeURIComponent(id)}?${new URLSearchParams([
+      ...(r ? [["range", r]] : []),
+      ...(on ? [["refresh", "1"]] : []),
+      ...(ns ? [["namespace", ns]] : []),
+    ])}`;
   const toggle = h("input", { type: "checkbox", checked: refresh });
   toggle.addEventListener("change", () => {
     location.hash = link(range, toggle.checked);
@@ -273,11 +180,15 @@ export async function render(page, where, signal) {
     location.hash = link(range, refresh, selector.value);
   });
   const title = h("span", {}, id);
+  const presets = RANGES.map((r) => h("a", { href: link(r, refresh), class: r === (range || DEFAULT_RANGE) ? "on" : "" }, r));
+  // The fitted range, when the data is younger than the default: shown beside the presets.
+  const fitted = h("span", { class: "on fitted", title: "Fitted to the data; pick a range to keep it" });
+  fitted.hidden = true;
   const head = heading(
     title,
     h("a", { href: `#/dashboards${chosen ? `?namespace=${encodeURIComponent(chosen)}` : ""}` }, "← Dashboards"),
     selector,
-    h("span", { class: "segmented" }, RANGES.map((r) => h("a", { href: link(r, refresh), class: r === range ? "on" : "" }, r))),
+    h("span", { class: "segmented" }, fitted, presets),
     h("label", { class: "refresh" }, toggle, ` every ${REFRESH_MS / 1000} s`),
   );
   // Why panels are empty when the namespace read holds no metrics (the server's notice).
@@ -289,7 +200,12 @@ export async function render(page, where, signal) {
   const bodies = new Map();
   const origins = new Map();
   const load = async () => {
-    const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range, namespace: chosen }, signal);
+    const data = await getJSON(`/api/dashboards/${encodeURIComponent(id)}`, { start: range || DEFAULT_RANGE, namespace: chosen }, signal);
+    const fit = range ? null : fittedMinutes(data);
+    const span = fit ? [data.end - fit * 60, data.end] : [data.start, data.end];
+    fitted.textContent = fit ? `${fit}m` : "";
+    fitted.hidden = !fit;
+    if (!range) presets[RANGES.indexOf(DEFAULT_RANGE)].classList.toggle("on", !fit);
     title.textContent = data.title || id;
     showNamespace(selector, banner, data.namespace);
     const drawing = [];
@@ -311,7 +227,7 @@ export async function render(page, where, signal) {
         );
       }
       origins.get(index).textContent = SOURCES[(panel.sources || []).join(" ")] || "";
-      drawing.push(fill(body, panel, [data.start, data.end], data.step).catch((error) => body.replaceChildren(notice(error))));
+      drawing.push(fill(body, panel, span, data.step).catch((error) => body.replaceChildren(notice(error))));
     });
     if (!(data.panels || []).length) grid.replaceChildren(h("p", { class: "muted" }, "This dashboard has no panels."));
     await Promise.all(drawing);

@@ -5,11 +5,14 @@ import { formQuery, h } from "../dom.js";
 
 export const RANGES = ["15m", "1h", "6h", "24h", "7d"];
 
-/** A labelled input; `choices` makes it a select whose first option is "any". */
+/** A labelled input; `choices` makes it a select whose first option is "any", type
+ * "checkbox" a box that sends `name=true` when ticked. */
 export function field(name, label, params, { choices, placeholder, size, type } = {}) {
   const value = params.get(name) || "";
   let input;
-  if (choices) {
+  if (type === "checkbox") {
+    input = h("input", { name, type, value: "true", checked: value === "true" });
+  } else if (choices) {
     input = h(
       "select",
       { name },

@@ -4,7 +4,8 @@
 
 import { getJSON } from "../api.js";
 import { clock, count, h, heading, notice, table } from "../dom.js";
-import { plotly } from "./plotly.js";
+import { drawLines } from "./chart.js";
+import { formatBounded } from "./units.js";
 
 const RANGES = ["15m", "1h", "6h", "24h"];
 const FUNCTIONS = {
@@ -92,33 +93,28 @@ function controls(metric, params) {
   return form;
 }
 
-async function chart(element, answer) {
-  const Plotly = await plotly();
-  const traces = answer.series.map((one) => ({
-    type: "scatter",
-    // A series of a few points (a new metric, a short range) shows its points, not only lines.
-    mode: one.points.length < 60 ? "lines+markers" : "lines",
-    name: legend(one.labels),
-    x: one.points.map(([t]) => new Date(t * 1000)),
-    y: one.points.map(([, v]) => v),
-    hovertemplate: "%{y}<extra>%{fullData.name}</extra>",
-  }));
-  const layout = {
-    height: 320,
-    margin: { l: 60, r: 12, t: 8, b: 28 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
-    font: { family: "system-ui, sans-serif", size: 11, color: "#445" },
-    showlegend: traces.length > 1 && traces.length <= 8,
-    legend: { orientation: "h", x: 0, y: -0.2, font: { size: 10 } },
-    xaxis: { type: "date", gridcolor: "#eef0f4", range: [new Date(answer.start * 1000), new Date(answer.end * 1000)] },
-    yaxis: { gridcolor: "#eef0f4", rangemode: "tozero" },
-  };
-  await Plotly.react(element, traces, layout, { displayModeBar: false, responsive: true });
+// The console's unit names (Grafana's) for the senders' UCUM units it formats specially.
+const UCUM = { s: "s", ms: "ms", By: "bytes", "%": "percent" };
+
+/** The unit of what `fn` computes: a rate is per second; a histogram's value or increase
+ * counts observations; otherwise the metric's own. */
+function unitOf(metric, fn) {
+  if (fn === "rate") return "ops";
+  if (fn !== "quantile" && (metric.type === "histogram" || metric.type === "summary")) return "";
+  return UCUM[metric.unit] || "";
+}
+
+/** A series' last value in `unit`, said as a bound ("≤ 5 s") when the server marks it one. */
+function lastOf(series, unit) {
+  const point = series.points[series.points.length - 1];
+  if (!point) return formatBounded(null);
+  const mark = (series.bounds || []).find(([t]) => t === point[0]);
+  return formatBounded(point[1], unit, mark && { op: mark[1], value: mark[2] });
 }
 
 async function detail(metric, params, signal) {
   const fn = params.get("fn") || (FUNCTIONS[metric.type] || ["value"])[0];
+  const unit = unitOf(metric, fn);
   const query = {
     fn,
     q: fn === "quantile" ? params.get("q") || "0.9" : "",
@@ -159,14 +155,15 @@ async function detail(metric, params, signal) {
     table(
       [
         { label: "Series", cell: (one) => legend(one.labels), class: "mono" },
-        { label: "Last", cell: (one) => count(one.points.length ? one.points[one.points.length - 1][1] : null), class: "num" },
+        { label: "Last", cell: (one) => lastOf(one, unit), class: "num" },
       ],
       answer.series,
       "No series.",
     ),
   );
   section.querySelector("table.grid").classList.add("series");
-  if (answer.series.length) section.chartWith = () => chart(plot, answer);
+  const series = answer.series.map((one) => ({ label: legend(one.labels), points: one.points, bounds: one.bounds }));
+  if (answer.series.length) section.chartWith = () => drawLines(plot, { series, unit, span: [answer.start, answer.end] });
   return section;
 }
 
@@ -194,6 +191,6 @@ export async function render(page, where, signal) {
   }
   const section = await detail(metric, params, signal);
   layout.append(section);
-  // Plotly measures its element: draw once it is in the page.
+  // uPlot takes its element's width: draw once it is in the page.
   await section.chartWith?.();
 }

@@ -372,6 +372,7 @@ export async function render(page, where, signal) {
     ),
     facts([
       ["Trace", h("span", { class: "mono" }, traceId)],
+      ["Outcome", badge(data.outcome)],
       ["Duration", ms(totalNs / 1e6)],
       ["Spans", count(spans.length)],
       ["Errors", errors ? h("span", { class: "bad" }, count(errors)) : "0"],

@@ -1,10 +1,23 @@
-// Traces: newest first, filtered by the form; each row opens the trace's waterfall.
+// Traces: newest first, filtered by the form; each row says how its run ended and opens the
+// trace's waterfall. Traces that are one HTTP request alone (polls) show when asked for.
 
 import { getJSON } from "../api.js";
-import { clock, count, h, heading, ms, table, traceLink } from "../dom.js";
+import { badge, clock, count, h, heading, ms, table, traceLink } from "../dom.js";
 import { RANGES, field, filterForm, queryParams } from "./filters.js";
 
-const FILTERS = ["service", "agent", "status", "min_duration_ms", "start", "end", "attribute"];
+const FILTERS = [
+  "service",
+  "agent",
+  "outcome",
+  "status",
+  "min_duration_ms",
+  "start",
+  "end",
+  "attribute",
+  "plain_requests",
+];
+// How a run ended (the API's outcome): failed is red, recovered (errors the run got over) amber.
+const OUTCOMES = ["failed", "recovered", "interrupted", "ok"];
 
 function names(list, filter) {
   return (list || []).map((name) =>
@@ -17,11 +30,13 @@ export async function render(page, where, signal) {
   const form = filterForm("traces", [
     field("service", "Service", params),
     field("agent", "Agent", params),
-    field("status", "Status", params, { choices: ["ok", "error"] }),
+    field("outcome", "Outcome", params, { choices: OUTCOMES }),
+    field("status", "Span errors", params, { choices: ["error", "ok"] }),
     field("min_duration_ms", "Min ms", params, { size: 6, type: "number" }),
     field("start", "Since", params, { choices: RANGES }),
     field("attribute", "Attribute", params, { placeholder: "key=value", size: 22 }),
     field("limit", "Limit", params, { size: 4, type: "number", placeholder: "50" }),
+    field("plain_requests", "Plain requests", params, { type: "checkbox" }),
   ]);
   page.append(heading("Traces"), form);
   const data = await getJSON("/api/traces", queryParams(params, FILTERS, 50), signal);
@@ -47,6 +62,7 @@ export async function render(page, where, signal) {
               h("span", {}, ms(t.duration_ms)),
             ),
         },
+        { label: "Outcome", cell: (t) => badge(t.outcome), class: "outcome" },
         { label: "Spans", cell: (t) => count(t.spans), class: "num" },
         {
           label: "Errors",

@@ -24,6 +24,8 @@ from swarmscope.exceptions import BadParameter
 
 TRACES = "/api/traces"
 TRACE = "/api/traces/{trace_id}"
+TRACE_WATERFALL = "/api/traces/{trace_id}/waterfall"
+TRACE_SPAN = "/api/traces/{trace_id}/spans/{span_id}"
 LOGS = "/api/logs"
 AGENT_GRAPH = "/api/agents/graph"
 AGENT = "/api/agents/{agent}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.api_words import Outcome
+from swarmscope.conventions.attributes import SWARMSCOPE_APPROVAL_TYPE
 from swarmscope.conventions.spans import (
     INVOKE_AGENT,
     LLM_OPERATIONS,
@@ -44,17 +45,72 @@ OUTCOME = f"""CASE
 _PLAIN_REQUEST = "(count(*) = 1 AND bool_and(kind = 'server') AND NOT bool_or(status = 'error'))"
 
 
+_SPANS = (
+    "SELECT spans.* EXCLUDE (resource_id), resources.attributes AS resource FROM spans"
+    " LEFT JOIN resources USING (resource_id) WHERE trace_id = ?"
+)
+
+
 def trace_spans(store: Store, trace_id: str) -> list[dict[str, Any]]:
     """Every span of a trace, oldest first, with attributes, events and links decoded."""
-    rows = store.rows(
-        "SELECT spans.* EXCLUDE (resource_id), resources.attributes AS resource FROM spans"
-        " LEFT JOIN resources USING (resource_id) WHERE trace_id = ? ORDER BY start_ns",
-        [trace_id],
-    )
+    return _decoded(store.rows(f"{_SPANS} ORDER BY start_ns", [trace_id]))
+
+
+def trace_span(store: Store, trace_id: str, span_id: str) -> dict[str, Any] | None:
+    """One span of a trace, as ``trace_spans`` gives it; None when the trace has no such
+    span."""
+    rows = _decoded(store.rows(f"{_SPANS} AND span_id = ? LIMIT 1", [trace_id, span_id]))
+    return rows[0] if rows else None
+
+
+def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         for key in ("attributes", "events", "links", "resource"):
             row[key] = json.loads(row[key]) if row[key] else None
     return rows
+
+
+# The columns a waterfall draws, each sent as one JSON array, every array in the same order.
+WATERFALL_COLUMNS = (
+    "span_id", "parent_span_id", "name", "service", "kind", "operation", "agent", "tool",
+    "model", "status", "status_message", "start_ns", "duration_ms", "input_tokens",
+    "output_tokens", "cost_usd",
+)  # fmt: skip
+# One list of every span (one snapshot: an intake writing meanwhile cannot misalign the
+# columns), then each column drawn from it; list indices are 0-based here, 1-based in SQL.
+_WATERFALL = f"""
+    WITH listed AS (
+        SELECT list({{{", ".join(f"{c}: {c}" for c in WATERFALL_COLUMNS)},
+                     approval: attributes ->> ? IS NOT NULL,
+                     events: nullif(events::VARCHAR, '[]')}}) AS spans,
+               min(start_ns) AS first_start_ns, max(end_ns) AS last_end_ns
+        FROM spans WHERE trace_id = ?
+    ), evented AS (
+        SELECT *, list_filter(range(len(spans)), lambda i: spans[i + 1].events IS NOT NULL)
+                  AS evented
+        FROM listed
+    )
+    SELECT len(spans) AS spans, first_start_ns, last_end_ns,
+           {", ".join(f"to_json(list_transform(spans, lambda s: s.{c})) AS {c}" for c in WATERFALL_COLUMNS)},
+           to_json(list_filter(range(len(spans)), lambda i: spans[i + 1].approval)) AS approval,
+           evented, list_transform(evented, lambda i: spans[i + 1].events) AS events
+    FROM evented
+"""
+
+
+def waterfall_columns(store: Store, trace_id: str) -> dict[str, Any]:
+    """A trace's spans as JSON text of one array per ``WATERFALL_COLUMNS`` (an unspecified
+    order, the same in each: a span's *position*); ``approval``, the same of the positions
+    of spans that wait for a human; ``evented``, the positions of spans with events, and
+    ``events`` their events, still encoded; ``spans``, how many (None: no such trace);
+    ``first_start_ns`` and ``last_end_ns``, when the trace began and ended.
+
+    DuckDB writes the arrays: made into Python objects first, 100,000 spans' columns cost
+    several times more. Attributes and resources stay in the store: a span's detail is
+    read alone (``trace_span``).
+    """
+    [found] = store.rows(_WATERFALL, [f"$.{json.dumps(SWARMSCOPE_APPROVAL_TYPE)}", trace_id])
+    return found
 
 
 def trace_outcome(store: Store, trace_id: str) -> Outcome | None:
@@ -65,13 +121,17 @@ def trace_outcome(store: Store, trace_id: str) -> Outcome | None:
     return Outcome(rows[0]["outcome"]) if rows else None
 
 
-def trace_events(store: Store, trace_id: str, events: list[str]) -> list[dict[str, Any]]:
+def trace_events(
+    store: Store, trace_id: str, events: list[str], span_id: str | None = None
+) -> list[dict[str, Any]]:
     """The trace's log records of some event names (an LLM call's messages, say), oldest
-    first, with their span id, event, body and decoded attributes."""
+    first, with their span id, event, body and decoded attributes; of one span only when
+    ``span_id`` is given."""
+    one_span = "" if span_id is None else " AND span_id = ?"
     rows = store.rows(
         "SELECT span_id, event, body, attributes FROM logs"
-        " WHERE trace_id = ? AND list_contains(?, event) ORDER BY time_ns",
-        [trace_id, events],
+        f" WHERE trace_id = ? AND list_contains(?, event){one_span} ORDER BY time_ns",
+        [trace_id, events, *([] if span_id is None else [span_id])],
     )
     for row in rows:
         row["attributes"] = json.loads(row["attributes"]) if row["attributes"] else {}

@@ -1,9 +1,14 @@
 // One trace: a waterfall (bars placed by time from the trace's start, indented by depth,
-// coloured by what the span does) and the selected span's attributes and events beside it.
+// coloured by what the span does, subtrees folding) and the selected span's attributes and
+// events beside it, read from the server when it is selected.
+//
+// A trace may hold 100,000 spans: the waterfall keeps in the page only the rows in view
+// (rows of one fixed height in a box sized for all of them, drawn again on scroll), and the
+// server sends every span's few waterfall columns, not the spans themselves.
 
 import { getJSON } from "../api.js";
-import { ATTRIBUTES, LLM_OPERATIONS, OPERATIONS, SPAN_PREFIXES } from "../conventions.js";
-import { badge, count, h, heading, ms, table, text } from "../dom.js";
+import { LLM_OPERATIONS, OPERATIONS, SPAN_PREFIXES } from "../conventions.js";
+import { badge, count, h, heading, ms, notice, table, text } from "../dom.js";
 
 const KINDS = {
   [SPAN_PREFIXES.ORCHESTRATE]: "orchestration",
@@ -17,6 +22,12 @@ const KINDS = {
   internal: "other",
 };
 const LLM = new Set(LLM_OPERATIONS);
+// A row's height in px (console.css gives .wf-list .wf-row this height), and how many rows
+// beyond the view are drawn too, so a short scroll shows no gap.
+const ROW_HEIGHT = 26;
+const SPARE_ROWS = 20;
+// Deeper rows are indented no further: a chain of thousands would leave no room for names.
+const MAX_INDENT = 40;
 
 /** The colour family of a span: its GenAI operation, else what its name or kind says. */
 export function kindOf(span) {
@@ -24,23 +35,64 @@ export function kindOf(span) {
   if (LLM.has(operation)) return OPERATIONS.CHAT;
   if (operation in KINDS) return operation;
   const name = span.name || "";
-  if (name.startsWith(SPAN_PREFIXES.HITL_APPROVAL) || span.attributes?.[ATTRIBUTES.SWARMSCOPE_APPROVAL_TYPE]) {
-    return "approval";
-  }
+  if (name.startsWith(SPAN_PREFIXES.HITL_APPROVAL) || span.approval) return "approval";
   if (name.startsWith(`${SPAN_PREFIXES.ORCHESTRATE} `)) return SPAN_PREFIXES.ORCHESTRATE;
   if (span.kind === "server" || span.kind === "client") return span.kind;
   return "internal";
 }
 
-/** Depth-first rows, children in start order: the order a waterfall reads. */
-function flatten(roots) {
+/** The answer's spans in its tree order (depth first, children in start order, so a span's
+ * subtree is the rows right after it), each knowing its row and its parent's. */
+function spansOf(data) {
+  const { columns, order } = data;
+  const rowOf = new Int32Array(columns.span_id.length).fill(-1);
+  order.forEach((position, row) => {
+    rowOf[position] = row;
+  });
+  const spans = order.map((position, row) => ({
+    row,
+    span_id: columns.span_id[position],
+    parent: data.parent[position] >= 0 ? rowOf[data.parent[position]] : -1,
+    depth: data.depth[position],
+    name: columns.name[position],
+    service: columns.service[position],
+    kind: columns.kind[position],
+    operation: columns.operation[position],
+    status: columns.status[position],
+    start: columns.start[position],
+    duration_ms: columns.duration_ms[position],
+    approval: false,
+    events: [],
+  }));
+  for (const position of data.approval) {
+    if (rowOf[position] >= 0) spans[rowOf[position]].approval = true;
+  }
+  for (const [position, at, name] of data.events) {
+    if (rowOf[position] >= 0) spans[rowOf[position]].events.push({ at, name });
+  }
+  return spans;
+}
+
+/** How many rows each span's subtree holds (itself included): one pass from the end, no
+ * recursion, so a chain 100,000 deep costs what a flat trace does. */
+function subtreeSizes(spans) {
+  const sizes = new Int32Array(spans.length).fill(1);
+  for (let row = spans.length - 1; row > 0; row--) {
+    if (spans[row].parent >= 0) sizes[spans[row].parent] += sizes[row];
+  }
+  return sizes;
+}
+
+/** The rows to list: every span outside a collapsed subtree, or, while searching, the spans
+ * whose name holds the text. */
+function shownRows(spans, sizes, collapsed, search) {
   const rows = [];
-  const byStart = (a, b) => a.start_ns - b.start_ns;
-  const walk = (span, depth, parent) => {
-    rows.push({ span, depth, parent });
-    [...(span.children || [])].sort(byStart).forEach((child) => walk(child, depth + 1, span));
-  };
-  [...roots].sort(byStart).forEach((root) => walk(root, 0, null));
+  if (search) {
+    const wanted = search.toLowerCase();
+    spans.forEach((span, row) => span.name.toLowerCase().includes(wanted) && rows.push(row));
+    return rows;
+  }
+  for (let row = 0; row < spans.length; row += collapsed.has(row) ? sizes[row] : 1) rows.push(row);
   return rows;
 }
 
@@ -112,10 +164,10 @@ function axis(totalMs) {
   return h("div", { class: "wf-row wf-axis" }, h("div", { class: "wf-name muted" }, "Span"), h("div", { class: "wf-track" }, ticks));
 }
 
-function bar(span, depth, parent, startNs, totalNs) {
+function bar(span, parent, totalNs, subtree, collapsed) {
   const kind = kindOf(span);
-  const left = (100 * (span.start_ns - startNs)) / totalNs;
-  const width = Math.max((100 * (span.end_ns - span.start_ns)) / totalNs, 0.2);
+  const left = (100 * span.start) / totalNs;
+  const width = Math.max((100 * span.duration_ms * 1e6) / totalNs, 0.2);
   const error = span.status === "error";
   const label = h("span", { class: "wf-label" }, ms(span.duration_ms));
   // Beside the bar where there is room: after it, else before it, else inside its end.
@@ -125,26 +177,44 @@ function bar(span, depth, parent, startNs, totalNs) {
     label.classList.add("inside");
     Object.assign(label.style, { right: `${100 - left - width + 0.5}%` });
   }
-  const marks = (span.events || []).map((event) =>
+  const marks = span.events.map((event) =>
     h("i", {
       class: `wf-event${event.name === "exception" ? " error" : ""}`,
-      style: { left: `${(100 * (event.time_ns - startNs)) / totalNs}%` },
+      style: { left: `${(100 * event.at) / totalNs}%` },
       title: event.name,
     }),
   );
   const otherService = parent && parent.service !== span.service;
+  const toggle =
+    subtree > 1
+      ? h(
+          "button",
+          {
+            class: "wf-toggle",
+            "aria-expanded": String(!collapsed),
+            title: `${collapsed ? "Show" : "Hide"} ${count(subtree - 1)} spans below`,
+          },
+          collapsed ? "▸" : "▾",
+        )
+      : h("span", { class: "wf-toggle" });
   return h(
     "div",
     {
       class: `wf-row${error ? " error" : ""}`,
       "data-span-id": span.span_id,
+      "data-row": span.row,
       "data-kind": kind,
       tabindex: 0,
       role: "button",
     },
     h(
       "div",
-      { class: "wf-name", style: { paddingLeft: `${0.4 + depth * 0.9}rem` }, title: span.name },
+      {
+        class: "wf-name",
+        style: { paddingLeft: `${0.4 + Math.min(span.depth, MAX_INDENT) * 0.9}rem` },
+        title: span.depth > MAX_INDENT ? `${span.name} (depth ${count(span.depth)})` : span.name,
+      },
+      toggle,
       h("i", { class: `dot op-${kind}${error ? " error" : ""}` }),
       h("span", { class: "name" }, span.name),
       otherService ? h("span", { class: "svc" }, span.service) : "",
@@ -163,51 +233,130 @@ function bar(span, depth, parent, startNs, totalNs) {
   );
 }
 
+/** The rows in view in `list`, drawn again on scroll, on folding and on search. */
+function virtualList(spans, sizes, totalNs, isSelected) {
+  const collapsed = new Set();
+  let search = "";
+  let rows = [];
+  const sizer = h("div", { class: "wf-sizer" });
+  // The rows to list, and a box as tall as they are (before any scroll: none goes further).
+  const listRows = () => {
+    rows = shownRows(spans, sizes, collapsed, search);
+    sizer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  };
+  listRows();
+  const list = h("div", { class: "wf-list" }, sizer);
+  let pending = false;
+  const draw = () => {
+    pending = false;
+    const view = list.clientHeight || window.innerHeight;
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW_HEIGHT) - SPARE_ROWS);
+    const last = Math.min(rows.length, Math.ceil((list.scrollTop + view) / ROW_HEIGHT) + SPARE_ROWS);
+    const drawn = [];
+    for (let at = first; at < last; at++) {
+      const span = spans[rows[at]];
+      const row = bar(span, spans[span.parent], totalNs, sizes[span.row], collapsed.has(span.row));
+      row.style.top = `${at * ROW_HEIGHT}px`;
+      if (isSelected(span)) row.classList.add("selected");
+      drawn.push(row);
+    }
+    // The row that had the keyboard's focus is drawn anew: give the focus to its new self.
+    const focused = sizer.contains(document.activeElement) && document.activeElement.closest(".wf-row")?.dataset.spanId;
+    sizer.replaceChildren(...drawn);
+    if (focused) sizer.querySelector(`[data-span-id="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
+  };
+  const redraw = () => {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(draw);
+    }
+  };
+  list.addEventListener("scroll", redraw);
+  const refold = () => {
+    listRows();
+    draw();
+  };
+  return {
+    list,
+    draw,
+    toggle(row) {
+      if (!collapsed.delete(row)) collapsed.add(row);
+      refold();
+    },
+    search(text) {
+      search = text.trim();
+      list.scrollTop = 0;
+      refold();
+    },
+    /** Unfold the span's ancestors and, unless it is in view, scroll it to the middle. */
+    reveal(span) {
+      let unfolded = false;
+      for (let row = span.parent; row >= 0; row = spans[row].parent) unfolded = collapsed.delete(row) || unfolded;
+      if (unfolded) listRows();
+      const at = rows.indexOf(span.row);
+      const top = at * ROW_HEIGHT;
+      if (at >= 0 && (top < list.scrollTop || top + ROW_HEIGHT > list.scrollTop + list.clientHeight)) {
+        list.scrollTop = top - list.clientHeight / 2;
+      }
+      draw();
+    },
+  };
+}
+
 export async function render(page, where, signal) {
   const traceId = where.id.toLowerCase();
-  const data = await getJSON(`/api/traces/${encodeURIComponent(traceId)}`, {}, signal);
-  const rows = flatten(data.tree || []);
-  const spans = rows.map((row) => row.span);
-  // Loops, not Math.min(...spans): a spread of a huge trace overflows the call stack.
-  let startNs = Infinity;
-  let endNs = -Infinity;
+  const base = `/api/traces/${encodeURIComponent(traceId)}`;
+  const data = await getJSON(`${base}/waterfall`, {}, signal);
+  const spans = spansOf(data);
+  const sizes = subtreeSizes(spans);
+  const startNs = data.start_ns;
+  const totalNs = Math.max(data.end_ns - data.start_ns, 1);
+  let errors = 0;
+  const services = new Set();
   for (const span of spans) {
-    startNs = Math.min(startNs, span.start_ns);
-    endNs = Math.max(endNs, span.end_ns);
+    if (span.status === "error") errors++;
+    services.add(span.service);
   }
-  const totalNs = Math.max(endNs - startNs, 1);
-  const errors = spans.filter((span) => span.status === "error").length;
-  const services = [...new Set(spans.map((span) => span.service))];
-  const root = rows[0]?.span;
-
-  const panel = h("aside", { class: "span-detail" });
-  const waterfall = h(
-    "div",
-    { class: "waterfall" },
-    axis(totalNs / 1e6),
-    rows.map(({ span, depth, parent }) => bar(span, depth, parent, startNs, totalNs)),
-  );
   const byId = new Map(spans.map((span) => [span.span_id, span]));
-  const select = (spanId, remember) => {
+  const root = spans[0];
+
+  let selected = null;
+  let reading = null;
+  const panel = h("aside", { class: "span-detail" });
+  const rows = virtualList(spans, sizes, totalNs, (span) => span === selected);
+  const select = async (spanId, remember) => {
     const span = byId.get(spanId) || root;
-    if (!span) return;
-    for (const row of waterfall.querySelectorAll(".wf-row.selected")) row.classList.remove("selected");
-    waterfall.querySelector(`[data-span-id="${CSS.escape(span.span_id)}"]`)?.classList.add("selected");
-    panel.replaceChildren(...detail(span, traceId, startNs));
+    selected = span;
+    rows.reveal(span);
     // The address names the span, without a new history entry or a re-render.
     if (remember) history.replaceState(null, "", `#/traces/${traceId}?span=${span.span_id}`);
+    reading?.abort();
+    reading = new AbortController();
+    const stop = reading.signal;
+    panel.replaceChildren(h("h2", {}, span.name), h("p", { class: "muted" }, "Reading the span…"));
+    try {
+      const whole = await getJSON(`${base}/spans/${encodeURIComponent(span.span_id)}`, {}, stop);
+      panel.replaceChildren(...detail(whole, traceId, startNs));
+    } catch (error) {
+      if (!stop.aborted) panel.replaceChildren(notice(error));
+    }
   };
+  const waterfall = h("div", { class: "waterfall" }, axis(totalNs / 1e6), rows.list);
   waterfall.addEventListener("click", (event) => {
     const row = event.target.closest(".wf-row[data-span-id]");
-    if (row) select(row.dataset.spanId, true);
+    if (!row) return;
+    if (event.target.closest("button.wf-toggle")) rows.toggle(Number(row.dataset.row));
+    else select(row.dataset.spanId, true);
   });
   waterfall.addEventListener("keydown", (event) => {
     const row = event.target.closest(".wf-row[data-span-id]");
-    if (row && (event.key === "Enter" || event.key === " ")) {
+    if (row && !event.target.closest("button") && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
       select(row.dataset.spanId, true);
     }
   });
+  const find = h("input", { type: "search", name: "find", placeholder: "Find spans by name", class: "wf-find" });
+  find.addEventListener("input", () => rows.search(find.value));
 
   const legend = h(
     "div",
@@ -217,7 +366,7 @@ export async function render(page, where, signal) {
   );
   page.append(
     heading(
-      root?.name || traceId,
+      root.name,
       h("a", { href: "#/traces" }, "← Traces"),
       h("a", { href: `#/logs?trace_id=${traceId}`, class: "button" }, "Logs of this trace"),
     ),
@@ -227,9 +376,10 @@ export async function render(page, where, signal) {
       ["Duration", ms(totalNs / 1e6)],
       ["Spans", count(spans.length)],
       ["Errors", errors ? h("span", { class: "bad" }, count(errors)) : "0"],
-      ["Services", services.join(", ")],
+      ["Services", [...services].join(", ")],
     ]),
     legend,
+    find,
     h("div", { class: "trace-layout" }, waterfall, panel),
   );
   select(where.params.get("span"));

@@ -28,7 +28,7 @@ from swarmscope.conventions.attributes import (
     SWARMSCOPE_HANDOFF_TO_AGENT,
 )
 from swarmscope.conventions.catalog import METRICS_BY_NAME
-from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
+from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT, ORCHESTRATE
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.span_quantiles import SpanLeaf, span_quantiles
 from swarmscope.server.store.rows import MetricRow, ResourceRow, SpanRow, arrow_batch
@@ -234,6 +234,23 @@ def test_a_quantile_from_buckets_says_when_it_is_only_a_bound(server: str, known
     assert only["quantile_from"] == "buckets" and only["approximate"] is True
     assert only["bounds"][-1][1:] == ["le", 5.0]
     assert quantile(ORCHESTRATIONS_S, 0.95) <= only["bound"]["value"]
+
+
+def test_an_orchestrations_p95_comes_from_its_spans_when_they_are_stored(
+    store: Store, server: str, known: int
+):
+    """The orchestrations' own spans answer instead of the 5 s lowest bucket."""
+    start = known - 100 * 10**9
+    orchestrations = [
+        span(100 + i, 1, start + i * 10**9, seconds * 1000, name=f"{ORCHESTRATE} plan")
+        for i, seconds in enumerate(ORCHESTRATIONS_S)
+    ]
+    write(store, orchestrations, [])
+    panel = dashboard(server, "multi-agent-orchestration", known)["Orchestration Duration P95"]
+    assert panel["bound"] is None and "spans" in panel["sources"]
+    [only] = panel["series"]
+    assert only["quantile_from"] == "spans" and only["approximate"] is False
+    assert only["points"][-1][1] == pytest.approx(quantile(ORCHESTRATIONS_S, 0.95), rel=1e-9)
 
 
 def test_the_metrics_api_marks_bounds_at_both_ends(server: str, known: int):

@@ -20,7 +20,7 @@ counted them from the spans of apps that push none (``intake/span_metrics.py``),
 some services do one and some the other; an app's run is never in both.
 
 Quantiles. A quantile of a duration the server derives from spans (agent runs, tool calls,
-LLM calls, handoffs, waits for a person) is the exact quantile of the stored spans'
+LLM calls, handoffs, waits for a person, orchestrations) is the exact quantile of the stored spans'
 durations in each window, not an interpolation in the histogram's buckets; a series says
 which it is in ``quantile_from`` (``spans`` or ``buckets``). A quantile read from buckets
 (``histogram_quantile``) is off by at most the width of the bucket it falls in; in the
@@ -155,11 +155,21 @@ def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -
         "end": window.end_ns / 1e9,
         "step": window.step_ns / 1e9,
         "panels": [
-            _panel(index + 1, panel, [next(results) for _ in panel.queries], namespace)
-            | {"sources": sorted(set().union(*(found.get(n, ()) for n in families[panel.title])))}
+            _sourced(
+                _panel(index + 1, panel, [next(results) for _ in panel.queries], namespace),
+                set().union(*(found.get(n, ()) for n in families[panel.title])),
+            )
             for index, panel in enumerate(dashboard.panels)
         ],
     }
+
+
+def _sourced(answer: dict[str, Any], families_from: set[str]) -> dict[str, Any]:
+    """The panel with its ``sources``: where its families come from, and ``spans`` too when
+    a quantile of it was read from the spans rather than the pushed buckets."""
+    if any(one.get("quantile_from") == "spans" for one in answer.get("series", ())):
+        families_from = families_from | {"spans"}
+    return answer | {"sources": sorted(families_from)}
 
 
 def computed(

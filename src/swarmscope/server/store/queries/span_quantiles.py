@@ -36,33 +36,37 @@ from swarmscope.conventions.spans import (
     HITL_APPROVAL,
     INVOKE_AGENT,
     LLM_OPERATIONS,
+    ORCHESTRATE,
 )
 from swarmscope.server.store.database import Store
+from swarmscope.server.store.queries.filters import ORCHESTRATE as ORCHESTRATE_SPANS
 from swarmscope.server.store.queries.filters import attribute
 from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, matches, text
 
 # What every family's observations are read as (the columns of ``observed`` below).
-_COLUMNS = "family, service, agent, tool, model, provider, wait, source, target, t, seconds"
+_COLUMNS = (
+    "family, service, agent, tool, model, provider, wait, source, target, operation, t, seconds"
+)
 _LIST = f"({', '.join(repr(op) for op in LLM_OPERATIONS)})"
 # Each family: the spans it observes (a SELECT of ``_COLUMNS`` over ``{where}``). Reading
 # attributes costs most (DuckDB decompresses every span's in the scan that reads them):
 # approvals, whose condition is no column filter the scan can apply, are found first.
 _SELECTIONS = {
     "agent_session_duration_seconds": f"""
-        SELECT '{{family}}', service, agent, '', '', '', '', '', '', end_ns,
+        SELECT '{{family}}', service, agent, '', '', '', '', '', '', '', end_ns,
                duration_ms / 1000
         FROM spans WHERE operation = '{INVOKE_AGENT}' AND agent IS NOT NULL AND {{where}}""",
     "agent_tool_call_duration_seconds": f"""
         SELECT '{{family}}', service, coalesce(agent, ''), coalesce(tool, ''), '', '', '', '',
-               '', end_ns, duration_ms / 1000
+               '', '', end_ns, duration_ms / 1000
         FROM spans WHERE operation = '{EXECUTE_TOOL}' AND {{where}}""",
     "llm_request_duration_seconds": f"""
         SELECT '{{family}}', service, coalesce(agent, ''), '', coalesce(model, ''),
-               coalesce(provider, ''), '', '', '', end_ns, duration_ms / 1000
+               coalesce(provider, ''), '', '', '', '', end_ns, duration_ms / 1000
         FROM spans WHERE operation IN {_LIST} AND {{where}}""",
     "hitl_approval_latency_seconds": f"""
         SELECT '{{family}}', service, coalesce(agent, ''), '', '', '',
-               coalesce({attribute(SWARMSCOPE_APPROVAL_TYPE)}, wait, ''), '', '', end_ns,
+               coalesce({attribute(SWARMSCOPE_APPROVAL_TYPE)}, wait, ''), '', '', '', end_ns,
                duration_ms / 1000
         FROM spans WHERE rowid IN (
             SELECT rowid FROM spans
@@ -70,19 +74,24 @@ _SELECTIONS = {
         )""",
     # Our SDK's handoffs: their latency, on the target's run (which names who handed to it).
     "agent_handoff_duration_seconds": f"""
-        SELECT '{{family}}', service, '', '', '', '', '', handoff_from, agent, start_ns,
+        SELECT '{{family}}', service, '', '', '', '', '', handoff_from, agent, '', start_ns,
                TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) / 1000
         FROM spans
         WHERE operation = '{INVOKE_AGENT}' AND handoff_from IS NOT NULL AND {{where}}
               AND contains(attributes, '{SWARMSCOPE_HANDOFF_LATENCY_MS}')
         UNION ALL
         SELECT '{{family}}', service, '', '', '', '', '', coalesce(handoff_from, ''),
-               coalesce(handoff_to, ''), end_ns, duration_ms / 1000
+               coalesce(handoff_to, ''), '', end_ns, duration_ms / 1000
         FROM spans
         WHERE operation = '{HANDOFF}' AND {{where}} AND trace_id NOT IN (
             SELECT trace_id FROM spans
             WHERE operation = '{INVOKE_AGENT}' AND handoff_from IS NOT NULL AND {{where}}
         )""",
+    # Orchestrations: named ``orchestrate {operation}``; the operation is the family's label.
+    "orchestration_duration_seconds": f"""
+        SELECT '{{family}}', service, '', '', '', '', '', '', '',
+               substr(name, {len(ORCHESTRATE) + 2}), end_ns, duration_ms / 1000
+        FROM spans WHERE {ORCHESTRATE_SPANS} AND {{where}}""",
 }
 # Each family's catalog labels, as the columns above.
 FAMILIES: dict[str, dict[str, str]] = {
@@ -95,6 +104,7 @@ FAMILIES: dict[str, dict[str, str]] = {
     },
     "hitl_approval_latency_seconds": {"approval_type": "wait", "agent_type": "agent"},
     "agent_handoff_duration_seconds": {"from_agent": "source", "to_agent": "target"},
+    "orchestration_duration_seconds": {"operation": "operation"},
 }
 
 

@@ -1,0 +1,144 @@
+"""The agent links table: every span the agent graph reads, with the run or orchestrator it
+was called from, resolved as the spans arrive.
+
+The graph needs, for each agent run, the nearest agent run or orchestrator above it, which
+may be many spans up (``orchestrate`` > ``workflow`` > ``workflow_node`` > the run). Climbing
+the parents of every run at each read costs a join over all spans per level: over a second at
+500k spans. So each write keeps ``agent_links`` up to date instead: the graph's spans of the
+batch (agent runs, orchestrators, A2A delegations, handoffs) become rows whose ``above`` is
+the next ancestor to look at; then rows climb while that ancestor is in the batch or is itself
+a row. A row stops at a run, orchestrator or delegation (its ``caller``) or at a root. A row
+whose ancestor has not arrived waits with ``above`` set, and climbs when a later batch brings
+it (spans are exported when they end, so parents mostly arrive after their children). For
+an ancestor that arrived before its descendant (another service exporting sooner), a row that
+waits is looked for once among the spans stored over the last ``LOOK_BACK_NS`` before it.
+
+An A2A delegation (a CLIENT ``invoke_agent`` span) is not a run of the remote agent: the
+remote side's own run is. It is a caller all the same, under the agent it was sent to, so
+the remote run is not linked to its sender twice.
+
+``trace_key`` and ``parent_key`` are hashes of the trace id and of the trace and parent ids:
+the graph groups rows by trace and by parent, and integers group several times faster than
+the ids' text (two of them colliding, at 2^-64, would only join two traces' explanations).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from swarmscope.conventions.attributes import (
+    SWARMSCOPE_HANDOFF_FROM_AGENT,
+    SWARMSCOPE_HANDOFF_LATENCY_MS,
+    SWARMSCOPE_HANDOFF_TO_AGENT,
+)
+from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
+from swarmscope.server.store.queries.filters import ORCHESTRATE, attribute
+
+# Roles of rows; the first three are callers: the climb from below stops at them.
+RUN = "run"
+ORCHESTRATOR = "orchestrator"
+DELEGATION = "delegation"
+HANDOFF_ROLE = "handoff"
+CALLERS = (RUN, ORCHESTRATOR, DELEGATION)
+# How far up a run's ancestors its caller is looked for.
+MAX_STEPS = 32
+# How long before a waiting row the spans it may hang under are looked for in the store.
+LOOK_BACK_NS = 60 * 10**9
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS agent_links (
+    trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, start_ns BIGINT,
+    service VARCHAR, status VARCHAR, duration_ms DOUBLE, role VARCHAR, agent VARCHAR,
+    handed_by VARCHAR, latency_ms DOUBLE, above VARCHAR, steps INTEGER, searched BOOLEAN,
+    caller_role VARCHAR, caller_agent VARCHAR, trace_key UBIGINT, parent_key UBIGINT
+);
+"""
+
+# ``agent`` is the run's agent, the orchestrator's span name, the delegation's remote agent,
+# or the handoff's target; ``handed_by`` the agent that handed to the run, or the handoff's
+# named source. Stores from before the handoff columns keep the ends in attributes only.
+_ROLE = f"""CASE WHEN {ORCHESTRATE} THEN '{ORCHESTRATOR}'
+    WHEN operation = '{INVOKE_AGENT}' AND agent IS NOT NULL
+         THEN CASE WHEN kind = 'client' THEN '{DELEGATION}' ELSE '{RUN}' END
+    WHEN operation = '{HANDOFF}' THEN '{HANDOFF_ROLE}' END"""
+_INSERT = f"""
+    INSERT INTO agent_links
+    SELECT trace_id, span_id, parent_span_id, start_ns, service, status, duration_ms, role,
+           CASE role WHEN '{ORCHESTRATOR}' THEN name
+                WHEN '{HANDOFF_ROLE}' THEN coalesce(handoff_to,
+                                                    {attribute(SWARMSCOPE_HANDOFF_TO_AGENT)})
+                ELSE agent END,
+           CASE WHEN role IN ('{RUN}', '{HANDOFF_ROLE}')
+                THEN coalesce(handoff_from, {attribute(SWARMSCOPE_HANDOFF_FROM_AGENT)}) END,
+           CASE WHEN role = '{RUN}'
+                THEN TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) END,
+           parent_span_id, 0, false, NULL, NULL,
+           hash(trace_id), hash(trace_id, parent_span_id)
+    FROM (SELECT *, {_ROLE} AS role FROM {{source}}) WHERE role IS NOT NULL
+"""
+# One step up for every waiting row (``{waiting}`` narrows them) whose ``above`` is among
+# ``{nodes}`` (trace_id, span_id, parent_span_id, role, agent): a caller ends the climb, any
+# other span passes it on to its parent, and a root (or a climb too long) ends it with no
+# caller. A row that moves is searched for again among the stored spans.
+_WAITING = "SELECT trace_id, above FROM agent_links WHERE above IS NOT NULL AND {waiting}"
+_CLIMB = f"""
+    UPDATE agent_links AS r
+    SET caller_role = CASE WHEN n.role IN {CALLERS!r} THEN n.role END,
+        caller_agent = CASE WHEN n.role IN {CALLERS!r} THEN n.agent END,
+        above = CASE WHEN n.role IN {CALLERS!r} OR r.steps >= {MAX_STEPS} THEN NULL
+                     ELSE n.parent_span_id END,
+        steps = r.steps + 1,
+        searched = false
+    FROM (SELECT x.trace_id, x.span_id, any_value(x.parent_span_id) AS parent_span_id,
+                 max(x.role) FILTER (WHERE x.role IN {CALLERS!r}) AS role,
+                 any_value(x.agent) FILTER (WHERE x.role IN {CALLERS!r}) AS agent
+          FROM ({{nodes}}) AS x SEMI JOIN ({_WAITING}) AS w
+               ON x.trace_id = w.trace_id AND x.span_id = w.above
+          GROUP BY x.trace_id, x.span_id) AS n
+    WHERE r.above IS NOT NULL AND {{waiting}}
+          AND n.trace_id = r.trace_id AND n.span_id = r.above
+"""
+_LINKED = "SELECT trace_id, span_id, parent_span_id, role, agent FROM agent_links"
+_BATCH = "SELECT trace_id, span_id, parent_span_id, NULL AS role, NULL AS agent FROM {source}"
+# The stored spans that rows waiting and not yet searched for may hang under: those of their
+# traces that started up to ``LOOK_BACK_NS`` before them.
+_UNSEARCHED = "FROM agent_links WHERE above IS NOT NULL AND NOT searched"
+_STORED = f"""
+    SELECT trace_id, span_id, parent_span_id, NULL AS role, NULL AS agent FROM spans
+    WHERE start_ns >= (SELECT min(start_ns) - {LOOK_BACK_NS} {_UNSEARCHED})
+          AND start_ns <= (SELECT max(start_ns) {_UNSEARCHED})
+          AND trace_id IN (SELECT trace_id {_UNSEARCHED})
+"""
+
+
+def _climb(db: duckdb.DuckDBPyConnection, nodes: str, waiting: str = "true") -> None:
+    """Step waiting rows up through ``nodes`` and the rows themselves until none moves."""
+    statement = _CLIMB.format(nodes=f"{_LINKED} UNION ALL {nodes}", waiting=waiting)
+    for _ in range(MAX_STEPS + 1):
+        [[moved]] = db.execute(statement).fetchall()
+        if not moved:
+            return
+
+
+def record(db: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Add the graph's spans of ``source`` (a table or view of span rows just stored) and
+    climb every waiting row through them; then look for the ancestors of rows that still
+    wait, once, among the spans stored just before them."""
+    db.execute(_INSERT.format(source=source))
+    _climb(db, _BATCH.format(source=source))
+    if db.execute(f"SELECT 1 {_UNSEARCHED} LIMIT 1").fetchall():
+        _climb(db, _STORED, waiting="NOT searched")
+        db.execute("UPDATE agent_links SET searched = true WHERE above IS NOT NULL")
+
+
+def rebuild_if_missing(db: duckdb.DuckDBPyConnection) -> None:
+    """Fill the table from every stored span when it is empty and spans are not: a store
+    written before the table existed, or filled by a tool in SQL."""
+    [[missing]] = db.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM agent_links) AND EXISTS (SELECT 1 FROM spans)"
+    ).fetchall()
+    if not missing:
+        return
+    db.execute(_INSERT.format(source="spans"))
+    _climb(db, _BATCH.format(source="spans"))
+    db.execute("UPDATE agent_links SET searched = true WHERE above IS NOT NULL")

@@ -96,6 +96,7 @@ TIME_COLUMNS = {
     "logs": "time_ns",
     "metric_points": "time_ns",
     "agent_links": "start_ns",
+    "agent_waiting": "start_ns",
 }
 
 

@@ -9,6 +9,7 @@ from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.agent_links import (
     DELEGATION,
     HANDOFF_ROLE,
+    LINKS,
     ORCHESTRATOR,
     RUN,
 )
@@ -23,7 +24,7 @@ _NODES = f"""
            quantile_cont(duration_ms, 0.5) AS p50_ms,
            quantile_cont(duration_ms, 0.95) AS p95_ms,
            list(DISTINCT service ORDER BY service) AS services
-    FROM agent_links
+    FROM {LINKS}
     WHERE role IN ('{RUN}', '{ORCHESTRATOR}') AND agent IS NOT NULL AND {{where}}
     GROUP BY ALL ORDER BY kind DESC, id
 """
@@ -36,7 +37,7 @@ _EDGES = f"""
     WITH linked AS MATERIALIZED (
         SELECT trace_key, parent_key, parent_span_id, start_ns, status, role, agent,
                handed_by, latency_ms, caller_role, caller_agent
-        FROM agent_links WHERE {{where}}
+        FROM {LINKS} WHERE {{where}}
     ), runs AS (
         SELECT * FROM linked WHERE role IN ('{RUN}', '{DELEGATION}')
     ), shared AS (

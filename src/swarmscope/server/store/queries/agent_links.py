@@ -1,5 +1,5 @@
-"""The agent links table: every span the agent graph reads, with the run or orchestrator it
-was called from, resolved as the spans arrive.
+"""The agent links table: every span the agent graph and an agent's page read, with the run
+or orchestrator it was called from, resolved as the spans arrive.
 
 The graph needs, for each agent run, the nearest agent run or orchestrator above it, which
 may be many spans up (``orchestrate`` > ``workflow`` > ``workflow_node`` > the run). Climbing
@@ -10,8 +10,8 @@ the next ancestor to look at; then rows climb while that ancestor is in the batc
 a row. A row stops at a run, orchestrator or delegation (its ``caller``) or at a root. A row
 whose ancestor has not arrived waits with ``above`` set, and climbs when a later batch brings
 it (spans are exported when they end, so parents mostly arrive after their children). For
-an ancestor that arrived before its descendant (another service exporting sooner), a row that
-waits is looked for once among the spans stored over the last ``LOOK_BACK_NS`` before it.
+an ancestor that arrived before its descendant (another service exporting sooner), the next
+read looks once for what a waiting row hangs under among the stored spans (``settle``).
 
 An A2A delegation (a CLIENT ``invoke_agent`` span) is not a run of the remote agent: the
 remote side's own run is. It is a caller all the same, under the agent it was sent to, so
@@ -24,67 +24,92 @@ the ids' text (two of them colliding, at 2^-64, would only join two traces' expl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import duckdb
 
 from swarmscope.conventions.attributes import (
     SWARMSCOPE_HANDOFF_FROM_AGENT,
     SWARMSCOPE_HANDOFF_LATENCY_MS,
     SWARMSCOPE_HANDOFF_TO_AGENT,
+    SWARMSCOPE_LLM_COST_USD,
 )
-from swarmscope.conventions.spans import HANDOFF, INVOKE_AGENT
+from swarmscope.conventions.spans import EXECUTE_TOOL, HANDOFF, INVOKE_AGENT, LLM_OPERATIONS
 from swarmscope.server.store.queries.filters import ORCHESTRATE, attribute
+
+if TYPE_CHECKING:  # the store imports this module to keep the table as it writes
+    from swarmscope.server.store.database import Store
 
 # Roles of rows; the first three are callers: the climb from below stops at them.
 RUN = "run"
 ORCHESTRATOR = "orchestrator"
 DELEGATION = "delegation"
 HANDOFF_ROLE = "handoff"
+# A tool or LLM call: what an agent's page counts of the runs it was called from.
+CALL = "call"
 CALLERS = (RUN, ORCHESTRATOR, DELEGATION)
 # How far up a run's ancestors its caller is looked for.
 MAX_STEPS = 32
 # How long before a waiting row the spans it may hang under are looked for in the store.
 LOOK_BACK_NS = 60 * 10**9
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS agent_links (
+_COLUMNS = """(
     trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, start_ns BIGINT,
     service VARCHAR, status VARCHAR, duration_ms DOUBLE, role VARCHAR, agent VARCHAR,
     handed_by VARCHAR, latency_ms DOUBLE, above VARCHAR, steps INTEGER, searched BOOLEAN,
-    caller_role VARCHAR, caller_agent VARCHAR, trace_key UBIGINT, parent_key UBIGINT
-);
+    caller_role VARCHAR, caller_agent VARCHAR, trace_key UBIGINT, parent_key UBIGINT,
+    caller_span VARCHAR, operation VARCHAR, input_tokens BIGINT, output_tokens BIGINT,
+    cost_usd DOUBLE
+)"""
+# Rows that have found their caller (or a root) are appended to ``agent_links`` and never
+# changed; rows still climbing wait in the small ``agent_waiting``, which the climbs update.
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS agent_links {_COLUMNS};
+CREATE TABLE IF NOT EXISTS agent_waiting {_COLUMNS};
 """
+# What the graph and an agent's page read: every row, settled or waiting.
+LINKS = "(SELECT * FROM agent_links UNION ALL SELECT * FROM agent_waiting)"
 
 # ``agent`` is the run's agent, the orchestrator's span name, the delegation's remote agent,
-# or the handoff's target; ``handed_by`` the agent that handed to the run, or the handoff's
+# the handoff's target, or the call's tool or model; ``handed_by`` the agent that handed to the run, or the handoff's
 # named source. Stores from before the handoff columns keep the ends in attributes only.
 _ROLE = f"""CASE WHEN {ORCHESTRATE} THEN '{ORCHESTRATOR}'
     WHEN operation = '{INVOKE_AGENT}' AND agent IS NOT NULL
          THEN CASE WHEN kind = 'client' THEN '{DELEGATION}' ELSE '{RUN}' END
-    WHEN operation = '{HANDOFF}' THEN '{HANDOFF_ROLE}' END"""
+    WHEN operation = '{HANDOFF}' THEN '{HANDOFF_ROLE}'
+    WHEN operation IN {(EXECUTE_TOOL, *LLM_OPERATIONS)!r} THEN '{CALL}' END"""
 _INSERT = f"""
-    INSERT INTO agent_links
+    INSERT INTO agent_waiting
     SELECT trace_id, span_id, parent_span_id, start_ns, service, status, duration_ms, role,
            CASE role WHEN '{ORCHESTRATOR}' THEN name
                 WHEN '{HANDOFF_ROLE}' THEN coalesce(handoff_to,
                                                     {attribute(SWARMSCOPE_HANDOFF_TO_AGENT)})
+                WHEN '{CALL}' THEN CASE WHEN operation = '{EXECUTE_TOOL}' THEN coalesce(tool, name)
+                                        ELSE coalesce(model, name) END
                 ELSE agent END,
            CASE WHEN role IN ('{RUN}', '{HANDOFF_ROLE}')
                 THEN coalesce(handoff_from, {attribute(SWARMSCOPE_HANDOFF_FROM_AGENT)}) END,
            CASE WHEN role = '{RUN}'
                 THEN TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) END,
            parent_span_id, 0, false, NULL, NULL,
-           hash(trace_id), hash(trace_id, parent_span_id)
+           hash(trace_id), hash(trace_id, parent_span_id), NULL, operation,
+           input_tokens, output_tokens,
+           CASE WHEN role = '{CALL}'
+                THEN coalesce(cost_usd, TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD)} AS DOUBLE))
+           END
     FROM (SELECT *, {_ROLE} AS role FROM {{source}}) WHERE role IS NOT NULL
 """
 # One step up for every waiting row (``{waiting}`` narrows them) whose ``above`` is among
 # ``{nodes}`` (trace_id, span_id, parent_span_id, role, agent): a caller ends the climb, any
 # other span passes it on to its parent, and a root (or a climb too long) ends it with no
 # caller. A row that moves is searched for again among the stored spans.
-_WAITING = "SELECT trace_id, above FROM agent_links WHERE above IS NOT NULL AND {waiting}"
+_WAITING = "SELECT trace_id, above FROM agent_waiting WHERE above IS NOT NULL AND {waiting}"
 _CLIMB = f"""
-    UPDATE agent_links AS r
+    UPDATE agent_waiting AS r
     SET caller_role = CASE WHEN n.role IN {CALLERS!r} THEN n.role END,
         caller_agent = CASE WHEN n.role IN {CALLERS!r} THEN n.agent END,
+        caller_span = CASE WHEN n.role IN {CALLERS!r} THEN n.span_id END,
         above = CASE WHEN n.role IN {CALLERS!r} OR r.steps >= {MAX_STEPS} THEN NULL
                      ELSE n.parent_span_id END,
         steps = r.steps + 1,
@@ -98,11 +123,16 @@ _CLIMB = f"""
     WHERE r.above IS NOT NULL AND {{waiting}}
           AND n.trace_id = r.trace_id AND n.span_id = r.above
 """
-_LINKED = "SELECT trace_id, span_id, parent_span_id, role, agent FROM agent_links"
-_BATCH = "SELECT trace_id, span_id, parent_span_id, NULL AS role, NULL AS agent FROM {source}"
+_LINKED = f"SELECT trace_id, span_id, parent_span_id, role, agent FROM {LINKS}"
+# A batch's spans as nodes: its callers are known from their own row.
+_BATCH = f"""
+    SELECT trace_id, span_id, parent_span_id, role,
+           CASE WHEN role = '{ORCHESTRATOR}' THEN name ELSE agent END AS agent
+    FROM (SELECT *, {_ROLE} AS role FROM {{source}})
+"""
 # The stored spans that rows waiting and not yet searched for may hang under: those of their
 # traces that started up to ``LOOK_BACK_NS`` before them.
-_UNSEARCHED = "FROM agent_links WHERE above IS NOT NULL AND NOT searched"
+_UNSEARCHED = "FROM agent_waiting WHERE NOT searched"
 _STORED = f"""
     SELECT trace_id, span_id, parent_span_id, NULL AS role, NULL AS agent FROM spans
     WHERE start_ns >= (SELECT min(start_ns) - {LOOK_BACK_NS} {_UNSEARCHED})
@@ -111,34 +141,60 @@ _STORED = f"""
 """
 
 
-def _climb(db: duckdb.DuckDBPyConnection, nodes: str, waiting: str = "true") -> None:
-    """Step waiting rows up through ``nodes`` and the rows themselves until none moves."""
-    statement = _CLIMB.format(nodes=f"{_LINKED} UNION ALL {nodes}", waiting=waiting)
+_SETTLED = "INSERT INTO agent_links SELECT * FROM agent_waiting WHERE above IS NULL"
+_LEFT = "DELETE FROM agent_waiting WHERE above IS NULL"
+
+
+def _climb(moved: Callable[[str], int], nodes: str, waiting: str = "true") -> None:
+    """Step waiting rows up through ``nodes`` until none moves, then move the rows that
+    settled to ``agent_links``; ``moved`` runs a statement and says how many rows it changed."""
+    statement = _CLIMB.format(nodes=nodes, waiting=waiting)
     for _ in range(MAX_STEPS + 1):
-        [[moved]] = db.execute(statement).fetchall()
-        if not moved:
-            return
+        if not moved(statement):
+            break
+    moved(_SETTLED)
+    moved(_LEFT)
+
+
+def _on(db: duckdb.DuckDBPyConnection) -> Callable[[str], int]:
+    def moved(statement: str) -> int:
+        [[count]] = db.execute(statement).fetchall()
+        return int(count)
+
+    return moved
 
 
 def record(db: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Add the graph's spans of ``source`` (a table or view of span rows just stored) and
-    climb every waiting row through them; then look for the ancestors of rows that still
-    wait, once, among the spans stored just before them."""
+    """Add the graph's spans of ``source`` (a table or view of span rows being stored) and
+    climb the rows that wait through them. Only the batch is looked at: a write stays cheap."""
     db.execute(_INSERT.format(source=source))
-    _climb(db, _BATCH.format(source=source))
-    if db.execute(f"SELECT 1 {_UNSEARCHED} LIMIT 1").fetchall():
-        _climb(db, _STORED, waiting="NOT searched")
-        db.execute("UPDATE agent_links SET searched = true WHERE above IS NOT NULL")
+    _climb(_on(db), _BATCH.format(source=source))
+
+
+def settle(store: Store) -> None:
+    """Before a read: climb the rows still waiting that no read has searched for yet through
+    the stored rows and the spans stored up to ``LOOK_BACK_NS`` before them (an ancestor
+    that arrived before its descendant: another service exporting sooner). Rows moved by a
+    later write are searched again."""
+    if not store.rows(f"SELECT 1 {_UNSEARCHED} LIMIT 1"):
+        return
+
+    def moved(statement: str) -> int:
+        [row] = store.rows(statement)
+        return int(next(iter(row.values())))
+
+    _climb(moved, f"{_LINKED} UNION ALL {_STORED}", waiting="NOT searched")
+    store.execute("UPDATE agent_waiting SET searched = true")
 
 
 def rebuild_if_missing(db: duckdb.DuckDBPyConnection) -> None:
     """Fill the table from every stored span when it is empty and spans are not: a store
     written before the table existed, or filled by a tool in SQL."""
     [[missing]] = db.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM agent_links) AND EXISTS (SELECT 1 FROM spans)"
+        f"SELECT NOT EXISTS (SELECT 1 FROM {LINKS}) AND EXISTS (SELECT 1 FROM spans)"
     ).fetchall()
     if not missing:
         return
     db.execute(_INSERT.format(source="spans"))
-    _climb(db, _BATCH.format(source="spans"))
-    db.execute("UPDATE agent_links SET searched = true WHERE above IS NOT NULL")
+    _climb(_on(db), _BATCH.format(source="spans"))
+    db.execute("UPDATE agent_waiting SET searched = true")

@@ -10,11 +10,15 @@ from swarmscope.conventions.attributes import (
     ERROR_TYPE,
     GEN_AI_CONVERSATION_ID,
     SESSION_ID,
-    SWARMSCOPE_LLM_COST_USD,
 )
-from swarmscope.conventions.spans import EXECUTE_TOOL, INVOKE_AGENT, LLM_OPERATIONS
+from swarmscope.conventions.spans import INVOKE_AGENT
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.filters import LOG_AGENT, SEVERITY_RANK, all_of, attribute
+from swarmscope.server.store.queries.agent_links import CALL, LINKS, RUN, settle
+from swarmscope.server.store.queries.filters import (
+    SEVERITY_RANK,
+    all_of,
+    attribute,
+)
 
 # The session and cost columns are the agent model's (any convention, priced at intake);
 # the attributes are read for rows stored before those columns existed.
@@ -22,14 +26,6 @@ _SESSION = (
     f"coalesce(session, {attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
     f" {attribute('session_id')})"
 )
-
-
-def _cost(table: str = "") -> str:
-    prefix = f"{table}." if table else ""
-    return (
-        f"coalesce({prefix}cost_usd,"
-        f" TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD, table)} AS DOUBLE))"
-    )
 
 
 _RUNS = f"""
@@ -44,37 +40,23 @@ _RUNS = f"""
            list(DISTINCT service ORDER BY service) AS services
     FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
 """
-# What ran inside the agent's runs: their descendants, down to (not into) a nested agent run,
-# so a sub-agent's tools are its own. Children start after their parent: the window's lower
-# bound narrows every step of the walk.
+# What ran inside the agent's runs: the tool and LLM calls whose nearest run above is one of
+# them (so a sub-agent's tools are its own), as ``agent_links`` keeps them.
 _INSIDE = f"""
-    WITH RECURSIVE inside(trace_id, span_id, operation, name, tool, model, status, duration_ms,
-                          input_tokens, output_tokens, cost_usd, depth) AS (
-        SELECT trace_id, span_id, operation, name, tool, model, status, duration_ms,
-               input_tokens, output_tokens, {_cost()}, 0
-        FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
-        UNION ALL
-        SELECT child.trace_id, child.span_id, child.operation, child.name, child.tool,
-               child.model, child.status, child.duration_ms, child.input_tokens,
-               child.output_tokens, {_cost("child")},
-               inside.depth + 1
-        FROM inside JOIN spans AS child
-             ON child.trace_id = inside.trace_id AND child.parent_span_id = inside.span_id
-        WHERE coalesce(child.operation, '') <> '{INVOKE_AGENT}' AND inside.depth < 32
-              AND child.start_ns >= ?
-    )
-    SELECT operation,
-           CASE WHEN operation = '{EXECUTE_TOOL}' THEN coalesce(tool, name)
-                ELSE coalesce(model, name) END AS name,
+    SELECT c.operation, c.agent AS name,
            count(*) AS calls,
-           count(*) FILTER (WHERE status = 'error') AS errors,
-           quantile_cont(duration_ms, 0.5) AS p50_ms,
-           quantile_cont(duration_ms, 0.95) AS p95_ms,
-           sum(input_tokens) AS input_tokens,
-           sum(output_tokens) AS output_tokens,
-           sum(cost_usd) AS cost_usd
-    FROM inside
-    WHERE depth > 0 AND operation IN {(EXECUTE_TOOL, *LLM_OPERATIONS)!r}
+           count(*) FILTER (WHERE c.status = 'error') AS errors,
+           quantile_cont(c.duration_ms, 0.5) AS p50_ms,
+           quantile_cont(c.duration_ms, 0.95) AS p95_ms,
+           sum(c.input_tokens) AS input_tokens,
+           sum(c.output_tokens) AS output_tokens,
+           sum(c.cost_usd) AS cost_usd
+    FROM {LINKS} AS c
+         SEMI JOIN (SELECT trace_id, span_id FROM spans
+                    WHERE operation = '{INVOKE_AGENT}' AND {{where}}) AS r
+         ON c.trace_id = r.trace_id AND c.caller_span = r.span_id
+    WHERE c.role = '{CALL}' AND c.caller_role = '{RUN}' AND c.caller_agent = ?
+          AND c.start_ns >= ?
     GROUP BY ALL ORDER BY calls DESC, name
 """
 _FAILURES = f"""
@@ -97,15 +79,18 @@ _SESSIONS = f"""
     GROUP BY ALL ORDER BY last_ns DESC LIMIT 20
 """
 # An agent run is open when its start was logged (the log names the run's span) but the span
-# has not arrived: spans are exported when they end.
+# has not arrived: spans are exported when they end. The runs are looked for in
+# ``agent_links``, a few columns of a fraction of the spans.
 _OPEN = f"""
     SELECT l.trace_id, l.span_id, l.time_ns, l.service,
-           coalesce(l.attributes ->> 'session_id', l.attributes ->> '{SESSION_ID}') AS session
+           coalesce(l.attributes ->> 'session_id', l.attributes ->> '{SESSION_ID}') AS session,
+           count(*) OVER () AS open_count
     FROM logs AS l
     WHERE l.event = 'agent_execution_started' AND l.span_id IS NOT NULL AND {{where}}
-          AND NOT EXISTS (SELECT 1 FROM spans AS s
-                          WHERE s.trace_id = l.trace_id AND s.span_id = l.span_id)
-    ORDER BY l.time_ns DESC
+          AND NOT EXISTS (SELECT 1 FROM {LINKS} AS s
+                          WHERE s.role = '{RUN}' AND s.trace_id = l.trace_id
+                                AND s.span_id = l.span_id)
+    ORDER BY l.time_ns DESC LIMIT ?
 """
 _LOGS = """
     SELECT time_ns, severity, event, body, service, trace_id, span_id
@@ -134,7 +119,9 @@ class AgentQuery:
         """Conditions on log records, unqualified: they name the innermost table's columns."""
         session = f"coalesce(attributes ->> 'session_id', attributes ->> '{SESSION_ID}')"
         return all_of(
-            (f"{LOG_AGENT} = ?", self.agent),
+            # The intake files ``agent_id`` under the column: the attributes' JSON, read for
+            # every record, was most of the page's time.
+            ("agent = ?", self.agent),
             ("time_ns >= ?", self.since_ns),
             ("time_ns <= ?", self.until_ns),
             (f"{session} = ?", self.session),
@@ -156,14 +143,16 @@ class AgentRows:
 
 
 def agent_rows(store: Store, query: AgentQuery) -> AgentRows:
+    settle(store)
     where, params = query.spans()
     [summary] = store.rows(_RUNS.format(where=where), params)
-    calls = store.rows(_INSIDE.format(where=where), [*params, query.since_ns or 0])
+    calls = store.rows(_INSIDE.format(where=where), [*params, query.agent, query.since_ns or 0])
     failures = store.rows(_FAILURES.format(where=where), [*params, query.limit])
     log_where, log_params = query.logs()
-    open_runs = _OPEN.format(where=log_where)
-    [open_count] = store.rows(f"SELECT count(*) AS count FROM ({open_runs})", log_params)
-    opened = store.rows(f"{open_runs} LIMIT ?", [*log_params, query.limit])
+    opened = store.rows(_OPEN.format(where=log_where), [*log_params, query.limit])
+    open_count = opened[0].pop("open_count") if opened else 0
+    for row in opened[1:]:
+        del row["open_count"]
     logs = store.rows(
         _LOGS.format(where=f"{log_where} AND {SEVERITY_RANK} >= ?"),
         [*log_params, query.log_rank, query.limit],
@@ -174,7 +163,7 @@ def agent_rows(store: Store, query: AgentQuery) -> AgentRows:
         failures=failures,
         error_kinds=store.rows(_ERROR_KINDS.format(where=where), params),
         sessions=store.rows(_SESSIONS.format(where=where), params),
-        open_count=open_count["count"],
+        open_count=open_count,
         open_runs=opened,
         logs=logs,
     )

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from server_ingest import peak_rss_mb, started
 from swarmscope.server.store.database import Store
@@ -124,15 +125,21 @@ def fill(path: Path, template: Path, spans: int, interval_s: float) -> dict[str,
         store.close()
 
 
-def timed(client: httpx.Client, path: str, params: dict[str, Any], repeat: int) -> list[float]:
-    times = []
+def timed(
+    client: httpx.Client, path: str, params: dict[str, Any], repeat: int, server: psutil.Process
+) -> tuple[list[float], list[float]]:
+    """Each call's seconds, and the server's CPU seconds during it (all its threads): on a
+    machine other work shares, the CPU a query costs varies less than how long it waits."""
+    times, cpu = [], []
     for _ in range(repeat):
+        used = sum(server.cpu_times()[:2])
         start = time.perf_counter()
         answer = client.get(path, params=params)
         times.append(time.perf_counter() - start)
+        cpu.append(sum(server.cpu_times()[:2]) - used)
         if answer.status_code != 200:
             raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:200]}")
-    return times
+    return times, cpu
 
 
 def queries(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
@@ -223,7 +230,7 @@ def main() -> None:
     if not boards:
         print("dashboards: the server has no /api/dashboards; not measured")
     else:
-        seconds = max(max(first, median) for _, first, median in boards)
+        seconds = max(max(first, median) for _, first, median, _ in boards)
         verdict = "met" if seconds < DASHBOARD_FLOOR_SECONDS else "MISSED"
         print(
             f"dashboard floor {DASHBOARD_FLOOR_SECONDS:.0f} s: {verdict} (slowest {seconds:.2f} s)"
@@ -236,7 +243,8 @@ def main() -> None:
     )
 
 
-Result = tuple[str, float, float]
+# A query's label, its first call's seconds, the median of the others, and their median CPU.
+Result = tuple[str, float, float, float]
 
 
 def measure(
@@ -264,32 +272,34 @@ def measure(
         suite = queries(client) + dashboard_queries(client)
         results = []
         for label, path, params in suite:
-            times = timed(client, path, params, repeat)
-            results.append((label, times[0], statistics.median(times[1:] or times)))
+            times, cpu = timed(client, path, params, repeat, process)
+            median = statistics.median(times[1:] or times)
+            results.append((label, times[0], median, statistics.median(cpu[1:] or cpu)))
         peak_mb = peak_rss_mb(process)
         now_mb = process.memory_info().rss / 2**20
     return results, (idle_mb, now_mb, peak_mb)
 
 
 def report(results: list[Result]) -> None:
-    print(f"{'query':40s} {'first':>9s} {'median':>9s}")
-    for label, first, median in results:
-        print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms")
+    print(f"{'query':40s} {'first':>9s} {'median':>9s} {'cpu':>9s}")
+    for label, first, median, cpu in results:
+        print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms {cpu * 1000:7.0f}ms")
 
 
 def report_against(results: list[Result], baseline: list[Result]) -> None:
-    """Medians, ours beside the baseline's, and how many times faster ours is."""
-    theirs = {label: median for label, _, median in baseline}
-    print(f"{'query':40s} {'first':>9s} {'median':>9s} {'baseline':>9s} {'ratio':>7s}")
-    for label, first, median in results:
-        other = theirs.get(label)
-        if other is None:
-            print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms")
-            continue
-        print(
-            f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms"
-            f" {other * 1000:7.0f}ms {other / median:6.1f}x"
-        )
+    """Medians and CPU, ours beside the baseline's, and how many times less ours takes."""
+    theirs = {label: (median, cpu) for label, _, median, cpu in baseline}
+    print(
+        f"{'query':40s} {'first':>8s} {'median':>8s} {'base':>8s} {'ratio':>6s}"
+        f" {'cpu':>8s} {'base':>8s} {'ratio':>6s}"
+    )
+    for label, first, median, cpu in results:
+        line = f"{label:40s} {first * 1000:6.0f}ms {median * 1000:6.0f}ms"
+        if label in theirs:
+            other, other_cpu = theirs[label]
+            line += f" {other * 1000:6.0f}ms {other / median:5.1f}x {cpu * 1000:6.0f}ms"
+            line += f" {other_cpu * 1000:6.0f}ms {other_cpu / max(cpu, 1e-3):5.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":

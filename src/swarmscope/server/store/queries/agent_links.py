@@ -30,6 +30,9 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from swarmscope.conventions.attributes import (
+    ERROR_TYPE,
+    GEN_AI_CONVERSATION_ID,
+    SESSION_ID,
     SWARMSCOPE_HANDOFF_FROM_AGENT,
     SWARMSCOPE_HANDOFF_LATENCY_MS,
     SWARMSCOPE_HANDOFF_TO_AGENT,
@@ -60,7 +63,8 @@ _COLUMNS = """(
     handed_by VARCHAR, latency_ms DOUBLE, above VARCHAR, steps INTEGER, searched BOOLEAN,
     caller_role VARCHAR, caller_agent VARCHAR, trace_key UBIGINT, parent_key UBIGINT,
     caller_span VARCHAR, operation VARCHAR, input_tokens BIGINT, output_tokens BIGINT,
-    cost_usd DOUBLE
+    cost_usd DOUBLE, end_ns BIGINT, status_message VARCHAR, error_type VARCHAR,
+    session VARCHAR
 )"""
 # Rows that have found their caller (or a root) are appended to ``agent_links`` and never
 # changed; rows still climbing wait in the small ``agent_waiting``, which the climbs update.
@@ -71,6 +75,12 @@ CREATE TABLE IF NOT EXISTS agent_waiting {_COLUMNS};
 # What the graph and an agent's page read: every row, settled or waiting.
 LINKS = "(SELECT * FROM agent_links UNION ALL SELECT * FROM agent_waiting)"
 
+# A run's session: the agent model's column (any convention); the attributes for rows stored
+# before it existed.
+_SESSION = (
+    f"coalesce(session, {attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
+    f" {attribute('session_id')})"
+)
 # ``agent`` is the run's agent, the orchestrator's span name, the delegation's remote agent,
 # the handoff's target, or the call's tool or model; ``handed_by`` the agent that handed to the run, or the handoff's
 # named source. Stores from before the handoff columns keep the ends in attributes only.
@@ -97,7 +107,10 @@ _INSERT = f"""
            input_tokens, output_tokens,
            CASE WHEN role = '{CALL}'
                 THEN coalesce(cost_usd, TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD)} AS DOUBLE))
-           END
+           END,
+           end_ns, status_message,
+           CASE WHEN status = 'error' THEN {attribute(ERROR_TYPE)} END,
+           CASE WHEN role = '{RUN}' THEN {_SESSION} END
     FROM (SELECT *, {_ROLE} AS role FROM {{source}}) WHERE role IS NOT NULL
 """
 # One step up for every waiting row (``{waiting}`` narrows them) whose ``above`` is among

@@ -7,26 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.conventions.attributes import (
-    ERROR_TYPE,
-    GEN_AI_CONVERSATION_ID,
     SESSION_ID,
 )
-from swarmscope.conventions.spans import INVOKE_AGENT
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.agent_links import CALL, LINKS, RUN, settle
 from swarmscope.server.store.queries.filters import (
     SEVERITY_RANK,
     all_of,
-    attribute,
 )
 
-# The session and cost columns are the agent model's (any convention, priced at intake);
-# the attributes are read for rows stored before those columns existed.
-_SESSION = (
-    f"coalesce(session, {attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
-    f" {attribute('session_id')})"
-)
-
+# The agent's runs are read from ``agent_links``: a few columns of a fraction of the spans,
+# with their session and error type taken from the attributes as they were written.
+_OF_RUNS = f"FROM {LINKS} WHERE role = '{RUN}'"
 
 _RUNS = f"""
     SELECT count(*) AS runs,
@@ -38,7 +30,7 @@ _RUNS = f"""
            min(start_ns) AS first_ns,
            max(start_ns) AS last_ns,
            list(DISTINCT service ORDER BY service) AS services
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
+    {_OF_RUNS} AND {{where}}
 """
 # What ran inside the agent's runs: the tool and LLM calls whose nearest run above is one of
 # them (so a sub-agent's tools are its own), as ``agent_links`` keeps them.
@@ -52,45 +44,46 @@ _INSIDE = f"""
            sum(c.output_tokens) AS output_tokens,
            sum(c.cost_usd) AS cost_usd
     FROM {LINKS} AS c
-         SEMI JOIN (SELECT trace_id, span_id FROM spans
-                    WHERE operation = '{INVOKE_AGENT}' AND {{where}}) AS r
+         SEMI JOIN (SELECT trace_id, span_id {_OF_RUNS} AND {{where}}) AS r
          ON c.trace_id = r.trace_id AND c.caller_span = r.span_id
     WHERE c.role = '{CALL}' AND c.caller_role = '{RUN}' AND c.caller_agent = ?
           AND c.start_ns >= ?
     GROUP BY ALL ORDER BY calls DESC, name
 """
 _FAILURES = f"""
-    SELECT trace_id, span_id, start_ns, duration_ms, status_message,
-           {attribute(ERROR_TYPE)} AS error_type
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND status = 'error' AND {{where}}
+    SELECT trace_id, span_id, start_ns, duration_ms, status_message, error_type
+    {_OF_RUNS} AND status = 'error' AND {{where}}
     ORDER BY start_ns DESC LIMIT ?
 """
 _ERROR_KINDS = f"""
-    SELECT coalesce({attribute(ERROR_TYPE)}, nullif(status_message, ''), 'unknown') AS error,
+    SELECT coalesce(error_type, nullif(status_message, ''), 'unknown') AS error,
            count(*) AS count
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND status = 'error' AND {{where}}
+    {_OF_RUNS} AND status = 'error' AND {{where}}
     GROUP BY ALL ORDER BY count DESC, error
 """
 _SESSIONS = f"""
-    SELECT {_SESSION} AS session, count(*) AS runs,
+    SELECT session, count(*) AS runs,
            count(*) FILTER (WHERE status = 'error') AS errors,
            min(start_ns) AS first_ns, max(end_ns) AS last_ns
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND {_SESSION} IS NOT NULL AND {{where}}
+    {_OF_RUNS} AND session IS NOT NULL AND {{where}}
     GROUP BY ALL ORDER BY last_ns DESC LIMIT 20
 """
 # An agent run is open when its start was logged (the log names the run's span) but the span
 # has not arrived: spans are exported when they end. The runs are looked for in
 # ``agent_links``, a few columns of a fraction of the spans.
 _OPEN = f"""
-    SELECT l.trace_id, l.span_id, l.time_ns, l.service,
-           coalesce(l.attributes ->> 'session_id', l.attributes ->> '{SESSION_ID}') AS session,
-           count(*) OVER () AS open_count
-    FROM logs AS l
+    SELECT l.trace_id, l.span_id, l.time_ns, l.service
+    FROM logs AS l ANTI JOIN (SELECT trace_id, span_id {_OF_RUNS}) AS s
+         ON s.trace_id = l.trace_id AND s.span_id = l.span_id
     WHERE l.event = 'agent_execution_started' AND l.span_id IS NOT NULL AND {{where}}
-          AND NOT EXISTS (SELECT 1 FROM {LINKS} AS s
-                          WHERE s.role = '{RUN}' AND s.trace_id = l.trace_id
-                                AND s.span_id = l.span_id)
-    ORDER BY l.time_ns DESC LIMIT ?
+"""
+# The sessions of the newest of them, from their records' JSON only: the records are found
+# again by time (the store's order), not carried through the sort with all their attributes.
+_OPEN_SESSIONS = f"""
+    SELECT span_id, coalesce(attributes ->> 'session_id', attributes ->> '{SESSION_ID}') AS session
+    FROM logs
+    WHERE event = 'agent_execution_started' AND time_ns BETWEEN ? AND ?
+          AND list_contains(?, span_id)
 """
 _LOGS = """
     SELECT time_ns, severity, event, body, service, trace_id, span_id
@@ -112,7 +105,7 @@ class AgentQuery:
             ("agent = ?", self.agent),
             ("start_ns >= ?", self.since_ns),
             ("start_ns <= ?", self.until_ns),
-            (f"{_SESSION} = ?", self.session),
+            ("session = ?", self.session),
         )
 
     def logs(self) -> tuple[str, list[Any]]:
@@ -149,10 +142,16 @@ def agent_rows(store: Store, query: AgentQuery) -> AgentRows:
     calls = store.rows(_INSIDE.format(where=where), [*params, query.agent, query.since_ns or 0])
     failures = store.rows(_FAILURES.format(where=where), [*params, query.limit])
     log_where, log_params = query.logs()
-    opened = store.rows(_OPEN.format(where=log_where), [*log_params, query.limit])
-    open_count = opened[0].pop("open_count") if opened else 0
-    for row in opened[1:]:
-        del row["open_count"]
+    open_runs = _OPEN.format(where=log_where)
+    [open_count] = store.rows(f"SELECT count(*) AS count FROM ({open_runs})", log_params)
+    opened = store.rows(f"{open_runs} ORDER BY l.time_ns DESC LIMIT ?", [*log_params, query.limit])
+    if opened:
+        times = [row["time_ns"] for row in opened]
+        ids = [row["span_id"] for row in opened]
+        found = store.rows(_OPEN_SESSIONS, [min(times), max(times), ids])
+        sessions = {row["span_id"]: row["session"] for row in found}
+        for row in opened:
+            row["session"] = sessions.get(row["span_id"])
     logs = store.rows(
         _LOGS.format(where=f"{log_where} AND {SEVERITY_RANK} >= ?"),
         [*log_params, query.log_rank, query.limit],
@@ -163,7 +162,7 @@ def agent_rows(store: Store, query: AgentQuery) -> AgentRows:
         failures=failures,
         error_kinds=store.rows(_ERROR_KINDS.format(where=where), params),
         sessions=store.rows(_SESSIONS.format(where=where), params),
-        open_count=open_count,
+        open_count=open_count["count"],
         open_runs=opened,
         logs=logs,
     )

@@ -1,17 +1,19 @@
-"""The agent links table: every span the agent graph and an agent's page read, with the run
-or orchestrator it was called from, resolved as the spans arrive.
+"""The agent links: every span the agent graph and an agent's page read, with the run or
+orchestrator it was called from, resolved as the spans arrive.
 
 The graph needs, for each agent run, the nearest agent run or orchestrator above it, which
-may be many spans up (``orchestrate`` > ``workflow`` > ``workflow_node`` > the run). Climbing
-the parents of every run at each read costs a join over all spans per level: over a second at
-500k spans. So each write keeps ``agent_links`` up to date instead: the graph's spans of the
-batch (agent runs, orchestrators, A2A delegations, handoffs) become rows whose ``above`` is
-the next ancestor to look at; then rows climb while that ancestor is in the batch or is itself
-a row. A row stops at a run, orchestrator or delegation (its ``caller``) or at a root. A row
-whose ancestor has not arrived waits with ``above`` set, and climbs when a later batch brings
-it (spans are exported when they end, so parents mostly arrive after their children). For
-an ancestor that arrived before its descendant (another service exporting sooner), the next
-read looks once for what a waiting row hangs under among the stored spans (``settle``).
+may be many spans up (``orchestrate`` > ``workflow`` > ``workflow_node`` > the run); an
+agent's page, the tool and LLM calls whose nearest run is one of its runs. Climbing the
+parents at each read costs a join over all spans per level: seconds at 500k spans. So each
+write keeps the links instead: the batch's agent runs, orchestrators, A2A delegations,
+handoffs and tool and LLM calls become rows in ``agent_waiting`` whose ``above`` is the next
+ancestor to look at; they climb while that ancestor is in the batch. A row stops at a run,
+orchestrator or delegation (its caller) or at a root, and moves to ``agent_links``, which is
+only appended to. A row whose ancestor has not arrived waits, and climbs when a later batch
+brings it (spans are exported when they end, so parents mostly arrive after their children).
+For an ancestor that arrived first (another service exporting sooner, work that outlives the
+request that started it), the next read looks once for what a waiting row hangs under among
+the stored rows and spans (``settle``). A store from before the tables is linked on opening.
 
 An A2A delegation (a CLIENT ``invoke_agent`` span) is not a run of the remote agent: the
 remote side's own run is. It is a caller all the same, under the agent it was sent to, so

@@ -143,3 +143,12 @@ def test_a_run_whose_parent_never_arrives_is_a_node_without_edges(store: Store, 
     nodes, edges = graph(server)
     assert nodes["lonely"]["runs"] == 1
     assert edges == {}
+
+
+def test_retention_drops_the_links_with_their_spans(store: Store, server: str):
+    from swarmscope.server.store.queries.housekeeping import delete_before
+
+    store.add("spans", SPANS[:6])  # the author's side has not arrived: rows wait
+    delete_before(store, time.time_ns())
+    nodes, edges = graph(server)
+    assert (nodes, edges) == ({}, {})

@@ -272,7 +272,11 @@ def measure(
         suite = queries(client) + dashboard_queries(client)
         results = []
         for label, path, params in suite:
-            times, cpu = timed(client, path, params, repeat, process)
+            try:
+                times, cpu = timed(client, path, params, repeat, process)
+            except RuntimeError as failed:  # a baseline may fail where ours does not
+                print(f"{python}: {failed}"[:300])
+                times = cpu = [float("nan")]
             median = statistics.median(times[1:] or times)
             results.append((label, times[0], median, statistics.median(cpu[1:] or cpu)))
         peak_mb = peak_rss_mb(process)

@@ -11,18 +11,24 @@ over the same 24 hours (counters and histograms growing), about 2.6 million poin
 
 Then ``swarmscope serve`` is started on that store as a subprocess and measured: its RSS
 idle and its peak (VmHWM) after all queries (floor: under 500 MB), and the latency of the
-query API: ``/api/traces`` with each filter, ``/api/agents/graph``, ``/api/logs``,
+query API: ``/api/traces`` with each filter, ``/api/agents/graph``, an agent's page
+(``/api/agents/{agent}``), ``/api/logs``,
 ``/api/approvals``, ``/api/overview``, and ``/api/dashboards/{id}`` of an 8-panel dashboard
 when that API exists (floor: under 1 s). Each query: the first call, then the median of
 the next ones.
 
+With ``--baseline PYTHON`` (another checkout's interpreter, ``/work/main/.venv/bin/python``)
+that checkout's server is measured the same way on a copy of the same store, in the same
+run, and each query's median is printed beside ours with the ratio.
+
     python benchmarks/server_scale.py [--spans 1000000] [--demo-seconds 20] [--keep DIR]
-                                      [--template STORE]
+                                      [--template STORE] [--baseline PYTHON]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from server_ingest import peak_rss_mb, started
 from swarmscope.server.store.database import Store
@@ -118,15 +125,21 @@ def fill(path: Path, template: Path, spans: int, interval_s: float) -> dict[str,
         store.close()
 
 
-def timed(client: httpx.Client, path: str, params: dict[str, Any], repeat: int) -> list[float]:
-    times = []
+def timed(
+    client: httpx.Client, path: str, params: dict[str, Any], repeat: int, server: psutil.Process
+) -> tuple[list[float], list[float]]:
+    """Each call's seconds, and the server's CPU seconds during it (all its threads): on a
+    machine other work shares, the CPU a query costs varies less than how long it waits."""
+    times, cpu = [], []
     for _ in range(repeat):
+        used = sum(server.cpu_times()[:2])
         start = time.perf_counter()
         answer = client.get(path, params=params)
         times.append(time.perf_counter() - start)
+        cpu.append(sum(server.cpu_times()[:2]) - used)
         if answer.status_code != 200:
             raise RuntimeError(f"{path} {params}: {answer.status_code} {answer.text[:200]}")
-    return times
+    return times, cpu
 
 
 def queries(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
@@ -145,6 +158,8 @@ def queries(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
         ("one trace tree", f"/api/traces/{recent['trace_id']}", {}),
         ("agent graph, 24 h", "/api/agents/graph", {}),
         ("agent graph, 1 h", "/api/agents/graph", {"start": "1h"}),
+        ("agent page, 24 h", f"/api/agents/{agent}", {}),
+        ("agent page, 1 h", f"/api/agents/{agent}", {"start": "1h"}),
         ("logs, newest 100", "/api/logs", {}),
         ("logs, errors", "/api/logs", {"level": "error"}),
         ("logs, text found at once", "/api/logs", {"text": "account"}),
@@ -176,6 +191,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="calls per query")
     parser.add_argument("--keep", type=Path, help="fill (or reuse) the store in this directory")
     parser.add_argument("--template", type=Path, help="a recorded store to copy, not the demo's")
+    parser.add_argument(
+        "--baseline", type=Path, help="the Python of another checkout, measured on a copy"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         data = args.keep or Path(scratch) / "data"
@@ -197,48 +215,95 @@ def main() -> None:
             )
         size_mb = (data / STORE_FILE).stat().st_size / 2**20
         print(f"store file: {size_mb:,.0f} MB")
-        serve = [
-            sys.executable,
-            "-m",
-            "swarmscope",
-            "serve",
-            "--port",
-            "0",
-            "--data",
-            str(data),
-            "--max-size-mb",
-            str(int(size_mb * 4) + 1024),
-            "--grpc-port",
-            "-1",
-        ]
-        with started(serve) as (url, process), httpx.Client(base_url=url, timeout=120) as client:
-            time.sleep(1.0)
-            idle_mb = process.memory_info().rss / 2**20
-            suite = queries(client)
-            boards = dashboard_queries(client)
-            suite += boards
-            results = []
-            for label, path, params in suite:
-                times = timed(client, path, params, args.repeat)
-                results.append((label, times[0], statistics.median(times[1:] or times)))
-            peak_mb = peak_rss_mb(process)
-            now_mb = process.memory_info().rss / 2**20
-    print(f"{'query':40s} {'first':>9s} {'median':>9s}")
-    for label, first, median in results:
-        print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms")
+        copy = Path(scratch) / "baseline"
+        if args.baseline:  # copied before either server opens it
+            copy.mkdir()
+            shutil.copy(data / STORE_FILE, copy / STORE_FILE)
+        results, memory = measure(sys.executable, data, size_mb, args.repeat)
+        if args.baseline:
+            baseline, _ = measure(str(args.baseline), copy, size_mb, args.repeat)
+    if args.baseline:
+        report_against(results, baseline)
+    else:
+        report(results)
+    boards = [entry for entry in results if entry[0].startswith("dashboard")]
     if not boards:
         print("dashboards: the server has no /api/dashboards; not measured")
     else:
-        seconds = max(max(first, median) for _, first, median in results[-len(boards) :])
+        seconds = max(max(first, median) for _, first, median, _ in boards)
         verdict = "met" if seconds < DASHBOARD_FLOOR_SECONDS else "MISSED"
         print(
             f"dashboard floor {DASHBOARD_FLOOR_SECONDS:.0f} s: {verdict} (slowest {seconds:.2f} s)"
         )
+    idle_mb, now_mb, peak_mb = memory
     verdict = "met" if peak_mb < RSS_FLOOR_MB else "MISSED"
     print(
         f"server RSS: idle {idle_mb:.0f} MB, after the queries {now_mb:.0f} MB,"
         f" peak {peak_mb:.0f} MB; floor {RSS_FLOOR_MB} MB: {verdict}"
     )
+
+
+# A query's label, its first call's seconds, the median of the others, and their median CPU.
+Result = tuple[str, float, float, float]
+
+
+def measure(
+    python: str, data: Path, size_mb: float, repeat: int
+) -> tuple[list[Result], tuple[float, float, float]]:
+    """Start ``python -m swarmscope serve`` on ``data``; each query's first call and median,
+    and the server's RSS idle, after the queries and at its peak."""
+    serve = [
+        python,
+        "-m",
+        "swarmscope",
+        "serve",
+        "--port",
+        "0",
+        "--data",
+        str(data),
+        "--max-size-mb",
+        str(int(size_mb * 4) + 1024),
+        "--grpc-port",
+        "-1",
+    ]
+    with started(serve) as (url, process), httpx.Client(base_url=url, timeout=120) as client:
+        time.sleep(1.0)
+        idle_mb = process.memory_info().rss / 2**20
+        suite = queries(client) + dashboard_queries(client)
+        results = []
+        for label, path, params in suite:
+            try:
+                times, cpu = timed(client, path, params, repeat, process)
+            except RuntimeError as failed:  # a baseline may fail where ours does not
+                print(f"{python}: {failed}"[:300])
+                times = cpu = [float("nan")]
+            median = statistics.median(times[1:] or times)
+            results.append((label, times[0], median, statistics.median(cpu[1:] or cpu)))
+        peak_mb = peak_rss_mb(process)
+        now_mb = process.memory_info().rss / 2**20
+    return results, (idle_mb, now_mb, peak_mb)
+
+
+def report(results: list[Result]) -> None:
+    print(f"{'query':40s} {'first':>9s} {'median':>9s} {'cpu':>9s}")
+    for label, first, median, cpu in results:
+        print(f"{label:40s} {first * 1000:7.0f}ms {median * 1000:7.0f}ms {cpu * 1000:7.0f}ms")
+
+
+def report_against(results: list[Result], baseline: list[Result]) -> None:
+    """Medians and CPU, ours beside the baseline's, and how many times less ours takes."""
+    theirs = {label: (median, cpu) for label, _, median, cpu in baseline}
+    print(
+        f"{'query':40s} {'first':>8s} {'median':>8s} {'base':>8s} {'ratio':>6s}"
+        f" {'cpu':>8s} {'base':>8s} {'ratio':>6s}"
+    )
+    for label, first, median, cpu in results:
+        line = f"{label:40s} {first * 1000:6.0f}ms {median * 1000:6.0f}ms"
+        if label in theirs:
+            other, other_cpu = theirs[label]
+            line += f" {other * 1000:6.0f}ms {other / median:5.1f}x {cpu * 1000:6.0f}ms"
+            line += f" {other_cpu * 1000:6.0f}ms {other_cpu / max(cpu, 1e-3):5.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -213,6 +213,15 @@ def test_agent_graph_follows_the_handoffs(console: Watched, server: str):
         for edge in graph["edges"]
         if edge["kind"] == "handoff"
     }
+    # The orchestrator spawns each agent (through its workflow's nodes), and the author's
+    # A2A delegation is an edge to the compliance checker, whose runs are its own only.
+    edges = {(edge["kind"], edge["source"], edge["target"]) for edge in graph["edges"]}
+    [orchestrator] = graph["orchestrators"]
+    assert {("spawn", orchestrator, agent) for agent in AGENTS} <= edges
+    assert ("delegation", "recommendation_author", "compliance_checker") in edges
+    runs = {node["id"]: node["runs"] for node in graph["nodes"]}
+    delegated = [e for e in graph["edges"] if e["target"] == "compliance_checker"]
+    assert runs["compliance_checker"] == sum(edge["count"] for edge in delegated)
     page = console.page
     page.goto("/#/agents")
     nodes = page.locator("svg.agent-graph g.node")
@@ -222,6 +231,17 @@ def test_agent_graph_follows_the_handoffs(console: Watched, server: str):
         rect = page.locator(f'g.node[data-agent="{agent}"] rect')
         lefts.append(float(rect.get_attribute("x")))
     assert lefts == sorted(lefts) and len(set(lefts)) == 3, "columns follow the handoff order"
+    # Every name stays inside its box (a name too long is cut; the box's title has it whole).
+    inside = nodes.evaluate_all(
+        """nodes => nodes.map(node => {
+            const name = node.querySelector('.node-name').getBBox();
+            const box = node.querySelector('rect').getBBox();
+            const title = node.querySelector('title').textContent;
+            return name.x >= box.x && name.x + name.width <= box.x + box.width
+                && title.startsWith(`${node.dataset.agent}:`);
+        })"""
+    )
+    assert inside == [True] * len(graph["nodes"])
     for source, target in itertools.pairwise(AGENTS):
         edge = page.locator(f'g.edge.handoff[data-from="{source}"][data-to="{target}"]')
         expect(edge.locator(".edge-label")).to_contain_text(

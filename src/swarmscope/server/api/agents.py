@@ -17,7 +17,11 @@ LangGraph nodes, the Agents SDK, OpenLLMetry, pydantic-ai...) or an orchestrator
    another under the same parent (LangGraph's nodes, one after the other), not under an
    orchestrator (those are spawns).
 
-Both are aggregated in DuckDB: one query for nodes, one for edges.
+Both are aggregated in DuckDB, one query for nodes and one for edges, over ``agent_links``:
+the runs, orchestrators, delegations and handoffs with the run or orchestrator each was
+called from, kept as spans are written (``store.queries.agent_links``). An A2A delegation
+(a CLIENT ``invoke_agent`` span) is an edge from the agent that sent it, not a run of the
+remote agent; spawns are from the nearest orchestrator above a run.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from swarmscope.api_words import AGENT_GRAPH, time_ns
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.agent_graph import GraphQuery, graph_edges, graph_nodes
+from swarmscope.server.store.queries.agent_links import settle
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
 
@@ -57,6 +62,7 @@ def routes(context: Context) -> APIRouter:
 
 
 def graph(store: Store, query: GraphQuery) -> dict[str, Any]:
+    settle(store)
     nodes = graph_nodes(store, query)
     edges = graph_edges(store, query)
     for node in nodes:

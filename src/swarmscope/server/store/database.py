@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from swarmscope.exceptions import StoreError, StoreFull
+from swarmscope.server.store.queries import agent_links
 from swarmscope.server.store.rows import (
     LogRow,
     MetricFamilyRow,
@@ -90,7 +91,13 @@ TABLES: dict[str, type] = {
 # Tables with a primary key in the schema.
 KEYED_TABLES = frozenset({"resources", "metric_families"})
 # The column each table's retention and time filters use.
-TIME_COLUMNS = {"spans": "start_ns", "logs": "time_ns", "metric_points": "time_ns"}
+TIME_COLUMNS = {
+    "spans": "start_ns",
+    "logs": "time_ns",
+    "metric_points": "time_ns",
+    "agent_links": "start_ns",
+    "agent_waiting": "start_ns",
+}
 
 
 _COLUMNS_QUERY = (
@@ -123,12 +130,13 @@ class Store:
             "memory_limit": memory_limit,
             "checkpoint_threshold": "128MB",
         }
-        self._db = duckdb.connect(str(path), config=self._config)
+        self._db = self._connect()
         # Set when DuckDB refuses the connection for good after a fatal error.
         self._invalidated = False
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)
+            self._db.execute(agent_links.SCHEMA)
             for table, added in ADDED_COLUMNS.items():
                 for column, sql_type in added:
                     self._db.execute(
@@ -143,6 +151,14 @@ class Store:
                 f"{self.path} was written by an earlier swarmscope; move it away or use"
                 " another --data directory"
             )
+        with self._lock:
+            agent_links.rebuild_if_missing(self._db)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        db = duckdb.connect(str(self.path), config=self._config)
+        # A long statement (a table rebuilt on opening) must not draw its progress on stdout.
+        db.execute("SET enable_progress_bar = false")
+        return db
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -170,7 +186,7 @@ class Store:
         except duckdb.Error:
             log.debug("closing the invalidated store failed", exc_info=True)
         try:
-            self._db = duckdb.connect(str(self.path), config=self._config)
+            self._db = self._connect()
         except duckdb.Error as problem:
             if _no_room(problem):
                 raise StoreFull(f"the store's disk is full: {problem}") from problem
@@ -212,6 +228,11 @@ class Store:
                     else:
                         # The relation API plans no query: a third cheaper than INSERT SELECT.
                         db.from_arrow(batch).insert_into(table)
+                    if table == "spans":
+                        # The graph's links of these spans, in the same transaction.
+                        db.register("incoming_spans", batch)
+                        agent_links.record(db, "incoming_spans")
+                        db.unregister("incoming_spans")
                 committing = True
                 db.commit()
             except BaseException:

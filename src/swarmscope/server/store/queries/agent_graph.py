@@ -5,124 +5,110 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from swarmscope.conventions import spans
-from swarmscope.conventions.attributes import (
-    SWARMSCOPE_HANDOFF_FROM_AGENT,
-    SWARMSCOPE_HANDOFF_LATENCY_MS,
-)
-from swarmscope.conventions.spans import INVOKE_AGENT
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.filters import (
-    ORCHESTRATE,
-    all_of,
-    attribute,
-    handoff_spans,
-    name_starts_with,
+from swarmscope.server.store.queries.agent_links import (
+    DELEGATION,
+    HANDOFF_ROLE,
+    LINKS,
+    ORCHESTRATOR,
+    RUN,
 )
+from swarmscope.server.store.queries.filters import all_of
 
+# Both read ``agent_links`` (the graph's spans with the run or orchestrator each was called
+# from, kept as spans arrive), not the spans: a few columns of a tenth of the rows.
 _NODES = f"""
-    SELECT CASE WHEN {ORCHESTRATE} THEN name ELSE agent END AS id,
-           CASE WHEN {ORCHESTRATE} THEN 'orchestrator' ELSE 'agent' END AS kind,
+    SELECT agent AS id, CASE role WHEN '{RUN}' THEN 'agent' ELSE role END AS kind,
            count(*) AS runs,
            count(*) FILTER (WHERE status = 'error') AS errors,
            quantile_cont(duration_ms, 0.5) AS p50_ms,
            quantile_cont(duration_ms, 0.95) AS p95_ms,
            list(DISTINCT service ORDER BY service) AS services
-    FROM spans
-    WHERE ((operation = '{INVOKE_AGENT}' AND agent IS NOT NULL) OR {ORCHESTRATE}) AND {{where}}
+    FROM {LINKS}
+    WHERE role IN ('{RUN}', '{ORCHESTRATOR}') AND agent IS NOT NULL AND {{where}}
     GROUP BY ALL ORDER BY kind DESC, id
 """
-_FROM = SWARMSCOPE_HANDOFF_FROM_AGENT
 # The edges between agents, by the rule ``api.agents`` documents: explicit handoffs first
-# (handoff spans; agent runs that name the agent that handed to them), then, for pairs no
-# explicit handoff joins in that trace, an agent run nested in another's (delegation) or
-# following another's under the same parent (sequence); and orchestrators' spawns.
-# (Stores from before the handoff columns keep the ends in our attributes only.)
+# (handoff spans; agent runs that name the agent that handed to them), then orchestrators'
+# spawns and A2A delegations, and for pairs no explicit handoff joins in that trace, an agent
+# run nested in another's (delegation) or following another's under the same parent
+# (sequence). A remote agent's run under the delegation sent to it is that delegation.
 _EDGES = f"""
-    WITH RECURSIVE runs AS MATERIALIZED (
-        SELECT trace_id, span_id, parent_span_id, agent, start_ns, status,
-               coalesce(handoff_from, {attribute(_FROM)}) AS handed_by
-        FROM spans WHERE operation = '{INVOKE_AGENT}' AND agent IS NOT NULL AND {{where}}
-    ), scope AS MATERIALIZED (
-        SELECT trace_id, span_id, parent_span_id, agent,
-               operation = '{INVOKE_AGENT}' AND agent IS NOT NULL AS is_run,
-               {ORCHESTRATE} AS is_orchestrator
-        FROM spans WHERE trace_id IN (SELECT trace_id FROM runs)
-    ), {handoff_spans("{handoff_where}")}, handoff_spans AS MATERIALIZED (
-        SELECT trace_id, status, source, target FROM handoffs_found
-    ), arrived AS (
-        SELECT r.trace_id, r.status, r.handed_by AS source, r.agent AS target FROM runs AS r
-        WHERE r.handed_by IS NOT NULL AND r.handed_by <> r.agent
-              AND NOT EXISTS (SELECT 1 FROM handoff_spans AS h
-                              WHERE h.trace_id = r.trace_id AND h.source = r.handed_by
-                                    AND h.target = r.agent)
-    ), explicit AS MATERIALIZED (
-        SELECT trace_id, status, source, target FROM handoff_spans
-        WHERE source IS NOT NULL AND target IS NOT NULL
-        UNION ALL SELECT * FROM arrived
-    ), handoffs AS (
-        SELECT source, target, count(*) AS count,
-               count(*) FILTER (WHERE status = 'error') AS failures
-        FROM explicit GROUP BY ALL
-    ), arrivals AS (
-        SELECT {attribute(_FROM)} AS source, agent AS target,
-               TRY_CAST({attribute(SWARMSCOPE_HANDOFF_LATENCY_MS)} AS DOUBLE) AS ms
-        FROM spans
-        WHERE operation = '{INVOKE_AGENT}' AND contains(attributes, '{SWARMSCOPE_HANDOFF_LATENCY_MS}')
-              AND {{where}}
-    ), latency AS (
-        SELECT source, target, quantile_cont(ms, 0.5) AS p50_ms, quantile_cont(ms, 0.95) AS p95_ms
-        FROM arrivals WHERE ms IS NOT NULL GROUP BY ALL
-    ), up(trace_id, run_id, target, status, above, depth) AS (
-        -- From each run up its ancestors to the nearest agent run or orchestrator.
-        SELECT trace_id, span_id, agent, status, parent_span_id, 0
-        FROM runs WHERE parent_span_id IS NOT NULL
-        UNION ALL
-        SELECT up.trace_id, up.run_id, up.target, up.status, s.parent_span_id, up.depth + 1
-        FROM up JOIN scope AS s ON s.trace_id = up.trace_id AND s.span_id = up.above
-        WHERE NOT s.is_run AND NOT s.is_orchestrator AND s.parent_span_id IS NOT NULL
-              AND up.depth < 32
-    ), nested AS (
-        SELECT up.trace_id, up.status, s.agent AS source, up.target
-        FROM up JOIN scope AS s ON s.trace_id = up.trace_id AND s.span_id = up.above
-        WHERE s.is_run AND s.agent <> up.target
+    WITH linked AS MATERIALIZED (
+        SELECT trace_key, parent_key, parent_span_id, start_ns, status, role, agent,
+               handed_by, latency_ms, caller_role, caller_agent
+        FROM {LINKS} WHERE {{where}}
+    ), runs AS (
+        SELECT * FROM linked WHERE role IN ('{RUN}', '{DELEGATION}')
+    ), shared AS (
+        -- Parents of more than one run: ordering runs of every parent is the costly part.
+        SELECT parent_key FROM runs WHERE parent_span_id IS NOT NULL
+        GROUP BY ALL HAVING count(*) > 1
     ), siblings AS (
-        SELECT trace_id, parent_span_id, status, agent AS target,
-               lag(agent) OVER (PARTITION BY trace_id, parent_span_id ORDER BY start_ns) AS source
-        FROM runs WHERE parent_span_id IS NOT NULL
-    ), followed AS (
-        SELECT b.trace_id, b.status, b.source, b.target
-        FROM siblings AS b LEFT JOIN scope AS p
-             ON p.trace_id = b.trace_id AND p.span_id = b.parent_span_id
-        WHERE b.source IS NOT NULL AND b.source <> b.target
-              AND NOT coalesce(p.is_orchestrator, false)
-    ), implicit AS (
-        SELECT 'delegation' AS kind, * FROM nested
-        UNION ALL SELECT 'sequence', * FROM followed
-    ), unexplained AS (
-        SELECT i.kind, i.source, i.target, count(*) AS count,
-               count(*) FILTER (WHERE i.status = 'error') AS failures
-        FROM implicit AS i
-        WHERE NOT EXISTS (SELECT 1 FROM explicit AS e
-                          WHERE e.trace_id = i.trace_id AND e.source = i.source
-                                AND e.target = i.target)
-        GROUP BY ALL
+        SELECT trace_key, status, caller_role, agent AS target,
+               lag(agent) OVER (PARTITION BY parent_key ORDER BY start_ns) AS source
+        FROM runs SEMI JOIN shared USING (parent_key)
+    ), ways AS (
+        -- Every way a pair is joined in a trace, grouped once by trace and pair below (an
+        -- aggregate, cheaper than anti-joins between the kinds).
+        SELECT trace_key, coalesce(handed_by, caller_agent) AS source, agent AS target, status,
+               'span' AS way
+        FROM linked WHERE role = '{HANDOFF_ROLE}'
+        UNION ALL
+        SELECT trace_key, handed_by, agent, status, 'arrival' FROM runs
+        WHERE role = '{RUN}' AND handed_by <> agent
+        UNION ALL
+        SELECT trace_key, caller_agent, agent, status, 'delegation' FROM runs
+        WHERE caller_role IN ('{RUN}', '{DELEGATION}') AND caller_agent <> agent
+        UNION ALL
+        SELECT trace_key, source, target, status, 'sequence' FROM siblings
+        WHERE source <> target AND coalesce(caller_role, '') <> '{ORCHESTRATOR}'
+    ), in_trace AS (
+        SELECT source, target,
+               count(*) FILTER (WHERE way = 'span') AS spans,
+               count(*) FILTER (WHERE way = 'span' AND status = 'error') AS span_failures,
+               count(*) FILTER (WHERE way = 'arrival') AS arrivals,
+               count(*) FILTER (WHERE way = 'arrival' AND status = 'error') AS arrival_failures,
+               count(*) FILTER (WHERE way = 'delegation') AS delegations,
+               count(*) FILTER (WHERE way = 'delegation' AND status = 'error')
+                   AS delegation_failures,
+               count(*) FILTER (WHERE way = 'sequence') AS sequences,
+               count(*) FILTER (WHERE way = 'sequence' AND status = 'error') AS sequence_failures
+        FROM ways WHERE source IS NOT NULL AND target IS NOT NULL
+        GROUP BY trace_key, source, target
+    ), pairs AS (
+        -- A handoff span explains its pair; else runs naming who handed to them; the
+        -- implicit kinds count where neither does.
+        SELECT source, target,
+               sum(CASE WHEN spans > 0 THEN spans ELSE arrivals END) AS handoffs,
+               sum(CASE WHEN spans > 0 THEN span_failures ELSE arrival_failures END)
+                   AS handoff_failures,
+               sum(delegations) FILTER (WHERE spans + arrivals = 0) AS delegations,
+               sum(delegation_failures) FILTER (WHERE spans + arrivals = 0)
+                   AS delegation_failures,
+               sum(sequences) FILTER (WHERE spans + arrivals = 0) AS sequences,
+               sum(sequence_failures) FILTER (WHERE spans + arrivals = 0) AS sequence_failures
+        FROM in_trace GROUP BY ALL
+    ), latency AS (
+        SELECT handed_by AS source, agent AS target,
+               quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms
+        FROM runs WHERE latency_ms IS NOT NULL GROUP BY ALL
     ), spawns AS (
-        SELECT parent.name AS source, child.agent AS target,
-               count(*) AS count,
-               count(*) FILTER (WHERE child.status = 'error') AS failures
-        FROM spans AS child JOIN spans AS parent
-             ON child.trace_id = parent.trace_id AND child.parent_span_id = parent.span_id
-        WHERE child.operation = '{INVOKE_AGENT}' AND child.agent IS NOT NULL
-              AND {name_starts_with(spans.ORCHESTRATE, "parent")} AND {{child_where}}
-        GROUP BY ALL
+        SELECT caller_agent AS source, agent AS target, count(*) AS count,
+               count(*) FILTER (WHERE status = 'error') AS failures
+        FROM runs WHERE caller_role = '{ORCHESTRATOR}' GROUP BY ALL
     )
-    SELECT 'handoff' AS kind, source, target, count, failures, p50_ms, p95_ms
-    FROM handoffs LEFT JOIN latency USING (source, target)
+    SELECT 'handoff' AS kind, source, target, handoffs AS count, handoff_failures AS failures,
+           p50_ms, p95_ms
+    FROM pairs LEFT JOIN latency USING (source, target) WHERE handoffs > 0
     UNION ALL
     SELECT 'spawn', source, target, count, failures, NULL, NULL FROM spawns
     UNION ALL
-    SELECT kind, source, target, count, failures, NULL, NULL FROM unexplained
+    SELECT 'delegation', source, target, delegations, delegation_failures, NULL, NULL
+    FROM pairs WHERE delegations > 0
+    UNION ALL
+    SELECT 'sequence', source, target, sequences, sequence_failures, NULL, NULL
+    FROM pairs WHERE sequences > 0
     ORDER BY kind, source, target
 """
 
@@ -133,12 +119,11 @@ class GraphQuery:
     until_ns: int | None = None
     service: str | None = None
 
-    def where(self, table: str = "") -> tuple[str, list[Any]]:
-        prefix = f"{table}." if table else ""
+    def where(self) -> tuple[str, list[Any]]:
         return all_of(
-            (f"{prefix}start_ns >= ?", self.since_ns),
-            (f"{prefix}start_ns <= ?", self.until_ns),
-            (f"{prefix}service = ?", self.service),
+            ("start_ns >= ?", self.since_ns),
+            ("start_ns <= ?", self.until_ns),
+            ("service = ?", self.service),
         )
 
 
@@ -152,9 +137,4 @@ def graph_edges(store: Store, query: GraphQuery) -> list[dict[str, Any]]:
     """Handoffs (with the latency until the target started), orchestrator spawns, and the
     delegations and sequences between agent runs no handoff explains."""
     where, params = query.where()
-    handoff_where, handoff_params = query.where("h")
-    child_where, child_params = query.where("child")
-    return store.rows(
-        _EDGES.format(where=where, handoff_where=handoff_where, child_where=child_where),
-        [*params, *handoff_params, *params, *child_params],
-    )
+    return store.rows(_EDGES.format(where=where), params)

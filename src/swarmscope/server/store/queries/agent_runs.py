@@ -7,30 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmscope.conventions.attributes import (
-    ERROR_TYPE,
-    GEN_AI_CONVERSATION_ID,
     SESSION_ID,
-    SWARMSCOPE_LLM_COST_USD,
 )
-from swarmscope.conventions.spans import EXECUTE_TOOL, INVOKE_AGENT, LLM_OPERATIONS
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.filters import LOG_AGENT, SEVERITY_RANK, all_of, attribute
-
-# The session and cost columns are the agent model's (any convention, priced at intake);
-# the attributes are read for rows stored before those columns existed.
-_SESSION = (
-    f"coalesce(session, {attribute(GEN_AI_CONVERSATION_ID)}, {attribute(SESSION_ID)},"
-    f" {attribute('session_id')})"
+from swarmscope.server.store.queries.agent_links import CALL, LINKS, RUN, settle
+from swarmscope.server.store.queries.filters import (
+    SEVERITY_RANK,
+    all_of,
 )
 
-
-def _cost(table: str = "") -> str:
-    prefix = f"{table}." if table else ""
-    return (
-        f"coalesce({prefix}cost_usd,"
-        f" TRY_CAST({attribute(SWARMSCOPE_LLM_COST_USD, table)} AS DOUBLE))"
-    )
-
+# The agent's runs are read from ``agent_links``: a few columns of a fraction of the spans,
+# with their session and error type taken from the attributes as they were written.
+_OF_RUNS = f"FROM {LINKS} WHERE role = '{RUN}'"
 
 _RUNS = f"""
     SELECT count(*) AS runs,
@@ -42,70 +30,60 @@ _RUNS = f"""
            min(start_ns) AS first_ns,
            max(start_ns) AS last_ns,
            list(DISTINCT service ORDER BY service) AS services
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
+    {_OF_RUNS} AND {{where}}
 """
-# What ran inside the agent's runs: their descendants, down to (not into) a nested agent run,
-# so a sub-agent's tools are its own. Children start after their parent: the window's lower
-# bound narrows every step of the walk.
+# What ran inside the agent's runs: the tool and LLM calls whose nearest run above is one of
+# them (so a sub-agent's tools are its own), as ``agent_links`` keeps them.
 _INSIDE = f"""
-    WITH RECURSIVE inside(trace_id, span_id, operation, name, tool, model, status, duration_ms,
-                          input_tokens, output_tokens, cost_usd, depth) AS (
-        SELECT trace_id, span_id, operation, name, tool, model, status, duration_ms,
-               input_tokens, output_tokens, {_cost()}, 0
-        FROM spans WHERE operation = '{INVOKE_AGENT}' AND {{where}}
-        UNION ALL
-        SELECT child.trace_id, child.span_id, child.operation, child.name, child.tool,
-               child.model, child.status, child.duration_ms, child.input_tokens,
-               child.output_tokens, {_cost("child")},
-               inside.depth + 1
-        FROM inside JOIN spans AS child
-             ON child.trace_id = inside.trace_id AND child.parent_span_id = inside.span_id
-        WHERE coalesce(child.operation, '') <> '{INVOKE_AGENT}' AND inside.depth < 32
-              AND child.start_ns >= ?
-    )
-    SELECT operation,
-           CASE WHEN operation = '{EXECUTE_TOOL}' THEN coalesce(tool, name)
-                ELSE coalesce(model, name) END AS name,
+    SELECT c.operation, c.agent AS name,
            count(*) AS calls,
-           count(*) FILTER (WHERE status = 'error') AS errors,
-           quantile_cont(duration_ms, 0.5) AS p50_ms,
-           quantile_cont(duration_ms, 0.95) AS p95_ms,
-           sum(input_tokens) AS input_tokens,
-           sum(output_tokens) AS output_tokens,
-           sum(cost_usd) AS cost_usd
-    FROM inside
-    WHERE depth > 0 AND operation IN {(EXECUTE_TOOL, *LLM_OPERATIONS)!r}
+           count(*) FILTER (WHERE c.status = 'error') AS errors,
+           quantile_cont(c.duration_ms, 0.5) AS p50_ms,
+           quantile_cont(c.duration_ms, 0.95) AS p95_ms,
+           sum(c.input_tokens) AS input_tokens,
+           sum(c.output_tokens) AS output_tokens,
+           sum(c.cost_usd) AS cost_usd
+    FROM {LINKS} AS c
+         SEMI JOIN (SELECT trace_id, span_id {_OF_RUNS} AND {{where}}) AS r
+         ON c.trace_id = r.trace_id AND c.caller_span = r.span_id
+    WHERE c.role = '{CALL}' AND c.caller_role = '{RUN}' AND c.caller_agent = ?
+          AND c.start_ns >= ?
     GROUP BY ALL ORDER BY calls DESC, name
 """
 _FAILURES = f"""
-    SELECT trace_id, span_id, start_ns, duration_ms, status_message,
-           {attribute(ERROR_TYPE)} AS error_type
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND status = 'error' AND {{where}}
+    SELECT trace_id, span_id, start_ns, duration_ms, status_message, error_type
+    {_OF_RUNS} AND status = 'error' AND {{where}}
     ORDER BY start_ns DESC LIMIT ?
 """
 _ERROR_KINDS = f"""
-    SELECT coalesce({attribute(ERROR_TYPE)}, nullif(status_message, ''), 'unknown') AS error,
+    SELECT coalesce(error_type, nullif(status_message, ''), 'unknown') AS error,
            count(*) AS count
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND status = 'error' AND {{where}}
+    {_OF_RUNS} AND status = 'error' AND {{where}}
     GROUP BY ALL ORDER BY count DESC, error
 """
 _SESSIONS = f"""
-    SELECT {_SESSION} AS session, count(*) AS runs,
+    SELECT session, count(*) AS runs,
            count(*) FILTER (WHERE status = 'error') AS errors,
            min(start_ns) AS first_ns, max(end_ns) AS last_ns
-    FROM spans WHERE operation = '{INVOKE_AGENT}' AND {_SESSION} IS NOT NULL AND {{where}}
+    {_OF_RUNS} AND session IS NOT NULL AND {{where}}
     GROUP BY ALL ORDER BY last_ns DESC LIMIT 20
 """
 # An agent run is open when its start was logged (the log names the run's span) but the span
-# has not arrived: spans are exported when they end.
+# has not arrived: spans are exported when they end. The runs are looked for in
+# ``agent_links``, a few columns of a fraction of the spans.
 _OPEN = f"""
-    SELECT l.trace_id, l.span_id, l.time_ns, l.service,
-           coalesce(l.attributes ->> 'session_id', l.attributes ->> '{SESSION_ID}') AS session
-    FROM logs AS l
+    SELECT l.trace_id, l.span_id, l.time_ns, l.service
+    FROM logs AS l ANTI JOIN (SELECT trace_id, span_id {_OF_RUNS}) AS s
+         ON s.trace_id = l.trace_id AND s.span_id = l.span_id
     WHERE l.event = 'agent_execution_started' AND l.span_id IS NOT NULL AND {{where}}
-          AND NOT EXISTS (SELECT 1 FROM spans AS s
-                          WHERE s.trace_id = l.trace_id AND s.span_id = l.span_id)
-    ORDER BY l.time_ns DESC
+"""
+# The sessions of the newest of them, from their records' JSON only: the records are found
+# again by time (the store's order), not carried through the sort with all their attributes.
+_OPEN_SESSIONS = f"""
+    SELECT span_id, coalesce(attributes ->> 'session_id', attributes ->> '{SESSION_ID}') AS session
+    FROM logs
+    WHERE event = 'agent_execution_started' AND time_ns BETWEEN ? AND ?
+          AND list_contains(?, span_id)
 """
 _LOGS = """
     SELECT time_ns, severity, event, body, service, trace_id, span_id
@@ -127,14 +105,16 @@ class AgentQuery:
             ("agent = ?", self.agent),
             ("start_ns >= ?", self.since_ns),
             ("start_ns <= ?", self.until_ns),
-            (f"{_SESSION} = ?", self.session),
+            ("session = ?", self.session),
         )
 
     def logs(self) -> tuple[str, list[Any]]:
         """Conditions on log records, unqualified: they name the innermost table's columns."""
         session = f"coalesce(attributes ->> 'session_id', attributes ->> '{SESSION_ID}')"
         return all_of(
-            (f"{LOG_AGENT} = ?", self.agent),
+            # The intake files ``agent_id`` under the column: the attributes' JSON, read for
+            # every record, was most of the page's time.
+            ("agent = ?", self.agent),
             ("time_ns >= ?", self.since_ns),
             ("time_ns <= ?", self.until_ns),
             (f"{session} = ?", self.session),
@@ -156,14 +136,22 @@ class AgentRows:
 
 
 def agent_rows(store: Store, query: AgentQuery) -> AgentRows:
+    settle(store)
     where, params = query.spans()
     [summary] = store.rows(_RUNS.format(where=where), params)
-    calls = store.rows(_INSIDE.format(where=where), [*params, query.since_ns or 0])
+    calls = store.rows(_INSIDE.format(where=where), [*params, query.agent, query.since_ns or 0])
     failures = store.rows(_FAILURES.format(where=where), [*params, query.limit])
     log_where, log_params = query.logs()
     open_runs = _OPEN.format(where=log_where)
     [open_count] = store.rows(f"SELECT count(*) AS count FROM ({open_runs})", log_params)
-    opened = store.rows(f"{open_runs} LIMIT ?", [*log_params, query.limit])
+    opened = store.rows(f"{open_runs} ORDER BY l.time_ns DESC LIMIT ?", [*log_params, query.limit])
+    if opened:
+        times = [row["time_ns"] for row in opened]
+        ids = [row["span_id"] for row in opened]
+        found = store.rows(_OPEN_SESSIONS, [min(times), max(times), ids])
+        sessions = {row["span_id"]: row["session"] for row in found}
+        for row in opened:
+            row["session"] = sessions.get(row["span_id"])
     logs = store.rows(
         _LOGS.format(where=f"{log_where} AND {SEVERITY_RANK} >= ?"),
         [*log_params, query.log_rank, query.limit],

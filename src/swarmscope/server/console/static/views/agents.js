@@ -6,10 +6,32 @@ import { count, h, heading, ms, percent, s, table } from "../dom.js";
 import { RANGES } from "./filters.js";
 
 const NODE_W = 210;
+// Boxes widen to their names up to this; a longer name is cut, whole in the box's title.
+const MAX_NODE_W = 340;
 const NODE_H = 64;
-const COLUMN = 360;
+// The room between columns, for the handoffs' labels.
+const GAP = 150;
 const ROW = 96;
 const MARGIN = 24;
+const PADDING = 10;
+// The font of .agent-graph .node-name (app.css), to measure names with.
+const NAME_FONT = '650 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+let measuring;
+function nameWidth(text) {
+  measuring ||= document.createElement("canvas").getContext("2d");
+  if (!measuring) return text.length * 8;
+  measuring.font = NAME_FONT;
+  return measuring.measureText(text).width;
+}
+
+/** The name as it fits in `room` pixels: whole, or cut with an ellipsis. */
+export function fitted(name, room, width = nameWidth) {
+  if (width(name) <= room) return name;
+  let cut = name.length - 1;
+  while (cut > 1 && width(`${name.slice(0, cut)}…`) > room) cut -= 1;
+  return `${name.slice(0, cut)}…`;
+}
 
 export function tone(errorRate, runs = 1) {
   if (!runs) return "idle";
@@ -26,7 +48,7 @@ const edgeEnds = (edge) => [edge.source ?? edge.from, edge.target ?? edge.to];
  * Columns by handoff order: a node's column is the longest chain of edges reaching it.
  * Edges closing a cycle are found by a depth-first walk and left out of the ranking.
  */
-export function layout(ids, edges) {
+export function layout(ids, edges, column = NODE_W + GAP) {
   const out = new Map(ids.map((id) => [id, []]));
   const incoming = new Map(ids.map((id) => [id, 0]));
   for (const edge of edges) {
@@ -70,7 +92,7 @@ export function layout(ids, edges) {
     column.forEach((id, index) => row.set(id, index));
   }
   const position = new Map(
-    ids.map((id) => [id, { x: MARGIN + rank.get(id) * COLUMN, y: MARGIN + row.get(id) * ROW }]),
+    ids.map((id) => [id, { x: MARGIN + rank.get(id) * column, y: MARGIN + row.get(id) * ROW }]),
   );
   return { position, back, columns: columns.length, rows: Math.max(1, ...columns.map((c) => c?.length || 0)) };
 }
@@ -82,19 +104,19 @@ function edgeLabel(edge) {
   return parts.join(" · ");
 }
 
-function edgePath(a, b, spawn) {
+function edgePath(a, b, spawn, nodeW) {
   if (spawn && b.x > a.x) {
     // An orchestrator reaches its agents from below, leaving the space between columns to
     // the handoffs and their labels.
-    const x1 = a.x + (NODE_W * 3) / 4;
+    const x1 = a.x + (nodeW * 3) / 4;
     const y1 = a.y + NODE_H;
-    const x2 = b.x + NODE_W / 3;
+    const x2 = b.x + nodeW / 3;
     const y2 = b.y + NODE_H;
     const low = Math.max(y1, y2) + 45;
     return { d: `M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2}`, mid: [(x1 + x2) / 2, low] };
   }
   if (b.x > a.x) {
-    const x1 = a.x + NODE_W;
+    const x1 = a.x + nodeW;
     const y1 = a.y + NODE_H / 2;
     const x2 = b.x;
     const y2 = b.y + NODE_H / 2;
@@ -102,9 +124,9 @@ function edgePath(a, b, spawn) {
     return { d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`, mid: [(x1 + x2) / 2, (y1 + y2) / 2] };
   }
   // Back to the same or an earlier column: loop under the nodes.
-  const x1 = a.x + NODE_W / 2;
+  const x1 = a.x + nodeW / 2;
   const y1 = a.y + NODE_H;
-  const x2 = b.x + NODE_W / 2;
+  const x2 = b.x + nodeW / 2;
   const y2 = b.y + NODE_H;
   const low = Math.max(y1, y2) + 40;
   return { d: `M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2}`, mid: [(x1 + x2) / 2, low - 10] };
@@ -113,9 +135,10 @@ function edgePath(a, b, spawn) {
 function graph(nodes, edges) {
   const ids = nodes.map(nodeId);
   for (const edge of edges) for (const end of edgeEnds(edge)) if (!ids.includes(end)) ids.push(end);
-  const { position, columns, rows } = layout(ids, edges);
+  const nodeW = Math.min(MAX_NODE_W, Math.max(NODE_W, ...ids.map((id) => nameWidth(id) + 2 * PADDING)));
+  const { position, columns, rows } = layout(ids, edges, nodeW + GAP);
   const byId = new Map(nodes.map((node) => [nodeId(node), node]));
-  const width = MARGIN * 2 + (columns - 1) * COLUMN + NODE_W;
+  const width = MARGIN * 2 + (columns - 1) * (nodeW + GAP) + nodeW;
   const height = MARGIN * 2 + (rows - 1) * ROW + NODE_H + 60;
   const markers = ["ok", "warn", "bad", "idle", "spawn"].map((name) =>
     s(
@@ -127,7 +150,7 @@ function graph(nodes, edges) {
   const lines = edges.map((edge) => {
     const [from, to] = edgeEnds(edge);
     const spawn = edge.kind === "spawn";
-    const { d, mid } = edgePath(position.get(from), position.get(to), spawn);
+    const { d, mid } = edgePath(position.get(from), position.get(to), spawn, nodeW);
     const look = spawn ? "spawn" : tone(edge.error_rate || 0, edge.count);
     return s(
       "g",
@@ -145,15 +168,15 @@ function graph(nodes, edges) {
     const node = byId.get(id) || { runs: 0, errors: 0, error_rate: 0 };
     const { x, y } = position.get(id);
     const orchestrator = node.kind === "orchestrator";
-    const name = id.length > 30 ? `${id.slice(0, 29)}…` : id;
+    const name = fitted(id, nodeW - 2 * PADDING);
     const box = s(
       "g",
       { class: `node tone-${tone(node.error_rate || 0, node.runs)}${orchestrator ? " orchestrator" : ""}`, "data-agent": id },
       s("title", {}, `${id}: ${count(node.runs)} runs, ${count(node.errors)} errors`),
-      s("rect", { x, y, width: NODE_W, height: NODE_H, rx: 8 }),
-      s("text", { x: x + 10, y: y + 20, class: "node-name" }, name),
-      s("text", { x: x + 10, y: y + 38, class: "node-figures" }, `${count(node.runs)} runs · ${percent(node.error_rate || 0)} errors`),
-      s("text", { x: x + 10, y: y + 54, class: "node-figures" }, `p50 ${ms(node.p50_ms)} · p95 ${ms(node.p95_ms)}`),
+      s("rect", { x, y, width: nodeW, height: NODE_H, rx: 8 }),
+      s("text", { x: x + PADDING, y: y + 20, class: "node-name" }, name),
+      s("text", { x: x + PADDING, y: y + 38, class: "node-figures" }, `${count(node.runs)} runs · ${percent(node.error_rate || 0)} errors`),
+      s("text", { x: x + PADDING, y: y + 54, class: "node-figures" }, `p50 ${ms(node.p50_ms)} · p95 ${ms(node.p95_ms)}`),
     );
     return orchestrator ? box : s("a", { href: `#/traces?agent=${encodeURIComponent(id)}` }, box);
   });

@@ -153,6 +153,8 @@ class Store:
             )
         with self._lock:
             agent_links.rebuild_if_missing(self._db)
+            # The earliest start of the spans written but not linked (``link_written``).
+            self._unlinked_since_ns = agent_links.unlinked_since(self._db)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         db = duckdb.connect(str(self.path), config=self._config)
@@ -228,13 +230,10 @@ class Store:
                     else:
                         # The relation API plans no query: a third cheaper than INSERT SELECT.
                         db.from_arrow(batch).insert_into(table)
-                    if table == "spans":
-                        # The graph's links of these spans, in the same transaction.
-                        db.register("incoming_spans", batch)
-                        agent_links.record(db, "incoming_spans")
-                        db.unregister("incoming_spans")
                 committing = True
                 db.commit()
+                for batch in by_table.get("spans", ()):
+                    self._unlinked_since_ns = agent_links.earliest(self._unlinked_since_ns, batch)
             except BaseException:
                 # A commit that fails (no room for the write-ahead log, say) has ended its
                 # transaction already: rolling back again only raises "no transaction is
@@ -242,6 +241,22 @@ class Store:
                 if not committing:
                     self._rollback(db)
                 raise
+
+    def link_written(self) -> None:
+        """Make the agent graph's links of the spans written since the last time, before a
+        read of the links. Links are made when read, not as spans are written: the intake
+        stays as fast without them, and a read pays only for what arrived since the last."""
+        with self._connection() as db:
+            if self._unlinked_since_ns is None:
+                return
+            db.begin()
+            try:
+                agent_links.link_since(db, self._unlinked_since_ns)
+                db.commit()
+            except BaseException:
+                self._rollback(db)
+                raise
+            self._unlinked_since_ns = None
 
     def add(self, table: str, rows: Sequence[Any]) -> None:
         """Insert rows straight away (tests, tools); the server goes through its intake."""

@@ -4,8 +4,10 @@ orchestrator it was called from, resolved as the spans arrive.
 The graph needs, for each agent run, the nearest agent run or orchestrator above it, which
 may be many spans up (``orchestrate`` > ``workflow`` > ``workflow_node`` > the run); an
 agent's page, the tool and LLM calls whose nearest run is one of its runs. Climbing the
-parents at each read costs a join over all spans per level: seconds at 500k spans. So each
-write keeps the links instead: the batch's agent runs, orchestrators, A2A delegations,
+parents at each read costs a join over all spans per level: seconds at 500k spans. So the links are
+kept instead, made at a read for the spans stored since the previous one (``Store.link_written``:
+making them as spans are written cost the intake a quarter of its throughput; a read pays
+only for what arrived since the last). The batch's agent runs, orchestrators, A2A delegations,
 handoffs and tool and LLM calls become rows in ``agent_waiting`` whose ``above`` is the next
 ancestor to look at; they climb while that ancestor is in the batch. A row stops at a run,
 orchestrator or delegation (its caller) or at a root, and moves to ``agent_links``, which is
@@ -30,6 +32,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from swarmscope.conventions.attributes import (
     ERROR_TYPE,
@@ -58,6 +62,8 @@ CALLERS = (RUN, ORCHESTRATOR, DELEGATION)
 MAX_STEPS = 32
 # How long before a waiting row the spans it may hang under are looked for in the store.
 LOOK_BACK_NS = 60 * 10**9
+# How long before an opened store's latest row spans are looked at for rows never made.
+RELINK_LOOK_BACK_NS = 600 * 10**9
 
 _COLUMNS = """(
     trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, start_ns BIGINT,
@@ -181,9 +187,49 @@ def _on(db: duckdb.DuckDBPyConnection) -> Callable[[str], int]:
 
 def record(db: duckdb.DuckDBPyConnection, source: str) -> None:
     """Add the graph's spans of ``source`` (a table or view of span rows being stored) and
-    climb the rows that wait through them. Only the batch is looked at: a write stays cheap."""
+    climb the rows that wait through them. Only the batch is looked at: linking stays cheap."""
     db.execute(_INSERT.format(source=source))
     _climb(_on(db), _BATCH.format(source=source))
+
+
+def earliest(since_ns: int | None, batch: pa.Table) -> int | None:
+    """The earliest start among ``since_ns`` and a batch of span rows just stored."""
+    first = pc.min(batch["start_ns"]).as_py()
+    if first is None:
+        return since_ns
+    return first if since_ns is None else min(since_ns, first)
+
+
+# Spans stored from ``{since}`` on that have no row yet: those written since the last linking
+# (and any an earlier process stored but did not live to link).
+_UNLINKED = f"""
+    CREATE OR REPLACE TEMP TABLE unlinked_spans AS
+    SELECT * FROM spans AS s
+    WHERE s.start_ns >= {{since}} AND NOT EXISTS (
+        SELECT 1 FROM {LINKS} AS l
+        WHERE l.start_ns >= {{since}} AND l.trace_id = s.trace_id AND l.span_id = s.span_id
+    )
+"""
+
+
+def link_since(db: duckdb.DuckDBPyConnection, since_ns: int) -> None:
+    """Record the stored spans from ``since_ns`` on that have no row yet."""
+    db.execute(_UNLINKED.format(since=int(since_ns)))
+    try:
+        record(db, "unlinked_spans")
+    finally:
+        db.execute("DROP TABLE IF EXISTS unlinked_spans")
+
+
+def unlinked_since(db: duckdb.DuckDBPyConnection) -> int | None:
+    """Where an opened store's unlinked spans may start: a while before its latest row (a
+    process that stopped before linking what it wrote), or nowhere if it has no span."""
+    [[latest, spans]] = db.execute(
+        f"SELECT (SELECT max(start_ns) FROM {LINKS}), EXISTS (SELECT 1 FROM spans)"
+    ).fetchall()
+    if not spans:
+        return None
+    return 0 if latest is None else int(latest) - RELINK_LOOK_BACK_NS
 
 
 def settle(store: Store) -> None:
@@ -191,6 +237,7 @@ def settle(store: Store) -> None:
     the stored rows and the spans stored up to ``LOOK_BACK_NS`` before them (an ancestor
     that arrived before its descendant: another service exporting sooner). Rows moved by a
     later write are searched again."""
+    store.link_written()
     if not store.rows(f"SELECT 1 {_UNSEARCHED} LIMIT 1"):
         return
 

@@ -3,7 +3,6 @@ shows for the demo's shape of trace, whatever order its spans arrive in."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -12,37 +11,18 @@ import pytest
 
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.rows import SpanRow
+from test_trace_list import span as stored_span
 
-TRACE = "ab" * 16
+TRACE = 0xAB
 ORCHESTRATOR = "orchestrate account_analysis"
 
 
 def span(number: int, parent: int | None, name: str, **fields: Any) -> SpanRow:
+    """Span ``number`` of the one trace, a millisecond long, started a minute ago."""
     start_ns = time.time_ns() - 60 * 10**9 + number * 10**6
-    row = SpanRow(
-        trace_id=TRACE,
-        span_id=f"{number:016x}",
-        parent_span_id=None if parent is None else f"{parent:016x}",
-        name=name,
-        kind="internal",
-        service="app",
-        start_ns=start_ns,
-        end_ns=start_ns + 10**6,
-        duration_ms=1.0,
-        status="ok",
-        status_message="",
-        operation=None,
-        agent=None,
-        tool=None,
-        model=None,
-        input_tokens=None,
-        output_tokens=None,
-        attributes="{}",
-        events="[]",
-        links="[]",
-        resource_id="",
-    )
-    return dataclasses.replace(row, **fields)
+    shape = {"kind": "internal", "service": "app", "end_ns": start_ns + 10**6, "duration_ms": 1.0}
+    untyped = {"operation": None, "agent": None}
+    return stored_span(TRACE, number, start_ns, parent, name=name, **(shape | untyped | fields))
 
 
 def run(number: int, parent: int, agent: str, **fields: Any) -> SpanRow:

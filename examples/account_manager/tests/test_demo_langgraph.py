@@ -156,9 +156,10 @@ def value(samples: Samples, family: str, **labels: str) -> float:
 
 
 def final_figures(out: str) -> dict[str, float]:
+    """The final line's counts ("runs finished 12"), without its states ("CRM breaker: open")."""
     final = next(line for line in out.splitlines() if line.startswith("final"))
-    parts = (part.rsplit(" ", 1) for part in final.removeprefix("final ").split(" · "))
-    return {key: float(number) for key, number in parts}
+    counts = [part for part in final.removeprefix("final ").split(" · ") if ": " not in part]
+    return {key: float(number) for key, number in (part.rsplit(" ", 1) for part in counts)}
 
 
 def test_the_langgraph_demo_fills_the_agent_families_and_the_agent_graph(

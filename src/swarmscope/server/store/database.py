@@ -41,7 +41,8 @@ log = logging.getLogger("swarmscope.server")
 
 # Attribute JSON is most of a row. zstd keeps it at a third of the size DuckDB's own choice
 # (FSST) gives, and costs a quarter less CPU to write (1M spans: 74 MB instead of 224 MB).
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS spans (
     trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, name VARCHAR, kind VARCHAR,
     service VARCHAR, start_ns BIGINT, end_ns BIGINT, duration_ms DOUBLE, status VARCHAR,
@@ -66,6 +67,8 @@ CREATE TABLE IF NOT EXISTS metric_families (
     PRIMARY KEY (name, service)
 );
 """
+    + agent_links.SCHEMA
+)
 # Columns added to a table after its first release, in order, with their SQL types: a store
 # written before them gains them on opening (empty for the rows it held).
 ADDED_COLUMNS = {
@@ -136,7 +139,6 @@ class Store:
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(_SCHEMA)
-            self._db.execute(agent_links.SCHEMA)
             for table, added in ADDED_COLUMNS.items():
                 for column, sql_type in added:
                     self._db.execute(
@@ -292,7 +294,7 @@ class Store:
             try:
                 # The schema makes the table anew, with its columns' compression and keys.
                 db.execute(f"ALTER TABLE {table} RENAME TO {table}_before")
-                db.execute(_SCHEMA)
+                db.execute(_SCHEMA)  # every table, the agent graph's links too
                 db.execute(f"INSERT INTO {table} SELECT * FROM {table}_before")
                 db.execute(f"DROP TABLE {table}_before")
                 committing = True

@@ -180,6 +180,8 @@ class Intake:
                 taken = list(self._queue)
                 self._queue.clear()
                 stopping = self._stopping
+            if self.store.closed and not taken:
+                return
             if taken:
                 self._commit(taken)
             self._write_span_metrics(force=stopping and not taken)

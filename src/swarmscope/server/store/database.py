@@ -137,6 +137,9 @@ class Store:
         # Set when DuckDB refuses the connection for good after a fatal error.
         self._invalidated = False
         self._lock = threading.Lock()
+        # Set by ``close``: what still runs beside the store (an intake whose app never
+        # started or stopped) then stops instead of failing on every statement.
+        self.closed = False
         with self._lock:
             self._db.execute(_SCHEMA)
             for table, added in ADDED_COLUMNS.items():
@@ -307,4 +310,5 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            self.closed = True
             self._db.close()

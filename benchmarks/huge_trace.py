@@ -34,6 +34,8 @@ import httpx
 from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from server_ingest import started
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -73,28 +75,8 @@ def server(data: Path, source: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SWARMSCOPE_", "OTEL_"))}
     command = [sys.executable, "-m", "swarmscope", "serve", "--port", str(port)]
     command += ["--grpc-port", "-1", "--data", str(data)]
-    process = subprocess.Popen(
-        command,
-        env={**env, "PYTHONPATH": str(source)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/api/traces", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server over {data} did not start")
-            time.sleep(0.2)
+    with started(command, {**env, "PYTHONPATH": str(source)}) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def fetch(url: str, path: str, repeats: int, timeout: float) -> tuple[float, int]:

@@ -16,6 +16,13 @@ afterwards (each accepted span must be there). The issue's floor is 20,000 spans
     python benchmarks/server_ingest.py [--seconds 15] [--clients 2] [--threads 2]
     python benchmarks/server_ingest.py --compare-src ../main/src   # a change's effect, same run
     python benchmarks/server_ingest.py --compare-src ../main/src --rounds 3 --seconds 10
+    python benchmarks/server_ingest.py --compare-src ../main/src --rounds 5 --paired
+
+With ``--paired`` the two servers run at the same time, each loaded by its own clients, so
+each round compares them on the same machine state; taken in turns, as without it, a shared
+machine's drift between the two runs of a round moved single ratios by 10-20%. They then
+share the cores, and each one's spans/s is about half of what it reaches alone: the ratio
+is the figure. Which one starts first alternates between rounds.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -329,20 +336,56 @@ def serve_and_load(
     bodies: list[bytes], args: argparse.Namespace, src: Path | None
 ) -> tuple[Run, int]:
     """Load a fresh server (from ``src`` when given) and count the spans it then holds."""
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory() as data:
-        serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", data]
-        if _takes_grpc_port(env):
-            serve += ["--grpc-port", "-1"]  # HTTP is measured; several runs may overlap
-        if args.decode_processes is not None:
-            serve += ["--decode-processes", str(args.decode_processes)]
-        with started(serve, env) as (url, process):
-            run = load(url, process, bodies, args)
-        with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:
-            [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
-    return run, stored
+    return serve_and_load_together(bodies, args, [src])[0]
+
+
+def serve_and_load_together(
+    bodies: list[bytes], args: argparse.Namespace, sources: list[Path | None]
+) -> list[tuple[Run, int]]:
+    """Fresh servers, one per source tree (None: this one), loaded at the same time, each by
+    its own clients; each one's run and the spans it then holds."""
+    with ExitStack() as directories, ExitStack() as stack:
+        servers = []
+        for src in sources:
+            env = dict(os.environ)
+            if src is not None:
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+            data = Path(directories.enter_context(tempfile.TemporaryDirectory()))
+            serve = [
+                sys.executable,
+                "-m",
+                "swarmscope",
+                "serve",
+                "--port",
+                "0",
+                "--data",
+                str(data),
+            ]
+            if _takes_grpc_port(env):
+                serve += ["--grpc-port", "-1"]  # HTTP is measured; several runs may overlap
+            if args.decode_processes is not None:
+                serve += ["--decode-processes", str(args.decode_processes)]
+            servers.append((data, stack.enter_context(started(serve, env))))
+        runs: list[Run | None] = [None] * len(servers)
+
+        def drive(at: int) -> None:
+            url, process = servers[at][1]
+            runs[at] = load(url, process, bodies, args)
+
+        drivers = [threading.Thread(target=drive, args=(at,)) for at in range(len(servers))]
+        for driver in drivers:
+            driver.start()
+        for driver in drivers:
+            driver.join()
+        stack.close()  # the servers stop, and commit what they acknowledged; data stays
+        found = []
+        for (data, _), run in zip(servers, runs, strict=True):
+            if run is None:
+                raise RuntimeError("a load did not finish; see its error above")
+            with duckdb.connect(str(data / "swarmscope.duckdb"), read_only=True) as db:
+                [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
+            found.append((run, stored))
+    return found
 
 
 def _median_run(runs: list[tuple[Run, int]]) -> tuple[Run, int]:
@@ -387,6 +430,11 @@ def main() -> None:
         help="with --compare-src: runs of each tree, taking turns; the medians are compared "
         "(one run of each varies by 20%% on a shared machine)",
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="with --compare-src: run both servers at once in each round (see above)",
+    )
     args = parser.parse_args()
     bodies = [span_request(seed, args.batch) for seed in range(args.requests)]
     size = sum(len(body) for body in bodies) / len(bodies)
@@ -395,7 +443,14 @@ def main() -> None:
         f" {args.clients} client processes x {args.threads} connections, {os.cpu_count()} cores"
     )
     rounds: list[tuple[tuple[Run, int], tuple[Run, int] | None]] = []
-    for _ in range(args.rounds if args.compare_src is not None else 1):
+    for turn in range(args.rounds if args.compare_src is not None else 1):
+        if args.compare_src is not None and args.paired:
+            first, second = (None, args.compare_src) if turn % 2 == 0 else (args.compare_src, None)
+            together = serve_and_load_together(bodies, args, [first, second])
+            rounds.append(
+                (together[0], together[1]) if first is None else (together[1], together[0])
+            )
+            continue
         this_tree = serve_and_load(bodies, args, None)
         other = None if args.compare_src is None else serve_and_load(bodies, args, args.compare_src)
         rounds.append((this_tree, other))
@@ -410,6 +465,7 @@ def main() -> None:
                 if other
             ]
             print("per round, this tree / --compare-src: " + ", ".join(f"{r:.2f}x" for r in ratios))
+            print(f"median of the rounds' ratios: {sorted(ratios)[(len(ratios) - 1) // 2]:.2f}x")
     with started([sys.executable, "-c", NOOP]) as (url, process):
         noop = load(url, process, bodies, args)
     report("swarmscope serve", server)

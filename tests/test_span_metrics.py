@@ -301,12 +301,12 @@ def test_spans_that_cannot_be_counted_are_stored_and_logged(
     assert spans == 6
 
 
-def failing_for(agent: str) -> Callable[[Any, Any], None]:
+def failing_for(agent: str) -> Callable[[Any, Any, Any], None]:
     real = span_metrics._tally
 
-    def tally(counts: Any, spans: Any) -> None:
+    def tally(counts: Any, spans: Any, namespaces: Any) -> None:
         if agent in spans["agent"].to_pylist():
             raise ValueError(f"an agent name the counting did not expect: {agent}")
-        real(counts, spans)
+        real(counts, spans, namespaces)
 
     return tally

@@ -20,8 +20,25 @@ import re
 from typing import Any, NamedTuple
 
 from swarmscope.conventions import attributes as gen
-from swarmscope.conventions import logfire, openai_agents, openinference, spans, traceloop
+from swarmscope.conventions import logfire, openai_agents, openinference, traceloop
 from swarmscope.conventions import vercel_ai as vercel
+from swarmscope.conventions.spans import (
+    A2A_WAIT_STATES,
+    AG_UI_INTERRUPT,
+    CHAIN,
+    CREATE_AGENT,
+    EVENT_EXCEPTION,
+    EXECUTE_TOOL,
+    HANDOFF,
+    HITL_APPROVAL,
+    INVOKE_AGENT,
+    INVOKE_WORKFLOW,
+    MCP_REQUEST,
+    MCP_TOOLS_CALL,
+    WAIT_APPROVAL,
+    WAIT_INPUT_REQUIRED,
+    WAIT_INTERRUPT,
+)
 
 
 class AgentFields(NamedTuple):
@@ -104,10 +121,10 @@ SESSION_KEYS = (
     gen.AG_UI_THREAD_ID,
 )
 # Span names that say the operation and its subject: "invoke_agent planner".
-_AGENT_PREFIXES = (f"{spans.INVOKE_AGENT} ", f"{spans.CREATE_AGENT} ")
-_TOOL_PREFIXES = (f"{spans.EXECUTE_TOOL} ", f"{spans.MCP_TOOLS_CALL} ")
-_APPROVAL_PREFIX = f"{spans.HITL_APPROVAL} "
-_AGENT_OPERATIONS = frozenset({spans.INVOKE_AGENT, spans.CREATE_AGENT})
+_AGENT_PREFIXES = (f"{INVOKE_AGENT} ", f"{CREATE_AGENT} ")
+_TOOL_PREFIXES = (f"{EXECUTE_TOOL} ", f"{MCP_TOOLS_CALL} ")
+_APPROVAL_PREFIX = f"{HITL_APPROVAL} "
+_AGENT_OPERATIONS = frozenset({INVOKE_AGENT, CREATE_AGENT})
 
 
 # Every key the model reads, filed under what it says (a slot) with its rank there (0 is the
@@ -193,7 +210,7 @@ def derive(
     Values are as sent (a token count may be a string or a float): the caller types them
     for its columns.
     """
-    return derive_from_slots(name, attrs, events, read_slots(attrs))
+    return _new_fields(AgentFields, derive_from_slots(name, attrs, events, read_slots(attrs)))
 
 
 def derive_from_slots(
@@ -201,96 +218,104 @@ def derive_from_slots(
     attrs: dict[str, Any],
     events: list[tuple[int, str, dict[str, Any]]] | None,
     found: list[Any],
-) -> AgentFields:
-    """``derive`` given ``read_slots(attrs)``: the compiled span reader collects the slots
-    as it reads the attributes (``SLOT_KEYS``), which spares a second walk of them."""
-    operation = found[OPERATION]
-    agent = found[AGENT]
-    tool = found[TOOL]
-    handoff_from = found[HANDOFF_FROM]
-    handoff_to = found[HANDOFF_TO]
-    session = found[SESSION]
+) -> tuple[Any, ...]:
+    """``derive``'s fields, in ``AgentFields``' order, given ``read_slots(attrs)``: the
+    compiled span reader collects the slots as it reads the attributes (``SLOT_KEYS``),
+    which spares a second walk of them. A plain tuple: the reader unpacks it at once, and
+    making the named tuple cost as much as the mapping itself."""
+    # One unpacking of the slots, in their order: compiled, it reads each slot directly,
+    # where indexing by the slot's number looked the number up and indexed each time.
+    (
+        operation,
+        agent,
+        tool,
+        model,
+        input_tokens,
+        output_tokens,
+        provider,
+        cost,
+        session,
+        cache_read,
+        cache_creation,
+        reasoning,
+        handoff_from,
+        handoff_to,
+        open_kind,
+        graph_node,
+        graph_parent,
+        metadata,
+        a2a_state,
+        ag_ui_outcome,
+    ) = found
     wait = None
 
-    open_kind = found[OPEN_KIND]
     if open_kind is not None:
         mapped = openinference.OPENINFERENCE_KINDS.get(str(open_kind).upper())
         operation = operation or mapped
-        metadata = found[METADATA]
         # LangGraph's metadata is on every span of a run, hundreds of bytes: read only what
         # the span does not say otherwise (the node, on a chain; the thread, without one).
         if metadata and session is None:
             session = metadata_field(metadata, openinference.LANGGRAPH_THREAD_ID)
-        if metadata and mapped == spans.CHAIN:
-            graph_node = metadata_field(metadata, openinference.LANGGRAPH_NODE)
-            if graph_node == name and graph_node not in openinference.LANGGRAPH_INTERNAL_NODES:
+        if metadata and mapped == CHAIN:
+            node = metadata_field(metadata, openinference.LANGGRAPH_NODE)
+            if node == name and node not in openinference.LANGGRAPH_INTERNAL_NODES:
                 # A LangGraph node's own span (not a runnable inside it): an agent's turn.
-                operation, agent = spans.INVOKE_AGENT, agent or graph_node
+                operation, agent = INVOKE_AGENT, agent or node
         if name.startswith(openai_agents.HANDOFF_TO):
-            operation, handoff_to = spans.HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
-        elif operation == spans.INVOKE_AGENT and not (
-            agent or found[GRAPH_NODE] or metadata or found[PROVIDER]
-        ):
+            operation, handoff_to = HANDOFF, name[len(openai_agents.HANDOFF_TO) :]
+        elif operation == INVOKE_AGENT and not (agent or graph_node or metadata or provider):
             # An AGENT span that says nothing else: the Agents SDK's trace root, the run of
             # the whole workflow (its agents' spans name their agent and LLM system).
-            operation = spans.INVOKE_WORKFLOW
-        elif operation == spans.INVOKE_AGENT:
-            agent = agent or found[GRAPH_NODE] or name
-            parent_node = found[GRAPH_PARENT]
-            if parent_node and parent_node != agent:
-                handoff_from = handoff_from or parent_node
-        elif operation == spans.EXECUTE_TOOL:
+            operation = INVOKE_WORKFLOW
+        elif operation == INVOKE_AGENT:
+            agent = agent or graph_node or name
+            if graph_parent and graph_parent != agent:
+                handoff_from = handoff_from or graph_parent
+        elif operation == EXECUTE_TOOL:
             tool = tool or name
 
     elif operation is None:
         operation, agent, tool = _foreign_operation(name, attrs, agent, tool)
-        if operation == spans.HANDOFF and handoff_to is None:
+        if operation == HANDOFF and handoff_to is None:
             handoff_from = attrs.get(logfire.SPAN_DATA_FROM_AGENT)
             handoff_to = attrs.get(logfire.SPAN_DATA_TO_AGENT)
 
     if isinstance(operation, str):
-        if operation == spans.EXECUTE_TOOL and tool is None:
+        if operation == EXECUTE_TOOL and tool is None:
             tool = _subject(name, _TOOL_PREFIXES)
         elif operation in _AGENT_OPERATIONS and agent is None:
             agent = _subject(name, _AGENT_PREFIXES)
     if name.startswith(_APPROVAL_PREFIX):
-        wait = spans.WAIT_APPROVAL
-    state = found[A2A_STATE]
-    if state is not None and str(state).lower() in spans.A2A_WAIT_STATES:
-        wait = spans.WAIT_INPUT_REQUIRED
-    outcome = found[AG_UI_OUTCOME]
-    if outcome is not None and outcome == spans.AG_UI_INTERRUPT:
-        wait = spans.WAIT_INTERRUPT
+        wait = WAIT_APPROVAL
+    if a2a_state is not None and str(a2a_state).lower() in A2A_WAIT_STATES:
+        wait = WAIT_INPUT_REQUIRED
+    if ag_ui_outcome is not None and ag_ui_outcome == AG_UI_INTERRUPT:
+        wait = WAIT_INTERRUPT
     if events and wait is None and _interrupted(events):
-        wait = spans.WAIT_INTERRUPT
+        wait = WAIT_INTERRUPT
 
-    provider = found[PROVIDER]
     if (
         isinstance(provider, str)
         and "." in provider
         and attrs.get(vercel.AI_MODEL_PROVIDER) == provider
     ):
         provider = provider.split(".", 1)[0]  # "openai.chat" -> "openai"
-    # tuple.__new__ skips the named tuple's generated __new__: a third of the cost, per span.
-    return _new_fields(
-        AgentFields,
-        (
-            operation,
-            agent,
-            tool,
-            found[MODEL],
-            found[INPUT],
-            found[OUTPUT],
-            provider,
-            found[COST],
-            session,
-            found[CACHE_READ],
-            found[CACHE_CREATION],
-            found[REASONING],
-            handoff_from,
-            handoff_to,
-            wait,
-        ),
+    return (
+        operation,
+        agent,
+        tool,
+        model,
+        input_tokens,
+        output_tokens,
+        provider,
+        cost,
+        session,
+        cache_read,
+        cache_creation,
+        reasoning,
+        handoff_from,
+        handoff_to,
+        wait,
     )
 
 
@@ -304,9 +329,9 @@ def _foreign_operation(
     if loop_kind is not None:
         operation = traceloop.TRACELOOP_KINDS.get(str(loop_kind).lower())
         entity = get(traceloop.TRACELOOP_ENTITY_NAME)
-        if operation == spans.INVOKE_AGENT:
+        if operation == INVOKE_AGENT:
             agent = agent or entity
-        elif operation == spans.EXECUTE_TOOL:
+        elif operation == EXECUTE_TOOL:
             tool = tool or entity
         return operation, agent, tool
     request_type = get(traceloop.LLM_REQUEST_TYPE)
@@ -321,13 +346,13 @@ def _foreign_operation(
     if method is not None:
         # A request that does not say it executes a tool (the MCP SDK's client side, whose
         # server span does) is a request: the call is counted once, where the tool ran.
-        if method == spans.MCP_TOOLS_CALL and tool is None:
-            tool = name.partition(f"{spans.MCP_TOOLS_CALL} ")[2] or None
-        return spans.MCP_REQUEST, agent, tool
+        if method == MCP_TOOLS_CALL and tool is None:
+            tool = name.partition(f"{MCP_TOOLS_CALL} ")[2] or None
+        return MCP_REQUEST, agent, tool
     if name == logfire.AGENT_RUN:
-        return spans.INVOKE_AGENT, agent, tool
+        return INVOKE_AGENT, agent, tool
     if name == logfire.RUNNING_TOOL:
-        return spans.EXECUTE_TOOL, agent, tool
+        return EXECUTE_TOOL, agent, tool
     template = get(logfire.LOGFIRE_MSG_TEMPLATE) or name
     if template in logfire.AGENTS_SDK_TEMPLATES:
         operation = logfire.AGENTS_SDK_TEMPLATES[template]
@@ -392,7 +417,7 @@ def _metadata_value(metadata: str, key: str) -> str | None:
 def _interrupted(events: list[tuple[int, str, dict[str, Any]]]) -> bool:
     """Whether the span recorded LangGraph's GraphInterrupt (a stop for a person's input)."""
     for _, event_name, event_attrs in events:
-        if event_name == spans.EVENT_EXCEPTION:
+        if event_name == EVENT_EXCEPTION:
             raised = str(event_attrs.get(gen.EXCEPTION_TYPE, ""))
             if raised.rsplit(".", 1)[-1] == openinference.LANGGRAPH_INTERRUPT_EXCEPTION:
                 return True

@@ -9,8 +9,8 @@ follows, through ``conventions.agent_model``.
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import UTC, datetime, timedelta
+from math import isfinite
 from typing import Any
 
 import orjson
@@ -126,7 +126,7 @@ def derived(
     ):
         cache_read = as_int(cache_read)
     if cost is not None:
-        cost = cost if type(cost) is float and math.isfinite(cost) else as_float(cost)
+        cost = cost if type(cost) is float and isfinite(cost) else as_float(cost)
     if cost is None and model and operation in _LLM_OPERATIONS and (input_tokens or output_tokens):
         cost = priced(model, provider, input_tokens or 0, output_tokens or 0, cache_read or 0)
     return (
@@ -141,8 +141,8 @@ def derived(
         cost,
         session if session is None or type(session) is str else as_text(session),
         cache_read,
-        as_int(cache_creation),
-        as_int(reasoning),
+        cache_creation if cache_creation is None else as_int(cache_creation),
+        reasoning if reasoning is None else as_int(reasoning),
         handoff_from
         if handoff_from is None or type(handoff_from) is str
         else as_text(handoff_from),
@@ -171,7 +171,7 @@ def as_float(raw: Any) -> float | None:
         number = None if raw is None or isinstance(raw, bool) else float(raw)
     except (TypeError, ValueError):
         return None
-    return number if number is not None and math.isfinite(number) else None
+    return number if number is not None and isfinite(number) else None
 
 
 def first(attrs: dict[str, Any], *keys: str) -> Any:

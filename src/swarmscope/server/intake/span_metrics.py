@@ -128,19 +128,18 @@ _OPERATIONS = {rule.operations: pa.array(rule.operations, pa.string()) for rule 
 # converts a Python number or string, which cost 0.2 ms a call (most of this module's time).
 _EMPTY = pa.scalar("", pa.string())
 _ERROR = pa.scalar("error", pa.string())
-_FAILURE = pa.scalar(FAILURE, pa.string())
-_SUCCESS = pa.scalar(SUCCESS, pa.string())
 _RUN_OPERATION = pa.scalar(INVOKE_AGENT, pa.string())
 _HANDOFF_OPERATION = pa.scalar(HANDOFF, pa.string())
-_DEFAULT = pa.scalar(DEFAULT_NAMESPACE, pa.string())
 _ZERO = pa.scalar(0.0, pa.float64())
+_NO_TEXT = pa.scalar(None, pa.string())
 _MS_PER_S = pa.scalar(1000.0, pa.float64())
-_NO_TOKENS = pa.scalar(0, pa.int64())
-_ONE = pa.scalar(1, pa.int64())
-# The columns spans are grouped by: every label a rule reads, and the bucket.
+_NONE_ABOVE = pa.scalar(0, pa.int64())
+# The columns spans are grouped by: what every label a rule reads is made of, and the bucket.
+# Raw where a label is a column with "" for null (Python fills it, per group), and the
+# resource by number: string columns are the group-by's cost, and copies made to fill them
+# the rest of it.
 _COLUMNS = (
-    "namespace",
-    "service",
+    "resource",
     "operation",
     "agent",
     "tool",
@@ -149,7 +148,7 @@ _COLUMNS = (
     "from_agent",
     "to_agent",
     "wait",
-    "status",
+    "failed",
     "bucket",
 )
 # The stored span columns counting reads: the rules' columns, and what finds a span's agent.
@@ -267,14 +266,17 @@ class SpanMetrics:
         afterwards, counted or not (a failure is the caller's to log)."""
         spans, self._spans, self._rows = self._spans, [], 0
         counts, self._unwritten = self._unwritten, {}
-        columns = self._columns(pa.concat_tables(spans)) if spans else None
-        if columns is not None:
-            _tally(counts, columns)
+        found = self._columns(pa.concat_tables(spans)) if spans else None
+        if found is not None:
+            columns, resources = found
+            namespaces = [self._namespaces.get(key, DEFAULT_NAMESPACE) for key in resources]
+            _tally(counts, columns, namespaces)
         return counts
 
-    def _columns(self, batch: pa.Table) -> pa.Table | None:
+    def _columns(self, batch: pa.Table) -> tuple[pa.Table, list[str]] | None:
         """The batch's counted spans as the columns the rules read (its waits twice: as
-        what they are and as waits), or None if none counts."""
+        what they are and as waits), with the resources their ``resource`` numbers; or None
+        if none counts."""
         waiting = pc.is_valid(batch["wait"])
         counted = pc.or_(pc.is_in(batch["operation"], value_set=_DERIVED), waiting)
         # An agent app's spans are mostly runs, tool and LLM calls: often all of them count,
@@ -282,31 +284,28 @@ class SpanMetrics:
         kept = batch if pc.all(counted).as_py() else batch.filter(counted)
         if not kept.num_rows:
             return None
-        resources = kept["resource_id"].unique().to_pylist()
-        namespace = pc.take(
-            pa.array([self._namespaces.get(str(key)) for key in resources], pa.string()),
-            pc.index_in(kept["resource_id"], value_set=pa.array(resources, pa.string())),
-        )
+        resource = kept["resource_id"]
+        resources = resource.unique()
         agent = _agents(kept, batch)
         seconds = pc.divide(pc.max_element_wise(kept["duration_ms"], _ZERO), _MS_PER_S)
         handing = pc.equal(kept["operation"], _HANDOFF_OPERATION)
         columns = {
-            "namespace": pc.fill_null(namespace, _DEFAULT),
+            "resource": pc.index_in(resource, value_set=resources),
             "service": kept["service"],
             "operation": kept["operation"],
             "agent": agent,
-            "tool": pc.fill_null(kept["tool"], _EMPTY),
-            "model": pc.fill_null(kept["model"], _EMPTY),
-            "provider": pc.fill_null(kept["provider"], _EMPTY),
+            "tool": kept["tool"],
+            "model": kept["model"],
+            "provider": kept["provider"],
             # Who handed to whom, for handoffs only: other spans would only split groups.
-            "from_agent": pc.if_else(handing, pc.coalesce(kept["handoff_from"], agent), _EMPTY),
-            "to_agent": pc.if_else(handing, pc.fill_null(kept["handoff_to"], _EMPTY), _EMPTY),
-            "wait": pc.fill_null(kept["wait"], _EMPTY),
-            "status": pc.if_else(pc.equal(kept["status"], _ERROR), _FAILURE, _SUCCESS),
+            "from_agent": pc.if_else(handing, pc.coalesce(kept["handoff_from"], agent), _NO_TEXT),
+            "to_agent": pc.if_else(handing, kept["handoff_to"], _NO_TEXT),
+            "wait": kept["wait"],
+            "failed": pc.equal(kept["status"], _ERROR),
             "seconds": seconds,
-            "input_tokens": pc.fill_null(kept["input_tokens"], _NO_TOKENS),
-            "output_tokens": pc.fill_null(kept["output_tokens"], _NO_TOKENS),
-            "cost_usd": pc.fill_null(kept["cost_usd"], _ZERO),
+            "input_tokens": kept["input_tokens"],
+            "output_tokens": kept["output_tokens"],
+            "cost_usd": kept["cost_usd"],
         }
         spans = pa.table(columns)
         waits = spans.filter(pc.is_valid(kept["wait"]))
@@ -317,7 +316,8 @@ class SpanMetrics:
                 pa.array([HITL_APPROVAL] * waits.num_rows, pa.string()),
             )
             spans = pa.concat_tables([spans, waits])
-        return spans.append_column("bucket", _buckets(spans["operation"], spans["seconds"]))
+        bucket = _buckets(spans["operation"], spans["seconds"])
+        return spans.append_column("bucket", bucket), [str(key) for key in resources.to_pylist()]
 
     # -- writing -------------------------------------------------------------------------------
     @property
@@ -378,12 +378,24 @@ _AGGREGATES = (
     ("input_tokens", "sum"),
     ("output_tokens", "sum"),
     ("cost_usd", "sum"),
+    # One resource has one service: its first span's says it, with no key to hash.
+    ("service", "first"),
 )
-# A grouped row: the group's columns, each aggregate, then every rule's constant labels.
+# A grouped row, once ``_tally`` made labels of its columns: each label the rules read,
+# each aggregate, then every rule's constant labels.
+_LABELS = (
+    "namespace",
+    "service",
+    "status",
+    *(column for column in _COLUMNS if column not in ("resource", "failed")),
+)
+# Grouped columns whose null is the empty label, and sums whose null is none.
+_TEXTS = ("tool", "model", "provider", "from_agent", "to_agent", "wait")
+_SUMS = ("input_tokens_sum", "output_tokens_sum", "cost_usd_sum")
 _CONSTANTS = tuple(
-    sorted({label for rule in RULES for label in rule.labels if label not in _COLUMNS})
+    sorted({label for rule in RULES for label in rule.labels if label not in _LABELS})
 )
-_ROW = (*_COLUMNS, *(f"{column}_{how}" for column, how in _AGGREGATES), *_CONSTANTS)
+_ROW = (*_LABELS, *(f"{column}_{how}" for column, how in _AGGREGATES), *_CONSTANTS)
 _AT = {name: index for index, name in enumerate(_ROW)}
 
 
@@ -410,13 +422,22 @@ def _plan(rule: Rule) -> _Plan:
 _PLANS = {operation: tuple(map(_plan, rules)) for operation, rules in _RULES_BY_OPERATION.items()}
 
 
-def _tally(counts: Counts, spans: pa.Table) -> None:
+def _tally(counts: Counts, spans: pa.Table, namespaces: list[str]) -> None:
     """Add a commit's counted spans to their rules' series: one group-by for every family
-    (Arrow's, in C), then a few additions per group in Python, over rows read as tuples."""
-    by_group: Any = spans.group_by(list(_COLUMNS), use_threads=False)
+    (Arrow's, in C), then a few additions per group in Python, over rows read as tuples.
+    ``namespaces`` are the metric prefixes of the spans' ``resource`` numbers."""
+    # In one piece: Acero's group-by pays per chunk, and there is one per request.
+    by_group: Any = spans.combine_chunks().group_by(list(_COLUMNS), use_threads=False)
     grouped = by_group.aggregate(list(_AGGREGATES))
     found = grouped.to_pydict()
     size = grouped.num_rows
+    found["namespace"] = [namespaces[at] for at in found["resource"]]
+    found["service"] = found["service_first"]
+    found["status"] = [FAILURE if failed else SUCCESS for failed in found["failed"]]
+    for name in _TEXTS:
+        found[name] = ["" if text is None else text for text in found[name]]
+    for name in _SUMS:
+        found[name] = [0 if total is None else total for total in found[name]]
     columns = [found[name] if name in found else [name] * size for name in _ROW]
     namespace_at, service_at, operation_at = _AT["namespace"], _AT["service"], _AT["operation"]
     agent_at, runs_at, total_at, bucket_at = (
@@ -469,7 +490,7 @@ def _buckets(operations: Any, seconds: Any) -> Any:
     exceeded = pc.cast(pc.less(_BOUND_SCALARS[0], seconds), pa.int64())
     for bound in _BOUND_SCALARS[1:]:
         exceeded = pc.add(exceeded, pc.cast(pc.less(bound, seconds), pa.int64()))
-    exceeded = pc.fill_null(exceeded, _NO_TOKENS)
+    exceeded = pc.fill_null(exceeded, _NONE_ABOVE)
     row = pc.fill_null(pc.index_in(operations, value_set=_BUCKET_OPERATIONS), _NO_HISTOGRAM)
     return pc.take(_BUCKET_OF, pc.add(pc.multiply(pc.cast(row, pa.int64()), _ROW_WIDTH), exceeded))
 

@@ -47,6 +47,7 @@ import operator
 import statistics
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -72,9 +73,9 @@ from swarmscope.definitions.query import (
 )
 from swarmscope.server.namespaces import DEFAULT_NAMESPACE
 from swarmscope.server.query.promql import bucket_quantile_within, divide, duration_ms
-from swarmscope.server.query.series import Frame, LabelKey, compute
+from swarmscope.server.query.series import Frame, LabelKey, compute, frames_of
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, push_times
+from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, push_times, window_edges
 from swarmscope.server.store.queries.span_quantiles import FAMILIES, SpanLeaf, span_quantiles
 
 # Prometheus refuses range queries with more points than this per series.
@@ -198,14 +199,26 @@ class Batch:
         ``ValueError`` if DuckDB refuses the input: that fails the whole batch; run the
         queries alone to find it. (Regexes RE2 refuses are caught earlier, when queued.)
         """
+        span_leaves = list(self._plan.span_leaves)
         try:
-            spans = span_frames(store, self.namespace, list(self._plan.span_leaves))
-            plan = _Plan()
-            planning = _Context(self.namespace, plan, spans=spans)
-            for query, at in self._jobs:
-                _evaluate(query, planning, at)
-            leaves = list(plan.leaves)
-            computed = dict(zip(leaves, compute(store, leaves), strict=True))
+            # The spans' quantiles are read while the metric points' windows are worked out:
+            # the leaves the queries read whatever the spans answer are known beforehand
+            # (those planned as if every span leaf answered); the buckets of a quantile the
+            # spans do not answer are read afterwards, in the rare case there is one.
+            answered: dict[SpanLeaf, Frame] = {}
+            for leaf in span_leaves:
+                unknown: list[float | None] = [None] * leaf.steps
+                answered[leaf] = {(): unknown}
+            sure = list(self._planned(answered).leaves)
+            edges = window_edges(store, sure) if sure else []
+            with ThreadPoolExecutor(1) as reader:
+                # Read while the points' windows are worked out here, in Python.
+                reading = reader.submit(span_frames, store, self.namespace, span_leaves)
+                computed = dict(zip(sure, frames_of(sure, edges), strict=True))
+                spans = reading.result()
+            plan = self._planned(spans)
+            rest = [leaf for leaf in plan.leaves if leaf not in computed]
+            computed.update(zip(rest, compute(store, rest), strict=True))
         except duckdb.InvalidInputException as problem:
             raise ValueError(str(problem)) from None
         pushed = {} if plan.pushes is None else push_times(store, *plan.pushes)
@@ -219,6 +232,14 @@ class Batch:
             else:
                 out.append(range_series(frame, at))
         return out
+
+    def _planned(self, spans: dict[SpanLeaf, Frame]) -> _Plan:
+        """What the queued queries read, given what the spans answer."""
+        plan = _Plan()
+        planning = _Context(self.namespace, plan, spans=spans)
+        for query, at in self._jobs:
+            _evaluate(query, planning, at)
+        return plan
 
 
 def span_frames(store: Store, namespace: str, leaves: list[SpanLeaf]) -> dict[SpanLeaf, Frame]:

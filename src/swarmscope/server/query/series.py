@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 import operator
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -73,12 +73,15 @@ _COMBINE: dict[str, Callable[[float, float], float]] = dict(
 
 def compute(store: Store, leaves: list[Leaf]) -> list[Frame]:
     """Every leaf's groups, in one statement."""
+    return frames_of(leaves, window_edges(store, leaves) if leaves else [])
+
+
+def frames_of(leaves: list[Leaf], edges: list[dict[str, Any]]) -> list[Frame]:
+    """Every leaf's groups from its ``window_edges``."""
     frames: list[Frame] = [{} for _ in leaves]
-    if not leaves:
-        return frames
     samples: list[dict[str, Any]] = []
     resets: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    for row in window_edges(store, leaves):
+    for row in edges:
         if row["kind"] == "reset":
             resets.setdefault((row["leaf"], row["sid"]), []).append(row)
         else:
@@ -137,6 +140,10 @@ def _on_bounds(
     return out
 
 
+# What a window without a counter reset lost to resets.
+_NO_LOSS = (0.0,)
+
+
 def _values(
     leaf: Leaf, row: dict[str, Any], at: int, resets: list[dict[str, Any]] | None
 ) -> list[float]:
@@ -147,6 +154,34 @@ def _values(
     samples = row["n"]
     if row["ft"] is None or samples is None or samples < 2:
         return []
+    ends = _ends(leaf, row, start, at, resets)
+    if ends is None:
+        return []
+    firsts, lasts, dropped = ends
+    return extrapolated(
+        start,
+        at,
+        row["ft"],
+        row["lt"],
+        samples,
+        firsts,
+        lasts,
+        dropped,
+        leaf.counter,
+        leaf.per_second,
+    )
+
+
+Ends = tuple[Sequence[float], Sequence[float], Sequence[float]]
+
+
+def _ends(
+    leaf: Leaf, row: dict[str, Any], start: int, at: int, resets: list[dict[str, Any]] | None
+) -> Ends | None:
+    """The window's first and last values (one per ``le`` for buckets) and what counter
+    resets inside it lost; None where the buckets do not match their bounds."""
+    if leaf.part != "bucket" and not resets:
+        return (row["fv"],), (row["lv"],), _NO_LOSS  # most series: no lists to build
     inside = [r for r in resets or () if r["lt"] >= start and r["ft"] <= at]
     firsts: list[float] | None
     lasts: list[float] | None
@@ -165,7 +200,7 @@ def _values(
                 befores.append(before)
                 afters.append(after)
     if firsts is None or lasts is None:
-        return []
+        return None
     # What each reset lost: the value before it, where the value dropped.
     dropped = [0.0] * len(firsts)
     for before, after in zip(befores, afters, strict=True):
@@ -173,15 +208,4 @@ def _values(
             lost + (was if now < was else 0.0)
             for lost, was, now in zip(dropped, before, after, strict=True)
         ]
-    return extrapolated(
-        start,
-        at,
-        row["ft"],
-        row["lt"],
-        samples,
-        firsts,
-        lasts,
-        dropped,
-        leaf.counter,
-        leaf.per_second,
-    )
+    return firsts, lasts, dropped

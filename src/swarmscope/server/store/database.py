@@ -174,16 +174,23 @@ class Store:
         with self._lock:
             if self._invalidated:
                 self._reopen()
-            try:
+            with self._errors():
                 yield self._db
-            except duckdb.Error as problem:
-                if isinstance(problem, duckdb.FatalException):
-                    # DuckDB refuses every statement after this one until the file is
-                    # opened again (a checkpoint that found no room, say).
-                    self._invalidated = True
-                if _no_room(problem):
-                    raise StoreFull(f"the store's disk is full: {problem}") from problem
-                raise
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's errors, a full disk raised as ``StoreFull``; after a fatal one, the
+        file is opened again before the next statement."""
+        try:
+            yield
+        except duckdb.Error as problem:
+            if isinstance(problem, duckdb.FatalException):
+                # DuckDB refuses every statement after this one until the file is
+                # opened again (a checkpoint that found no room, say).
+                self._invalidated = True
+            if _no_room(problem):
+                raise StoreFull(f"the store's disk is full: {problem}") from problem
+            raise
 
     def _reopen(self) -> None:
         """Open the file again after a fatal error: DuckDB replays its write-ahead log, so
@@ -270,10 +277,26 @@ class Store:
 
     def rows(self, query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The result of a read query as dicts by column name."""
-        with self._connection() as db:
+        with self._reading() as db:
             cursor = db.execute(query, list(params))
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for a read, used outside the lock: reads run beside each
+        other and beside the writer's transaction (each sees what was committed when it
+        began), so a dashboard's statements can run together and a page never waits for
+        a commit."""
+        with self._lock:
+            if self._invalidated:
+                self._reopen()
+            cursor = self._db.cursor()
+        try:
+            with self._errors():
+                yield cursor
+        finally:
+            cursor.close()
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         with self._connection() as db:

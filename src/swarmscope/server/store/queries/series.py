@@ -302,7 +302,7 @@ def _statement(leaves: list[Leaf]) -> str:
     edges AS (
         SELECT grid.leaf, grid.sid, grid.k, grid.g, grid.bounds, grid.bucket,
                upto.lt, upto.lv, upto.lr, onward.ft, onward.fv, onward.fr,
-               upto.until_here + onward.from_here - onward.total AS n
+               (upto.until_here + onward.from_here - onward.total)::BIGINT AS n
         FROM grid
         ASOF JOIN upto ON grid.leaf = upto.leaf AND grid.sid = upto.sid AND grid.k >= upto.a
         ASOF LEFT JOIN onward

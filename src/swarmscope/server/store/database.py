@@ -113,6 +113,8 @@ def _field_names(row_type: type) -> list[str]:
     return [field.name for field in dataclasses.fields(row_type)]
 
 
+# How long closing the store waits for the reads in progress to end.
+_READS_WAIT_S = 30.0
 # The OS's words for "no room", as DuckDB quotes them in its errors.
 _NO_ROOM = tuple(os.strerror(code) for code in (errno.ENOSPC, errno.EDQUOT))
 
@@ -137,6 +139,10 @@ class Store:
         # Set when DuckDB refuses the connection for good after a fatal error.
         self._invalidated = False
         self._lock = threading.Lock()
+        # Reads in progress on cursors of their own (``_reading``): DuckDB refuses to close
+        # a connection while one of its cursors runs a statement, so closing waits for them.
+        self._reading_now = 0
+        self._reads_done = threading.Condition(self._lock)
         # Set by ``close``: what still runs beside the store (an intake whose app never
         # started or stopped) then stops instead of failing on every statement.
         self.closed = False
@@ -195,6 +201,7 @@ class Store:
     def _reopen(self) -> None:
         """Open the file again after a fatal error: DuckDB replays its write-ahead log, so
         everything committed is there. Raises (``StoreFull`` too) while it cannot be opened."""
+        self._wait_for_reads()
         try:
             self._db.close()
         except duckdb.Error:
@@ -292,11 +299,20 @@ class Store:
             if self._invalidated:
                 self._reopen()
             cursor = self._db.cursor()
+            self._reading_now += 1
         try:
             with self._errors():
                 yield cursor
         finally:
             cursor.close()
+            with self._lock:
+                self._reading_now -= 1
+                self._reads_done.notify_all()
+
+    def _wait_for_reads(self) -> None:
+        """Under the lock: until no read runs (bounded: a stuck read must not hang a stop)."""
+        if not self._reads_done.wait_for(lambda: self._reading_now == 0, timeout=_READS_WAIT_S):
+            log.warning("closing the store while %d reads still run", self._reading_now)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         with self._connection() as db:
@@ -334,4 +350,5 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self.closed = True
+            self._wait_for_reads()
             self._db.close()

@@ -1,6 +1,7 @@
 """The intake without the agent model and derived metrics, for ``server_ingest.py``.
 
-    python benchmarks/server_ingest.py --compare-src benchmarks/without_agent_model --rounds 3
+    python benchmarks/server_ingest.py --compare-src benchmarks/without_agent_model \
+        --rounds 7 --paired
 
 Put first on a server's PYTHONPATH (what ``--compare-src`` does), this module runs at the
 start of the server and of each of its decode workers: spans are then read with no mapping

@@ -139,10 +139,13 @@ class Store:
         # Set when DuckDB refuses the connection for good after a fatal error.
         self._invalidated = False
         self._lock = threading.Lock()
-        # Reads in progress on cursors of their own (``_reading``): DuckDB refuses to close
-        # a connection while one of its cursors runs a statement, so closing waits for them.
+        # Reads take cursors of their own from a connection of their own, under a lock of
+        # their own (``_reading``): the writer's connection is busy through each commit, and
+        # DuckDB refuses a second call on a busy connection rather than wait. It refuses to
+        # close a connection while one of its cursors runs, too: closing waits for reads.
+        self._readers = self._db.cursor()
+        self._reads = threading.Condition()
         self._reading_now = 0
-        self._reads_done = threading.Condition(self._lock)
         # Set by ``close``: what still runs beside the store (an intake whose app never
         # started or stopped) then stops instead of failing on every statement.
         self.closed = False
@@ -157,6 +160,7 @@ class Store:
         # their order. A file from another version may not.
         found = {row["table_name"]: row["columns"] for row in self.rows(_COLUMNS_QUERY)}
         if any(found.get(table) != _field_names(row) for table, row in TABLES.items()):
+            self._readers.close()
             self._db.close()
             raise StoreError(
                 f"{self.path} was written by an earlier swarmscope; move it away or use"
@@ -203,6 +207,7 @@ class Store:
         everything committed is there. Raises (``StoreFull`` too) while it cannot be opened."""
         self._wait_for_reads()
         try:
+            self._readers.close()
             self._db.close()
         except duckdb.Error:
             log.debug("closing the invalidated store failed", exc_info=True)
@@ -212,6 +217,7 @@ class Store:
             if _no_room(problem):
                 raise StoreFull(f"the store's disk is full: {problem}") from problem
             raise
+        self._readers = self._db.cursor()
         self._invalidated = False
         log.warning("reopened the store %s after a fatal error", self.path)
 
@@ -295,24 +301,27 @@ class Store:
         other and beside the writer's transaction (each sees what was committed when it
         began), so a dashboard's statements can run together and a page never waits for
         a commit."""
-        with self._lock:
-            if self._invalidated:
-                self._reopen()
-            cursor = self._db.cursor()
+        if self._invalidated:
+            with self._lock:
+                if self._invalidated:
+                    self._reopen()
+        with self._reads:
+            cursor = self._readers.cursor()
             self._reading_now += 1
         try:
             with self._errors():
                 yield cursor
         finally:
             cursor.close()
-            with self._lock:
+            with self._reads:
                 self._reading_now -= 1
-                self._reads_done.notify_all()
+                self._reads.notify_all()
 
     def _wait_for_reads(self) -> None:
         """Under the lock: until no read runs (bounded: a stuck read must not hang a stop)."""
-        if not self._reads_done.wait_for(lambda: self._reading_now == 0, timeout=_READS_WAIT_S):
-            log.warning("closing the store while %d reads still run", self._reading_now)
+        with self._reads:
+            if not self._reads.wait_for(lambda: self._reading_now == 0, timeout=_READS_WAIT_S):
+                log.warning("closing the store while %d reads still run", self._reading_now)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         with self._connection() as db:
@@ -351,4 +360,6 @@ class Store:
         with self._lock:
             self.closed = True
             self._wait_for_reads()
-            self._db.close()
+            with self._reads:
+                self._readers.close()
+                self._db.close()

@@ -350,22 +350,13 @@ def serve_and_load_together(
             env = dict(os.environ)
             if src is not None:
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
-            data = Path(directories.enter_context(tempfile.TemporaryDirectory()))
-            serve = [
-                sys.executable,
-                "-m",
-                "swarmscope",
-                "serve",
-                "--port",
-                "0",
-                "--data",
-                str(data),
-            ]
+            folder = directories.enter_context(tempfile.TemporaryDirectory())
+            serve = [sys.executable, "-m", "swarmscope", "serve", "--port", "0", "--data", folder]
             if _takes_grpc_port(env):
                 serve += ["--grpc-port", "-1"]  # HTTP is measured; several runs may overlap
             if args.decode_processes is not None:
                 serve += ["--decode-processes", str(args.decode_processes)]
-            servers.append((data, stack.enter_context(started(serve, env))))
+            servers.append((Path(folder), stack.enter_context(started(serve, env))))
         runs: list[Run | None] = [None] * len(servers)
 
         def drive(at: int) -> None:

@@ -211,11 +211,15 @@ class Batch:
                 answered[leaf] = {(): unknown}
             sure = list(self._planned(answered).leaves)
             edges = window_edges(store, sure) if sure else []
-            with ThreadPoolExecutor(1) as reader:
-                # Read while the points' windows are worked out here, in Python.
-                reading = reader.submit(span_frames, store, self.namespace, span_leaves)
+            if span_leaves:
+                with ThreadPoolExecutor(1) as reader:
+                    # Read while the points' windows are worked out here, in Python.
+                    reading = reader.submit(span_frames, store, self.namespace, span_leaves)
+                    computed = dict(zip(sure, frames_of(sure, edges), strict=True))
+                    spans = reading.result()
+            else:  # most queries (every alert rule's): no thread to start
                 computed = dict(zip(sure, frames_of(sure, edges), strict=True))
-                spans = reading.result()
+                spans = {}
             plan = self._planned(spans)
             rest = [leaf for leaf in plan.leaves if leaf not in computed]
             computed.update(zip(rest, compute(store, rest), strict=True))

@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 import operator
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
@@ -82,24 +82,33 @@ def frames_of(leaves: list[Leaf], edges: list[dict[str, Any]]) -> list[Frame]:
     samples: list[dict[str, Any]] = []
     resets: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for row in edges:
-        if row["kind"] == "reset":
+        kind = row["kind"]
+        if kind == "value":
+            index = row["leaf"]
+            leaf = leaves[index]
+            key = _group(leaf, row["g"])
+            series = frames[index].get(key)
+            if series is None:
+                series = frames[index][key] = [None] * leaf.steps
+            series[row["k"]] = row["v"]
+        elif kind == "reset":
             resets.setdefault((row["leaf"], row["sid"]), []).append(row)
         else:
             samples.append(row)
-    # Each series' label sets (one, or one per le), worked out once, not once per time.
+    # Each series' label sets (one per le), worked out once, not once per time.
     keys: dict[tuple[int, int], tuple[Any, list[LabelKey]]] = {}
     for row in samples:
         index, k = row["leaf"], row["k"]
         leaf = leaves[index]
-        values = _values(
+        values = _bucket_values(
             leaf, row, leaf.start_ms + k * leaf.step_ms, resets.get((index, row["sid"]))
         )
         if not values:
             continue
-        bounds = row["lbs"] if leaf.part == "bucket" else None
+        bounds = row["lbs"]
         cached = keys.get((index, row["sid"]))
         if cached is None or cached[0] != bounds:
-            cached = keys[index, row["sid"]] = (bounds, _keys(leaf, row, bounds))
+            cached = keys[index, row["sid"]] = (bounds, _bucket_keys(leaf, row, bounds))
         found = cached[1]
         combine = _COMBINE[leaf.aggregate]
         frame = frames[index]
@@ -112,13 +121,16 @@ def frames_of(leaves: list[Leaf], edges: list[dict[str, Any]]) -> list[Frame]:
     return frames
 
 
-def _keys(leaf: Leaf, row: dict[str, Any], bounds: list[float] | None) -> list[LabelKey]:
-    """The label set of a series' group under ``by``: one, or one per ``le`` for buckets."""
-    group = tuple(
-        (label, value) for label, value in zip(leaf.labels(), row["g"], strict=True) if value
+def _group(leaf: Leaf, values: list[str]) -> LabelKey:
+    """The label set of a group under ``by`` (labels without a value left out)."""
+    return tuple(
+        (label, value) for label, value in zip(leaf.labels(), values, strict=True) if value
     )
-    if leaf.part != "bucket":
-        return [group]
+
+
+def _bucket_keys(leaf: Leaf, row: dict[str, Any], bounds: list[float] | None) -> list[LabelKey]:
+    """The label sets of a bucket series' group under ``by``: one per ``le``."""
+    group = _group(leaf, row["g"])
     return [
         tuple(sorted((*group, ("le", format_le(bound))))) for bound in (*(bounds or ()), math.inf)
     ]
@@ -140,24 +152,33 @@ def _on_bounds(
     return out
 
 
-# What a window without a counter reset lost to resets.
-_NO_LOSS = (0.0,)
-
-
-def _values(
+def _bucket_values(
     leaf: Leaf, row: dict[str, Any], at: int, resets: list[dict[str, Any]] | None
 ) -> list[float]:
-    """The series' value at ``at`` (one per ``le`` for buckets); none where it is undefined."""
+    """A bucket series' values at ``at``, one per ``le``; none where they are undefined."""
     start = at - leaf.reach_ms
-    if leaf.range_ms == 0:
-        return [row["lv"]] if row["lt"] >= start else []
     samples = row["n"]
-    if row["ft"] is None or samples is None or samples < 2:
+    if leaf.range_ms == 0 or row["ft"] is None or samples is None or samples < 2:
         return []
-    ends = _ends(leaf, row, start, at, resets)
-    if ends is None:
+    if row["lt"] == row["ft"]:
+        return []  # two samples at one time (a point stored twice): no interval to divide
+    target = row["lbs"] or []
+    firsts = _on_bounds(row["fbs"], row["fvs"], target)
+    lasts = _on_bounds(target, row["lvs"], target)
+    if firsts is None or lasts is None:
         return []
-    firsts, lasts, dropped = ends
+    # What each reset inside the window lost: the value before it, where the value dropped.
+    dropped = [0.0] * len(firsts)
+    for reset in resets or ():
+        if reset["lt"] < start or reset["ft"] > at:
+            continue
+        before = _on_bounds(reset["lbs"], reset["lvs"], target)
+        after = _on_bounds(reset["fbs"], reset["fvs"], target)
+        if before is not None and after is not None:
+            dropped = [
+                lost + (was if now < was else 0.0)
+                for lost, was, now in zip(dropped, before, after, strict=True)
+            ]
     return extrapolated(
         start,
         at,
@@ -170,42 +191,3 @@ def _values(
         leaf.counter,
         leaf.per_second,
     )
-
-
-Ends = tuple[Sequence[float], Sequence[float], Sequence[float]]
-
-
-def _ends(
-    leaf: Leaf, row: dict[str, Any], start: int, at: int, resets: list[dict[str, Any]] | None
-) -> Ends | None:
-    """The window's first and last values (one per ``le`` for buckets) and what counter
-    resets inside it lost; None where the buckets do not match their bounds."""
-    if leaf.part != "bucket" and not resets:
-        return (row["fv"],), (row["lv"],), _NO_LOSS  # most series: no lists to build
-    inside = [r for r in resets or () if r["lt"] >= start and r["ft"] <= at]
-    firsts: list[float] | None
-    lasts: list[float] | None
-    if leaf.part != "bucket":
-        firsts, lasts = [row["fv"]], [row["lv"]]
-        befores, afters = [[r["lv"]] for r in inside], [[r["fv"]] for r in inside]
-    else:
-        target = row["lbs"] or []
-        firsts = _on_bounds(row["fbs"], row["fvs"], target)
-        lasts = _on_bounds(target, row["lvs"], target)
-        befores, afters = [], []
-        for r in inside:
-            before = _on_bounds(r["lbs"], r["lvs"], target)
-            after = _on_bounds(r["fbs"], r["fvs"], target)
-            if before is not None and after is not None:
-                befores.append(before)
-                afters.append(after)
-    if firsts is None or lasts is None:
-        return None
-    # What each reset lost: the value before it, where the value dropped.
-    dropped = [0.0] * len(firsts)
-    for before, after in zip(befores, afters, strict=True):
-        dropped = [
-            lost + (was if now < was else 0.0)
-            for lost, was, now in zip(dropped, before, after, strict=True)
-        ]
-    return firsts, lasts, dropped

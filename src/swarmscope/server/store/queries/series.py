@@ -135,8 +135,10 @@ def family_sources(
 
 
 def window_edges(store: Store, leaves: list[Leaf]) -> list[dict[str, Any]]:
-    """Per leaf, series and evaluation time, the window's first and last sample and count
-    (``kind`` ``sample``), and each counter reset (``kind`` ``reset``)."""
+    """Per leaf, group and evaluation time, the value of a leaf that is no histogram's
+    buckets (``kind`` ``value``); for bucket leaves, per series and evaluation time, the
+    window's first and last sample and count (``kind`` ``sample``), and each counter reset
+    (``kind`` ``reset``)."""
     return store.rows(_statement(leaves))
 
 
@@ -179,7 +181,7 @@ def _groups(index: int, leaf: Leaf) -> str:
     group = f"[{', '.join(_label(label) for label in leaf.labels())}]::VARCHAR[]"
     matching = " AND ".join(_matcher(*matcher) for matcher in leaf.where) or "true"
     return (
-        f"SELECT {index} AS leaf, sid, {group} AS g, bounds FROM named "
+        f"SELECT {index} AS leaf, sid, {group} AS g FROM named "
         f"WHERE name = {text(leaf.name)} AND {matching}"
     )
 
@@ -219,13 +221,15 @@ def _statement(leaves: list[Leaf]) -> str:
     settings = ", ".join(
         f"({index}, {text(leaf.name)}, {text(leaf.part)}, {leaf.start_ms}, {leaf.step_ms}, "
         f"{leaf.steps}, {leaf.reach_ms}, {_window(leaf)[0]}, {_window(leaf)[1]}, "
-        f"{leaf.counter and leaf.range_ms > 0})"
+        f"{leaf.counter and leaf.range_ms > 0}, {leaf.range_ms == 0}, {leaf.per_second}, "
+        f"{text(leaf.aggregate)})"
         for index, leaf in enumerate(leaves)
     )
     groups = " UNION ALL ".join(_groups(index, leaf) for index, leaf in enumerate(leaves))
     return f"""
     WITH
-    leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
+    leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter,
+           instant, per_second, aggregate)
         AS (VALUES {settings}),
     -- The samples every leaf needs, as numbers (labels are read once per series below).
     scanned AS MATERIALIZED (
@@ -235,23 +239,26 @@ def _statement(leaves: list[Leaf]) -> str:
                service, coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
         FROM metric_points WHERE {_scan(leaves)}
     ),
+    -- Each series once: its family, service, whether the server counted it from spans, and
+    -- one of its rows (to read its labels from).
+    series AS MATERIALIZED (
+        SELECT sid, derived, any_value(name) AS name, any_value(service) AS service,
+               min(r) AS r
+        FROM scanned GROUP BY sid, derived
+    ),
     -- A family a service pushes is read from its pushes; what the server counted from the
     -- same service's spans would count its runs twice.
-    raw AS MATERIALIZED (
-        SELECT * EXCLUDE (service, derived) FROM scanned WHERE NOT derived
+    kept AS (
+        SELECT * FROM series WHERE NOT derived
         UNION ALL
-        SELECT d.* EXCLUDE (service, derived) FROM scanned AS d
-        ANTI JOIN (SELECT DISTINCT service, name FROM scanned WHERE NOT derived) AS pushed
+        SELECT d.* FROM series AS d
+        ANTI JOIN (SELECT DISTINCT service, name FROM series WHERE NOT derived) AS pushed
             USING (service, name)
         WHERE d.derived
     ),
-    -- Each series' labels, from one of its rows: one with buckets where there is one (a
-    -- series also sent as a gauge has rows without bounds).
     named AS (
-        SELECT name, hash(series) AS sid, series, service, labels, bounds
-        FROM metric_points WHERE rowid IN (
-            SELECT coalesce(min(r) FILTER (WHERE has_buckets), min(r)) FROM raw GROUP BY sid
-        )
+        SELECT name, hash(series) AS sid, series, service, labels
+        FROM metric_points WHERE rowid IN (SELECT r FROM kept)
     ),
     -- Every leaf's samples, with the slots a and b of the module's docstring; a sample in no
     -- window (a > b: steps farther apart than the window) is left out. Buckets are carried
@@ -264,7 +271,7 @@ def _statement(leaves: list[Leaf]) -> str:
                    greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
                    least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
                        AS b
-            FROM raw JOIN leaves USING (name)
+            FROM scanned SEMI JOIN kept USING (sid, derived) JOIN leaves USING (name)
             WHERE t BETWEEN first_ms AND last_ms
               AND CASE part WHEN 'value' THEN value IS NOT NULL
                             WHEN 'count' THEN count IS NOT NULL
@@ -294,13 +301,13 @@ def _statement(leaves: list[Leaf]) -> str:
         )
     ),
     grid AS (
-        SELECT leaf, sid, g, bounds, part = 'bucket' AS bucket, unnest(range(steps)) AS k
+        SELECT leaf, sid, g, part = 'bucket' AS bucket, unnest(range(steps)) AS k
         FROM groups JOIN leaves USING (leaf)
     ),
     -- Window k's last sample: the latest with a <= k; its first: the earliest with b >= k.
     -- Every sample has a <= k or b >= k, so the window holds until_here + from_here - total.
-    edges AS (
-        SELECT grid.leaf, grid.sid, grid.k, grid.g, grid.bounds, grid.bucket,
+    edges AS MATERIALIZED (
+        SELECT grid.leaf, grid.sid, grid.k, grid.g, grid.bucket,
                upto.lt, upto.lv, upto.lr, onward.ft, onward.fv, onward.fr,
                (upto.until_here + onward.from_here - onward.total)::BIGINT AS n
         FROM grid
@@ -310,33 +317,91 @@ def _statement(leaves: list[Leaf]) -> str:
     ),
     -- A counter's stretches with one start time; each one after the first is a reset:
     -- the last sample before it (lt, lv) and the first after it (ft, fv).
-    resets AS (
-        SELECT leaf, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt, lag(lv) OVER w AS lv,
-               lag(lr) OVER w AS lr, ft, fv, fr
-        FROM (
-            SELECT leaf, sid, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
-                   max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr
-            FROM points JOIN leaves USING (leaf) WHERE counter GROUP BY leaf, sid, origin
-        ) JOIN leaves USING (leaf)
-        WINDOW w AS (PARTITION BY leaf, sid ORDER BY ft)
+    resets AS MATERIALIZED (
+        SELECT * FROM (
+            SELECT leaf, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt,
+                   lag(lv) OVER w AS lv, lag(lr) OVER w AS lr, ft, fv, fr
+            FROM (
+                SELECT leaf, sid, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
+                       max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr
+                FROM points JOIN leaves USING (leaf) WHERE counter GROUP BY leaf, sid, origin
+            ) JOIN leaves USING (leaf)
+            WINDOW w AS (PARTITION BY leaf, sid ORDER BY ft)
+        )
+        WHERE lt IS NOT NULL
+    ),
+    -- What the resets inside each window of a series that is no histogram lost: the value
+    -- before each reset where the value dropped, in every window that holds both its sides.
+    lost AS (
+        SELECT leaf, sid, k, sum(lv) AS lost FROM (
+            SELECT leaf, sid, lv,
+                   unnest(range(
+                       greatest(CAST(ceil((ft - start_ms) / step_ms) AS BIGINT), 0),
+                       least(CAST(floor((lt - start_ms + reach_ms) / step_ms) AS BIGINT),
+                             steps - 1) + 1
+                   )) AS k
+            FROM resets JOIN leaves USING (leaf) WHERE NOT bucket AND fv < lv
+        )
+        GROUP BY leaf, sid, k
+    ),
+    -- Prometheus's rate, increase and delta (``promql.extrapolated``), and its instant
+    -- selector, per series and window of the leaves that are no histogram's buckets.
+    windows AS (
+        SELECT leaf, g, k, aggregate, instant, per_second, lt, lv, n,
+               start_ms + k * step_ms AS at_ms, start_ms + k * step_ms - reach_ms AS since_ms,
+               CAST(ft AS DOUBLE) AS ft, fv, lt - ft AS sampled_ms,
+               lv - fv + CASE WHEN counter THEN coalesce(lost, 0.0) ELSE 0.0 END AS change,
+               counter, reach_ms
+        FROM edges JOIN leaves USING (leaf) LEFT JOIN lost USING (leaf, sid, k)
+        WHERE NOT edges.bucket
+    ),
+    shaped AS (
+        SELECT *, (ft - since_ms) / 1000 AS to_start, (at_ms - lt) / 1000 AS to_end,
+               sampled_ms / 1000 AS sampled, sampled_ms / 1000 / (n - 1) AS average
+        FROM windows WHERE NOT instant AND ft IS NOT NULL AND n >= 2 AND sampled_ms > 0
+    ),
+    stretched AS (
+        SELECT leaf, g, k, aggregate, per_second, reach_ms, change, sampled, average,
+               CASE WHEN counter AND change > 0 AND fv >= 0
+                    THEN least(to_start, sampled * (fv / change)) ELSE to_start END AS begin,
+               CASE WHEN to_end < average * 1.1 THEN to_end ELSE average / 2 END AS finish
+        FROM shaped
+    ),
+    valued AS (
+        SELECT leaf, g, k, aggregate,
+               change * ((sampled + CASE WHEN begin < average * 1.1 THEN begin
+                                         ELSE average / 2 END + finish) / sampled)
+               / CASE WHEN per_second THEN reach_ms / 1000 ELSE 1 END AS v
+        FROM stretched
+        UNION ALL
+        SELECT leaf, g, k, aggregate, lv FROM windows WHERE instant AND lt >= since_ms
+    ),
+    -- Summed, or the largest or smallest (which, as Prometheus's, pass over NaN), by group.
+    combined AS (
+        SELECT leaf, g, k, CASE any_value(aggregate)
+            WHEN 'sum' THEN sum(v)
+            WHEN 'max' THEN coalesce(max(v) FILTER (WHERE NOT isnan(v)), max(v))
+            ELSE coalesce(min(v) FILTER (WHERE NOT isnan(v)), min(v)) END AS v
+        FROM valued WHERE v IS NOT NULL GROUP BY leaf, g, k
     ),
     answer AS (
-        SELECT 'sample' AS kind, leaf, sid, k, g, bounds, bucket, lt, lv, lr, ft, fv, fr, n
-        FROM edges
+        SELECT 'sample' AS kind, leaf, sid, k, g, lt, lv, lr, ft, fv, fr, n FROM edges
+        WHERE bucket
         UNION ALL
-        SELECT 'reset', leaf, sid, NULL, NULL, NULL, bucket, lt, lv, lr, ft, fv, fr, NULL
-        FROM resets WHERE lt IS NOT NULL
+        SELECT 'reset', leaf, sid, NULL, NULL, lt, lv, lr, ft, fv, fr, NULL FROM resets
+        WHERE bucket
     ),
     -- Bucket counts only for the rows of the answer.
     counts AS (
         SELECT rowid AS r, bounds, buckets FROM metric_points
-        WHERE rowid IN (
-            SELECT lr FROM answer WHERE bucket UNION SELECT fr FROM answer WHERE bucket
-        )
+        WHERE rowid IN (SELECT lr FROM answer UNION SELECT fr FROM answer)
     )
-    SELECT answer.* EXCLUDE (lr, fr, bucket), last.buckets AS lvs, first.buckets AS fvs,
-           last.bounds AS lbs, first.bounds AS fbs
+    SELECT answer.* EXCLUDE (lr, fr, lv, fv), NULL AS v, last.buckets AS lvs,
+           first.buckets AS fvs, last.bounds AS lbs, first.bounds AS fbs
     FROM answer
     LEFT JOIN counts last ON last.r = answer.lr
     LEFT JOIN counts first ON first.r = answer.fr
+    UNION ALL
+    SELECT 'value', leaf, NULL, k, g, NULL, NULL, NULL, v, NULL, NULL, NULL, NULL
+    FROM combined
     """

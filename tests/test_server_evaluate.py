@@ -598,6 +598,38 @@ AGREEMENT_QUERIES: list[Query] = [
 ]
 
 
+# Range queries whose windows slide over the counter reset one step after another.
+RANGE_QUERIES: list[Query] = [
+    Rate(Series("http_requests_total", (("endpoint", "=", "/a"),)), "2m", ("instance", "status")),
+    Increase(Series("http_requests_total"), "1m", ("endpoint",)),
+    Current(Series("agent_sessions_active"), "max", ("agent_type",)),
+    Quantile(0.9, Series("http_request_duration_seconds"), "2m", ("endpoint",)),
+]
+
+
+def ranged(
+    prometheus: httpx.Client, promql: str, start_ms: int, end_ms: int, step_ms: int
+) -> dict[frozenset, list[tuple[float, float]]]:
+    """Prometheus's range answer as {label set: [(time s, value)]}, non-finite values left
+    out as we do."""
+    answer = prometheus.get(
+        "/api/v1/query_range",
+        params={
+            "query": promql,
+            "start": start_ms / 1000,
+            "end": end_ms / 1000,
+            "step": step_ms / 1000,
+        },
+    ).json()
+    assert answer["status"] == "success", answer
+    out = {}
+    for item in answer["data"]["result"]:
+        points = [(float(t), float(v)) for t, v in item["values"] if math.isfinite(float(v))]
+        if points:
+            out[frozenset(item["metric"].items())] = points
+    return out
+
+
 def test_every_query_shape_agrees_with_prometheus(store: Store, tmp_path: Path):
     rows = irregular_data(random.Random(7))
     store.add("metric_points", rows)
@@ -637,3 +669,17 @@ def test_every_query_shape_agrees_with_prometheus(store: Store, tmp_path: Path):
                         query.promql(NS),
                         labels,
                     )
+        # Every step of a range across the counter reset (600-616 s), against query_range.
+        start_ms, end_ms, step_ms = T0 + 480_000, T0 + 780_000, 20_000
+        for query in RANGE_QUERIES:
+            ours_range = {
+                frozenset(s.labels.items()): s.points
+                for s in evaluate_range(store, query, NS, start_ms * MS, end_ms * MS, step_ms * MS)
+            }
+            theirs_range = ranged(client, query.promql(NS), start_ms, end_ms, step_ms)
+            assert theirs_range, f"prometheus has no data for {query.promql(NS)}"
+            assert ours_range.keys() == theirs_range.keys(), query.promql(NS)
+            for labels, points in theirs_range.items():
+                assert [time for time, _ in ours_range[labels]] == [t for t, _ in points]
+                for (_, mine), (_, value) in zip(ours_range[labels], points, strict=True):
+                    assert mine == pytest.approx(value, rel=1e-9), (query.promql(NS), labels)

@@ -8,9 +8,13 @@ samples it holds, and the counter resets inside it. DuckDB finds those with hash
 aggregates: each sample falls in the slot of the first evaluation time at or after it
 (``a``) and of the last one whose window starts at or before it (``b``); the last sample of
 window ``k`` is the latest of the slots ``a <= k``, the first the earliest of the slots
-``b >= k``, and the count follows from running totals over slots. Python then applies
-Prometheus's extrapolation (``promql.extrapolated``) to a few rows per series and time, and
-sums by the ``by`` labels.
+``b >= k``, and the count follows from running totals over slots. The samples are first
+folded per slot pair, so the work after the scan grows with series and evaluation times,
+not with how often a series was pushed. The statement then applies Prometheus's
+extrapolation to each window and sums by the ``by`` labels, so a value per group and time
+comes back. A histogram's buckets come back per series and time instead, with their counts:
+Python reads them on one set of bounds and extrapolates each bucket
+(``promql.extrapolated``, the same arithmetic).
 
 How stored points read as Prometheus series: a counter or gauge is one series; a histogram
 is ``_count``, ``_sum`` and one cumulative ``_bucket`` series per ``le``; a summary is

@@ -231,20 +231,43 @@ def _statement(leaves: list[Leaf]) -> str:
     leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter,
            instant, per_second, aggregate)
         AS (VALUES {settings}),
-    -- The samples every leaf needs, as numbers (labels are read once per series below).
-    scanned AS MATERIALIZED (
-        SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
-               start_ns AS origin, value, count, sum,
-               len(buckets) = len(bounds) + 1 AS has_buckets,
-               service, coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
-        FROM metric_points WHERE {_scan(leaves)}
+    -- Every leaf's samples, in the slots a and b of the module's docstring (a sample in no
+    -- window, a > b, is left out), folded per series, start time and slot pair into their
+    -- earliest and latest sample and count: a few rows per series and evaluation time,
+    -- however often the series was pushed. Buckets are carried as the row (r) they are in,
+    -- and read for the few rows the answer needs.
+    slots AS MATERIALIZED (
+        SELECT leaf, sid, derived, origin, a, b, any_value(service) AS service,
+               min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
+               max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr, count(*) AS n
+        FROM (
+            SELECT leaf, sid, derived, origin, t, r, service,
+                   CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
+                   END AS v,
+                   greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
+                   least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
+                       AS b
+            FROM (
+                SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
+                       start_ns AS origin, value, count, sum, buckets, bounds, service,
+                       coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
+                FROM metric_points WHERE {_scan(leaves)}
+            ) JOIN leaves USING (name)
+            WHERE t BETWEEN first_ms AND last_ms
+              AND CASE part WHEN 'value' THEN value IS NOT NULL
+                            WHEN 'count' THEN count IS NOT NULL
+                            WHEN 'sum' THEN sum IS NOT NULL
+                            ELSE coalesce(len(buckets) = len(bounds) + 1, false) END
+        )
+        WHERE a <= b
+        GROUP BY leaf, sid, derived, origin, a, b
     ),
     -- Each series once: its family, service, whether the server counted it from spans, and
     -- one of its rows (to read its labels from).
     series AS MATERIALIZED (
         SELECT sid, derived, any_value(name) AS name, any_value(service) AS service,
-               min(r) AS r
-        FROM scanned GROUP BY sid, derived
+               min(fr) AS r
+        FROM slots JOIN leaves USING (leaf) GROUP BY sid, derived
     ),
     -- A family a service pushes is read from its pushes; what the server counted from the
     -- same service's spans would count its runs twice.
@@ -260,33 +283,14 @@ def _statement(leaves: list[Leaf]) -> str:
         SELECT name, hash(series) AS sid, series, service, labels
         FROM metric_points WHERE rowid IN (SELECT r FROM kept)
     ),
-    -- Every leaf's samples, with the slots a and b of the module's docstring; a sample in no
-    -- window (a > b: steps farther apart than the window) is left out. Buckets are carried
-    -- as the row (r) they are in, and read for the few rows the answer needs.
-    points AS MATERIALIZED (
-        SELECT * FROM (
-            SELECT leaf, sid, origin, t, r,
-                   CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
-                   END AS v,
-                   greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
-                   least(CAST(floor((t - start_ms + reach_ms) / step_ms) AS BIGINT), steps - 1)
-                       AS b
-            FROM scanned SEMI JOIN kept USING (sid, derived) JOIN leaves USING (name)
-            WHERE t BETWEEN first_ms AND last_ms
-              AND CASE part WHEN 'value' THEN value IS NOT NULL
-                            WHEN 'count' THEN count IS NOT NULL
-                            WHEN 'sum' THEN sum IS NOT NULL
-                            ELSE coalesce(has_buckets, false) END
-        )
-        WHERE a <= b
-    ),
+    points AS MATERIALIZED (SELECT * FROM slots SEMI JOIN kept USING (sid, derived)),
     groups AS MATERIALIZED ({groups}),
     -- Per slot a: its latest sample, and how many samples up to it.
     upto AS (
         SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY a) AS until_here
         FROM (
-            SELECT leaf, sid, a, max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr,
-                   count(*) AS n
+            SELECT leaf, sid, a, max(lt) AS lt, arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr,
+                   sum(n)::BIGINT AS n
             FROM points GROUP BY leaf, sid, a
         )
     ),
@@ -295,8 +299,8 @@ def _statement(leaves: list[Leaf]) -> str:
         SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY b DESC) AS from_here,
                sum(n) OVER (PARTITION BY leaf, sid) AS total
         FROM (
-            SELECT leaf, sid, b, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
-                   count(*) AS n
+            SELECT leaf, sid, b, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
+                   sum(n)::BIGINT AS n
             FROM points GROUP BY leaf, sid, b
         )
     ),
@@ -322,8 +326,8 @@ def _statement(leaves: list[Leaf]) -> str:
             SELECT leaf, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt,
                    lag(lv) OVER w AS lv, lag(lr) OVER w AS lr, ft, fv, fr
             FROM (
-                SELECT leaf, sid, min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
-                       max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr
+                SELECT leaf, sid, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
+                       max(lt) AS lt, arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr
                 FROM points JOIN leaves USING (leaf) WHERE counter GROUP BY leaf, sid, origin
             ) JOIN leaves USING (leaf)
             WINDOW w AS (PARTITION BY leaf, sid ORDER BY ft)

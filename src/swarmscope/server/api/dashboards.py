@@ -38,6 +38,7 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 import orjson
@@ -136,17 +137,20 @@ def render(store: Store, dashboard: Dashboard, namespace: str, window: Window) -
         for panel in dashboard.panels
         for target in panel.queries
     ]
-    results = iter(computed(store, namespace, wanted))
     families = {
         panel.title: {f"{namespace}_{name}" for t in panel.queries for name in t.query.metrics()}
         for panel in dashboard.panels
     }
-    found = family_sources(
-        store,
-        sorted(set().union(*families.values())),
-        window.start_ns - SOURCE_LOOKBACK_NS,
-        window.end_ns,
-    )
+    with ThreadPoolExecutor(1) as reader:  # each read on a cursor of its own, at once
+        sources = reader.submit(
+            family_sources,
+            store,
+            sorted(set().union(*families.values())),
+            window.start_ns - SOURCE_LOOKBACK_NS,
+            window.end_ns,
+        )
+        results = iter(computed(store, namespace, wanted))
+        found = sources.result()
     return {
         "id": dashboard.uid,
         "title": dashboard.title,

@@ -73,9 +73,9 @@ from swarmscope.definitions.query import (
 )
 from swarmscope.server.namespaces import DEFAULT_NAMESPACE
 from swarmscope.server.query.promql import bucket_quantile_within, divide, duration_ms
-from swarmscope.server.query.series import Frame, LabelKey, compute, frames_of
+from swarmscope.server.query.series import Frame, LabelKey, compute
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, push_times, window_edges
+from swarmscope.server.store.queries.series import NS_PER_MS, Leaf, push_times
 from swarmscope.server.store.queries.span_quantiles import FAMILIES, SpanLeaf, span_quantiles
 
 # Prometheus refuses range queries with more points than this per series.
@@ -210,15 +210,14 @@ class Batch:
                 unknown: list[float | None] = [None] * leaf.steps
                 answered[leaf] = {(): unknown}
             sure = list(self._planned(answered).leaves)
-            edges = window_edges(store, sure) if sure else []
             if span_leaves:
                 with ThreadPoolExecutor(1) as reader:
-                    # Read while the points' windows are worked out here, in Python.
+                    # Both statements run at once, each on a cursor of its own.
                     reading = reader.submit(span_frames, store, self.namespace, span_leaves)
-                    computed = dict(zip(sure, frames_of(sure, edges), strict=True))
+                    computed = dict(zip(sure, compute(store, sure), strict=True))
                     spans = reading.result()
             else:  # most queries (every alert rule's): no thread to start
-                computed = dict(zip(sure, frames_of(sure, edges), strict=True))
+                computed = dict(zip(sure, compute(store, sure), strict=True))
                 spans = {}
             plan = self._planned(spans)
             rest = [leaf for leaf in plan.leaves if leaf not in computed]

@@ -217,31 +217,55 @@ def _scan(leaves: list[Leaf]) -> str:
     return condition
 
 
+def _spec(leaf: Leaf) -> tuple[str, str, int, int, int, int, bool]:
+    """What a leaf's windows read: leaves that differ only in their matchers, ``by`` labels
+    or aggregate (a panel's series and its breakdown, say) share their samples' work."""
+    return (
+        leaf.name,
+        leaf.part,
+        leaf.start_ms,
+        leaf.step_ms,
+        leaf.steps,
+        leaf.reach_ms,
+        leaf.counter and leaf.range_ms > 0,
+    )
+
+
 def _statement(leaves: list[Leaf]) -> str:
-    settings = ", ".join(
-        f"({index}, {text(leaf.name)}, {text(leaf.part)}, {leaf.start_ms}, {leaf.step_ms}, "
-        f"{leaf.steps}, {leaf.reach_ms}, {_window(leaf)[0]}, {_window(leaf)[1]}, "
-        f"{leaf.counter and leaf.range_ms > 0}, {leaf.range_ms == 0}, {leaf.per_second}, "
+    specs: dict[tuple[str, str, int, int, int, int, bool], int] = {}
+    for leaf in leaves:
+        specs.setdefault(_spec(leaf), len(specs))
+    spec_rows = ", ".join(
+        f"({index}, {text(name)}, {text(part)}, {start_ms}, {step_ms}, {steps}, {reach_ms}, "
+        f"{start_ms - reach_ms}, {start_ms + (steps - 1) * step_ms}, {counter})"
+        for (name, part, start_ms, step_ms, steps, reach_ms, counter), index in specs.items()
+    )
+    leaf_rows = ", ".join(
+        f"({index}, {specs[_spec(leaf)]}, {leaf.range_ms == 0}, {leaf.per_second}, "
         f"{text(leaf.aggregate)})"
         for index, leaf in enumerate(leaves)
     )
     groups = " UNION ALL ".join(_groups(index, leaf) for index, leaf in enumerate(leaves))
     return f"""
     WITH
-    leaves(leaf, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter,
-           instant, per_second, aggregate)
-        AS (VALUES {settings}),
-    -- Every leaf's samples, in the slots a and b of the module's docstring (a sample in no
+    specs(spec, name, part, start_ms, step_ms, steps, reach_ms, first_ms, last_ms, counter)
+        AS (VALUES {spec_rows}),
+    leaves AS (
+        SELECT * FROM (VALUES {leaf_rows}) AS given(leaf, spec, instant, per_second, aggregate)
+        JOIN specs USING (spec)
+    ),
+    -- Every spec's samples, in the slots a and b of the module's docstring (a sample in no
     -- window, a > b, is left out), folded per series, start time and slot pair into their
     -- earliest and latest sample and count: a few rows per series and evaluation time,
     -- however often the series was pushed. Buckets are carried as the row (r) they are in,
-    -- and read for the few rows the answer needs.
+    -- and read for the few rows the answer needs (a bucket row whose counts do not match
+    -- its bounds, which intake refuses, is read as undefined there).
     slots AS MATERIALIZED (
-        SELECT leaf, sid, derived, origin, a, b, any_value(service) AS service,
+        SELECT spec, sid, derived, origin, a, b, any_value(service) AS service,
                min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
                max(t) AS lt, arg_max(v, t) AS lv, arg_max(r, t) AS lr, count(*) AS n
         FROM (
-            SELECT leaf, sid, derived, origin, t, r, service,
+            SELECT spec, sid, derived, origin, t, r, service,
                    CASE part WHEN 'value' THEN value WHEN 'count' THEN count WHEN 'sum' THEN sum
                    END AS v,
                    greatest(CAST(ceil((t - start_ms) / step_ms) AS BIGINT), 0) AS a,
@@ -249,25 +273,25 @@ def _statement(leaves: list[Leaf]) -> str:
                        AS b
             FROM (
                 SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
-                       start_ns AS origin, value, count, sum, buckets, bounds, service,
+                       start_ns AS origin, value, count, sum, buckets, service,
                        coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
                 FROM metric_points WHERE {_scan(leaves)}
-            ) JOIN leaves USING (name)
+            ) JOIN specs USING (name)
             WHERE t BETWEEN first_ms AND last_ms
               AND CASE part WHEN 'value' THEN value IS NOT NULL
                             WHEN 'count' THEN count IS NOT NULL
                             WHEN 'sum' THEN sum IS NOT NULL
-                            ELSE coalesce(len(buckets) = len(bounds) + 1, false) END
+                            ELSE buckets IS NOT NULL END
         )
         WHERE a <= b
-        GROUP BY leaf, sid, derived, origin, a, b
+        GROUP BY spec, sid, derived, origin, a, b
     ),
     -- Each series once: its family, service, whether the server counted it from spans, and
     -- one of its rows (to read its labels from).
     series AS MATERIALIZED (
         SELECT sid, derived, any_value(name) AS name, any_value(service) AS service,
                min(fr) AS r
-        FROM slots JOIN leaves USING (leaf) GROUP BY sid, derived
+        FROM slots JOIN specs USING (spec) GROUP BY sid, derived
     ),
     -- A family a service pushes is read from its pushes; what the server counted from the
     -- same service's spans would count its runs twice.
@@ -287,66 +311,66 @@ def _statement(leaves: list[Leaf]) -> str:
     groups AS MATERIALIZED ({groups}),
     -- Per slot a: its latest sample, and how many samples up to it.
     upto AS (
-        SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY a) AS until_here
+        SELECT *, sum(n) OVER (PARTITION BY spec, sid ORDER BY a) AS until_here
         FROM (
-            SELECT leaf, sid, a, max(lt) AS lt, arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr,
+            SELECT spec, sid, a, max(lt) AS lt, arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr,
                    sum(n)::BIGINT AS n
-            FROM points GROUP BY leaf, sid, a
+            FROM points GROUP BY spec, sid, a
         )
     ),
     -- Per slot b: its earliest sample, and how many samples from it on.
     onward AS (
-        SELECT *, sum(n) OVER (PARTITION BY leaf, sid ORDER BY b DESC) AS from_here,
-               sum(n) OVER (PARTITION BY leaf, sid) AS total
+        SELECT *, sum(n) OVER (PARTITION BY spec, sid ORDER BY b DESC) AS from_here,
+               sum(n) OVER (PARTITION BY spec, sid) AS total
         FROM (
-            SELECT leaf, sid, b, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
+            SELECT spec, sid, b, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
                    sum(n)::BIGINT AS n
-            FROM points GROUP BY leaf, sid, b
+            FROM points GROUP BY spec, sid, b
         )
     ),
     grid AS (
-        SELECT leaf, sid, g, part = 'bucket' AS bucket, unnest(range(steps)) AS k
+        SELECT leaf, spec, sid, g, part = 'bucket' AS bucket, unnest(range(steps)) AS k
         FROM groups JOIN leaves USING (leaf)
     ),
     -- Window k's last sample: the latest with a <= k; its first: the earliest with b >= k.
     -- Every sample has a <= k or b >= k, so the window holds until_here + from_here - total.
     edges AS MATERIALIZED (
-        SELECT grid.leaf, grid.sid, grid.k, grid.g, grid.bucket,
+        SELECT grid.leaf, grid.spec, grid.sid, grid.k, grid.g, grid.bucket,
                upto.lt, upto.lv, upto.lr, onward.ft, onward.fv, onward.fr,
                (upto.until_here + onward.from_here - onward.total)::BIGINT AS n
         FROM grid
-        ASOF JOIN upto ON grid.leaf = upto.leaf AND grid.sid = upto.sid AND grid.k >= upto.a
+        ASOF JOIN upto ON grid.spec = upto.spec AND grid.sid = upto.sid AND grid.k >= upto.a
         ASOF LEFT JOIN onward
-            ON grid.leaf = onward.leaf AND grid.sid = onward.sid AND grid.k <= onward.b
+            ON grid.spec = onward.spec AND grid.sid = onward.sid AND grid.k <= onward.b
     ),
     -- A counter's stretches with one start time; each one after the first is a reset:
     -- the last sample before it (lt, lv) and the first after it (ft, fv).
     resets AS MATERIALIZED (
         SELECT * FROM (
-            SELECT leaf, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt,
+            SELECT spec, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt,
                    lag(lv) OVER w AS lv, lag(lr) OVER w AS lr, ft, fv, fr
             FROM (
-                SELECT leaf, sid, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
+                SELECT spec, sid, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
                        max(lt) AS lt, arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr
-                FROM points JOIN leaves USING (leaf) WHERE counter GROUP BY leaf, sid, origin
-            ) JOIN leaves USING (leaf)
-            WINDOW w AS (PARTITION BY leaf, sid ORDER BY ft)
+                FROM points JOIN specs USING (spec) WHERE counter GROUP BY spec, sid, origin
+            ) JOIN specs USING (spec)
+            WINDOW w AS (PARTITION BY spec, sid ORDER BY ft)
         )
         WHERE lt IS NOT NULL
     ),
     -- What the resets inside each window of a series that is no histogram lost: the value
     -- before each reset where the value dropped, in every window that holds both its sides.
     lost AS (
-        SELECT leaf, sid, k, sum(lv) AS lost FROM (
-            SELECT leaf, sid, lv,
+        SELECT spec, sid, k, sum(lv) AS lost FROM (
+            SELECT spec, sid, lv,
                    unnest(range(
                        greatest(CAST(ceil((ft - start_ms) / step_ms) AS BIGINT), 0),
                        least(CAST(floor((lt - start_ms + reach_ms) / step_ms) AS BIGINT),
                              steps - 1) + 1
                    )) AS k
-            FROM resets JOIN leaves USING (leaf) WHERE NOT bucket AND fv < lv
+            FROM resets JOIN specs USING (spec) WHERE NOT bucket AND fv < lv
         )
-        GROUP BY leaf, sid, k
+        GROUP BY spec, sid, k
     ),
     -- Prometheus's rate, increase and delta (``promql.extrapolated``), and its instant
     -- selector, per series and window of the leaves that are no histogram's buckets.
@@ -356,7 +380,7 @@ def _statement(leaves: list[Leaf]) -> str:
                CAST(ft AS DOUBLE) AS ft, fv, lt - ft AS sampled_ms,
                lv - fv + CASE WHEN counter THEN coalesce(lost, 0.0) ELSE 0.0 END AS change,
                counter, reach_ms
-        FROM edges JOIN leaves USING (leaf) LEFT JOIN lost USING (leaf, sid, k)
+        FROM edges JOIN leaves USING (leaf, spec) LEFT JOIN lost USING (spec, sid, k)
         WHERE NOT edges.bucket
     ),
     shaped AS (
@@ -392,8 +416,8 @@ def _statement(leaves: list[Leaf]) -> str:
         SELECT 'sample' AS kind, leaf, sid, k, g, lt, lv, lr, ft, fv, fr, n FROM edges
         WHERE bucket
         UNION ALL
-        SELECT 'reset', leaf, sid, NULL, NULL, lt, lv, lr, ft, fv, fr, NULL FROM resets
-        WHERE bucket
+        SELECT 'reset', leaf, sid, NULL, NULL, lt, lv, lr, ft, fv, fr, NULL
+        FROM resets JOIN leaves USING (spec) WHERE bucket
     ),
     -- Bucket counts only for the rows of the answer.
     counts AS (

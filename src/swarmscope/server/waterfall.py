@@ -12,9 +12,10 @@ them for the span a user selects.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.queries.traces import (
@@ -96,13 +97,16 @@ def waterfall(store: Store, trace_id: str) -> str | None:
     found = waterfall_columns(store, trace_id)
     if not found["spans"]:
         return None
-    starts = json.loads(found["start_ns"])
-    order = tree_order(json.loads(found["span_id"]), json.loads(found["parent_span_id"]), starts)
+    # orjson reads and writes the tree's 100,000-item arrays several times faster than json.
+    starts = orjson.loads(found["start_ns"])
+    order = tree_order(
+        orjson.loads(found["span_id"]), orjson.loads(found["parent_span_id"]), starts
+    )
     start_ns = found["first_start_ns"]
     events = [
         [position, (event.get("time_ns") or start_ns) - start_ns, event.get("name")]
         for position, encoded in zip(found["evented"], found["events"], strict=True)
-        for event in json.loads(encoded)
+        for event in orjson.loads(encoded)
     ]
     head = {
         "trace_id": trace_id,
@@ -118,6 +122,6 @@ def waterfall(store: Store, trace_id: str) -> str | None:
     # DuckDB's arrays go in as it wrote them: parsed and written again, they cost seconds.
     sent = (c for c in WATERFALL_COLUMNS if c not in ("parent_span_id", "start_ns"))
     columns = ",".join(f'"{name}":{found[name]}' for name in sent)
-    offsets = json.dumps([start - start_ns for start in starts], separators=(",", ":"))
-    head_text = json.dumps(head, separators=(",", ":"))[:-1]
+    offsets = orjson.dumps([start - start_ns for start in starts]).decode()
+    head_text = orjson.dumps(head).decode()[:-1]
     return f'{head_text},"approval":{found["approval"]},"columns":{{"start":{offsets},{columns}}}}}'

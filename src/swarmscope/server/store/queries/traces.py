@@ -214,15 +214,15 @@ _SUMMARIES = f"""
            (max(end_ns) - min(start_ns)) / 1e6 AS duration_ms,
            count(*) AS spans,
            count(*) FILTER (WHERE status = 'error') AS errors,
-           list(DISTINCT service ORDER BY service) AS services,
-           list(DISTINCT agent ORDER BY agent) FILTER (WHERE agent IS NOT NULL) AS agents,
+           list_sort(list_distinct(list(service))) AS services,
+           list_sort(list_distinct(list(agent) FILTER (WHERE agent IS NOT NULL))) AS agents,
            count(*) FILTER (WHERE {_LLM}) AS llm_calls,
            sum(input_tokens) FILTER (WHERE {_LLM}) AS input_tokens,
            sum(output_tokens) FILTER (WHERE {_LLM}) AS output_tokens,
            sum(cost_usd) FILTER (WHERE {_LLM}) AS cost_usd,
            count(*) FILTER (WHERE wait IS NOT NULL) AS waits,
            {OUTCOME} AS outcome
-    FROM spans WHERE start_ns >= ? AND list_contains(?, trace_id) GROUP BY trace_id
+    FROM spans WHERE start_ns >= ? AND trace_id = ANY(?::VARCHAR[]) GROUP BY trace_id
     ORDER BY start_ns DESC
 """
 

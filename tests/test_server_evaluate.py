@@ -285,6 +285,26 @@ def test_gauges_current_change_and_lookback(store: Store):
     assert values(at(store, idle, 240)) == {None: 6.0}
 
 
+def test_max_and_min_pass_over_nan_and_a_nan_sum_is_no_value(store: Store):
+    # Two series in one group; one of them reports NaN (nothing measured).
+    store.add(
+        "metric_points",
+        gauge("agent_queue_depth", [(0, 4), (60, 6)], agent_type="scout")
+        + gauge(
+            "agent_queue_depth", [(0, math.nan), (60, math.nan)], agent_type="scout", priority="low"
+        ),
+    )
+    largest = Current(Series("agent_queue_depth"), "max", ("agent_type",))
+    smallest = Current(Series("agent_queue_depth"), "min", ("agent_type",))
+    assert values(at(store, largest, 90), "agent_type") == {"scout": 6.0}
+    assert values(at(store, smallest, 90), "agent_type") == {"scout": 6.0}
+    # Prometheus's sum is NaN, which is left out, as every non-finite value is.
+    assert values(at(store, Current(Series("agent_queue_depth"), "sum"), 90)) == {}
+    # A group whose only series is NaN has no value either.
+    only_nan = Current(Series("agent_queue_depth", (("priority", "=", "low"),)), "max")
+    assert values(at(store, only_nan, 90)) == {}
+
+
 def test_offset_topk_matchers_and_sums(store: Store):
     rows = []
     for status, step in (("200", 1), ("404", 2), ("500", 3), ("503", 4)):

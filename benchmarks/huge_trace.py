@@ -60,12 +60,19 @@ def make_store(folder: Path) -> Path:
 
 
 def base_source(rev: str, into: Path) -> Path:
-    """``rev``'s ``src``, with this tree's compiled extensions beside their sources."""
+    """``rev``'s ``src``, with this tree's compiled extensions beside the sources they were
+    compiled from (an extension of a source ``rev`` has otherwise, or lacks, is left out:
+    it would run this tree's code on that side)."""
     archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, capture_output=True)
     archive.check_returncode()
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     for built in (ROOT / "src").rglob("*.so"):
-        shutil.copy(built, into / built.relative_to(ROOT))
+        module = built.name.split(".")[0]
+        sources = [built.with_name(module + suffix) for suffix in (".py", ".pyx")]
+        ours = next(source for source in sources if source.is_file())
+        theirs = into / ours.relative_to(ROOT)
+        if theirs.is_file() and theirs.read_bytes() == ours.read_bytes():
+            shutil.copy(built, into / built.relative_to(ROOT))
     return into / "src"
 
 

@@ -73,13 +73,13 @@ def main() -> None:
         path = Path(folder) / "store.duckdb"
         if args.store is not None:
             shutil.copyfile(args.store, path)  # never written: the copy is
-            store = Store(path, memory_limit="1GB")
+            store = Store(path)  # as `serve` opens it: its memory limit too
             [last] = store.rows("SELECT max(end_ns) AS end_ns, count(*) AS spans FROM spans")
             end_ns, namespace = last["end_ns"], serve_namespace(store, None, None).name
             print(f"{last['spans']:,} spans in a copy of {args.store}, namespace {namespace}")
         else:
             end_ns, namespace = time.time_ns(), NAMESPACE
-            store = Store(path, memory_limit="1GB")
+            store = Store(path)  # as `serve` opens it: its memory limit too
             fill(store, args.spans, end_ns)
         measure(store, namespace, Window(end_ns - HOUR_NS, end_ns, 30 * 10**9), args.repeats)
         store.close()

@@ -30,13 +30,13 @@ falls in, off by at most that bucket's width; in the lowest bucket or the +Inf o
 no more than "at most the lowest bound" or "at least the highest finite one", and the
 series says so (``RangeSeries.bounds``).
 
-Every query is first run over no data to learn the span quantiles it reads; those are
-computed first (one statement for all), then the queries run over no data again to learn
-the leaves they read (a range function or a selector over one family, with its windows)
-and to reject what cannot be computed with a ``ValueError``; then one SQL statement
-computes every leaf of every query (``Batch``), so a whole dashboard costs two reads. What
-combines leaves (``/ + - *``, ``topk``, ``histogram_quantile``) runs in Python over a few
-values per group and time.
+Every query is first run over no data to learn the span quantiles it reads and the leaves
+it reads whatever the spans answer (a range function or a selector over one family, with
+its windows), and to reject what cannot be computed with a ``ValueError``; then one
+statement computes every span quantile and, at the same time on a cursor of its own, one
+computes every leaf of every query (``Batch``), so a whole dashboard costs two reads side
+by side. What combines leaves (``/ + - *``, ``topk``, ``histogram_quantile``) runs in Python
+over a few values per group and time.
 """
 
 from __future__ import annotations

@@ -204,9 +204,7 @@ FIRST_WINDOW_NS = 5 * 60 * 10**9
 WIDER = 8
 _NEWEST = "SELECT max(start_ns) AS newest, min(start_ns) AS oldest FROM spans"
 _WANTED = "SELECT trace_id, min(start_ns) AS start_ns FROM spans {where} GROUP BY trace_id {having}"
-_STARTED_BEFORE = (
-    "SELECT DISTINCT trace_id FROM spans WHERE start_ns < ? AND list_contains(?, trace_id)"
-)
+# A summary of each trace of ``{scope}`` (a condition on its spans).
 _SUMMARIES = f"""
     SELECT trace_id,
            arg_min(name, {_ROOT_FIRST}) AS root,
@@ -222,9 +220,11 @@ _SUMMARIES = f"""
            sum(cost_usd) FILTER (WHERE {_LLM}) AS cost_usd,
            count(*) FILTER (WHERE wait IS NOT NULL) AS waits,
            {OUTCOME} AS outcome
-    FROM spans WHERE start_ns >= ? AND trace_id = ANY(?::VARCHAR[]) GROUP BY trace_id
-    ORDER BY start_ns DESC
+    FROM spans WHERE {{scope}} GROUP BY trace_id
 """
+# What the list adds to a summary while it looks: how many traces the window held, and
+# whether a span of theirs began before the window.
+_LOOKING = ("found", "older")
 
 
 def trace_summaries(
@@ -233,53 +233,57 @@ def trace_summaries(
     """One summary per trace, newest first (by the start of its first span); filters on
     spans keep traces with a matching span.
 
-    Two steps: which traces (``_newest_traces``: only their ids and starts, the cheapest
-    aggregate), then their summaries (lists of services and agents, sums, outcome), for
-    those traces only. Summarising every trace to keep fifty cost twenty times more. The
-    summaries read the spans from the oldest of those starts on: no span of theirs is
-    older, and the store's time order lets DuckDB skip the rest of the table.
-    """
-    wanted = wanted or TraceFilters()
-    filters = _filters(wanted)
-    found = _newest_traces(store, filters, wanted.since_ns, wanted.until_ns, limit)
-    if not found:
-        return []
-    oldest = min(row["start_ns"] for row in found)
-    return store.rows(_SUMMARIES, [oldest, [row["trace_id"] for row in found]])
-
-
-def _newest_traces(
-    store: Store, filters: _Filters, since_ns: int | None, until_ns: int | None, limit: int
-) -> list[dict[str, Any]]:
-    """The ``limit`` newest traces that pass the filters: their ids and starts.
-
     A trace that started at or after some instant has all its spans after it, so the newest
     traces are found among the newest spans: windows back from the newest span, each
     ``WIDER`` times the last, until one holds ``limit`` traces that started inside it (none
-    of their spans is older). The last resort is every span: a selective filter may need it.
+    of their spans is older). Each window is one statement (``_summaries_after``): which
+    traces (only their ids and starts, the cheapest aggregate), then the summaries of those
+    traces only, read from the window's start on (the store's time order lets DuckDB skip
+    the rest of the table): summarising every trace to keep fifty cost twenty times more.
+    The last resort is every span: a selective filter may need it.
     """
+    wanted = wanted or TraceFilters()
+    filters = _filters(wanted)
     [bounds] = store.rows(_NEWEST)
     if bounds["newest"] is None:
         return []
+    until_ns, since_ns = wanted.until_ns, wanted.since_ns
     anchor = bounds["newest"] if until_ns is None else min(bounds["newest"], until_ns)
     floor = max(bounds["oldest"], since_ns if since_ns is not None else bounds["oldest"])
     window = FIRST_WINDOW_NS
     while anchor - window > floor:
-        cut = anchor - window
-        found = _started_after(store, filters, cut, limit)
-        ids = [row["trace_id"] for row in found]
-        if len(found) == limit and not store.rows(_STARTED_BEFORE, [cut, ids]):
-            return found
+        found = _summaries_after(store, filters, anchor - window, limit)
+        if found and found[0]["found"] == limit and not found[0]["older"]:
+            return [{k: v for k, v in row.items() if k not in _LOOKING} for row in found]
         window *= WIDER
-    return _every_trace(store, filters, since_ns, limit)
+    newest = _every_trace(store, filters, since_ns, limit)
+    if not newest:
+        return []
+    oldest = min(row["start_ns"] for row in newest)
+    scope = "start_ns >= ? AND trace_id = ANY(?::VARCHAR[])"
+    return store.rows(
+        f"{_SUMMARIES.format(scope=scope)} ORDER BY start_ns DESC",
+        [oldest, [row["trace_id"] for row in newest]],
+    )
 
 
-def _started_after(store: Store, filters: _Filters, cut: int, limit: int) -> list[dict[str, Any]]:
-    """The newest traces among the spans from ``cut`` on that pass the filters there: a
-    trace that began before ``cut`` is among them as if it began later (the caller
-    checks)."""
-    query = _WANTED.format(where="WHERE start_ns >= ?", having=filters.clause())
-    return store.rows(f"{query} ORDER BY start_ns DESC LIMIT ?", [cut, *filters.params, limit])
+def _summaries_after(store: Store, filters: _Filters, cut: int, limit: int) -> list[dict[str, Any]]:
+    """The summaries of the newest traces among the spans from ``cut`` on that pass the
+    filters there, each with ``found`` (how many) and ``older`` (whether a span of theirs
+    began before ``cut``: a trace that did is among them as if it began later)."""
+    wanted = _WANTED.format(where="WHERE start_ns >= ?", having=filters.clause())
+    scope = "start_ns >= ? AND trace_id IN (SELECT trace_id FROM found)"
+    query = f"""
+        WITH found AS MATERIALIZED ({wanted} ORDER BY start_ns DESC LIMIT ?),
+        summaries AS ({_SUMMARIES.format(scope=scope)})
+        SELECT *, (SELECT count(*) FROM found) AS found,
+               EXISTS (
+                   SELECT 1 FROM spans
+                   WHERE start_ns < ? AND trace_id IN (SELECT trace_id FROM found)
+               ) AS older
+        FROM summaries ORDER BY start_ns DESC
+    """
+    return store.rows(query, [cut, *filters.params, limit, cut, cut])
 
 
 def _every_trace(

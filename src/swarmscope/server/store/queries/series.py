@@ -347,13 +347,15 @@ def _statement(leaves: list[Leaf]) -> str:
     -- the last sample before it (lt, lv) and the first after it (ft, fv).
     resets AS MATERIALIZED (
         SELECT * FROM (
-            SELECT spec, sid, part = 'bucket' AS bucket, lag(lt) OVER w AS lt,
-                   lag(lv) OVER w AS lv, lag(lr) OVER w AS lr, ft, fv, fr
+            SELECT spec, sid, bucket, lag(lt) OVER w AS lt, lag(lv) OVER w AS lv,
+                   lag(lr) OVER w AS lr, ft, fv, fr
             FROM (
-                SELECT spec, sid, min(ft) AS ft, arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr,
-                       max(lt) AS lt, arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr
-                FROM points JOIN specs USING (spec) WHERE counter GROUP BY spec, sid, origin
-            ) JOIN specs USING (spec)
+                SELECT spec, sid, part = 'bucket' AS bucket, min(ft) AS ft,
+                       arg_min(fv, ft) AS fv, arg_min(fr, ft) AS fr, max(lt) AS lt,
+                       arg_max(lv, lt) AS lv, arg_max(lr, lt) AS lr
+                FROM points JOIN specs USING (spec) WHERE counter
+                GROUP BY spec, sid, origin, part
+            )
             WINDOW w AS (PARTITION BY spec, sid ORDER BY ft)
         )
         WHERE lt IS NOT NULL

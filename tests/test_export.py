@@ -437,7 +437,9 @@ def test_shutdown_keeps_to_its_timeout_against_a_black_hole(
     rt = ss.init(
         namespace=NAMESPACE,
         log_stream="none",
-        export_interval_seconds=0.05,
+        # The workers wake only when told to, so all 20 spans and records go in one batch
+        # however slowly this machine runs the loop below.
+        export_interval_seconds=60,
         metrics_export_interval_seconds=0.05,
         **settings,
     )
@@ -448,6 +450,7 @@ def test_shutdown_keeps_to_its_timeout_against_a_black_hole(
     for number in range(20):
         with rt.tracer.start_as_current_span(f"work-{number}"):
             log.info("working", number=number)
+    assert not rt.flush(timeout=0.1), "an export returned from the hole"
     # Wait until the workers have taken every span and record: the exports are in flight,
     # blocked on the hole, when shutdown starts.
     wait_until = time.monotonic() + 10

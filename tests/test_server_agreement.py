@@ -10,8 +10,12 @@ first sample in a window decides how Prometheus extrapolates (a counter seen at 
 stretched back to its zero, one seen at 7 a second later, mid-burst, is not), so windows
 that start before the run would compare where each engine happened to sample the start-up
 burst rather than the engines. Inside the run, push and scrape times still differ by up to
-a second: rates must agree within 10%, shares within 2 points, quantiles within the width
-of the bucket Prometheus's answer is in.
+a second, so up to a tenth of a window's observations may be counted by one engine only:
+rates must agree within 10%, shares within 2 points. A quantile is the same statistic:
+with a tenth of the observations in doubt, the server's q-quantile (exact, from spans) must
+lie between Prometheus's (q - 0.1)- and (q + 0.1)-quantiles, each widened by the width of
+the bucket it is in (Prometheus interpolates inside a bucket). A tighter band would fail
+whenever the slowest call of a model fell at a window's edge.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from test_server_evaluate import prometheus
 
 NS = "sergas"
 DEMO_SECONDS = 30
+# The share of a window's observations only one engine may count (see the docstring).
+IN_DOUBT = 0.10
 # Panels whose families only the demo's main service exports (the one Prometheus scrapes).
 PANELS = [
     ("llm-usage-cost", "LLM Call Rate"),
@@ -108,16 +114,51 @@ def run_demo(tmp_path: Path, port: int) -> Path:
     return data
 
 
-def assert_agree(query: Query, ours: dict[Any, float], theirs: dict[Any, float], where: str):
+def ask(client: httpx.Client, query: Query, at: float) -> dict[Any, float]:
+    """Prometheus's answer at ``at``, by label set; its NaN (a share of nothing) is no sample."""
+    answer = client.get("/api/v1/query", params={"query": query.promql(NS), "time": at}).json()
+    return {
+        frozenset(item["metric"].items()): float(item["value"][1])
+        for item in answer["data"]["result"]
+        if math.isfinite(float(item["value"][1]))
+    }
+
+
+def quantile_band(
+    client: httpx.Client, query: Quantile, at: float
+) -> dict[Any, tuple[float, float]]:
+    """Per label set, where the server's quantile may lie given the observations in doubt."""
+    low = ask(client, dataclasses.replace(query, q=max(query.q - IN_DOUBT, 0.0)), at)
+    high = ask(client, dataclasses.replace(query, q=min(query.q + IN_DOUBT, 1.0)), at)
+    return {
+        labels: (
+            low[labels] - bucket_width(query, low[labels]),
+            high[labels] + bucket_width(query, high[labels]),
+        )
+        for labels in low.keys() & high.keys()
+    }
+
+
+def assert_agree(
+    client: httpx.Client, query: Query, at: float, ours: dict[Any, float], where: str
+) -> int:
+    """Asserts the server and Prometheus agree on ``query``; returns how many series compared."""
+    theirs = ask(client, query, at)
     assert theirs and ours.keys() == theirs.keys(), where
+    if isinstance(query, Quantile):
+        band = quantile_band(client, query, at)
+        for labels, value in theirs.items():
+            low, high = band[labels]
+            assert low <= value <= high, (where, labels)  # the band holds Prometheus's own
+            assert low <= ours[labels] <= high, (where, labels, ours[labels], value)
     for labels, value in theirs.items():
-        if isinstance(query, Quantile):
-            assert abs(ours[labels] - value) <= bucket_width(query, value), (where, labels)
-        elif isinstance(query, Ratio):
+        if isinstance(query, Ratio):
             assert ours[labels] == pytest.approx(value, abs=0.02), (where, labels)
+        elif isinstance(query, Rate):
+            assert ours[labels] == pytest.approx(value, rel=IN_DOUBT), (where, labels)
         else:
-            assert isinstance(query, Rate)
-            assert ours[labels] == pytest.approx(value, rel=0.10), (where, labels)
+            assert isinstance(query, Quantile), where
+    return len(theirs)
 
 
 @pytest.mark.timeout(240)
@@ -152,17 +193,8 @@ def test_dashboard_queries_agree_with_prometheus(tmp_path: Path):
                         frozenset(s.labels.items()): s.value
                         for s in evaluate_at(store, query, NS, int(at * 1e9))
                     }
-                    answer = client.get(
-                        "/api/v1/query", params={"query": query.promql(NS), "time": at}
-                    ).json()
-                    # Prometheus's NaN (a share of nothing) is no sample on the server.
-                    theirs = {
-                        frozenset(item["metric"].items()): float(item["value"][1])
-                        for item in answer["data"]["result"]
-                        if math.isfinite(float(item["value"][1]))
-                    }
-                    assert_agree(query, ours, theirs, f"{title}: {query.promql(NS)}")
-                    compared += len(theirs)
+                    where = f"{title}: {query.promql(NS)}"
+                    compared += assert_agree(client, query, at, ours, where)
         finally:
             store.close()
     assert compared >= 20

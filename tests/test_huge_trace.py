@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from huge_traces import CHAIN_TRACE, FAILING, WIDE_TRACE, span_id, store_huge_traces
 from loopback import serve
@@ -101,6 +101,61 @@ def test_the_waterfall_of_100_000_spans_is_every_span_in_tree_order(server: str)
     assert {ids[position] for position, _, _ in trace["events"]} == failing
     assert {name for _, _, name in trace["events"]} == {"exception"}
     assert trace["end_ns"] - trace["start_ns"] == 100 * 1000 * 10**6
+
+
+def test_the_first_rows_of_a_waterfall_come_alone_with_the_whole_trace_s_facts(server: str):
+    whole = waterfall_of(server, WIDE_TRACE)
+    in_order = [whole["columns"]["span_id"][p] for p in whole["order"]]
+    # As far as the first failing call, the last row asked for.
+    limit = in_order.index(span_id(FAILING)) + 1
+    answer = httpx.get(f"{server}/api/traces/{WIDE_TRACE}/waterfall", params={"limit": limit})
+    assert answer.status_code == 200, answer.text
+    first = answer.json()
+    assert len(answer.content) < 300_000
+    for fact in ("spans", "errors", "services", "outcome", "start_ns", "end_ns"):
+        assert first[fact] == whole[fact], fact
+    assert first["spans"] == WIDE_SPANS
+    assert first["errors"] == len(range(FAILING, WIDE_SPANS, FAILING))
+    assert first["services"] == ["agents", "tools"]
+    # Row n is position n, and the whole answer's row n, with its parent, depth and subtree.
+    assert first["order"] == list(range(limit))
+    assert first["columns"]["span_id"] == in_order[:limit]
+    assert names_in_order(first) == names_in_order(whole)[:limit]
+    starts = [whole["columns"]["start"][p] for p in whole["order"][:limit]]
+    assert first["columns"]["start"] == starts
+    assert first["parent"][:3] == [-1, 0, 1] and first["parent"][101] == 0
+    assert first["depth"][:3] == [0, 1, 2]
+    assert first["subtree"][:3] == [WIDE_SPANS, 100, 1]
+    assert [whole["subtree"][p] for p in whole["order"][:limit]] == first["subtree"]
+    # The failing call, with its exception event at its row.
+    assert first["columns"]["status"][limit - 1] == "error"
+    assert first["columns"]["status"].count("error") == 1
+    assert [row for row, _, name in first["events"]] == [limit - 1]
+
+
+def in_rows(trace: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Each row's span id, parent's span id, depth, subtree and columns: what a waterfall
+    shows, whatever positions its answer gave the spans."""
+    columns, ids = trace["columns"], trace["columns"]["span_id"]
+    return [
+        (
+            ids[trace["parent"][p]] if trace["parent"][p] >= 0 else None,
+            trace["depth"][p],
+            trace["subtree"][p],
+            *(column[p] for column in columns.values()),
+        )
+        for p in trace["order"]
+    ]
+
+
+def test_a_limit_past_the_trace_is_the_whole_waterfall_and_a_bad_one_is_400(server: str):
+    url = f"{server}/api/traces/{CHAIN_TRACE}/waterfall"
+    whole = waterfall_of(server, CHAIN_TRACE)
+    past = httpx.get(url, params={"limit": CHAIN_SPANS}, timeout=120).json()
+    assert in_rows(past) == in_rows(whole) and past["spans"] == CHAIN_SPANS
+    for bad in ("0", "-3", "many"):
+        answer = httpx.get(url, params={"limit": bad})
+        assert answer.status_code == 400 and "limit" in answer.text
 
 
 def test_a_span_is_read_whole_on_its_own(server: str):
@@ -190,6 +245,11 @@ def console(browser: Browser, server: str) -> Iterator[Watched]:
     watched.page.context.close()
 
 
+def read_whole(page: Page) -> None:
+    """Waits until the page has every span (it draws the first rows before)."""
+    expect(page.locator(".waterfall")).to_have_attribute("data-complete", "true", timeout=60_000)
+
+
 def test_the_console_lists_100_000_spans_a_view_at_a_time(console: Watched):
     page = console.page
     page.goto(f"/#/traces/{WIDE_TRACE}")
@@ -200,6 +260,7 @@ def test_the_console_lists_100_000_spans_a_view_at_a_time(console: Watched):
     # The root is selected, its detail read from the server.
     expect(page.locator(".span-detail h2")).to_contain_text("orchestrate huge_job")
 
+    read_whole(page)
     page.locator(".wf-list").evaluate("list => { list.scrollTop = list.scrollHeight; }")
     last = page.locator(f'.wf-row[data-span-id="{span_id(WIDE_SPANS - 1)}"]')
     expect(last).to_be_visible()
@@ -242,6 +303,7 @@ def test_subtrees_fold_and_spans_are_found_by_name(console: Watched):
     rows.nth(1).locator("button.wf-toggle").click()
     expect(rows.nth(2).locator(".name")).to_have_text("invoke_agent agent-1")
 
+    read_whole(page)
     page.fill("input[name=find]", "agent-6")
     names = rows.locator(".name")
     expect(names.first).to_have_text("invoke_agent agent-6")
@@ -254,6 +316,7 @@ def test_the_console_reaches_the_end_of_a_chain_100_000_deep(console: Watched):
     page.goto(f"/#/traces/{CHAIN_TRACE}")
     rows = page.locator(".wf-row[data-span-id]")
     expect(rows.first.locator(".name")).to_have_text("step 0", timeout=60_000)
+    read_whole(page)
     page.locator(".wf-list").evaluate("list => { list.scrollTop = list.scrollHeight; }")
     last = page.locator(f'.wf-row[data-span-id="{span_id(CHAIN_SPANS - 1)}"]')
     expect(last).to_be_visible()
@@ -262,3 +325,31 @@ def test_the_console_reaches_the_end_of_a_chain_100_000_deep(console: Watched):
         "title", f"step {(CHAIN_SPANS - 1) % 10} (depth {CHAIN_SPANS - 1:,})"
     )
     console.assert_clean()
+
+
+def test_the_first_rows_are_drawn_and_stay_when_the_rest_cannot_be_read(console: Watched):
+    page = console.page
+    whole = re.compile(rf"/api/traces/{WIDE_TRACE}/waterfall$")
+
+    def refuse(route: Route) -> None:
+        route.fulfill(status=503, json={"error": "the store is busy"})
+
+    page.route(whole, refuse)
+    page.goto(f"/#/traces/{WIDE_TRACE}")
+    rows = page.locator(".wf-row[data-span-id]")
+    expect(rows.first.locator(".name")).to_have_text("orchestrate huge_job", timeout=60_000)
+    expect(page.locator(".notice.error")).to_contain_text(
+        f"Only the first 500 of {WIDE_SPANS:,} spans could be read: the store is busy"
+    )
+    facts = page.locator("dl.facts").first
+    expect(facts).to_contain_text(f"{WIDE_SPANS:,}")
+    expect(facts).to_contain_text("agents, tools")
+    # The list ends at the rows read, with no row left waiting.
+    page.locator(".wf-list").evaluate("list => { list.scrollTop = list.scrollHeight; }")
+    expect(page.locator(".waterfall")).to_have_attribute("data-complete", "false")
+    expect(page.locator(".wf-pending")).to_have_count(0)
+    last = page.locator(".wf-row[data-row='499']")
+    expect(last).to_be_visible()
+    assert page.locator(".wf-row[data-row='500']").count() == 0
+    # What went wrong is the refused answer, and nothing else.
+    assert console.problems and all("503" in problem for problem in console.problems)

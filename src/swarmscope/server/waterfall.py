@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -22,6 +23,8 @@ from swarmscope.server.store.queries.traces import (
     WATERFALL_COLUMNS,
     trace_outcome,
     waterfall_columns,
+    waterfall_shape,
+    waterfall_spans,
 )
 
 
@@ -84,16 +87,42 @@ def tree_order(
     return order
 
 
-def waterfall(store: Store, trace_id: str) -> str | None:
+def subtree_sizes(order: TreeOrder) -> list[int]:
+    """How many rows each position's subtree holds, itself included (1 for a span in no
+    row): one pass up the rows, no recursion."""
+    sizes = [1] * len(order.parent)
+    parent = order.parent
+    for index in reversed(order.rows):
+        above = parent[index]
+        if above >= 0:
+            sizes[above] += sizes[index]
+    return sizes
+
+
+def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | None:
     """The trace's waterfall as JSON text; None for a trace without spans.
 
-    ``outcome`` is how the trace's run ended; ``columns`` holds an array per field of ``WATERFALL_COLUMNS`` but the parent's span id,
-    which ``parent`` says in fewer bytes; ``start``, each span's start in ns after the
-    trace's first (an exact integer in JavaScript, where epoch nanoseconds are not);
-    ``order``, ``parent`` and ``depth`` the tree (``TreeOrder``); ``events``,
-    ``[position, ns after the trace's start, name]`` for every span event (marks on the
-    bars); ``approval``, the positions of spans that wait for a human.
+    ``outcome`` is how the trace's run ended; ``spans``, ``errors`` and ``services`` count
+    the whole trace. ``columns`` holds an array per field of ``WATERFALL_COLUMNS`` but the
+    parent's span id, which ``parent`` says in fewer bytes; ``start``, each span's start in
+    ns after the trace's first (an exact integer in JavaScript, where epoch nanoseconds are
+    not); ``order``, ``parent`` and ``depth`` the tree (``TreeOrder``); ``subtree`` the size
+    of each span's subtree; ``events``, ``[position, ns after the trace's start, name]`` for
+    every span event (marks on the bars); ``approval``, the positions of spans that wait for
+    a human.
+
+    With ``limit``, only the first ``limit`` rows' spans are in it, each at its row's
+    position: what a person sees first, answered before the whole of a big trace is read
+    (``subtree`` still counts the rows below that are not sent).
     """
+    if limit is not None:
+        shape = waterfall_shape(store, trace_id)
+        if not shape["spans"]:
+            return None
+        ids, starts = orjson.loads(shape["span_id"]), orjson.loads(shape["start_ns"])
+        order = tree_order(ids, orjson.loads(shape["parent_span_id"]), starts)
+        if limit < len(order.rows):
+            return _first_rows(store, trace_id, shape, (ids, starts, order), limit)
     found = waterfall_columns(store, trace_id)
     if not found["spans"]:
         return None
@@ -108,20 +137,77 @@ def waterfall(store: Store, trace_id: str) -> str | None:
         for position, encoded in zip(found["evented"], found["events"], strict=True)
         for event in orjson.loads(encoded)
     ]
-    head = {
-        "trace_id": trace_id,
-        "outcome": trace_outcome(store, trace_id),
-        "spans": len(order.rows),
-        "start_ns": start_ns,
-        "end_ns": found["last_end_ns"],
-        "order": order.rows,
-        "parent": order.parent,
-        "depth": order.depth,
-        "events": events,
-    }
+    head = _head(store, trace_id, found, len(order.rows))
+    head.update(
+        order=order.rows,
+        parent=order.parent,
+        depth=order.depth,
+        subtree=subtree_sizes(order),
+        events=events,
+    )
     # DuckDB's arrays go in as it wrote them: parsed and written again, they cost seconds.
     sent = (c for c in WATERFALL_COLUMNS if c not in ("parent_span_id", "start_ns"))
     columns = ",".join(f'"{name}":{found[name]}' for name in sent)
     offsets = orjson.dumps([start - start_ns for start in starts]).decode()
     head_text = orjson.dumps(head).decode()[:-1]
     return f'{head_text},"approval":{found["approval"]},"columns":{{"start":{offsets},{columns}}}}}'
+
+
+def _head(store: Store, trace_id: str, found: dict[str, Any], spans: int) -> dict[str, Any]:
+    """What a waterfall says of the whole trace."""
+    return {
+        "trace_id": trace_id,
+        "outcome": trace_outcome(store, trace_id),
+        "spans": spans,
+        "errors": found["errors"],
+        "services": orjson.loads(found["services"]),
+        "start_ns": found["first_start_ns"],
+        "end_ns": found["last_end_ns"],
+    }
+
+
+def _first_rows(
+    store: Store,
+    trace_id: str,
+    shape: dict[str, Any],
+    tree: tuple[list[str], list[int], TreeOrder],
+    limit: int,
+) -> str:
+    """The waterfall of the trace's first ``limit`` rows (row ``n`` at position ``n``), from
+    its shape: the span ids and starts by position, and their tree."""
+    ids, starts, order = tree
+    positions = order.rows[:limit]
+    row_of = {position: row for row, position in enumerate(positions)}
+    wanted = {ids[position]: position for position in positions}
+    read: dict[int, dict[str, Any]] = {}
+    for span in waterfall_spans(store, trace_id, list(wanted)):
+        position = wanted[span["span_id"]]
+        # A span stored twice: the copy the tree placed, the oldest (any, when they tie).
+        if position not in read or span["start_ns"] == starts[position]:
+            read[position] = span
+    spans = [read[position] for position in positions]
+    start_ns = shape["first_start_ns"]
+    sizes = subtree_sizes(order)
+    answer = _head(store, trace_id, shape, len(order.rows))
+    answer.update(
+        order=list(range(len(spans))),
+        parent=[row_of.get(order.parent[position], -1) for position in positions],
+        depth=[order.depth[position] for position in positions],
+        subtree=[sizes[position] for position in positions],
+        events=[
+            [row, (event.get("time_ns") or start_ns) - start_ns, event.get("name")]
+            for row, span in enumerate(spans)
+            if span["events"]
+            for event in orjson.loads(span["events"])
+        ],
+        approval=[row for row, span in enumerate(spans) if span["approval"]],
+        columns={
+            "start": [span["start_ns"] - start_ns for span in spans],
+            **{
+                name: [span[name] for span in spans]
+                for name in WATERFALL_COLUMNS
+                if name not in ("parent_span_id", "start_ns")
+            },
+        },
+    )
+    return orjson.dumps(answer).decode()

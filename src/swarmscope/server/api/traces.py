@@ -1,7 +1,8 @@
 """``GET /api/traces`` (summaries, filtered), ``GET /api/traces/{trace_id}`` (the tree),
 ``GET /api/traces/{trace_id}/waterfall`` (every span's waterfall columns, compact: a trace
-of 100,000 spans in one answer) and ``GET /api/traces/{trace_id}/spans/{span_id}`` (one
-span, whole: what the console shows for the span a user selects).
+of 100,000 spans in one answer; with ``limit``, only the first rows', to draw them first)
+and ``GET /api/traces/{trace_id}/spans/{span_id}`` (one span, whole: what the console shows
+for the span a user selects).
 
 Each trace says how its run ended (``outcome``: ``failed``, ``recovered``, ``interrupted``
 or ``ok``; see ``swarmscope.api_words.Outcome``): a trace whose spans had errors the run got
@@ -104,9 +105,15 @@ def routes(context: Context) -> APIRouter:
         return {"trace_id": trace_id, "spans": len(spans), "outcome": outcome, "tree": tree(spans)}
 
     @router.get(TRACE_WATERFALL, summary="Every span of one trace, as waterfall columns")
-    async def get_waterfall(trace_id: str) -> Response:
+    async def get_waterfall(
+        trace_id: str,
+        limit: Annotated[
+            int | None,
+            Query(ge=1, description="only the first rows' spans (spans still counts all)"),
+        ] = None,
+    ) -> Response:
         trace_id = trace_id.lower()
-        answer = await asyncio.to_thread(waterfall, context.store, trace_id)
+        answer = await asyncio.to_thread(waterfall, context.store, trace_id, limit)
         if answer is None:
             raise HTTPException(404, f"unknown trace {trace_id}")
         return Response(answer, media_type="application/json")

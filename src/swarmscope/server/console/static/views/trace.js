@@ -4,7 +4,8 @@
 //
 // A trace may hold 100,000 spans: the waterfall keeps in the page only the rows in view
 // (rows of one fixed height in a box sized for all of them, drawn again on scroll), and the
-// server sends every span's few waterfall columns, not the spans themselves.
+// server sends every span's few waterfall columns, not the spans themselves. The first rows
+// are asked for alone and drawn at once; the rest fill in when they arrive.
 
 import { getJSON } from "../api.js";
 import { LLM_OPERATIONS, OPERATIONS, SPAN_PREFIXES } from "../conventions.js";
@@ -28,6 +29,8 @@ const ROW_HEIGHT = 26;
 const SPARE_ROWS = 20;
 // Deeper rows are indented no further: a chain of thousands would leave no room for names.
 const MAX_INDENT = 40;
+// How many rows are read first: more than a screen, a small answer however big the trace.
+const FIRST_ROWS = 500;
 
 /** The colour family of a span: its GenAI operation, else what its name or kind says. */
 export function kindOf(span) {
@@ -42,57 +45,53 @@ export function kindOf(span) {
 }
 
 /** The answer's spans in its tree order (depth first, children in start order, so a span's
- * subtree is the rows right after it), each knowing its row and its parent's. */
-function spansOf(data) {
+ * subtree is the rows right after it), each knowing its row and its parent's; `total`, how
+ * many rows the trace has, and `sizes`, how many rows each row's subtree holds. An answer
+ * of the first rows only has spans for those. */
+function modelOf(data) {
   const { columns, order } = data;
   const rowOf = new Int32Array(columns.span_id.length).fill(-1);
   order.forEach((position, row) => {
     rowOf[position] = row;
   });
-  const spans = order.map((position, row) => ({
-    row,
-    span_id: columns.span_id[position],
-    parent: data.parent[position] >= 0 ? rowOf[data.parent[position]] : -1,
-    depth: data.depth[position],
-    name: columns.name[position],
-    service: columns.service[position],
-    kind: columns.kind[position],
-    operation: columns.operation[position],
-    status: columns.status[position],
-    start: columns.start[position],
-    duration_ms: columns.duration_ms[position],
-    approval: false,
-    events: [],
-  }));
+  const sizes = new Int32Array(data.spans).fill(1);
+  const spans = order.map((position, row) => {
+    sizes[row] = data.subtree[position];
+    return {
+      row,
+      span_id: columns.span_id[position],
+      parent: data.parent[position] >= 0 ? rowOf[data.parent[position]] : -1,
+      depth: data.depth[position],
+      name: columns.name[position],
+      service: columns.service[position],
+      kind: columns.kind[position],
+      operation: columns.operation[position],
+      status: columns.status[position],
+      start: columns.start[position],
+      duration_ms: columns.duration_ms[position],
+      approval: false,
+      events: [],
+    };
+  });
   for (const position of data.approval) {
     if (rowOf[position] >= 0) spans[rowOf[position]].approval = true;
   }
   for (const [position, at, name] of data.events) {
     if (rowOf[position] >= 0) spans[rowOf[position]].events.push({ at, name });
   }
-  return spans;
+  return { spans, sizes, total: data.spans, byId: new Map(spans.map((span) => [span.span_id, span])) };
 }
 
-/** How many rows each span's subtree holds (itself included): one pass from the end, no
- * recursion, so a chain 100,000 deep costs what a flat trace does. */
-function subtreeSizes(spans) {
-  const sizes = new Int32Array(spans.length).fill(1);
-  for (let row = spans.length - 1; row > 0; row--) {
-    if (spans[row].parent >= 0) sizes[spans[row].parent] += sizes[row];
-  }
-  return sizes;
-}
-
-/** The rows to list: every span outside a collapsed subtree, or, while searching, the spans
- * whose name holds the text. */
-function shownRows(spans, sizes, collapsed, search) {
+/** The rows to list: every row outside a collapsed subtree, or, while searching, the spans
+ * read so far whose name holds the text. */
+function shownRows(model, collapsed, search) {
   const rows = [];
   if (search) {
     const wanted = search.toLowerCase();
-    spans.forEach((span, row) => span.name.toLowerCase().includes(wanted) && rows.push(row));
+    model.spans.forEach((span, row) => span.name.toLowerCase().includes(wanted) && rows.push(row));
     return rows;
   }
-  for (let row = 0; row < spans.length; row += collapsed.has(row) ? sizes[row] : 1) rows.push(row);
+  for (let row = 0; row < model.total; row += collapsed.has(row) ? model.sizes[row] : 1) rows.push(row);
   return rows;
 }
 
@@ -233,15 +232,22 @@ function bar(span, parent, totalNs, subtree, collapsed) {
   );
 }
 
-/** The rows in view in `list`, drawn again on scroll, on folding and on search. */
-function virtualList(spans, sizes, totalNs, isSelected) {
+/** A row not read yet: its place, held until the rest of the trace arrives. */
+function pendingRow() {
+  return h("div", { class: "wf-row wf-pending" }, h("div", { class: "wf-name muted" }, "Reading…"), h("div", { class: "wf-track" }));
+}
+
+/** The rows in view in `list`, drawn again on scroll, on folding, on search and when the
+ * rest of the trace arrives (`load`). */
+function virtualList(first, totalNs, isSelected) {
+  let model = first;
   const collapsed = new Set();
   let search = "";
   let rows = [];
   const sizer = h("div", { class: "wf-sizer" });
   // The rows to list, and a box as tall as they are (before any scroll: none goes further).
   const listRows = () => {
-    rows = shownRows(spans, sizes, collapsed, search);
+    rows = shownRows(model, collapsed, search);
     sizer.style.height = `${rows.length * ROW_HEIGHT}px`;
   };
   listRows();
@@ -253,11 +259,12 @@ function virtualList(spans, sizes, totalNs, isSelected) {
     const first = Math.max(0, Math.floor(list.scrollTop / ROW_HEIGHT) - SPARE_ROWS);
     const last = Math.min(rows.length, Math.ceil((list.scrollTop + view) / ROW_HEIGHT) + SPARE_ROWS);
     const drawn = [];
+    const { spans, sizes } = model;
     for (let at = first; at < last; at++) {
       const span = spans[rows[at]];
-      const row = bar(span, spans[span.parent], totalNs, sizes[span.row], collapsed.has(span.row));
+      const row = span ? bar(span, spans[span.parent], totalNs, sizes[span.row], collapsed.has(span.row)) : pendingRow();
       row.style.top = `${at * ROW_HEIGHT}px`;
-      if (isSelected(span)) row.classList.add("selected");
+      if (span && isSelected(span)) row.classList.add("selected");
       drawn.push(row);
     }
     // The row that had the keyboard's focus is drawn anew: give the focus to its new self.
@@ -279,6 +286,11 @@ function virtualList(spans, sizes, totalNs, isSelected) {
   return {
     list,
     draw,
+    /** Every span, read after the first rows: the same rows, so folds and scroll hold. */
+    load(whole) {
+      model = whole;
+      refold();
+    },
     toggle(row) {
       if (!collapsed.delete(row)) collapsed.add(row);
       refold();
@@ -291,7 +303,7 @@ function virtualList(spans, sizes, totalNs, isSelected) {
     /** Unfold the span's ancestors and, unless it is in view, scroll it to the middle. */
     reveal(span) {
       let unfolded = false;
-      for (let row = span.parent; row >= 0; row = spans[row].parent) unfolded = collapsed.delete(row) || unfolded;
+      for (let row = span.parent; row >= 0; row = model.spans[row].parent) unfolded = collapsed.delete(row) || unfolded;
       if (unfolded) listRows();
       const at = rows.indexOf(span.row);
       const top = at * ROW_HEIGHT;
@@ -306,26 +318,17 @@ function virtualList(spans, sizes, totalNs, isSelected) {
 export async function render(page, where, signal) {
   const traceId = where.id.toLowerCase();
   const base = `/api/traces/${encodeURIComponent(traceId)}`;
-  const data = await getJSON(`${base}/waterfall`, {}, signal);
-  const spans = spansOf(data);
-  const sizes = subtreeSizes(spans);
+  const data = await getJSON(`${base}/waterfall`, { limit: FIRST_ROWS }, signal);
+  let model = modelOf(data);
   const startNs = data.start_ns;
   const totalNs = Math.max(data.end_ns - data.start_ns, 1);
-  let errors = 0;
-  const services = new Set();
-  for (const span of spans) {
-    if (span.status === "error") errors++;
-    services.add(span.service);
-  }
-  const byId = new Map(spans.map((span) => [span.span_id, span]));
-  const root = spans[0];
 
   let selected = null;
   let reading = null;
   const panel = h("aside", { class: "span-detail" });
-  const rows = virtualList(spans, sizes, totalNs, (span) => span === selected);
+  const rows = virtualList(model, totalNs, (span) => span === selected);
   const select = async (spanId, remember) => {
-    const span = byId.get(spanId) || root;
+    const span = model.byId.get(spanId) || model.spans[0];
     selected = span;
     rows.reveal(span);
     // The address names the span, without a new history entry or a re-render.
@@ -341,7 +344,8 @@ export async function render(page, where, signal) {
       if (!stop.aborted) panel.replaceChildren(notice(error));
     }
   };
-  const waterfall = h("div", { class: "waterfall" }, axis(totalNs / 1e6), rows.list);
+  const complete = model.spans.length === model.total;
+  const waterfall = h("div", { class: "waterfall", "data-complete": String(complete) }, axis(totalNs / 1e6), rows.list);
   waterfall.addEventListener("click", (event) => {
     const row = event.target.closest(".wf-row[data-span-id]");
     if (!row) return;
@@ -366,7 +370,7 @@ export async function render(page, where, signal) {
   );
   page.append(
     heading(
-      root.name,
+      model.spans[0].name,
       h("a", { href: "#/traces" }, "← Traces"),
       h("a", { href: `#/logs?trace_id=${traceId}`, class: "button" }, "Logs of this trace"),
     ),
@@ -374,15 +378,37 @@ export async function render(page, where, signal) {
       ["Trace", h("span", { class: "mono" }, traceId)],
       ["Outcome", badge(data.outcome)],
       ["Duration", ms(totalNs / 1e6)],
-      ["Spans", count(spans.length)],
-      ["Errors", errors ? h("span", { class: "bad" }, count(errors)) : "0"],
-      ["Services", [...services].join(", ")],
+      ["Spans", count(data.spans)],
+      ["Errors", data.errors ? h("span", { class: "bad" }, count(data.errors)) : "0"],
+      ["Services", data.services.join(", ")],
     ]),
     legend,
     find,
     h("div", { class: "trace-layout" }, waterfall, panel),
   );
-  select(where.params.get("span"));
+  // A span named by the address that is not among the first rows is selected once read.
+  const wanted = where.params.get("span");
+  if (complete || !wanted || model.byId.has(wanted)) select(wanted);
+  // The rest is asked for once the first rows are on their way to the screen: asked for
+  // together, the two answers share the server and the first comes no sooner than the whole.
+  if (!complete) readTheRest();
+
+  async function readTheRest() {
+    try {
+      model = modelOf(await getJSON(`${base}/waterfall`, {}, signal));
+    } catch (error) {
+      if (signal.aborted) return;
+      // The rows read stay; none is shown as still coming.
+      const read = model.spans.length;
+      waterfall.before(notice(`Only the first ${count(read)} of ${count(model.total)} spans could be read: ${error.message}`));
+      rows.load({ ...model, total: read });
+      return;
+    }
+    rows.load(model);
+    waterfall.dataset.complete = "true";
+    if (selected) selected = model.byId.get(selected.span_id) || selected;
+    else select(wanted);
+  }
 }
 
 /** An LLM call's messages as a chat: role, text, and the tools it asked for. */

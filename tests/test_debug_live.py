@@ -246,3 +246,13 @@ def test_the_debugging_views_are_in_the_openapi_document(server: str):
     )
     assert {"start", "end", "failed", "limit"} <= documented["/api/requests"]
     assert "/api/requests/{trace_id}" in paths and "/api/agents/graph" in paths
+
+
+def test_open_runs_are_counted_past_the_limit_and_listed_newest_first(server: str):
+    with ss.agent_run("planner"), ss.agent_run("planner"), ss.agent_run("planner"):
+        newest = f"{trace.get_current_span().get_span_context().span_id:016x}"
+        flush()
+        report = run_json("inspect-agent", "planner", "--limit", "1", "--server", server)
+        assert report["open_count"] == 3 and report["runs"] == 0
+        [opened] = report["open_runs"]
+        assert opened["span_id"] == newest and "open_count" not in opened

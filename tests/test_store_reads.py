@@ -10,6 +10,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from swarmscope.server.store.database import Store
 
 
@@ -57,3 +60,32 @@ def test_closing_lets_a_read_in_flight_end(tmp_path: Path):
     assert errors == []
     assert results and results[0]["total"] == sum(range(4000)) ** 2
     assert store.closed
+
+
+def test_reads_at_once_answer_in_the_order_asked(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        slow = "SELECT sum(a * b) AS n, ? AS asked FROM range(3000) r(a), range(3000) s(b)"
+        answers = store.rows_at_once(
+            [
+                (slow, ["first"]),
+                *((f"SELECT {n} AS n, ? AS asked", [f"read {n}"]) for n in range(3)),
+            ]
+        )
+        # The slow read ends last, and still answers first.
+        assert answers == [
+            [{"n": sum(range(3000)) ** 2, "asked": "first"}],
+            *([{"n": n, "asked": f"read {n}"}] for n in range(3)),
+        ]
+    finally:
+        store.close()
+
+
+def test_a_failing_read_among_several_raises_its_own_error(tmp_path: Path):
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+            store.rows_at_once([("SELECT 1 AS one", []), ("SELECT * FROM no_such_table", [])])
+        assert store.rows_at_once([("SELECT 1 AS one", [])]) == [[{"one": 1}]]
+    finally:
+        store.close()

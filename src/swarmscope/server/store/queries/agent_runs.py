@@ -72,7 +72,7 @@ _SESSIONS = f"""
 # has not arrived: spans are exported when they end. The runs are looked for in
 # ``agent_links``, a few columns of a fraction of the spans.
 _OPEN = f"""
-    SELECT l.trace_id, l.span_id, l.time_ns, l.service
+    SELECT l.trace_id, l.span_id, l.time_ns, l.service, count(*) OVER () AS open_count
     FROM logs AS l ANTI JOIN (SELECT trace_id, span_id {_OF_RUNS}) AS s
          ON s.trace_id = l.trace_id AND s.span_id = l.span_id
     WHERE l.event = 'agent_execution_started' AND l.span_id IS NOT NULL AND {{where}}
@@ -138,31 +138,42 @@ class AgentRows:
 def agent_rows(store: Store, query: AgentQuery) -> AgentRows:
     settle(store)
     where, params = query.spans()
-    [summary] = store.rows(_RUNS.format(where=where), params)
-    calls = store.rows(_INSIDE.format(where=where), [*params, query.agent, query.since_ns or 0])
-    failures = store.rows(_FAILURES.format(where=where), [*params, query.limit])
     log_where, log_params = query.logs()
-    open_runs = _OPEN.format(where=log_where)
-    [open_count] = store.rows(f"SELECT count(*) AS count FROM ({open_runs})", log_params)
-    opened = store.rows(f"{open_runs} ORDER BY l.time_ns DESC LIMIT ?", [*log_params, query.limit])
+    [summary], calls, failures, error_kinds, sessions, opened, logs = store.rows_at_once(
+        [
+            (_RUNS.format(where=where), params),
+            (_INSIDE.format(where=where), [*params, query.agent, query.since_ns or 0]),
+            (_FAILURES.format(where=where), [*params, query.limit]),
+            (_ERROR_KINDS.format(where=where), params),
+            (_SESSIONS.format(where=where), params),
+            (
+                f"{_OPEN.format(where=log_where)} ORDER BY l.time_ns DESC LIMIT ?",
+                [*log_params, query.limit],
+            ),
+            (
+                _LOGS.format(where=f"{log_where} AND {SEVERITY_RANK} >= ?"),
+                [*log_params, query.log_rank, query.limit],
+            ),
+        ]
+    )
+    # How many runs are open, counted before the limit (the same on every row).
+    open_count = opened[0]["open_count"] if opened else 0
+    for row in opened:
+        del row["open_count"]
     if opened:
         times = [row["time_ns"] for row in opened]
         ids = [row["span_id"] for row in opened]
         found = store.rows(_OPEN_SESSIONS, [min(times), max(times), ids])
-        sessions = {row["span_id"]: row["session"] for row in found}
+        open_sessions = {row["span_id"]: row["session"] for row in found}
         for row in opened:
-            row["session"] = sessions.get(row["span_id"])
-    logs = store.rows(
-        _LOGS.format(where=f"{log_where} AND {SEVERITY_RANK} >= ?"),
-        [*log_params, query.log_rank, query.limit],
-    )
+            row["session"] = open_sessions.get(row["span_id"])
     return AgentRows(
         summary=summary,
         calls=calls,
         failures=failures,
-        error_kinds=store.rows(_ERROR_KINDS.format(where=where), params),
-        sessions=store.rows(_SESSIONS.format(where=where), params),
-        open_count=open_count["count"],
+        error_kinds=error_kinds,
+        sessions=sessions,
+        open_count=open_count,
         open_runs=opened,
         logs=logs,
     )

@@ -13,15 +13,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from huge_traces import CHAIN_TRACE, FAILING, WIDE_TRACE, span_id, store_huge_traces
+from huge_traces import CHAIN_TRACE, FAILING, WIDE_TRACE, span_id, store_huge_traces, wide_trace
 from loopback import serve
+from swarmscope.server import waterfall as waterfall_module
 from swarmscope.server.app import create_app
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
-from swarmscope.server.waterfall import tree_order
+from swarmscope.server.waterfall import tree_order, waterfall
 from test_server_console import Watched, browser, watch
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the console's other tests
@@ -353,3 +355,18 @@ def test_the_first_rows_are_drawn_and_stay_when_the_rest_cannot_be_read(console:
     assert page.locator(".wf-row[data-row='500']").count() == 0
     # What went wrong is the refused answer, and nothing else.
     assert console.problems and all("503" in problem for problem in console.problems)
+
+
+def test_first_rows_whose_spans_are_gone_when_read_fall_back_to_the_whole(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+):
+    # Retention deletes a trace between the read of its shape and the read of its first rows.
+    store = Store(tmp_path_factory.mktemp("gone") / "store.duckdb")
+    try:
+        store.add("spans", wide_trace(agents=2, calls=3))
+        whole = orjson.loads(waterfall(store, WIDE_TRACE) or "null")
+        monkeypatch.setattr(waterfall_module, "waterfall_spans", lambda *args: [])
+        answer = orjson.loads(waterfall(store, WIDE_TRACE, limit=2) or "null")
+        assert in_rows(answer) == in_rows(whole) and answer["spans"] == len(whole["order"]) == 9
+    finally:
+        store.close()

@@ -122,7 +122,9 @@ def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | No
         ids, starts = orjson.loads(shape["span_id"]), orjson.loads(shape["start_ns"])
         order = tree_order(ids, orjson.loads(shape["parent_span_id"]), starts)
         if limit < len(order.rows):
-            return _first_rows(store, trace_id, shape, (ids, starts, order), limit)
+            first = _first_rows(store, trace_id, shape, (ids, starts, order), limit)
+            if first is not None:
+                return first
     found = waterfall_columns(store, trace_id)
     if not found["spans"]:
         return None
@@ -172,9 +174,10 @@ def _first_rows(
     shape: dict[str, Any],
     tree: tuple[list[str], list[int], TreeOrder],
     limit: int,
-) -> str:
+) -> str | None:
     """The waterfall of the trace's first ``limit`` rows (row ``n`` at position ``n``), from
-    its shape: the span ids and starts by position, and their tree."""
+    its shape: the span ids and starts by position, and their tree; None when some of those
+    spans are gone by the time they are read."""
     ids, starts, order = tree
     positions = order.rows[:limit]
     row_of = {position: row for row, position in enumerate(positions)}
@@ -185,6 +188,8 @@ def _first_rows(
         # A span stored twice: the copy the tree placed, the oldest (any, when they tie).
         if position not in read or span["start_ns"] == starts[position]:
             read[position] = span
+    if len(read) < len(positions):
+        return None  # spans deleted between the two reads (retention): read the whole
     spans = [read[position] for position in positions]
     start_ns = shape["first_start_ns"]
     sizes = subtree_sizes(order)

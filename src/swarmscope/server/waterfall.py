@@ -119,12 +119,14 @@ def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | No
         shape = waterfall_shape(store, trace_id)
         if not shape["spans"]:
             return None
-        ids, starts = orjson.loads(shape["span_id"]), orjson.loads(shape["start_ns"])
-        order = tree_order(ids, orjson.loads(shape["parent_span_id"]), starts)
-        if limit < len(order.rows):
-            first = _first_rows(store, trace_id, shape, (ids, starts, order), limit)
-            if first is not None:
-                return first
+        # A trace no longer than the limit (most are) is read whole at once.
+        if limit < shape["spans"]:
+            ids, starts = orjson.loads(shape["span_id"]), orjson.loads(shape["start_ns"])
+            order = tree_order(ids, orjson.loads(shape["parent_span_id"]), starts)
+            if limit < len(order.rows):
+                first = _first_rows(store, trace_id, shape, (ids, starts, order), limit)
+                if first is not None:
+                    return first
     found = waterfall_columns(store, trace_id)
     if not found["spans"]:
         return None

@@ -5,6 +5,7 @@ view yet reaches every span, and ``trace show`` prints a summary and a tree cut 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -368,5 +369,26 @@ def test_first_rows_whose_spans_are_gone_when_read_fall_back_to_the_whole(
         monkeypatch.setattr(waterfall_module, "waterfall_spans", lambda *args: [])
         answer = orjson.loads(waterfall(store, WIDE_TRACE, limit=2) or "null")
         assert in_rows(answer) == in_rows(whole) and answer["spans"] == len(whole["order"]) == 9
+    finally:
+        store.close()
+
+
+def test_a_span_stored_twice_is_one_error_and_a_span_without_service_names_none(
+    tmp_path_factory: pytest.TempPathFactory,
+):
+    """An exporter's retry stores a span twice; a span may come without a service. The
+    header's counts, first rows or whole, are of the spans placed."""
+    store = Store(tmp_path_factory.mktemp("twice") / "store.duckdb")
+    try:
+        rows = wide_trace(agents=2, calls=3)  # a root, 2 runs of 3 calls: 9 spans
+        failing = dataclasses.replace(rows[-1], status="error")
+        rows[-1] = failing
+        rows[2] = dataclasses.replace(rows[2], service=None, status=None)
+        store.add("spans", [*rows, failing])
+        for limit in (None, 3):
+            answer = orjson.loads(waterfall(store, WIDE_TRACE, limit) or "null")
+            assert answer["spans"] == 9 and answer["errors"] == 1, limit
+            assert answer["services"] == ["agents", "tools"], limit
+            assert len(answer["order"]) == (9 if limit is None else 3)
     finally:
         store.close()

@@ -141,7 +141,11 @@ def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | No
         for position, encoded in zip(found["evented"], found["events"], strict=True)
         for event in orjson.loads(encoded)
     ]
-    head = _head(store, trace_id, found, len(order.rows))
+    # Counted over the spans placed: a span stored twice is one span.
+    statuses, services = orjson.loads(found["status"]), orjson.loads(found["service"])
+    errors = sum(statuses[position] == "error" for position in order.rows)
+    crossed = sorted({services[p] for p in order.rows if services[p] is not None})
+    head = _head(store, trace_id, found, order, (errors, crossed))
     head.update(
         order=order.rows,
         parent=order.parent,
@@ -157,14 +161,22 @@ def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | No
     return f'{head_text},"approval":{found["approval"]},"columns":{{"start":{offsets},{columns}}}}}'
 
 
-def _head(store: Store, trace_id: str, found: dict[str, Any], spans: int) -> dict[str, Any]:
-    """What a waterfall says of the whole trace."""
+def _head(
+    store: Store,
+    trace_id: str,
+    found: dict[str, Any],
+    order: TreeOrder,
+    counted: tuple[int, list[str]],
+) -> dict[str, Any]:
+    """What a waterfall says of the whole trace; ``counted``, how many of its spans ended in
+    error and the services it crossed."""
+    errors, services = counted
     return {
         "trace_id": trace_id,
         "outcome": trace_outcome(store, trace_id),
-        "spans": spans,
-        "errors": found["errors"],
-        "services": orjson.loads(found["services"]),
+        "spans": len(order.rows),
+        "errors": errors,
+        "services": services,
         "start_ns": found["first_start_ns"],
         "end_ns": found["last_end_ns"],
     }
@@ -195,7 +207,9 @@ def _first_rows(
     spans = [read[position] for position in positions]
     start_ns = shape["first_start_ns"]
     sizes = subtree_sizes(order)
-    answer = _head(store, trace_id, shape, len(order.rows))
+    failed: list[bool] = orjson.loads(shape["failed"])
+    errors = sum(failed[position] for position in order.rows)
+    answer = _head(store, trace_id, shape, order, (errors, orjson.loads(shape["services"])))
     answer.update(
         order=list(range(len(spans))),
         parent=[row_of.get(order.parent[position], -1) for position in positions],

@@ -75,10 +75,8 @@ WATERFALL_COLUMNS = (
     "model", "status", "status_message", "start_ns", "duration_ms", "input_tokens",
     "output_tokens", "cost_usd",
 )  # fmt: skip
-# What a waterfall says of the whole trace, whichever of its spans it carries.
-_TRACE_FACTS = """min(start_ns) AS first_start_ns, max(end_ns) AS last_end_ns,
-    count(DISTINCT span_id) FILTER (WHERE status = 'error') AS errors,
-    to_json(list(DISTINCT service ORDER BY service)) AS services"""
+# When the trace began and ended.
+_TRACE_TIMES = "min(start_ns) AS first_start_ns, max(end_ns) AS last_end_ns"
 # One list of every span (one snapshot: an intake writing meanwhile cannot misalign the
 # columns), then each column drawn from it; list indices are 0-based here, 1-based in SQL.
 # A span waits for a human when the agent model says so (an approval, an interrupt).
@@ -87,14 +85,14 @@ _WATERFALL = f"""
         SELECT list({{{", ".join(f"{c}: {c}" for c in WATERFALL_COLUMNS)},
                      approval: wait IS NOT NULL,
                      events: nullif(events::VARCHAR, '[]')}}) AS spans,
-               {_TRACE_FACTS}
+               {_TRACE_TIMES}
         FROM spans WHERE trace_id = ?
     ), evented AS (
         SELECT *, list_filter(range(len(spans)), lambda i: spans[i + 1].events IS NOT NULL)
                   AS evented
         FROM listed
     )
-    SELECT len(spans) AS spans, first_start_ns, last_end_ns, errors, services,
+    SELECT len(spans) AS spans, first_start_ns, last_end_ns,
            {", ".join(f"to_json(list_transform(spans, lambda s: s.{c})) AS {c}" for c in WATERFALL_COLUMNS)},
            to_json(list_filter(range(len(spans)), lambda i: spans[i + 1].approval)) AS approval,
            evented, list_transform(evented, lambda i: spans[i + 1].events) AS events
@@ -103,7 +101,10 @@ _WATERFALL = f"""
 _SHAPE = f"""
     SELECT count(*) AS spans, to_json(list(span_id)) AS span_id,
            to_json(list(parent_span_id)) AS parent_span_id, to_json(list(start_ns)) AS start_ns,
-           {_TRACE_FACTS}
+           to_json(list(coalesce(status = 'error', false))) AS failed,
+           coalesce(to_json(list(DISTINCT service ORDER BY service)
+                            FILTER (WHERE service IS NOT NULL)), '[]') AS services,
+           {_TRACE_TIMES}
     FROM spans WHERE trace_id = ?
 """
 
@@ -113,8 +114,7 @@ def waterfall_columns(store: Store, trace_id: str) -> dict[str, Any]:
     order, the same in each: a span's *position*); ``approval``, the same of the positions
     of spans that wait for a human; ``evented``, the positions of spans with events, and
     ``events`` their events, still encoded; ``spans``, how many (0: no such trace);
-    ``first_start_ns`` and ``last_end_ns``, when the trace began and ended; ``errors``, how
-    many spans ended in error; ``services``, a JSON array of the services it crossed.
+    ``first_start_ns`` and ``last_end_ns``, when the trace began and ended.
 
     DuckDB writes the arrays: made into Python objects first, 100,000 spans' columns cost
     several times more. Attributes and resources stay in the store: a span's detail is
@@ -126,8 +126,9 @@ def waterfall_columns(store: Store, trace_id: str) -> dict[str, Any]:
 
 def waterfall_shape(store: Store, trace_id: str) -> dict[str, Any]:
     """What ``waterfall_columns`` says of the trace, with only the columns that place a span
-    in the tree (``span_id``, ``parent_span_id``, ``start_ns``): a sixth of the work, for a
-    waterfall that draws its first rows before it has them all."""
+    in the tree (``span_id``, ``parent_span_id``, ``start_ns``), whether it ended in error
+    (``failed``) and the services it crossed (``services``, sorted): a sixth of the work,
+    for a waterfall that draws its first rows before it has them all."""
     [found] = store.rows(_SHAPE, [trace_id])
     return found
 

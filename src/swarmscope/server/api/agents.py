@@ -34,7 +34,7 @@ from fastapi import APIRouter, Query
 from swarmscope.api_words import AGENT_GRAPH, time_ns
 from swarmscope.server.context import Context
 from swarmscope.server.store.database import Store
-from swarmscope.server.store.queries.agent_graph import GraphQuery, graph_edges, graph_nodes
+from swarmscope.server.store.queries.agent_graph import GraphQuery, graph_rows
 from swarmscope.server.store.queries.agent_links import settle
 
 TIME = Annotated[str | None, Query(description="epoch s, ISO 8601, or 15m ago")]
@@ -63,8 +63,7 @@ def routes(context: Context) -> APIRouter:
 
 def graph(store: Store, query: GraphQuery) -> dict[str, Any]:
     settle(store)
-    nodes = graph_nodes(store, query)
-    edges = graph_edges(store, query)
+    nodes, edges = graph_rows(store, query)
     for node in nodes:
         node["error_rate"] = _rate(node["errors"], node["runs"])
     for edge in edges:

@@ -127,14 +127,15 @@ class GraphQuery:
         )
 
 
-def graph_nodes(store: Store, query: GraphQuery) -> list[dict[str, Any]]:
-    """Agents that ran and orchestrators, with their run counts and latencies."""
+def graph_rows(
+    store: Store, query: GraphQuery
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The graph's nodes (agents that ran and orchestrators, with their run counts and
+    latencies) and its edges (handoffs, with the latency until the target started,
+    orchestrator spawns, and the delegations and sequences between agent runs no handoff
+    explains), read side by side."""
     where, params = query.where()
-    return store.rows(_NODES.format(where=where), params)
-
-
-def graph_edges(store: Store, query: GraphQuery) -> list[dict[str, Any]]:
-    """Handoffs (with the latency until the target started), orchestrator spawns, and the
-    delegations and sequences between agent runs no handoff explains."""
-    where, params = query.where()
-    return store.rows(_EDGES.format(where=where), params)
+    nodes, edges = store.rows_at_once(
+        [(_NODES.format(where=where), params), (_EDGES.format(where=where), params)]
+    )
+    return nodes, edges

@@ -259,7 +259,9 @@ def _statement(leaves: list[Leaf]) -> str:
     -- earliest and latest sample and count: a few rows per series and evaluation time,
     -- however often the series was pushed. Buckets are carried as the row (r) they are in,
     -- and read for the few rows the answer needs (a bucket row whose counts do not match
-    -- its bounds, which intake refuses, is read as undefined there).
+    -- its bounds, which intake refuses, is read as undefined there). A histogram's rows
+    -- are told by their kind: intake gives each one its buckets, and testing the lists
+    -- themselves would read every one of them.
     slots AS MATERIALIZED (
         SELECT spec, sid, derived, origin, a, b, any_value(service) AS service,
                min(t) AS ft, arg_min(v, t) AS fv, arg_min(r, t) AS fr,
@@ -273,7 +275,8 @@ def _statement(leaves: list[Leaf]) -> str:
                        AS b
             FROM (
                 SELECT rowid AS r, hash(series) AS sid, time_ns // {NS_PER_MS} AS t, name,
-                       start_ns AS origin, value, count, sum, buckets, service,
+                       start_ns AS origin, value, count, sum, kind = 'histogram' AS histogram,
+                       service,
                        coalesce(source, '{PUSHED}') = '{DERIVED_FROM_SPANS}' AS derived
                 FROM metric_points WHERE {_scan(leaves)}
             ) JOIN specs USING (name)
@@ -281,7 +284,7 @@ def _statement(leaves: list[Leaf]) -> str:
               AND CASE part WHEN 'value' THEN value IS NOT NULL
                             WHEN 'count' THEN count IS NOT NULL
                             WHEN 'sum' THEN sum IS NOT NULL
-                            ELSE buckets IS NOT NULL END
+                            ELSE histogram END
         )
         WHERE a <= b
         GROUP BY spec, sid, derived, origin, a, b

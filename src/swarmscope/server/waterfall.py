@@ -137,9 +137,9 @@ def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | No
     )
     start_ns = found["first_start_ns"]
     events = [
-        [position, (event.get("time_ns") or start_ns) - start_ns, event.get("name")]
+        mark
         for position, encoded in zip(found["evented"], found["events"], strict=True)
-        for event in orjson.loads(encoded)
+        for mark in _marks(position, encoded, start_ns)
     ]
     # Counted over the spans placed: a span stored twice is one span.
     statuses, services = orjson.loads(found["status"]), orjson.loads(found["service"])
@@ -159,6 +159,15 @@ def waterfall(store: Store, trace_id: str, limit: int | None = None) -> str | No
     offsets = orjson.dumps([start - start_ns for start in starts]).decode()
     head_text = orjson.dumps(head).decode()[:-1]
     return f'{head_text},"approval":{found["approval"]},"columns":{{"start":{offsets},{columns}}}}}'
+
+
+def _marks(at: int, encoded: str, start_ns: int) -> list[list[Any]]:
+    """The span at ``at``'s events (JSON, as stored) as marks on its bar: ``[at, ns after
+    the trace's start, name]``; an event without a time marks the trace's start."""
+    return [
+        [at, (event.get("time_ns") or start_ns) - start_ns, event.get("name")]
+        for event in orjson.loads(encoded)
+    ]
 
 
 def _head(
@@ -216,10 +225,10 @@ def _first_rows(
         depth=[order.depth[position] for position in positions],
         subtree=[sizes[position] for position in positions],
         events=[
-            [row, (event.get("time_ns") or start_ns) - start_ns, event.get("name")]
+            mark
             for row, span in enumerate(spans)
             if span["events"]
-            for event in orjson.loads(span["events"])
+            for mark in _marks(row, span["events"], start_ns)
         ],
         approval=[row for row, span in enumerate(spans) if span["approval"]],
         columns={

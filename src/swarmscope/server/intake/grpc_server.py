@@ -1,12 +1,10 @@
 """A gRPC server on a thread and event loop of its own, for the OTLP/gRPC intake.
 
-Why a thread of its own: its loop keeps gRPC's calls from waiting behind HTTP's callbacks
-on uvicorn's. That loop is uvloop's where it is installed (a dependency off Windows), as
-uvicorn's is: on asyncio's own, the same requests cost the server more CPU over gRPC than
-over HTTP (``benchmarks/intake_grpc_vs_http.py``: 0.96-0.97x HTTP's spans/s, against
-0.99-1.03x on uvloop, same machine, runs alternating). The intake it feeds is shared safely
-across loops: ``Intake.submit`` answers with a thread-safe future, the byte budget takes a
-lock, and decoding runs on a thread or in the worker processes.
+Why a thread of its own: the HTTP side runs on uvicorn's loop, which is uvloop when it is
+installed, and grpc's asyncio server is built and tested on asyncio's own loop; its own
+loop also keeps gRPC's calls from waiting behind HTTP's callbacks. The intake it feeds is
+shared safely across loops: ``Intake.submit`` answers with a thread-safe future, the byte
+budget takes a lock, and decoding runs on a thread or in the worker processes.
 
 Why bind apart from start: ``swarmscope serve`` binds both ports before it opens the
 store, so a taken port is an error at start (as the HTTP port's is) and port 0 has a
@@ -29,20 +27,11 @@ import grpc
 _WAIT_SECONDS = 30.0
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's event loop where it is installed, else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 class GrpcServer:
     def __init__(self, host: str, port: int, max_message_bytes: int) -> None:
         """Bind ``host:port`` (0: any free port) on a new thread; ``OSError`` if it cannot."""
         self.host = host
-        self._loop = _new_loop()
+        self._loop = asyncio.new_event_loop()
         bound: Future[grpc.aio.Server] = Future()
         self._thread = threading.Thread(
             target=self._run, args=(host, port, max_message_bytes, bound), name="swarmscope-grpc"

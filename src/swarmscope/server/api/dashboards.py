@@ -47,7 +47,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from swarmscope.app_catalog import every_dashboard
 from swarmscope.definitions.dashboards import Dashboard, Panel
 from swarmscope.definitions.query import Query as PanelQuery
-from swarmscope.definitions.query import Up
+from swarmscope.definitions.query import Up, is_query
 from swarmscope.server.api.window import End, Start, Step, Window, parse_window
 from swarmscope.server.context import Context
 from swarmscope.server.namespaces import checked, serve_namespace
@@ -292,5 +292,5 @@ def _nodes(query: PanelQuery) -> Iterator[PanelQuery]:
         return
     for field in dataclasses.fields(query):
         value = getattr(query, field.name)
-        if isinstance(value, PanelQuery) and dataclasses.is_dataclass(value):
+        if is_query(value):
             yield from _nodes(value)

@@ -10,6 +10,7 @@ metrics. The ratio printed is then what the issue asks: intake with them against
 without them, same tree, same run. (The compiled reader still files the agent model's keys
 in their slots as it reads a span's attributes, a comparison or two per key in C, and hands
 them to the ``derived`` replaced here: the baseline pays that much of the mapping.)
+``before_agent_model`` is the other baseline: the intake as it was before them.
 """
 
 from __future__ import annotations

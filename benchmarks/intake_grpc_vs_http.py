@@ -31,14 +31,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import duckdb
 import grpc
 import psutil
 
-from server_ingest import span_request
+from server_ingest import span_request, stored_spans
 
 EXPORT_TRACES = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 READY = "swarmscope server listening on"
@@ -206,12 +204,6 @@ def started(data: str, decode_processes: int | None) -> Iterator[tuple[str, str,
     finally:
         process.terminate()
         process.wait(timeout=60)
-
-
-def stored_spans(data: str) -> int:
-    with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:
-        [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
-    return int(stored)
 
 
 def _drive(

@@ -373,10 +373,15 @@ def serve_and_load_together(
         for (data, _), run in zip(servers, runs, strict=True):
             if run is None:
                 raise RuntimeError("a load did not finish; see its error above")
-            with duckdb.connect(str(data / "swarmscope.duckdb"), read_only=True) as db:
-                [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
-            found.append((run, stored))
+            found.append((run, stored_spans(data)))
     return found
+
+
+def stored_spans(data: Path | str) -> int:
+    """The spans a stopped server's ``--data`` directory holds."""
+    with duckdb.connect(str(Path(data) / "swarmscope.duckdb"), read_only=True) as db:
+        [(stored,)] = db.execute("SELECT count(*) FROM spans").fetchall()
+    return int(stored)
 
 
 def _median_run(runs: list[tuple[Run, int]]) -> tuple[Run, int]:

@@ -92,11 +92,12 @@ def _kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
     return KeyValue(key=key, value=any_value)
 
 
-def _attributes(rng: random.Random, kind: str, agent: str) -> dict[str, object]:
-    """About fifteen attributes, as the SDK writes them for each kind of span."""
+def _attributes(rng: random.Random, kind: str, agent: str, session: str) -> dict[str, object]:
+    """About fifteen attributes, as the SDK writes them for each kind of span; a trace's
+    spans share their conversation, as an app's do."""
     common: dict[str, object] = {
         "gen_ai.agent.name": agent,
-        "gen_ai.conversation.id": f"session-{rng.randrange(10_000)}",
+        "gen_ai.conversation.id": session,
         "swarmscope.operation": "recommend",
         "account_id": f"acct-{rng.randrange(5000):05d}",
         "deployment.tier": rng.choice(("gold", "silver", "bronze")),
@@ -160,11 +161,12 @@ def span_request(seed: int, spans: int) -> bytes:
     scope = group.scope_spans.add()
     scope.scope.name = "swarmscope"
     now = time.time_ns()
-    trace_id, root_id = b"", b""
+    trace_id, root_id, session = b"", b"", ""
     for index in range(spans):
         kind = ("agent", "tool", "chat", "tool", "chat")[index % 5]
         if kind == "agent":
             trace_id, root_id = rng.randbytes(16), rng.randbytes(8)
+            session = f"session-{rng.randrange(10_000)}"
         agent = AGENTS[(index // 5) % len(AGENTS)]
         span = scope.spans.add()
         span.trace_id = trace_id
@@ -178,7 +180,7 @@ def span_request(seed: int, spans: int) -> bytes:
         span.start_time_unix_nano = start
         span.end_time_unix_nano = start + rng.randrange(10**6, 3 * 10**9)
         span.status.code = 2 if rng.random() < 0.02 else 1
-        for key, value in _attributes(rng, kind, agent).items():
+        for key, value in _attributes(rng, kind, agent, session).items():
             span.attributes.append(_kv(key, value))  # type: ignore[arg-type]
     return request.SerializeToString()
 

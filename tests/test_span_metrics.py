@@ -4,6 +4,7 @@ LangGraph recorded); and counted once for an app that pushes them and sends its 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -275,6 +276,35 @@ def test_a_flush_is_due_once_enough_spans_wait_whatever_the_interval(store: Stor
         submit_each(intake, traced_apart(runs=2))
         wait_for(store, "agent_sessions_total", "shop", "agent_type", expected={("planner",): 2.0})
     finally:
+        intake.close()
+
+
+def test_requests_are_committed_while_a_count_is_under_way(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    # The first flush's count is held until the app's next spans are committed.
+    counting, committed = threading.Event(), threading.Event()
+    real = span_metrics._tally
+
+    def held(counts: Any, spans: Any, namespaces: Any) -> None:
+        counting.set()
+        # Longer than submit_each waits for a commit: a writer held by the count fails it.
+        assert committed.wait(60), "the next commit waited for the count"
+        real(counts, spans, namespaces)
+
+    monkeypatch.setattr(span_metrics, "_tally", held)
+    intake = Intake(store)
+    intake.span_metrics = SpanMetrics(flush_seconds=3600, max_rows=2)
+    try:
+        submit_each(intake, traced_apart(runs=1))  # a run and its tool call: a flush is due
+        assert counting.wait(30)
+        submit_each(intake, traced_apart(runs=1, agent_name="writer"))
+        committed.set()
+        # What arrived during the count is counted by the next one.
+        expected = {("planner",): 1.0, ("writer",): 1.0}
+        wait_for(store, "agent_sessions_total", "shop", "agent_type", expected=expected)
+    finally:
+        committed.set()
         intake.close()
 
 

@@ -192,6 +192,16 @@ class _Series:
 Counts = dict[tuple[str, str, str, tuple[str, ...]], _Series]
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What one flush counts: stored commits' spans, the counts a failed store left
+    unwritten, and the metric prefixes of the spans' resources."""
+
+    spans: list[pa.Table]
+    unwritten: Counts
+    namespaces: dict[str, str]
+
+
 def prometheus_namespace(raw: Any) -> str:
     """A resource's ``service.namespace`` as a metric name prefix, or the SDK's default."""
     if not isinstance(raw, str) or not raw:
@@ -201,8 +211,9 @@ def prometheus_namespace(raw: Any) -> str:
 
 
 class SpanMetrics:
-    """Keeps stored commits' spans (``select``, then ``keep``) and, when due, counts them
-    and writes the counts as points (``take``).
+    """Keeps stored commits' spans (``select``, then ``keep``) and, when due, hands them
+    over (``detach``) to be counted as points (``count``, on a thread of its own in the
+    server: the writer goes on committing meanwhile).
 
     Counting waits for the flush: Arrow's kernels and the group-by cost about the same for
     a commit's thousand spans as for a flush's hundred thousand, so counting per flush costs
@@ -253,7 +264,7 @@ class SpanMetrics:
 
     def _learn(self, resources: pa.Table) -> None:
         if len(self._namespaces) > 100_000:
-            self._namespaces.clear()
+            self._namespaces = {}  # a new one: a count under way may be reading the last
         ids = resources["resource_id"].to_pylist()
         texts = resources["attributes"].to_pylist()
         for resource_id, attributes in zip(ids, texts, strict=True):
@@ -261,15 +272,13 @@ class SpanMetrics:
                 found = orjson.loads(attributes).get(SERVICE_NAMESPACE)
                 self._namespaces[resource_id] = prometheus_namespace(found)
 
-    def _count(self) -> Counts:
-        """The kept spans' counts, added to the unwritten ones; the kept spans are gone
-        afterwards, counted or not (a failure is the caller's to log)."""
-        spans, self._spans, self._rows = self._spans, [], 0
-        counts, self._unwritten = self._unwritten, {}
-        found = self._columns(pa.concat_tables(spans)) if spans else None
+    def _count(self, kept: Kept) -> Counts:
+        """The kept spans' counts, added to the unwritten ones."""
+        counts = kept.unwritten
+        found = self._columns(pa.concat_tables(kept.spans)) if kept.spans else None
         if found is not None:
             columns, resources = found
-            namespaces = [self._namespaces.get(key, DEFAULT_NAMESPACE) for key in resources]
+            namespaces = [kept.namespaces.get(key, DEFAULT_NAMESPACE) for key in resources]
             _tally(counts, columns, namespaces)
         return counts
 
@@ -324,20 +333,39 @@ class SpanMetrics:
     def pending(self) -> bool:
         return bool(self._spans or self._unwritten)
 
+    @property
+    def full(self) -> bool:
+        """As many spans are kept as a flush counts at most."""
+        return self._rows >= self.max_rows
+
     def seconds_to_flush(self) -> float:
-        if self._rows >= self.max_rows:
+        if self.full:
             return 0.0
         return max(self._flushed_at + self.flush_seconds - time.monotonic(), 0.0)
 
-    def take(self, force: bool = False) -> tuple[pa.Table, Counts] | None:
-        """The kept spans' counts as delta points once they are due (or ``force``), with
-        the counts themselves (``restore`` them if the points could not be stored). Raises
-        what counting raised; the spans it failed on are not counted again."""
+    def detach(self, force: bool = False) -> Kept | None:
+        """The kept spans and unwritten counts once they are due (or ``force``), for
+        ``count``; what is kept next waits for the next flush. Cheap: the writer calls it,
+        and counting can go on elsewhere while commits go on."""
         if not self.pending or (not force and self.seconds_to_flush() > 0):
             return None
         self._flushed_at = time.monotonic()
-        counts = self._count()
+        kept = Kept(self._spans, self._unwritten, self._namespaces)
+        self._spans, self._rows, self._unwritten = [], 0, {}
+        return kept
+
+    def count(self, kept: Kept) -> tuple[pa.Table, Counts] | None:
+        """Detached spans' counts as delta points, with the counts themselves (``restore``
+        them if the points could not be stored); None if there are none. Raises what
+        counting raised; the spans it failed on are not counted again. One count at a time:
+        the points' times follow the last count's."""
+        counts = self._count(kept)
         return (self._points(counts), counts) if counts else None
+
+    def take(self, force: bool = False) -> tuple[pa.Table, Counts] | None:
+        """``count`` what is due, here and now."""
+        kept = self.detach(force)
+        return None if kept is None else self.count(kept)
 
     def _points(self, counts: Counts) -> pa.Table:
         # One time per flush, later than the last: each derived stream adds contiguously.

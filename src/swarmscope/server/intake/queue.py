@@ -9,7 +9,7 @@ instead of growing the server's memory. A request larger than either bound as a 
 cannot help, and it is answered 413.
 
 The families derived from stored spans are counted beside the writer, on a thread of its
-own: under load, a count of 65k spans took some 60 ms of wall time (each of its Arrow calls
+own: under load, a count of 32k spans takes some 30 ms of wall time (each of its Arrow calls
 waits for the GIL again), and every request waiting for a commit waited for it.
 """
 

@@ -20,7 +20,9 @@ import swarmscope as ss
 from loopback import serve, serve_command
 from otlp_requests import PROTOBUF, span_request
 from swarmscope.server.app import create_app
+from swarmscope.server.intake.decoding import decode
 from swarmscope.server.intake.otlp import SpanRow
+from swarmscope.server.intake.queue import Intake
 from swarmscope.server.settings import ServerSettings
 from swarmscope.server.store.database import Store
 from swarmscope.server.store.retention import Retention
@@ -60,6 +62,45 @@ def test_a_full_queue_answers_503_with_retry_after_and_keeps_what_it_took(store:
     assert [answer.status_code for answer in answers] == [200]
     [[stored]] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]
     assert stored == 512
+
+
+def test_the_log_is_folded_beside_the_writer_whose_commits_go_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    folding, release = threading.Event(), threading.Event()
+    fold = store.checkpoint
+
+    def held() -> None:  # the fold waits until a request was committed meanwhile
+        folding.set()
+        # Longer than a commit is waited for below: a writer held by the fold fails it.
+        assert release.wait(60), "the commit waited for the fold"
+        fold()
+
+    monkeypatch.setattr(store, "checkpoint", held)
+    intake = Intake(store)
+    intake.fold_bytes = 256 * 1024  # a fold every few requests
+
+    def commit(first: int) -> None:
+        decoded = decode("traces", batch(first), PROTOBUF["content-type"], None, 1 << 30)
+        intake.submit(decoded.batches).result(timeout=30)
+
+    try:
+        requests = 0
+        while not folding.is_set():
+            assert requests < 50, f"no fold with {store.log_bytes()} bytes of log"
+            commit(requests * 1000)
+            requests += 1
+        commit(requests * 1000)
+        release.set()
+        deadline = time.monotonic() + 30
+        while store.log_bytes() >= intake.fold_bytes:
+            assert time.monotonic() < deadline, "the log was not folded"
+            time.sleep(0.05)
+    finally:
+        release.set()
+        intake.close()
+    [[stored]] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]
+    assert stored == 512 * (requests + 1)
 
 
 def test_kill_9_after_200_loses_nothing(tmp_path: Path):

@@ -12,7 +12,7 @@ Two things run beside the writer, each on a thread of its own, because every req
 waiting for a commit waited for them when the writer did them: counting the families
 derived from stored spans (under load, a count of 32k spans takes some 30 ms of wall time:
 each of its Arrow calls waits for the GIL again), and folding the write-ahead log into the
-file (``Store.checkpoint``, tenths of a second each 128 MB; with it beside the writer, the
+file (``Store.checkpoint``, tenths of a second each 100 MB; with it beside the writer, the
 intake took 1.06x the spans a second, median of 10 paired rounds of ``server_ingest.py``).
 """
 

@@ -116,8 +116,11 @@ def _field_names(row_type: type) -> list[str]:
 
 # How long closing the store waits for the reads in progress to end.
 _READS_WAIT_S = 30.0
-# The size of write-ahead log the server's intake folds into the file (``Store.checkpoint``).
-FOLD_BYTES = 128 * 1024 * 1024
+# The size of write-ahead log DuckDB folds into the file, in the commit that takes the log
+# past it; the server's intake folds it sooner, at ``FOLD_BYTES``, beside its writer
+# (``Store.checkpoint``), so that its commits seldom have to.
+CHECKPOINT_BYTES = 128 * 1024 * 1024
+FOLD_BYTES = CHECKPOINT_BYTES * 3 // 4
 # How many statements of one page run at once: DuckDB spreads each over the cores already.
 _READS_AT_ONCE = 4
 # The OS's words for "no room", as DuckDB quotes them in its errors.
@@ -135,12 +138,10 @@ class Store:
         # queries larger than the limit spill to disk instead. The write-ahead log is folded
         # into the file every 128 MB rather than DuckDB's 16 MB: each fold recompresses the
         # row groups it touches, and folding less often cut the insert's CPU by 40%. The
-        # price is a longer log to replay after a crash. The server's intake folds it beside
-        # its writer (``checkpoint``); DuckDB folds it in the commit that takes the log past
-        # ``FOLD_BYTES`` four times over, when nothing else did.
+        # price is a longer log to replay after a crash.
         self._config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit,
-            "checkpoint_threshold": f"{4 * FOLD_BYTES}B",
+            "checkpoint_threshold": f"{CHECKPOINT_BYTES}B",
         }
         self._db = self._connect()
         # Set when DuckDB refuses the connection for good after a fatal error.
@@ -360,7 +361,7 @@ class Store:
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file on a cursor of its own, as reads run: the
         writer's commits go on meanwhile, where a fold in a commit held that commit (and every
-        request waiting for it) for the tenths of a second a fold of 128 MB takes. DuckDB refuses
+        request waiting for it) for the tenths of a second a fold of 100 MB takes. DuckDB refuses
         it while another checkpoint runs, and may while a transaction is open: raises then."""
         with self._reading() as db:
             db.execute("CHECKPOINT")

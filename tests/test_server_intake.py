@@ -103,6 +103,38 @@ def test_the_log_is_folded_beside_the_writer_whose_commits_go_on(
     assert stored == 512 * (requests + 1)
 
 
+def test_a_refused_fold_is_tried_again_and_commits_go_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    fold, tries = store.checkpoint, []
+
+    def refused_once() -> None:  # DuckDB refuses a checkpoint while a transaction is open
+        tries.append(time.monotonic())
+        if len(tries) == 1:
+            raise duckdb.TransactionException("Cannot CHECKPOINT: there are other transactions")
+        fold()
+
+    monkeypatch.setattr(store, "checkpoint", refused_once)
+    intake = Intake(store)
+    intake.fold_bytes = 256 * 1024
+    requests = 0
+    try:
+        deadline = time.monotonic() + 60
+        while len(tries) < 2 or store.log_bytes() >= intake.fold_bytes:
+            assert time.monotonic() < deadline, f"{len(tries)} folds tried"
+            decoded = decode(
+                "traces", batch(requests * 1000), PROTOBUF["content-type"], None, 1 << 30
+            )
+            intake.submit(decoded.batches).result(timeout=30)
+            requests += 1
+            time.sleep(0.05)
+    finally:
+        intake.close()
+    assert tries[1] - tries[0] >= 1.0  # not at every commit: a second later
+    [[stored]] = [tuple(row.values()) for row in store.rows("SELECT count(*) FROM spans")]
+    assert stored == 512 * requests
+
+
 def test_kill_9_after_200_loses_nothing(tmp_path: Path):
     data = tmp_path / "data"
     server = subprocess.Popen(

@@ -64,6 +64,12 @@ def test_a_full_queue_answers_503_with_retry_after_and_keeps_what_it_took(store:
     assert stored == 512
 
 
+def commit(intake: Intake, first: int) -> None:
+    """Submit ``batch(first)`` straight to the intake and wait for its commit."""
+    decoded = decode("traces", batch(first), PROTOBUF["content-type"], None, 1 << 30)
+    intake.submit(decoded.batches).result(timeout=30)
+
+
 def test_the_log_is_folded_beside_the_writer_whose_commits_go_on(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ):
@@ -80,17 +86,13 @@ def test_the_log_is_folded_beside_the_writer_whose_commits_go_on(
     intake = Intake(store)
     intake.fold_bytes = 256 * 1024  # a fold every few requests
 
-    def commit(first: int) -> None:
-        decoded = decode("traces", batch(first), PROTOBUF["content-type"], None, 1 << 30)
-        intake.submit(decoded.batches).result(timeout=30)
-
     try:
         requests = 0
         while not folding.is_set():
             assert requests < 50, f"no fold with {store.log_bytes()} bytes of log"
-            commit(requests * 1000)
+            commit(intake, requests * 1000)
             requests += 1
-        commit(requests * 1000)
+        commit(intake, requests * 1000)
         release.set()
         deadline = time.monotonic() + 30
         while store.log_bytes() >= intake.fold_bytes:
@@ -122,10 +124,7 @@ def test_a_refused_fold_is_tried_again_and_commits_go_on(
         deadline = time.monotonic() + 60
         while len(tries) < 2 or store.log_bytes() >= intake.fold_bytes:
             assert time.monotonic() < deadline, f"{len(tries)} folds tried"
-            decoded = decode(
-                "traces", batch(requests * 1000), PROTOBUF["content-type"], None, 1 << 30
-            )
-            intake.submit(decoded.batches).result(timeout=30)
+            commit(intake, requests * 1000)
             requests += 1
             time.sleep(0.05)
     finally:

@@ -203,7 +203,7 @@ class Intake:
                 self._housekeeping_interval
             ):
                 last_housekeeping = time.monotonic()
-                self._folded()  # housekeeping checkpoints too, and one runs at a time
+                self._wait_for_fold()  # housekeeping checkpoints too, and one runs at a time
                 try:
                     self._housekeeping()
                 except Exception:
@@ -244,11 +244,11 @@ class Intake:
         if self._folding is not None:
             if not self._folding.done():
                 return
-            self._folded()
+            self._wait_for_fold()
         if time.monotonic() >= self._fold_after and self.store.log_bytes() >= self.fold_bytes:
             self._folding = self._folder.submit(self.store.checkpoint)
 
-    def _folded(self) -> None:
+    def _wait_for_fold(self) -> None:
         """Wait for the fold under way, if any."""
         folding, self._folding = self._folding, None
         if folding is None:
